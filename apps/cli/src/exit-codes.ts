@@ -1,0 +1,21 @@
+import type { ErrorCode } from "@sessionvault/core";
+
+/** The one place where errors become exit codes. 2 is a usage error (DESIGN.md §10). */
+export const EXIT_CODES: Record<ErrorCode, number> = {
+  USAGE: 2,
+  INVALID_ID: 2,
+  INVALID_INPUT: 3,
+  NOT_FOUND: 4,
+  AMBIGUOUS_ID: 4,
+  NOT_A_CODEX_HOME: 4,
+  CONFLICT: 5,
+  LEGAL_HOLD: 6,
+  UNAUTHORIZED: 7,
+  FORBIDDEN: 7,
+  TOO_LARGE: 3,
+  UNSUPPORTED: 8,
+  IO: 10,
+  STORE_UNAVAILABLE: 11,
+};
+
+export const EXIT_UNEXPECTED = 1;

@@ -1,0 +1,135 @@
+import { createReadStream } from "node:fs";
+import { Decompress } from "fzstd";
+
+/**
+ * A streaming, tolerant line reader for JSONL files (DESIGN.md §4).
+ *
+ * - Lines are split on "\n" at the byte level, so a 50 MB line costs one
+ *   Buffer.concat, not a quadratic string build.
+ * - `text` is the line exactly as stored (a "\r" before the "\n" or a BOM is
+ *   kept), so joining `text + "\n"` gives back the original bytes. Use
+ *   `parseJsonLine` to get the value: it strips the BOM and the "\r".
+ * - A last segment without "\n" is a torn write (a crash mid-append), not a
+ *   committed line: it is reported through `onWarning` and never yielded.
+ * - Lines that are not valid UTF-8, or longer than `maxLineBytes`, are
+ *   reported and skipped; the reader never throws on content.
+ */
+export interface RawLine {
+  /** 1-based physical line number in the file. */
+  lineNo: number;
+  text: string;
+  /** Byte length of the line without its "\n". */
+  byteLength: number;
+}
+
+export type LineWarningKind = "invalid-utf8" | "too-long" | "torn-last-line" | "unparsable";
+
+export interface LineWarning {
+  kind: LineWarningKind;
+  lineNo: number;
+  message: string;
+}
+
+export interface ReadLinesOptions {
+  /** Lines longer than this are skipped with a warning (default 512 MiB). */
+  maxLineBytes?: number;
+  onWarning?: (warning: LineWarning) => void;
+}
+
+const DEFAULT_MAX_LINE = 512 * 1024 * 1024;
+const NL = 0x0a;
+
+export async function* readLines(source: AsyncIterable<Uint8Array>, options: ReadLinesOptions = {}): AsyncGenerator<RawLine> {
+  const max = options.maxLineBytes ?? DEFAULT_MAX_LINE;
+  const warn = options.onWarning ?? (() => {});
+  const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let skipping = false;
+  let lineNo = 0;
+
+  const finish = (tail: Buffer): RawLine | undefined => {
+    lineNo++;
+    const total = pendingBytes + tail.length;
+    if (skipping || total > max) {
+      skipping = false;
+      pending = [];
+      pendingBytes = 0;
+      warn({ kind: "too-long", lineNo, message: `line ${lineNo} is longer than ${max} bytes; skipped` });
+      return undefined;
+    }
+    const buf = pending.length === 0 ? tail : Buffer.concat([...pending, tail], total);
+    pending = [];
+    pendingBytes = 0;
+    try {
+      return { lineNo, text: decoder.decode(buf), byteLength: total };
+    } catch {
+      warn({ kind: "invalid-utf8", lineNo, message: `line ${lineNo} is not valid UTF-8; skipped` });
+      return undefined;
+    }
+  };
+
+  for await (const chunk of source) {
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let start = 0;
+    for (;;) {
+      const nl = buf.indexOf(NL, start);
+      if (nl === -1) break;
+      const line = finish(buf.subarray(start, nl));
+      if (line) yield line;
+      start = nl + 1;
+    }
+    if (start < buf.length) {
+      const rest = buf.subarray(start);
+      if (!skipping) {
+        pendingBytes += rest.length;
+        if (pendingBytes > max) {
+          skipping = true;
+          pending = [];
+        } else {
+          // Copy: the stream may reuse its chunk buffers.
+          pending.push(Buffer.from(rest));
+        }
+      }
+    }
+  }
+  if (pendingBytes > 0 || skipping) {
+    warn({ kind: "torn-last-line", lineNo: lineNo + 1, message: `line ${lineNo + 1} has no trailing newline (torn write); not a committed line` });
+  }
+}
+
+/** Opens a file as a byte stream, decompressing `.zst` transparently. */
+export function openFileBytes(path: string, options: { highWaterMark?: number } = {}): AsyncIterable<Uint8Array> {
+  const raw = createReadStream(path, { highWaterMark: options.highWaterMark ?? 1024 * 1024 });
+  return path.endsWith(".zst") ? zstdDecompress(raw) : raw;
+}
+
+async function* zstdDecompress(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const out: Uint8Array[] = [];
+  const stream = new Decompress((chunk) => {
+    out.push(chunk);
+  });
+  for await (const chunk of source) {
+    stream.push(chunk);
+    while (out.length) yield out.shift()!;
+  }
+  stream.push(new Uint8Array(0), true);
+  while (out.length) yield out.shift()!;
+}
+
+/** Reads a JSONL file line by line (see `readLines`). */
+export function readFileLines(path: string, options: ReadLinesOptions = {}): AsyncGenerator<RawLine> {
+  return readLines(openFileBytes(path), options);
+}
+
+/**
+ * Parses one line's JSON, tolerating a BOM and a trailing "\r". Returns
+ * undefined for blank lines; throws SyntaxError for garbage.
+ */
+export function parseJsonLine(text: string): unknown {
+  let t = text;
+  if (t.charCodeAt(0) === 0xfeff) t = t.slice(1);
+  if (t.endsWith("\r")) t = t.slice(0, -1);
+  if (t.trim() === "") return undefined;
+  return JSON.parse(t);
+}

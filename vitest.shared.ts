@@ -1,0 +1,30 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+/**
+ * Tests import workspace packages from their sources, so a test run never
+ * depends on (or races with) another package's dist/. Child processes that
+ * tests spawn (the CLI, the server) run the built dist/, which turbo builds
+ * before `test`.
+ */
+const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+export const workspaceAliases = [
+  { find: /^@sessionvault\/core\/conformance$/, replacement: src("./packages/core/src/conformance/suite.ts") },
+  { find: /^@sessionvault\/core$/, replacement: src("./packages/core/src/index.ts") },
+  { find: /^@sessionvault\/fs-store$/, replacement: src("./packages/fs-store/src/index.ts") },
+  { find: /^@sessionvault\/s3-store$/, replacement: src("./packages/s3-store/src/index.ts") },
+  { find: /^@sessionvault\/pg-store$/, replacement: src("./packages/pg-store/src/index.ts") },
+];
+
+export function packageConfig(overrides: { testTimeout?: number; include?: string[] } = {}) {
+  return defineConfig({
+    resolve: { alias: workspaceAliases },
+    test: {
+      include: overrides.include ?? ["test/**/*.test.ts"],
+      testTimeout: overrides.testTimeout ?? 30_000,
+      hookTimeout: 120_000,
+      pool: "forks",
+    },
+  });
+}
