@@ -1,5 +1,5 @@
 import { ConflictError } from "./errors.js";
-import type { AppendResult, SessionStore } from "./store.js";
+import type { AppendOptions, AppendResult, SessionStore } from "./store.js";
 
 /**
  * Appends with idempotent retries: if the store reports a conflict because
@@ -14,9 +14,10 @@ export async function appendLines(
   stream: string,
   expectedSeq: number,
   lines: readonly string[],
+  options?: AppendOptions,
 ): Promise<AppendResult> {
   try {
-    return await store.append(sessionId, stream, expectedSeq, lines);
+    return await store.append(sessionId, stream, expectedSeq, lines, options);
   } catch (err) {
     if (!(err instanceof ConflictError) || err.currentSeq < expectedSeq + lines.length) throw err;
     let i = 0;

@@ -26,7 +26,7 @@ export interface SessionStore {
    * position) when `expectedSeq` is not the current position; use
    * `appendLines()` from core to get idempotent retries.
    */
-  append(sessionId: string, stream: string, expectedSeq: number, lines: readonly string[]): Promise<AppendResult>;
+  append(sessionId: string, stream: string, expectedSeq: number, lines: readonly string[], options?: AppendOptions): Promise<AppendResult>;
 
   /** The committed lines of a stream from `fromSeq` (default 0), streamed. */
   readStream(sessionId: string, stream: string, options?: { fromSeq?: number }): AsyncIterable<string>;
@@ -72,6 +72,11 @@ export interface ListQuery {
 export interface SessionPage {
   sessions: SessionSummary[];
   next_cursor: string | null;
+}
+
+export interface AppendOptions {
+  /** Make the lines durable before resolving (fs-store: fsync the file). Stores that are always durable ignore it. */
+  durable?: boolean;
 }
 
 export interface AppendResult {
