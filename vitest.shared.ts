@@ -25,6 +25,8 @@ export function packageConfig(overrides: { testTimeout?: number; include?: strin
       testTimeout: overrides.testTimeout ?? 30_000,
       hookTimeout: 120_000,
       pool: "forks",
+      // The JSON report feeds the closing "N passed, N failed" line of `pnpm test`.
+      reporters: ["default", ["json", { outputFile: "test-results/vitest.json" }]],
     },
   });
 }
