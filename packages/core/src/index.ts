@@ -9,3 +9,4 @@ export * from "./store-url.js";
 export * from "./append.js";
 export * from "./jsonl-reader.js";
 export * from "./codex/rollout-line.js";
+export * from "./codex/session-summary.js";
