@@ -11,7 +11,14 @@ import type { SessionDetail, SessionInput, SessionSummary } from "./session.js";
  * each followed by "\n", are the stream's exact bytes.
  */
 export interface SessionStore {
-  /** Creates the session, or updates its summary fields if it exists. Idempotent. */
+  /**
+   * Creates the session, or updates its summary fields if it exists. Idempotent.
+   * It writes no stream lines: a writer then appends the rollout's `session_meta`
+   * (built from the same input) as rollout line 0, followed by the first user
+   * message, exactly as Codex does. Stores that derive the summary from the
+   * rollout head (fs-store) and stores that keep these fields must report the
+   * same summary; the conformance suite creates every session this way.
+   */
   putSession(input: SessionInput): Promise<SessionSummary>;
 
   /** A session by full id or unique prefix (≥ 8 chars). NotFoundError / AmbiguousIdError / InvalidIdError. */
