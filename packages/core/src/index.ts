@@ -10,3 +10,4 @@ export * from "./append.js";
 export * from "./jsonl-reader.js";
 export * from "./codex/rollout-line.js";
 export * from "./codex/session-summary.js";
+export * from "./session-state.js";
