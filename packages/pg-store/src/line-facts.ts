@@ -1,0 +1,91 @@
+import { isRolloutLine, parseJsonLine } from "@sessionvault/core";
+
+/** What the lines table keeps next to a rollout line's exact text. */
+export interface LineFacts {
+  type: string | null;
+  payload_type: string | null;
+  timestamp: string | null;
+  /** A small JSON object for session_meta lines (the session's identity), else null. */
+  meta: string | null;
+  /** User and agent messages and commands, for full-text search; null when the line has none. */
+  search: string | null;
+}
+
+const NONE: LineFacts = { type: null, payload_type: null, timestamp: null, meta: null, search: null };
+/** Enough to find a session by what was said or run, without indexing pasted megabytes. */
+const MAX_SEARCH_CHARS = 16 * 1024;
+
+/**
+ * Reads the facts of one rollout line. Never throws: garbage and unknown
+ * kinds are stored verbatim with null facts (DESIGN.md §4).
+ */
+export function lineFacts(text: string): LineFacts {
+  let value: unknown;
+  try {
+    value = parseJsonLine(text);
+  } catch {
+    return NONE;
+  }
+  if (!isRolloutLine(value)) return NONE;
+  const payload = value.payload as Record<string, unknown>;
+  const payloadType = typeof payload.type === "string" ? payload.type : null;
+  const timestamp = typeof value.timestamp === "string" ? value.timestamp : null;
+  let meta: string | null = null;
+  if (value.type === "session_meta") {
+    const m = (typeof payload.meta === "object" && payload.meta !== null ? payload.meta : payload) as Record<string, unknown>;
+    const json = JSON.stringify({
+      id: m.id ?? null,
+      timestamp: m.timestamp ?? null,
+      cwd: m.cwd ?? null,
+      originator: m.originator ?? null,
+      cli_version: m.cli_version ?? null,
+      source: m.source ?? null,
+      model_provider: m.model_provider ?? null,
+      git: payload.git ?? m.git ?? null,
+    });
+    // jsonb refuses \u0000; such a meta is simply not kept as jsonb.
+    meta = json.includes("\\u0000") ? null : json;
+  }
+  const parts: string[] = [];
+  collectSearchText(value.type, payload, parts);
+  let search = parts.length ? parts.join("\n") : null;
+  if (search !== null) {
+    if (search.length > MAX_SEARCH_CHARS) search = search.slice(0, MAX_SEARCH_CHARS);
+    search = search.replace(/\u0000/g, " ");
+  }
+  return { type: value.type, payload_type: payloadType, timestamp, meta, search };
+}
+
+function collectSearchText(kind: string, p: Record<string, unknown>, out: string[]): void {
+  if (kind === "event_msg") {
+    if ((p.type === "user_message" || p.type === "agent_message") && typeof p.message === "string") out.push(p.message);
+    else if (p.type === "exec_command_end") pushCommand(p.command, out);
+    else if (p.type === "item_completed" && typeof p.item === "object" && p.item !== null) {
+      const item = p.item as Record<string, unknown>;
+      if (item.type === "CommandExecution" || item.type === "commandExecution") pushCommand(item.command, out);
+    }
+    return;
+  }
+  if (kind !== "response_item") return;
+  if (p.type === "message" && (p.role === "user" || p.role === "assistant") && Array.isArray(p.content)) {
+    for (const c of p.content) {
+      const text = (c as Record<string, unknown> | null)?.text;
+      // Injected context (environment, instructions) is wrapped in tags; it is not what anyone said.
+      if (typeof text === "string" && !text.startsWith("<")) out.push(text);
+    }
+  } else if (p.type === "function_call" && typeof p.arguments === "string") {
+    try {
+      const args = JSON.parse(p.arguments) as Record<string, unknown>;
+      pushCommand(args.command ?? args.cmd, out);
+    } catch {
+      // Arguments that are not JSON carry no command we can index.
+    }
+  } else if (p.type === "local_shell_call" && typeof p.action === "object" && p.action !== null) {
+    pushCommand((p.action as Record<string, unknown>).command, out);
+  }
+}
+
+function pushCommand(command: unknown, out: string[]): void {
+  if (typeof command === "string") out.push(command);
+  else if (Array.isArray(command)) out.push(command.filter((c) => typeof c === "string").join(" "));
+}

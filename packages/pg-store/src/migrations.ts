@@ -1,0 +1,123 @@
+import { sql, type Kysely, type Migration, type MigrationProvider } from "kysely";
+
+/** Our own migration bookkeeping tables, so we never collide with an app's kysely migrations in the same schema. */
+export const MIGRATION_TABLE = "sessionvault_migration";
+export const MIGRATION_LOCK_TABLE = "sessionvault_migration_lock";
+
+/**
+ * Migrations are code, keyed by name in apply order. A released migration is
+ * never edited: a schema change is a new entry.
+ */
+export function migrations(schema: string): Record<string, Migration> {
+  const t = (name: string) => sql.table(`${schema}.${name}`);
+  return {
+    "0001_initial": {
+      async up(db: Kysely<unknown>) {
+        // Session ids and stream names are ASCII; the C collation makes
+        // `id LIKE 'prefix%'` use the primary key (prefix lookups).
+        await sql`
+          create table ${t("sessions")} (
+            org text collate "C" not null,
+            id text collate "C" not null,
+            created_at text not null,
+            created_ts timestamptz not null,
+            updated_at text not null,
+            updated_ts timestamptz not null,
+            cwd text,
+            title text,
+            archived boolean not null default false,
+            source text,
+            originator text,
+            cli_version text,
+            model_provider text,
+            git jsonb,
+            parent_id text,
+            forked_from_id text,
+            lines bigint not null default 0,
+            bytes bigint not null default 0,
+            legal_hold boolean not null default false,
+            title_tsv tsvector generated always as (to_tsvector('simple', coalesce(title, ''))) stored,
+            primary key (org, id)
+          )`.execute(db);
+        // Newest-first pages scan these backwards; the (created_ts, id) row
+        // comparison of the cursor is an index bound.
+        await sql`create index sessions_newest on ${t("sessions")} (org, created_ts, id)`.execute(db);
+        await sql`create index sessions_active_newest on ${t("sessions")} (org, created_ts, id) where not archived`.execute(db);
+        await sql`create index sessions_cwd on ${t("sessions")} (org, cwd, created_ts, id)`.execute(db);
+        await sql`create index sessions_repo on ${t("sessions")} (org, (git->>'repository_url'))`.execute(db);
+        await sql`create index sessions_updated on ${t("sessions")} (org, updated_ts)`.execute(db);
+        await sql`create index sessions_title_tsv on ${t("sessions")} using gin (title_tsv)`.execute(db);
+
+        // One row per stream: its position. "append at N" is a conditional
+        // update of this row (plus the lines primary key as a backstop).
+        await sql`
+          create table ${t("streams")} (
+            org text collate "C" not null,
+            session_id text collate "C" not null,
+            name text collate "C" not null,
+            lines bigint not null,
+            bytes bigint not null,
+            primary key (org, session_id, name),
+            foreign key (org, session_id) references ${t("sessions")} (org, id) on delete cascade
+          )`.execute(db);
+
+        // The exact line text, plus what queries need. No foreign key: a
+        // per-row check would cost as much as the insert; deletes go through
+        // the store, which removes lines explicitly.
+        await sql`
+          create table ${t("lines")} (
+            org text collate "C" not null,
+            session_id text collate "C" not null,
+            stream text collate "C" not null,
+            seq integer not null,
+            text text not null,
+            type text,
+            payload_type text,
+            timestamp text,
+            meta jsonb,
+            tsv tsvector,
+            primary key (org, session_id, stream, seq)
+          )`.execute(db);
+        await sql`create index lines_tsv on ${t("lines")} using gin (tsv) where tsv is not null`.execute(db);
+        // lz4 is much cheaper than the default pglz for big JSON lines; not
+        // every server is built with it, so it is best effort. (A DO body
+        // cannot take parameters; `schema` is a validated identifier.)
+        await sql`
+          do $$ begin
+            execute format('alter table %I.lines alter column text set compression lz4', ${sql.lit(schema)});
+          exception when others then null;
+          end $$`.execute(db);
+
+        await sql`
+          create table ${t("tokens")} (
+            id text primary key,
+            org text not null,
+            scopes text[] not null,
+            hash text not null unique,
+            created_at text not null
+          )`.execute(db);
+
+        // Deletion audit: who deleted what, when and why (compliance).
+        await sql`
+          create table ${t("deletions")} (
+            org text not null,
+            session_id text not null,
+            deleted_at timestamptz not null default now(),
+            actor text,
+            reason text,
+            lines bigint not null,
+            bytes bigint not null
+          )`.execute(db);
+      },
+      async down(db: Kysely<unknown>) {
+        for (const name of ["deletions", "tokens", "lines", "streams", "sessions"]) {
+          await sql`drop table if exists ${t(name)}`.execute(db);
+        }
+      },
+    },
+  };
+}
+
+export function migrationProvider(schema: string): MigrationProvider {
+  return { getMigrations: async () => migrations(schema) };
+}

@@ -1,0 +1,564 @@
+import { Kysely, Migrator, PostgresDialect, sql, type Selectable } from "kysely";
+import pg from "pg";
+import {
+  AmbiguousIdError,
+  ConflictError,
+  InvalidInputError,
+  LegalHoldError,
+  NotFoundError,
+  STREAMS,
+  StoreUnavailableError,
+  assertIdOrPrefix,
+  assertSessionId,
+  assertSlug,
+  isSessionId,
+  type AppendResult,
+  type DeleteOptions,
+  type ListQuery,
+  type PruneOptions,
+  type PruneResult,
+  type SessionDetail,
+  type SessionInput,
+  type SessionPage,
+  type SessionStore,
+  type SessionSummary,
+  type StreamInfo,
+  type TokenRecord,
+  type TokenScope,
+  type TokenStore,
+} from "@sessionvault/core";
+import { lineFacts } from "./line-facts.js";
+import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, migrationProvider } from "./migrations.js";
+import { describeConnection, pgCode, translatePgError } from "./pg-errors.js";
+import type { Database, GitJson, SessionsTable } from "./tables.js";
+
+export interface PgPoolOptions {
+  /** Most connections the pool opens (default 10). */
+  max?: number;
+  /** Close a connection idle this long (default 10 000 ms). */
+  idleTimeoutMillis?: number;
+  /** Give up connecting after this long (default 10 000 ms); the error is a StoreUnavailableError. */
+  connectionTimeoutMillis?: number;
+  /** Server-side statement_timeout for every statement (default: none). */
+  statementTimeoutMillis?: number;
+  /** application_name shown in pg_stat_activity (default "sessionvault"). */
+  applicationName?: string;
+}
+
+export interface PgStoreOptions {
+  /** `postgres://user:password@host:port/db`; libpq-style query parameters are passed to pg. */
+  connectionString: string;
+  /** Schema holding the tables (created if missing). Default "public". */
+  schema?: string;
+  /** Scopes every query to one org; sessions of other orgs are invisible. Default: the unnamed org. */
+  org?: string;
+  /** Pool options, or a pg.Pool to share (then `close()` leaves it open). */
+  pool?: PgPoolOptions | pg.Pool;
+  /** Run migrations before the first query (default true). */
+  migrate?: boolean;
+  /** Lines per page when reading a stream (default 500). */
+  readPageLines?: number;
+}
+
+type SessionRow = Selectable<SessionsTable>;
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+const MAX_LIST_LIMIT = 1000;
+const DEFAULT_LIST_LIMIT = 50;
+
+/**
+ * The Postgres store (DESIGN.md §6). "append at N" is one statement: a
+ * conditional update of the stream's position row, and the insert of the
+ * lines keyed by (org, session, stream, seq) — two writers can never both win
+ * and a batch costs one round trip.
+ */
+export class PgStore implements SessionStore, TokenStore {
+  readonly #db: Kysely<Database>;
+  readonly #schema: string;
+  readonly #org: string;
+  readonly #where: string;
+  readonly #ownsPool: boolean;
+  readonly #pool: pg.Pool;
+  readonly #migrate: boolean;
+  readonly #pageLines: number;
+  #ready: Promise<void> | null = null;
+  #closed = false;
+
+  constructor(options: PgStoreOptions) {
+    const schema = options.schema ?? "public";
+    if (!SCHEMA_NAME.test(schema)) throw new InvalidInputError(`invalid postgres schema name ${JSON.stringify(schema)}: use lower-case letters, digits and '_'`);
+    this.#schema = schema;
+    this.#org = options.org === undefined ? "" : assertSlug(options.org, "org");
+    this.#where = describeConnection(options.connectionString);
+    this.#migrate = options.migrate ?? true;
+    this.#pageLines = options.readPageLines ?? 500;
+    if (options.pool instanceof pg.Pool) {
+      this.#pool = options.pool;
+      this.#ownsPool = false;
+    } else {
+      const p = options.pool ?? {};
+      this.#pool = new pg.Pool({
+        connectionString: options.connectionString,
+        max: p.max ?? 10,
+        idleTimeoutMillis: p.idleTimeoutMillis ?? 10_000,
+        connectionTimeoutMillis: p.connectionTimeoutMillis ?? 10_000,
+        application_name: p.applicationName ?? "sessionvault",
+        ...(p.statementTimeoutMillis ? { statement_timeout: p.statementTimeoutMillis } : {}),
+      });
+      this.#ownsPool = true;
+    }
+    // An idle connection dropped by the server (restart, failover) must not
+    // crash the process; the next query reports it instead (DESIGN.md §9).
+    this.#pool.on("error", () => {});
+    this.#db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: this.#pool }) }).withSchema(schema);
+  }
+
+  /** Applies pending migrations (also done lazily before the first query). */
+  migrateToLatest(): Promise<void> {
+    if (!this.#ready) {
+      this.#ready = this.#runMigrations().catch((err) => {
+        this.#ready = null;
+        throw translatePgError(err, this.#where);
+      });
+    }
+    return this.#ready;
+  }
+
+  async #runMigrations(): Promise<void> {
+    if (!this.#migrate) return;
+    const migrator = new Migrator({
+      db: this.#db,
+      provider: migrationProvider(this.#schema),
+      migrationTableName: MIGRATION_TABLE,
+      migrationLockTableName: MIGRATION_LOCK_TABLE,
+      migrationTableSchema: this.#schema,
+    });
+    const { error } = await migrator.migrateToLatest();
+    if (error) throw error;
+  }
+
+  async #run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw new StoreUnavailableError("the postgres store is closed");
+    await this.migrateToLatest();
+    try {
+      return await fn();
+    } catch (err) {
+      throw translatePgError(err, this.#where);
+    }
+  }
+
+  #t(name: string) {
+    return sql.table(`${this.#schema}.${name}`);
+  }
+
+  async putSession(input: SessionInput): Promise<SessionSummary> {
+    const id = assertSessionId(input.id);
+    const createdTs = parseTime(input.created_at, "created_at");
+    const updatedAt = input.updated_at ?? null;
+    const updatedTs = updatedAt === null ? null : parseTime(updatedAt, "updated_at");
+    const git = input.git ? JSON.stringify(normalizeGit(input.git)) : null;
+    return this.#run(async () => {
+      const fields = {
+        created_at: input.created_at,
+        created_ts: createdTs,
+        cwd: input.cwd ?? null,
+        title: input.title ?? null,
+        archived: input.archived ?? false,
+        source: input.source ?? null,
+        originator: input.originator ?? null,
+        cli_version: input.cli_version ?? null,
+        model_provider: input.model_provider ?? null,
+        git,
+        parent_id: input.parent_id ?? null,
+        forked_from_id: input.forked_from_id ?? null,
+      };
+      const row = await this.#db
+        .insertInto("sessions")
+        .values({ org: this.#org, id, ...fields, updated_at: updatedAt ?? input.created_at, updated_ts: updatedTs ?? createdTs })
+        .onConflict((oc) =>
+          oc.columns(["org", "id"]).doUpdateSet((eb) => ({
+            ...fields,
+            updated_at: updatedAt === null ? eb.ref("sessions.updated_at") : updatedAt,
+            updated_ts: updatedTs === null ? eb.ref("sessions.updated_ts") : updatedTs,
+          })),
+        )
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toSummary(row);
+    });
+  }
+
+  async getSession(idOrPrefix: string): Promise<SessionDetail> {
+    const v = assertIdOrPrefix(idOrPrefix);
+    return this.#run(async () => {
+      const row = await this.#findSession(v);
+      const streams = await this.#streams(row.id);
+      return { ...toSummary(row), streams, legal_hold: row.legal_hold };
+    });
+  }
+
+  async #findSession(v: string): Promise<SessionRow> {
+    let q = this.#db.selectFrom("sessions").selectAll().where("org", "=", this.#org);
+    // Prefix characters are validated hex and '-', so LIKE needs no escaping.
+    q = isSessionId(v) ? q.where("id", "=", v) : q.where("id", "like", `${v}%`).orderBy("id").limit(6);
+    const rows = await q.execute();
+    if (rows.length === 0) throw new NotFoundError(`session ${v} not found`);
+    if (rows.length > 1) throw new AmbiguousIdError(v, rows.map((r) => r.id));
+    return rows[0]!;
+  }
+
+  async #streams(id: string): Promise<StreamInfo[]> {
+    const rows = await this.#db
+      .selectFrom("streams")
+      .select(["name", "lines", "bytes"])
+      .where("org", "=", this.#org)
+      .where("session_id", "=", id)
+      .orderBy("name")
+      .execute();
+    return rows.map((r) => ({ name: r.name, lines: Number(r.lines), bytes: Number(r.bytes) }));
+  }
+
+  async listSessions(query: ListQuery = {}): Promise<SessionPage> {
+    const limit = Math.min(Math.max(Math.trunc(query.limit ?? DEFAULT_LIST_LIMIT), 1), MAX_LIST_LIMIT);
+    const cursor = query.cursor ? decodeCursor(query.cursor) : null;
+    const since = query.since ? parseTime(query.since, "since") : null;
+    const until = query.until ? parseTime(query.until, "until") : null;
+    return this.#run(async () => {
+      let q = this.#db.selectFrom("sessions").selectAll().where("org", "=", this.#org);
+      const archived = query.archived ?? "active";
+      if (archived === "active") q = q.where("archived", "=", false);
+      else if (archived === "archived") q = q.where("archived", "=", true);
+      if (query.cwd !== undefined) q = q.where("cwd", "=", query.cwd);
+      if (query.repo) q = q.where(sql<string>`git->>'repository_url'`, "like", `%${escapeLike(query.repo)}%`);
+      if (query.branch) q = q.where(sql<string>`git->>'branch'`, "=", query.branch);
+      if (query.model_provider) q = q.where("model_provider", "=", query.model_provider);
+      if (since) q = q.where("created_ts", ">=", since);
+      if (until) q = q.where("created_ts", "<=", until);
+      if (query.q && query.q.trim() !== "") {
+        const tsq = sql`websearch_to_tsquery('simple', ${query.q})`;
+        q = q.where(
+          sql<boolean>`(title_tsv @@ ${tsq} or id in (select l.session_id from ${this.#t("lines")} l where l.org = ${this.#org} and l.tsv @@ ${tsq}))`,
+        );
+      }
+      if (cursor) q = q.where(sql<boolean>`(created_ts, id) < (${cursor.ts}::timestamptz, ${cursor.id})`);
+      const rows = await q.orderBy("created_ts", "desc").orderBy("id", "desc").limit(limit + 1).execute();
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        sessions: page.map(toSummary),
+        next_cursor: rows.length > limit && last ? encodeCursor(last.created_ts, last.id) : null,
+      };
+    });
+  }
+
+  async append(sessionId: string, stream: string, expectedSeq: number, lines: readonly string[]): Promise<AppendResult> {
+    const id = assertSessionId(sessionId);
+    assertSlug(stream, "stream name");
+    if (!Number.isSafeInteger(expectedSeq) || expectedSeq < 0) throw new InvalidInputError(`invalid expected position ${expectedSeq}`);
+    let bytes = 0;
+    for (const line of lines) {
+      if (line.includes("\n")) throw new InvalidInputError("a line must not contain a newline");
+      // Postgres text cannot hold NUL, and lone surrogates would be silently
+      // replaced on the wire: refuse rather than store something else.
+      if (line.includes("\u0000")) throw new InvalidInputError("a line must not contain a NUL character (not storable in postgres)");
+      if (!(line as unknown as { isWellFormed(): boolean }).isWellFormed()) throw new InvalidInputError("a line must be valid Unicode (lone surrogate)");
+      bytes += Buffer.byteLength(line) + 1;
+    }
+    return this.#run(async () => {
+      if (lines.length === 0) {
+        const current = await this.#position(id, stream);
+        if (current !== expectedSeq) throw conflict(id, stream, expectedSeq, current);
+        return { seq: expectedSeq };
+      }
+      return this.#appendBatch(id, stream, expectedSeq, lines, bytes);
+    });
+  }
+
+  async #appendBatch(id: string, stream: string, expected: number, lines: readonly string[], bytes: number): Promise<AppendResult> {
+    const n = lines.length;
+    const isRollout = stream === STREAMS.rollout;
+    const types: (string | null)[] = [];
+    const payloadTypes: (string | null)[] = [];
+    const stamps: (string | null)[] = [];
+    const metas: (string | null)[] = [];
+    const search: (string | null)[] = [];
+    let lastTs: string | null = null;
+    if (isRollout) {
+      for (const line of lines) {
+        const f = lineFacts(line);
+        types.push(f.type);
+        payloadTypes.push(f.payload_type);
+        stamps.push(f.timestamp);
+        metas.push(f.meta);
+        search.push(f.search);
+        if (f.timestamp !== null && !Number.isNaN(Date.parse(f.timestamp))) lastTs = f.timestamp;
+      }
+    }
+    const streams = this.#t("streams");
+    const pos =
+      expected === 0
+        ? sql`insert into ${streams} as s (org, session_id, name, lines, bytes)
+              values (${this.#org}, ${id}, ${stream}, ${n}, ${bytes})
+              on conflict (org, session_id, name) do update
+                set lines = s.lines + excluded.lines, bytes = s.bytes + excluded.bytes
+                where s.lines = 0
+              returning s.lines`
+        : sql`update ${streams} set lines = lines + ${n}, bytes = bytes + ${bytes}
+              where org = ${this.#org} and session_id = ${id} and name = ${stream} and lines = ${expected}
+              returning lines`;
+    // The lines travel as ONE text parameter split server-side: no per-line
+    // array escaping of big JSON, and a constant number of parameters. The
+    // trailing "\n" makes an empty line survive the split.
+    const joined = lines.join("\n") + "\n";
+    const facts = isRollout
+      ? sql`left join unnest(${types}::text[], ${payloadTypes}::text[], ${stamps}::text[], ${metas}::text[], ${search}::text[])
+              with ordinality as f(type, payload_type, ts, meta, search, i) on f.i = t.i`
+      : sql`left join (select null::text as type, null::text as payload_type, null::text as ts, null::text as meta, null::text as search) f on true`;
+    const sessionUpdate = isRollout
+      ? sql`update ${this.#t("sessions")}
+              set lines = lines + ${n}, bytes = bytes + ${bytes},
+                  updated_at = coalesce(${lastTs}::text, updated_at),
+                  updated_ts = coalesce(${lastTs}::timestamptz, updated_ts)
+              where org = ${this.#org} and id = ${id} and exists (select 1 from pos)
+              returning 1`
+      : sql`select 1`;
+    try {
+      const result = await sql<{ seq: string | null }>`
+        with pos as (${pos}),
+        ins as (
+          insert into ${this.#t("lines")} (org, session_id, stream, seq, text, type, payload_type, timestamp, meta, tsv)
+          select ${this.#org}, ${id}, ${stream}, ${expected}::int + t.i::int - 1, t.text, f.type, f.payload_type, f.ts, f.meta::jsonb,
+                 case when f.search is null then null else to_tsvector('simple', f.search) end
+          from string_to_table(${joined}::text, E'\\n') with ordinality as t(text, i)
+          ${facts}
+          where t.i <= ${n} and exists (select 1 from pos)
+          returning 1
+        ),
+        sess as (${sessionUpdate})
+        select (select lines from pos) as seq`.execute(this.#db);
+      const seq = result.rows[0]?.seq;
+      if (seq !== null && seq !== undefined) return { seq: Number(seq) };
+    } catch (err) {
+      const code = pgCode(err);
+      if (code === "23503") throw new NotFoundError(`session ${id} not found`, { cause: err });
+      // The lines key is the backstop: a row already at one of these positions.
+      if (code !== "23505") throw err;
+    }
+    const current = await this.#position(id, stream);
+    throw conflict(id, stream, expected, current);
+  }
+
+  /** A stream's position; NotFoundError when the session does not exist. */
+  async #position(id: string, stream: string): Promise<number> {
+    const row = await this.#db
+      .selectFrom("sessions")
+      .leftJoin("streams", (j) => j.onRef("streams.org", "=", "sessions.org").onRef("streams.session_id", "=", "sessions.id").on("streams.name", "=", stream))
+      .select("streams.lines")
+      .where("sessions.org", "=", this.#org)
+      .where("sessions.id", "=", id)
+      .executeTakeFirst();
+    if (!row) throw new NotFoundError(`session ${id} not found`);
+    return row.lines === null ? 0 : Number(row.lines);
+  }
+
+  readStream(sessionId: string, stream: string, options: { fromSeq?: number } = {}): AsyncIterable<string> {
+    const id = assertSessionId(sessionId);
+    assertSlug(stream, "stream name");
+    const from = options.fromSeq ?? 0;
+    if (!Number.isSafeInteger(from) || from < 0) throw new InvalidInputError(`invalid position ${from}`);
+    return this.#readPages(id, stream, from);
+  }
+
+  async *#readPages(id: string, stream: string, from: number): AsyncGenerator<string> {
+    // Pages keep memory bounded: a rollout is never loaded whole.
+    await this.#run(() => this.#position(id, stream));
+    let seq = from;
+    for (;;) {
+      const rows = await this.#run(() =>
+        this.#db
+          .selectFrom("lines")
+          .select(["seq", "text"])
+          .where("org", "=", this.#org)
+          .where("session_id", "=", id)
+          .where("stream", "=", stream)
+          .where("seq", ">=", seq)
+          .orderBy("seq")
+          .limit(this.#pageLines)
+          .execute(),
+      );
+      for (const r of rows) yield r.text;
+      if (rows.length < this.#pageLines) return;
+      seq = rows[rows.length - 1]!.seq + 1;
+    }
+  }
+
+  async streamPositions(sessionId: string): Promise<StreamInfo[]> {
+    const id = assertSessionId(sessionId);
+    return this.#run(async () => {
+      const rows = await this.#db
+        .selectFrom("sessions")
+        .leftJoin("streams", (j) => j.onRef("streams.org", "=", "sessions.org").onRef("streams.session_id", "=", "sessions.id"))
+        .select(["streams.name", "streams.lines", "streams.bytes"])
+        .where("sessions.org", "=", this.#org)
+        .where("sessions.id", "=", id)
+        .orderBy("streams.name")
+        .execute();
+      if (rows.length === 0) throw new NotFoundError(`session ${id} not found`);
+      return rows.filter((r) => r.name !== null).map((r) => ({ name: r.name!, lines: Number(r.lines), bytes: Number(r.bytes) }));
+    });
+  }
+
+  async deleteSession(sessionId: string, options: DeleteOptions = {}): Promise<void> {
+    const id = assertSessionId(sessionId);
+    return this.#run(async () => {
+      await this.#delete(id, options);
+    });
+  }
+
+  async #delete(id: string, options: DeleteOptions): Promise<{ bytes: number }> {
+    return this.#db.transaction().execute(async (tx) => {
+      const row = await tx
+        .selectFrom("sessions")
+        .select(["legal_hold"])
+        .where("org", "=", this.#org)
+        .where("id", "=", id)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!row) throw new NotFoundError(`session ${id} not found`);
+      if (row.legal_hold) throw new LegalHoldError(id);
+      const totals = await tx
+        .selectFrom("streams")
+        .select([sql<string>`coalesce(sum(lines), 0)`.as("lines"), sql<string>`coalesce(sum(bytes), 0)`.as("bytes")])
+        .where("org", "=", this.#org)
+        .where("session_id", "=", id)
+        .executeTakeFirstOrThrow();
+      await tx.deleteFrom("lines").where("org", "=", this.#org).where("session_id", "=", id).execute();
+      await tx.deleteFrom("sessions").where("org", "=", this.#org).where("id", "=", id).execute();
+      await tx
+        .insertInto("deletions")
+        .values({ org: this.#org, session_id: id, actor: options.actor ?? null, reason: options.reason ?? null, lines: Number(totals.lines), bytes: Number(totals.bytes) })
+        .execute();
+      return { bytes: Number(totals.bytes) };
+    });
+  }
+
+  async setLegalHold(sessionId: string, held: boolean): Promise<void> {
+    const id = assertSessionId(sessionId);
+    return this.#run(async () => {
+      const r = await this.#db.updateTable("sessions").set({ legal_hold: held }).where("org", "=", this.#org).where("id", "=", id).executeTakeFirst();
+      if (Number(r.numUpdatedRows) === 0) throw new NotFoundError(`session ${id} not found`);
+    });
+  }
+
+  async prune(options: PruneOptions): Promise<PruneResult> {
+    if (!(options.olderThan instanceof Date) || Number.isNaN(options.olderThan.getTime())) throw new InvalidInputError("prune needs a valid olderThan date");
+    return this.#run(async () => {
+      const rows = await this.#db
+        .selectFrom("sessions")
+        .select(["id", "legal_hold", sql<string>`(select coalesce(sum(bytes), 0) from ${this.#t("streams")} st where st.org = sessions.org and st.session_id = sessions.id)`.as("bytes")])
+        .where("org", "=", this.#org)
+        .where("updated_ts", "<", options.olderThan)
+        .orderBy("updated_ts")
+        .execute();
+      const result: PruneResult = { expired: [], held: [], bytes_freed: 0, dry_run: options.dryRun ?? false };
+      for (const r of rows) {
+        if (r.legal_hold) {
+          result.held.push(r.id);
+          continue;
+        }
+        if (result.dry_run) {
+          result.expired.push(r.id);
+          result.bytes_freed += Number(r.bytes);
+          continue;
+        }
+        try {
+          const { bytes } = await this.#delete(r.id, { actor: options.actor ?? "prune", reason: `not updated since ${options.olderThan.toISOString()}` });
+          result.expired.push(r.id);
+          result.bytes_freed += bytes;
+        } catch (err) {
+          // Held or deleted between the scan and the delete: report what is true now.
+          if (err instanceof LegalHoldError) result.held.push(r.id);
+          else if (!(err instanceof NotFoundError)) throw err;
+        }
+      }
+      return result;
+    });
+  }
+
+  saveToken(record: TokenRecord): Promise<void> {
+    return this.#run(async () => {
+      await this.#db
+        .insertInto("tokens")
+        .values({ id: record.id, org: record.org, scopes: record.scopes, hash: record.hash, created_at: record.created_at })
+        .onConflict((oc) => oc.column("id").doUpdateSet({ org: record.org, scopes: record.scopes, hash: record.hash, created_at: record.created_at }))
+        .execute();
+    });
+  }
+
+  findTokenByHash(hash: string): Promise<TokenRecord | null> {
+    return this.#run(async () => {
+      const row = await this.#db.selectFrom("tokens").selectAll().where("hash", "=", hash).executeTakeFirst();
+      return row ? { id: row.id, org: row.org, scopes: row.scopes as TokenScope[], hash: row.hash, created_at: row.created_at } : null;
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#ownsPool) await this.#db.destroy();
+  }
+}
+
+function toSummary(r: SessionRow): SessionSummary {
+  return {
+    id: r.id,
+    created_at: r.created_at,
+    updated_at: r.updated_at,
+    cwd: r.cwd,
+    title: r.title,
+    archived: r.archived,
+    source: r.source,
+    originator: r.originator,
+    cli_version: r.cli_version,
+    model_provider: r.model_provider,
+    git: r.git ? normalizeGit(r.git) : null,
+    parent_id: r.parent_id,
+    forked_from_id: r.forked_from_id,
+    lines: Number(r.lines),
+    bytes: Number(r.bytes),
+  };
+}
+
+function normalizeGit(g: Partial<GitJson>): GitJson {
+  return { commit_hash: g.commit_hash ?? null, branch: g.branch ?? null, repository_url: g.repository_url ?? null };
+}
+
+function parseTime(value: string, what: string): Date {
+  const d = new Date(value);
+  if (typeof value !== "string" || Number.isNaN(d.getTime())) throw new InvalidInputError(`invalid ${what} ${JSON.stringify(value)}: expected an ISO-8601 date`);
+  return d;
+}
+
+function conflict(id: string, stream: string, expected: number, current: number): ConflictError {
+  return new ConflictError(`stream ${stream} of session ${id} is at position ${current}, not ${expected}`, current);
+}
+
+function escapeLike(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+function encodeCursor(ts: Date, id: string): string {
+  return Buffer.from(JSON.stringify([ts.toISOString(), id])).toString("base64url");
+}
+
+function decodeCursor(cursor: string): { ts: string; id: string } {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown;
+    if (Array.isArray(v) && typeof v[0] === "string" && !Number.isNaN(Date.parse(v[0])) && typeof v[1] === "string" && isSessionId(v[1])) {
+      return { ts: v[0], id: v[1] };
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw new InvalidInputError("invalid list cursor");
+}

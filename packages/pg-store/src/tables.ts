@@ -1,0 +1,79 @@
+import type { ColumnType, Generated } from "kysely";
+
+/** Row types of the tables created by migrations.ts, for kysely's type checking. */
+export interface SessionsTable {
+  org: string;
+  id: string;
+  created_at: string;
+  created_ts: Date;
+  updated_at: string;
+  updated_ts: Date;
+  cwd: string | null;
+  title: string | null;
+  archived: boolean;
+  source: string | null;
+  originator: string | null;
+  cli_version: string | null;
+  model_provider: string | null;
+  git: ColumnType<GitJson | null, string | null, string | null>;
+  parent_id: string | null;
+  forked_from_id: string | null;
+  // bigint columns come back as strings from pg.
+  lines: ColumnType<string, number | undefined, number>;
+  bytes: ColumnType<string, number | undefined, number>;
+  legal_hold: Generated<boolean>;
+  title_tsv: ColumnType<unknown, never, never>;
+}
+
+export interface GitJson {
+  commit_hash: string | null;
+  branch: string | null;
+  repository_url: string | null;
+}
+
+export interface StreamsTable {
+  org: string;
+  session_id: string;
+  name: string;
+  lines: ColumnType<string, number, number>;
+  bytes: ColumnType<string, number, number>;
+}
+
+export interface LinesTable {
+  org: string;
+  session_id: string;
+  stream: string;
+  seq: number;
+  text: string;
+  type: string | null;
+  payload_type: string | null;
+  timestamp: string | null;
+  meta: unknown;
+  tsv: unknown;
+}
+
+export interface TokensTable {
+  id: string;
+  org: string;
+  scopes: string[];
+  hash: string;
+  created_at: string;
+}
+
+export interface DeletionsTable {
+  org: string;
+  session_id: string;
+  deleted_at: Generated<Date>;
+  actor: string | null;
+  reason: string | null;
+  lines: number;
+  bytes: number;
+}
+
+export interface Database {
+  sessions: SessionsTable;
+  streams: StreamsTable;
+  lines: LinesTable;
+  tokens: TokensTable;
+  deletions: DeletionsTable;
+}
