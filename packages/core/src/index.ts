@@ -11,3 +11,5 @@ export * from "./jsonl-reader.js";
 export * from "./codex/rollout-line.js";
 export * from "./codex/session-summary.js";
 export * from "./session-state.js";
+export * from "./writer-queue.js";
+export * from "./codex/persistence-policy.js";
