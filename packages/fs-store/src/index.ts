@@ -1,1 +1,1 @@
-export {};
+export { FsStore, type FsStoreOptions } from "./fs-store.js";

@@ -1,0 +1,521 @@
+import { appendFile, mkdir, open, readdir, readFile, rename, rm, stat, symlink, unlink, writeFile } from "node:fs/promises";
+import { dirname, join, relative } from "node:path";
+import { randomBytes } from "node:crypto";
+import {
+  assertIdOrPrefix,
+  assertSessionId,
+  assertSlug,
+  AmbiguousIdError,
+  InvalidInputError,
+  IoError,
+  isSessionId,
+  LegalHoldError,
+  NotACodexHomeError,
+  NotFoundError,
+  openFileBytes,
+  readLines,
+  STREAM_FILES,
+  summarizeRollout,
+  UnsupportedError,
+  ConflictError,
+  type AppendOptions,
+  type AppendResult,
+  type DeleteOptions,
+  type ListQuery,
+  type PruneOptions,
+  type PruneResult,
+  type RolloutHead,
+  type SessionDetail,
+  type SessionInput,
+  type SessionPage,
+  type SessionStore,
+  type SessionSummary,
+  type StreamInfo,
+  type TokenRecord,
+  type TokenStore,
+} from "@sessionvault/core";
+import { codexPaths, dayDir, keyToDate, rolloutFileName, uuidV7Time, type CodexPaths } from "./codex-layout.js";
+import { mergeNewestFirst, walkActive, walkAll, walkArchived, walkDays, type RolloutFile } from "./rollout-walk.js";
+import { appendAt, filePosition, lastLineHead, PositionCache, readFileStream, type FilePosition } from "./stream-file.js";
+import { SessionIndex } from "./session-index.js";
+import { TokenFile } from "./token-file.js";
+import { decodeCursor, encodeCursor } from "./list-cursor.js";
+
+export interface FsStoreOptions {
+  /** A Codex home (`$CODEX_HOME`, `~/.codex`) or a directory to become one. */
+  root: string;
+  /** Keeps this org's sessions in `<root>/orgs/<org>/`, itself a Codex home layout. */
+  org?: string;
+  /** How many lines of a rollout's head are read for its summary (default 200, as Codex). */
+  headLines?: number;
+  /** Receives one message per skipped input: an unreadable file or folder, a garbage line in a head. */
+  onWarning?: (message: string) => void;
+  /** How long an append waits for another live writer's lock on the same file (default 30 s). */
+  lockTimeoutMs?: number;
+}
+
+/** Files sessionvault keeps in `sessions/<id>/` besides the streams. */
+const SIDECAR = "session.json";
+const HOLD_MARKER = "legal_hold";
+const ROLLOUT_LINK = "rollout.jsonl";
+const DEFAULT_LIMIT = 50;
+const MAX_LIMIT = 1000;
+/** Folder dates are local time; this much slack keeps `since` from cutting a walk short across time zones. */
+const DAY_SLACK_MS = 36 * 3600_000;
+/** Names Codex keeps in a home that has no sessions yet. */
+const CODEX_HOME_MARKERS = ["sessions", "archived_sessions", "session_index.jsonl", "config.toml", "auth.json", "history.jsonl", "log", ".sessionvault", "orgs"];
+
+interface HeadCacheEntry {
+  head: RolloutHead | null;
+  /** For a file with no visible head yet: the size it had, so it is read again once it grows. */
+  size: number;
+}
+
+/**
+ * A SessionStore over a Codex home. Codex's own files are read as they are
+ * and never rewritten; sessionvault adds only `sessions/<id>/` (other
+ * streams, a summary sidecar, the legal-hold marker) and `.sessionvault/`.
+ */
+export class FsStore implements SessionStore, TokenStore {
+  readonly root: string;
+  /** The Codex home this store serves (`root`, or `root/orgs/<org>`). */
+  readonly home: string;
+  readonly #paths: CodexPaths;
+  readonly #options: FsStoreOptions;
+  readonly #positions = new PositionCache();
+  readonly #heads = new Map<string, HeadCacheEntry>();
+  readonly #index: SessionIndex;
+  readonly #tokens: TokenFile;
+  #homeChecked = false;
+
+  constructor(options: FsStoreOptions) {
+    this.#options = options;
+    this.root = options.root;
+    this.home = options.org ? join(options.root, "orgs", assertSlug(options.org, "org name")) : options.root;
+    this.#paths = codexPaths(this.home);
+    this.#index = new SessionIndex(this.#paths.sessionIndex);
+    this.#tokens = new TokenFile(join(options.root, ".sessionvault", "tokens.jsonl"));
+  }
+
+  // ---- sessions ---------------------------------------------------------
+
+  async putSession(input: SessionInput): Promise<SessionSummary> {
+    const id = assertSessionId(input.id);
+    const created = new Date(input.created_at);
+    if (Number.isNaN(created.getTime())) throw new InvalidInputError(`created_at ${JSON.stringify(input.created_at)} is not a date`);
+    await this.#checkHome(true);
+    let file = await this.#findExact(id);
+    if (!file) {
+      const name = rolloutFileName(id, created);
+      const dir = input.archived ? this.#paths.archived : dayDir(this.#paths, created);
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      const path = join(dir, name);
+      const fh = await open(path, "wx", 0o600).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === "EEXIST") return null;
+        throw new IoError(`cannot create ${path}: ${err.message}`, { cause: err });
+      });
+      await fh?.close();
+      file = { id, key: name.slice(8, 64), compressed: false, path, archived: input.archived };
+    } else if (file.archived !== input.archived) {
+      file = await this.#move(file, input.archived);
+    }
+    const sdir = this.#sessionDir(id);
+    await mkdir(sdir, { recursive: true, mode: 0o700 });
+    await atomicWrite(join(sdir, SIDECAR), JSON.stringify(input) + "\n");
+    await this.#linkRollout(file);
+    const summary = await this.#summarize(file, await this.#index.names(), true);
+    return summary!;
+  }
+
+  async getSession(idOrPrefix: string): Promise<SessionDetail> {
+    const file = await this.#locate(idOrPrefix);
+    const summary = (await this.#summarize(file, await this.#index.names(), true))!;
+    const streams = await this.#streams(file);
+    const held = await exists(join(this.#sessionDir(file.id), HOLD_MARKER));
+    return { ...summary, streams, legal_hold: held };
+  }
+
+  async listSessions(query: ListQuery = {}): Promise<SessionPage> {
+    if (query.q !== undefined && query.q !== "") throw new UnsupportedError("fs-store cannot search sessions (q); use a postgres store or the archive server");
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new InvalidInputError(`limit must be an integer from 1 to ${MAX_LIMIT}, got ${limit}`);
+    const before = query.cursor ? decodeCursor(query.cursor) : null;
+    if (!(await this.#checkHome(false))) return { sessions: [], next_cursor: null };
+    const warn = this.#warn;
+    const mode = query.archived ?? "active";
+    const walk =
+      mode === "active"
+        ? walkActive(this.#paths, before, warn)
+        : mode === "archived"
+          ? walkArchived(this.#paths, before, warn)
+          : mergeNewestFirst(walkActive(this.#paths, before, warn), walkArchived(this.#paths, before, warn));
+    const since = query.since ? parseDate(query.since, "since") : null;
+    const until = query.until ? parseDate(query.until, "until") : null;
+    const names = await this.#index.names();
+    const sessions: SessionSummary[] = [];
+    let lastKey: string | null = null;
+    let more = false;
+    try {
+      for await (const file of walk) {
+        if (sessions.length === limit) {
+          more = true;
+          break;
+        }
+        if (since && keyToDate(file.key).getTime() < since.getTime() - DAY_SLACK_MS) break;
+        const s = await this.#summarizeForList(file, names);
+        if (!s || !matches(s, query, since, until)) continue;
+        sessions.push(s);
+        lastKey = file.key;
+      }
+    } finally {
+      await walk.return(undefined);
+    }
+    return { sessions, next_cursor: more && lastKey ? encodeCursor(lastKey) : null };
+  }
+
+  // ---- streams ----------------------------------------------------------
+
+  async append(sessionId: string, stream: string, expectedSeq: number, lines: readonly string[], options: AppendOptions = {}): Promise<AppendResult> {
+    const id = assertSessionId(sessionId);
+    assertSlug(stream, "stream name");
+    const file = await this.#locate(id);
+    if (stream === "rollout") {
+      if (file.compressed) throw new UnsupportedError(`session ${id} is archived compressed (${file.path}); it cannot be appended to`);
+      return appendAt(file.path, expectedSeq, lines, this.#positions, { durable: options.durable, lockTimeoutMs: this.#options.lockTimeoutMs });
+    }
+    const path = this.#streamPath(id, stream);
+    if (expectedSeq !== 0 && !(await exists(path))) {
+      throw new ConflictError(`append at position ${expectedSeq} refused: stream ${stream} is empty`, 0);
+    }
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    return appendAt(path, expectedSeq, lines, this.#positions, { durable: options.durable, create: true, lockTimeoutMs: this.#options.lockTimeoutMs });
+  }
+
+  async *readStream(sessionId: string, stream: string, options: { fromSeq?: number } = {}): AsyncGenerator<string> {
+    const id = assertSessionId(sessionId);
+    assertSlug(stream, "stream name");
+    const file = await this.#locate(id);
+    const path = stream === "rollout" ? file.path : this.#streamPath(id, stream);
+    if (stream !== "rollout" && !(await exists(path))) return;
+    const warn = this.#options.onWarning;
+    yield* readFileStream(path, options.fromSeq ?? 0, warn ? (w) => warn(`${path}: ${w.message}`) : undefined);
+  }
+
+  async streamPositions(sessionId: string): Promise<StreamInfo[]> {
+    const id = assertSessionId(sessionId);
+    return this.#streams(await this.#locate(id));
+  }
+
+  /** The file that holds a stream: the dated rollout, or a file in `sessions/<id>/`. For tools that copy bytes. */
+  async streamFile(sessionId: string, stream: string): Promise<string | null> {
+    const id = assertSessionId(sessionId);
+    assertSlug(stream, "stream name");
+    const file = await this.#locate(id);
+    if (stream === "rollout") return file.path;
+    const path = this.#streamPath(id, stream);
+    return (await exists(path)) ? path : null;
+  }
+
+  // ---- deletion and retention ---------------------------------------------
+
+  async deleteSession(sessionId: string, options: DeleteOptions = {}): Promise<void> {
+    const id = assertSessionId(sessionId);
+    const file = await this.#locate(id);
+    if (await exists(join(this.#sessionDir(id), HOLD_MARKER))) throw new LegalHoldError(id);
+    await this.#remove(file, options.actor ?? null, options.reason ?? null);
+  }
+
+  async setLegalHold(sessionId: string, held: boolean): Promise<void> {
+    const id = assertSessionId(sessionId);
+    await this.#locate(id);
+    const marker = join(this.#sessionDir(id), HOLD_MARKER);
+    if (held) {
+      await mkdir(dirname(marker), { recursive: true, mode: 0o700 });
+      await writeFile(marker, new Date().toISOString() + "\n", { mode: 0o600 });
+    } else {
+      await unlink(marker).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== "ENOENT") throw err;
+      });
+    }
+  }
+
+  async prune(options: PruneOptions): Promise<PruneResult> {
+    const result: PruneResult = { expired: [], held: [], bytes_freed: 0, dry_run: options.dryRun === true };
+    if (!(await this.#checkHome(false))) return result;
+    const cutoff = options.olderThan.getTime();
+    const names = await this.#index.names();
+    const victims: RolloutFile[] = [];
+    for await (const file of walkAll(this.#paths, this.#warn)) {
+      const s = await this.#summarizeForList(file, names, true);
+      if (!s || Date.parse(s.updated_at) >= cutoff) continue;
+      if (await exists(join(this.#sessionDir(file.id), HOLD_MARKER))) {
+        result.held.push(file.id);
+        continue;
+      }
+      result.expired.push(file.id);
+      result.bytes_freed += await this.#diskBytes(file);
+      victims.push(file);
+    }
+    if (!result.dry_run) {
+      for (const file of victims) await this.#remove(file, options.actor ?? "prune", `older than ${options.olderThan.toISOString()}`);
+    }
+    return result;
+  }
+
+  // ---- tokens -------------------------------------------------------------
+
+  async saveToken(record: TokenRecord): Promise<void> {
+    await this.#tokens.save(record);
+  }
+
+  async findTokenByHash(hash: string): Promise<TokenRecord | null> {
+    return this.#tokens.findByHash(hash);
+  }
+
+  async close(): Promise<void> {
+    this.#heads.clear();
+  }
+
+  // ---- internals ------------------------------------------------------------
+
+  readonly #warn = (message: string): void => {
+    this.#options.onWarning?.(message);
+  };
+
+  #sessionDir(id: string): string {
+    return join(this.#paths.sessions, id);
+  }
+
+  #streamPath(id: string, stream: string): string {
+    return join(this.#sessionDir(id), STREAM_FILES[stream] ?? `${stream}.jsonl`);
+  }
+
+  /**
+   * Refuses a directory that is not a Codex home, before anything is read or
+   * written there. A missing or empty directory is a new, empty home (reads
+   * give nothing, the first write creates it); a missing root is an error
+   * for reads, since it is almost always a mistyped path.
+   */
+  async #checkHome(forWrite: boolean): Promise<boolean> {
+    if (this.#homeChecked) return true;
+    let entries: string[];
+    try {
+      entries = await readdir(this.home);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") {
+        if (forWrite) {
+          await mkdir(this.home, { recursive: true, mode: 0o700 });
+          this.#homeChecked = true;
+          return true;
+        }
+        if (this.home !== this.root) return false; // an org with no data yet
+        throw new NotACodexHomeError(this.home, { cause: err });
+      }
+      if (code === "ENOTDIR") throw new NotACodexHomeError(this.home, { cause: err });
+      throw new IoError(`cannot read ${this.home}: ${(err as Error).message}`, { cause: err });
+    }
+    if (entries.length > 0 && !entries.some((e) => CODEX_HOME_MARKERS.includes(e))) throw new NotACodexHomeError(this.home);
+    this.#homeChecked = true;
+    return true;
+  }
+
+  /** A session by full id or unique prefix. */
+  async #locate(idOrPrefix: string): Promise<RolloutFile> {
+    const prefix = assertIdOrPrefix(idOrPrefix);
+    if (!(await this.#checkHome(false))) throw new NotFoundError(`no session matches ${JSON.stringify(idOrPrefix)}`);
+    if (isSessionId(prefix)) {
+      const f = await this.#findExact(prefix);
+      if (f) return f;
+      throw new NotFoundError(`no session ${prefix} in ${this.home}`);
+    }
+    const found = new Map<string, RolloutFile>();
+    for await (const f of walkAll(this.#paths, this.#warn)) {
+      if (f.id.startsWith(prefix) && !found.has(f.id)) found.set(f.id, f);
+    }
+    if (found.size === 0) throw new NotFoundError(`no session matches ${JSON.stringify(idOrPrefix)} in ${this.home}`);
+    if (found.size > 1) throw new AmbiguousIdError(idOrPrefix, [...found.keys()]);
+    return found.values().next().value!;
+  }
+
+  /** The rollout of a full id, or null. Tries the day folders a UUIDv7 id points at before walking everything. */
+  async #findExact(id: string): Promise<RolloutFile | null> {
+    const t = uuidV7Time(id);
+    if (t) {
+      const days = [-1, 0, 1].map((d) => dayDir(this.#paths, new Date(t.getTime() + d * 86400_000)));
+      for await (const f of walkDays(this.#paths, [...new Set(days)], this.#warn)) if (f.id === id) return f;
+    }
+    for await (const f of walkAll(this.#paths, this.#warn)) if (f.id === id) return f;
+    return null;
+  }
+
+  async #summarizeForList(file: RolloutFile, names: Map<string, string>, includeHidden = false): Promise<SessionSummary | null> {
+    try {
+      return await this.#summarize(file, names, includeHidden);
+    } catch (err) {
+      const code = (err as { cause?: NodeJS.ErrnoException }).cause?.code ?? (err as NodeJS.ErrnoException).code;
+      if (code === "EACCES" || code === "EPERM") {
+        this.#warn(`cannot read ${file.path}: permission denied; skipped`);
+        return null;
+      }
+      if (err instanceof NotFoundError) return null; // deleted while we listed
+      throw err;
+    }
+  }
+
+  /**
+   * Summary = what the rollout's head says (as Codex reads it), gaps filled
+   * from the putSession sidecar, title overridden by session_index.jsonl.
+   * Null for a file Codex would not list (no visible head and no sidecar),
+   * unless `includeHidden`.
+   */
+  async #summarize(file: RolloutFile, names: Map<string, string>, includeHidden: boolean): Promise<SessionSummary | null> {
+    const pos = await filePosition(file.path, this.#positions);
+    if (!pos) throw new NotFoundError(`session ${file.id} was removed while it was read`);
+    const head = await this.#head(file, pos);
+    const sidecar = await readSidecar(join(this.#sessionDir(file.id), SIDECAR));
+    if (!head && !sidecar && !includeHidden) return null;
+    const lastTs = await lastTimestamp(file.path, pos);
+    const created = head?.created_at ?? sidecar?.created_at ?? keyToDate(file.key).toISOString();
+    let updated = lastTs ?? sidecar?.updated_at ?? null;
+    if (!updated) updated = sidecar ? created : ((await stat(file.path).catch(() => null))?.mtime.toISOString() ?? created);
+    const pick = <K extends keyof RolloutHead & keyof SessionInput>(k: K) => (head?.[k] ?? sidecar?.[k] ?? null) as SessionSummary[K];
+    return {
+      id: file.id,
+      created_at: created,
+      updated_at: updated,
+      cwd: pick("cwd"),
+      title: names.get(file.id) ?? pick("title"),
+      archived: file.archived,
+      source: pick("source"),
+      originator: pick("originator"),
+      cli_version: pick("cli_version"),
+      model_provider: pick("model_provider"),
+      git: pick("git"),
+      parent_id: pick("parent_id"),
+      forked_from_id: pick("forked_from_id"),
+      lines: pos.seq,
+      bytes: pos.committed,
+    };
+  }
+
+  async #head(file: RolloutFile, pos: FilePosition): Promise<RolloutHead | null> {
+    const cached = this.#heads.get(file.path);
+    if (cached && (cached.head || cached.size === pos.size)) return cached.head;
+    const warn = this.#options.onWarning;
+    const head = await summarizeRollout(
+      readLines(openFileBytes(file.path, { highWaterMark: 64 * 1024 }), { onWarning: warn ? (w) => warn(`${file.path}: ${w.message}`) : undefined }),
+      { maxHeadLines: this.#options.headLines, onWarning: warn ? (w) => warn(`${file.path}: ${w.message}`) : undefined },
+    );
+    if (this.#heads.size > 50_000) this.#heads.clear();
+    this.#heads.set(file.path, { head, size: pos.size });
+    return head;
+  }
+
+  async #streams(file: RolloutFile): Promise<StreamInfo[]> {
+    const rollout = await filePosition(file.path, this.#positions);
+    const out: StreamInfo[] = [{ name: "rollout", lines: rollout?.seq ?? 0, bytes: rollout?.committed ?? 0 }];
+    const dir = this.#sessionDir(file.id);
+    const entries = await readdir(dir).catch(() => [] as string[]);
+    const byFile = new Map(Object.entries(STREAM_FILES).map(([name, f]) => [f, name]));
+    for (const entry of entries.sort()) {
+      if (entry === ROLLOUT_LINK) continue;
+      const name = byFile.get(entry) ?? (entry.endsWith(".jsonl") ? entry.slice(0, -6) : null);
+      if (!name) continue;
+      const pos = await filePosition(join(dir, entry), this.#positions);
+      if (pos) out.push({ name, lines: pos.seq, bytes: pos.committed });
+    }
+    return out;
+  }
+
+  async #diskBytes(file: RolloutFile): Promise<number> {
+    let n = (await stat(file.path).catch(() => null))?.size ?? 0;
+    const dir = this.#sessionDir(file.id);
+    for (const e of await readdir(dir).catch(() => [] as string[])) {
+      if (e === ROLLOUT_LINK) continue;
+      n += (await stat(join(dir, e)).catch(() => null))?.size ?? 0;
+    }
+    return n;
+  }
+
+  async #remove(file: RolloutFile, actor: string | null, reason: string | null): Promise<void> {
+    await unlink(file.path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== "ENOENT") throw new IoError(`cannot delete ${file.path}: ${err.message}`, { cause: err });
+    });
+    await unlink(`${file.path}.lock`).catch(() => {});
+    const dir = this.#sessionDir(file.id);
+    await rm(dir, { recursive: true, force: true });
+    this.#positions.delete(file.path);
+    this.#heads.delete(file.path);
+    const audit = join(this.home, ".sessionvault", "deletions.jsonl");
+    await mkdir(dirname(audit), { recursive: true, mode: 0o700 });
+    await appendFile(audit, JSON.stringify({ id: file.id, deleted_at: new Date().toISOString(), actor, reason }) + "\n", { mode: 0o600 });
+  }
+
+  /** Archives or unarchives: moves the rollout between the dated folders and archived_sessions/. */
+  async #move(file: RolloutFile, archived: boolean): Promise<RolloutFile> {
+    const name = file.path.slice(dirname(file.path).length + 1);
+    const dir = archived ? this.#paths.archived : dayDir(this.#paths, keyToDate(file.key));
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const path = join(dir, name);
+    await rename(file.path, path);
+    this.#positions.delete(file.path);
+    this.#heads.delete(file.path);
+    return { ...file, path, archived };
+  }
+
+  /** `sessions/<id>/rollout.jsonl` → the dated file, so the session directory shows every stream. */
+  async #linkRollout(file: RolloutFile): Promise<void> {
+    const link = join(this.#sessionDir(file.id), ROLLOUT_LINK);
+    const tmp = `${link}.${randomBytes(4).toString("hex")}.tmp`;
+    await symlink(relative(dirname(link), file.path), tmp);
+    await rename(tmp, link);
+  }
+}
+
+function matches(s: SessionSummary, q: ListQuery, since: Date | null, until: Date | null): boolean {
+  if (q.cwd !== undefined && s.cwd !== q.cwd) return false;
+  if (q.repo !== undefined && !(s.git?.repository_url ?? "").includes(q.repo)) return false;
+  if (q.branch !== undefined && s.git?.branch !== q.branch) return false;
+  if (q.model_provider !== undefined && s.model_provider !== q.model_provider) return false;
+  const t = Date.parse(s.created_at);
+  if (since && t < since.getTime()) return false;
+  if (until && t > until.getTime()) return false;
+  return true;
+}
+
+function parseDate(value: string, what: string): Date {
+  const d = new Date(value);
+  if (Number.isNaN(d.getTime())) throw new InvalidInputError(`${what} ${JSON.stringify(value)} is not a date`);
+  return d;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => null)) !== null;
+}
+
+async function readSidecar(path: string): Promise<SessionInput | null> {
+  try {
+    return JSON.parse(await readFile(path, "utf8")) as SessionInput;
+  } catch {
+    return null;
+  }
+}
+
+/** Write-then-rename, so a reader never sees half a file. */
+async function atomicWrite(path: string, text: string): Promise<void> {
+  const tmp = `${path}.${randomBytes(4).toString("hex")}.tmp`;
+  await writeFile(tmp, text, { mode: 0o600 });
+  await rename(tmp, path);
+}
+
+const TIMESTAMP = /^\s*\{\s*"timestamp"\s*:\s*"([^"]+)"/;
+
+/** `updated_at` = the timestamp of the last committed line (Codex puts it first). */
+async function lastTimestamp(path: string, pos: FilePosition): Promise<string | null> {
+  const text = await lastLineHead(path, pos);
+  const m = text ? TIMESTAMP.exec(text.replace(/^\uFEFF/, "")) : null;
+  if (!m) return null;
+  const d = new Date(m[1]!);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}

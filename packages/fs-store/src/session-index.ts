@@ -1,0 +1,42 @@
+import { stat } from "node:fs/promises";
+import { parseJsonLine, readFileLines } from "@sessionvault/core";
+
+/**
+ * Thread names from Codex's `session_index.jsonl` (`{"id", "thread_name",
+ * "updated_at"}` per line, appended on every rename: the last line per id
+ * wins). Re-read only when the file's size or mtime changed.
+ */
+export class SessionIndex {
+  readonly #path: string;
+  #stamp = "";
+  #names = new Map<string, string>();
+
+  constructor(path: string) {
+    this.#path = path;
+  }
+
+  async names(): Promise<Map<string, string>> {
+    const st = await stat(this.#path).catch(() => null);
+    const stamp = st ? `${st.size}:${st.mtimeMs}` : "";
+    if (stamp === this.#stamp) return this.#names;
+    const names = new Map<string, string>();
+    if (st) {
+      for await (const line of readFileLines(this.#path)) {
+        let v: unknown;
+        try {
+          v = parseJsonLine(line.text);
+        } catch {
+          continue; // a garbage line in the index must not hide the other names
+        }
+        if (typeof v !== "object" || v === null) continue;
+        const { id, thread_name: name } = v as { id?: unknown; thread_name?: unknown };
+        if (typeof id !== "string") continue;
+        if (typeof name === "string" && name.trim() !== "") names.set(id, name);
+        else names.delete(id);
+      }
+    }
+    this.#names = names;
+    this.#stamp = stamp;
+    return names;
+  }
+}

@@ -1,0 +1,205 @@
+import { open, type FileHandle } from "node:fs/promises";
+import { ConflictError, InvalidInputError, IoError, openFileBytes, readLines, type AppendResult, type LineWarning } from "@sessionvault/core";
+import { withFileLock } from "./file-lock.js";
+
+/**
+ * One stream file: committed lines end with "\n"; bytes after the last "\n"
+ * are a torn write from a crashed writer and are not part of the stream.
+ */
+export interface FilePosition {
+  /** Committed lines. */
+  seq: number;
+  /** Bytes up to and including the last "\n". */
+  committed: number;
+  /** File size when counted (committed + torn tail). */
+  size: number;
+  /** Offset where the last committed line starts (for its timestamp). */
+  lastLineStart: number;
+}
+
+const CHUNK = 1024 * 1024;
+const NL = 0x0a;
+
+/**
+ * Remembers each file's position by size, so an append or a listing does not
+ * re-read a file it has already counted: if the file only grew, only the new
+ * bytes are counted.
+ */
+export class PositionCache {
+  readonly #entries = new Map<string, FilePosition>();
+  readonly #max: number;
+
+  constructor(max = 50_000) {
+    this.#max = max;
+  }
+
+  get(path: string): FilePosition | undefined {
+    return this.#entries.get(path);
+  }
+
+  set(path: string, pos: FilePosition): void {
+    this.#entries.delete(path);
+    this.#entries.set(path, pos);
+    if (this.#entries.size > this.#max) this.#entries.delete(this.#entries.keys().next().value!);
+  }
+
+  delete(path: string): void {
+    this.#entries.delete(path);
+  }
+}
+
+/** Counts committed lines of an open file, continuing from `from` when the file only grew since. */
+export async function countPosition(fh: FileHandle, size: number, from?: FilePosition): Promise<FilePosition> {
+  let pos: FilePosition = from && from.size <= size ? { ...from } : { seq: 0, committed: 0, size: 0, lastLineStart: 0 };
+  if (pos.size === size) return pos;
+  const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(size - pos.committed, 1)));
+  let offset = pos.committed;
+  let lineStart = pos.committed;
+  while (offset < size) {
+    const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, size - offset), offset);
+    if (bytesRead === 0) break;
+    let i = buf.indexOf(NL, 0);
+    while (i !== -1 && i < bytesRead) {
+      pos.seq++;
+      pos.lastLineStart = lineStart;
+      lineStart = offset + i + 1;
+      pos.committed = lineStart;
+      i = buf.indexOf(NL, i + 1);
+    }
+    offset += bytesRead;
+  }
+  pos = { ...pos, size };
+  return pos;
+}
+
+/** Position of a file by path (a `.zst` file is counted through its decompressed bytes). */
+export async function filePosition(path: string, cache: PositionCache): Promise<FilePosition | null> {
+  if (path.endsWith(".zst")) return compressedPosition(path);
+  let fh: FileHandle;
+  try {
+    fh = await open(path, "r");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw new IoError(`cannot open ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    const { size } = await fh.stat();
+    const pos = await countPosition(fh, size, cache.get(path));
+    cache.set(path, pos);
+    return pos;
+  } finally {
+    await fh.close();
+  }
+}
+
+async function compressedPosition(path: string): Promise<FilePosition | null> {
+  const pos: FilePosition = { seq: 0, committed: 0, size: 0, lastLineStart: 0 };
+  try {
+    for await (const chunk of openFileBytes(path)) {
+      const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      let i = buf.indexOf(NL);
+      while (i !== -1) {
+        pos.seq++;
+        pos.lastLineStart = pos.committed;
+        pos.committed = pos.size + i + 1;
+        i = buf.indexOf(NL, i + 1);
+      }
+      pos.size += buf.length;
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw new IoError(`cannot read ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  return pos;
+}
+
+/** The first bytes of the last committed line: enough for its `"timestamp"`. */
+export async function lastLineHead(path: string, pos: FilePosition, max = 256): Promise<string | null> {
+  if (pos.seq === 0 || path.endsWith(".zst")) return null;
+  const fh = await open(path, "r").catch(() => null);
+  if (!fh) return null;
+  try {
+    const len = Math.min(max, pos.committed - pos.lastLineStart);
+    const buf = Buffer.alloc(len);
+    await fh.read(buf, 0, len, pos.lastLineStart);
+    return buf.toString("utf8");
+  } finally {
+    await fh.close();
+  }
+}
+
+export interface AppendFileOptions {
+  durable?: boolean;
+  /** Create the file (mode 0600) if missing; the rollout is created by putSession instead. */
+  create?: boolean;
+  lockTimeoutMs?: number;
+}
+
+export function validateLines(lines: readonly string[]): void {
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i];
+    if (typeof l !== "string") throw new InvalidInputError(`line ${i} of the batch is not a string`);
+    if (l.includes("\n")) throw new InvalidInputError(`line ${i} of the batch contains a newline; a line must not contain "\\n"`);
+  }
+}
+
+/**
+ * Appends `lines` at position `expectedSeq`, under the file's lock, with one
+ * write. A torn tail left by a crashed writer is cut off first so the file
+ * reads cleanly; a wrong position is a ConflictError and writes nothing.
+ */
+export async function appendAt(path: string, expectedSeq: number, lines: readonly string[], cache: PositionCache, options: AppendFileOptions = {}): Promise<AppendResult> {
+  validateLines(lines);
+  if (!Number.isInteger(expectedSeq) || expectedSeq < 0) throw new InvalidInputError(`expected position must be a non-negative integer, got ${expectedSeq}`);
+  return withFileLock(path, async () => {
+    let fh: FileHandle;
+    try {
+      fh = await open(path, options.create ? "a+" : "r+", 0o600);
+      if (options.create) {
+        // "a+" appends regardless of position; reopen for positioned writes.
+        await fh.close();
+        fh = await open(path, "r+");
+      }
+    } catch (err) {
+      throw new IoError(`cannot open ${path} for writing: ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      const { size } = await fh.stat();
+      const pos = await countPosition(fh, size, cache.get(path));
+      if (pos.committed < size) {
+        await fh.truncate(pos.committed);
+        if (options.durable) await fh.datasync();
+      }
+      const clean: FilePosition = { ...pos, size: pos.committed };
+      cache.set(path, clean);
+      if (expectedSeq !== pos.seq) {
+        throw new ConflictError(`append at position ${expectedSeq} refused: the stream is at ${pos.seq}`, pos.seq);
+      }
+      if (lines.length === 0) return { seq: pos.seq };
+      const buf = Buffer.from(lines.join("\n") + "\n", "utf8");
+      let written = 0;
+      while (written < buf.length) {
+        const { bytesWritten } = await fh.write(buf, written, buf.length - written, pos.committed + written);
+        written += bytesWritten;
+      }
+      if (options.durable) await fh.datasync();
+      const lastLen = Buffer.byteLength(lines[lines.length - 1]!, "utf8") + 1;
+      const next: FilePosition = { seq: pos.seq + lines.length, committed: pos.committed + buf.length, size: pos.committed + buf.length, lastLineStart: pos.committed + buf.length - lastLen };
+      cache.set(path, next);
+      return { seq: next.seq };
+    } catch (err) {
+      // Unknown state after a failed write: count again next time.
+      if (!(err instanceof ConflictError)) cache.delete(path);
+      throw err;
+    } finally {
+      await fh.close();
+    }
+  }, { timeoutMs: options.lockTimeoutMs });
+}
+
+/** Committed lines from `fromSeq`, streamed; the torn tail (if any) is not yielded. */
+export async function* readFileStream(path: string, fromSeq: number, onWarning?: (w: LineWarning) => void): AsyncGenerator<string> {
+  for await (const line of readLines(openFileBytes(path), { onWarning })) {
+    if (line.lineNo - 1 >= fromSeq) yield line.text;
+  }
+}
