@@ -10,6 +10,8 @@ export interface CliContext {
   stderr: Writable & { isTTY?: boolean };
   env: Record<string, string | undefined>;
   cwd: string;
+  /** Set by commands that pass a child's exit status through (`run`, `resume`); main returns it. */
+  exitCode?: number;
 }
 
 export function processContext(): CliContext {

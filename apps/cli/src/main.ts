@@ -9,7 +9,7 @@ export async function main(argv: string[], ctx = processContext()): Promise<numb
   const program = buildProgram(ctx);
   try {
     await program.parseAsync(argv, { from: "user" });
-    return 0;
+    return ctx.exitCode ?? 0;
   } catch (err) {
     if (err instanceof CommanderError) {
       // commander already printed help or the usage error.
