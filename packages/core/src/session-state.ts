@@ -135,6 +135,7 @@ export class SessionStateFile {
       const slots = await this.#readOrSetAside();
       mutate(slots);
       await this.#writeAtomic(slots);
+      await this.#removeLeftovers();
     });
   }
 
@@ -250,6 +251,11 @@ export class SessionStateFile {
           await link(tmp, this.#lockPath);
           return info.nonce;
         } catch (err) {
+          if (errno(err) === "ENOENT") {
+            // Our temp file was swept as a leftover while we waited very long; write it again.
+            await writeNew(tmp, JSON.stringify(info)).catch(() => {});
+            continue;
+          }
           if (errno(err) !== "EEXIST") throw new IoError(`cannot lock state file ${this.path}: ${(err as Error).message}`, { cause: err });
         }
         const holder = await readLock(this.#lockPath);
@@ -301,17 +307,34 @@ export class SessionStateFile {
     if (pid && holder.info?.host === this.#host) await this.#removeLeftovers(pid);
   }
 
-  async #removeLeftovers(pid: number): Promise<void> {
+  /**
+   * Removes temp and lock files that killed writers left behind: those of a
+   * holder just found dead, and any older than `staleLockMs` (no live writer
+   * keeps one that long; the age rule also covers other hosts' files).
+   */
+  async #removeLeftovers(deadPid?: number): Promise<void> {
     const dir = dirname(this.path);
     const base = basename(this.path);
-    const prefixes = [`${base}.tmp-${pid}-`, `${base}.lock.${pid}.`];
+    const pattern = new RegExp(`^${escapeRegExp(base)}\\.(?:tmp-(\\d+)-|lock\\.(\\d+)\\.|lock\\.stale-(\\d+)-)[0-9a-f]+$`);
     let names: string[];
     try {
       names = await readdir(dir);
     } catch {
       return;
     }
-    await Promise.all(names.filter((n) => prefixes.some((p) => n.startsWith(p))).map((n) => unlink(join(dir, n)).catch(() => {})));
+    const now = Date.now();
+    for (const name of names) {
+      const m = pattern.exec(name);
+      if (!m) continue;
+      const pid = Number(m[1] ?? m[2] ?? m[3]);
+      const path = join(dir, name);
+      try {
+        if (pid !== deadPid && now - (await stat(path)).mtimeMs <= this.#staleLockMs) continue;
+        await unlink(path);
+      } catch {
+        // Gone already, or not ours to remove: either way nothing to do.
+      }
+    }
   }
 
   async #release(nonce: string): Promise<void> {
@@ -404,6 +427,10 @@ function processAlive(pid: number): boolean {
   } catch (err) {
     return errno(err) === "EPERM";
   }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
