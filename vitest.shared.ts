@@ -15,6 +15,7 @@ export const workspaceAliases = [
   { find: /^@sessionvault\/fs-store$/, replacement: src("./packages/fs-store/src/index.ts") },
   { find: /^@sessionvault\/s3-store$/, replacement: src("./packages/s3-store/src/index.ts") },
   { find: /^@sessionvault\/pg-store$/, replacement: src("./packages/pg-store/src/index.ts") },
+  { find: /^@sessionvault\/server$/, replacement: src("./apps/server/src/index.ts") },
 ];
 
 export function packageConfig(overrides: { testTimeout?: number; include?: string[] } = {}) {

@@ -1,1 +1,75 @@
-export {};
+#!/usr/bin/env node
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { isSessionvaultError } from "@sessionvault/core";
+import { startServer } from "./start-server.js";
+import { quickstart } from "./quickstart.js";
+
+/**
+ * `node apps/server/dist/main.js [--store URL] [--host H] [--port P] [--quickstart]`
+ * The only place of the server that reads the environment.
+ */
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      store: { type: "string" },
+      host: { type: "string" },
+      port: { type: "string" },
+      quickstart: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(
+      "usage: sessionvault-server [--store URL] [--host H] [--port P] [--quickstart]\n" +
+        "  --store       store URL or directory (default $SESSIONVAULT_STORE, else $SESSIONVAULT_DATA or ./.sessionvault-data)\n" +
+        "  --host/--port where to listen (default 127.0.0.1:8787, or $HOST/$PORT)\n" +
+        "  --quickstart  create an admin token on first start and import ~/.codex ($CODEX_HOME)\n",
+    );
+    return;
+  }
+  const env = process.env;
+  const dataDir = resolve(env.SESSIONVAULT_DATA || ".sessionvault-data");
+  const store = values.store ?? env.SESSIONVAULT_STORE ?? dataDir;
+  const port = Number(values.port ?? env.PORT ?? 8787);
+  const host = values.host ?? env.HOST ?? "127.0.0.1";
+  const server = await startServer({ store, host, port, processMetrics: true, logger: { level: env.LOG_LEVEL ?? "info" } });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    server.app.log.info({ signal }, "shutting down: finishing in-flight requests");
+    server.close().then(
+      () => process.exit(0),
+      (err) => {
+        server.app.log.error({ err }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+
+  if (values.quickstart) {
+    const codexHome = env.CODEX_HOME || join(env.HOME || homedir(), ".codex");
+    const result = await quickstart(server, { dataDir: store === dataDir ? dataDir : resolve(store), codexHome, log: (m) => server.app.log.info(m) });
+    const lines = [``, `  sessionvault is running at ${server.url}`];
+    if (result.token) {
+      lines.push(`  admin token (shown once, keep it): ${result.token.token}`);
+      lines.push(`  log in at ${server.url}/login with it, or: export SESSIONVAULT_TOKEN=${result.token.token}`);
+    } else {
+      lines.push(`  log in with the token printed on the first start, or create one:`);
+      lines.push(`    pnpm sessionvault token create --store ${store} --org default --scope admin`);
+    }
+    process.stdout.write(lines.join("\n") + "\n\n");
+  } else {
+    process.stdout.write(`sessionvault server listening on ${server.url}\n`);
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`sessionvault-server: ${isSessionvaultError(err) ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(isSessionvaultError(err) ? 2 : 1);
+});

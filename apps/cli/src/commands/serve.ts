@@ -1,0 +1,47 @@
+import { resolve } from "node:path";
+import { startServer } from "@sessionvault/server";
+import { UsageError } from "@sessionvault/core";
+import type { CliContext } from "../io.js";
+import { storeRegistry } from "../stores.js";
+
+export interface ServeOptions {
+  store?: string;
+  host?: string;
+  port?: string | number;
+  /** Stops the server when aborted; without it SIGINT/SIGTERM do. */
+  signal?: AbortSignal;
+  /** Called with the URL once the server listens (tests use it with port 0). */
+  onListening?: (url: string) => void;
+}
+
+/** The store `serve` and `token create` use when --store is not given: the server's data folder. */
+export function defaultServerStore(ctx: CliContext): string {
+  return ctx.env.SESSIONVAULT_STORE || resolve(ctx.cwd, ctx.env.SESSIONVAULT_DATA || ".sessionvault-data");
+}
+
+/** `sessionvault serve`: runs the archive server until interrupted, then drains in-flight appends. */
+export async function serve(options: ServeOptions, ctx: CliContext): Promise<void> {
+  const port = options.port === undefined ? 8787 : Number(options.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid --port ${JSON.stringify(options.port)}`);
+  const store = options.store ?? defaultServerStore(ctx);
+  const server = await startServer({
+    store,
+    host: options.host ?? "127.0.0.1",
+    port,
+    registry: storeRegistry(ctx),
+    processMetrics: true,
+    logger: { level: ctx.env.LOG_LEVEL ?? "info" },
+  });
+  ctx.stderr.write(`sessionvault: serving ${store} at ${server.url}\n`);
+  options.onListening?.(server.url);
+  await new Promise<void>((done) => {
+    if (options.signal) {
+      if (options.signal.aborted) done();
+      else options.signal.addEventListener("abort", () => done(), { once: true });
+      return;
+    }
+    process.once("SIGINT", () => done());
+    process.once("SIGTERM", () => done());
+  });
+  await server.close();
+}

@@ -1,0 +1,208 @@
+import { Readable } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+  assertIdOrPrefix,
+  assertSessionId,
+  assertSlug,
+  ConflictError,
+  readLines,
+  SessionvaultError,
+  StoreUnavailableError,
+  UnauthorizedError,
+} from "@sessionvault/core";
+import type {
+  AppendOptions,
+  AppendResult,
+  DeleteOptions,
+  ErrorCode,
+  ListQuery,
+  PruneOptions,
+  PruneResult,
+  SessionDetail,
+  SessionInput,
+  SessionPage,
+  SessionStore,
+  SessionSummary,
+  StreamInfo,
+} from "@sessionvault/core";
+
+export interface HttpStoreOptions {
+  /** The archive server, e.g. `https://archive.internal` (a path prefix is kept). */
+  baseUrl: string;
+  /** Bearer token; the CLI passes $SESSIONVAULT_TOKEN. */
+  token?: string;
+  /** Largest POST body per append request (default 4 MiB); bigger batches are split. A single longer line goes alone. */
+  maxBatchBytes?: number;
+  /** Retries of a request that failed in transit or got a 502/503/504 (default 3). Safe: the server makes a repeated append a no-op. */
+  retries?: number;
+  fetch?: typeof fetch;
+}
+
+const KNOWN_CODES = new Set<string>([
+  "NOT_FOUND", "AMBIGUOUS_ID", "INVALID_ID", "INVALID_INPUT", "CONFLICT", "LEGAL_HOLD", "NOT_A_CODEX_HOME",
+  "UNAUTHORIZED", "FORBIDDEN", "TOO_LARGE", "UNSUPPORTED", "IO", "STORE_UNAVAILABLE", "USAGE",
+]);
+
+/**
+ * The store contract over the archive server's HTTP API (DESIGN.md §11), so
+ * `sync --to https://…` works like any other store. Positions travel as
+ * `expected_seq`; the server answers a conflict with 409 and the current
+ * position, and recognises a retried append that already landed.
+ */
+export class HttpStore implements SessionStore {
+  readonly #base: URL;
+  readonly #token: string | undefined;
+  readonly #maxBatch: number;
+  readonly #retries: number;
+  readonly #fetch: typeof fetch;
+
+  constructor(options: HttpStoreOptions) {
+    const base = new URL(options.baseUrl);
+    if (!base.pathname.endsWith("/")) base.pathname += "/";
+    base.search = "";
+    base.hash = "";
+    this.#base = base;
+    this.#token = options.token;
+    this.#maxBatch = options.maxBatchBytes ?? 4 * 1024 * 1024;
+    this.#retries = options.retries ?? 3;
+    this.#fetch = options.fetch ?? fetch;
+  }
+
+  async putSession(input: SessionInput): Promise<SessionSummary> {
+    const id = assertSessionId(input.id);
+    const res = await this.#request("PUT", `v1/sessions/${id}`, { json: input });
+    return (await res.json()) as SessionSummary;
+  }
+
+  async getSession(idOrPrefix: string): Promise<SessionDetail> {
+    const res = await this.#request("GET", `v1/sessions/${encodeURIComponent(assertIdOrPrefix(idOrPrefix))}`);
+    return (await res.json()) as SessionDetail;
+  }
+
+  async listSessions(query: ListQuery = {}): Promise<SessionPage> {
+    const sp = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) {
+      if (v !== undefined && v !== null && v !== "") sp.set(k, String(v));
+    }
+    const res = await this.#request("GET", `v1/sessions${sp.size ? `?${sp}` : ""}`);
+    return (await res.json()) as SessionPage;
+  }
+
+  async append(sessionId: string, stream: string, expectedSeq: number, lines: readonly string[], options?: AppendOptions): Promise<AppendResult> {
+    const id = assertSessionId(sessionId);
+    const name = assertSlug(stream, "stream name");
+    let seq = expectedSeq;
+    for (const batch of batches(lines, this.#maxBatch)) {
+      const durable = options?.durable ? "&durable=true" : "";
+      const res = await this.#request("POST", `v1/sessions/${id}/streams/${name}?expected_seq=${seq}${durable}`, {
+        body: batch.body,
+        contentType: "application/x-ndjson",
+      });
+      const out = (await res.json()) as AppendResult;
+      seq = out.seq;
+    }
+    return { seq };
+  }
+
+  async *readStream(sessionId: string, stream: string, options: { fromSeq?: number } = {}): AsyncGenerator<string> {
+    const id = assertSessionId(sessionId);
+    const name = assertSlug(stream, "stream name");
+    const res = await this.#request("GET", `v1/sessions/${id}/streams/${name}?from_seq=${options.fromSeq ?? 0}`);
+    if (!res.body) return;
+    let torn = false;
+    try {
+      const bytes = Readable.fromWeb(res.body as import("node:stream/web").ReadableStream<Uint8Array>);
+      for await (const line of readLines(bytes, { onWarning: (w) => { if (w.kind === "torn-last-line") torn = true; } })) yield line.text;
+    } catch (cause) {
+      throw new StoreUnavailableError(`reading ${name} of ${id} from ${this.#base.origin} failed mid-way`, { cause });
+    }
+    if (torn) throw new StoreUnavailableError(`reading ${name} of ${id} from ${this.#base.origin} ended in the middle of a line`);
+  }
+
+  async streamPositions(sessionId: string): Promise<StreamInfo[]> {
+    return (await this.getSession(assertSessionId(sessionId))).streams;
+  }
+
+  async deleteSession(sessionId: string, _options?: DeleteOptions): Promise<void> {
+    // The server records the token as the actor.
+    await this.#request("DELETE", `v1/sessions/${assertSessionId(sessionId)}`);
+  }
+
+  async setLegalHold(sessionId: string, held: boolean): Promise<void> {
+    await this.#request("PUT", `v1/sessions/${assertSessionId(sessionId)}/legal-hold`, { json: { held } });
+  }
+
+  async prune(options: PruneOptions): Promise<PruneResult> {
+    const res = await this.#request("POST", "v1/prune", { json: { older_than: options.olderThan.toISOString(), dry_run: options.dryRun ?? false } });
+    return (await res.json()) as PruneResult;
+  }
+
+  async close(): Promise<void> {}
+
+  async #request(method: string, path: string, init: { json?: unknown; body?: Buffer; contentType?: string } = {}): Promise<Response> {
+    const url = new URL(path, this.#base);
+    const headers: Record<string, string> = { accept: "application/json, application/x-ndjson" };
+    if (this.#token) headers.authorization = `Bearer ${this.#token}`;
+    let body: string | Buffer | undefined;
+    if (init.json !== undefined) {
+      headers["content-type"] = "application/json";
+      body = JSON.stringify(init.json);
+    } else if (init.body) {
+      headers["content-type"] = init.contentType ?? "application/octet-stream";
+      body = init.body;
+    }
+    for (let attempt = 0; ; attempt++) {
+      let res: Response;
+      try {
+        res = await this.#fetch(url, { method, headers, ...(body !== undefined ? { body } : {}) });
+      } catch (cause) {
+        if (attempt < this.#retries) {
+          await sleep(100 * 2 ** attempt);
+          continue;
+        }
+        throw new StoreUnavailableError(`cannot reach ${this.#base.origin}: ${(cause as Error).message}`, { cause });
+      }
+      if (res.ok) return res;
+      if ((res.status === 502 || res.status === 503 || res.status === 504) && attempt < this.#retries) {
+        await res.body?.cancel();
+        await sleep(100 * 2 ** attempt);
+        continue;
+      }
+      throw await errorFrom(res, method, url);
+    }
+  }
+}
+
+async function errorFrom(res: Response, method: string, url: URL): Promise<SessionvaultError> {
+  let body: { code?: string; message?: string; current_seq?: number } = {};
+  try {
+    body = (await res.json()) as typeof body;
+  } catch {
+    // Not our server's JSON (a proxy page, say): fall through with the status.
+  }
+  const message = body.message ?? `${method} ${url.pathname} answered HTTP ${res.status}`;
+  if (res.status === 401 && !body.code) return new UnauthorizedError(`${url.origin}: ${message} (set SESSIONVAULT_TOKEN)`);
+  if (body.code === "CONFLICT" && typeof body.current_seq === "number") return new ConflictError(message, body.current_seq);
+  if (body.code && KNOWN_CODES.has(body.code)) {
+    const hint = body.code === "UNAUTHORIZED" ? " (set SESSIONVAULT_TOKEN to a token from `sessionvault token create`)" : "";
+    return new SessionvaultError(body.code as ErrorCode, `${message}${hint}`);
+  }
+  return new StoreUnavailableError(`${url.origin}: ${message}`);
+}
+
+/** Splits lines into request bodies of at most `maxBytes` (each line "\n"-terminated). */
+function* batches(lines: readonly string[], maxBytes: number): Generator<{ body: Buffer; count: number }> {
+  let parts: Buffer[] = [];
+  let size = 0;
+  for (const line of lines) {
+    const b = Buffer.from(line + "\n", "utf8");
+    if (parts.length && size + b.length > maxBytes) {
+      yield { body: Buffer.concat(parts, size), count: parts.length };
+      parts = [];
+      size = 0;
+    }
+    parts.push(b);
+    size += b.length;
+  }
+  if (parts.length) yield { body: Buffer.concat(parts, size), count: parts.length };
+}

@@ -1,0 +1,105 @@
+import { fileURLToPath } from "node:url";
+import Fastify from "fastify";
+import type { FastifyInstance, FastifyServerOptions } from "fastify";
+import fastifyCookie from "@fastify/cookie";
+import fastifySwagger from "@fastify/swagger";
+import type { OpenedStore, TokenStore } from "@sessionvault/core";
+import { errorReply } from "./error-reply.js";
+import { ServerMetrics } from "./metrics.js";
+import { OrgStores } from "./org-stores.js";
+import { TokenVerifier } from "./tokens.js";
+import { UiSessions } from "./ui-sessions.js";
+import type { ServerContext } from "./server-context.js";
+import { v1Routes } from "./routes/v1.js";
+import { uiRoutes } from "./routes/ui.js";
+
+export interface AppOptions {
+  /** Opens the store of one org; called once per org, the store is kept until close. */
+  openOrgStore(org: string): OpenedStore;
+  /** Where API tokens (hashed) are kept. */
+  tokens: TokenStore;
+  /** fastify/pino logger options; false in tests. Default: JSON logs at "info". */
+  logger?: FastifyServerOptions["logger"];
+  /** Largest accepted append body (default 64 MiB): a Codex line can carry megabytes of base64. */
+  maxAppendBytes?: number;
+  /** Also export Node process metrics (off in tests, which run several servers in one process). */
+  processMetrics?: boolean;
+  /** Directory of style.css and app.js (default: the package's public/). */
+  publicDir?: string;
+}
+
+const DEFAULT_PUBLIC = fileURLToPath(new URL("../public/", import.meta.url));
+
+/**
+ * Builds the archive server (DESIGN.md §11) without listening. It holds no
+ * session data of its own: everything is read from and written to the
+ * stores, so any number of instances can serve one Postgres or S3 store.
+ * Web UI logins are the only in-memory state.
+ */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? { level: "info" },
+    // A retried sync sends many small POSTs: keep connections alive.
+    keepAliveTimeout: 65_000,
+    bodyLimit: 1024 * 1024,
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: true, coerceTypes: "array", useDefaults: true, allErrors: false } },
+  });
+  const ctx: ServerContext = {
+    stores: new OrgStores(options.openOrgStore),
+    verifier: new TokenVerifier(options.tokens),
+    uiSessions: new UiSessions(),
+    metrics: new ServerMetrics({ defaultMetrics: options.processMetrics ?? false }),
+    inflight: new Set(),
+    maxAppendBytes: options.maxAppendBytes ?? 64 * 1024 * 1024,
+  };
+
+  app.decorateRequest("principal", null);
+
+  // Append bodies are raw lines; parse them as bytes so that bad UTF-8 is
+  // refused instead of silently replaced.
+  app.removeContentTypeParser("text/plain");
+  app.addContentTypeParser(["application/x-ndjson", "text/plain", "application/octet-stream"], { parseAs: "buffer" }, (_req, body, done) => {
+    done(null, body);
+  });
+
+  app.setErrorHandler(async (err, req, reply) => {
+    const { status, body, internal } = errorReply(err);
+    if (internal) req.log.error({ err }, "request failed");
+    else req.log.info({ code: body.code, status }, body.message);
+    return reply.code(status).send(body);
+  });
+  app.setNotFoundHandler(async (req, reply) => reply.code(404).send({ code: "ROUTE_NOT_FOUND", message: `no route ${req.method} ${req.url.split("?")[0]}` }));
+
+  app.addHook("onResponse", async (req, reply) => {
+    const route = req.routeOptions.url ?? "unmatched";
+    ctx.metrics.requests.inc({ method: req.method, route, status: String(reply.statusCode) });
+    ctx.metrics.latency.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+  });
+
+  // Shutdown: fastify has stopped accepting requests; wait for the appends
+  // still running so that what a client was told is committed really is.
+  app.addHook("onClose", async () => {
+    while (ctx.inflight.size) await Promise.allSettled([...ctx.inflight]);
+    await ctx.stores.closeAll();
+  });
+
+  await app.register(fastifyCookie);
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: { title: "sessionvault archive server", version: "1", description: "Sessions of AI coding agents: list, read byte-exact, append by position, export actions v1." },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+    },
+  });
+
+  app.get("/healthz", { schema: { summary: "Liveness (no auth)", response: { 200: { type: "object", properties: { ok: { type: "boolean" } } } } } }, async () => ({ ok: true }));
+  app.get("/metrics", { schema: { summary: "Prometheus metrics (no auth)" } }, async (_req, reply) => {
+    return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
+  });
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(async (api) => v1Routes(api, ctx), { prefix: "/v1" });
+  await app.register(async (ui) => uiRoutes(ui, { ...ctx, publicDir: options.publicDir ?? DEFAULT_PUBLIC }));
+  return app;
+}

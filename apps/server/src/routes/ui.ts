@@ -1,0 +1,147 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { parse as parseQuery } from "node:querystring";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { assertIdOrPrefix, assertSlug, isSessionvaultError, UnauthorizedError } from "@sessionvault/core";
+import type { ListQuery, SessionPage } from "@sessionvault/core";
+import type { ServerContext } from "../server-context.js";
+import type { Principal } from "../tokens.js";
+import { errorReply } from "../error-reply.js";
+import { linesToBody } from "../stream-body.js";
+import { toListQuery, actionLines } from "./v1.js";
+import { errorPage, loginPage } from "../ui/layout.js";
+import { listPage } from "../ui/list-page.js";
+import { sessionPage } from "../ui/session-page.js";
+import { buildTimeline } from "../ui/timeline.js";
+
+const COOKIE = "sv_session";
+const TURNS_PER_PAGE = 20;
+const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+
+type UiQuery = Record<string, string | undefined>;
+
+/** The web UI: server-rendered pages over the same per-org stores as the API, logged in by cookie. */
+export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publicDir: string }): Promise<void> {
+  const assets = {
+    "style.css": { type: "text/css; charset=utf-8", body: await readFile(join(ctx.publicDir, "style.css")) },
+    "app.js": { type: "text/javascript; charset=utf-8", body: await readFile(join(ctx.publicDir, "app.js")) },
+  };
+
+  app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string", bodyLimit: 16 * 1024 }, (_req, body, done) => {
+    done(null, parseQuery(body as string));
+  });
+
+  app.addHook("onSend", async (_req, reply, payload) => {
+    reply.header("content-security-policy", CSP);
+    reply.header("x-content-type-options", "nosniff");
+    reply.header("referrer-policy", "same-origin");
+    return payload;
+  });
+
+  app.setErrorHandler(async (err, req, reply) => {
+    const { status, body, internal } = errorReply(err);
+    if (internal) req.log.error({ err }, "request failed");
+    if (status === 401) return reply.redirect("/login", 303);
+    return reply.code(status).type("text/html; charset=utf-8").send(errorPage(status, body.message, req.principal?.org));
+  });
+
+  const principalOf = (req: FastifyRequest): Principal => {
+    const p = ctx.uiSessions.get(req.cookies[COOKIE]);
+    if (!p) throw new UnauthorizedError("log in first");
+    req.principal = p;
+    return p;
+  };
+  const sendHtml = (reply: FastifyReply, page: string, status = 200) => reply.code(status).type("text/html; charset=utf-8").send(page);
+
+  app.get<{ Params: { name: string } }>("/assets/:name", { schema: { hide: true } }, async (req, reply) => {
+    const a = assets[req.params.name as keyof typeof assets];
+    if (!a) return sendHtml(reply, errorPage(404, "no such asset"), 404);
+    return reply.type(a.type).header("cache-control", "public, max-age=300").send(a.body);
+  });
+
+  app.get("/login", { schema: { hide: true } }, async (_req, reply) => sendHtml(reply, loginPage()));
+
+  app.post<{ Body: Record<string, unknown> }>("/login", { schema: { hide: true } }, async (req, reply) => {
+    const token = typeof req.body?.token === "string" ? req.body.token.trim() : undefined;
+    let principal: Principal;
+    try {
+      principal = await ctx.verifier.verify(token);
+    } catch (err) {
+      if (isSessionvaultError(err) && err.code === "UNAUTHORIZED") return sendHtml(reply, loginPage("That token is not valid."), 401);
+      throw err;
+    }
+    const sid = ctx.uiSessions.create(principal);
+    reply.setCookie(COOKIE, sid, { path: "/", httpOnly: true, sameSite: "strict", secure: req.protocol === "https" });
+    return reply.redirect("/", 303);
+  });
+
+  app.post("/logout", { schema: { hide: true } }, async (req, reply) => {
+    ctx.uiSessions.delete(req.cookies[COOKIE]);
+    reply.clearCookie(COOKIE, { path: "/" });
+    return reply.redirect("/login", 303);
+  });
+
+  app.get<{ Querystring: UiQuery }>("/", { schema: { hide: true } }, async (req, reply) => {
+    const p = principalOf(req);
+    const store = ctx.stores.get(p.org);
+    const q = req.query;
+    const query: ListQuery = toListQuery({
+      limit: 50,
+      ...pick(q, ["cursor", "q", "cwd", "repo", "branch", "model_provider"]),
+      ...(q.since ? { since: q.since } : {}),
+      ...(q.until ? { until: endOfDay(q.until) } : {}),
+      ...(q.archived === "archived" || q.archived === "all" ? { archived: q.archived } : {}),
+    });
+    let page: SessionPage;
+    let notice: string | undefined;
+    try {
+      page = await store.listSessions(query);
+    } catch (err) {
+      if (!(isSessionvaultError(err) && err.code === "UNSUPPORTED" && query.q)) throw err;
+      notice = `This store cannot search text; showing sessions without the query "${query.q}".`;
+      const { q: _dropped, ...rest } = query;
+      page = await store.listSessions(rest);
+    }
+    return sendHtml(reply, listPage({ org: p.org, query, page, cursor: query.cursor ?? null, ...(notice ? { notice } : {}) }));
+  });
+
+  app.get<{ Params: { id: string }; Querystring: UiQuery }>("/sessions/:id", { schema: { hide: true } }, async (req, reply) => {
+    const p = principalOf(req);
+    const store = ctx.stores.get(p.org);
+    const session = await store.getSession(assertIdOrPrefix(req.params.id));
+    const page = Math.max(0, Math.min(1_000_000, Number.parseInt(req.query.page ?? "0", 10) || 0));
+    const timeline = await buildTimeline(store.readStream(session.id, "rollout"), { firstTurn: page * TURNS_PER_PAGE, turnCount: TURNS_PER_PAGE });
+    return sendHtml(reply, sessionPage({ org: p.org, session, timeline, page, turnsPerPage: TURNS_PER_PAGE }));
+  });
+
+  app.get<{ Params: { id: string; name: string } }>("/sessions/:id/download/:name", { schema: { hide: true } }, async (req, reply) => {
+    const p = principalOf(req);
+    const store = ctx.stores.get(p.org);
+    const session = await store.getSession(assertIdOrPrefix(req.params.id));
+    const name = req.params.name === "actions" ? "actions" : assertSlug(req.params.name, "stream name");
+    if (name === "actions") {
+      const body = await linesToBody(actionLines(store.readStream(session.id, "rollout"), session.id));
+      return reply
+        .type("application/x-ndjson; charset=utf-8")
+        .header("content-disposition", `attachment; filename="${session.id}.actions.v1.ndjson"`)
+        .send(body);
+    }
+    const body = await linesToBody(store.readStream(session.id, name));
+    const file = name === "rollout" ? `rollout-${session.id}.jsonl` : `${session.id}.${name}.log`;
+    return reply.type("application/octet-stream").header("content-disposition", `attachment; filename="${file}"`).send(body);
+  });
+}
+
+function pick(q: UiQuery, keys: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of keys) {
+    const v = q[k];
+    if (typeof v === "string" && v.trim()) out[k] = v.slice(0, 1024);
+  }
+  return out;
+}
+
+/** A date picked in the form means "until the end of that day". */
+function endOfDay(d: string): string {
+  return /^\d{4}-\d{2}-\d{2}$/.test(d) ? `${d}T23:59:59.999Z` : d;
+}

@@ -1,0 +1,277 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import {
+  appendLines,
+  assertSessionId,
+  assertIdOrPrefix,
+  assertSlug,
+  InvalidInputError,
+  projectActions,
+} from "@sessionvault/core";
+import type { ListQuery, SessionInput, TokenScope } from "@sessionvault/core";
+import type { ServerContext } from "../server-context.js";
+import { bearerToken, requireScope } from "../tokens.js";
+import type { Principal } from "../tokens.js";
+import { linesToBody, splitBody } from "../stream-body.js";
+import {
+  errorSchema,
+  idParamsSchema,
+  listQuerySchema,
+  sessionDetailSchema,
+  sessionInputSchema,
+  sessionPageSchema,
+  sessionSummarySchema,
+  streamParamsSchema,
+} from "../schemas.js";
+
+type ListQuerystring = {
+  limit?: number;
+  cursor?: string;
+  q?: string;
+  cwd?: string;
+  repo?: string;
+  branch?: string;
+  model_provider?: string;
+  since?: string;
+  until?: string;
+  archived?: "active" | "archived" | "all" | "true" | "false";
+};
+
+const bearer = [{ bearer: [] as string[] }];
+const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema };
+
+/** Turns the API's list query into the store's, refusing dates it cannot read. */
+export function toListQuery(q: ListQuerystring): ListQuery {
+  const archived = q.archived === "true" ? "archived" : q.archived === "false" ? "active" : q.archived;
+  for (const key of ["since", "until"] as const) {
+    const v = q[key];
+    if (v !== undefined && Number.isNaN(Date.parse(v))) throw new InvalidInputError(`${key} must be an ISO date, got ${JSON.stringify(v)}`);
+  }
+  const out: ListQuery = { limit: q.limit ?? 50 };
+  if (q.cursor) out.cursor = q.cursor;
+  if (archived) out.archived = archived;
+  for (const key of ["q", "cwd", "repo", "branch", "model_provider", "since", "until"] as const) {
+    const v = q[key]?.trim();
+    if (v) out[key] = v;
+  }
+  return out;
+}
+
+/** The §11 API under /v1: every route needs a bearer token and only sees its org's store. */
+export async function v1Routes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+  app.addHook("onRequest", async (req) => {
+    req.principal = await ctx.verifier.verify(bearerToken(req.headers.authorization));
+  });
+
+  const storeFor = (req: FastifyRequest, scope: TokenScope) => {
+    const p = req.principal as Principal;
+    requireScope(p, scope);
+    return ctx.stores.get(p.org);
+  };
+
+  app.get<{ Querystring: ListQuerystring }>(
+    "/sessions",
+    {
+      schema: {
+        summary: "List sessions, newest first",
+        security: bearer,
+        querystring: listQuerySchema,
+        response: { 200: sessionPageSchema, ...errors },
+      },
+    },
+    async (req) => storeFor(req, "read").listSessions(toListQuery(req.query)),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    "/sessions/:id",
+    {
+      schema: {
+        summary: "One session: summary, streams and legal hold (id or unique prefix of ≥ 8 characters)",
+        security: bearer,
+        params: idParamsSchema,
+        response: { 200: sessionDetailSchema, ...errors },
+      },
+    },
+    async (req) => storeFor(req, "read").getSession(assertIdOrPrefix(req.params.id)),
+  );
+
+  app.put<{ Params: { id: string }; Body: Partial<SessionInput> & { created_at: string } }>(
+    "/sessions/:id",
+    {
+      schema: {
+        summary: "Create a session or update its summary",
+        security: bearer,
+        params: idParamsSchema,
+        body: sessionInputSchema,
+        response: { 200: sessionSummarySchema, ...errors },
+      },
+    },
+    async (req) => {
+      const store = storeFor(req, "write");
+      const id = assertSessionId(req.params.id);
+      const b = req.body;
+      if (b.id !== undefined && b.id !== id) throw new InvalidInputError(`body id ${JSON.stringify(b.id)} does not match the URL's ${id}`);
+      if (Number.isNaN(Date.parse(b.created_at))) throw new InvalidInputError("created_at must be an ISO date");
+      const input: SessionInput = {
+        id,
+        created_at: b.created_at,
+        cwd: b.cwd ?? null,
+        title: b.title ?? null,
+        archived: b.archived ?? false,
+        source: b.source ?? null,
+        originator: b.originator ?? null,
+        cli_version: b.cli_version ?? null,
+        model_provider: b.model_provider ?? null,
+        git: b.git ? { commit_hash: b.git.commit_hash ?? null, branch: b.git.branch ?? null, repository_url: b.git.repository_url ?? null } : null,
+        parent_id: b.parent_id ?? null,
+        forked_from_id: b.forked_from_id ?? null,
+      };
+      if (b.updated_at) input.updated_at = b.updated_at;
+      return store.putSession(input);
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    "/sessions/:id",
+    {
+      schema: {
+        summary: "Delete a session and all its streams (423 while on legal hold)",
+        security: bearer,
+        params: idParamsSchema,
+        response: { 204: { type: "null" }, ...errors, 423: errorSchema },
+      },
+    },
+    async (req, reply) => {
+      const store = storeFor(req, "admin");
+      const id = assertSessionId(req.params.id);
+      await store.deleteSession(id, { actor: `token:${(req.principal as Principal).tokenId}` });
+      return reply.code(204).send();
+    },
+  );
+
+  app.put<{ Params: { id: string }; Body: { held: boolean } }>(
+    "/sessions/:id/legal-hold",
+    {
+      schema: {
+        summary: "Set or clear a legal hold",
+        security: bearer,
+        params: idParamsSchema,
+        body: { type: "object", required: ["held"], additionalProperties: false, properties: { held: { type: "boolean" } } },
+        response: { 200: { type: "object", properties: { id: { type: "string" }, legal_hold: { type: "boolean" } } }, ...errors },
+      },
+    },
+    async (req) => {
+      const store = storeFor(req, "admin");
+      const id = assertSessionId(req.params.id);
+      await store.setLegalHold(id, req.body.held);
+      return { id, legal_hold: req.body.held };
+    },
+  );
+
+  app.get<{ Params: { id: string; name: string }; Querystring: { from_seq?: number } }>(
+    "/sessions/:id/streams/:name",
+    {
+      schema: {
+        summary: "A stream's committed lines from from_seq, byte-exact (each line followed by \\n)",
+        security: bearer,
+        params: streamParamsSchema,
+        querystring: { type: "object", properties: { from_seq: { type: "integer", minimum: 0, default: 0 } } },
+        response: { ...errors },
+      },
+    },
+    async (req, reply) => {
+      const store = storeFor(req, "read");
+      const id = assertSessionId(req.params.id);
+      const name = assertSlug(req.params.name, "stream name");
+      const body = await linesToBody(store.readStream(id, name, { fromSeq: req.query.from_seq ?? 0 }));
+      return reply.type(name === "debug-log" ? "text/plain; charset=utf-8" : "application/x-ndjson; charset=utf-8").send(body);
+    },
+  );
+
+  app.post<{ Params: { id: string; name: string }; Querystring: { expected_seq: number; durable?: boolean }; Body: Buffer }>(
+    "/sessions/:id/streams/:name",
+    {
+      bodyLimit: ctx.maxAppendBytes,
+      schema: {
+        summary: "Append lines at position expected_seq (409 with current_seq on a conflict; a retried identical append succeeds)",
+        security: bearer,
+        params: streamParamsSchema,
+        querystring: {
+          type: "object",
+          required: ["expected_seq"],
+          properties: { expected_seq: { type: "integer", minimum: 0 }, durable: { type: "boolean" } },
+        },
+        response: { 200: { type: "object", properties: { seq: { type: "integer" } } }, ...errors, 409: errorSchema, 413: errorSchema },
+      },
+    },
+    async (req) => {
+      const store = storeFor(req, "write");
+      const id = assertSessionId(req.params.id);
+      const name = assertSlug(req.params.name, "stream name");
+      if (!Buffer.isBuffer(req.body)) throw new InvalidInputError("send the lines as application/x-ndjson or text/plain");
+      const lines = splitBody(req.body);
+      if (typeof lines === "string") throw new InvalidInputError(lines);
+      const work = appendLines(store, id, name, req.query.expected_seq, lines, { durable: req.query.durable ?? false });
+      ctx.inflight.add(work);
+      try {
+        const result = await work;
+        ctx.metrics.linesAppended.inc(lines.length);
+        ctx.metrics.bytesAppended.inc(req.body.length);
+        return { seq: result.seq };
+      } finally {
+        ctx.inflight.delete(work);
+      }
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    "/sessions/:id/actions",
+    {
+      schema: {
+        summary: "The session's actions v1 (application/x-ndjson, one action per line; secrets redacted)",
+        security: bearer,
+        params: idParamsSchema,
+        response: { ...errors },
+      },
+    },
+    async (req, reply) => {
+      const store = storeFor(req, "read");
+      const session = await store.getSession(assertIdOrPrefix(req.params.id));
+      const body = await linesToBody(actionLines(store.readStream(session.id, "rollout"), session.id));
+      return reply.type("application/x-ndjson; charset=utf-8").send(body);
+    },
+  );
+
+  app.post<{ Body: { older_than: string; dry_run?: boolean } }>(
+    "/prune",
+    {
+      schema: {
+        summary: "Expire sessions last updated before older_than (held sessions are kept)",
+        security: bearer,
+        body: {
+          type: "object",
+          required: ["older_than"],
+          additionalProperties: false,
+          properties: { older_than: { type: "string", maxLength: 40 }, dry_run: { type: "boolean" } },
+        },
+        response: { ...errors },
+      },
+    },
+    async (req) => {
+      const store = storeFor(req, "admin");
+      const olderThan = new Date(req.body.older_than);
+      if (Number.isNaN(olderThan.getTime())) throw new InvalidInputError("older_than must be an ISO date");
+      return store.prune({ olderThan, dryRun: req.body.dry_run ?? false, actor: `token:${(req.principal as Principal).tokenId}` });
+    },
+  );
+
+}
+
+export async function* actionLines(rollout: AsyncIterable<string>, sessionId: string): AsyncGenerator<string> {
+  for await (const action of projectActions(rollout, { sessionId, redact: true })) yield JSON.stringify(action);
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}

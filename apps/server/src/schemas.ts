@@ -1,0 +1,126 @@
+/**
+ * JSON schemas of the API bodies (DESIGN.md §10–11 field names). fastify
+ * validates requests with them (400 with the failing path on a mismatch) and
+ * the OpenAPI document at /openapi.json is generated from them.
+ */
+const nullableString = { type: ["string", "null"] } as const;
+
+export const gitSchema = {
+  type: ["object", "null"],
+  properties: {
+    commit_hash: nullableString,
+    branch: nullableString,
+    repository_url: nullableString,
+  },
+} as const;
+
+const summaryProperties = {
+  id: { type: "string" },
+  created_at: { type: "string" },
+  updated_at: { type: "string" },
+  cwd: nullableString,
+  title: nullableString,
+  archived: { type: "boolean" },
+  source: nullableString,
+  originator: nullableString,
+  cli_version: nullableString,
+  model_provider: nullableString,
+  git: gitSchema,
+  parent_id: nullableString,
+  forked_from_id: nullableString,
+  lines: { type: "integer" },
+  bytes: { type: "integer" },
+} as const;
+
+export const sessionSummarySchema = {
+  type: "object",
+  properties: summaryProperties,
+} as const;
+
+export const streamInfoSchema = {
+  type: "object",
+  properties: { name: { type: "string" }, lines: { type: "integer" }, bytes: { type: "integer" } },
+} as const;
+
+export const sessionDetailSchema = {
+  type: "object",
+  properties: {
+    ...summaryProperties,
+    legal_hold: { type: "boolean" },
+    streams: { type: "array", items: streamInfoSchema },
+  },
+} as const;
+
+export const sessionPageSchema = {
+  type: "object",
+  properties: {
+    sessions: { type: "array", items: sessionSummarySchema },
+    next_cursor: nullableString,
+  },
+} as const;
+
+export const errorSchema = {
+  type: "object",
+  properties: {
+    code: { type: "string" },
+    message: { type: "string" },
+    current_seq: { type: "integer" },
+  },
+} as const;
+
+const maxText = (n: number) => ({ type: ["string", "null"], maxLength: n }) as const;
+
+/** PUT /v1/sessions/{id}: what a writer may set; counts and positions are the store's. */
+export const sessionInputSchema = {
+  type: "object",
+  required: ["created_at"],
+  additionalProperties: false,
+  properties: {
+    id: { type: "string", maxLength: 36 },
+    created_at: { type: "string", minLength: 10, maxLength: 40 },
+    updated_at: { type: "string", minLength: 10, maxLength: 40 },
+    cwd: maxText(4096),
+    title: maxText(4096),
+    archived: { type: "boolean" },
+    source: maxText(256),
+    originator: maxText(256),
+    cli_version: maxText(64),
+    model_provider: maxText(256),
+    git: {
+      type: ["object", "null"],
+      additionalProperties: false,
+      properties: { commit_hash: maxText(128), branch: maxText(1024), repository_url: maxText(4096) },
+    },
+    parent_id: maxText(36),
+    forked_from_id: maxText(36),
+  },
+} as const;
+
+export const listQuerySchema = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    limit: { type: "integer", minimum: 1, maximum: 500, default: 50 },
+    cursor: { type: "string", maxLength: 1024 },
+    q: { type: "string", maxLength: 512 },
+    cwd: { type: "string", maxLength: 4096 },
+    repo: { type: "string", maxLength: 1024 },
+    branch: { type: "string", maxLength: 1024 },
+    model_provider: { type: "string", maxLength: 256 },
+    since: { type: "string", maxLength: 40 },
+    until: { type: "string", maxLength: 40 },
+    archived: { type: "string", enum: ["active", "archived", "all", "true", "false"] },
+  },
+} as const;
+
+export const idParamsSchema = {
+  type: "object",
+  required: ["id"],
+  properties: { id: { type: "string", maxLength: 64 } },
+} as const;
+
+export const streamParamsSchema = {
+  type: "object",
+  required: ["id", "name"],
+  properties: { id: { type: "string", maxLength: 64 }, name: { type: "string", maxLength: 64 } },
+} as const;

@@ -1,0 +1,15 @@
+import type { OrgStores } from "./org-stores.js";
+import type { ServerMetrics } from "./metrics.js";
+import type { TokenVerifier } from "./tokens.js";
+import type { UiSessions } from "./ui-sessions.js";
+
+/** What the route modules share; built once per server in build-app.ts. */
+export interface ServerContext {
+  stores: OrgStores;
+  verifier: TokenVerifier;
+  uiSessions: UiSessions;
+  metrics: ServerMetrics;
+  /** Appends still running; shutdown waits for them before closing the stores. */
+  inflight: Set<Promise<unknown>>;
+  maxAppendBytes: number;
+}

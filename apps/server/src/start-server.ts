@@ -1,0 +1,85 @@
+import type { FastifyInstance } from "fastify";
+import { UnsupportedError } from "@sessionvault/core";
+import type { OpenedStore, StoreRegistry, TokenStore } from "@sessionvault/core";
+import { buildApp, type AppOptions } from "./build-app.js";
+import { serverStoreRegistry } from "./server-stores.js";
+
+export interface StartServerOptions {
+  /** Store URL or directory (DESIGN.md §5). */
+  store: string;
+  host?: string;
+  /** 0 picks a free port. Default 8787. */
+  port?: number;
+  /** Store URL schemes; default: file, postgres. */
+  registry?: StoreRegistry;
+  logger?: AppOptions["logger"];
+  maxAppendBytes?: number;
+  processMetrics?: boolean;
+}
+
+export interface RunningServer {
+  /** e.g. http://127.0.0.1:8787 */
+  url: string;
+  app: FastifyInstance;
+  /** The store opened without an org: holds the tokens. */
+  tokens: TokenStore;
+  /** The store of one org (the same instance the server uses). */
+  orgStore(org: string): OpenedStore;
+  /** Stops accepting, lets in-flight requests and appends finish, closes the stores. */
+  close(): Promise<void>;
+}
+
+export function tokenStoreOf(store: OpenedStore, url: string): TokenStore {
+  if (typeof store.saveToken !== "function" || typeof store.findTokenByHash !== "function") {
+    throw new UnsupportedError(`the store at ${url} cannot keep API tokens`);
+  }
+  return store as OpenedStore & TokenStore;
+}
+
+export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const registry = options.registry ?? serverStoreRegistry();
+  const root = registry.open(options.store);
+  const tokens = tokenStoreOf(root, options.store);
+  let app: FastifyInstance;
+  const orgStores = new Map<string, OpenedStore>();
+  const openOrgStore = (org: string) => {
+    let s = orgStores.get(org);
+    if (!s) {
+      s = registry.open(options.store, { org });
+      orgStores.set(org, s);
+    }
+    return s;
+  };
+  try {
+    app = await buildApp({
+      openOrgStore,
+      tokens,
+      ...(options.logger !== undefined ? { logger: options.logger } : {}),
+      ...(options.maxAppendBytes !== undefined ? { maxAppendBytes: options.maxAppendBytes } : {}),
+      ...(options.processMetrics !== undefined ? { processMetrics: options.processMetrics } : {}),
+    });
+    await app.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 8787 });
+  } catch (err) {
+    await root.close();
+    throw err;
+  }
+  const addr = app.server.address();
+  const host = options.host ?? "127.0.0.1";
+  const port = typeof addr === "object" && addr ? addr.port : options.port;
+  const shownHost = host.includes(":") ? `[${host}]` : host === "0.0.0.0" ? "127.0.0.1" : host;
+  let closing: Promise<void> | null = null;
+  return {
+    url: `http://${shownHost}:${port}`,
+    app,
+    tokens,
+    orgStore: openOrgStore,
+    close() {
+      closing ??= (async () => {
+        await app.close();
+        await Promise.allSettled([...orgStores.values()].map((s) => s.close()));
+        await root.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,113 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { assertSlug, InvalidInputError, UnauthorizedError, ForbiddenError } from "@sessionvault/core";
+import type { TokenRecord, TokenScope, TokenStore } from "@sessionvault/core";
+
+export const TOKEN_SCOPES: readonly TokenScope[] = ["read", "write", "admin"];
+
+/** Who a request acts as, after its token was checked. */
+export interface Principal {
+  tokenId: string;
+  org: string;
+  scopes: readonly TokenScope[];
+}
+
+export interface CreatedToken {
+  token: string;
+  org: string;
+  scopes: TokenScope[];
+}
+
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token, "utf8").digest("hex");
+}
+
+export function parseScopes(values: readonly string[]): TokenScope[] {
+  const scopes = new Set<TokenScope>();
+  for (const raw of values.flatMap((v) => v.split(","))) {
+    const s = raw.trim();
+    if (!(TOKEN_SCOPES as readonly string[]).includes(s)) {
+      throw new InvalidInputError(`unknown scope ${JSON.stringify(s)}: use read, write or admin`);
+    }
+    scopes.add(s as TokenScope);
+  }
+  if (scopes.size === 0) throw new InvalidInputError("a token needs at least one scope (read, write or admin)");
+  return [...scopes];
+}
+
+/**
+ * Creates an API token. Only its sha256 is stored: the plain token exists in
+ * the return value and nowhere else, so the caller prints it once.
+ */
+export async function createApiToken(store: TokenStore, org: string, scopes: readonly TokenScope[]): Promise<CreatedToken> {
+  assertSlug(org, "org");
+  const token = `sv_${randomBytes(32).toString("base64url")}`;
+  const record: TokenRecord = {
+    id: `tok_${randomBytes(8).toString("hex")}`,
+    org,
+    scopes: [...scopes],
+    hash: hashToken(token),
+    created_at: new Date().toISOString(),
+  };
+  await store.saveToken(record);
+  return { token, org, scopes: [...scopes] };
+}
+
+/** admin ⊃ write ⊃ read. */
+export function hasScope(principal: Principal, needed: TokenScope): boolean {
+  const rank = { read: 0, write: 1, admin: 2 } as const;
+  return principal.scopes.some((s) => rank[s] >= rank[needed]);
+}
+
+export function requireScope(principal: Principal, needed: TokenScope): void {
+  if (!hasScope(principal, needed)) throw new ForbiddenError(`this token lacks the "${needed}" scope`);
+}
+
+const POSITIVE_TTL_MS = 60_000;
+const NEGATIVE_TTL_MS = 2_000;
+const MAX_CACHED = 10_000;
+
+/**
+ * Checks bearer tokens against the store's hashed records. Lookups are
+ * cached briefly because every API request needs one and the store may be a
+ * file or a remote database; a short TTL keeps servers stateless enough that
+ * a token saved through another process works within seconds.
+ */
+export class TokenVerifier {
+  readonly #store: TokenStore;
+  readonly #cache = new Map<string, { principal: Principal | null; until: number }>();
+
+  constructor(store: TokenStore) {
+    this.#store = store;
+  }
+
+  async verify(token: string | undefined): Promise<Principal> {
+    if (!token || token.length > 512) throw new UnauthorizedError();
+    const hash = hashToken(token);
+    const now = Date.now();
+    const hit = this.#cache.get(hash);
+    let principal: Principal | null;
+    if (hit && hit.until > now) {
+      principal = hit.principal;
+    } else {
+      const record = await this.#store.findTokenByHash(hash);
+      principal = record && sameHash(record.hash, hash) ? { tokenId: record.id, org: record.org, scopes: record.scopes } : null;
+      if (this.#cache.size >= MAX_CACHED) this.#cache.clear();
+      this.#cache.set(hash, { principal, until: now + (principal ? POSITIVE_TTL_MS : NEGATIVE_TTL_MS) });
+    }
+    if (!principal) throw new UnauthorizedError("invalid bearer token");
+    return principal;
+  }
+}
+
+function sameHash(a: string, b: string): boolean {
+  const x = Buffer.from(a, "utf8");
+  const y = Buffer.from(b, "utf8");
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** The token from an `Authorization: Bearer …` header, if any. */
+export function bearerToken(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return m?.[1];
+}

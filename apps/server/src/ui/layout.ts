@@ -1,0 +1,49 @@
+import { html, type SafeHtml } from "./html.js";
+
+export function layout(title: string, body: SafeHtml, options: { org?: string } = {}): string {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · sessionvault</title>
+<link rel="stylesheet" href="/assets/style.css">
+<script src="/assets/app.js" defer></script>
+</head>
+<body>
+<header class="top">
+  <a class="brand" href="/">sessionvault</a>
+  ${options.org ? html`<span class="org" title="organisation">${options.org}</span>
+  <form method="post" action="/logout" class="logout"><button type="submit">Log out</button></form>` : ""}
+</header>
+<main>
+${body}
+</main>
+</body>
+</html>
+`.value;
+}
+
+export function errorPage(status: number, message: string, org?: string): string {
+  return layout(
+    `Error ${status}`,
+    html`<section class="error-page"><h1>${status === 404 ? "Not found" : `Error ${status}`}</h1><p>${message}</p><p><a href="/">Back to sessions</a></p></section>`,
+    org ? { org } : {},
+  );
+}
+
+export function loginPage(error?: string): string {
+  return layout(
+    "Log in",
+    html`<section class="login">
+  <h1>Log in</h1>
+  <p>Paste an API token (created with <code>sessionvault token create</code>).</p>
+  ${error ? html`<p class="error" role="alert">${error}</p>` : ""}
+  <form method="post" action="/login">
+    <label for="token">Token</label>
+    <input id="token" name="token" type="password" autocomplete="off" required autofocus>
+    <button type="submit">Log in</button>
+  </form>
+</section>`,
+  );
+}

@@ -1,0 +1,121 @@
+import type { SessionDetail } from "@sessionvault/core";
+import { html, type SafeHtml } from "./html.js";
+import { layout } from "./layout.js";
+import { formatTime } from "./list-page.js";
+import type { FileDiff, TimelineItem, TimelinePage, TokenUsage, Turn } from "./timeline.js";
+
+export interface SessionPageInput {
+  org: string;
+  session: SessionDetail;
+  timeline: TimelinePage;
+  page: number;
+  turnsPerPage: number;
+}
+
+export function sessionPage(input: SessionPageInput): string {
+  const { session: s, timeline, page } = input;
+  const base = `/sessions/${s.id}`;
+  const body = html`<article class="session">
+  <header class="session-head">
+    <p class="crumbs"><a href="/">Sessions</a> ›</p>
+    <h1>${s.title || "(untitled session)"}</h1>
+    <dl class="facts">
+      <div><dt>Id</dt><dd><code>${s.id}</code></dd></div>
+      <div><dt>Started</dt><dd><time datetime="${s.created_at}">${formatTime(s.created_at)}</time></dd></div>
+      <div><dt>Updated</dt><dd><time datetime="${s.updated_at}">${formatTime(s.updated_at)}</time></dd></div>
+      <div><dt>Directory</dt><dd><code>${s.cwd ?? "—"}</code></dd></div>
+      ${s.git ? html`<div><dt>Git</dt><dd>${s.git.repository_url ?? ""} ${s.git.branch ? html`<span class="branch">${s.git.branch}</span>` : ""} <code>${s.git.commit_hash?.slice(0, 10) ?? ""}</code></dd></div>` : ""}
+      <div><dt>Agent</dt><dd>${s.originator ?? "?"} ${s.cli_version ?? ""} (${s.source ?? "?"})</dd></div>
+      <div><dt>Model provider</dt><dd>${s.model_provider ?? "—"}</dd></div>
+      ${s.parent_id ? html`<div><dt>Parent</dt><dd><a href="/sessions/${s.parent_id}">${s.parent_id}</a></dd></div>` : ""}
+      ${s.forked_from_id ? html`<div><dt>Forked from</dt><dd><a href="/sessions/${s.forked_from_id}">${s.forked_from_id}</a></dd></div>` : ""}
+      <div><dt>Size</dt><dd>${s.lines} lines, ${formatBytes(s.bytes)}</dd></div>
+      ${s.legal_hold ? html`<div><dt>Legal hold</dt><dd><span class="badge hold">on hold</span></dd></div>` : ""}
+    </dl>
+    <p class="downloads">
+      <a class="button" href="${base}/download/rollout" download>Download rollout (.jsonl)</a>
+      <a class="button" href="${base}/download/actions" download>Download actions v1 (.ndjson)</a>
+      ${s.streams.filter((st) => st.name !== "rollout").map((st) => html` <a class="button secondary" href="${base}/download/${st.name}" download>${st.name} (${st.lines} lines)</a>`)}
+    </p>
+  </header>
+  ${timeline.unparsableLines ? html`<p class="notice">${timeline.unparsableLines} line(s) of this rollout could not be parsed and are not shown.</p>` : ""}
+  ${pager(base, page, timeline.hasMore, input.turnsPerPage)}
+  ${timeline.turns.length === 0 ? html`<p class="empty">${page === 0 ? "This session has no turns yet." : "No turns on this page."}</p>` : timeline.turns.map(turn)}
+  ${pager(base, page, timeline.hasMore, input.turnsPerPage)}
+</article>`;
+  return layout(s.title || s.id, body, { org: input.org });
+}
+
+function pager(base: string, page: number, hasMore: boolean, perPage: number): SafeHtml | string {
+  if (page === 0 && !hasMore) return "";
+  return html`<nav class="pager">
+  ${page > 0 ? html`<a href="${base}?page=${page - 1}">« Turns ${(page - 1) * perPage + 1}–${page * perPage}</a>` : ""}
+  <span>Turns from ${page * perPage + 1}</span>
+  ${hasMore ? html`<a rel="next" href="${base}?page=${page + 1}">Turns ${(page + 1) * perPage + 1}… »</a>` : ""}
+</nav>`;
+}
+
+function turn(t: Turn) {
+  return html`<section class="turn turn-${t.status}" id="turn-${t.index + 1}">
+  <header class="turn-head">
+    <h2><a href="#turn-${t.index + 1}">Turn ${t.index + 1}</a></h2>
+    <time datetime="${t.startedAt}">${t.startedAt ? formatTime(t.startedAt) : ""}</time>
+    ${t.status === "aborted" ? html`<span class="badge aborted">aborted${t.abortReason ? `: ${t.abortReason}` : ""}</span>` : ""}
+    ${t.tokens ? tokens(t.tokens) : ""}
+  </header>
+  ${t.items.map(item)}
+  ${t.omittedItems ? html`<p class="notice">${t.omittedItems} more item(s) in this turn are not shown; download the rollout for all of them.</p>` : ""}
+</section>`;
+}
+
+function tokens(u: TokenUsage) {
+  return html`<span class="tokens" title="input ${u.input_tokens} (cached ${u.cached_input_tokens}), output ${u.output_tokens} (reasoning ${u.reasoning_output_tokens})">${u.total_tokens.toLocaleString("en")} tokens · in ${u.input_tokens.toLocaleString("en")} · out ${u.output_tokens.toLocaleString("en")}</span>`;
+}
+
+function item(i: TimelineItem) {
+  switch (i.kind) {
+    case "user":
+      return html`<div class="item msg user"><div class="who">User</div><div class="text">${i.text}</div></div>`;
+    case "agent":
+      return html`<div class="item msg agent"><div class="who">Agent</div><div class="text">${i.text}</div></div>`;
+    case "command": {
+      const ok = i.exitCode === 0;
+      return html`<div class="item command">
+  <div class="cmd-line"><span class="prompt">$</span> <code class="cmd">${i.command}</code>
+    <span class="exit ${i.exitCode === null ? "unknown" : ok ? "ok" : "fail"}">${i.exitCode === null ? "exit ?" : `exit ${i.exitCode}`}</span>
+    ${i.durationMs !== null ? html`<span class="dur">${i.durationMs} ms</span>` : ""}</div>
+  ${i.cwd ? html`<div class="cwd">in ${i.cwd}</div>` : ""}
+  ${i.output ? html`<details class="output"${i.output.length < 2000 ? html` open` : ""}><summary>Output</summary><pre>${i.output}</pre></details>` : ""}
+</div>`;
+    }
+    case "file_change":
+      return html`<div class="item file-change">
+  <div class="fc-head">File change${i.files.length === 1 ? "" : "s"} ${i.status ? html`<span class="status ${i.status}">${i.status}</span>` : ""}</div>
+  ${i.files.map(diff)}
+  ${i.output ? html`<pre class="fc-output">${i.output}</pre>` : ""}
+</div>`;
+    case "tool_call":
+      return html`<div class="item tool">
+  <div class="tool-head">Tool <code>${i.name}</code></div>
+  ${i.input ? html`<details><summary>Input</summary><pre>${i.input}</pre></details>` : ""}
+  ${i.output ? html`<details><summary>Output</summary><pre>${i.output}</pre></details>` : ""}
+</div>`;
+  }
+}
+
+function diff(f: FileDiff) {
+  const lines = f.diff ? f.diff.split("\n") : [];
+  return html`<div class="diff">
+  <div class="diff-file"><span class="kind ${f.kind}">${f.kind}</span> <code>${f.path}</code></div>
+  <pre class="diff-body">${lines.map((l) => {
+    const cls = l.startsWith("@@") ? "hunk" : l.startsWith("+") ? "add" : l.startsWith("-") ? "del" : "ctx";
+    return html`<span class="dl ${cls}">${l}</span>\n`;
+  })}</pre>
+</div>`;
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
