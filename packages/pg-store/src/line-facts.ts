@@ -52,6 +52,11 @@ export function lineFacts(text: string): LineFacts {
   if (search !== null) {
     if (search.length > MAX_SEARCH_CHARS) search = search.slice(0, MAX_SEARCH_CHARS);
     search = search.replace(/\u0000/g, " ");
+    // Postgres' parser keeps `deploy/api` or `tests/test_x.py` as one path
+    // token; a search for `api` or `test_x` should still find it, so the
+    // words between the punctuation are indexed too.
+    const split = search.replace(/[/\\.:=@#,;|&<>()[\]{}'"`-]+/g, " ");
+    if (split !== search) search = `${search}\n${split}`;
   }
   return { type: value.type, payload_type: payloadType, timestamp, meta, search };
 }

@@ -86,7 +86,9 @@ export class PgStore implements SessionStore, TokenStore {
 
   constructor(options: PgStoreOptions) {
     const schema = options.schema ?? "public";
-    if (!SCHEMA_NAME.test(schema)) throw new InvalidInputError(`invalid postgres schema name ${JSON.stringify(schema)}: use lower-case letters, digits and '_'`);
+    if (!SCHEMA_NAME.test(schema) || schema.startsWith("pg_")) {
+      throw new InvalidInputError(`invalid postgres schema name ${JSON.stringify(schema)}: use lower-case letters, digits and '_' (not starting with pg_)`);
+    }
     this.#schema = schema;
     this.#org = options.org === undefined ? "" : assertSlug(options.org, "org");
     this.#where = describeConnection(options.connectionString);
