@@ -1,0 +1,170 @@
+import http, { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
+import https from "node:https";
+import type { AddressInfo } from "node:net";
+import { IoError, UsageError } from "../errors.js";
+import { ExchangeTap } from "./exchange-tap.js";
+import type { RawApiRecord } from "./raw-api-record.js";
+import { sessionIdFromHeaders } from "./session-from-headers.js";
+
+export interface RecordingProxyOptions {
+  /**
+   * The real API base URL (e.g. `https://api.openai.com/v1`). A request for
+   * `/responses` on the proxy goes to `<upstream>/responses`.
+   */
+  upstream: string | URL;
+  /** Default 127.0.0.1: the proxy sees credentials and must not be reachable from elsewhere. */
+  host?: string;
+  /** Default 0 (any free port). */
+  port?: number;
+  /** Called with every redacted record and the session its request headers name (null when none). */
+  onRecord: (record: RawApiRecord, sessionId: string | null) => void;
+  maxBodyBytes?: number;
+}
+
+export interface RecordingProxy {
+  /** Base URL to give the agent instead of the upstream, e.g. `http://127.0.0.1:41234`. */
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+// Hop-by-hop headers (RFC 9110 §7.6.1) belong to one connection and are never forwarded.
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "host"]);
+
+/**
+ * A local HTTP proxy between an agent and its model API that records every
+ * exchange. Bytes are forwarded as they arrive in both directions (a
+ * streamed response reaches the agent event by event, never buffered);
+ * recording watches the same bytes on the side.
+ */
+export async function startRecordingProxy(options: RecordingProxyOptions): Promise<RecordingProxy> {
+  let upstream: URL;
+  try {
+    upstream = new URL(options.upstream);
+  } catch {
+    throw new UsageError(`invalid upstream URL ${JSON.stringify(String(options.upstream))}`);
+  }
+  if (upstream.protocol !== "http:" && upstream.protocol !== "https:") {
+    throw new UsageError(`upstream must be an http(s) URL, got ${upstream.protocol}`);
+  }
+  const client = upstream.protocol === "https:" ? https : http;
+  const agent = new client.Agent({ keepAlive: true });
+  const basePath = upstream.pathname.replace(/\/+$/, "");
+
+  const server = http.createServer({ noDelay: true }, (req, res) => {
+    forward(req, res);
+  });
+
+  function forward(req: IncomingMessage, res: ServerResponse): void {
+    const target = new URL(upstream.href);
+    const reqUrl = new URL(req.url ?? "/", "http://proxy.invalid");
+    target.pathname = basePath + reqUrl.pathname;
+    target.search = reqUrl.search;
+    const method = req.method ?? "GET";
+    const sessionId = sessionIdFromHeaders(req.headers);
+    const tap = new ExchangeTap({
+      method,
+      url: target.href,
+      requestHeaders: req.headers,
+      emit: (record) => options.onRecord(record, sessionId),
+      ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
+    });
+
+    const upReq = client.request(target, { method, headers: forwardHeaders(req.headers, target), agent });
+    let responded = false;
+    upReq.on("response", (upRes) => {
+      responded = true;
+      const status = upRes.statusCode ?? 502;
+      tap.response(status, upRes.headers);
+      res.writeHead(status, upRes.statusMessage, responseHeaders(upRes.headers));
+      res.flushHeaders();
+      upRes.on("data", (chunk: Buffer) => {
+        if (!res.write(chunk)) {
+          upRes.pause();
+          res.once("drain", () => upRes.resume());
+        }
+        tap.responseChunk(chunk);
+      });
+      upRes.on("end", () => {
+        res.end();
+        tap.responseEnd();
+      });
+      upRes.on("error", (err) => {
+        tap.error(err);
+        res.destroy(err);
+      });
+    });
+    upReq.on("error", (err) => {
+      tap.error(new IoError(`upstream ${target.origin} failed: ${err.message}`, { cause: err }));
+      if (!responded && !res.headersSent) {
+        res.writeHead(502, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: { message: `sessionvault proxy: upstream ${target.origin} unreachable: ${err.message}`, type: "proxy_error" } }));
+      } else {
+        res.destroy();
+      }
+    });
+    // The agent went away (cancelled a turn, was killed): stop the upstream request too.
+    res.on("close", () => {
+      if (!res.writableFinished) {
+        tap.error(new Error("client closed the connection before the response ended"));
+        upReq.destroy();
+      }
+    });
+
+    req.on("data", (chunk: Buffer) => {
+      if (!upReq.write(chunk)) {
+        req.pause();
+        upReq.once("drain", () => req.resume());
+      }
+      tap.requestChunk(chunk);
+    });
+    req.on("end", () => {
+      upReq.end();
+      // Parsing and redacting a large body must not delay the bytes already sent upstream.
+      setImmediate(() => tap.requestEnd());
+    });
+    req.on("error", (err) => {
+      tap.error(err);
+      upReq.destroy();
+    });
+  }
+
+  const host = options.host ?? "127.0.0.1";
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (err) => reject(new IoError(`cannot start the recording proxy on ${host}: ${err.message}`, { cause: err })));
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    port,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        agent.destroy();
+        // Streams still open when the agent is gone would keep close() waiting forever.
+        setTimeout(() => server.closeAllConnections(), 2000).unref();
+      });
+      return closing;
+    },
+  };
+}
+
+function forwardHeaders(headers: IncomingHttpHeaders, target: URL): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const [k, v] of Object.entries(headers)) {
+    if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+  }
+  out.host = target.host;
+  return out;
+}
+
+function responseHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const [k, v] of Object.entries(headers)) {
+    if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+  }
+  return out;
+}

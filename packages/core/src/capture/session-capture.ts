@@ -1,0 +1,244 @@
+import { stat } from "node:fs/promises";
+import { isAbsolute, join, normalize, sep } from "node:path";
+import { UsageError } from "../errors.js";
+import { STREAMS } from "../session.js";
+import type { SessionStore } from "../store.js";
+import { findRolloutPath, linkRollout, listRolloutPaths, sessionDirPath, sessionIdOfRolloutPath, unlinkRollout } from "./codex-session-dir.js";
+import { DirectorySink } from "./directory-sink.js";
+import type { RawApiRecord } from "./raw-api-record.js";
+import { RolloutFollower } from "./rollout-follower.js";
+import { metaEventsFromRolloutLine } from "./rollout-meta-events.js";
+import { SessionRecorder, type LogLevel, type MetaEvent } from "./session-recorder.js";
+import { StoreSink } from "./store-sink.js";
+import type { StreamSink } from "./stream-sink.js";
+
+export interface SessionCaptureOptions {
+  /** The agent's Codex home: session directories go to `<home>/sessions/<id>/`. */
+  codexHome: string;
+  /** Write the streams into this store instead of the session directory (no rollout link then). */
+  store?: SessionStore;
+  /** `--debug-log`: relative paths resolve inside the session directory, absolute ones are used as given. */
+  debugLogPath?: string;
+  level?: LogLevel;
+  /** Called once, on the first failure to create or write the session's files. */
+  onWarning: (message: string) => void;
+  /** How often the rollout is looked for and followed. Default 250 ms. */
+  pollMs?: number;
+  now?: () => Date;
+}
+
+interface Captured {
+  id: string;
+  recorder: SessionRecorder;
+  sink?: StreamSink;
+  dir: string;
+  linked: boolean;
+  /** The rollout link was made by this run (so a failure may remove it). */
+  ownLink: boolean;
+  failed: boolean;
+  follower?: RolloutFollower;
+  ready: Promise<void>;
+}
+
+/**
+ * Everything `sessionvault run --persist-session` collects about one agent
+ * run, filed per session: the first session the agent names is the run's
+ * own (debug log, meta events, raw exchanges); other sessions it names (a
+ * sub-agent's thread) get their raw exchanges in their own directory. Lines
+ * from before the session id is known are held and written once it is.
+ * A failure to write is reported once through `onWarning`; what was
+ * created is removed and the agent is never disturbed.
+ */
+export class SessionCapture {
+  readonly #o: SessionCaptureOptions;
+  /** The run's own session; its recorder exists from the start and holds lines until the id is known. */
+  readonly recorder: SessionRecorder;
+  readonly #sessions = new Map<string, Captured>();
+  #primaryId: string | null = null;
+  #resumeOffsets = new Map<string, number>();
+  #rolloutsBefore: Set<string> | null = null;
+  #timer: NodeJS.Timeout | undefined;
+  #ticking: Promise<void> | undefined;
+  #warned = false;
+  #finished = false;
+
+  constructor(options: SessionCaptureOptions) {
+    if (options.debugLogPath && !isAbsolute(options.debugLogPath)) {
+      const n = normalize(options.debugLogPath);
+      if (n === ".." || n.startsWith(`..${sep}`)) throw new UsageError(`--debug-log ${options.debugLogPath}: a relative path must stay inside the session directory`);
+    }
+    this.#o = options;
+    this.recorder = this.#newRecorder();
+  }
+
+  get sessionId(): string | null {
+    return this.#primaryId;
+  }
+
+  /** Session ids seen so far (the run's own first). */
+  get sessionIds(): string[] {
+    return [...this.#sessions.keys()];
+  }
+
+  /**
+   * Starts following. `resumeId`: the session the command line resumes
+   * (known before any request). Existing rollouts are noted so that the one
+   * this run creates can be recognised, and a resumed rollout is followed
+   * only from its current end.
+   */
+  async start(options: { resumeId?: string | null } = {}): Promise<void> {
+    this.#rolloutsBefore = await listRolloutPaths(this.#o.codexHome);
+    for (const p of this.#rolloutsBefore) {
+      const id = sessionIdOfRolloutPath(p);
+      if (id && (options.resumeId == null || id === options.resumeId)) {
+        // Only sizes of what a resume may follow; a big home has many files.
+        if (options.resumeId) this.#resumeOffsets.set(id, (await stat(p).catch(() => ({ size: 0 }))).size);
+      }
+    }
+    if (options.resumeId) this.noteSession(options.resumeId);
+    this.#timer = setInterval(() => void this.#tick(), this.#o.pollMs ?? 250);
+    this.#timer.unref();
+  }
+
+  /** Files a raw-api record under the session its request named (the run's own when none). */
+  onRecord(record: RawApiRecord, sessionId: string | null): void {
+    if (sessionId) this.noteSession(sessionId);
+    const c = sessionId ? this.#sessions.get(sessionId) : undefined;
+    (c?.recorder ?? this.recorder).rawApi(record);
+  }
+
+  log(level: LogLevel, message: string, source?: string): void {
+    this.recorder.log(level, message, source);
+  }
+
+  meta(event: MetaEvent): void {
+    this.recorder.meta(event);
+  }
+
+  /** The agent named a session (request header, command line or a new rollout file). */
+  noteSession(id: string): void {
+    if (this.#finished || this.#sessions.has(id)) return;
+    const primary = this.#primaryId === null;
+    if (primary) this.#primaryId = id;
+    const recorder = primary ? this.recorder : this.#newRecorder();
+    const dir = sessionDirPath(this.#o.codexHome, id);
+    const c: Captured = { id, recorder, dir, linked: false, ownLink: false, failed: false, ready: Promise.resolve() };
+    this.#sessions.set(id, c);
+    if (!primary) this.recorder.meta({ type: "subagent", session_id: id });
+    c.ready = this.#open(c, primary);
+  }
+
+  /** Final look at the rollouts, then flush, fsync and close everything. */
+  async finish(): Promise<void> {
+    if (this.#finished) return;
+    clearInterval(this.#timer);
+    await this.#ticking;
+    await this.#tick(true);
+    this.#finished = true;
+    for (const c of this.#sessions.values()) {
+      await c.ready;
+      await c.recorder.close();
+    }
+    // Lines held for a session that never got an id have nowhere to go.
+    if (this.#primaryId === null) await this.recorder.close();
+  }
+
+  #newRecorder(): SessionRecorder {
+    const recorder: SessionRecorder = new SessionRecorder({
+      level: this.#o.level ?? "info",
+      ...(this.#o.now ? { now: this.#o.now } : {}),
+      // A failed write: the session's files go, the warning is given once.
+      onError: (err) => {
+        for (const c of this.#sessions.values()) if (c.recorder === recorder) void this.#fail(c, err);
+      },
+    });
+    return recorder;
+  }
+
+  async #open(c: Captured, primary: boolean): Promise<void> {
+    let sink: StreamSink;
+    if (this.#o.store) {
+      sink = new StoreSink(this.#o.store, c.id);
+    } else {
+      const paths: Record<string, string> = primary && this.#o.debugLogPath ? { [STREAMS.debugLog]: this.#o.debugLogPath } : {};
+      const dirSink = new DirectorySink(c.dir, { paths });
+      try {
+        await dirSink.ensureDir();
+      } catch (err) {
+        await this.#fail(c, err);
+        return;
+      }
+      sink = dirSink;
+    }
+    c.sink = sink;
+    c.recorder.attach(sink);
+  }
+
+  async #fail(c: Captured, err: unknown): Promise<void> {
+    if (c.failed) return;
+    c.failed = true;
+    if (!this.#warned) {
+      this.#warned = true;
+      const reason = err instanceof Error ? err.message : String(err);
+      this.#o.onWarning(`cannot write the session directory for ${c.id}: ${reason}; the agent keeps running without session capture`);
+    }
+    await c.recorder.close().catch(() => {});
+    if (c.ownLink) await unlinkRollout(c.dir);
+    await c.sink?.discard().catch(() => {});
+  }
+
+  #tick(final = false): Promise<void> {
+    if (this.#ticking && !final) return this.#ticking;
+    const run = async () => {
+      try {
+        if (this.#primaryId === null && this.#rolloutsBefore) {
+          // No request named the session (no proxy, or the agent failed early): a new rollout file does.
+          for (const p of await listRolloutPaths(this.#o.codexHome)) {
+            if (this.#rolloutsBefore.has(p)) continue;
+            const id = sessionIdOfRolloutPath(p);
+            if (id) {
+              this.noteSession(id);
+              break;
+            }
+          }
+        }
+        for (const c of this.#sessions.values()) {
+          await c.ready;
+          if (c.failed) continue;
+          if (!c.linked) await this.#link(c);
+          if (c.follower && c.id === this.#primaryId) {
+            for (const v of await c.follower.poll()) for (const ev of metaEventsFromRolloutLine(v)) this.recorder.meta(ev);
+          }
+        }
+      } catch (err) {
+        this.recorder.log("warn", `following the rollout failed: ${(err as Error).message}`);
+      }
+    };
+    const p = run().finally(() => {
+      if (this.#ticking === p) this.#ticking = undefined;
+    });
+    this.#ticking = p;
+    return p;
+  }
+
+  async #link(c: Captured): Promise<void> {
+    const path = await findRolloutPath(this.#o.codexHome, c.id);
+    if (!path) return;
+    if (!this.#o.store) {
+      try {
+        const how = await linkRollout(c.dir, path);
+        c.ownLink = how !== "exists";
+        if (c.failed) {
+          if (c.ownLink) await unlinkRollout(c.dir);
+          return;
+        }
+        c.recorder.log("debug", `rollout ${path} linked (${how})`);
+      } catch (err) {
+        await this.#fail(c, err);
+        return;
+      }
+    }
+    c.linked = true;
+    c.follower = new RolloutFollower(path, { fromOffset: this.#resumeOffsets.get(c.id) ?? 0 });
+  }
+}
