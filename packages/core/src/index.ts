@@ -13,3 +13,6 @@ export * from "./codex/session-summary.js";
 export * from "./session-state.js";
 export * from "./writer-queue.js";
 export * from "./codex/persistence-policy.js";
+export * from "./actions/action-v1.js";
+export * from "./actions/project-actions.js";
+export * from "./redact.js";
