@@ -1,5 +1,6 @@
 import { createReadStream } from "node:fs";
 import { Decompress } from "fzstd";
+import { InvalidInputError } from "./errors.js";
 
 /**
  * A streaming, tolerant line reader for JSONL files (DESIGN.md §4).
@@ -12,7 +13,9 @@ import { Decompress } from "fzstd";
  * - A last segment without "\n" is a torn write (a crash mid-append), not a
  *   committed line: it is reported through `onWarning` and never yielded.
  * - Lines that are not valid UTF-8, or longer than `maxLineBytes`, are
- *   reported and skipped; the reader never throws on content.
+ *   reported and skipped; the reader never throws on line content (only
+ *   corrupt zstd data, which cannot be read past, ends it with an error).
+ * - Blank lines are yielded (streams are byte-exact); `readJsonLines` skips them.
  */
 export interface RawLine {
   /** 1-based physical line number in the file. */
@@ -101,25 +104,64 @@ export async function* readLines(source: AsyncIterable<Uint8Array>, options: Rea
 /** Opens a file as a byte stream, decompressing `.zst` transparently. */
 export function openFileBytes(path: string, options: { highWaterMark?: number } = {}): AsyncIterable<Uint8Array> {
   const raw = createReadStream(path, { highWaterMark: options.highWaterMark ?? 1024 * 1024 });
-  return path.endsWith(".zst") ? zstdDecompress(raw) : raw;
+  return path.endsWith(".zst") ? zstdDecompress(raw, path) : raw;
 }
 
-async function* zstdDecompress(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+/**
+ * Streams zstd-compressed bytes out decompressed (all frames, in order).
+ * Errors of the underlying file (ENOENT, EACCES) pass through unchanged;
+ * corrupt or truncated compressed data becomes an InvalidInputError naming
+ * the file, after every byte that could be decompressed was yielded.
+ */
+export async function* zstdDecompress(source: AsyncIterable<Uint8Array>, name = "zstd stream"): AsyncGenerator<Uint8Array> {
   const out: Uint8Array[] = [];
   const stream = new Decompress((chunk) => {
     out.push(chunk);
   });
+  const push = (chunk: Uint8Array, final: boolean): Error | undefined => {
+    try {
+      stream.push(chunk, final);
+      return undefined;
+    } catch (err) {
+      return new InvalidInputError(`${name}: compressed data is corrupt or truncated (${(err as Error).message})`, { cause: err });
+    }
+  };
   for await (const chunk of source) {
-    stream.push(chunk);
+    const err = push(chunk, false);
     while (out.length) yield out.shift()!;
+    if (err) throw err;
   }
-  stream.push(new Uint8Array(0), true);
+  const err = push(new Uint8Array(0), true);
   while (out.length) yield out.shift()!;
+  if (err) throw err;
 }
 
 /** Reads a JSONL file line by line (see `readLines`). */
 export function readFileLines(path: string, options: ReadLinesOptions = {}): AsyncGenerator<RawLine> {
   return readLines(openFileBytes(path), options);
+}
+
+export interface JsonLine extends RawLine {
+  value: unknown;
+}
+
+/**
+ * Reads JSONL values: blank lines are skipped, and a line that is not JSON
+ * is reported through `onWarning` (kind "unparsable", with its line number)
+ * and skipped, so one garbage line never hides the rest of a file.
+ */
+export async function* readJsonLines(source: AsyncIterable<Uint8Array>, options: ReadLinesOptions = {}): AsyncGenerator<JsonLine> {
+  for await (const line of readLines(source, options)) {
+    let value: unknown;
+    try {
+      value = parseJsonLine(line.text);
+    } catch (err) {
+      options.onWarning?.({ kind: "unparsable", lineNo: line.lineNo, message: `line ${line.lineNo} is not valid JSON (${(err as Error).message}); skipped` });
+      continue;
+    }
+    if (value === undefined) continue;
+    yield { ...line, value };
+  }
 }
 
 /**
