@@ -1,0 +1,209 @@
+import { appendLines } from "./append.js";
+import { ConflictError, NotFoundError, StoreUnavailableError } from "./errors.js";
+import { STREAMS, type SessionDetail, type SessionInput, type SessionSummary, type StreamInfo } from "./session.js";
+import type { SessionStore } from "./store.js";
+
+/**
+ * One-way, incremental sync between any two stores (`sessionvault sync`).
+ *
+ * Only what the target lacks is sent, computed from stream positions on both
+ * sides. Every batch is an append at the target's current position, so an
+ * interrupted sync that is run again continues where the target stands:
+ * a batch that landed before the interruption is not sent again, and one
+ * whose acknowledgement was lost is recognised by `appendLines`.
+ */
+export interface SyncOptions {
+  /** Compute and report what would be sent; write nothing. */
+  dryRun?: boolean;
+  onProgress?: (progress: SyncProgress) => void;
+  /** Stops between batches; the target keeps everything sent so far. */
+  signal?: AbortSignal;
+  /** Most lines per append (default 1000). */
+  batchLines?: number;
+  /** Most bytes per append, a single bigger line still goes alone (default 4 MiB). */
+  batchBytes?: number;
+}
+
+export interface SyncProgress {
+  /** null while the source is still being listed. */
+  sessions_total: number | null;
+  sessions_scanned: number;
+  sessions_sent: number;
+  lines_sent: number;
+  bytes_sent: number;
+  /** The session being worked on. */
+  session_id: string | null;
+}
+
+export interface SyncError {
+  session_id: string;
+  message: string;
+}
+
+/** The `sync --json` summary (DESIGN.md §11). With dryRun, the counts are what would be sent. */
+export interface SyncSummary {
+  sessions_scanned: number;
+  sessions_sent: number;
+  lines_sent: number;
+  bytes_sent: number;
+  conflicts: number;
+  errors: SyncError[];
+}
+
+const LIST_PAGE = 500;
+
+export async function syncStores(from: SessionStore, to: SessionStore, options: SyncOptions = {}): Promise<SyncSummary> {
+  const batchLines = options.batchLines ?? 1000;
+  const batchBytes = options.batchBytes ?? 4 * 1024 * 1024;
+  const summary: SyncSummary = { sessions_scanned: 0, sessions_sent: 0, lines_sent: 0, bytes_sent: 0, conflicts: 0, errors: [] };
+  let total: number | null = null;
+  let current: string | null = null;
+  const report = () =>
+    options.onProgress?.({
+      sessions_total: total,
+      sessions_scanned: summary.sessions_scanned,
+      sessions_sent: summary.sessions_sent,
+      lines_sent: summary.lines_sent,
+      bytes_sent: summary.bytes_sent,
+      session_id: current,
+    });
+
+  // The whole listing comes first so that progress has a total, and so that
+  // sessions created while we sync wait for the next run instead of shifting pages.
+  const sessions: SessionSummary[] = [];
+  let cursor: string | null = null;
+  do {
+    options.signal?.throwIfAborted();
+    const page = await from.listSessions({ archived: "all", limit: LIST_PAGE, cursor });
+    sessions.push(...page.sessions);
+    cursor = page.next_cursor;
+  } while (cursor !== null);
+  total = sessions.length;
+  report();
+
+  for (const session of sessions) {
+    options.signal?.throwIfAborted();
+    current = session.id;
+    summary.sessions_scanned++;
+    try {
+      const sent = await syncSession(from, to, session, summary, { ...options, batchLines, batchBytes, report });
+      if (sent) summary.sessions_sent++;
+    } catch (err) {
+      // Without the store nothing else can succeed: stop with its error.
+      if (err instanceof StoreUnavailableError || options.signal?.aborted) throw err;
+      summary.errors.push({ session_id: session.id, message: err instanceof Error ? err.message : String(err) });
+    }
+    report();
+  }
+  current = null;
+  report();
+  return summary;
+}
+
+interface SessionSyncOptions extends SyncOptions {
+  batchLines: number;
+  batchBytes: number;
+  report: () => void;
+}
+
+/** Returns whether anything was (or, dry, would be) sent for this session. */
+async function syncSession(from: SessionStore, to: SessionStore, session: SessionSummary, summary: SyncSummary, options: SessionSyncOptions): Promise<boolean> {
+  const sourceStreams = orderStreams(await from.streamPositions(session.id));
+  let target: SessionDetail | null = null;
+  try {
+    target = await to.getSession(session.id);
+  } catch (err) {
+    if (!(err instanceof NotFoundError)) throw err;
+  }
+  const targetLines = new Map((target?.streams ?? []).map((s) => [s.name, s]));
+  const needsPut = target === null || summaryDiffers(session, target);
+  const plan: { stream: StreamInfo; fromSeq: number; fromBytes: number }[] = [];
+  for (const stream of sourceStreams) {
+    const have = targetLines.get(stream.name);
+    const haveLines = have?.lines ?? 0;
+    if (haveLines > stream.lines) {
+      // The target holds more than the source: it diverged, never overwrite.
+      summary.conflicts++;
+    } else if (haveLines < stream.lines) {
+      plan.push({ stream, fromSeq: haveLines, fromBytes: have?.bytes ?? 0 });
+    }
+  }
+  if (!needsPut && plan.length === 0) return false;
+
+  if (options.dryRun) {
+    for (const p of plan) {
+      summary.lines_sent += p.stream.lines - p.fromSeq;
+      summary.bytes_sent += Math.max(0, p.stream.bytes - p.fromBytes);
+    }
+    return true;
+  }
+
+  if (needsPut) await to.putSession(toInput(session));
+  for (const p of plan) {
+    try {
+      await copyStream(from, to, session.id, p.stream.name, p.fromSeq, summary, options);
+    } catch (err) {
+      if (!(err instanceof ConflictError)) throw err;
+      // Someone else is writing this stream of the target: leave it to them.
+      summary.conflicts++;
+    }
+  }
+  return true;
+}
+
+async function copyStream(from: SessionStore, to: SessionStore, id: string, stream: string, fromSeq: number, summary: SyncSummary, options: SessionSyncOptions): Promise<void> {
+  let pos = fromSeq;
+  let batch: string[] = [];
+  let bytes = 0;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    options.signal?.throwIfAborted();
+    const res = await appendLines(to, id, stream, pos, batch);
+    pos = res.seq;
+    summary.lines_sent += batch.length;
+    summary.bytes_sent += bytes;
+    batch = [];
+    bytes = 0;
+    options.report();
+  };
+  for await (const line of from.readStream(id, stream, { fromSeq })) {
+    const size = Buffer.byteLength(line, "utf8") + 1;
+    if (batch.length > 0 && (batch.length >= options.batchLines || bytes + size > options.batchBytes)) await flush();
+    batch.push(line);
+    bytes += size;
+  }
+  await flush();
+}
+
+/** The rollout first: stores that lay a session out from its rollout (fs-store) see it before the side streams. */
+function orderStreams(streams: StreamInfo[]): StreamInfo[] {
+  return [...streams].sort((a, b) => (a.name === STREAMS.rollout ? -1 : b.name === STREAMS.rollout ? 1 : a.name.localeCompare(b.name)));
+}
+
+const SUMMARY_FIELDS = ["created_at", "cwd", "title", "archived", "source", "originator", "cli_version", "model_provider", "parent_id", "forked_from_id"] as const;
+
+function summaryDiffers(a: SessionSummary, b: SessionSummary): boolean {
+  for (const f of SUMMARY_FIELDS) if (a[f] !== b[f]) return true;
+  const ga = a.git;
+  const gb = b.git;
+  if (ga === null || gb === null) return ga !== gb;
+  return ga.commit_hash !== gb.commit_hash || ga.branch !== gb.branch || ga.repository_url !== gb.repository_url;
+}
+
+function toInput(s: SessionSummary): SessionInput {
+  return {
+    id: s.id,
+    created_at: s.created_at,
+    updated_at: s.updated_at,
+    cwd: s.cwd,
+    title: s.title,
+    archived: s.archived,
+    source: s.source,
+    originator: s.originator,
+    cli_version: s.cli_version,
+    model_provider: s.model_provider,
+    git: s.git,
+    parent_id: s.parent_id,
+    forked_from_id: s.forked_from_id,
+  };
+}
