@@ -349,16 +349,17 @@ export class FsStore implements SessionStore, TokenStore {
     return null;
   }
 
+  /** Like #summarize, but a file that cannot be read is a warning and is skipped: one bad file must not hide the rest. */
   async #summarizeForList(file: RolloutFile, names: Map<string, string>, includeHidden = false): Promise<SessionSummary | null> {
     try {
       return await this.#summarize(file, names, includeHidden);
     } catch (err) {
-      const code = (err as { cause?: NodeJS.ErrnoException }).cause?.code ?? (err as NodeJS.ErrnoException).code;
-      if (code === "EACCES" || code === "EPERM") {
-        this.#warn(`cannot read ${file.path}: permission denied; skipped`);
+      if (err instanceof NotFoundError) return null; // deleted while we listed
+      const errno = (err as NodeJS.ErrnoException).code ?? ((err as { cause?: NodeJS.ErrnoException }).cause?.code);
+      if (err instanceof IoError || (typeof errno === "string" && errno.startsWith("E"))) {
+        this.#warn(`cannot read ${file.path}: ${errno ?? (err as Error).message}; skipped`);
         return null;
       }
-      if (err instanceof NotFoundError) return null; // deleted while we listed
       throw err;
     }
   }
