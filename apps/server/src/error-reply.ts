@@ -1,5 +1,5 @@
 import type { FastifyError } from "fastify";
-import { ConflictError, isSessionvaultError } from "@sessionvault/core";
+import { AmbiguousIdError, ConflictError, isSessionvaultError, LegalHoldError } from "@sessionvault/core";
 import type { ErrorCode } from "@sessionvault/core";
 import { HTTP_STATUS } from "./http-status.js";
 
@@ -7,6 +7,9 @@ export interface ErrorBody {
   code: ErrorCode | "INTERNAL" | "ROUTE_NOT_FOUND";
   message: string;
   current_seq?: number;
+  /** LEGAL_HOLD and AMBIGUOUS_ID: which session or prefix. */
+  session_id?: string;
+  candidates?: string[];
 }
 
 /**
@@ -19,6 +22,11 @@ export function errorReply(err: unknown): { status: number; body: ErrorBody; int
   if (isSessionvaultError(err)) {
     const body: ErrorBody = { code: err.code, message: err.message };
     if (err instanceof ConflictError) body.current_seq = err.currentSeq;
+    if (err instanceof AmbiguousIdError) body.candidates = err.candidates.slice(0, 20);
+    if (err instanceof LegalHoldError || err instanceof AmbiguousIdError) {
+      const id = /session(?: id prefix)? "?([0-9a-f-]+)"?/.exec(err.message)?.[1];
+      if (id) body.session_id = id;
+    }
     return { status: HTTP_STATUS[err.code], body, internal: false };
   }
   const fe = err as Partial<FastifyError>;

@@ -65,6 +65,8 @@ export const errorSchema = {
     code: { type: "string" },
     message: { type: "string" },
     current_seq: { type: "integer" },
+    session_id: { type: "string" },
+    candidates: { type: "array", items: { type: "string" } },
   },
 } as const;
 

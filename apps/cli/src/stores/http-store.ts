@@ -1,14 +1,24 @@
 import { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
+  AmbiguousIdError,
   assertIdOrPrefix,
   assertSessionId,
   assertSlug,
   ConflictError,
+  ForbiddenError,
+  InvalidIdError,
+  InvalidInputError,
+  IoError,
+  LegalHoldError,
+  NotFoundError,
   readLines,
   SessionvaultError,
   StoreUnavailableError,
+  TooLargeError,
   UnauthorizedError,
+  UnsupportedError,
+  UsageError,
 } from "@sessionvault/core";
 import type {
   AppendOptions,
@@ -38,10 +48,35 @@ export interface HttpStoreOptions {
   fetch?: typeof fetch;
 }
 
-const KNOWN_CODES = new Set<string>([
-  "NOT_FOUND", "AMBIGUOUS_ID", "INVALID_ID", "INVALID_INPUT", "CONFLICT", "LEGAL_HOLD", "NOT_A_CODEX_HOME",
-  "UNAUTHORIZED", "FORBIDDEN", "TOO_LARGE", "UNSUPPORTED", "IO", "STORE_UNAVAILABLE", "USAGE",
-]);
+interface ErrorBody {
+  code?: string;
+  message?: string;
+  current_seq?: number;
+  session_id?: string;
+  candidates?: string[];
+}
+
+/**
+ * The server's error body back into the error class a local store would
+ * throw, so callers (sync, appendLines, the CLI's exit codes) cannot tell
+ * the difference.
+ */
+const FROM_WIRE: Record<ErrorCode, (b: ErrorBody, message: string) => SessionvaultError> = {
+  NOT_FOUND: (_b, m) => new NotFoundError(m),
+  AMBIGUOUS_ID: (b, m) => (b.candidates ? new AmbiguousIdError(b.session_id ?? "", b.candidates) : new SessionvaultError("AMBIGUOUS_ID", m)),
+  INVALID_ID: (_b, m) => new InvalidIdError(m),
+  INVALID_INPUT: (_b, m) => new InvalidInputError(m),
+  CONFLICT: (b, m) => new ConflictError(m, b.current_seq ?? -1),
+  LEGAL_HOLD: (b, m) => (b.session_id ? new LegalHoldError(b.session_id) : new SessionvaultError("LEGAL_HOLD", m)),
+  NOT_A_CODEX_HOME: (_b, m) => new SessionvaultError("NOT_A_CODEX_HOME", m),
+  UNAUTHORIZED: (_b, m) => new UnauthorizedError(`${m} (set SESSIONVAULT_TOKEN to a token from \`sessionvault token create\`)`),
+  FORBIDDEN: (_b, m) => new ForbiddenError(m),
+  TOO_LARGE: (_b, m) => new TooLargeError(m),
+  UNSUPPORTED: (_b, m) => new UnsupportedError(m),
+  IO: (_b, m) => new IoError(m),
+  STORE_UNAVAILABLE: (_b, m) => new StoreUnavailableError(m),
+  USAGE: (_b, m) => new UsageError(m),
+};
 
 /**
  * The store contract over the archive server's HTTP API (DESIGN.md §11), so
@@ -174,19 +209,16 @@ export class HttpStore implements SessionStore {
 }
 
 async function errorFrom(res: Response, method: string, url: URL): Promise<SessionvaultError> {
-  let body: { code?: string; message?: string; current_seq?: number } = {};
+  let body: ErrorBody = {};
   try {
-    body = (await res.json()) as typeof body;
+    body = (await res.json()) as ErrorBody;
   } catch {
-    // Not our server's JSON (a proxy page, say): fall through with the status.
+    // Not our server's JSON (a proxy's page, say): fall through with the status.
   }
   const message = body.message ?? `${method} ${url.pathname} answered HTTP ${res.status}`;
-  if (res.status === 401 && !body.code) return new UnauthorizedError(`${url.origin}: ${message} (set SESSIONVAULT_TOKEN)`);
-  if (body.code === "CONFLICT" && typeof body.current_seq === "number") return new ConflictError(message, body.current_seq);
-  if (body.code && KNOWN_CODES.has(body.code)) {
-    const hint = body.code === "UNAUTHORIZED" ? " (set SESSIONVAULT_TOKEN to a token from `sessionvault token create`)" : "";
-    return new SessionvaultError(body.code as ErrorCode, `${message}${hint}`);
-  }
+  const make = body.code ? FROM_WIRE[body.code as ErrorCode] : undefined;
+  if (make) return make(body, message);
+  if (res.status === 401) return FROM_WIRE.UNAUTHORIZED(body, `${url.origin}: ${message}`);
   return new StoreUnavailableError(`${url.origin}: ${message}`);
 }
 

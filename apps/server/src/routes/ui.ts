@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { parse as parseQuery } from "node:querystring";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { assertIdOrPrefix, assertSlug, isSessionvaultError, UnauthorizedError } from "@sessionvault/core";
-import type { ListQuery, SessionPage } from "@sessionvault/core";
+import type { ListQuery } from "@sessionvault/core";
+import { searchSessions } from "../search.js";
 import type { ServerContext } from "../server-context.js";
 import type { Principal } from "../tokens.js";
 import { errorReply } from "../error-reply.js";
@@ -92,17 +93,8 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
       ...(q.until ? { until: endOfDay(q.until) } : {}),
       ...(q.archived === "archived" || q.archived === "all" ? { archived: q.archived } : {}),
     });
-    let page: SessionPage;
-    let notice: string | undefined;
-    try {
-      page = await store.listSessions(query);
-    } catch (err) {
-      if (!(isSessionvaultError(err) && err.code === "UNSUPPORTED" && query.q)) throw err;
-      notice = `This store cannot search text; showing sessions without the query "${query.q}".`;
-      const { q: _dropped, ...rest } = query;
-      page = await store.listSessions(rest);
-    }
-    return sendHtml(reply, listPage({ org: p.org, query, page, cursor: query.cursor ?? null, ...(notice ? { notice } : {}) }));
+    const page = await searchSessions(store, query);
+    return sendHtml(reply, listPage({ org: p.org, query, page, cursor: query.cursor ?? null }));
   });
 
   app.get<{ Params: { id: string }; Querystring: UiQuery }>("/sessions/:id", { schema: { hide: true } }, async (req, reply) => {

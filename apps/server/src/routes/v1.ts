@@ -12,6 +12,7 @@ import type { ServerContext } from "../server-context.js";
 import { bearerToken, requireScope } from "../tokens.js";
 import type { Principal } from "../tokens.js";
 import { linesToBody, splitBody } from "../stream-body.js";
+import { searchSessions } from "../search.js";
 import {
   errorSchema,
   idParamsSchema,
@@ -78,7 +79,7 @@ export async function v1Routes(app: FastifyInstance, ctx: ServerContext): Promis
         response: { 200: sessionPageSchema, ...errors },
       },
     },
-    async (req) => storeFor(req, "read").listSessions(toListQuery(req.query)),
+    async (req) => searchSessions(storeFor(req, "read"), toListQuery(req.query)),
   );
 
   app.get<{ Params: { id: string } }>(

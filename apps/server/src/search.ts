@@ -1,0 +1,82 @@
+import { isSessionvaultError, parseJsonLine } from "@sessionvault/core";
+import type { ListQuery, SessionPage, SessionStore, SessionSummary } from "@sessionvault/core";
+
+export interface ScanSearchOptions {
+  /** Stop after reading this many rollout bytes and hand out a cursor to continue (default 256 MiB). */
+  maxScanBytes?: number;
+  /** Stop after this many sessions looked at (default 2000). */
+  maxSessions?: number;
+}
+
+/**
+ * Lists sessions with `q`. Stores that index text (Postgres) answer
+ * themselves; for the others (a plain directory) the server scans: titles,
+ * directories and repositories first, then the rollout's messages and
+ * commands, newest first, with a budget per request. A page may then hold
+ * fewer than `limit` sessions and still have a next cursor.
+ */
+export async function searchSessions(store: SessionStore, query: ListQuery, options: ScanSearchOptions = {}): Promise<SessionPage> {
+  try {
+    return await store.listSessions(query);
+  } catch (err) {
+    if (!(isSessionvaultError(err) && err.code === "UNSUPPORTED" && query.q)) throw err;
+  }
+  const needle = query.q!.toLowerCase();
+  const limit = query.limit ?? 50;
+  const maxBytes = options.maxScanBytes ?? 256 * 1024 * 1024;
+  const maxSessions = options.maxSessions ?? 2000;
+  const { q: _q, ...rest } = query;
+  const matches: SessionSummary[] = [];
+  let cursor = query.cursor ?? null;
+  let scannedBytes = 0;
+  let scannedSessions = 0;
+  for (;;) {
+    const page = await store.listSessions({ ...rest, cursor, limit });
+    for (const s of page.sessions) {
+      scannedSessions++;
+      if (summaryMatches(s, needle)) matches.push(s);
+      else {
+        const found = await rolloutMatches(store, s.id, needle);
+        scannedBytes += found.bytes;
+        if (found.match) matches.push(s);
+      }
+    }
+    cursor = page.next_cursor;
+    if (!cursor || matches.length >= limit || scannedBytes >= maxBytes || scannedSessions >= maxSessions) break;
+  }
+  return { sessions: matches, next_cursor: cursor };
+}
+
+function summaryMatches(s: SessionSummary, needle: string): boolean {
+  return [s.title, s.cwd, s.git?.repository_url, s.git?.branch, s.id].some((v) => typeof v === "string" && v.toLowerCase().includes(needle));
+}
+
+/** True when a user or agent message, or a command / tool call, of the rollout contains the needle. */
+async function rolloutMatches(store: SessionStore, id: string, needle: string): Promise<{ match: boolean; bytes: number }> {
+  let bytes = 0;
+  for await (const line of store.readStream(id, "rollout")) {
+    bytes += line.length + 1;
+    if (!line.toLowerCase().includes(needle)) continue;
+    let v: unknown;
+    try {
+      v = parseJsonLine(line);
+    } catch {
+      continue;
+    }
+    const p = (v as { type?: string; payload?: Record<string, unknown> } | undefined)?.payload;
+    const type = (v as { type?: string } | undefined)?.type;
+    if (!p) continue;
+    const fields: unknown[] = [];
+    if (type === "response_item") {
+      if (p.type === "message" && (p.role === "user" || p.role === "assistant")) fields.push(JSON.stringify(p.content ?? ""));
+      if (typeof p.type === "string" && p.type.endsWith("_call")) fields.push(p.arguments, p.input, JSON.stringify(p.action ?? ""));
+    } else if (type === "event_msg") {
+      if (p.type === "user_message" || p.type === "agent_message") fields.push(p.message);
+      if (p.type === "exec_command_end") fields.push(JSON.stringify(p.command ?? ""));
+    }
+    if (fields.some((f) => typeof f === "string" && !f.trimStart().startsWith("[{\"type\":\"input_text\",\"text\":\"<") && f.toLowerCase().includes(needle))) {
+      return { match: true, bytes };
+    }
+  }
+  return { match: false, bytes };
+}
