@@ -10,9 +10,13 @@ export interface WriterQueueOptions {
   stream: string;
   /** The stream's current position (its committed line count). */
   startSeq: number;
-  /** Lines held in memory (queued + in flight) before `write` waits. Default 10,000. */
+  /**
+   * Lines queued before `write` waits. Default 10,000. The batch in flight is
+   * not counted, so the caller can keep writing while it commits: memory
+   * holds at most twice this many lines.
+   */
   maxQueuedLines?: number;
-  /** Bytes held in memory before `write` waits (a single bigger line is still accepted alone). Default 64 MiB. */
+  /** Bytes queued before `write` waits (a single bigger line is still accepted alone). Default 64 MiB. */
   maxQueuedBytes?: number;
   /** Every append is made durable (fsync) before it counts as committed. */
   durable?: boolean;
@@ -81,9 +85,8 @@ export class WriterQueue {
   private seq: number;
   /** Lines accepted but not yet handed to an append. */
   private pending: string[] = [];
-  /** Lines and bytes held in memory: pending plus the batch in flight. */
-  private heldLines = 0;
-  private heldBytes = 0;
+  private pendingBytes = 0;
+  private inFlight = 0;
   private readonly waiters: Waiter[] = [];
   private flushWaiters: FlushWaiter[] = [];
   /** Counts of lines accepted into `pending` and committed, since construction. */
@@ -116,7 +119,7 @@ export class WriterQueue {
 
   /** Lines held in memory (queued, waiting for room, or in flight). */
   get queuedLines(): number {
-    return this.heldLines + this.waiters.length;
+    return this.pending.length + this.inFlight + this.waiters.length;
   }
 
   /** Appends made so far (one per group commit). */
@@ -196,14 +199,13 @@ export class WriterQueue {
   }
 
   private hasRoom(bytes: number): boolean {
-    if (this.heldLines === 0) return true;
-    return this.heldLines < this.maxLines && this.heldBytes + bytes <= this.maxBytes;
+    if (this.pending.length === 0) return true;
+    return this.pending.length < this.maxLines && this.pendingBytes + bytes <= this.maxBytes;
   }
 
   private accept(line: string, bytes: number): void {
     this.pending.push(line);
-    this.heldLines++;
-    this.heldBytes += bytes;
+    this.pendingBytes += bytes;
     this.accepted++;
     if (!this.draining) {
       this.draining = true;
@@ -225,21 +227,22 @@ export class WriterQueue {
       while (this.pending.length > 0) {
         const batch = this.pending;
         this.pending = [];
-        let batchBytes = 0;
-        for (const l of batch) batchBytes += Buffer.byteLength(l, "utf8");
+        this.pendingBytes = 0;
+        this.inFlight = batch.length;
+        // Room opened up: waiting writers refill the queue while this batch commits.
+        this.admitWaiters();
         try {
           await this.appendWithRetry(batch);
         } catch (err) {
           // Keep the failed batch in front so `uncommitted()` returns every line in order.
           this.pending = [...batch, ...this.pending];
+          this.inFlight = 0;
           throw err;
         }
         this.seq += batch.length;
         this.committed += batch.length;
-        this.heldLines -= batch.length;
-        this.heldBytes -= batchBytes;
+        this.inFlight = 0;
         this.resolveFlushes();
-        this.admitWaiters();
       }
     } catch (err) {
       this.fail(err instanceof Error ? err : new Error(String(err)));

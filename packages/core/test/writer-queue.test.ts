@@ -131,8 +131,9 @@ describe("WriterQueue", () => {
       }
     })();
     await ticks(50);
-    expect(resolved).toBe(100);
-    expect(q.queuedLines).toBe(101);
+    // One line in flight (held by the store) plus a full queue of 100; the next writer waits.
+    expect(resolved).toBe(101);
+    expect(q.queuedLines).toBe(102);
     g.open();
     await producer;
     await q.flush();
@@ -160,7 +161,8 @@ describe("WriterQueue", () => {
       }
     })();
     await ticks(50);
-    expect(resolved).toBe(0);
+    // The big line is in flight; ten 100-byte lines fill the 1000-byte queue.
+    expect(resolved).toBe(10);
     g.open();
     await producer;
     await q.flush();
@@ -299,16 +301,19 @@ describe("WriterQueue", () => {
       throw new IoError("nope");
     });
     const q = new WriterQueue({ store: failing, sessionId: id, stream: "debug-log", startSeq: 0, maxQueuedLines: 2, retries: 0 });
-    await q.write("1");
+    await q.write("1"); // in flight, held by the gate
     await q.write("2");
-    const w3 = q.write("3");
+    await q.write("3"); // the queue (2 lines) is full now
     const w4 = q.write("4");
-    const r3 = w3.catch((e: unknown) => e);
-    const r4 = w4.catch((e: unknown) => e);
+    const w5 = q.write("5");
+    const r3 = w4.catch((e: unknown) => e);
+    const r4 = w5.catch((e: unknown) => e);
+    await ticks();
+    expect(q.queuedLines).toBe(5);
     g.open();
     expect(await r3).toBeInstanceOf(IoError);
     expect(await r4).toBeInstanceOf(IoError);
-    expect(q.uncommitted()).toEqual(["1", "2", "3", "4"]);
+    expect(q.uncommitted()).toEqual(["1", "2", "3", "4", "5"]);
   });
 
   it("passes durable to every append in durable mode", async () => {
