@@ -126,6 +126,9 @@ export class HttpStore implements SessionStore {
   async append(sessionId: string, stream: string, expectedSeq: number, lines: readonly string[], options?: AppendOptions): Promise<AppendResult> {
     const id = assertSessionId(sessionId);
     const name = assertSlug(stream, "stream name");
+    // "\n" frames the request body: a line holding one would arrive as two.
+    const bad = lines.findIndex((l) => l.includes("\n"));
+    if (bad !== -1) throw new InvalidInputError(`line ${bad} of the batch contains a newline; a stream line cannot`);
     let seq = expectedSeq;
     for (const batch of batches(lines, this.#maxBatch)) {
       const durable = options?.durable ? "&durable=true" : "";
