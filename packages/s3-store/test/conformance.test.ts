@@ -1,0 +1,26 @@
+import { runStoreConformance } from "@sessionvault/core/conformance";
+import { afterAll, beforeAll } from "vitest";
+import { startS3Server, type TestS3Server } from "./support/s3-server.js";
+import { openTestStore } from "./support/open-store.js";
+
+// Against the in-process s3rver (gaps closed by the front server), or a real S3 / MinIO when S3_ENDPOINT is set.
+let server: TestS3Server;
+beforeAll(async () => {
+  server = await startS3Server();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+runStoreConformance("s3-store", {
+  async open() {
+    return openTestStore(server);
+  },
+});
+
+// The same cases with compaction after every second append, so readers and writers go through manifests and tombstones.
+runStoreConformance("s3-store (compacting)", {
+  async open() {
+    return openTestStore(server, { compactAfterAppends: 2 });
+  },
+});
