@@ -132,3 +132,64 @@ export interface OpenStoreOptions {
   /** Scopes all data to one org (the archive server opens one store per org). */
   org?: string;
 }
+
+/**
+ * What org-wide retention (core `retention.ts`) needs from a store, beyond
+ * `SessionStore`. Every deletion through it writes a `DeletionAuditRecord`;
+ * every operation refuses (LegalHoldError) while the session or the org is
+ * on legal hold. Implemented by s3-store; see `applyRetention()`.
+ */
+export interface RetentionStore {
+  /** Live (not soft-deleted) sessions created before `createdBefore`, with their current size. */
+  retentionCandidates(options: { createdBefore: Date }): AsyncIterable<RetentionCandidate>;
+  /** Hides a session (reads and listings treat it as gone) until it is purged after `purgeAfter`. */
+  softDeleteSession(sessionId: string, options: { actor: string; policy?: string; reason?: string; purgeAfter: Date }): Promise<void>;
+  /** Soft-deleted sessions, earliest purge first. */
+  softDeletedSessions(): AsyncIterable<SoftDeletedSession>;
+  /** Brings back a soft-deleted session. */
+  restoreSession(sessionId: string, options: { actor: string; reason?: string }): Promise<void>;
+  /** Deletes a session for good (soft-deleted or not); returns the bytes freed. */
+  purgeSession(sessionId: string, options: { actor: string; policy?: string; reason?: string }): Promise<number>;
+  /** Deletes one stream of a live session (a shorter per-stream TTL); returns the bytes freed. */
+  deleteStream(sessionId: string, stream: string, options: { actor: string; policy?: string; reason?: string }): Promise<number>;
+  /** A hold on the whole org blocks every deletion in it. */
+  setOrgLegalHold(held: boolean): Promise<void>;
+  orgLegalHold(): Promise<boolean>;
+  /** The append-only deletion audit, oldest first. */
+  deletionAudit(options?: { since?: Date }): AsyncIterable<DeletionAuditRecord>;
+}
+
+export interface RetentionCandidate {
+  id: string;
+  created_at: string;
+  /** The timestamp of the last committed rollout line (the session's age for retention). */
+  updated_at: string;
+  legal_hold: boolean;
+  /** Every stream with its size; `bytes` is what deleting the whole session frees. */
+  streams: StreamInfo[];
+  bytes: number;
+}
+
+export interface SoftDeletedSession {
+  id: string;
+  deleted_at: string;
+  purge_after: string;
+  legal_hold: boolean;
+  bytes: number;
+}
+
+export interface DeletionAuditRecord {
+  /** When the deletion happened (ISO-8601 UTC). */
+  at: string;
+  action: "soft_delete" | "restore" | "purge" | "delete" | "delete_stream";
+  session_id: string;
+  /** For `delete_stream`. */
+  stream: string | null;
+  /** A user, a token id, or `policy:<name>`. */
+  actor: string;
+  /** The retention policy that decided it, when one did. */
+  policy: string | null;
+  reason: string | null;
+  /** Bytes deleted (or hidden, for a soft delete). */
+  bytes: number;
+}
