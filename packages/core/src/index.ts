@@ -33,3 +33,4 @@ export * from "./retention.js";
 export * from "./actions/action-v1.js";
 export * from "./actions/project-actions.js";
 export * from "./redact.js";
+export * from "./codex/session-lines.js";

@@ -12,9 +12,9 @@ import {
 } from "../errors.js";
 import type { SessionInput, SessionSummary } from "../session.js";
 import type { SessionStore } from "../store.js";
-import { agentMessageLines, sessionHeadLines } from "./codex-lines.js";
+import { agentMessageLines, sessionHeadLines } from "../codex/session-lines.js";
 
-export { agentMessageLines, sessionHeadLines, sessionMetaLine, userMessageLines } from "./codex-lines.js";
+export { agentMessageLines, sessionHeadLines, sessionMetaLine, userMessageLines } from "../codex/session-lines.js";
 
 /**
  * The store conformance suite (DESIGN.md §6): the same cases against every

@@ -2,9 +2,10 @@ import type { SessionInput } from "../session.js";
 
 /**
  * Rollout lines shaped like the ones the real Codex CLI writes (0.98 layout,
- * see fixtures/codex/0.98.0), so that stores deriving a session's summary
- * from the rollout head (fs-store) see a visible Codex session: a
- * `session_meta` first, then a real user message.
+ * see fixtures/codex/0.98.0), for writers that create Codex-compatible
+ * sessions and for the conformance suite. A `session_meta` first, then a real
+ * user message, is what makes Codex (and fs-store) treat a file as a visible
+ * session.
  */
 
 /** The `session_meta` line Codex writes as rollout line 0 for `input`. */
