@@ -1,0 +1,34 @@
+import { assertSlug, NotFoundError } from "@sessionvault/core";
+import { linesAsChunks, writeAll, type CliContext } from "../io.js";
+import { openStoreArg } from "../stores.js";
+
+export interface CatOptions {
+  stream?: string;
+  store?: string;
+  /** One JSON object per line, `{"seq", "line"}`, for lines that are not JSON themselves (debug logs). */
+  json?: boolean;
+}
+
+/**
+ * `sessionvault cat ID`: the raw bytes of a stream (default the rollout),
+ * streamed line by line: byte-identical to the committed file, whatever its size.
+ */
+export async function cat(id: string, options: CatOptions, ctx: CliContext): Promise<void> {
+  const name = assertSlug(options.stream ?? "rollout", "stream name");
+  const store = openStoreArg(ctx, options.store);
+  try {
+    const session = await store.getSession(id);
+    if (name !== "rollout" && !session.streams.some((s) => s.name === name)) {
+      throw new NotFoundError(`session ${session.id} has no stream "${name}" (it has: ${session.streams.map((s) => s.name).join(", ")})`);
+    }
+    const lines = store.readStream(session.id, name);
+    await writeAll(ctx.stdout, linesAsChunks(options.json ? numbered(lines) : lines));
+  } finally {
+    await store.close();
+  }
+}
+
+async function* numbered(lines: AsyncIterable<string>): AsyncGenerator<string> {
+  let seq = 0;
+  for await (const line of lines) yield JSON.stringify({ seq: seq++, line });
+}

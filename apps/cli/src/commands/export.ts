@@ -1,0 +1,109 @@
+import { createWriteStream } from "node:fs";
+import { resolve } from "node:path";
+import { finished } from "node:stream/promises";
+import type { Writable } from "node:stream";
+import { projectActions, redactSecrets, UsageError } from "@sessionvault/core";
+import { linesAsChunks, printJson, writeAll, type CliContext } from "../io.js";
+import { renderMarkdown } from "../markdown-transcript.js";
+import { openStoreArg } from "../stores.js";
+
+export const EXPORT_FORMATS = ["actions.v1", "jsonl", "markdown"] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+export interface ExportOptions {
+  format?: string;
+  store?: string;
+  /** commander's `--no-redact` sets this to false. */
+  redact?: boolean;
+  output?: string;
+  /** With -o: print {"id", "format", "output", "bytes"} once the file is written. */
+  json?: boolean;
+}
+
+/**
+ * `sessionvault export ID --format …`: the rollout as JSONL, a Markdown
+ * transcript, or actions v1 (DESIGN.md §7). Secrets are redacted unless
+ * `--no-redact`. Streamed from the store to the output.
+ */
+export async function exportSession(id: string, options: ExportOptions, ctx: CliContext): Promise<void> {
+  const format = options.format as ExportFormat | undefined;
+  if (!format || !EXPORT_FORMATS.includes(format)) {
+    throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(", ")}${options.format ? `, got ${JSON.stringify(options.format)}` : ""}`);
+  }
+  if (options.json && !options.output) throw new UsageError("--json prints a summary of the written file: use it with -o FILE");
+  const redact = options.redact !== false;
+  const store = openStoreArg(ctx, options.store);
+  try {
+    const session = await store.getSession(id);
+    const lines = store.readStream(session.id, "rollout");
+    const chunks: AsyncIterable<string> =
+      format === "jsonl"
+        ? linesAsChunks(redact ? redactJsonLines(lines) : lines)
+        : format === "markdown"
+          ? renderMarkdown(session, lines, { redact })
+          : actionLines(projectActions(lines, { sessionId: session.id, redact }));
+    if (options.output) {
+      // Open the file only once the session was found, so a bad id leaves no empty file behind.
+      const path = resolve(ctx.cwd, options.output);
+      const out = createWriteStream(path, { mode: 0o600 });
+      await writeTo(out, chunks);
+      if (options.json) printJson(ctx, { id: session.id, format, output: path, bytes: out.bytesWritten });
+    } else {
+      await writeAll(ctx.stdout, chunks);
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+async function writeTo(out: Writable, chunks: AsyncIterable<string>): Promise<void> {
+  try {
+    await writeAll(out, chunks);
+    out.end();
+    await finished(out);
+  } catch (err) {
+    out.destroy();
+    throw err;
+  }
+}
+
+async function* actionLines(actions: AsyncIterable<unknown>): AsyncGenerator<string> {
+  for await (const a of actions) yield JSON.stringify(a) + "\n";
+}
+
+/**
+ * Redacts each line. Text redaction can cut through JSON escapes, so when
+ * it would leave a line that no longer parses, the line is redacted value
+ * by value instead; lines without secrets stay byte-identical.
+ */
+export async function* redactJsonLines(lines: AsyncIterable<string>): AsyncGenerator<string> {
+  for await (const line of lines) {
+    const quick = redactSecrets(line);
+    if (quick === line) {
+      yield line;
+      continue;
+    }
+    let ok = true;
+    try {
+      JSON.parse(quick);
+    } catch {
+      ok = false;
+    }
+    if (ok) {
+      yield quick;
+      continue;
+    }
+    try {
+      yield JSON.stringify(redactValue(JSON.parse(line)));
+    } catch {
+      yield quick; // not JSON in the first place
+    }
+  }
+}
+
+function redactValue(v: unknown): unknown {
+  if (typeof v === "string") return redactSecrets(v);
+  if (Array.isArray(v)) return v.map(redactValue);
+  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redactValue(x)]));
+  return v;
+}

@@ -1,0 +1,92 @@
+import { resolve } from "node:path";
+import { UsageError, type ListQuery, type SessionSummary } from "@sessionvault/core";
+import { printJson, type CliContext } from "../io.js";
+import { openStoreArg } from "../stores.js";
+
+export interface ListOptions {
+  store?: string;
+  limit?: string | number;
+  cursor?: string;
+  archived?: boolean;
+  all?: boolean;
+  cwd?: string;
+  json?: boolean;
+}
+
+export const DEFAULT_LIST_LIMIT = 50;
+
+/** `sessionvault list`: one page of sessions, newest first (DESIGN.md §10). */
+export async function list(options: ListOptions, ctx: CliContext): Promise<void> {
+  if (options.archived && options.all) throw new UsageError("use either --archived or --all, not both");
+  const limit = parseLimit(options.limit);
+  const query: ListQuery = {
+    limit,
+    cursor: options.cursor ?? null,
+    archived: options.all ? "all" : options.archived ? "archived" : "active",
+    ...(options.cwd !== undefined ? { cwd: resolve(ctx.cwd, options.cwd) } : {}),
+  };
+  const store = openStoreArg(ctx, options.store);
+  try {
+    const page = await store.listSessions(query);
+    if (options.json) {
+      printJson(ctx, { sessions: page.sessions.map(sessionJson), next_cursor: page.next_cursor });
+      return;
+    }
+    ctx.stdout.write(table(page.sessions));
+    if (page.next_cursor) ctx.stderr.write(`sessionvault: more sessions: add --cursor ${page.next_cursor}\n`);
+  } finally {
+    await store.close();
+  }
+}
+
+function parseLimit(value: string | number | undefined): number {
+  if (value === undefined) return DEFAULT_LIST_LIMIT;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new UsageError(`--limit must be a whole number from 1 to 1000, got ${JSON.stringify(String(value))}`);
+  return n;
+}
+
+/** The session object of `list --json` and `show --json`, fields in the documented order. */
+export function sessionJson(s: SessionSummary): Record<string, unknown> {
+  return {
+    id: s.id,
+    created_at: s.created_at,
+    updated_at: s.updated_at,
+    cwd: s.cwd,
+    title: s.title,
+    archived: s.archived,
+    source: s.source,
+    originator: s.originator,
+    cli_version: s.cli_version,
+    model_provider: s.model_provider,
+    git: s.git,
+    parent_id: s.parent_id,
+    forked_from_id: s.forked_from_id,
+    lines: s.lines,
+    bytes: s.bytes,
+  };
+}
+
+function table(sessions: SessionSummary[]): string {
+  if (sessions.length === 0) return "no sessions\n";
+  const rows = sessions.map((s) => [
+    s.id,
+    s.created_at.slice(0, 16).replace("T", " "),
+    (s.source ?? "-") + (s.archived ? " (archived)" : ""),
+    String(s.lines),
+    oneLine(s.title ?? "(untitled)", 72),
+  ]);
+  const head = ["ID", "CREATED (UTC)", "SOURCE", "LINES", "TITLE"];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const fmt = (r: string[]) =>
+    r
+      .map((c, i) => (i === 3 ? c.padStart(widths[i]!) : i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
+  return [fmt(head), ...rows.map(fmt)].join("\n") + "\n";
+}
+
+export function oneLine(text: string, max: number): string {
+  const t = text.replace(/\s+/g, " ").trim();
+  return t.length > max ? t.slice(0, max - 1) + "…" : t;
+}
