@@ -3,7 +3,9 @@ import { cat } from "./commands/cat.js";
 import { EXPORT_FORMATS, exportSession } from "./commands/export.js";
 import { list } from "./commands/list.js";
 import { show } from "./commands/show.js";
+import { resume } from "./commands/resume.js";
 import { run } from "./commands/run.js";
+import { stateClear, stateGet, stateList, stateSet } from "./commands/state.js";
 import type { CliContext } from "./io.js";
 
 /**
@@ -87,9 +89,79 @@ export function buildProgram(ctx: CliContext): Command {
     .option("--log-level <level>", "debug-log level: debug, info, warn or error", "info")
     .option("--store <url>", "write the captured streams to this store instead of the session directory")
     .option("--upstream <url>", "model API base URL to forward to (default: the agent's configured provider base_url)")
+    .option("--slot <name>", "record the agent's session in this session-state slot, so `sessionvault resume NAME` continues it after a kill")
+    .option("--state-file <path>", "session-state file for --slot (default $SESSIONVAULT_STATE, else <codex home>/sessionvault/state.json)")
     .addHelpText("after", "\nExamples:\n  sessionvault run --persist-session -- codex exec \"add a test\"\n  sessionvault run --persist-session --debug-log /tmp/codex.log -- codex exec resume --last \"continue\"\n  sessionvault run --persist-session -- codex")
-    .action(async (command: string[], opts: { persistSession?: boolean; debugLog?: string; logLevel?: string; store?: string; upstream?: string }) => {
+    .action(async (command: string[], opts: { persistSession?: boolean; debugLog?: string; logLevel?: string; store?: string; upstream?: string; slot?: string; stateFile?: string }) => {
       await run({ command, ...opts }, ctx);
+    });
+
+  const stateFileHelp = "session-state file (default $SESSIONVAULT_STATE, else <codex home>/sessionvault/state.json)";
+  const state = program
+    .command("state")
+    .description(
+      "Named session slots (e.g. pane-2, ci-job-17) that tell a supervisor which session to resume. The state file is written " +
+        "atomically under a lock, so kills and concurrent writers never lose or tear it; a corrupt file is reported and moved aside.",
+    )
+    .addHelpText("after", "\nExamples:\n  sessionvault state list --json\n  codex resume $(sessionvault state get pane-2)\n  sessionvault state set pane-2 019a4f1c-…\n  sessionvault state clear pane-2");
+  state
+    .command("list")
+    .description("List every slot with its session, agent, last update and cwd")
+    .option("--state-file <path>", stateFileHelp)
+    .option("--json", 'print {"slots": [{"slot", "session_id", "agent", "cwd", "updated_at", …}]}')
+    .action(async (opts: { stateFile?: string; json?: boolean }) => {
+      await stateList(opts, ctx);
+    });
+  state
+    .command("get")
+    .description("Print the session id held by a slot (exit 4 if the slot is empty)")
+    .argument("<slot>", "slot name")
+    .option("--state-file <path>", stateFileHelp)
+    .option("--json", "print the whole slot record")
+    .action(async (slot: string, opts: { stateFile?: string; json?: boolean }) => {
+      await stateGet({ slot, ...opts }, ctx);
+    });
+  state
+    .command("set")
+    .description("Point a slot at a session (full id, or a unique prefix of a session in the Codex home)")
+    .argument("<slot>", "slot name")
+    .argument("<id>", "session id")
+    .option("--agent <name>", "agent that owns the session", "codex")
+    .option("--cwd <dir>", "the session's working directory (default: the current one)")
+    .option("--state-file <path>", stateFileHelp)
+    .option("--json", "print the record written")
+    .action(async (slot: string, id: string, opts: { stateFile?: string; json?: boolean; agent?: string; cwd?: string }) => {
+      await stateSet({ slot, id, ...opts }, ctx);
+    });
+  state
+    .command("clear")
+    .description("Empty a slot (clearing an empty slot is not an error)")
+    .argument("<slot>", "slot name")
+    .option("--state-file <path>", stateFileHelp)
+    .option("--json", 'print {"slot", "cleared"}')
+    .action(async (slot: string, opts: { stateFile?: string; json?: boolean }) => {
+      await stateClear({ slot, ...opts }, ctx);
+    });
+
+  program
+    .command("resume")
+    .description(
+      "Continue the session a slot holds: if its rollout is still in the Codex home, run `codex exec resume <id> …` (extra args " +
+        "starting with `exec`) or `codex resume <id> …` (interactive); otherwise start fresh and point the slot at the new session. " +
+        "Says on stderr which it did. SLOT_OR_ID may also be a session id or unique prefix (no slot involved).",
+    )
+    .argument("<slot-or-id>", "slot name, or session id / prefix")
+    .argument("[agent-args...]", 'agent arguments after "--": `exec [options] [PROMPT]`, or options/prompt for the interactive TUI')
+    .option("--agent-bin <path>", "agent executable", "codex")
+    .option("--codex-home <dir>", "Codex home to look in (default $CODEX_HOME, else ~/.codex)")
+    .option("--state-file <path>", stateFileHelp)
+    .option("--persist-session", "capture the session as `sessionvault run --persist-session` does")
+    .addHelpText(
+      "after",
+      '\nExamples:\n  sessionvault resume pane-2\n  sessionvault resume ci-job-17 -- exec --json "continue with the failing tests"\n  sessionvault resume 019a4f1c',
+    )
+    .action(async (target: string, agentArgs: string[], opts: { agentBin?: string; codexHome?: string; stateFile?: string; persistSession?: boolean }) => {
+      await resume({ target, agentArgs, ...opts }, ctx);
     });
   return program;
 }

@@ -20,6 +20,7 @@ import {
   type RecordingProxy,
 } from "@sessionvault/core";
 import type { CliContext } from "../io.js";
+import { withSlotRecording } from "../slot-recording.js";
 import { storeRegistry } from "../stores.js";
 
 export interface RunOptions {
@@ -32,6 +33,9 @@ export interface RunOptions {
   /** The model API the proxy forwards to, instead of the one the agent is configured with. */
   upstream?: string;
   logLevel?: string;
+  /** Keep this session-state slot pointed at the agent's session (see slot-recording.ts). */
+  slot?: string;
+  stateFile?: string;
 }
 
 const FORWARDED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
@@ -45,6 +49,10 @@ const FORWARDED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
  * everything about the session is collected (DESIGN.md §8).
  */
 export async function run(options: RunOptions, ctx: CliContext): Promise<void> {
+  if (options.slot) {
+    const { slot, stateFile, ...rest } = options;
+    return withSlotRecording({ slot, command: options.command, cwd: ctx.cwd, ...(stateFile ? { stateFile } : {}), extra: { started_by: "run" } }, ctx, () => run(rest, ctx));
+  }
   const argv = options.command;
   if (argv.length === 0) throw new UsageError('run needs the agent command after "--", e.g. sessionvault run --persist-session -- codex exec "fix the tests"');
   if (!options.persistSession) {

@@ -1,0 +1,125 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { assertIdOrPrefix, InvalidIdError, NotFoundError, UsageError, type SlotRecord } from "@sessionvault/core";
+import { findRollout } from "../codex-rollouts.js";
+import type { CliContext } from "../io.js";
+import { openStateFile, withSlotRecording } from "../slot-recording.js";
+import { codexHomeDir } from "../state-location.js";
+import { run } from "./run.js";
+
+export interface ResumeOptions {
+  /** A slot name, or a session id / unique prefix. */
+  target: string;
+  /** Extra agent arguments (after "--"): `exec [options] [PROMPT]` for a non-interactive run, else TUI arguments. */
+  agentArgs: string[];
+  /** The agent executable (default `codex` on PATH). */
+  agentBin?: string;
+  stateFile?: string;
+  codexHome?: string;
+  /** Passed on to `run`: capture the resumed session too. */
+  persistSession?: boolean;
+}
+
+const SLOT = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+const ID_LIKE = /^[0-9a-f-]{8,36}$/;
+
+/**
+ * `sessionvault resume SLOT_OR_ID [-- EXTRA_AGENT_ARGS...]`
+ *
+ * A slot whose session still has its rollout in the Codex home is resumed
+ * (`codex exec resume <id> …`, or `codex resume <id> …` for the interactive
+ * TUI); otherwise a fresh session starts and the slot is pointed at it. It
+ * always says on stderr which of the two happened, and why.
+ */
+export async function resume(options: ResumeOptions, ctx: CliContext): Promise<void> {
+  const home = codexHomeDir(ctx, options.codexHome);
+  const agentBin = options.agentBin || "codex";
+  const args = options.agentArgs;
+  const exec = args[0] === "exec" || args[0] === "e";
+  const sub0 = args[firstPositional(args, exec ? 1 : 0)];
+  if (sub0 === "resume" || sub0 === "fork") {
+    throw new UsageError(`do not put "resume" or "fork" in the agent arguments: sessionvault resume adds "resume <id>" itself`);
+  }
+  const say = (message: string) => ctx.stderr.write(`sessionvault: ${message}\n`);
+
+  let slot: string | null = null;
+  let record: SlotRecord | null = null;
+  const target = options.target;
+  if (SLOT.test(target)) {
+    record = await openStateFile(ctx, options).get(target);
+    // An unknown name that looks like an id is an id; anything else names a (new) slot.
+    if (record || !ID_LIKE.test(target)) slot = target;
+  }
+
+  let sessionId: string | null = null;
+  let cwd = ctx.cwd;
+  if (slot) {
+    if (!record) {
+      say(`slot ${slot} is empty; starting fresh`);
+    } else {
+      const found = await findRollout(home, record.session_id);
+      if (found && !found.archived) {
+        sessionId = found.id;
+        // The session continues where it ran, if that directory still exists.
+        if (record.cwd && existsSync(record.cwd)) cwd = record.cwd;
+        say(`resuming session ${sessionId} from slot ${slot}`);
+      } else if (found) {
+        say(`slot ${slot} has no usable session (rollout ${found.path} is archived; "codex unarchive ${found.id}" restores it); starting fresh`);
+      } else {
+        say(`slot ${slot} has no usable session (rollout of ${record.session_id} missing in ${join(home, "sessions")}); starting fresh`);
+      }
+    }
+  } else {
+    let prefix: string;
+    try {
+      prefix = assertIdOrPrefix(target);
+    } catch {
+      throw new InvalidIdError(`${JSON.stringify(target)} is neither a slot name nor a session id`);
+    }
+    const found = await findRollout(home, prefix);
+    if (!found) throw new NotFoundError(`no rollout for session ${target} in ${join(home, "sessions")}`);
+    if (found.archived) throw new NotFoundError(`session ${found.id} is archived (${found.path}); run "codex unarchive ${found.id}" first`);
+    sessionId = found.id;
+    say(`resuming session ${sessionId}`);
+  }
+
+  const command = [agentBin, ...(sessionId ? resumeArgs(args, exec, sessionId) : args)];
+  // The agent must look in the same Codex home as we did.
+  const sub: CliContext = { ...ctx, cwd, env: options.codexHome ? { ...ctx.env, CODEX_HOME: home } : ctx.env };
+  const go = () => run({ command, ...(options.persistSession ? { persistSession: true } : {}) }, sub);
+  if (slot) {
+    const stateFile = options.stateFile;
+    await withSlotRecording(
+      { slot, command, cwd, ...(stateFile ? { stateFile } : {}), ...(options.codexHome ? { codexHome: options.codexHome } : {}), extra: { started_by: "resume" } },
+      sub,
+      go,
+    );
+  } else {
+    await go();
+  }
+  if (sub.exitCode !== undefined) ctx.exitCode = sub.exitCode;
+}
+
+// Codex options (top level and `exec`) that take a value, to tell options from the prompt.
+const VALUE_OPTIONS = new Set(["-c", "--config", "-p", "--profile", "-m", "--model", "-s", "--sandbox", "-a", "--ask-for-approval", "-C", "--cd", "-i", "--image", "--add-dir", "--enable", "--disable", "--local-provider", "--output-schema", "-o", "--output-last-message", "--color", "--thread-source", "--cyber-access-program"]);
+
+/** Index of the first positional argument at or after `from` (args.length if none). */
+function firstPositional(args: string[], from: number): number {
+  for (let i = from; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "--") return i;
+    if (VALUE_OPTIONS.has(a)) i++;
+    else if (!a.startsWith("-")) return i;
+  }
+  return args.length;
+}
+
+/**
+ * `exec [opts] [PROMPT]` → `exec [opts] resume <id> [PROMPT]`; TUI `[opts] [PROMPT]` →
+ * `[opts] resume <id> [PROMPT]`. Options stay before the subcommand, where
+ * every `exec` option is accepted.
+ */
+function resumeArgs(args: string[], exec: boolean, id: string): string[] {
+  const at = firstPositional(args, exec ? 1 : 0);
+  return [...args.slice(0, at), "resume", id, ...args.slice(at)];
+}

@@ -1,0 +1,153 @@
+import { readdir, realpath } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { isCodexCommand, parseCodexInvocation, SessionStateFile, assertSlug, type SlotInput } from "@sessionvault/core";
+import { mtimeMs, readRolloutHead, rolloutIdOf } from "./codex-rollouts.js";
+import type { CliContext } from "./io.js";
+import { codexHomeDir, stateFilePath } from "./state-location.js";
+
+export interface SlotRecordingOptions {
+  slot: string;
+  /** The agent command line about to run. */
+  command: string[];
+  stateFile?: string;
+  codexHome?: string;
+  /** Where the agent runs (its session's cwd). */
+  cwd: string;
+  /** Extra fields for the slot record (e.g. how the session was started). */
+  extra?: Record<string, unknown>;
+}
+
+const POLL_MS = 200;
+
+export function openStateFile(ctx: CliContext, options: { stateFile?: string; codexHome?: string }): SessionStateFile {
+  return new SessionStateFile(stateFilePath(ctx, options), {
+    onWarning: (message) => ctx.stderr.write(`sessionvault: warning: ${message}\n`),
+  });
+}
+
+/**
+ * Runs `body` (which runs the agent) while keeping `slot` pointed at the
+ * agent's session, so that a supervisor killed at any moment after the
+ * session started finds it in the slot:
+ *
+ * - `codex … resume <id>`: the slot is written before the agent starts;
+ * - otherwise the Codex home is watched for the rollout the run creates
+ *   (its session_meta names the same cwd and no parent thread), or for
+ *   `resume --last`, the rollout the run appends to; the slot is written
+ *   as soon as it shows up, and checked once more when the agent exits.
+ */
+export async function withSlotRecording<T>(options: SlotRecordingOptions, ctx: CliContext, body: () => Promise<T>): Promise<T> {
+  const slot = assertSlug(options.slot, "slot name");
+  const state = openStateFile(ctx, options);
+  const home = codexHomeDir(ctx, options.codexHome);
+  const codex = isCodexCommand(options.command);
+  const agent = codex ? "codex" : basename(options.command[0] ?? "agent");
+  const invocation = codex ? parseCodexInvocation(options.command) : null;
+
+  let recorded: string | null = null;
+  const record = async (sessionId: string, how: string) => {
+    if (recorded === sessionId) return;
+    const fields: SlotInput = { ...options.extra, session_id: sessionId, agent, cwd: options.cwd };
+    await state.set(slot, fields);
+    recorded = sessionId;
+    ctx.stderr.write(`sessionvault: slot ${slot} now holds session ${sessionId} (${how})\n`);
+  };
+
+  if (invocation?.resumeId) {
+    await record(invocation.resumeId, "resumed by id");
+    return body();
+  }
+  if (!codex) {
+    ctx.stderr.write(`sessionvault: warning: ${agent} is not Codex; slot ${slot} is only recorded for Codex sessions\n`);
+    return body();
+  }
+
+  const watch = new RolloutWatch(home, options.cwd, invocation?.resume === true);
+  await watch.start();
+  let stopped = false;
+  let failure: unknown = null;
+  const poll = async (): Promise<void> => {
+    try {
+      const found = await watch.check();
+      if (found) await record(found, "from the rollout this run created");
+    } catch (err) {
+      failure ??= err;
+    }
+  };
+  const loop = (async () => {
+    while (!stopped && !recorded) {
+      await new Promise((r) => setTimeout(r, POLL_MS));
+      if (!stopped) await poll();
+    }
+  })();
+  try {
+    return await body();
+  } finally {
+    stopped = true;
+    await loop;
+    if (!recorded) await poll();
+    if (failure) ctx.stderr.write(`sessionvault: warning: could not record the session in slot ${slot}: ${(failure as Error).message}\n`);
+    else if (!recorded) ctx.stderr.write(`sessionvault: warning: no session rollout appeared in ${join(home, "sessions")}; slot ${slot} was not changed\n`);
+  }
+}
+
+/** Spots the rollout a Codex run creates (or, for `resume --last`, appends to). */
+class RolloutWatch {
+  readonly #home: string;
+  readonly #cwd: string;
+  readonly #appends: boolean;
+  #cwdReal = "";
+  #startedAt = 0;
+  readonly #before = new Map<string, number | null>();
+
+  constructor(home: string, cwd: string, appends: boolean) {
+    this.#home = home;
+    this.#cwd = cwd;
+    this.#appends = appends;
+  }
+
+  async start(): Promise<void> {
+    this.#startedAt = Date.now();
+    this.#cwdReal = await realpath(this.#cwd).catch(() => this.#cwd);
+    for (const path of await this.#recentFiles()) this.#before.set(path, this.#appends ? await mtimeMs(path) : null);
+  }
+
+  async check(): Promise<string | null> {
+    for (const path of await this.#recentFiles()) {
+      if (this.#before.has(path)) {
+        const was = this.#before.get(path);
+        const now = this.#appends ? await mtimeMs(path) : null;
+        if (!this.#appends || was === now || now === null) continue;
+      }
+      const head = await readRolloutHead(path);
+      if (!head || head.child || head.id !== rolloutIdOf(basename(path))) continue;
+      if (head.cwd && head.cwd !== this.#cwd && head.cwd !== this.#cwdReal) continue;
+      return head.id;
+    }
+    return null;
+  }
+
+  /** Rollouts in the day directories (local time, as Codex names them) around the run. */
+  async #recentFiles(): Promise<string[]> {
+    const days = new Set<string>();
+    for (const t of [this.#startedAt - 86_400_000, this.#startedAt, Date.now(), Date.now() + 86_400_000]) {
+      const d = new Date(t);
+      days.add(join(this.#home, "sessions", String(d.getFullYear()), pad(d.getMonth() + 1), pad(d.getDate())));
+    }
+    const out: string[] = [];
+    for (const dir of days) {
+      let names: string[];
+      try {
+        names = await readdir(dir);
+      } catch {
+        continue;
+      }
+      for (const n of names.sort()) if (rolloutIdOf(n)) out.push(join(dir, n));
+    }
+    return out;
+  }
+}
+
+function pad(n: number): string {
+  return String(n).padStart(2, "0");
+}
