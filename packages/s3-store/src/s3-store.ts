@@ -847,7 +847,7 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
   async #putConditionalEtag(key: string, body: string, etag: string | null): Promise<string | null> {
     try {
       const res = await this.#client.send(
-        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: "application/json", ...(etag === null ? { IfNoneMatch: "*" } : { IfMatch: etag }) }),
+        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: Buffer.from(body), ContentType: "application/json", ...(etag === null ? { IfNoneMatch: "*" } : { IfMatch: etag }) }),
       );
       return res.ETag ?? "";
     } catch (err) {
@@ -857,7 +857,7 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
   }
 
   async #put(key: string, body: string | Buffer, metadata?: Record<string, string>): Promise<void> {
-    await this.#send(`PUT ${key}`, (c) => c.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, Metadata: metadata })));
+    await this.#send(`PUT ${key}`, (c) => c.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: Buffer.from(body), Metadata: metadata })));
   }
 
   async #delete(key: string): Promise<void> {
