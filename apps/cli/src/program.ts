@@ -6,6 +6,7 @@ import { show } from "./commands/show.js";
 import { resume } from "./commands/resume.js";
 import { run } from "./commands/run.js";
 import { stateClear, stateGet, stateList, stateSet } from "./commands/state.js";
+import { sync } from "./commands/sync.js";
 import type { CliContext } from "./io.js";
 
 /**
@@ -163,5 +164,23 @@ export function buildProgram(ctx: CliContext): Command {
     .action(async (target: string, agentArgs: string[], opts: { agentBin?: string; codexHome?: string; stateFile?: string; persistSession?: boolean }) => {
       await resume({ target, agentArgs, ...opts }, ctx);
     });
+  program
+    .command("sync")
+    .description(
+      "Send sessions from one store to another (any pair: a Codex home, postgres://, s3://, http(s)://). Only what the target lacks is " +
+        "sent, by stream positions; interrupting and rerunning is safe and never duplicates a line. A rerun over an unchanged source sends nothing.",
+    )
+    .option("--from <url>", "source store URL or directory (default $CODEX_HOME, else ~/.codex)")
+    .option("--to <url>", "target store URL or directory (required)")
+    .option("--dry-run", "report what would be sent; write nothing")
+    .option("--json", 'print {"sessions_scanned", "sessions_sent", "lines_sent", "bytes_sent", "conflicts", "errors"}')
+    .addHelpText(
+      "after",
+      "\nExamples:\n  sessionvault sync --to postgres://archive@db:5432/sessions?schema=sessionvault\n  sessionvault sync --from postgres://archive@db/sessions --to ./restored-codex-home --json\n  SESSIONVAULT_TOKEN=… sessionvault sync --to https://archive.internal --dry-run",
+    )
+    .action(async (opts: { from?: string; to?: string; dryRun?: boolean; json?: boolean }) => {
+      await sync(opts, ctx);
+    });
+
   return program;
 }

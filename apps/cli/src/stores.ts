@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { StoreRegistry, type OpenedStore } from "@sessionvault/core";
 import { FsStore } from "@sessionvault/fs-store";
 import { warn, type CliContext } from "./io.js";
+import { PgStore } from "@sessionvault/pg-store";
 
 /**
  * The store URLs this binary understands (DESIGN.md §5). Each store package
@@ -14,6 +15,13 @@ export function storeRegistry(ctx: CliContext): StoreRegistry {
   // Registrations are added by each store's integration (fs, s3, postgres, http).
   registry.register(["file"], (url, options) => new FsStore({ root: fileURLToPath(url), ...(options.org ? { org: options.org } : {}), onWarning: (m) => warn(ctx, m) }));
   void ctx;
+  registry.register(["postgres", "postgresql"], (url, options) => {
+    // `?schema=` is ours, not libpq's: take it out of the connection string.
+    const conn = new URL(url.href);
+    const schema = conn.searchParams.get("schema");
+    conn.searchParams.delete("schema");
+    return new PgStore({ connectionString: conn.href, ...(schema ? { schema } : {}), ...(options.org ? { org: options.org } : {}) });
+  });
   return registry;
 }
 

@@ -1,0 +1,91 @@
+import cliProgress from "cli-progress";
+import { IoError, UsageError, syncStores, type SyncProgress, type SyncSummary } from "@sessionvault/core";
+import { printJson, type CliContext } from "../io.js";
+import { defaultStoreUrl, openStoreArg } from "../stores.js";
+
+export interface SyncCommandOptions {
+  /** Source store URL; default the local Codex home. */
+  from?: string;
+  to?: string;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+/**
+ * `sessionvault sync --from URL --to URL`: sends what the target lacks. Safe
+ * to interrupt and to rerun: every batch is an append at the target's
+ * current position.
+ */
+export async function sync(options: SyncCommandOptions, ctx: CliContext): Promise<void> {
+  if (!options.to) throw new UsageError("sync needs --to URL (the store to send sessions to)");
+  const fromUrl = options.from ?? defaultStoreUrl(ctx);
+  if (fromUrl === options.to) throw new UsageError("sync needs two different stores (--from and --to are the same)");
+  const from = openStoreArg(ctx, fromUrl);
+  const to = openStoreArg(ctx, options.to);
+  const bar = !options.json && ctx.stderr.isTTY ? progressBar(ctx) : null;
+  let summary: SyncSummary;
+  try {
+    summary = await syncStores(from, to, { dryRun: options.dryRun ?? false, onProgress: bar?.update });
+  } finally {
+    bar?.stop();
+    await Promise.allSettled([from.close(), to.close()]);
+  }
+  if (options.json) {
+    printJson(ctx, summary);
+  } else {
+    const what = `${summary.sessions_sent} of ${summary.sessions_scanned} sessions, ${summary.lines_sent} lines (${formatBytes(summary.bytes_sent)})`;
+    ctx.stdout.write(`${options.dryRun ? "would send" : "sent"} ${what} from ${safeUrl(fromUrl)} to ${safeUrl(options.to)}`);
+    ctx.stdout.write(summary.conflicts ? `; ${summary.conflicts} stream(s) in conflict left untouched\n` : "\n");
+    for (const e of summary.errors) ctx.stderr.write(`sessionvault: session ${e.session_id}: ${e.message}\n`);
+  }
+  if (summary.errors.length > 0) {
+    const first = summary.errors[0]!;
+    throw new IoError(`${summary.errors.length} session(s) could not be synced (first: ${first.session_id}: ${first.message}); rerun to retry them`);
+  }
+}
+
+function progressBar(ctx: CliContext): { update: (p: SyncProgress) => void; stop: () => void } {
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: ctx.stderr,
+      format: "sync |{bar}| {value}/{total} sessions | {lines} lines | {size}",
+      hideCursor: true,
+      clearOnComplete: false,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    update: (p) => {
+      if (p.sessions_total === null) return;
+      const payload = { lines: p.lines_sent, size: formatBytes(p.bytes_sent) };
+      if (!started) {
+        bar.start(p.sessions_total, p.sessions_scanned, payload);
+        started = true;
+      } else {
+        bar.update(p.sessions_scanned, payload);
+      }
+    },
+    stop: () => {
+      if (started) bar.stop();
+    },
+  };
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  return `${(n / 1024 / 1024 / 1024).toFixed(2)} GiB`;
+}
+
+/** A store URL for messages: never a password. */
+function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.href;
+  } catch {
+    return url;
+  }
+}

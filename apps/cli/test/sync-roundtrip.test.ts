@@ -1,0 +1,132 @@
+// Codex names rollout files in local time and the fixtures were written in
+// UTC: the restored file names must be computed in the same zone.
+process.env.TZ = "UTC";
+
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { PgStore } from "@sessionvault/pg-store";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freshSchema } from "../../../packages/pg-store/test/support/fresh-schema.js";
+import { startPostgres, type TestPostgres } from "../../../packages/pg-store/test/support/postgres.js";
+import { FIXTURES, VERSIONS } from "./support/fixture-homes.js";
+import { runCli } from "./support/run-cli.js";
+
+let server: TestPostgres;
+const dirs: string[] = [];
+beforeAll(async () => {
+  server = await startPostgres();
+});
+afterAll(async () => {
+  await server?.stop();
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+/** Rollout files of a Codex home by relative path (sessions/… and archived_sessions/…). */
+function rolloutFiles(home: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  const walk = (dir: string) => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && /^rollout-.*\.jsonl(\.zst)?$/.test(e.name)) out.set(relative(home, p), readFileSync(p));
+    }
+  };
+  walk(join(home, "sessions"));
+  walk(join(home, "archived_sessions"));
+  return out;
+}
+
+interface Summary {
+  sessions_scanned: number;
+  sessions_sent: number;
+  lines_sent: number;
+  bytes_sent: number;
+  conflicts: number;
+  errors: unknown[];
+}
+
+async function syncJson(args: string[]): Promise<Summary> {
+  const res = await runCli(["sync", ...args, "--json"]);
+  expect(res.stderr).toBe("");
+  expect(res.code).toBe(0);
+  return JSON.parse(res.out) as Summary;
+}
+
+describe.each(VERSIONS)("sync round trip of the Codex %s fixture home: fs → postgres → empty fs home", (version) => {
+  it("gives byte-identical rollout files at the same relative paths, and reruns send nothing", async () => {
+    const source = join(FIXTURES, version);
+    const original = rolloutFiles(source);
+    expect(original.size).toBeGreaterThan(5);
+    const totalBytes = [...original.values()].reduce((n, b) => n + b.length, 0);
+    const totalLines = [...original.values()].reduce((n, b) => n + b.toString("utf8").split("\n").length - 1, 0);
+    const pgUrl = `${server.url}?schema=${freshSchema("rt")}`;
+
+    const dry = await syncJson(["--from", source, "--to", pgUrl, "--dry-run"]);
+    expect(dry).toEqual({ sessions_scanned: original.size, sessions_sent: original.size, lines_sent: totalLines, bytes_sent: totalBytes, conflicts: 0, errors: [] });
+
+    const up = await syncJson(["--from", source, "--to", pgUrl]);
+    expect(up).toEqual(dry);
+    expect(await syncJson(["--from", source, "--to", pgUrl])).toMatchObject({ sessions_scanned: original.size, sessions_sent: 0, lines_sent: 0, bytes_sent: 0 });
+
+    // What Postgres holds, seen through another client: every session, archived ones included.
+    const schema = new URL(pgUrl).searchParams.get("schema")!;
+    const pg = new PgStore({ connectionString: server.url, schema });
+    const listed = await pg.listSessions({ archived: "all", limit: 1000 });
+    await pg.close();
+    expect(listed.sessions.length).toBe(original.size);
+    expect(listed.sessions.filter((s) => s.archived).length).toBe([...original.keys()].filter((k) => k.startsWith("archived_sessions/")).length);
+
+    const restoredHome = await mkdtemp(join(tmpdir(), "sv-restored-"));
+    dirs.push(restoredHome);
+    const down = await syncJson(["--from", pgUrl, "--to", restoredHome]);
+    expect(down).toMatchObject({ sessions_scanned: original.size, sessions_sent: original.size, lines_sent: totalLines, bytes_sent: totalBytes, errors: [] });
+
+    const restored = rolloutFiles(restoredHome);
+    expect([...restored.keys()].sort()).toEqual([...original.keys()].sort());
+    for (const [path, bytes] of original) {
+      expect(restored.get(path)?.length, path).toBe(bytes.length);
+      expect(restored.get(path)!.equals(bytes), path).toBe(true);
+    }
+    expect(statSync(restoredHome).isDirectory()).toBe(true);
+    expect(await syncJson(["--from", pgUrl, "--to", restoredHome])).toMatchObject({ lines_sent: 0, bytes_sent: 0, conflicts: 0 });
+  });
+});
+
+describe("sync command", () => {
+  it("prints a human summary without --json, and sync of a store onto itself is a usage error", async () => {
+    const source = join(FIXTURES, "0.39.0");
+    const pgUrl = `${server.url}?schema=${freshSchema("human")}`;
+    const res = await runCli(["sync", "--from", source, "--to", pgUrl]);
+    expect(res.code).toBe(0);
+    expect(res.out).toMatch(/^sent 10 of 10 sessions, \d+ lines \([\d.]+ KiB\) from .* to postgres:\/\/.*\n$/);
+    const same = await runCli(["sync", "--from", pgUrl, "--to", pgUrl]);
+    expect(same.code).toBe(2);
+    expect(same.stderr).toMatch(/^sessionvault: sync needs two different stores/);
+    const missing = await runCli(["sync", "--from", source]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("--to");
+  });
+
+  it("never prints a password from a store URL", async () => {
+    const res = await runCli(["sync", "--from", join(FIXTURES, "0.39.0"), "--to", "postgres://svuser:s3cretpw@127.0.0.1:1/db"]);
+    expect(res.code).toBe(11);
+    expect(res.stderr.split("\n").filter(Boolean)).toHaveLength(1);
+    expect(res.stderr).toMatch(/^sessionvault: postgres at 127\.0\.0\.1:1\/db is unavailable/);
+    expect(res.stderr + res.out).not.toContain("s3cretpw");
+  });
+
+  it("--help explains the command", async () => {
+    const res = await runCli(["sync", "--help"]);
+    expect(res.code).toBe(0);
+    expect(res.out).toContain("--dry-run");
+    expect(res.out).toContain("Only what the target lacks is sent");
+  });
+});
