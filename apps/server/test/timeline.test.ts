@@ -49,6 +49,9 @@ describe.each(["0.39.0", "0.98.0", "0.169.0"])("timeline of Codex %s rollouts", 
     const page = await buildTimeline(texts(rolloutOf(version, "04-fail")), { firstTurn: 0, turnCount: 20 });
     const exits = page.turns.flatMap((t) => t.items).flatMap((i) => (i.kind === "command" ? [i.exitCode] : []));
     expect(exits).toEqual([3, 42]);
+    // The patch to a missing file was rejected by apply_patch.
+    const patch = page.turns.flatMap((t) => t.items).find((i) => i.kind === "file_change");
+    expect(patch).toMatchObject({ kind: "file_change", status: "failed" });
   });
 
   test("apply_patch calls become per-file diffs", async () => {

@@ -109,7 +109,7 @@ function diff(f: FileDiff) {
   <div class="diff-file"><span class="kind ${f.kind}">${f.kind}</span> <code>${f.path}</code></div>
   <pre class="diff-body">${lines.map((l) => {
     const cls = l.startsWith("@@") ? "hunk" : l.startsWith("+") ? "add" : l.startsWith("-") ? "del" : "ctx";
-    return html`<span class="dl ${cls}">${l}</span>\n`;
+    return html`<span class="dl ${cls}">${l || " "}</span>`;
   })}</pre>
 </div>`;
 }

@@ -213,7 +213,8 @@ export async function buildTimeline(lines: AsyncIterable<string>, options: Timel
         if (item.durationMs === null && out.durationMs !== null) item.durationMs = out.durationMs;
       } else if (item.kind === "file_change") {
         if (!item.output) item.output = cut(out.text);
-        if (item.status === null) item.status = out.exitCode === null || out.exitCode === 0 ? "completed" : "failed";
+        // apply_patch answers "Success. Updated the following files: …" or an error text (no exit code in newer versions).
+        if (item.status === null) item.status = (out.exitCode === null ? /^Success\b/.test(out.text) : out.exitCode === 0) ? "completed" : "failed";
       } else if (item.kind === "tool_call") {
         item.output = cut(out.text);
       }
