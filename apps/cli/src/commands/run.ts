@@ -125,6 +125,8 @@ export async function run(options: RunOptions, ctx: CliContext): Promise<void> {
         capture.log("info", `received ${signal}${forwarded ? ", forwarded to the agent" : " (the agent got it from the terminal)"}`);
       },
     });
+    // What the agent recorded last (an aborted turn, an error) comes before how it ended.
+    await capture.poll();
     capture.meta({ type: "exited", code: result.exitCode, signal: result.signal });
     capture.log("info", `agent exited with ${result.signal ? `signal ${result.signal}` : `code ${result.exitCode}`}`);
     ctx.exitCode = result.code;

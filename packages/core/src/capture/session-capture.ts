@@ -128,6 +128,12 @@ export class SessionCapture {
     c.ready = this.#open(c, primary);
   }
 
+  /** Looks at the rollouts now (link, follow): call it once the agent exited, before recording how it ended. */
+  async poll(): Promise<void> {
+    await this.#ticking;
+    await this.#tick(true);
+  }
+
   /** Final look at the rollouts, then flush, fsync and close everything. */
   async finish(): Promise<void> {
     if (this.#finished) return;
