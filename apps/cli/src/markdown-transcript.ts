@@ -101,7 +101,7 @@ function output(raw: unknown, r: (t: string) => string, maxOut: number): string 
       if (typeof j.metadata?.exit_code === "number") exit = j.metadata.exit_code;
     }
   } catch {
-    const m = /Process exited with code (-?\d+)/.exec(text);
+    const m = /(?:Process exited with code|^Exit code:) (-?\d+)/m.exec(text);
     if (m) exit = Number(m[1]);
     const o = text.indexOf("\nOutput:\n");
     if (m && o !== -1) text = text.slice(o + "\nOutput:\n".length);
