@@ -16,7 +16,11 @@ export interface WriterQueueOptions {
    * holds at most twice this many lines.
    */
   maxQueuedLines?: number;
-  /** Bytes queued before `write` waits (a single bigger line is still accepted alone). Default 64 MiB. */
+  /**
+   * Size of queued lines, in UTF-16 code units (what the strings cost in
+   * memory, roughly), before `write` waits. A single bigger line is still
+   * accepted on its own. Default 64 Mi.
+   */
   maxQueuedBytes?: number;
   /** Every append is made durable (fsync) before it counts as committed. */
   durable?: boolean;
@@ -42,6 +46,9 @@ interface FlushWaiter {
   resolve: () => void;
   reject: (err: Error) => void;
 }
+
+// One shared settled promise: `write` is on the agent's hot path and must not allocate per line.
+const ACCEPTED: Promise<void> = Promise.resolve();
 
 /** Errors that a retry cannot fix: the store said no, not "try again". */
 const PERMANENT: ReadonlySet<string> = new Set([
@@ -146,11 +153,11 @@ export class WriterQueue {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closing) return Promise.reject(new InvalidInputError(`writer queue for ${this.sessionId}/${this.stream} is shut down`));
     if (line.includes("\n")) return Promise.reject(new InvalidInputError("a line must not contain a newline"));
-    if (this.filter && !this.keeps(line)) return Promise.resolve();
-    const bytes = Buffer.byteLength(line, "utf8");
+    if (this.filter && !this.keeps(line)) return ACCEPTED;
+    const bytes = line.length;
     if (this.waiters.length === 0 && this.hasRoom(bytes)) {
       this.accept(line, bytes);
-      return Promise.resolve();
+      return ACCEPTED;
     }
     return new Promise<void>((resolve, reject) => {
       this.waiters.push({ line, bytes, resolve, reject });
@@ -164,7 +171,7 @@ export class WriterQueue {
   flush(): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     const target = this.accepted + this.waiters.length;
-    if (this.committed >= target) return Promise.resolve();
+    if (this.committed >= target) return ACCEPTED;
     return new Promise<void>((resolve, reject) => {
       this.flushWaiters.push({ target, resolve, reject });
     });
