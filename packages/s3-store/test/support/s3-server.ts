@@ -51,6 +51,8 @@ export interface TestS3Server {
   credentials: { accessKeyId: string; secretAccessKey: string };
   /** Requests seen by the front server (0 when S3_ENDPOINT is used). */
   readonly requests: number;
+  /** `METHOD /path?query` of the requests seen, oldest first (empty when S3_ENDPOINT is used); tests may clear it. */
+  requestLog: string[];
   /** On the in-process server: s3rver's data directory (the bench writes index objects there directly). */
   dataDir: string | null;
   stop(): Promise<void>;
@@ -85,6 +87,7 @@ export async function startS3Server(env: Record<string, string | undefined> = pr
     get requests() {
       return front.requests;
     },
+    requestLog: front.log,
     dataDir: join(dir, bucket),
     async stop() {
       await front.close();
@@ -108,7 +111,7 @@ async function useExternal(env: Record<string, string | undefined>): Promise<Tes
   } finally {
     client.destroy();
   }
-  return { endpoint, bucket, region, credentials, requests: 0, dataDir: null, async stop() {} };
+  return { endpoint, bucket, region, credentials, requests: 0, requestLog: [], dataDir: null, async stop() {} };
 }
 
 /** A fresh key prefix per test store, so tests never see each other's objects. */
@@ -118,6 +121,7 @@ export function uniquePrefix(label = "t"): string {
 
 class FrontServer {
   requests = 0;
+  readonly log: string[] = [];
   readonly #server: Server;
   readonly #locks = new Map<string, Promise<void>>();
 
@@ -127,6 +131,7 @@ class FrontServer {
   ) {
     this.#server = createServer((req, res) => {
       this.requests++;
+      if (this.log.length < 100_000) this.log.push(`${req.method} ${req.url}`);
       this.#handle(req, res).catch((err: Error) => {
         if (!res.headersSent) sendError(res, 500, "InternalError", err.message);
         else res.destroy();
