@@ -32,6 +32,7 @@ export class ExchangeTap {
   readonly #now: () => Date;
   readonly #started: number;
   readonly #reqHeaders: Record<string, string>;
+  readonly #url: string;
   #reqChunks: Buffer[] = [];
   #reqBytes = 0;
   #status = 0;
@@ -50,6 +51,7 @@ export class ExchangeTap {
     this.#now = options.now ?? (() => new Date());
     this.#started = performance.now();
     this.#reqHeaders = redactHeaders(options.requestHeaders);
+    this.#url = redactUrl(options.url);
   }
 
   requestChunk(chunk: Uint8Array): void {
@@ -87,7 +89,7 @@ export class ExchangeTap {
   responseChunk(chunk: Uint8Array): void {
     this.#resBytes += chunk.byteLength;
     if (this.#decoder) {
-      this.#decoder.write(Buffer.from(chunk));
+      this.#decoder.write(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     } else if (this.#resBytes <= this.#max) {
       this.#resChunks.push(Buffer.from(chunk));
     } else {
@@ -122,7 +124,7 @@ export class ExchangeTap {
   }
 
   #emit(rec: Record<string, unknown> & { type: RawApiRecord["type"] }): void {
-    const record = { ts: this.#now().toISOString(), exchange: this.id, method: this.#o.method, url: redactUrl(this.#o.url), ...rec } as RawApiRecord;
+    const record = { ts: this.#now().toISOString(), exchange: this.id, method: this.#o.method, url: this.#url, ...rec } as RawApiRecord;
     this.#o.emit(record);
   }
 
