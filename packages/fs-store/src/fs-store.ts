@@ -21,6 +21,7 @@ import {
   type AppendOptions,
   type AppendResult,
   type DeleteOptions,
+  type LineWarning,
   type ListQuery,
   type PruneOptions,
   type PruneResult,
@@ -36,7 +37,7 @@ import {
 } from "@sessionvault/core";
 import { codexPaths, dayDir, keyToDate, rolloutFileName, uuidV7Time, type CodexPaths } from "./codex-layout.js";
 import { mergeNewestFirst, walkActive, walkAll, walkArchived, walkDays, type RolloutFile } from "./rollout-walk.js";
-import { appendAt, filePosition, lastLineHead, PositionCache, readFileStream, type FilePosition } from "./stream-file.js";
+import { appendAt, filePosition, lastLineHead, PositionCache, positionOf, readFileStream, readSmallFile, type FilePosition } from "./stream-file.js";
 import { SessionIndex } from "./session-index.js";
 import { TokenFile } from "./token-file.js";
 import { decodeCursor, encodeCursor } from "./list-cursor.js";
@@ -155,18 +156,38 @@ export class FsStore implements SessionStore, TokenStore {
     const sessions: SessionSummary[] = [];
     let lastKey: string | null = null;
     let more = false;
+    let exhausted = false;
+    const next = async (): Promise<RolloutFile | null> => {
+      const n = await walk.next();
+      if (n.done || (since && keyToDate(n.value.key).getTime() < since.getTime() - DAY_SLACK_MS)) return null;
+      return n.value;
+    };
     try {
-      for await (const file of walk) {
-        if (sessions.length === limit) {
-          more = true;
-          break;
+      // Summaries of a batch are read concurrently: a page costs a few round trips, not one per session.
+      while (sessions.length < limit && !exhausted) {
+        const batch: RolloutFile[] = [];
+        const want = Math.min(32, Math.max(8, limit - sessions.length));
+        while (batch.length < want) {
+          const f = await next();
+          if (!f) {
+            exhausted = true;
+            break;
+          }
+          batch.push(f);
         }
-        if (since && keyToDate(file.key).getTime() < since.getTime() - DAY_SLACK_MS) break;
-        const s = await this.#summarizeForList(file, names);
-        if (!s || !matches(s, query, since, until)) continue;
-        sessions.push(s);
-        lastKey = file.key;
+        const summaries = await Promise.all(batch.map((f) => this.#summarizeForList(f, names)));
+        for (let i = 0; i < batch.length; i++) {
+          const s = summaries[i];
+          if (!s || !matches(s, query, since, until)) continue;
+          if (sessions.length === limit) {
+            more = true;
+            break;
+          }
+          sessions.push(s);
+          lastKey = batch[i]!.key;
+        }
       }
+      if (!more && !exhausted) more = (await next()) !== null;
     } finally {
       await walk.return(undefined);
     }
@@ -371,12 +392,23 @@ export class FsStore implements SessionStore, TokenStore {
    * unless `includeHidden`.
    */
   async #summarize(file: RolloutFile, names: Map<string, string>, includeHidden: boolean): Promise<SessionSummary | null> {
-    const pos = await filePosition(file.path, this.#positions);
-    if (!pos) throw new NotFoundError(`session ${file.id} was removed while it was read`);
-    const head = await this.#head(file, pos);
+    const small = await readSmallFile(file.path);
+    let pos: FilePosition | null;
+    let head: RolloutHead | null;
+    let lastTs: string | null;
+    if (small) {
+      pos = positionOf(small);
+      this.#positions.set(file.path, pos);
+      head = await this.#head(file, pos, small);
+      lastTs = timestampOf(pos.seq > 0 ? small.subarray(pos.lastLineStart, Math.min(pos.committed, pos.lastLineStart + 256)).toString("utf8") : null);
+    } else {
+      pos = await filePosition(file.path, this.#positions);
+      if (!pos) throw new NotFoundError(`session ${file.id} was removed while it was read`);
+      head = await this.#head(file, pos, null);
+      lastTs = timestampOf(await lastLineHead(file.path, pos));
+    }
     const sidecar = await readSidecar(join(this.#sessionDir(file.id), SIDECAR));
     if (!head && !sidecar && !includeHidden) return null;
-    const lastTs = await lastTimestamp(file.path, pos);
     const created = head?.created_at ?? sidecar?.created_at ?? keyToDate(file.key).toISOString();
     let updated = lastTs ?? sidecar?.updated_at ?? null;
     if (!updated) updated = sidecar ? created : ((await stat(file.path).catch(() => null))?.mtime.toISOString() ?? created);
@@ -400,14 +432,13 @@ export class FsStore implements SessionStore, TokenStore {
     };
   }
 
-  async #head(file: RolloutFile, pos: FilePosition): Promise<RolloutHead | null> {
+  async #head(file: RolloutFile, pos: FilePosition, whole: Buffer | null): Promise<RolloutHead | null> {
     const cached = this.#heads.get(file.path);
     if (cached && (cached.head || cached.size === pos.size)) return cached.head;
     const warn = this.#options.onWarning;
-    const head = await summarizeRollout(
-      readLines(openFileBytes(file.path, { highWaterMark: 64 * 1024 }), { onWarning: warn ? (w) => warn(`${file.path}: ${w.message}`) : undefined }),
-      { maxHeadLines: this.#options.headLines, onWarning: warn ? (w) => warn(`${file.path}: ${w.message}`) : undefined },
-    );
+    const onWarning = warn ? (w: LineWarning) => warn(`${file.path}: ${w.message}`) : undefined;
+    const bytes: AsyncIterable<Uint8Array> = whole ? oneChunk(whole) : openFileBytes(file.path, { highWaterMark: 64 * 1024 });
+    const head = await summarizeRollout(readLines(bytes, { onWarning }), { maxHeadLines: this.#options.headLines, onWarning });
     if (this.#heads.size > 50_000) this.#heads.clear();
     this.#heads.set(file.path, { head, size: pos.size });
     return head;
@@ -513,10 +544,13 @@ async function atomicWrite(path: string, text: string): Promise<void> {
 const TIMESTAMP = /^\s*\{\s*"timestamp"\s*:\s*"([^"]+)"/;
 
 /** `updated_at` = the timestamp of the last committed line (Codex puts it first). */
-async function lastTimestamp(path: string, pos: FilePosition): Promise<string | null> {
-  const text = await lastLineHead(path, pos);
+function timestampOf(text: string | null): string | null {
   const m = text ? TIMESTAMP.exec(text.replace(/^\uFEFF/, "")) : null;
   if (!m) return null;
   const d = new Date(m[1]!);
   return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
+
+async function* oneChunk(buf: Buffer): AsyncGenerator<Uint8Array> {
+  yield buf;
 }

@@ -72,6 +72,49 @@ export async function countPosition(fh: FileHandle, size: number, from?: FilePos
   return pos;
 }
 
+/** Position of a whole file held in memory. */
+export function positionOf(buf: Buffer): FilePosition {
+  const pos: FilePosition = { seq: 0, committed: 0, size: buf.length, lastLineStart: 0 };
+  let i = buf.indexOf(NL);
+  while (i !== -1) {
+    pos.seq++;
+    pos.lastLineStart = pos.committed;
+    pos.committed = i + 1;
+    i = buf.indexOf(NL, i + 1);
+  }
+  return pos;
+}
+
+/**
+ * The whole file when it is small (most rollouts are): one open and one read
+ * give its position, its head and its last line. Null for a big or
+ * compressed file, which is streamed instead.
+ */
+export async function readSmallFile(path: string, max = 1024 * 1024): Promise<Buffer | null> {
+  if (path.endsWith(".zst")) return null;
+  let fh: FileHandle;
+  try {
+    fh = await open(path, "r");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw new IoError(`cannot open ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    const { size } = await fh.stat();
+    if (size > max) return null;
+    const buf = Buffer.allocUnsafe(size);
+    let off = 0;
+    while (off < size) {
+      const { bytesRead } = await fh.read(buf, off, size - off, off);
+      if (bytesRead === 0) break;
+      off += bytesRead;
+    }
+    return buf.subarray(0, off);
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Position of a file by path (a `.zst` file is counted through its decompressed bytes). */
 export async function filePosition(path: string, cache: PositionCache): Promise<FilePosition | null> {
   if (path.endsWith(".zst")) return compressedPosition(path);
