@@ -1,10 +1,12 @@
-import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SessionStateFile } from "@sessionvault/core";
 import { freshSchema } from "../../../packages/pg-store/test/support/fresh-schema.js";
 import { startPostgres, type TestPostgres } from "../../../packages/pg-store/test/support/postgres.js";
-import { assertCliBuilt, CODEX_BIN, runCli as spawnCli, startCodexEnv, type CodexEnv } from "./support/codex-env.js";
+import { CLI_BIN, CODEX_BIN, codexExecArgs, listFiles, makeScratch, removeScratch, spawnProcess, startMock, type MockServer, type Scratch } from "./support/codex-harness.js";
+import { assertCliBuilt } from "./support/process-tree.js";
 import { runCli } from "./support/run-cli.js";
 
 /**
@@ -13,66 +15,71 @@ import { runCli } from "./support/run-cli.js";
  * home, and resumed there by the real Codex CLI.
  */
 
-let cx: CodexEnv;
+let mockDir: string;
+let mock: MockServer;
+let s: Scratch;
 let pg: TestPostgres;
 
 beforeAll(async () => {
   assertCliBuilt(["commands/resume.ts", "commands/run.ts", "slot-recording.ts", "codex-rollouts.ts", "program.ts"]);
-  cx = await startCodexEnv();
+  mockDir = mkdtempSync(join(tmpdir(), "sv-restore-mock-"));
+  mock = await startMock(mockDir);
+  s = await makeScratch(mock);
   pg = await startPostgres();
 });
 afterAll(async () => {
   await pg?.stop();
-  await cx?.stop();
+  await mock?.stop();
+  if (s) await removeScratch(s);
+  if (mockDir) rmSync(mockDir, { recursive: true, force: true });
 });
-
-const EXEC = ["exec", "--json", "--skip-git-repo-check"];
 
 describe("restore a session into an empty Codex home", () => {
   it("sync out to Postgres, sync back into an empty home, and the real Codex resumes it there", async () => {
-    const stateFile = join(cx.root, "state.json");
+    const stateFile = join(s.root, "state.json");
     // Machine A: a real session in a slot.
-    const first = spawnCli(["run", "--slot", "laptop-1", "--state-file", stateFile, "--", CODEX_BIN, ...EXEC, ...cx.scenarioArgs("turn1"), "Start a log file called log.txt with one line."], {
-      env: cx.env(),
-      cwd: cx.work,
-    });
-    expect((await first.exited).code, first.stderr()).toBe(0);
+    const first = await spawnProcess([process.execPath, CLI_BIN, "run", "--slot", "laptop-1", "--state-file", stateFile, "--", ...codexExecArgs(mock, "turn1", ["Start a log file called log.txt with one line."])], s).done;
+    expect(first.code, first.stderr).toBe(0);
     const id = (await new SessionStateFile(stateFile).get("laptop-1"))!.session_id;
-    const [original] = cx.rollouts();
-    expect(original!.endsWith(`-${id}.jsonl`)).toBe(true);
-    const originalBytes = readFileSync(original!);
+    const files = (await listFiles(join(s.codexHome, "sessions"))).filter((f) => f.endsWith(".jsonl"));
+    expect(files).toHaveLength(1);
+    const rel = files[0]!;
+    expect(rel.endsWith(`-${id}.jsonl`)).toBe(true);
+    const original = join(s.codexHome, "sessions", rel);
+    const originalBytes = readFileSync(original);
 
     // Out to the archive…
     const pgUrl = `${pg.url}?schema=${freshSchema("restore")}`;
-    const up = await runCli(["sync", "--from", cx.home, "--to", pgUrl, "--json"]);
+    const up = await runCli(["sync", "--from", s.codexHome, "--to", pgUrl, "--json"]);
     expect(up.code, up.stderr).toBe(0);
     expect(JSON.parse(up.out)).toMatchObject({ sessions_sent: 1, errors: [] });
 
     // …and back into an empty Codex home on "machine B" (only Codex's config, no sessions).
-    const homeB = join(cx.root, "codex-home-b");
+    const homeB = join(s.root, "codex-home-b");
     mkdirSync(homeB);
-    copyFileSync(join(cx.home, "config.toml"), join(homeB, "config.toml"));
+    copyFileSync(join(s.codexHome, "config.toml"), join(homeB, "config.toml"));
     const down = await runCli(["sync", "--from", pgUrl, "--to", `file://${homeB}`, "--json"]);
     expect(down.code, down.stderr).toBe(0);
     expect(JSON.parse(down.out)).toMatchObject({ sessions_sent: 1, errors: [] });
-    const restoredPath = join(homeB, relative(cx.home, original!));
+    const restoredPath = join(homeB, "sessions", rel);
     expect(readFileSync(restoredPath).equals(originalBytes)).toBe(true);
 
     // Machine B resumes the slot with the real Codex CLI.
-    const resumed = spawnCli(["resume", "laptop-1", "--state-file", stateFile, "--agent-bin", CODEX_BIN, "--", ...EXEC, ...cx.scenarioArgs("turn2"), "Now add a second line to log.txt."], {
-      env: cx.env({ CODEX_HOME: homeB }),
-      cwd: cx.work,
-    });
-    expect((await resumed.exited).code, resumed.stderr()).toBe(0);
-    expect(resumed.stderr()).toContain(`sessionvault: resuming session ${id} from slot laptop-1`);
-    expect(resumed.stdout()).toContain(`{"type":"thread.started","thread_id":"${id}"}`);
+    const machineB: Scratch = { ...s, codexHome: homeB };
+    const resumed = await spawnProcess(
+      [process.execPath, CLI_BIN, "resume", "laptop-1", "--state-file", stateFile, "--agent-bin", CODEX_BIN, "--", ...codexExecArgs(mock, "turn2", ["Now add a second line to log.txt."]).slice(1)],
+      machineB,
+    ).done;
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain(`sessionvault: resuming session ${id} from slot laptop-1`);
+    expect(resumed.stdout).toContain(`{"type":"thread.started","thread_id":"${id}"}`);
     // The model saw the restored history (two user prompts), and the work continued.
-    expect(resumed.stdout()).toContain("saw 2 user messages");
-    expect(readFileSync(join(cx.work, "log.txt"), "utf8")).toBe("line one\nline two\n");
+    expect(resumed.stdout).toContain("saw 2 user messages");
+    expect(readFileSync(join(s.work, "log.txt"), "utf8")).toBe("line one\nline two\n");
     const after = readFileSync(restoredPath);
     expect(after.length).toBeGreaterThan(originalBytes.length);
     expect(after.subarray(0, originalBytes.length).equals(originalBytes)).toBe(true);
     // Machine A's copy is untouched.
-    expect(readFileSync(original!).equals(originalBytes)).toBe(true);
+    expect(readFileSync(original).equals(originalBytes)).toBe(true);
   }, 180_000);
 });

@@ -1,8 +1,10 @@
-import { readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SessionStateFile } from "@sessionvault/core";
-import { assertCliBuilt, CODEX_BIN, descendants, killAll, runCli, startCodexEnv, waitUntil, type CliRun, type CodexEnv } from "./support/codex-env.js";
+import { CLI_BIN, CODEX_BIN, codexExecArgs, listFiles, makeScratch, removeScratch, spawnProcess, startMock, waitFor, type Finished, type MockServer, type Scratch } from "./support/codex-harness.js";
+import { assertCliBuilt, descendants, killAll } from "./support/process-tree.js";
 
 /**
  * Done-when tests of issue 5 with the real Codex CLI (0.169.0, a devDependency)
@@ -10,49 +12,56 @@ import { assertCliBuilt, CODEX_BIN, descendants, killAll, runCli, startCodexEnv,
  * mid-turn, resume the slot, and check that the same rollout goes on.
  */
 
-let cx: CodexEnv;
+let mockDir: string;
+let mock: MockServer;
+let s: Scratch;
 let stateFile: string;
 
 beforeAll(async () => {
   assertCliBuilt(["commands/resume.ts", "commands/run.ts", "commands/state.ts", "slot-recording.ts", "codex-rollouts.ts", "program.ts"]);
-  cx = await startCodexEnv();
-  stateFile = join(cx.root, "state", "state.json");
+  mockDir = mkdtempSync(join(tmpdir(), "sv-resume-mock-"));
+  mock = await startMock(mockDir);
+  s = await makeScratch(mock);
+  stateFile = join(s.root, "state", "state.json");
 });
 afterAll(async () => {
-  await cx?.stop();
+  await mock?.stop();
+  if (s) await removeScratch(s);
+  if (mockDir) rmSync(mockDir, { recursive: true, force: true });
 });
 
-const EXEC = ["exec", "--json", "--skip-git-repo-check"];
 const idOf = (path: string) => path.slice(-42, -6);
 const lines = (path: string) => readFileSync(path, "utf8").split("\n").filter(Boolean);
 const kinds = (path: string) => lines(path).map((l) => JSON.parse(l) as { type: string; payload: { type?: string } });
 const slotOf = async (slot: string) => (await new SessionStateFile(stateFile).get(slot))?.session_id ?? null;
+const rollouts = async () => (await listFiles(join(s.codexHome, "sessions"))).filter((f) => /rollout-.*\.jsonl$/.test(f)).map((f) => join(s.codexHome, "sessions", f));
+/** The agent arguments after `--` for a Codex exec run of a mock scenario (without the program). */
+const execArgs = (scenario: string, prompt: string) => codexExecArgs(mock, scenario, [prompt]).slice(1);
 
-function cli(args: string[]): CliRun {
-  return runCli(args, { env: cx.env(), cwd: cx.work });
+function cli(args: string[]) {
+  return spawnProcess([process.execPath, CLI_BIN, ...args], s);
 }
 
 /** Starts `sessionvault run --slot SLOT -- codex exec … "Run the slow build"` and waits until Codex is inside the `sleep 25`. */
-async function startSlowRun(slot: string): Promise<{ run: CliRun; id: string; rollout: string }> {
-  const before = new Set(cx.rollouts());
-  const run = cli(["run", "--slot", slot, "--state-file", stateFile, "--", CODEX_BIN, ...EXEC, ...cx.scenarioArgs("interrupt"), "Run the slow build"]);
-  const rollout = await waitUntil(`a new rollout (stderr: ${run.stderr()})`, () => cx.rollouts().find((r) => !before.has(r)));
+async function startSlowRun(slot: string) {
+  const before = new Set(await rollouts());
+  const run = cli(["run", "--slot", slot, "--state-file", stateFile, "--", ...codexExecArgs(mock, "interrupt", ["Run the slow build"])]);
+  const rollout = await waitFor(async () => (await rollouts()).find((r) => !before.has(r)));
   // Mid-turn: the shell command has been called and is running.
-  await waitUntil("the sleep command to start", () => lines(rollout).some((l) => l.includes('"function_call"')) && descendants(run.child.pid!).length > 0);
+  await waitFor(async () => lines(rollout).some((l) => l.includes('"function_call"')) && descendants(run.child.pid!).length > 0);
   const id = idOf(rollout);
-  await waitUntil(`slot ${slot} to be recorded`, async () => (await slotOf(slot)) === id);
+  await waitFor(async () => (await slotOf(slot)) === id);
   return { run, id, rollout };
 }
 
 /** `sessionvault resume SLOT -- exec … "PROMPT"` with a quick mock script; returns the finished run. */
-async function resumeSlot(slot: string, scenario: string, prompt: string): Promise<CliRun> {
-  const r = cli(["resume", slot, "--state-file", stateFile, "--agent-bin", CODEX_BIN, "--", ...EXEC, ...cx.scenarioArgs(scenario), prompt]);
-  const exit = await r.exited;
-  expect(exit.code, r.stderr()).toBe(0);
+async function resumeSlot(slot: string, scenario: string, prompt: string): Promise<Finished> {
+  const r = await cli(["resume", slot, "--state-file", stateFile, "--agent-bin", CODEX_BIN, "--", ...execArgs(scenario, prompt)]).done;
+  expect(r.code, r.stderr).toBe(0);
   return r;
 }
 
-function expectContinued(rollout: string, before: Buffer, id: string, resumed: CliRun): void {
+function expectContinued(rollout: string, before: Buffer, id: string, resumed: Finished): void {
   // Appended: the earlier bytes are untouched and new lines follow them.
   const after = readFileSync(rollout);
   expect(after.length).toBeGreaterThan(before.length);
@@ -64,8 +73,8 @@ function expectContinued(rollout: string, before: Buffer, id: string, resumed: C
   expect(records.filter((r) => r.type === "event_msg" && r.payload.type === "task_started").length).toBeGreaterThanOrEqual(2);
   expect(readFileSync(rollout, "utf8")).toContain("Run the slow build");
   // Codex itself reports the same thread.
-  expect(resumed.stdout()).toContain(`{"type":"thread.started","thread_id":"${id}"}`);
-  expect(resumed.stdout()).toContain("third turn");
+  expect(resumed.stdout).toContain(`{"type":"thread.started","thread_id":"${id}"}`);
+  expect(resumed.stdout).toContain("third turn");
 }
 
 describe("resume with the real Codex CLI", () => {
@@ -73,15 +82,15 @@ describe("resume with the real Codex CLI", () => {
     const { run, id, rollout } = await startSlowRun("pane-1");
     const agent = descendants(run.child.pid!);
     killAll(agent);
-    const exit = await run.exited;
+    const exit = await run.done;
     expect(exit.code).toBe(137); // the supervisor passes the agent's SIGKILL on, like a shell
     const before = readFileSync(rollout);
-    const files = cx.rollouts().length;
+    const files = (await rollouts()).length;
 
     const resumed = await resumeSlot("pane-1", "turn3", "Continue where you stopped.");
-    expect(resumed.stderr()).toContain(`sessionvault: resuming session ${id} from slot pane-1`);
+    expect(resumed.stderr).toContain(`sessionvault: resuming session ${id} from slot pane-1`);
     expectContinued(rollout, before, id, resumed);
-    expect(cx.rollouts()).toHaveLength(files);
+    expect(await rollouts()).toHaveLength(files);
     expect(await slotOf("pane-1")).toBe(id);
   }, 120_000);
 
@@ -89,57 +98,57 @@ describe("resume with the real Codex CLI", () => {
     const { run, id, rollout } = await startSlowRun("pane-2");
     const agent = descendants(run.child.pid!);
     run.child.kill("SIGKILL");
-    await run.exited;
     // The pane/job that held the supervisor goes away with everything in it.
     killAll(agent);
-    await waitUntil("the agent to die", () => agent.every((p) => !isAlive(p)));
+    expect((await run.done).signal).toBe("SIGKILL");
+    await waitFor(async () => agent.every((p) => !isAlive(p)));
     const before = readFileSync(rollout);
-    const files = cx.rollouts().length;
+    const files = (await rollouts()).length;
 
     const resumed = await resumeSlot("pane-2", "turn3", "Continue after the restart.");
-    expect(resumed.stderr()).toContain(`sessionvault: resuming session ${id} from slot pane-2`);
+    expect(resumed.stderr).toContain(`sessionvault: resuming session ${id} from slot pane-2`);
     expectContinued(rollout, before, id, resumed);
-    expect(cx.rollouts()).toHaveLength(files);
+    expect(await rollouts()).toHaveLength(files);
   }, 120_000);
 
   it("a slot whose rollout was deleted starts fresh, says so, and then holds the new session", async () => {
-    const first = cli(["run", "--slot", "pane-3", "--state-file", stateFile, "--", CODEX_BIN, ...EXEC, ...cx.scenarioArgs("qa"), "What is the capital of France?"]);
-    expect((await first.exited).code, first.stderr()).toBe(0);
-    const oldId = await waitUntil("slot pane-3", () => slotOf("pane-3"));
-    const oldRollout = cx.rollouts().find((r) => idOf(r) === oldId)!;
+    const first = await cli(["run", "--slot", "pane-3", "--state-file", stateFile, "--", ...codexExecArgs(mock, "qa", ["What is the capital of France?"])]).done;
+    expect(first.code, first.stderr).toBe(0);
+    const oldId = (await slotOf("pane-3"))!;
+    const oldRollout = (await rollouts()).find((r) => idOf(r) === oldId)!;
     expect(oldRollout).toBeTruthy();
     rmSync(oldRollout);
 
-    const before = new Set(cx.rollouts());
+    const before = new Set(await rollouts());
     const fresh = await resumeSlot("pane-3", "qa", "And the capital of Italy?");
-    expect(fresh.stderr()).toContain(`sessionvault: slot pane-3 has no usable session (rollout of ${oldId} missing in ${join(cx.home, "sessions")}); starting fresh`);
-    const created = cx.rollouts().filter((r) => !before.has(r));
+    expect(fresh.stderr).toContain(`sessionvault: slot pane-3 has no usable session (rollout of ${oldId} missing in ${join(s.codexHome, "sessions")}); starting fresh`);
+    const created = (await rollouts()).filter((r) => !before.has(r));
     expect(created).toHaveLength(1);
     const newId = idOf(created[0]!);
     expect(newId).not.toBe(oldId);
-    expect(fresh.stdout()).toContain(`"thread_id":"${newId}"`);
-    expect(fresh.stderr()).toContain(`slot pane-3 now holds session ${newId}`);
+    expect(fresh.stdout).toContain(`"thread_id":"${newId}"`);
+    expect(fresh.stderr).toContain(`slot pane-3 now holds session ${newId}`);
     expect(await slotOf("pane-3")).toBe(newId);
 
     // …and the next resume continues that new session.
     const again = await resumeSlot("pane-3", "turn3", "Anything else?");
-    expect(again.stderr()).toContain(`sessionvault: resuming session ${newId} from slot pane-3`);
-    expect(cx.rollouts().filter((r) => !before.has(r))).toHaveLength(1);
+    expect(again.stderr).toContain(`sessionvault: resuming session ${newId} from slot pane-3`);
+    expect((await rollouts()).filter((r) => !before.has(r))).toHaveLength(1);
   }, 120_000);
 
   it("an empty slot starts fresh and records the session; a session id resumes without a slot", async () => {
-    const before = new Set(cx.rollouts());
+    const before = new Set(await rollouts());
     const fresh = await resumeSlot("ci-job-17", "turn1", "Start a log file called log.txt with one line.");
-    expect(fresh.stderr()).toContain("sessionvault: slot ci-job-17 is empty; starting fresh");
-    const created = cx.rollouts().filter((r) => !before.has(r));
+    expect(fresh.stderr).toContain("sessionvault: slot ci-job-17 is empty; starting fresh");
+    const created = (await rollouts()).filter((r) => !before.has(r));
     expect(created).toHaveLength(1);
     const id = idOf(created[0]!);
     expect(await slotOf("ci-job-17")).toBe(id);
 
-    const byId = cli(["resume", id.slice(0, 13), "--state-file", stateFile, "--agent-bin", CODEX_BIN, "--", ...EXEC, ...cx.scenarioArgs("turn2"), "Now add a second line to log.txt."]);
-    expect((await byId.exited).code, byId.stderr()).toBe(0);
-    expect(byId.stderr()).toContain(`sessionvault: resuming session ${id}\n`);
-    expect(readFileSync(join(cx.work, "log.txt"), "utf8")).toBe("line one\nline two\n");
+    const byId = await cli(["resume", id.slice(0, 13), "--state-file", stateFile, "--agent-bin", CODEX_BIN, "--", ...execArgs("turn2", "Now add a second line to log.txt.")]).done;
+    expect(byId.code, byId.stderr).toBe(0);
+    expect(byId.stderr).toContain(`sessionvault: resuming session ${id}\n`);
+    expect(readFileSync(join(s.work, "log.txt"), "utf8")).toBe("line one\nline two\n");
     expect(kinds(created[0]!).filter((r) => r.type === "session_meta")).toHaveLength(1);
   }, 120_000);
 });

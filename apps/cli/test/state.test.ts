@@ -1,10 +1,8 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { CliContext } from "../src/io.js";
-import { main } from "../src/main.js";
+import { runCli } from "./support/run-cli.js";
 
 const ID1 = "019a0000-0000-7000-8000-0000000000a1";
 const ID2 = "019a0000-0000-7000-8000-0000000000b2";
@@ -20,15 +18,8 @@ beforeEach(() => {
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 async function sv(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (d: Buffer) => (out += d.toString()));
-  stderr.on("data", (d: Buffer) => (err += d.toString()));
-  const ctx: CliContext = { stdout, stderr, env: { HOME: join(root, "home"), CODEX_HOME: home, ...env }, cwd: root };
-  const code = await main(args, ctx);
-  return { code, out, err };
+  const r = await runCli(args, { HOME: join(root, "home"), CODEX_HOME: home, ...env }, root);
+  return { code: r.code, out: r.out, err: r.stderr };
 }
 
 describe("sessionvault state", () => {
