@@ -518,6 +518,21 @@ export function runStoreConformance(name: string, context: ConformanceContext): 
         expect(await readAll(store, gone.input.id, "rollout")).toEqual([]);
       });
 
+      it("updated_at follows the last rollout line, and prune judges by it, not by created_at", async () => {
+        const store = await open();
+        const created = Date.parse("2020-01-01T00:00:00.000Z");
+        const active = await createSession(store, { created_at: iso(created), updated_at: iso(created) });
+        const resumedAt = new Date(Date.now() - 5 * MINUTE).toISOString();
+        await store.append(active.input.id, "rollout", active.head.length, agentMessageLines("Resumed and still working.", resumedAt));
+        expect((await store.getSession(active.input.id)).updated_at).toBe(resumedAt);
+        const dormant = await createSession(store, { created_at: iso(created + MINUTE), updated_at: iso(created + MINUTE) });
+        expect((await store.getSession(dormant.input.id)).updated_at).toBe(iso(created + MINUTE));
+
+        const res = await store.prune({ olderThan: new Date("2021-01-01T00:00:00.000Z") });
+        expect(res.expired).toEqual([dormant.input.id]);
+        expect((await store.getSession(active.input.id)).id).toBe(active.input.id);
+      });
+
       it("a legal hold blocks delete and prune until it is cleared", async () => {
         const store = await open();
         const old = Date.parse("2020-05-01T00:00:00.000Z");

@@ -54,6 +54,24 @@ class DryRunDeletes extends MemoryStore {
   }
 }
 
+class PrunesByCreation extends MemoryStore {
+  override async prune(options: PruneOptions) {
+    const result = { expired: [] as string[], held: [] as string[], bytes_freed: 0, dry_run: options.dryRun === true };
+    for (const s of (await this.listSessions({ archived: "all", limit: 1000 })).sessions) {
+      if (Date.parse(s.created_at) >= options.olderThan.getTime()) continue;
+      const detail = await this.getSession(s.id);
+      if (detail.legal_hold) {
+        result.held.push(s.id);
+        continue;
+      }
+      result.expired.push(s.id);
+      result.bytes_freed += detail.streams.reduce((n, x) => n + x.bytes, 0);
+      if (!result.dry_run) await this.deleteSession(s.id);
+    }
+    return result;
+  }
+}
+
 class ListsArchived extends MemoryStore {
   override listSessions(query: ListQuery = {}) {
     return super.listSessions({ archived: "all", ...query });
@@ -80,6 +98,7 @@ const mutants: Record<string, () => SessionStore> = {
   "ignores-hold": () => new IgnoresHold(),
   "dry-run-deletes": () => new DryRunDeletes(),
   "lists-archived": () => new ListsArchived(),
+  "prunes-by-creation": () => new PrunesByCreation(),
   "append-creates-sessions": () => new AppendCreatesSessions(),
 };
 
