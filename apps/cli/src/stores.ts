@@ -5,6 +5,7 @@ import { StoreRegistry, type OpenedStore } from "@sessionvault/core";
 import { FsStore } from "@sessionvault/fs-store";
 import { warn, type CliContext } from "./io.js";
 import { PgStore } from "@sessionvault/pg-store";
+import { S3Store } from "@sessionvault/s3-store";
 
 /**
  * The store URLs this binary understands (DESIGN.md §5). Each store package
@@ -22,7 +23,32 @@ export function storeRegistry(ctx: CliContext): StoreRegistry {
     conn.searchParams.delete("schema");
     return new PgStore({ connectionString: conn.href, ...(schema ? { schema } : {}), ...(options.org ? { org: options.org } : {}) });
   });
+  registry.register(["s3"], (url, options) => s3Store(ctx, url, options.org));
   return registry;
+}
+
+/**
+ * `s3://bucket/prefix?endpoint=…&region=…&force_path_style=true`. Credentials
+ * come from the standard AWS chain; keys in the command's environment are
+ * passed on explicitly (the store package never reads the environment).
+ */
+function s3Store(ctx: CliContext, url: URL, org: string | undefined): S3Store {
+  const q = url.searchParams;
+  const env = ctx.env;
+  const endpoint = q.get("endpoint") ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL ?? undefined;
+  const pathStyle = q.get("force_path_style");
+  return new S3Store({
+    bucket: decodeURIComponent(url.hostname),
+    prefix: decodeURIComponent(url.pathname.replace(/^\/+/, "")),
+    ...(org ? { org } : {}),
+    ...(endpoint ? { endpoint } : {}),
+    region: q.get("region") ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? "us-east-1",
+    // A custom endpoint (MinIO, a local emulator) rarely has per-bucket DNS names.
+    forcePathStyle: pathStyle === null ? endpoint !== undefined : pathStyle === "true" || pathStyle === "1",
+    ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+      ? { credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) } }
+      : {}),
+  });
 }
 
 /** `--store` default: $CODEX_HOME, else ~/.codex. */
