@@ -50,6 +50,16 @@ interface FlushWaiter {
 // One shared settled promise: `write` is on the agent's hot path and must not allocate per line.
 const ACCEPTED: Promise<void> = Promise.resolve();
 
+/**
+ * Marks a promise as handled: a caller that awaits it still sees the
+ * rejection, but an agent that fires `write` and forgets it does not crash
+ * on an unhandled rejection (the failure reaches it through `onError`).
+ */
+function handled<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
+}
+
 /** Errors that a retry cannot fix: the store said no, not "try again". */
 const PERMANENT: ReadonlySet<string> = new Set([
   "CONFLICT",
@@ -150,18 +160,20 @@ export class WriterQueue {
    * a line containing "\n", and with the failure once the queue has stopped.
    */
   write(line: string): Promise<void> {
-    if (this.failure) return Promise.reject(this.failure);
-    if (this.closing) return Promise.reject(new InvalidInputError(`writer queue for ${this.sessionId}/${this.stream} is shut down`));
-    if (line.includes("\n")) return Promise.reject(new InvalidInputError("a line must not contain a newline"));
+    if (this.failure) return handled(Promise.reject(this.failure));
+    if (this.closing) return handled(Promise.reject(new InvalidInputError(`writer queue for ${this.sessionId}/${this.stream} is shut down`)));
+    if (line.includes("\n")) return handled(Promise.reject(new InvalidInputError("a line must not contain a newline")));
     if (this.filter && !this.keeps(line)) return ACCEPTED;
     const bytes = line.length;
     if (this.waiters.length === 0 && this.hasRoom(bytes)) {
       this.accept(line, bytes);
       return ACCEPTED;
     }
-    return new Promise<void>((resolve, reject) => {
-      this.waiters.push({ line, bytes, resolve, reject });
-    });
+    return handled(
+      new Promise<void>((resolve, reject) => {
+        this.waiters.push({ line, bytes, resolve, reject });
+      }),
+    );
   }
 
   /**
@@ -169,21 +181,21 @@ export class WriterQueue {
    * with the append error if the queue stopped before that.
    */
   flush(): Promise<void> {
-    if (this.failure) return Promise.reject(this.failure);
+    if (this.failure) return handled(Promise.reject(this.failure));
     const target = this.accepted + this.waiters.length;
     if (this.committed >= target) return ACCEPTED;
-    return new Promise<void>((resolve, reject) => {
-      this.flushWaiters.push({ target, resolve, reject });
-    });
+    return handled(
+      new Promise<void>((resolve, reject) => {
+        this.flushWaiters.push({ target, resolve, reject });
+      }),
+    );
   }
 
   /** Stops accepting lines, commits everything queued, then closes. Idempotent. */
   shutdown(): Promise<void> {
     if (!this.shutdownPromise) {
-      this.shutdownPromise = this.flush().finally(() => {
-        this.closing = true;
-      });
       // Waiters already queued still go in; only writes after this call are refused.
+      this.shutdownPromise = this.flush();
       this.closing = true;
     }
     return this.shutdownPromise;

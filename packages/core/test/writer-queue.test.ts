@@ -282,6 +282,30 @@ describe("WriterQueue", () => {
     expect(q.error).toBeInstanceOf(IoError);
   });
 
+  it("an agent that fires writes and never awaits them does not crash when the store fails", async () => {
+    const { store, id } = await newSession();
+    const g = gate();
+    const broken = wrap(store, async () => {
+      await g.opened;
+      throw new IoError("disk full");
+    });
+    const errors: Error[] = [];
+    const q = new WriterQueue({ store: broken, sessionId: id, stream: "debug-log", startSeq: 0, maxQueuedLines: 5, retries: 1, retryDelayMs: 1, onError: (e) => errors.push(e) });
+    // Fire and forget: some lines queue, some wait for room, one is malformed.
+    for (const l of lines(20)) void q.write(l);
+    void q.write("bad\nline");
+    void q.flush();
+    g.open();
+    await new Promise((r) => setTimeout(r, 50));
+    for (const l of lines(3, "after")) void q.write(l);
+    void q.flush();
+    void q.shutdown();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(unhandled).toEqual([]);
+    expect(errors).toHaveLength(1);
+    expect(q.uncommitted()).toEqual(lines(20));
+  });
+
   it("does not retry a real conflict (another writer owns the position)", async () => {
     const { store, id } = await newSession();
     await store.append(id, "debug-log", 0, ["someone else"]);
