@@ -2,7 +2,8 @@ import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { TRANSIENT_EVENT_KINDS, codexPersistencePolicy, isRolloutLine, parseJsonLine, readFileLines, type RolloutLine } from "@sessionvault/core";
+import { TRANSIENT_EVENT_KINDS, WriterQueue, codexPersistencePolicy, isRolloutLine, parseJsonLine, readFileLines, type RolloutLine } from "@sessionvault/core";
+import { MemoryStore } from "./support/memory-store.js";
 
 const FIXTURES = fileURLToPath(new URL("../../../fixtures/codex/", import.meta.url));
 
@@ -48,6 +49,27 @@ describe("codexPersistencePolicy", () => {
     for (const k of ["session_meta", "response_item", "turn_context", "compacted", "world_state", "token_usage_record", "event_msg/item_completed", "event_msg/task_started", "event_msg/context_compacted", "event_msg/turn_aborted"]) {
       expect(seenKinds.has(k), k).toBe(true);
     }
+  });
+
+  it("a WriterQueue with the policy reproduces each real rollout byte for byte, even with the live-only events mixed in", async () => {
+    const file = rolloutFiles(join(FIXTURES, "0.169.0", "sessions")).sort()[0]!;
+    const original = readFileSync(file);
+    const store = new MemoryStore();
+    const meta = parseJsonLine((await readFileLines(file).next()).value!.text) as { payload: { id: string; timestamp: string } };
+    const id = meta.payload.id;
+    await store.putSession({ id, created_at: meta.payload.timestamp, cwd: null, title: null, archived: false, source: null, originator: null, cli_version: null, model_provider: null, git: null, parent_id: null, forked_from_id: null });
+    const q = new WriterQueue({ store, sessionId: id, stream: "rollout", startSeq: 0, filter: codexPersistencePolicy });
+    let i = 0;
+    for await (const raw of readFileLines(file)) {
+      // What Codex streams to its UI between persisted items.
+      await q.write(JSON.stringify({ timestamp: "2026-01-01T00:00:00.000Z", type: "event_msg", payload: { type: i % 2 ? "agent_message_delta" : "exec_command_begin", delta: "x" } }));
+      await q.write(raw.text);
+      i++;
+    }
+    await q.shutdown();
+    const out: string[] = [];
+    for await (const l of store.readStream(id, "rollout")) out.push(l);
+    expect(Buffer.from(out.map((l) => `${l}\n`).join("")).equals(original)).toBe(true);
   });
 
   it("drops streaming deltas, begin events and approval prompts", () => {
