@@ -6,6 +6,8 @@
 // Env: SV_BENCH_ACTIONS_MB  size of the generated rollout (default 512)
 //      SV_BENCH_RUNS        runs per mode, best one counts (default 2; other work on the machine makes single runs noisy)
 //      SV_BENCH_DIR         cache dir for the generated file (default $TMPDIR/sessionvault-bench)
+//      SV_BENCH_HEAVY_EVERY add the heavy lines (image, big output, compaction) to every Nth
+//                           repetition of the fixture lines (default 4: about half the bytes)
 //
 // Each mode runs in its own child process so that its peak RSS
 // (process.resourceUsage().maxRSS) is its own.
@@ -30,10 +32,11 @@ async function main() {
   const runs = Math.max(1, Number(process.env.SV_BENCH_RUNS ?? 2));
   const dir = process.env.SV_BENCH_DIR ?? join(tmpdir(), "sessionvault-bench");
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `actions-rollout-${sizeMb}mb-v1.jsonl`);
+  const heavyEvery = Math.max(1, Number(process.env.SV_BENCH_HEAVY_EVERY ?? 4));
+  const file = join(dir, `actions-rollout-${sizeMb}mb-heavy${heavyEvery}-v2.jsonl`);
   if (!existsSync(file)) {
     const t0 = performance.now();
-    await generate(file, sizeMb * MB);
+    await generate(file, sizeMb * MB, heavyEvery);
     console.log(`generated ${file} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
   const bytes = statSync(file).size;
@@ -115,7 +118,7 @@ async function child(mode, file) {
  * images, big tool outputs and compaction history. Written with big
  * buffered writes.
  */
-async function generate(file, targetBytes) {
+async function generate(file, targetBytes, heavyEvery) {
   const template = [];
   let meta = null;
   for (const f of walk(FIXTURES)) {
@@ -142,7 +145,8 @@ async function generate(file, targetBytes) {
   let written = 0;
   let chunk = `${meta}\n`;
   for (let rep = 0; written + chunk.length < targetBytes; rep++) {
-    const block = `${template.join("\n")}\n${heavy.join("\n")}\n`.replace(/call_mock|call_BIG|"turn_id":"01a1fd77-/g, (m) =>
+    const lines = rep % heavyEvery === 0 ? [...template, ...heavy] : template;
+    const block = `${lines.join("\n")}\n`.replace(/call_mock|call_BIG|"turn_id":"01a1fd77-/g, (m) =>
       m.startsWith('"turn_id"') ? `"turn_id":"r${rep}-` : `${m}_r${rep}_`,
     );
     chunk += block;
