@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findRolloutPath } from "@sessionvault/core";
+import { FsStore } from "@sessionvault/fs-store";
 import {
   codexExecArgs,
   FAKE_KEY,
@@ -33,8 +34,8 @@ afterAll(async () => {
   await rm(mockDir, { recursive: true, force: true });
 });
 
-async function scratch(owner?: { uid: number; gid: number }) {
-  const s = await makeScratch(mock, owner);
+async function scratch(owner?: { uid: number; gid: number }, providerToml?: string) {
+  const s = await makeScratch(mock, owner, providerToml);
   scratches.push(s);
   return s;
 }
@@ -176,6 +177,84 @@ describe("sessionvault run --persist-session with the real Codex CLI", () => {
     const meta = await jsonLines(join(s.codexHome, "sessions", threadIdOf(r.stdout), "session_meta.log"));
     expect(meta.at(-1)).toMatchObject({ type: "exited", code: 1 });
     expect(meta.some((m) => m.type === "error")).toBe(true);
+  });
+});
+
+describe("sessionvault run --persist-session: secrets and sub-agents", () => {
+  it("no secret from a known list reaches any file sessionvault writes; the API keys reach no file at all", async () => {
+    const headerSecret = "xk-live-7d1c0ffee0ddba11cafe5eed";
+    const s = await scratch(undefined, `http_headers = { "x-api-key" = "${headerSecret}" }\n`);
+    const inPrompt = ["ghp_0123456789abcdefghijABCDEFGHIJ012345", "AKIAIOSFODNN7EXAMPLE", "sk-proj-ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210", "glpat-abcdefghij0123456789"];
+    const prompt = `Deploy with GITHUB_TOKEN=${inPrompt[0]} and aws key ${inPrompt[1]}; openai ${inPrompt[2]}; gitlab ${inPrompt[3]}. What is the capital of France?`;
+    const r = await spawnCli(["--persist-session", "--log-level", "debug"], codexExecArgs(mock, "qa", [prompt]), s).done;
+    expect(r.code).toBe(0);
+    const id = threadIdOf(r.stdout);
+    const dir = join(s.codexHome, "sessions", id);
+    const ours = ["session.log", "session_meta.log", "session_oai_raw.log"];
+    for (const f of ours) {
+      const text = await readFile(join(dir, f), "utf8");
+      for (const secret of [FAKE_KEY, headerSecret, ...inPrompt]) expect(text.includes(secret), `${f} holds ${secret}`).toBe(false);
+    }
+    // The prompt itself is still there, only the secrets in it are masked.
+    const raw = await readFile(join(dir, "session_oai_raw.log"), "utf8");
+    expect(raw).toContain("What is the capital of France?");
+    expect(raw).toContain('"x-api-key":"[REDACTED]"');
+    expect(await readFile(join(dir, "session_meta.log"), "utf8")).toContain("What is the capital of France?");
+    // The credentials Codex sends as headers reach no file under the whole scratch tree (Codex's own files included).
+    await expectNoSecretUnder(s.root);
+    for (const f of await listFiles(s.root)) {
+      if (f === "codex-home/config.toml") continue; // where the user put it
+      const buf = await readFile(join(s.root, f)).catch(() => Buffer.alloc(0));
+      expect(buf.includes(headerSecret), `${f} holds the x-api-key header value`).toBe(false);
+    }
+  });
+
+  it("files a sub-agent's exchanges under its own thread id, not under the parent", async () => {
+    const s = await scratch();
+    const r = await spawnCli(["--persist-session"], codexExecArgs(mock, "subagent", ["Use a sub-agent to create child.txt, wait for it, then close it."]), s).done;
+    expect(r.code).toBe(0);
+    const parent = threadIdOf(r.stdout);
+    const dirs = (await readdir(join(s.codexHome, "sessions"))).filter((n) => n.length === 36);
+    expect(dirs).toContain(parent);
+    expect(dirs).toHaveLength(2);
+    const child = dirs.find((d) => d !== parent)!;
+    const childRollout = await jsonLines(join(s.codexHome, "sessions", child, "rollout.jsonl"));
+    expect(JSON.stringify(childRollout[0])).toContain(parent);
+    expect((await readdir(join(s.codexHome, "sessions", child))).sort()).toEqual(["rollout.jsonl", "session_oai_raw.log"]);
+    const childRaw = (await jsonLines(join(s.codexHome, "sessions", child, "session_oai_raw.log"))) as Raw[];
+    const parentRaw = (await jsonLines(join(s.codexHome, "sessions", parent, "session_oai_raw.log"))) as Raw[];
+    for (const q of childRaw.filter((x) => x.type === "request")) expect(q.headers!["thread-id"]).toBe(child);
+    for (const q of parentRaw.filter((x) => x.type === "request")) expect(q.headers!["thread-id"]).toBe(parent);
+    // 0.169 names the root session in the sub-agent's session-id header: that must not have decided the filing.
+    expect(childRaw.some((x) => x.type === "request" && x.headers!["session-id"] === parent)).toBe(true);
+    const meta = await jsonLines(join(s.codexHome, "sessions", parent, "session_meta.log"));
+    expect(meta).toContainEqual(expect.objectContaining({ type: "subagent", session_id: child }));
+  });
+
+  it("--store writes the captured streams into that store instead of the Codex home", async () => {
+    const s = await scratch();
+    const archive = join(s.root, "archive");
+    const r = await spawnCli(["--persist-session", "--store", archive], codexExecArgs(mock, "shell", ["List the files here, then create hello.txt containing hello."]), s).done;
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toMatch(/sessionvault: /);
+    const id = threadIdOf(r.stdout);
+    expect((await readdir(join(s.codexHome, "sessions"))).filter((n) => n.length === 36)).toEqual([]);
+    const store = new FsStore({ root: archive });
+    try {
+      const read = async (stream: string) => {
+        const out: string[] = [];
+        for await (const l of store.readStream(id, stream)) out.push(l);
+        return out;
+      };
+      const meta = (await read("meta-events")).map((l) => JSON.parse(l).type);
+      expect(meta[0]).toBe("started");
+      expect(meta.at(-1)).toBe("exited");
+      const raw = (await read("raw-api")).map((l) => JSON.parse(l) as Raw);
+      expect(raw.filter((x) => x.type === "request").length).toBe(3);
+      expect((await read("debug-log")).some((l) => l.includes("agent exited with code 0"))).toBe(true);
+    } finally {
+      await store.close();
+    }
   });
 });
 

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { homedir } from "node:os";
 import { constants as osConstants } from "node:os";
-import { basename, join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import {
   isCodexCommand,
   isLogLevel,
@@ -21,7 +22,7 @@ import {
 } from "@sessionvault/core";
 import type { CliContext } from "../io.js";
 import { withSlotRecording } from "../slot-recording.js";
-import { storeRegistry } from "../stores.js";
+import { openStoreArg } from "../stores.js";
 
 export interface RunOptions {
   /** The agent command line (everything after `--`). */
@@ -67,7 +68,8 @@ export async function run(options: RunOptions, ctx: CliContext): Promise<void> {
   const codexHome = ctx.env.CODEX_HOME || join(ctx.env.HOME || homedir(), ".codex");
   const codex = isCodexCommand(argv);
   const invocation = codex ? parseCodexInvocation(argv) : null;
-  const store = options.store ? storeRegistry(ctx).open(options.store) : undefined;
+  // --store naming the agent's own Codex home is the default layout: the store must not race Codex for the rollout file.
+  const store = options.store && !sameDir(options.store, codexHome, ctx) ? openStoreArg(ctx, options.store) : undefined;
 
   let warned = false;
   const warn = (message: string) => {
@@ -200,4 +202,12 @@ async function runChild(argv: string[], env: Record<string, string | undefined>,
   } finally {
     for (const [signal, handler] of handlers) process.off(signal, handler);
   }
+}
+
+function sameDir(storeArg: string, dir: string, ctx: CliContext): boolean {
+  let p: string;
+  if (storeArg.startsWith("file://")) p = fileURLToPath(storeArg);
+  else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(storeArg)) return false;
+  else p = storeArg === "~" || storeArg.startsWith("~/") ? join(ctx.env.HOME || homedir(), storeArg.slice(1)) : storeArg;
+  return resolve(ctx.cwd, p) === resolve(ctx.cwd, dir);
 }

@@ -60,7 +60,7 @@ export interface Scratch {
 }
 
 /** A fresh CODEX_HOME (harness config.toml), HOME and working directory. */
-export async function makeScratch(mock: MockServer, owner?: { uid: number; gid: number }): Promise<Scratch> {
+export async function makeScratch(mock: MockServer, owner?: { uid: number; gid: number }, providerToml = ""): Promise<Scratch> {
   const root = await mkdtemp(join(tmpdir(), "sv-run-"));
   const s = { root, codexHome: join(root, "codex-home"), home: join(root, "home"), work: join(root, "work") };
   for (const d of [s.codexHome, s.home, s.work]) await mkdir(d, { recursive: true });
@@ -85,7 +85,7 @@ wire_api = "responses"
 env_key = "MOCK_API_KEY"
 request_max_retries = 0
 stream_max_retries = 0
-`,
+${providerToml}`,
   );
   if (owner) for (const p of [root, s.codexHome, s.home, s.work, join(s.codexHome, "config.toml")]) await chown(p, owner.uid, owner.gid);
   return s;

@@ -1,4 +1,4 @@
-import { NotFoundError } from "../errors.js";
+import { NotACodexHomeError, NotFoundError } from "../errors.js";
 import { emptySummary } from "../session.js";
 import type { SessionStore } from "../store.js";
 import { WriterQueue } from "../writer-queue.js";
@@ -57,7 +57,8 @@ export class StoreSink implements StreamSink {
       try {
         await this.#store.getSession(this.#sessionId);
       } catch (err) {
-        if (!(err instanceof NotFoundError)) throw err;
+        // A fresh store directory is not a Codex home yet; creating the session makes it one.
+        if (!(err instanceof NotFoundError) && !(err instanceof NotACodexHomeError)) throw err;
         // The rollout has not reached this store yet; the session's summary arrives with it (sync).
         const { lines: _l, bytes: _b, ...input } = emptySummary(this.#sessionId, new Date().toISOString());
         await this.#store.putSession(input);
