@@ -158,11 +158,12 @@ export function buildProgram(ctx: CliContext): Command {
     .option("--codex-home <dir>", "Codex home to look in (default $CODEX_HOME, else ~/.codex)")
     .option("--state-file <path>", stateFileHelp)
     .option("--persist-session", "capture the session as `sessionvault run --persist-session` does")
+    .option("--restore-from <url>", "archive store to restore the session from when its rollout is not in the Codex home (e.g. postgres://…, s3://…)")
     .addHelpText(
       "after",
-      '\nExamples:\n  sessionvault resume pane-2\n  sessionvault resume ci-job-17 -- exec --json "continue with the failing tests"\n  sessionvault resume 019a4f1c',
+      '\nExamples:\n  sessionvault resume pane-2\n  sessionvault resume ci-job-17 -- exec --json "continue with the failing tests"\n  sessionvault resume 019a4f1c\n  sessionvault resume pane-2 --restore-from https://archive.internal',
     )
-    .action(async (target: string, agentArgs: string[], opts: { agentBin?: string; codexHome?: string; stateFile?: string; persistSession?: boolean }) => {
+    .action(async (target: string, agentArgs: string[], opts: { agentBin?: string; codexHome?: string; stateFile?: string; persistSession?: boolean; restoreFrom?: string }) => {
       await resume({ target, agentArgs, ...opts }, ctx);
     });
   program

@@ -34,30 +34,47 @@ afterAll(async () => {
   if (mockDir) rmSync(mockDir, { recursive: true, force: true });
 });
 
+/** Machine A: a real Codex session in a slot, synced out to a fresh Postgres schema. */
+async function sessionInArchive(slot: string, stateFile: string) {
+  const rolloutsOf = async () => (await listFiles(join(s.codexHome, "sessions"))).filter((f) => /(^|\/)rollout-.*\.jsonl$/.test(f));
+  const before = new Set(await rolloutsOf());
+  const first = await spawnProcess([process.execPath, CLI_BIN, "run", "--slot", slot, "--state-file", stateFile, "--", ...codexExecArgs(mock, "turn1", ["Start a log file called log.txt with one line."])], s).done;
+  expect(first.code, first.stderr).toBe(0);
+  const id = (await new SessionStateFile(stateFile).get(slot))!.session_id;
+  const created = (await rolloutsOf()).filter((f) => !before.has(f));
+  expect(created).toHaveLength(1);
+  const rel = created[0]!;
+  expect(rel.endsWith(`-${id}.jsonl`)).toBe(true);
+  const original = join(s.codexHome, "sessions", rel);
+
+  const pgUrl = `${pg.url}?schema=${freshSchema("restore")}`;
+  const up = await runCli(["sync", "--from", s.codexHome, "--to", pgUrl, "--json"]);
+  expect(up.code, up.stderr).toBe(0);
+  expect(JSON.parse(up.out)).toMatchObject({ sessions_sent: before.size + 1, errors: [] });
+  return { id, rel, original, originalBytes: readFileSync(original), pgUrl };
+}
+
+/** An empty Codex home on "machine B": only Codex's config, no sessions. */
+function emptyHome(name: string): string {
+  const home = join(s.root, name);
+  mkdirSync(home);
+  copyFileSync(join(s.codexHome, "config.toml"), join(home, "config.toml"));
+  return home;
+}
+
+async function resumeOn(home: string, args: string[]) {
+  return spawnProcess([process.execPath, CLI_BIN, "resume", ...args, "--agent-bin", CODEX_BIN, "--", ...codexExecArgs(mock, "turn2", ["Now add a second line to log.txt."]).slice(1)], {
+    ...s,
+    codexHome: home,
+  }).done;
+}
+
 describe("restore a session into an empty Codex home", () => {
   it("sync out to Postgres, sync back into an empty home, and the real Codex resumes it there", async () => {
-    const stateFile = join(s.root, "state.json");
-    // Machine A: a real session in a slot.
-    const first = await spawnProcess([process.execPath, CLI_BIN, "run", "--slot", "laptop-1", "--state-file", stateFile, "--", ...codexExecArgs(mock, "turn1", ["Start a log file called log.txt with one line."])], s).done;
-    expect(first.code, first.stderr).toBe(0);
-    const id = (await new SessionStateFile(stateFile).get("laptop-1"))!.session_id;
-    const files = (await listFiles(join(s.codexHome, "sessions"))).filter((f) => f.endsWith(".jsonl"));
-    expect(files).toHaveLength(1);
-    const rel = files[0]!;
-    expect(rel.endsWith(`-${id}.jsonl`)).toBe(true);
-    const original = join(s.codexHome, "sessions", rel);
-    const originalBytes = readFileSync(original);
+    const stateFile = join(s.root, "state-1.json");
+    const { id, rel, original, originalBytes, pgUrl } = await sessionInArchive("laptop-1", stateFile);
 
-    // Out to the archive…
-    const pgUrl = `${pg.url}?schema=${freshSchema("restore")}`;
-    const up = await runCli(["sync", "--from", s.codexHome, "--to", pgUrl, "--json"]);
-    expect(up.code, up.stderr).toBe(0);
-    expect(JSON.parse(up.out)).toMatchObject({ sessions_sent: 1, errors: [] });
-
-    // …and back into an empty Codex home on "machine B" (only Codex's config, no sessions).
-    const homeB = join(s.root, "codex-home-b");
-    mkdirSync(homeB);
-    copyFileSync(join(s.codexHome, "config.toml"), join(homeB, "config.toml"));
+    const homeB = emptyHome("codex-home-b");
     const down = await runCli(["sync", "--from", pgUrl, "--to", `file://${homeB}`, "--json"]);
     expect(down.code, down.stderr).toBe(0);
     expect(JSON.parse(down.out)).toMatchObject({ sessions_sent: 1, errors: [] });
@@ -65,11 +82,7 @@ describe("restore a session into an empty Codex home", () => {
     expect(readFileSync(restoredPath).equals(originalBytes)).toBe(true);
 
     // Machine B resumes the slot with the real Codex CLI.
-    const machineB: Scratch = { ...s, codexHome: homeB };
-    const resumed = await spawnProcess(
-      [process.execPath, CLI_BIN, "resume", "laptop-1", "--state-file", stateFile, "--agent-bin", CODEX_BIN, "--", ...codexExecArgs(mock, "turn2", ["Now add a second line to log.txt."]).slice(1)],
-      machineB,
-    ).done;
+    const resumed = await resumeOn(homeB, ["laptop-1", "--state-file", stateFile]);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toContain(`sessionvault: resuming session ${id} from slot laptop-1`);
     expect(resumed.stdout).toContain(`{"type":"thread.started","thread_id":"${id}"}`);
@@ -81,5 +94,27 @@ describe("restore a session into an empty Codex home", () => {
     expect(after.subarray(0, originalBytes.length).equals(originalBytes)).toBe(true);
     // Machine A's copy is untouched.
     expect(readFileSync(original).equals(originalBytes)).toBe(true);
+  }, 180_000);
+
+  it("resume --restore-from fetches a missing session from the archive, says so, and resumes it", async () => {
+    const stateFile = join(s.root, "state-2.json");
+    const { id, rel, originalBytes, pgUrl } = await sessionInArchive("laptop-2", stateFile);
+    const homeC = emptyHome("codex-home-c");
+
+    const resumed = await resumeOn(homeC, ["laptop-2", "--state-file", stateFile, "--restore-from", pgUrl]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(new RegExp(`sessionvault: restored session ${id} from postgres://\\S+ into ${homeC} \\(\\d+ lines\\)\\n`));
+    expect(resumed.stderr).toContain(`sessionvault: resuming session ${id} from slot laptop-2`);
+    expect(resumed.stdout).toContain(`{"type":"thread.started","thread_id":"${id}"}`);
+    // Only that session was restored, not the whole archive.
+    expect((await listFiles(join(homeC, "sessions"))).filter((f) => /(^|\/)rollout-.*\.jsonl$/.test(f))).toEqual([rel]);
+    const restored = readFileSync(join(homeC, "sessions", rel));
+    expect(restored.subarray(0, originalBytes.length).equals(originalBytes)).toBe(true);
+    expect(restored.length).toBeGreaterThan(originalBytes.length);
+
+    // An id the archive does not have either is a clear not-found (exit 4), and nothing runs.
+    const unknown = await resumeOn(homeC, ["019a0000-0000-7000-8000-00000000dead", "--restore-from", pgUrl]);
+    expect(unknown.code).toBe(4);
+    expect(unknown.stderr).toMatch(/^sessionvault: no rollout for session 019a0000-0000-7000-8000-00000000dead in \S+ nor in postgres:\/\/\S+\n$/);
   }, 180_000);
 });

@@ -1,10 +1,23 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { assertIdOrPrefix, InvalidIdError, NotFoundError, UsageError, type SlotRecord } from "@sessionvault/core";
-import { findRollout } from "../codex-rollouts.js";
+import {
+  assertIdOrPrefix,
+  InvalidIdError,
+  IoError,
+  NotFoundError,
+  redactUrl,
+  syncStores,
+  UsageError,
+  type ListQuery,
+  type SessionStore,
+  type SessionSummary,
+  type SlotRecord,
+} from "@sessionvault/core";
+import { findRollout, type RolloutLocation } from "../codex-rollouts.js";
 import type { CliContext } from "../io.js";
 import { openStateFile, withSlotRecording } from "../slot-recording.js";
 import { codexHomeDir } from "../state-location.js";
+import { openStoreArg } from "../stores.js";
 import { run } from "./run.js";
 
 export interface ResumeOptions {
@@ -18,6 +31,8 @@ export interface ResumeOptions {
   codexHome?: string;
   /** Passed on to `run`: capture the resumed session too. */
   persistSession?: boolean;
+  /** A store (archive) to restore the session from when its rollout is not in the Codex home. */
+  restoreFrom?: string;
 }
 
 const SLOT = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -57,7 +72,8 @@ export async function resume(options: ResumeOptions, ctx: CliContext): Promise<v
     if (!record) {
       say(`slot ${slot} is empty; starting fresh`);
     } else {
-      const found = await findRollout(home, record.session_id);
+      let found = await findRollout(home, record.session_id);
+      if (!found && options.restoreFrom) found = await restore(ctx, options.restoreFrom, home, record.session_id, say);
       if (found && !found.archived) {
         sessionId = found.id;
         // The session continues where it ran, if that directory still exists.
@@ -76,8 +92,9 @@ export async function resume(options: ResumeOptions, ctx: CliContext): Promise<v
     } catch {
       throw new InvalidIdError(`${JSON.stringify(target)} is neither a slot name nor a session id`);
     }
-    const found = await findRollout(home, prefix);
-    if (!found) throw new NotFoundError(`no rollout for session ${target} in ${join(home, "sessions")}`);
+    let found = await findRollout(home, prefix);
+    if (!found && options.restoreFrom) found = await restore(ctx, options.restoreFrom, home, prefix, say);
+    if (!found) throw new NotFoundError(`no rollout for session ${target} in ${join(home, "sessions")}${options.restoreFrom ? ` nor in ${redactUrl(options.restoreFrom)}` : ""}`);
     if (found.archived) throw new NotFoundError(`session ${found.id} is archived (${found.path}); run "codex unarchive ${found.id}" first`);
     sessionId = found.id;
     say(`resuming session ${sessionId}`);
@@ -98,6 +115,43 @@ export async function resume(options: ResumeOptions, ctx: CliContext): Promise<v
     await go();
   }
   if (sub.exitCode !== undefined) ctx.exitCode = sub.exitCode;
+}
+
+/**
+ * Copies one session from an archive into the Codex home (the same sync as
+ * `sessionvault sync --from URL --to <home>`, limited to that session), so
+ * that Codex finds its rollout. Null if the archive does not have it.
+ */
+async function restore(ctx: CliContext, url: string, home: string, idOrPrefix: string, say: (m: string) => void): Promise<RolloutLocation | null> {
+  const from = openStoreArg(ctx, url);
+  const to = openStoreArg(ctx, home);
+  try {
+    let session: SessionSummary;
+    try {
+      session = await from.getSession(idOrPrefix);
+    } catch (err) {
+      if (err instanceof NotFoundError) return null;
+      throw err;
+    }
+    const result = await syncStores(onlySession(from, session), to);
+    const failed = result.errors[0];
+    if (failed) throw new IoError(`could not restore session ${session.id} from ${redactUrl(url)}: ${failed.message}`);
+    say(`restored session ${session.id} from ${redactUrl(url)} into ${home} (${result.lines_sent} lines)`);
+    return findRollout(home, session.id);
+  } finally {
+    await Promise.allSettled([from.close(), to.close()]);
+  }
+}
+
+/** A view of `store` that lists only `session`, so a sync copies just that one. */
+function onlySession(store: SessionStore, session: SessionSummary): SessionStore {
+  return new Proxy(store, {
+    get(target, prop) {
+      if (prop === "listSessions") return async (query?: ListQuery) => ({ sessions: query?.cursor ? [] : [session], next_cursor: null });
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }
 
 // Codex options (top level and `exec`) that take a value, to tell options from the prompt.
