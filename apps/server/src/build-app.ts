@@ -77,6 +77,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ctx.metrics.latency.observe({ method: req.method, route }, reply.elapsedTime / 1000);
   });
 
+  // Requests still running at shutdown end their connection when answered, so
+  // that keep-alive clients do not hold the process open.
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
+  app.addHook("onSend", async (_req, reply, payload) => {
+    if (closing) reply.header("connection", "close");
+    return payload;
+  });
+
   // Shutdown: fastify has stopped accepting requests; wait for the appends
   // still running so that what a client was told is committed really is.
   app.addHook("onClose", async () => {

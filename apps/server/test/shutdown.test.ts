@@ -1,0 +1,65 @@
+import { request } from "node:http";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, expect, test } from "vitest";
+import { FsStore } from "@sessionvault/fs-store";
+import { createApiToken } from "../src/tokens.js";
+import { spawnServer, type ServerProcess } from "./support/server-process.js";
+
+let dir: string;
+let server: ServerProcess | undefined;
+afterEach(async () => {
+  await server?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+test("SIGTERM lets an append that is still uploading finish, refuses new work, then exits 0", async () => {
+  dir = await mkdtemp(join(tmpdir(), "sv-shutdown-"));
+  const store = new FsStore({ root: dir });
+  const { token } = await createApiToken(store, "acme", ["write"]);
+  const id = "0c0c0c0c-0000-7000-8000-000000000001";
+  await store.close();
+  server = await spawnServer(dir);
+  const headers = { authorization: `Bearer ${token}` };
+  const put = await fetch(`${server.url}/v1/sessions/${id}`, { method: "PUT", headers: { ...headers, "content-type": "application/json" }, body: JSON.stringify({ created_at: "2026-01-01T00:00:00.000Z" }) });
+  expect(put.status).toBe(200);
+
+  const lines = Array.from({ length: 2000 }, (_, i) => JSON.stringify({ n: i, pad: "y".repeat(100) }));
+  const body = Buffer.from(lines.join("\n") + "\n");
+  const url = new URL(`${server.url}/v1/sessions/${id}/streams/debug-log?expected_seq=0`);
+  const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = request(url, { method: "POST", headers: { ...headers, "content-type": "application/x-ndjson", "content-length": String(body.length) } }, (res) => {
+      let text = "";
+      res.on("data", (c: Buffer) => (text += c.toString()));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on("error", reject);
+    // Half the body now, SIGTERM, the rest later.
+    req.write(body.subarray(0, body.length / 2));
+    setTimeout(() => {
+      server!.child.kill("SIGTERM");
+      setTimeout(() => req.end(body.subarray(body.length / 2)), 300);
+    }, 200);
+  });
+
+  // While draining, nothing new is accepted.
+  await new Promise((r) => setTimeout(r, 350));
+  const late = await fetch(`${server.url}/healthz`).then((r) => r.status, () => "refused");
+  expect([503, "refused"]).toContain(late);
+
+  const res = await response;
+  expect(res.status).toBe(200);
+  expect(JSON.parse(res.body)).toEqual({ seq: 2000 });
+  const t0 = Date.now();
+  expect(await server.stop()).toBe(0);
+  // The finished request's keep-alive connection does not hold the process open.
+  expect(Date.now() - t0).toBeLessThan(3000);
+  expect(server.output()).toContain("shutting down");
+
+  const check = new FsStore({ root: dir, org: "acme" });
+  const back: string[] = [];
+  for await (const l of check.readStream(id, "debug-log")) back.push(l);
+  await check.close();
+  expect(back).toEqual(lines);
+});
