@@ -219,6 +219,11 @@ describe("turns in files without turn ids", () => {
 });
 
 describe("bad input never breaks the export", () => {
+  it("refuses a missing session id with a clear error", async () => {
+    const it = projectActions((async function* () {})(), { sessionId: "" });
+    await expect(it.next()).rejects.toMatchObject({ code: "INVALID_INPUT", message: "projectActions needs the session id" });
+  });
+
   it("skips garbage, non-objects, unknown kinds and blank lines, reporting unparsable ones", async () => {
     const warnings: LineWarning[] = [];
     const a = await run(

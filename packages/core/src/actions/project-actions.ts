@@ -1,3 +1,4 @@
+import { InvalidInputError } from "../errors.js";
 import type { LineWarning, RawLine } from "../jsonl-reader.js";
 import { parseJsonLine } from "../jsonl-reader.js";
 import { redactSecrets } from "../redact.js";
@@ -159,6 +160,7 @@ class Projector {
   #derivedTurns = 0;
 
   constructor(options: ProjectActionsOptions) {
+    if (typeof options.sessionId !== "string" || options.sessionId === "") throw new InvalidInputError("projectActions needs the session id");
     this.#sessionId = options.sessionId;
     this.#redact = options.redact ?? true;
     this.#warn = options.onWarning ?? (() => {});
@@ -582,7 +584,6 @@ class Projector {
   }
 
   #close(slot: Slot): void {
-    if (slot.closed && slot.callId === null) return;
     slot.closed = true;
     if (slot.callId !== null && this.#open.get(slot.callId) === slot) {
       this.#open.delete(slot.callId);
