@@ -53,7 +53,7 @@ const RULES: readonly Rule[] = [
     replace: keepPrefix,
   },
   // `password=…` in URLs' userinfo: keep scheme, user and host
-  { id: "url-password", pattern: /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@'"]+:)[^\s@/'"]+(?=@)/gi, replace: keepPrefix },
+  { id: "url-password", pattern: /(\b[a-z][a-z0-9+.-]{0,31}:\/\/[^\s:/@'"]+:)[^\s@/'"]+(?=@)/gi, replace: keepPrefix },
   // KEY=value assignments (env vars, .env lines, `export …`) whose name says secret
   {
     id: "secret-assignment",
