@@ -89,7 +89,8 @@ interface Slot {
   outputExit: number | null;
   outputDuration: number | null;
   successFlag: boolean | null;
-  patch: string | null;
+  /** Paths named by the patch headers (the patch text itself is not kept). */
+  patchPaths: string[] | null;
   mapPaths: string[] | null;
   /** turn_started: its cwd still comes from the turn's first turn_context. */
   awaitingCwd: boolean;
@@ -117,7 +118,7 @@ function newSlot(timestamp: string, actionType: ActionType, turnId: string | nul
     outputExit: null,
     outputDuration: null,
     successFlag: null,
-    patch: null,
+    patchPaths: null,
     mapPaths: null,
     awaitingCwd: false,
   };
@@ -400,7 +401,7 @@ class Projector {
     slot.toolName ??= name;
     slot.command = null;
     slot.argv = null;
-    if (patch !== null) slot.patch ??= patch;
+    if (patch !== null) slot.patchPaths ??= patchPaths(patch);
     if (workdir !== null) slot.cwd = resolveDir(workdir, slot.cwd);
   }
 
@@ -625,7 +626,7 @@ class Projector {
       }
       duration = s.structuredDuration ?? s.outputDuration ?? s.spanDuration;
       if (s.actionType === "file_change") {
-        const raw = s.mapPaths ?? (s.patch !== null ? patchPaths(s.patch) : []);
+        const raw = s.mapPaths ?? s.patchPaths ?? [];
         changed = normalizePaths(raw, s.cwd);
       }
     }
