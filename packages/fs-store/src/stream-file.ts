@@ -1,3 +1,4 @@
+import { constants } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { ConflictError, InvalidInputError, IoError, openFileBytes, readLines, type AppendResult, type LineWarning } from "@sessionvault/core";
 import { withFileLock } from "./file-lock.js";
@@ -197,12 +198,8 @@ export async function appendAt(path: string, expectedSeq: number, lines: readonl
   return withFileLock(path, async () => {
     let fh: FileHandle;
     try {
-      fh = await open(path, options.create ? "a+" : "r+", 0o600);
-      if (options.create) {
-        // "a+" appends regardless of position; reopen for positioned writes.
-        await fh.close();
-        fh = await open(path, "r+");
-      }
+      // Positioned writes, so no O_APPEND; O_CREAT only for streams that may start empty.
+      fh = await open(path, options.create ? constants.O_RDWR | constants.O_CREAT : constants.O_RDWR, 0o600);
     } catch (err) {
       throw new IoError(`cannot open ${path} for writing: ${(err as Error).message}`, { cause: err });
     }
