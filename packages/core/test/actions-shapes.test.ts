@@ -86,6 +86,20 @@ describe("command shapes", () => {
     expect(calls(a)[2]!.changed_paths).toEqual(["/w/a.txt"]);
   });
 
+  it("outputs that merely quote 'rejected by user' / 'aborted by user' do not change the status", async () => {
+    const a = await run([
+      meta(),
+      item({ type: "function_call", name: "wait_agent", arguments: "{}", call_id: "q1" }),
+      item({ type: "function_call_output", call_id: "q1", output: JSON.stringify({ status: { child: { completed: "the patch was rejected by user" } } }) }),
+      item({ type: "function_call", name: "exec_command", arguments: JSON.stringify({ cmd: "grep -r 'aborted by user' ." }), call_id: "q2" }),
+      item({ type: "function_call_output", call_id: "q2", output: "Chunk ID: 1\nWall time: 0.1 seconds\nProcess exited with code 0\nOutput:\naborted by user\n" }),
+    ]);
+    expect(calls(a).map((x) => [x.call_id, x.status])).toEqual([
+      ["q1", "completed"],
+      ["q2", "completed"],
+    ]);
+  });
+
   it("sandbox denials carry the exit code (0.39 and 0.98 texts)", async () => {
     const a = await run([
       meta(),

@@ -9,7 +9,7 @@
  *   or `Process running with session ID N` (the process outlived the call)
  * - 0.169 apply_patch: `Exit code: N\nWall time: F seconds\nOutput:\n…`
  * - interrupts: `aborted by user after 1.6s` (0.98) / `Wall time: 1.6 seconds\naborted by user` (0.169)
- * - approvals: `… rejected by user`
+ * - approvals: `exec command rejected by user`, `patch rejected by user`
  * - sandbox denials: `failed in sandbox … exit code: N, …` (0.39),
  *   `exec_command failed: CreateProcess { … Sandbox(Denied { … exit_code: N, …` (0.98)
  * - anything else (e.g. `apply_patch verification failed: …`) is an error text.
@@ -59,11 +59,12 @@ export function parseToolOutput(text: string): ParsedToolOutput {
   const head = text.length > HEAD_CHARS ? text.slice(0, HEAD_CHARS) : text;
   const durationMs = parseWallTime(head);
 
-  if (/^aborted by user\b/m.test(head)) {
-    const after = /^aborted by user after ([\d.]+)s\b/m.exec(head);
+  // Anchored at the start: a tool's own output may quote these words.
+  if (/^(?:Wall time: [\d.]+ seconds?\n)?aborted by user\b/.test(head)) {
+    const after = /^aborted by user after ([\d.]+)s\b/.exec(head);
     return { outcome: "aborted", exitCode: null, durationMs: after ? secondsToMs(Number(after[1])) : durationMs };
   }
-  if (/\brejected by user\b/.test(head) || /\bdeclined by user\b/.test(head)) {
+  if (/^(?:[A-Za-z_]+ ){0,3}(?:rejected|declined) by (?:the )?user\b/.test(head)) {
     return { outcome: "declined", exitCode: null, durationMs };
   }
   const exited = /^Process exited with code (-?\d+)/m.exec(head) ?? /^Exit code: (-?\d+)/m.exec(head);
