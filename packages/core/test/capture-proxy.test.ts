@@ -138,6 +138,52 @@ describe("recording proxy", () => {
     expect(types.at(-1)).toBe("error");
   });
 
+  it("tunnels a WebSocket upgrade byte for byte and records its handshake; a refused upgrade is passed on", async () => {
+    const ws = http.createServer((_req, res) => res.writeHead(404).end());
+    const upgraded = new Set<import("node:stream").Duplex>();
+    ws.on("upgrade", (req, socket) => {
+      upgraded.add(socket);
+      if (req.url !== "/v1/responses") return socket.end("HTTP/1.1 426 Upgrade Required\r\ncontent-type: text/plain\r\ncontent-length: 26\r\n\r\nupgrade required elsewhere");
+      socket.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: test\r\n\r\n");
+      socket.on("data", (c: Buffer) => socket.write(c.toString().toUpperCase()));
+    });
+    await new Promise<void>((r) => ws.listen(0, "127.0.0.1", r));
+    const wsUrl = `http://127.0.0.1:${(ws.address() as { port: number }).port}/v1`;
+    await proxy.close();
+    proxy = await startRecordingProxy({ upstream: wsUrl, onRecord: (record, sessionId) => records.push({ record, sessionId }) });
+    try {
+      const echoed = await new Promise<string>((resolve, reject) => {
+        const req = http.request(proxy.url + "/responses", { headers: { connection: "Upgrade", upgrade: "websocket", "sec-websocket-key": "k", authorization: `Bearer ${KEY}`, "thread-id": THREAD } });
+        req.on("upgrade", (res, socket) => {
+          expect(res.statusCode).toBe(101);
+          socket.once("data", (c: Buffer) => {
+            resolve(c.toString());
+            socket.destroy();
+          });
+          socket.write("hello through the tunnel");
+        });
+        req.on("error", reject);
+        req.end();
+      });
+      expect(echoed).toBe("HELLO THROUGH THE TUNNEL");
+      await waitFor(() => records.some((r) => r.record.type === "response_end"));
+      expect(records.map((r) => r.record.type)).toEqual(["request", "response", "response_end"]);
+      expect(records.every((r) => r.sessionId === THREAD)).toBe(true);
+      expect((records[0]!.record as { headers: Record<string, string> }).headers.authorization).toBe("Bearer [REDACTED]");
+      expect(records[2]!.record).toMatchObject({ status: 101, request_bytes: 24, body_bytes: 24 });
+
+      records = [];
+      const refused = await request("/other", { method: "GET", headers: { connection: "Upgrade", upgrade: "websocket" } });
+      expect(refused).toMatchObject({ status: 426, body: "upgrade required elsewhere" });
+      await waitFor(() => records.some((r) => r.record.type === "response_body"));
+      expect(records.map((r) => r.record.type)).toEqual(["request", "response", "response_body"]);
+    } finally {
+      for (const sock of upgraded) sock.destroy();
+      ws.closeAllConnections();
+      await new Promise((r) => ws.close(r));
+    }
+  });
+
   it("refuses an upstream that is not http(s)", async () => {
     await expect(startRecordingProxy({ upstream: "file:///etc/passwd", onRecord: () => {} })).rejects.toMatchObject({ code: "USAGE" });
   });

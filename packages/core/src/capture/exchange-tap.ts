@@ -110,6 +110,16 @@ export class ExchangeTap {
     }
   }
 
+  /**
+   * The end of an upgraded connection (WebSocket) that was tunnelled byte
+   * for byte: its frames are not decoded, only their volume is recorded.
+   */
+  tunnelEnd(bytesUp: number, bytesDown: number): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#emit({ type: "response_end", status: this.#status, events: 0, body_bytes: bytesDown, request_bytes: bytesUp, duration_ms: this.#elapsed() });
+  }
+
   /** A transport failure (upstream unreachable, client gone mid-stream, …). */
   error(err: unknown): void {
     if (this.#finished) return;

@@ -10,7 +10,7 @@ export type RawApiRecord =
   | (RawApiBase & { type: "response"; status: number; headers: Record<string, string>; duration_ms: number })
   | (RawApiBase & { type: "event"; status: number; seq: number; event: string | null; data: unknown })
   | (RawApiBase & { type: "response_body"; status: number; body: unknown; body_bytes: number; body_omitted?: string })
-  | (RawApiBase & { type: "response_end"; status: number; events: number; body_bytes: number; duration_ms: number })
+  | (RawApiBase & { type: "response_end"; status: number; events: number; body_bytes: number; duration_ms: number; request_bytes?: number })
   | (RawApiBase & { type: "error"; status: number | null; message: string });
 
 export interface RawApiBase {

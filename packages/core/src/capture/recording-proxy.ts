@@ -1,6 +1,7 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import { IoError, UsageError } from "../errors.js";
 import { ExchangeTap } from "./exchange-tap.js";
 import type { RawApiRecord } from "./raw-api-record.js";
@@ -54,21 +55,100 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
   const server = http.createServer({ noDelay: true }, (req, res) => {
     forward(req, res);
   });
+  // Upgraded connections leave the server's bookkeeping; close() ends them from here.
+  const tunnels = new Set<Duplex>();
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    tunnel(req, socket, head);
+  });
 
-  function forward(req: IncomingMessage, res: ServerResponse): void {
+  function targetOf(req: IncomingMessage): URL {
     const target = new URL(upstream.href);
     const reqUrl = new URL(req.url ?? "/", "http://proxy.invalid");
     target.pathname = basePath + reqUrl.pathname;
     target.search = reqUrl.search;
-    const method = req.method ?? "GET";
+    return target;
+  }
+
+  function tapOf(req: IncomingMessage, target: URL): ExchangeTap {
     const sessionId = sessionIdFromHeaders(req.headers);
-    const tap = new ExchangeTap({
-      method,
+    return new ExchangeTap({
+      method: req.method ?? "GET",
       url: target.href,
       requestHeaders: req.headers,
       emit: (record) => options.onRecord(record, sessionId),
       ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
     });
+  }
+
+  /**
+   * An Upgrade request (a Responses WebSocket): the handshake is recorded,
+   * then both directions are tunnelled byte for byte. Frames are not
+   * decoded; the agent's traffic must never depend on the recorder.
+   */
+  function tunnel(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const target = targetOf(req);
+    const tap = tapOf(req, target);
+    tap.requestEnd();
+    const headers = forwardHeaders(req.headers, target);
+    headers.connection = "Upgrade";
+    if (req.headers.upgrade) headers.upgrade = req.headers.upgrade;
+    const upReq = client.request(target, { method: req.method ?? "GET", headers, agent: false });
+    tunnels.add(socket);
+    socket.on("close", () => tunnels.delete(socket));
+    socket.on("error", () => upReq.destroy());
+    upReq.on("upgrade", (upRes, upSocket, upHead) => {
+      tap.response(upRes.statusCode ?? 101, upRes.headers);
+      let lines = `HTTP/1.1 ${upRes.statusCode ?? 101} ${upRes.statusMessage ?? "Switching Protocols"}\r\n`;
+      for (let i = 0; i < upRes.rawHeaders.length; i += 2) lines += `${upRes.rawHeaders[i]}: ${upRes.rawHeaders[i + 1]}\r\n`;
+      socket.write(lines + "\r\n");
+      if (upHead.length) socket.write(upHead);
+      if (head.length) upSocket.write(head);
+      let up = head.length;
+      let down = upHead.length;
+      upSocket.on("data", (c: Buffer) => (down += c.length));
+      socket.on("data", (c: Buffer) => (up += c.length));
+      upSocket.pipe(socket);
+      socket.pipe(upSocket);
+      const end = () => {
+        tap.tunnelEnd(up, down);
+        socket.destroy();
+        upSocket.destroy();
+      };
+      // No half-open tunnels: when either side ends, both go (sockets here allow half-open by default).
+      for (const ev of ["end", "close"]) {
+        upSocket.on(ev, end);
+        socket.on(ev, end);
+      }
+      upSocket.on("error", () => {});
+    });
+    // The upstream answered without upgrading (e.g. 426 or 401): pass that answer on as is.
+    upReq.on("response", (upRes) => {
+      tap.response(upRes.statusCode ?? 502, upRes.headers);
+      let lines = `HTTP/1.1 ${upRes.statusCode} ${upRes.statusMessage ?? ""}\r\n`;
+      for (let i = 0; i < upRes.rawHeaders.length; i += 2) {
+        if (!HOP_BY_HOP.has(upRes.rawHeaders[i]!.toLowerCase())) lines += `${upRes.rawHeaders[i]}: ${upRes.rawHeaders[i + 1]}\r\n`;
+      }
+      socket.write(lines + "connection: close\r\n\r\n");
+      upRes.on("data", (c: Buffer) => {
+        socket.write(c);
+        tap.responseChunk(c);
+      });
+      upRes.on("end", () => {
+        tap.responseEnd();
+        socket.end();
+      });
+    });
+    upReq.on("error", (err) => {
+      tap.error(new IoError(`upstream ${target.origin} failed: ${err.message}`, { cause: err }));
+      socket.end("HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+    });
+    upReq.end();
+  }
+
+  function forward(req: IncomingMessage, res: ServerResponse): void {
+    const target = targetOf(req);
+    const method = req.method ?? "GET";
+    const tap = tapOf(req, target);
 
     const upReq = client.request(target, { method, headers: forwardHeaders(req.headers, target), agent });
     let responded = false;
@@ -143,6 +223,7 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
+        for (const t of tunnels) t.destroy();
         agent.destroy();
         // Streams still open when the agent is gone would keep close() waiting forever.
         setTimeout(() => server.closeAllConnections(), 2000).unref();
