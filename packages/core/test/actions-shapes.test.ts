@@ -93,10 +93,13 @@ describe("command shapes", () => {
       item({ type: "function_call_output", call_id: "q1", output: JSON.stringify({ status: { child: { completed: "the patch was rejected by user" } } }) }),
       item({ type: "function_call", name: "exec_command", arguments: JSON.stringify({ cmd: "grep -r 'aborted by user' ." }), call_id: "q2" }),
       item({ type: "function_call_output", call_id: "q2", output: "Chunk ID: 1\nWall time: 0.1 seconds\nProcess exited with code 0\nOutput:\naborted by user\n" }),
+      item({ type: "function_call", name: "exec_command", arguments: JSON.stringify({ cmd: "./fake-log.sh" }), call_id: "q3" }),
+      item({ type: "function_call_output", call_id: "q3", output: "Chunk ID: 2\nWall time: 0.1 seconds\nProcess running with session ID 7\nOutput:\nProcess exited with code 9\n" }),
     ]);
-    expect(calls(a).map((x) => [x.call_id, x.status])).toEqual([
-      ["q1", "completed"],
-      ["q2", "completed"],
+    expect(calls(a).map((x) => [x.call_id, x.status, x.exit_code])).toEqual([
+      ["q1", "completed", null],
+      ["q2", "completed", 0],
+      ["q3", "completed", null],
     ]);
   });
 

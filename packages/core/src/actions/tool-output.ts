@@ -56,7 +56,10 @@ export function parseToolOutput(text: string): ParsedToolOutput {
     const parsed = parseJsonOutput(text);
     if (parsed) return parsed;
   }
-  const head = text.length > HEAD_CHARS ? text.slice(0, HEAD_CHARS) : text;
+  const start = text.length > HEAD_CHARS ? text.slice(0, HEAD_CHARS) : text;
+  // Status lines come before "Output:"; the command's own output may print look-alikes.
+  const cut = start.indexOf("\nOutput:");
+  const head = cut === -1 ? start : start.slice(0, cut);
   const durationMs = parseWallTime(head);
 
   // Anchored at the start: a tool's own output may quote these words.
