@@ -4,4 +4,4 @@ export { buildApp, type AppOptions } from "./build-app.js";
 export { serverStoreRegistry } from "./server-stores.js";
 export { createApiToken, hashToken, parseScopes, TOKEN_SCOPES, type CreatedToken } from "./tokens.js";
 export { HTTP_STATUS } from "./http-status.js";
-export { quickstart, type QuickstartOptions } from "./quickstart.js";
+export { importCodexHome, quickstartToken, QUICKSTART_ORG } from "./quickstart.js";

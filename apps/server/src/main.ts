@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { isSessionvaultError } from "@sessionvault/core";
 import { startServer } from "./start-server.js";
-import { quickstart } from "./quickstart.js";
+import { importCodexHome, QUICKSTART_ORG, quickstartToken } from "./quickstart.js";
 
 /**
  * `node apps/server/dist/main.js [--store URL] [--host H] [--port P] [--quickstart]`
@@ -52,21 +52,29 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
 
-  if (values.quickstart) {
-    const codexHome = env.CODEX_HOME || join(env.HOME || homedir(), ".codex");
-    const result = await quickstart(server, { dataDir: store === dataDir ? dataDir : resolve(store), codexHome, log: (m) => server.app.log.info(m) });
-    const lines = [``, `  sessionvault is running at ${server.url}`];
-    if (result.token) {
-      lines.push(`  admin token (shown once, keep it): ${result.token.token}`);
-      lines.push(`  log in at ${server.url}/login with it, or: export SESSIONVAULT_TOKEN=${result.token.token}`);
-    } else {
-      lines.push(`  log in with the token printed on the first start, or create one:`);
-      lines.push(`    pnpm sessionvault token create --store ${store} --org default --scope admin`);
-    }
-    process.stdout.write(lines.join("\n") + "\n\n");
-  } else {
+  if (!values.quickstart) {
     process.stdout.write(`sessionvault server listening on ${server.url}\n`);
+    return;
   }
+  const token = await quickstartToken(server, dataDir);
+  const lines = ["", `  sessionvault is running at ${server.url}`];
+  if (token) {
+    lines.push(`  admin token (shown once, keep it): ${token.token}`);
+    lines.push(`  open ${server.url}/login and paste it; for the CLI: export SESSIONVAULT_TOKEN=<token>`);
+  } else {
+    lines.push("  log in with the token printed on the first start, or create another one:");
+    lines.push(`    pnpm sessionvault token create --store ${store} --org ${QUICKSTART_ORG} --scope admin`);
+  }
+  process.stdout.write(lines.join("\n") + "\n\n");
+  const codexHome = env.CODEX_HOME || join(env.HOME || homedir(), ".codex");
+  process.stdout.write(`  importing Codex sessions from ${codexHome} …\n`);
+  const imported = await importCodexHome(server, codexHome);
+  process.stdout.write(
+    imported
+      ? `  imported ${imported.sessions_sent} session(s), ${imported.lines_sent} new line(s)${imported.errors.length ? `; ${imported.errors.length} could not be imported (see the log)` : ""}\n`
+      : `  no Codex home at ${codexHome}; sync sessions in with: sessionvault sync --to ${server.url}\n`,
+  );
+  for (const e of imported?.errors ?? []) server.app.log.warn({ session_id: e.session_id }, e.message);
 }
 
 main().catch((err: unknown) => {

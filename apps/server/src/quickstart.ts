@@ -6,50 +6,36 @@ import { FsStore } from "@sessionvault/fs-store";
 import type { RunningServer } from "./start-server.js";
 import { createApiToken, type CreatedToken } from "./tokens.js";
 
-export interface QuickstartOptions {
-  /** The data directory the default fs store lives in. */
-  dataDir: string;
-  /** The user's Codex home, imported when it exists. */
-  codexHome: string | null;
-  org?: string;
-  log(message: string): void;
-}
-
-export interface QuickstartResult {
-  /** Only on the first start: the admin token, shown once. */
-  token: CreatedToken | null;
-  imported: SyncSummary | null;
-}
-
+export const QUICKSTART_ORG = "default";
 const MARKER = ".sessionvault/quickstart.json";
 
 /**
- * `pnpm start`: on the first start over a data directory, create an admin
- * token (printed once; only its hash is stored) and remember that we did —
- * never the token itself. Every start imports the Codex home incrementally
- * (a rerun sends only new lines).
+ * `pnpm start`, first start over a data directory: create an admin token
+ * (returned to be printed once; the store keeps only its hash) and leave a
+ * marker that says so — never the token itself. Later starts return null.
  */
-export async function quickstart(server: RunningServer, options: QuickstartOptions): Promise<QuickstartResult> {
-  const org = options.org ?? "default";
-  const markerPath = join(options.dataDir, MARKER);
-  let token: CreatedToken | null = null;
-  if (!(await exists(markerPath))) {
-    token = await createApiToken(server.tokens, org, ["admin"]);
-    await mkdir(join(options.dataDir, ".sessionvault"), { recursive: true });
-    await writeFile(markerPath, JSON.stringify({ org, created_at: new Date().toISOString() }) + "\n", { mode: 0o600 });
+export async function quickstartToken(server: RunningServer, dataDir: string): Promise<CreatedToken | null> {
+  const markerPath = join(dataDir, MARKER);
+  if (await exists(markerPath)) return null;
+  const token = await createApiToken(server.tokens, QUICKSTART_ORG, ["admin"]);
+  await mkdir(join(dataDir, ".sessionvault"), { recursive: true });
+  await writeFile(markerPath, JSON.stringify({ org: QUICKSTART_ORG, created_at: new Date().toISOString() }) + "\n", { mode: 0o600 });
+  return token;
+}
+
+/**
+ * Imports a Codex home into the quickstart org, incrementally: a restart
+ * sends only lines that are new since the last import. Null when there is no
+ * Codex home.
+ */
+export async function importCodexHome(server: RunningServer, codexHome: string): Promise<SyncSummary | null> {
+  if (!(await exists(join(codexHome, "sessions"))) && !(await exists(join(codexHome, "archived_sessions")))) return null;
+  const from: OpenedStore = new FsStore({ root: codexHome });
+  try {
+    return await syncStores(from, server.orgStore(QUICKSTART_ORG));
+  } finally {
+    await from.close();
   }
-  let imported: SyncSummary | null = null;
-  if (options.codexHome && (await exists(join(options.codexHome, "sessions")) || await exists(join(options.codexHome, "archived_sessions")))) {
-    options.log(`importing Codex sessions from ${options.codexHome} …`);
-    const from: OpenedStore = new FsStore({ root: options.codexHome });
-    try {
-      imported = await syncStores(from, server.orgStore(org), {});
-    } finally {
-      await from.close();
-    }
-    options.log(`imported ${imported.sessions_sent} session(s), ${imported.lines_sent} new line(s)${imported.errors.length ? `, ${imported.errors.length} error(s)` : ""}`);
-  }
-  return { token, imported };
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -14,9 +14,9 @@ export interface ServerProcess {
 }
 
 /** The built server (dist/main.js) as a child process on 127.0.0.1, port 0. */
-export async function spawnServer(store: string, env: Record<string, string> = {}): Promise<ServerProcess> {
+export async function spawnServer(store: string, env: Record<string, string> = {}, args: string[] = []): Promise<ServerProcess> {
   if (!existsSync(SERVER_MAIN)) throw new Error(`${SERVER_MAIN} is missing: build the server first (turbo builds it before test)`);
-  const child = spawn(process.execPath, [SERVER_MAIN, "--store", store, "--port", "0"], {
+  const child = spawn(process.execPath, [SERVER_MAIN, "--store", store, "--port", "0", ...args], {
     env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -27,7 +27,7 @@ export async function spawnServer(store: string, env: Record<string, string> = {
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 30_000);
     const check = () => {
-      const m = /listening on (http:\/\/\S+)/.exec(out);
+      const m = /(?:listening on|running at) (http:\/\/\S+)/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!);
