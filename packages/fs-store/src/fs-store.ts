@@ -85,6 +85,8 @@ export class FsStore implements SessionStore, TokenStore {
   readonly #options: FsStoreOptions;
   readonly #positions = new PositionCache();
   readonly #heads = new Map<string, HeadCacheEntry>();
+  /** Where each id's rollout was last seen, so repeated lookups skip the walk (checked with a stat before use). */
+  readonly #known = new Map<string, RolloutFile>();
   readonly #index: SessionIndex;
   readonly #tokens: TokenFile;
   #homeChecked = false;
@@ -184,6 +186,7 @@ export class FsStore implements SessionStore, TokenStore {
             break;
           }
           sessions.push(s);
+          this.#remember(batch[i]!);
           lastKey = batch[i]!.key;
         }
       }
@@ -295,6 +298,7 @@ export class FsStore implements SessionStore, TokenStore {
 
   async close(): Promise<void> {
     this.#heads.clear();
+    this.#known.clear();
   }
 
   // ---- internals ------------------------------------------------------------
@@ -352,6 +356,7 @@ export class FsStore implements SessionStore, TokenStore {
     }
     const found = new Map<string, RolloutFile>();
     for await (const f of walkAll(this.#paths, this.#warn)) {
+      this.#remember(f);
       if (f.id.startsWith(prefix) && !found.has(f.id)) found.set(f.id, f);
     }
     if (found.size === 0) throw new NotFoundError(`no session matches ${JSON.stringify(idOrPrefix)} in ${this.home}`);
@@ -359,15 +364,28 @@ export class FsStore implements SessionStore, TokenStore {
     return found.values().next().value!;
   }
 
-  /** The rollout of a full id, or null. Tries the day folders a UUIDv7 id points at before walking everything. */
+  /** The rollout of a full id, or null. Tries the last known place, then the day folders a UUIDv7 id points at, then walks everything. */
   async #findExact(id: string): Promise<RolloutFile | null> {
+    const known = this.#known.get(id);
+    if (known && (await exists(known.path))) return known;
+    this.#known.delete(id);
     const t = uuidV7Time(id);
     if (t) {
       const days = [-1, 0, 1].map((d) => dayDir(this.#paths, new Date(t.getTime() + d * 86400_000)));
-      for await (const f of walkDays(this.#paths, [...new Set(days)], this.#warn)) if (f.id === id) return f;
+      for await (const f of walkDays(this.#paths, [...new Set(days)], this.#warn)) if (f.id === id) return this.#remember(f);
     }
-    for await (const f of walkAll(this.#paths, this.#warn)) if (f.id === id) return f;
-    return null;
+    let found: RolloutFile | null = null;
+    for await (const f of walkAll(this.#paths, this.#warn)) {
+      this.#remember(f);
+      if (f.id === id && !found) found = f;
+    }
+    return found;
+  }
+
+  #remember(f: RolloutFile): RolloutFile {
+    if (this.#known.size >= 500_000) this.#known.clear();
+    this.#known.set(f.id, f);
+    return f;
   }
 
   /** Like #summarize, but a file that cannot be read is a warning and is skipped: one bad file must not hide the rest. */
@@ -479,6 +497,7 @@ export class FsStore implements SessionStore, TokenStore {
     await rm(dir, { recursive: true, force: true });
     this.#positions.delete(file.path);
     this.#heads.delete(file.path);
+    this.#known.delete(file.id);
     const audit = join(this.home, ".sessionvault", "deletions.jsonl");
     await mkdir(dirname(audit), { recursive: true, mode: 0o700 });
     await appendFile(audit, JSON.stringify({ id: file.id, deleted_at: new Date().toISOString(), actor, reason }) + "\n", { mode: 0o600 });
@@ -493,7 +512,7 @@ export class FsStore implements SessionStore, TokenStore {
     await rename(file.path, path);
     this.#positions.delete(file.path);
     this.#heads.delete(file.path);
-    return { ...file, path, archived };
+    return this.#remember({ ...file, path, archived });
   }
 
   /** `sessions/<id>/rollout.jsonl` → the dated file, so the session directory shows every stream. */
