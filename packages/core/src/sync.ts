@@ -22,6 +22,8 @@ export interface SyncOptions {
   batchLines?: number;
   /** Most bytes per append, a single bigger line still goes alone (default 4 MiB). */
   batchBytes?: number;
+  /** Sessions worked on at once: hides the round trips of both stores (default 4). */
+  concurrency?: number;
 }
 
 export interface SyncProgress {
@@ -81,20 +83,35 @@ export async function syncStores(from: SessionStore, to: SessionStore, options: 
   total = sessions.length;
   report();
 
-  for (const session of sessions) {
-    options.signal?.throwIfAborted();
-    current = session.id;
-    summary.sessions_scanned++;
-    try {
-      const sent = await syncSession(from, to, session, summary, { ...options, batchLines, batchBytes, report });
-      if (sent) summary.sessions_sent++;
-    } catch (err) {
-      // Without the store nothing else can succeed: stop with its error.
-      if (err instanceof StoreUnavailableError || options.signal?.aborted) throw err;
-      summary.errors.push({ session_id: session.id, message: err instanceof Error ? err.message : String(err) });
+  // A few sessions at a time; each session's streams stay strictly ordered.
+  let next = 0;
+  let fatal: { error: unknown } | null = null;
+  const worker = async () => {
+    while (fatal === null && next < sessions.length) {
+      if (options.signal?.aborted) {
+        fatal = { error: options.signal.reason };
+        return;
+      }
+      const session = sessions[next++]!;
+      current = session.id;
+      summary.sessions_scanned++;
+      try {
+        const sent = await syncSession(from, to, session, summary, { ...options, batchLines, batchBytes, report });
+        if (sent) summary.sessions_sent++;
+      } catch (err) {
+        // Without the store nothing else can succeed: stop with its error.
+        if (err instanceof StoreUnavailableError || options.signal?.aborted) {
+          fatal ??= { error: err };
+          return;
+        }
+        summary.errors.push({ session_id: session.id, message: err instanceof Error ? err.message : String(err) });
+      }
+      report();
     }
-    report();
-  }
+  };
+  const concurrency = Math.max(1, Math.min(options.concurrency ?? 4, sessions.length || 1));
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  if (fatal !== null) throw (fatal as { error: unknown }).error;
   current = null;
   report();
   return summary;

@@ -62,10 +62,10 @@ function faulty(inner: SessionStore, fault: { failOnAppend?: number; loseAckOnAp
   const wrapper = Object.create(inner) as SessionStore & { appends: number };
   wrapper.appends = 0;
   wrapper.append = async (...args: Parameters<SessionStore["append"]>) => {
-    wrapper.appends++;
-    if (wrapper.appends === fault.failOnAppend) throw new StoreUnavailableError("target went away");
+    const call = ++wrapper.appends;
+    if (call === fault.failOnAppend) throw new StoreUnavailableError("target went away");
     const res = await inner.append(...args);
-    if (wrapper.appends === fault.loseAckOnAppend) throw new IoError("connection reset after the write");
+    if (call === fault.loseAckOnAppend) throw new IoError("connection reset after the write");
     return res;
   };
   return wrapper;

@@ -194,30 +194,22 @@ export class PgStore implements SessionStore, TokenStore {
     const v = assertIdOrPrefix(idOrPrefix);
     return this.#run(async () => {
       const row = await this.#findSession(v);
-      const streams = await this.#streams(row.id);
-      return { ...toSummary(row), streams, legal_hold: row.legal_hold };
+      return { ...toSummary(row), streams: row.streams, legal_hold: row.legal_hold };
     });
   }
 
-  async #findSession(v: string): Promise<SessionRow> {
-    let q = this.#db.selectFrom("sessions").selectAll().where("org", "=", this.#org);
+  /** The session row and its streams in one round trip (sync calls this once per session). */
+  async #findSession(v: string): Promise<SessionRow & { streams: StreamInfo[] }> {
+    const streams = sql<StreamInfo[]>`coalesce((
+      select json_agg(json_build_object('name', st.name, 'lines', st.lines, 'bytes', st.bytes) order by st.name)
+      from ${this.#t("streams")} st where st.org = sessions.org and st.session_id = sessions.id), '[]'::json)`;
+    let q = this.#db.selectFrom("sessions").selectAll().select(streams.as("streams")).where("org", "=", this.#org);
     // Prefix characters are validated hex and '-', so LIKE needs no escaping.
     q = isSessionId(v) ? q.where("id", "=", v) : q.where("id", "like", `${v}%`).orderBy("id").limit(6);
     const rows = await q.execute();
     if (rows.length === 0) throw new NotFoundError(`session ${v} not found`);
     if (rows.length > 1) throw new AmbiguousIdError(v, rows.map((r) => r.id));
     return rows[0]!;
-  }
-
-  async #streams(id: string): Promise<StreamInfo[]> {
-    const rows = await this.#db
-      .selectFrom("streams")
-      .select(["name", "lines", "bytes"])
-      .where("org", "=", this.#org)
-      .where("session_id", "=", id)
-      .orderBy("name")
-      .execute();
-    return rows.map((r) => ({ name: r.name, lines: Number(r.lines), bytes: Number(r.bytes) }));
   }
 
   async listSessions(query: ListQuery = {}): Promise<SessionPage> {

@@ -1,0 +1,81 @@
+process.env.TZ = "UTC";
+
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { PgStore } from "@sessionvault/pg-store";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { generateCodexHome, type GeneratedHome } from "../../../packages/pg-store/test/support/codex-home.js";
+import { freshSchema } from "../../../packages/pg-store/test/support/fresh-schema.js";
+import { diffHomeAndStore } from "../../../packages/pg-store/test/support/home-in-store.js";
+import { lineCounter } from "../../../packages/pg-store/test/support/line-count.js";
+import { startPostgres, type TestPostgres } from "../../../packages/pg-store/test/support/postgres.js";
+
+const CLI_BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
+
+let server: TestPostgres;
+let dir: string;
+let home: GeneratedHome;
+beforeAll(async () => {
+  if (!existsSync(join(CLI_BIN, "..", "commands", "sync.js"))) throw new Error(`${CLI_BIN} has no sync command: build the CLI first (pnpm turbo run build)`);
+  server = await startPostgres();
+  dir = await mkdtemp(join(tmpdir(), "sv-kill-"));
+  // Big enough that a sync takes a few seconds: ~200 sessions, ~20 MB.
+  home = await generateCodexHome(join(dir, "home"), { sessions: 200, repeat: 3 });
+});
+afterAll(async () => {
+  await server?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+it("a sync killed with SIGKILL at random points and rerun ends with exactly the source's lines", async () => {
+  const schema = freshSchema("kill");
+  const url = `${server.url}?schema=${schema}`;
+  const counter = lineCounter(server.url, schema);
+  const kills: number[] = [];
+  try {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const before = await counter.count();
+      const child = spawn(process.execPath, [CLI_BIN, "sync", "--from", join(dir, "home"), "--to", url, "--json"], {
+        env: { PATH: process.env.PATH, TZ: "UTC", HOME: dir },
+        stdio: "ignore",
+      });
+      const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+      // Kill at a random moment after this run has committed something.
+      const deadline = Date.now() + 30_000;
+      while ((await counter.count()) <= before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 400)));
+      child.kill("SIGKILL");
+      await exited;
+      await counter.settle();
+      kills.push(await counter.count());
+    }
+    // Every kill landed mid-sync, and each run made progress.
+    expect(kills[kills.length - 1]!).toBeLessThan(home.totalLines);
+    for (let i = 1; i < kills.length; i++) expect(kills[i]!).toBeGreaterThan(kills[i - 1]!);
+
+    const rest = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn(process.execPath, [CLI_BIN, "sync", "--from", join(dir, "home"), "--to", url, "--json"], { env: { PATH: process.env.PATH, TZ: "UTC", HOME: dir } });
+      let out = "";
+      child.stdout.on("data", (d) => (out += d));
+      child.on("exit", (code) => resolve({ code, out }));
+    });
+    expect(rest.code).toBe(0);
+    const summary = JSON.parse(rest.out);
+    expect(summary.errors).toEqual([]);
+    expect(summary.lines_sent).toBe(home.totalLines - kills[kills.length - 1]!);
+    expect(await counter.count()).toBe(home.totalLines);
+
+    const store = new PgStore({ connectionString: server.url, schema });
+    try {
+      expect(await diffHomeAndStore(home, store)).toBeNull();
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await counter.close();
+  }
+}, 180_000);
