@@ -1,4 +1,4 @@
-import { readdir, realpath } from "node:fs/promises";
+import { readdir, readFile, readlink, realpath } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { isCodexCommand, parseCodexInvocation, SessionStateFile, assertSlug, type SlotInput } from "@sessionvault/core";
 import { mtimeMs, readRolloutHead, rolloutIdOf } from "./codex-rollouts.js";
@@ -68,7 +68,7 @@ export async function withSlotRecording<T>(options: SlotRecordingOptions, ctx: C
   let failure: unknown = null;
   const poll = async (): Promise<void> => {
     try {
-      const found = await watch.check();
+      const found = await watch.check(stopped);
       if (found) await record(found, "from the rollout this run created");
     } catch (err) {
       failure ??= err;
@@ -112,7 +112,15 @@ class RolloutWatch {
     for (const path of await this.#recentFiles()) this.#before.set(path, this.#appends ? await mtimeMs(path) : null);
   }
 
-  async check(): Promise<string | null> {
+  /**
+   * The session of the run, once its rollout exists. While the agent runs,
+   * a candidate must be open in one of this process's descendants (Codex
+   * keeps its rollout open), so two agents started at the same moment in
+   * the same directory are told apart; where /proc is missing, and after the
+   * agent exited (`final`), the cwd and the time of creation decide.
+   */
+  async check(final: boolean): Promise<string | null> {
+    const candidates: string[] = [];
     for (const path of await this.#recentFiles()) {
       if (this.#before.has(path)) {
         const was = this.#before.get(path);
@@ -122,9 +130,12 @@ class RolloutWatch {
       const head = await readRolloutHead(path);
       if (!head || head.child || head.id !== rolloutIdOf(basename(path))) continue;
       if (head.cwd && head.cwd !== this.#cwd && head.cwd !== this.#cwdReal) continue;
-      return head.id;
+      candidates.push(path);
     }
-    return null;
+    if (candidates.length === 0) return null;
+    const open = final ? null : await filesOpenByDescendants();
+    const pick = open ? await findAsync(candidates, async (p) => open.has(await realpath(p).catch(() => p))) : candidates[0];
+    return pick ? rolloutIdOf(basename(pick)) : null;
   }
 
   /** Rollouts in the day directories (local time, as Codex names them) around the run. */
@@ -146,6 +157,53 @@ class RolloutWatch {
     }
     return out;
   }
+}
+
+/** Paths of the files this process's descendants hold open, from /proc; null where there is no /proc. */
+async function filesOpenByDescendants(): Promise<Set<string> | null> {
+  let names: string[];
+  try {
+    names = await readdir("/proc");
+  } catch {
+    return null;
+  }
+  const children = new Map<number, number[]>();
+  await Promise.all(
+    names.filter((n) => /^\d+$/.test(n)).map(async (n) => {
+      try {
+        const stat = await readFile(`/proc/${n}/stat`, "utf8");
+        // "pid (comm) state ppid …": comm may contain spaces and parentheses.
+        const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+        children.set(ppid, [...(children.get(ppid) ?? []), Number(n)]);
+      } catch {
+        // exited meanwhile
+      }
+    }),
+  );
+  const open = new Set<string>();
+  const queue = [...(children.get(process.pid) ?? [])];
+  for (let pid = queue.shift(); pid !== undefined; pid = queue.shift()) {
+    queue.push(...(children.get(pid) ?? []));
+    let fds: string[];
+    try {
+      fds = await readdir(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        open.add(await readlink(`/proc/${pid}/fd/${fd}`));
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return open;
+}
+
+async function findAsync<T>(items: T[], test: (item: T) => Promise<boolean>): Promise<T | undefined> {
+  for (const item of items) if (await test(item)) return item;
+  return undefined;
 }
 
 function pad(n: number): string {

@@ -136,6 +136,26 @@ describe("resume with the real Codex CLI", () => {
     expect((await rollouts()).filter((r) => !before.has(r))).toHaveLength(1);
   }, 120_000);
 
+  it("two supervisors started at once in the same directory each record their own session", async () => {
+    const before = new Set(await rollouts());
+    const runs = ["tmux-a", "tmux-b"].map((slot) => ({
+      slot,
+      run: cli(["run", "--slot", slot, "--state-file", stateFile, "--", ...codexExecArgs(mock, "interrupt", ["Run the slow build"])]),
+    }));
+    let ids: string[] = [];
+    try {
+      ids = await waitFor(async () => {
+        const got = await Promise.all(runs.map((r) => slotOf(r.slot)));
+        return got.every(Boolean) && (await rollouts()).filter((r) => !before.has(r)).length === 2 ? (got as string[]) : null;
+      });
+    } finally {
+      for (const { run } of runs) killAll([...descendants(run.child.pid!), run.child.pid!]);
+    }
+    expect(new Set(ids).size).toBe(2);
+    // Each slot holds the thread its own Codex reported.
+    for (const [i, { run }] of runs.entries()) expect((await run.done).stdout).toContain(`{"type":"thread.started","thread_id":"${ids[i]}"}`);
+  }, 120_000);
+
   it("an empty slot starts fresh and records the session; a session id resumes without a slot", async () => {
     const before = new Set(await rollouts());
     const fresh = await resumeSlot("ci-job-17", "turn1", "Start a log file called log.txt with one line.");
