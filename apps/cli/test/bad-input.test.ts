@@ -89,6 +89,24 @@ describe("sessionvault on bad input", () => {
     expect(await snapshotTree(root)).toEqual(before);
   });
 
+  it("a line that is not UTF-8 and a torn last line: cat prints the committed bytes as stored", async () => {
+    const root = await copyHome("0.98.0");
+    const f = fixtureRollouts("0.98.0")[0]!;
+    const path = join(root, f.path.slice(join(FIXTURES, "0.98.0").length + 1));
+    const { readFile } = await import("node:fs/promises");
+    const latin1 = Buffer.concat([Buffer.from('{"timestamp":"2026-11-21T10:00:00.000Z","type":"event_msg","payload":{"type":"note","text":"caf'), Buffer.from([0xe9]), Buffer.from('"}}\n')]);
+    await appendFile(path, latin1);
+    const committed = await readFile(path);
+    await appendFile(path, '{"timestamp":"2026-11-21T10:00:01.000Z","type":"ev');
+    const before = await snapshotTree(root);
+    const r = await runCli(["cat", f.id, "--store", root]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.equals(committed)).toBe(true);
+    const show = await runCli(["show", f.id, "--json", "--store", root]);
+    expect(JSON.parse(show.out)).toMatchObject({ bytes: committed.length, updated_at: "2026-11-21T10:00:00.000Z" });
+    expect(await snapshotTree(root)).toEqual(before);
+  });
+
   it("a 50 MB line is shown and printed intact", async () => {
     const root = await copyHome("0.169.0");
     const f = fixtureRollouts("0.169.0").find((x) => !x.archived)!;

@@ -77,7 +77,12 @@ interface HeadCacheEntry {
  * and never rewritten; sessionvault adds only `sessions/<id>/` (other
  * streams, a summary sidecar, the legal-hold marker) and `.sessionvault/`.
  */
-export class FsStore implements SessionStore, TokenStore {
+/** Stores that can hand out a stream's committed bytes as stored (see `FsStore#readStreamBytes`). */
+export interface RawStreamSource {
+  readStreamBytes(sessionId: string, stream: string): AsyncIterable<Uint8Array>;
+}
+
+export class FsStore implements SessionStore, TokenStore, RawStreamSource {
   readonly root: string;
   /** The Codex home this store serves (`root`, or `root/orgs/<org>`). */
   readonly home: string;
@@ -228,6 +233,27 @@ export class FsStore implements SessionStore, TokenStore {
   async streamPositions(sessionId: string): Promise<StreamInfo[]> {
     const id = assertSessionId(sessionId);
     return this.#streams(await this.#locate(id));
+  }
+
+  /**
+   * A stream's committed bytes exactly as stored (a torn tail left out, a
+   * `.zst` rollout decompressed), for tools that copy bytes rather than lines:
+   * unlike `readStream`, lines that are not valid UTF-8 come through as they are.
+   */
+  async *readStreamBytes(sessionId: string, stream: string): AsyncGenerator<Uint8Array> {
+    const id = assertSessionId(sessionId);
+    assertSlug(stream, "stream name");
+    const file = await this.#locate(id);
+    const path = stream === "rollout" ? file.path : this.#streamPath(id, stream);
+    const pos = await filePosition(path, this.#positions);
+    if (!pos) return;
+    let left = pos.committed;
+    for await (const chunk of openFileBytes(path)) {
+      if (left <= 0) break;
+      const part = chunk.byteLength > left ? chunk.subarray(0, left) : chunk;
+      left -= part.byteLength;
+      yield part;
+    }
   }
 
   /** The file that holds a stream: the dated rollout, or a file in `sessions/<id>/`. For tools that copy bytes. */

@@ -118,6 +118,9 @@ describe("fs-store appends", () => {
     const read: string[] = [];
     for await (const l of store.readStream(id, "rollout")) read.push(l);
     expect(read).toEqual(head);
+    const bytes: Buffer[] = [];
+    for await (const b of store.readStreamBytes(id, "rollout")) bytes.push(Buffer.from(b));
+    expect(Buffer.concat(bytes).toString("utf8")).toBe(head.join("\n") + "\n");
     await expect(store.append(id, "rollout", 4, ["x"])).rejects.toMatchObject({ currentSeq: 3 });
     await store.append(id, "rollout", 3, ['{"timestamp":"2026-11-21T09:41:00.000Z","type":"event_msg","payload":{"type":"x"}}']);
     expect(readFileSync(path, "utf8")).toBe([...head, '{"timestamp":"2026-11-21T09:41:00.000Z","type":"event_msg","payload":{"type":"x"}}'].join("\n") + "\n");

@@ -1,4 +1,5 @@
 import { assertSlug, NotFoundError } from "@sessionvault/core";
+import type { RawStreamSource } from "@sessionvault/fs-store";
 import { linesAsChunks, writeAll, type CliContext } from "../io.js";
 import { openStoreArg } from "../stores.js";
 
@@ -11,7 +12,8 @@ export interface CatOptions {
 
 /**
  * `sessionvault cat ID`: the raw bytes of a stream (default the rollout),
- * streamed line by line: byte-identical to the committed file, whatever its size.
+ * streamed: byte-identical to the committed file, whatever its size. Stores
+ * that hold files hand out their bytes directly; others give lines.
  */
 export async function cat(id: string, options: CatOptions, ctx: CliContext): Promise<void> {
   const name = assertSlug(options.stream ?? "rollout", "stream name");
@@ -20,6 +22,11 @@ export async function cat(id: string, options: CatOptions, ctx: CliContext): Pro
     const session = await store.getSession(id);
     if (name !== "rollout" && !session.streams.some((s) => s.name === name)) {
       throw new NotFoundError(`session ${session.id} has no stream "${name}" (it has: ${session.streams.map((s) => s.name).join(", ")})`);
+    }
+    const raw = store as Partial<RawStreamSource>;
+    if (!options.json && typeof raw.readStreamBytes === "function") {
+      await writeAll(ctx.stdout, raw.readStreamBytes(session.id, name));
+      return;
     }
     const lines = store.readStream(session.id, name);
     await writeAll(ctx.stdout, linesAsChunks(options.json ? numbered(lines) : lines));
