@@ -125,7 +125,7 @@ export function openFileBytes(path: string, options: { highWaterMark?: number } 
  * corrupt or truncated compressed data becomes an InvalidInputError naming
  * the file, after every byte that could be decompressed was yielded.
  */
-export async function* zstdDecompress(source: AsyncIterable<Uint8Array>, name = "zstd stream"): AsyncGenerator<Uint8Array> {
+async function* zstdDecompress(source: AsyncIterable<Uint8Array>, name = "zstd stream"): AsyncGenerator<Uint8Array> {
   const out: Uint8Array[] = [];
   const stream = new Decompress((chunk) => {
     out.push(chunk);
