@@ -69,7 +69,7 @@ async function baseline(storeUrl) {
 }
 
 async function startServer(storeUrl) {
-  const child = spawn(process.execPath, [MAIN, "--store", storeUrl, "--port", "0"], { env: { ...process.env, LOG_LEVEL: "warn" }, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean), MAIN, "--store", storeUrl, "--port", "0"], { env: { ...process.env, LOG_LEVEL: "warn" }, stdio: ["ignore", "pipe", "inherit"] });
   const url = await new Promise((resolve, reject) => {
     let out = "";
     child.stdout.on("data", (c) => {

@@ -70,6 +70,20 @@ test("log in, list, search, open a session, see commands and diffs, download act
     expect(times).toEqual([...times].sort().reverse());
     await page.screenshot({ path: join(ARTIFACTS, "01-sessions.png"), fullPage: true });
 
+    // Filters: an exact directory, then a date range that ends before the fixtures were made.
+    await page.click(".filters summary");
+    const shellCwd = (await page.locator("tr.session-row .cwd").allTextContents()).find((c) => c.endsWith("/work/shell"))!;
+    await page.fill('input[name="cwd"]', shellCwd);
+    await page.click(".filter-actions button");
+    await page.waitForURL(/cwd=/);
+    await expect.poll(() => rows.count()).toBe(1);
+    expect(await rows.first().locator(".title a").textContent()).toContain("hello.txt");
+    await page.goto(`${t.url}/?until=2026-11-20`);
+    expect(await page.locator(".empty").textContent()).toContain("No sessions match");
+    await page.goto(`${t.url}/?since=2026-11-21&model_provider=mock`);
+    await expect.poll(() => rows.count()).toBe(15);
+    await page.goto(`${t.url}/`);
+
     // Search a command line: only the failing-commands session has it.
     await page.fill('input[name="q"]', "does-not-exist");
     await page.click(".search-row button");
