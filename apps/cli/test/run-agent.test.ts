@@ -75,6 +75,14 @@ describe("sessionvault run (command function)", () => {
     await expect(readdir(home)).rejects.toMatchObject({ code: "ENOENT" });
   });
 
+  it("warns when the agent never names a session, and writes nothing", async () => {
+    const home = join(root, "no-session-home");
+    const ctx = context({ PATH: process.env.PATH!, CODEX_HOME: home });
+    expect(await main(["run", "--persist-session", "--", "true"], ctx)).toBe(0);
+    expect(ctx.err()).toBe("sessionvault: warning: the agent named no session (no model request, no new rollout); nothing was captured\n");
+    await expect(readdir(home)).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
   it("usage errors are clear and exit 2; a missing agent is reported", async () => {
     const ctx = context({ PATH: process.env.PATH! });
     expect(await main(["run", "--persist-session"], ctx)).toBe(2);

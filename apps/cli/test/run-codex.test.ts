@@ -310,6 +310,24 @@ describe("sessionvault run with a killed agent", () => {
     expect((await lines(join(dir, "session.log"))).at(-1)).toMatch(/agent exited with code 1$/);
   });
 
+  it("resume --last after an interrupt files only the new run's events", async () => {
+    const s = await scratch();
+    const { child, done } = spawnCli(["--persist-session"], codexExecArgs(mock, "interrupt", ["Run the slow build."]), s);
+    const id = await waitFor(async () => (await readdir(join(s.codexHome, "sessions")).catch(() => [])).find((n) => n.length === 36));
+    await waitFor(async () => (await readFile(join(s.codexHome, "sessions", id, "session_oai_raw.log"), "utf8").catch(() => "")).includes('"response_end"'));
+    await new Promise((r) => setTimeout(r, 1500));
+    child.kill("SIGINT");
+    expect((await done).code).toBe(1);
+    const again = await spawnCli(["--persist-session"], codexExecArgs(mock, "turn3", ["resume", "--last", "Anything else left to do?"]), s).done;
+    expect(again.code).toBe(0);
+    const meta = await jsonLines(join(s.codexHome, "sessions", id, "session_meta.log"));
+    const resumedAt = meta.findIndex((m) => m.type === "resumed");
+    expect(resumedAt).toBeGreaterThan(0);
+    expect(meta.slice(0, resumedAt).filter((m) => m.type === "interrupted").length).toBe(2);
+    // The earlier turn_aborted is still in the rollout; it must not be filed again for the resumed run.
+    expect(meta.slice(resumedAt).map((m) => m.type)).toEqual(["resumed", "exited"]);
+  });
+
   it("SIGKILL of the agent: sessionvault records the signal, exits 137, files are complete", async () => {
     const s = await scratch();
     const { done } = spawnCli(["--persist-session"], codexExecArgs(mock, "interrupt", ["Run the slow build."]), s);

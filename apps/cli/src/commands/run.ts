@@ -140,6 +140,7 @@ export async function run(options: RunOptions, ctx: CliContext): Promise<void> {
     await proxy?.close();
     await store?.close();
   }
+  if (capture.sessionId === null) warn("the agent named no session (no model request, no new rollout); nothing was captured");
 }
 
 interface ChildResult {

@@ -88,11 +88,9 @@ export class SessionCapture {
    */
   async start(options: { resumeId?: string | null } = {}): Promise<void> {
     this.#rolloutsBefore = await listRolloutPaths(this.#o.codexHome);
-    for (const p of this.#rolloutsBefore) {
-      const id = sessionIdOfRolloutPath(p);
-      if (id && (options.resumeId == null || id === options.resumeId)) {
-        // Only sizes of what a resume may follow; a big home has many files.
-        if (options.resumeId) this.#resumeOffsets.set(id, (await stat(p).catch(() => ({ size: 0 }))).size);
+    if (options.resumeId) {
+      for (const p of this.#rolloutsBefore) {
+        if (sessionIdOfRolloutPath(p) === options.resumeId) this.#resumeOffsets.set(options.resumeId, (await stat(p).catch(() => ({ size: 0 }))).size);
       }
     }
     if (options.resumeId) this.noteSession(options.resumeId);
@@ -245,6 +243,10 @@ export class SessionCapture {
       }
     }
     c.linked = true;
-    c.follower = new RolloutFollower(path, { fromOffset: this.#resumeOffsets.get(c.id) ?? 0 });
+    // A rollout that existed before this run (`resume --last`) is followed from where it is now:
+    // its old turns' events were filed by the runs that made them.
+    let from = this.#resumeOffsets.get(c.id);
+    if (from === undefined) from = this.#rolloutsBefore?.has(path) ? (await stat(path).catch(() => ({ size: 0 }))).size : 0;
+    c.follower = new RolloutFollower(path, { fromOffset: from });
   }
 }

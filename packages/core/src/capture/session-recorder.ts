@@ -73,6 +73,7 @@ export class SessionRecorder {
     if (this.#sink) throw new Error("SessionRecorder already has a sink");
     this.#sink = sink;
     this.#pendingCount = 0;
+    if (this.#dropped > 0) this.log("warn", `${this.#dropped} lines from before the session was known did not fit in memory and were dropped`);
     for (const stream of this.#queues.keys()) this.#kick(stream);
   }
 
