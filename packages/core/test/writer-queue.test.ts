@@ -317,6 +317,20 @@ describe("WriterQueue", () => {
     expect(await read(store, id)).toEqual(["someone else"]);
   });
 
+  it("two queues on one stream: the second writer gets a ConflictError, never interleaved or duplicated lines", async () => {
+    const { store, id } = await newSession();
+    const a = new WriterQueue({ store, sessionId: id, stream: "debug-log", startSeq: 0, retryDelayMs: 1 });
+    const b = new WriterQueue({ store, sessionId: id, stream: "debug-log", startSeq: 0, retryDelayMs: 1 });
+    for (const l of lines(50, "A")) void a.write(l);
+    for (const l of lines(50, "B")) void b.write(l);
+    const [ra, rb] = await Promise.allSettled([a.flush(), b.flush()]);
+    expect(ra.status).toBe("fulfilled");
+    expect(rb.status).toBe("rejected");
+    expect((rb as PromiseRejectedResult).reason).toBeInstanceOf(ConflictError);
+    expect(await read(store, id)).toEqual(lines(50, "A"));
+    expect(b.uncommitted()).toEqual(lines(50, "B"));
+  });
+
   it("writers waiting for room are rejected, in order, when the queue fails; their lines stay recoverable", async () => {
     const { store, id } = await newSession();
     const g = gate();
