@@ -39,13 +39,26 @@ async function readAll(path: string): Promise<{ lines: string[]; warnings: LineW
   return { lines, warnings };
 }
 
+/** Starts a writer, waits until it has opened the stream (its "start" line), then kills it after `killAfterMs`. */
 function runAndKill(ackFile: string, seed: number, killAfterMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CHILD, root, ID, ackFile, String(seed)], { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
+    let timer: NodeJS.Timeout | undefined;
     child.stderr.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
+    // Start the clock once the writer is running, so a slow machine still kills it mid-stream.
+    const poll = setInterval(() => {
+      void readFile(ackFile, "utf8").then(
+        (text) => {
+          if (timer || !text.startsWith("start ")) return;
+          clearInterval(poll);
+          timer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
+        },
+        () => {},
+      );
+    }, 10);
     child.on("exit", (code, signal) => {
+      clearInterval(poll);
       clearTimeout(timer);
       if (signal === "SIGKILL") resolve();
       else reject(new Error(`writer exited on its own (code ${code}): ${stderr}`));
@@ -63,11 +76,13 @@ describe("fs-store under SIGKILL", () => {
     const path = (await store.streamFile(ID, "rollout"))!;
 
     let tornSeen = 0;
+    let locksLeft = 0;
     let maxAcked = head.length;
     for (let it = 0; it < ITERATIONS; it++) {
       const ackFile = join(root, `acks-${it}`);
-      await runAndKill(ackFile, it + 1, 250 + Math.floor(Math.random() * 700));
+      await runAndKill(ackFile, it + 1, 20 + Math.floor(Math.random() * 400));
       const acks = (await readFile(ackFile, "utf8").catch(() => "")).split("\n").filter((l) => l.startsWith("ack ")).map((l) => Number(l.slice(4)));
+      if (existsSync(`${path}.lock`)) locksLeft++; // the next writer must take it over
       const { lines, warnings } = await readAll(path);
       // Only a torn last line may be reported; every other line is committed and whole.
       expect(warnings.filter((w) => w.kind !== "torn-last-line")).toEqual([]);
@@ -95,7 +110,7 @@ describe("fs-store under SIGKILL", () => {
     expect(after.lines.at(-1)).toBe(extra);
     expect(existsSync(`${path}.lock`)).toBe(false);
     // Report how often a kill landed mid-write (not asserted: it is random).
-    console.log(`crash test: ${ITERATIONS} kills, ${tornSeen} left a torn last line, ${maxAcked} lines acknowledged`);
+    console.log(`crash test: ${ITERATIONS} kills, ${tornSeen} left a torn last line, ${locksLeft} left a stale lock, ${maxAcked} lines acknowledged`);
     await store.close();
   }, 180_000);
 });
