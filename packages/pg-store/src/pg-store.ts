@@ -112,6 +112,12 @@ export class PgStore implements SessionStore, TokenStore {
     // An idle connection dropped by the server (restart, failover) must not
     // crash the process; the next query reports it instead (DESIGN.md §9).
     this.#pool.on("error", () => {});
+    // A connection that dies while checked out (between two statements)
+    // emits "error" with no listener of the pool's attached: that would be
+    // an uncaught exception. The statement itself fails and is translated.
+    this.#pool.on("connect", (client) => {
+      client.on("error", () => {});
+    });
     this.#db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: this.#pool }) }).withSchema(schema);
   }
 
