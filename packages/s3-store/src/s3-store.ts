@@ -187,7 +187,7 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
   readonly #ends = new Map<string, { lines: number; bytes: number; uncompacted: number }>();
   /** session.json as last read or written, with its etag. */
   readonly #docs = new Map<string, { doc: SessionDoc; etag: string }>();
-  readonly #compacting = new Set<Promise<unknown>>();
+  readonly #compacting = new Map<string, Promise<unknown>>();
   #closed = false;
 
   constructor(options: S3StoreOptions) {
@@ -217,7 +217,8 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
         credentials: options.credentials,
         maxAttempts: options.maxAttempts ?? 6,
         retryMode: "standard",
-        requestHandler: { requestTimeout: options.requestTimeoutMs ?? 30_000, connectionTimeout: 10_000 },
+        // Without throwOnRequestTimeout the SDK only warns about a hung request; it must fail and be retried.
+        requestHandler: { requestTimeout: options.requestTimeoutMs ?? 30_000, throwOnRequestTimeout: true, connectionTimeout: 10_000 },
       });
   }
 
@@ -337,11 +338,12 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
       const rolloutTs = lastTs && (!doc.rollout_last_ts || lastTs > doc.rollout_last_ts) ? lastTs : doc.rollout_last_ts;
       return { ...doc, streams: { ...doc.streams, [stream]: { lines: next.lines, bytes: next.bytes } }, rollout_last_ts: rolloutTs };
     });
-    if (this.#opts.compactAfterAppends > 0 && next.uncompacted >= this.#opts.compactAfterAppends) {
+    if (this.#opts.compactAfterAppends > 0 && next.uncompacted >= this.#opts.compactAfterAppends && !this.#compacting.has(cacheKey)) {
+      // One background compaction per stream at a time.
       const job = this.compact(id, stream)
         .catch((err) => this.#opts.onBackgroundError?.(err))
-        .finally(() => this.#compacting.delete(job));
-      this.#compacting.add(job);
+        .finally(() => this.#compacting.delete(cacheKey));
+      this.#compacting.set(cacheKey, job);
     }
     return { seq: next.lines };
   }
@@ -431,6 +433,7 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
     const segments: Manifest["segments"] = [];
     const merged: StreamEnd["appends"] = [];
     const written: string[] = [];
+    let switched = false;
     try {
       for (const g of groups) {
         const size = g.parts.reduce((n, p) => n + p.size, 0);
@@ -439,29 +442,29 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
           continue;
         }
         const bodies = await mapLimit(g.parts, this.#opts.concurrency, (p) => this.#getBytes(p.key));
-        if (bodies.some((b) => b === null)) return 0; // a tombstone: someone else compacted first
+        if (bodies.some((b) => b === null)) break; // a tombstone: someone else compacted first
         const key = this.#keys.segment(id, stream, g.start, g.start + g.lines, randomBytes(4).toString("hex"));
         await this.#put(key, Buffer.concat(bodies as Buffer[]), { lines: String(g.lines) });
         written.push(key);
         segments.push({ key, start: g.start, lines: g.lines, bytes: size });
         merged.push(...g.parts);
       }
-      const last = groups[groups.length - 1]!;
-      const manifest: Manifest = {
-        v: 1,
-        covered: last.start + last.lines,
-        bytes: end.manifest.bytes + segments.reduce((n, s) => n + s.bytes, 0),
-        segments: [...end.manifest.segments, ...segments],
-      };
-      const ok = await this.#putConditional(this.#keys.manifest(id, stream), JSON.stringify(manifest), end.manifestEtag);
-      if (!ok) {
-        await Promise.all(written.map((k) => this.#delete(k)));
-        return 0;
+      if (segments.length === groups.length) {
+        const last = groups[groups.length - 1]!;
+        const manifest: Manifest = {
+          v: 1,
+          covered: last.start + last.lines,
+          bytes: end.manifest.bytes + segments.reduce((n, s) => n + s.bytes, 0),
+          segments: [...end.manifest.segments, ...segments],
+        };
+        switched = await this.#putConditional(this.#keys.manifest(id, stream), JSON.stringify(manifest), end.manifestEtag);
       }
-    } catch (err) {
-      await Promise.allSettled(written.map((k) => this.#delete(k)));
-      throw err;
+    } finally {
+      // Our segments may only go if no manifest refers to them: a switch whose answer was lost, and
+      // that a later compaction already built on, still points at them.
+      if (!switched && written.length > 0) switched = await this.#dropUnreferenced(id, stream, written);
     }
+    if (!switched) return 0;
     await mapLimit(merged, this.#opts.concurrency, (a) => this.#put(a.key, "", { lines: String(a.lines), compacted: "1" }));
     const cached = this.#ends.get(`${id}/${stream}`);
     if (cached && cached.lines === end.lines) cached.uncompacted = 0;
@@ -630,7 +633,7 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.allSettled([...this.#compacting]);
+    await Promise.allSettled([...this.#compacting.values()]);
     if (this.#ownsClient) this.#client.destroy();
   }
 
@@ -758,6 +761,25 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
     throw new IoError(`stream ${stream} of session ${id} kept changing while its position was read`);
   }
 
+  /**
+   * Deletes the segments in `keys` that the stream's current manifest does not
+   * refer to. Returns true when the manifest refers to all of them (the
+   * switch did happen). Deletes nothing when the manifest cannot be read.
+   */
+  async #dropUnreferenced(id: string, stream: string, keys: string[]): Promise<boolean> {
+    let current: Manifest;
+    try {
+      const got = await this.#getWithEtag(this.#keys.manifest(id, stream));
+      current = got ? (JSON.parse(got.body.toString("utf8")) as Manifest) : EMPTY_MANIFEST;
+    } catch {
+      return false;
+    }
+    const referenced = new Set(current.segments.map((s) => s.key));
+    const unreferenced = keys.filter((k) => !referenced.has(k));
+    await Promise.allSettled(unreferenced.map((k) => this.#delete(k)));
+    return unreferenced.length === 0;
+  }
+
   async #hardDelete(id: string, what: { action: "delete" | "purge"; actor: string; policy: string | null; reason: string | null }): Promise<number> {
     await this.#assertNotHeld(id);
     const d = await this.#readDoc(id);
@@ -844,15 +866,37 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
     return (await this.#putConditionalEtag(key, body, etag)) !== null;
   }
 
+  /**
+   * PUT with If-Match `etag` (If-None-Match when null). Returns the new etag,
+   * or null when the condition failed. A 412 can also be the SDK retrying our
+   * own write whose answer was lost: when the object now holds exactly our
+   * bytes, the write is ours and counts as done (a manifest switch that
+   * "failed" this way must not be undone).
+   */
   async #putConditionalEtag(key: string, body: string, etag: string | null): Promise<string | null> {
+    const bytes = Buffer.from(body);
     try {
       const res = await this.#client.send(
-        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: Buffer.from(body), ContentType: "application/json", ...(etag === null ? { IfNoneMatch: "*" } : { IfMatch: etag }) }),
+        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: bytes, ContentType: "application/json", ...(etag === null ? { IfNoneMatch: "*" } : { IfMatch: etag }) }),
       );
       return res.ETag ?? "";
     } catch (err) {
-      if (isPreconditionFailed(err) || isConditionalConflict(err) || (etag !== null && isNotFound(err))) return null;
+      if (isPreconditionFailed(err)) {
+        const current = await this.#getWithEtag(key);
+        return current && current.body.equals(bytes) ? current.etag : null;
+      }
+      if (isConditionalConflict(err) || (etag !== null && isNotFound(err))) return null;
       throw storeError(`PUT ${key}`, err);
+    }
+  }
+
+  async #getWithEtag(key: string): Promise<{ body: Buffer; etag: string } | null> {
+    try {
+      const res = await this.#client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return { body: Buffer.from(await res.Body!.transformToByteArray()), etag: res.ETag ?? "" };
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw storeError(`GET ${key}`, err);
     }
   }
 

@@ -13,7 +13,8 @@ let server: TestS3Server;
 let proxy: FaultyProxy;
 beforeAll(async () => {
   server = await startS3Server();
-  proxy = await startFaultyProxy({ target: server.endpoint, rate: 0.1, slowMs: 900, seed: 7 });
+  // SV_FAULT_SEED replays another fault sequence.
+  proxy = await startFaultyProxy({ target: server.endpoint, rate: 0.1, slowMs: 900, seed: Number(process.env.SV_FAULT_SEED ?? 7) });
 });
 afterAll(async () => {
   await proxy?.stop();

@@ -96,9 +96,9 @@ describe("object layout", () => {
     const s = input();
     await store.putSession(s);
     const big = JSON.stringify({ type: "response_item", payload: { image: "data:image/png;base64," + "QUJD".repeat(3 * 1024 * 1024) } });
-    server.requestLog.length = 0;
+    await server.clearRequestLog();
     await store.append(s.id, "rollout", 0, ["first", big, "last ✓"]);
-    const log = server.requestLog.join("\n");
+    const log = (await server.requestLog()).join("\n");
     expect(log).toMatch(/POST .*appends\/000000000000\?uploads/);
     expect(log.match(/PUT .*appends\/000000000000\?.*partNumber=/g)?.length).toBe(3);
     expect(log).toMatch(/POST .*appends\/000000000000\?uploadId=/);
