@@ -82,6 +82,18 @@ describe("sessionvault list", () => {
     expect((JSON.parse(r.out) as ListJson).sessions).toHaveLength(fixtureRollouts("0.98.0").length);
   });
 
+  it("accepts file:// URLs, ~/ paths and paths relative to the working directory", async () => {
+    const home = await mkdtemp(join(tmpdir(), "sv-home-"));
+    dirs.push(home);
+    await cp(join(FIXTURES, "0.39.0", "sessions"), join(home, "codex", "sessions"), { recursive: true });
+    const expected = fixtureRollouts("0.39.0").length;
+    for (const [store, cwd] of [[`file://${join(home, "codex")}`, "/"], ["~/codex", "/"], ["codex", home]] as const) {
+      const r = await runCli(["list", "--json", "--store", store], { HOME: home }, cwd);
+      expect(r.code, store).toBe(0);
+      expect((JSON.parse(r.out) as ListJson).sessions).toHaveLength(expected);
+    }
+  });
+
   it("filters by --cwd, resolved against the working directory", async () => {
     const store = join(FIXTURES, "0.169.0");
     const all = await listAll(store);
