@@ -35,7 +35,7 @@ import {
   type TokenRecord,
   type TokenStore,
 } from "@sessionvault/core";
-import { codexPaths, dayDir, keyToDate, rolloutFileName, uuidV7Time, type CodexPaths } from "./codex-layout.js";
+import { codexPaths, dayDir, keyToDate, localStamp, rolloutFileName, uuidV7Time, type CodexPaths } from "./codex-layout.js";
 import { mergeNewestFirst, walkActive, walkAll, walkArchived, walkDays, type RolloutFile } from "./rollout-walk.js";
 import { appendAt, filePosition, lastLineHead, PositionCache, positionOf, readFileStream, readSmallFile, type FilePosition } from "./stream-file.js";
 import { SessionIndex } from "./session-index.js";
@@ -147,8 +147,15 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource {
     if (query.q !== undefined && query.q !== "") throw new UnsupportedError("fs-store cannot search sessions (q); use a postgres store or the archive server");
     const limit = query.limit ?? DEFAULT_LIMIT;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new InvalidInputError(`limit must be an integer from 1 to ${MAX_LIMIT}, got ${limit}`);
-    const before = query.cursor ? decodeCursor(query.cursor) : null;
+    let before = query.cursor ? decodeCursor(query.cursor) : null;
     if (!(await this.#checkHome(false))) return { sessions: [], next_cursor: null };
+    const since = query.since ? parseDate(query.since, "since") : null;
+    const until = query.until ? parseDate(query.until, "until") : null;
+    if (until) {
+      // Start the walk at `until` (plus time-zone slack) instead of skipping every newer session.
+      const untilKey = `${localStamp(new Date(until.getTime() + DAY_SLACK_MS))}-ffffffff-ffff-ffff-ffff-ffffffffffff`;
+      if (before === null || untilKey < before) before = untilKey;
+    }
     const warn = this.#warn;
     const mode = query.archived ?? "active";
     const walk =
@@ -157,8 +164,6 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource {
         : mode === "archived"
           ? walkArchived(this.#paths, before, warn)
           : mergeNewestFirst(walkActive(this.#paths, before, warn), walkArchived(this.#paths, before, warn));
-    const since = query.since ? parseDate(query.since, "since") : null;
-    const until = query.until ? parseDate(query.until, "until") : null;
     const names = await this.#index.names();
     const sessions: SessionSummary[] = [];
     let lastKey: string | null = null;

@@ -262,3 +262,32 @@ describe("fs-store listing cost", () => {
     await expect(readFile(oldest)).rejects.toMatchObject({ code: "EISDIR" });
   });
 });
+
+describe("fs-store listing filters", () => {
+  it("since/until bound created_at, repo/branch/model_provider match the summary", async () => {
+    const root = await tempHome();
+    const store = new FsStore({ root });
+    const made: string[] = [];
+    for (let d = 1; d <= 9; d++) {
+      const id = `01a1fd77-5062-78c3-9c88-4${String(d).padStart(11, "0")}`;
+      const inp = input(id, {
+        created_at: `2026-09-0${d}T12:00:00.000Z`,
+        model_provider: d % 2 ? "openai" : "azure",
+        git: { commit_hash: "abc", branch: d % 3 ? "main" : "feature", repository_url: d <= 4 ? "https://github.com/acme/api.git" : "https://github.com/acme/web.git" },
+      });
+      await store.putSession(inp);
+      await store.append(id, "rollout", 0, sessionHeadLines(inp));
+      made.push(id);
+    }
+    const ids = async (q: Parameters<FsStore["listSessions"]>[0]) => (await store.listSessions(q)).sessions.map((s) => s.created_at.slice(8, 10));
+    expect(await ids({ since: "2026-09-07T00:00:00Z" })).toEqual(["09", "08", "07"]);
+    expect(await ids({ until: "2026-09-02T23:00:00Z" })).toEqual(["02", "01"]);
+    expect(await ids({ since: "2026-09-03T00:00:00Z", until: "2026-09-05T23:59:59Z" })).toEqual(["05", "04", "03"]);
+    expect(await ids({ repo: "acme/api" })).toEqual(["04", "03", "02", "01"]);
+    expect(await ids({ branch: "feature" })).toEqual(["09", "06", "03"]);
+    expect(await ids({ model_provider: "azure", limit: 2 })).toEqual(["08", "06"]);
+    await expect(store.listSessions({ since: "yesterday-ish" })).rejects.toMatchObject({ code: "INVALID_INPUT" });
+    await expect(store.listSessions({ limit: 0 })).rejects.toMatchObject({ code: "INVALID_INPUT" });
+    expect(made).toHaveLength(9);
+  });
+});
