@@ -159,11 +159,12 @@ export function buildProgram(ctx: CliContext): Command {
     .option("--state-file <path>", stateFileHelp)
     .option("--persist-session", "capture the session as `sessionvault run --persist-session` does")
     .option("--restore-from <url>", "archive store to restore the session from when its rollout is not in the Codex home (e.g. postgres://…, s3://…)")
+    .option("--wait <seconds>", "how long to wait for an agent that still has the session open (e.g. one that outlived a killed supervisor) before giving up with exit 5", "10")
     .addHelpText(
       "after",
       '\nExamples:\n  sessionvault resume pane-2\n  sessionvault resume ci-job-17 -- exec --json "continue with the failing tests"\n  sessionvault resume 019a4f1c\n  sessionvault resume pane-2 --restore-from https://archive.internal',
     )
-    .action(async (target: string, agentArgs: string[], opts: { agentBin?: string; codexHome?: string; stateFile?: string; persistSession?: boolean; restoreFrom?: string }) => {
+    .action(async (target: string, agentArgs: string[], opts: { agentBin?: string; codexHome?: string; stateFile?: string; persistSession?: boolean; restoreFrom?: string; wait?: string }) => {
       await resume({ target, agentArgs, ...opts }, ctx);
     });
   program

@@ -1,8 +1,9 @@
-import { readdir, readFile, readlink, realpath } from "node:fs/promises";
+import { readdir, realpath } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { isCodexCommand, parseCodexInvocation, SessionStateFile, assertSlug, type SlotInput } from "@sessionvault/core";
 import { mtimeMs, readRolloutHead, rolloutIdOf } from "./codex-rollouts.js";
 import type { CliContext } from "./io.js";
+import { filesOpenByDescendants } from "./proc-files.js";
 import { codexHomeDir, stateFilePath } from "./state-location.js";
 
 export interface SlotRecordingOptions {
@@ -157,48 +158,6 @@ class RolloutWatch {
     }
     return out;
   }
-}
-
-/** Paths of the files this process's descendants hold open, from /proc; null where there is no /proc. */
-async function filesOpenByDescendants(): Promise<Set<string> | null> {
-  let names: string[];
-  try {
-    names = await readdir("/proc");
-  } catch {
-    return null;
-  }
-  const children = new Map<number, number[]>();
-  await Promise.all(
-    names.filter((n) => /^\d+$/.test(n)).map(async (n) => {
-      try {
-        const stat = await readFile(`/proc/${n}/stat`, "utf8");
-        // "pid (comm) state ppid …": comm may contain spaces and parentheses.
-        const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-        children.set(ppid, [...(children.get(ppid) ?? []), Number(n)]);
-      } catch {
-        // exited meanwhile
-      }
-    }),
-  );
-  const open = new Set<string>();
-  const queue = [...(children.get(process.pid) ?? [])];
-  for (let pid = queue.shift(); pid !== undefined; pid = queue.shift()) {
-    queue.push(...(children.get(pid) ?? []));
-    let fds: string[];
-    try {
-      fds = await readdir(`/proc/${pid}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      try {
-        open.add(await readlink(`/proc/${pid}/fd/${fd}`));
-      } catch {
-        // closed meanwhile
-      }
-    }
-  }
-  return open;
 }
 
 async function findAsync<T>(items: T[], test: (item: T) => Promise<boolean>): Promise<T | undefined> {

@@ -105,6 +105,9 @@ describe("resume command lines", () => {
     const bad = await resume(["../../etc/passwd"], ["exec", "x"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^sessionvault: "..\/..\/etc\/passwd" is neither a slot name nor a session id\n$/);
+    const badWait = await runCli(["resume", "pane-1", "--wait", "soon"], { CODEX_HOME: home, HOME: root }, root);
+    expect(badWait.code).toBe(2);
+    expect(badWait.stderr).toBe("sessionvault: --wait soon: give a number of seconds (0 or more)\n");
     expect(bad.ran ?? twice.ran ?? unknown.ran).toBeNull();
   });
 

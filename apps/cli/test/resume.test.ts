@@ -98,9 +98,19 @@ describe("resume with the real Codex CLI", () => {
     const { run, id, rollout } = await startSlowRun("pane-2");
     const agent = descendants(run.child.pid!);
     run.child.kill("SIGKILL");
-    // The pane/job that held the supervisor goes away with everything in it.
+    // The agent outlives its supervisor and still writes the session: a restart must not put a
+    // second agent on the same rollout. It waits (--wait), then names the pid to stop.
+    await waitFor(async () => !isAlive(run.child.pid!));
+    expect(agent.every(isAlive)).toBe(true);
+    const busy = await cli(["resume", "pane-2", "--state-file", stateFile, "--agent-bin", CODEX_BIN, "--wait", "1", "--", ...execArgs("turn3", "Continue.")]).done;
+    expect(busy.code).toBe(5);
+    expect(busy.stderr).toMatch(new RegExp(`sessionvault: session ${id} is still open in pid (\\d+)\\b.*waiting up to 1 s`));
+    const holder = Number(/still open in pid (\d+)/.exec(busy.stderr)![1]);
+    expect(agent).toContain(holder);
+    expect(busy.stderr).toContain(`sessionvault: session ${id} is still being written by pid ${holder}`);
+    // Once the old agent is gone (the pane/job that held it is torn down), the restart resumes.
     killAll(agent);
-    expect((await run.done).signal).toBe("SIGKILL");
+    await run.done;
     await waitFor(async () => agent.every((p) => !isAlive(p)));
     const before = readFileSync(rollout);
     const files = (await rollouts()).length;

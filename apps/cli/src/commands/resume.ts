@@ -4,6 +4,7 @@ import {
   assertIdOrPrefix,
   InvalidIdError,
   IoError,
+  SessionvaultError,
   NotFoundError,
   redactUrl,
   syncStores,
@@ -15,6 +16,7 @@ import {
 } from "@sessionvault/core";
 import { findRollout, type RolloutLocation } from "../codex-rollouts.js";
 import type { CliContext } from "../io.js";
+import { processesHolding } from "../proc-files.js";
 import { openStateFile, withSlotRecording } from "../slot-recording.js";
 import { codexHomeDir } from "../state-location.js";
 import { openStoreArg } from "../stores.js";
@@ -33,6 +35,15 @@ export interface ResumeOptions {
   persistSession?: boolean;
   /** A store (archive) to restore the session from when its rollout is not in the Codex home. */
   restoreFrom?: string;
+  /** Seconds to wait for an agent that still has the session open (default 10). */
+  wait?: number | string;
+}
+
+/** The session is still open in another agent (e.g. one that outlived a killed supervisor). */
+export class SessionBusyError extends SessionvaultError {
+  constructor(message: string) {
+    super("CONFLICT", message);
+  }
 }
 
 const SLOT = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -56,6 +67,8 @@ export async function resume(options: ResumeOptions, ctx: CliContext): Promise<v
     throw new UsageError(`do not put "resume" or "fork" in the agent arguments: sessionvault resume adds "resume <id>" itself`);
   }
   const say = (message: string) => ctx.stderr.write(`sessionvault: ${message}\n`);
+  const wait = Number(options.wait ?? 10);
+  if (!Number.isFinite(wait) || wait < 0) throw new UsageError(`--wait ${String(options.wait)}: give a number of seconds (0 or more)`);
 
   let slot: string | null = null;
   let record: SlotRecord | null = null;
@@ -67,6 +80,7 @@ export async function resume(options: ResumeOptions, ctx: CliContext): Promise<v
   }
 
   let sessionId: string | null = null;
+  let rollout: string | null = null;
   let cwd = ctx.cwd;
   if (slot) {
     if (!record) {
@@ -76,6 +90,7 @@ export async function resume(options: ResumeOptions, ctx: CliContext): Promise<v
       if (!found && options.restoreFrom) found = await restore(ctx, options.restoreFrom, home, record.session_id, say);
       if (found && !found.archived) {
         sessionId = found.id;
+        rollout = found.path;
         // The session continues where it ran, if that directory still exists.
         if (record.cwd && existsSync(record.cwd)) cwd = record.cwd;
         say(`resuming session ${sessionId} from slot ${slot}`);
@@ -97,8 +112,11 @@ export async function resume(options: ResumeOptions, ctx: CliContext): Promise<v
     if (!found) throw new NotFoundError(`no rollout for session ${target} in ${join(home, "sessions")}${options.restoreFrom ? ` nor in ${redactUrl(options.restoreFrom)}` : ""}`);
     if (found.archived) throw new NotFoundError(`session ${found.id} is archived (${found.path}); run "codex unarchive ${found.id}" first`);
     sessionId = found.id;
+    rollout = found.path;
     say(`resuming session ${sessionId}`);
   }
+
+  if (sessionId && rollout) await waitUntilClosed(rollout, sessionId, wait, say);
 
   const command = [agentBin, ...(sessionId ? resumeArgs(args, exec, sessionId) : args)];
   // The agent must look in the same Codex home as we did.
@@ -115,6 +133,25 @@ export async function resume(options: ResumeOptions, ctx: CliContext): Promise<v
     await go();
   }
   if (sub.exitCode !== undefined) ctx.exitCode = sub.exitCode;
+}
+
+/**
+ * A supervisor killed with kill -9 leaves its agent running, still writing
+ * the session; a second agent on the same rollout would interleave lines
+ * (Codex 0.169 refuses it, older versions do not). Wait a little for the old
+ * agent to finish, then refuse with the pid to stop.
+ */
+async function waitUntilClosed(rollout: string, id: string, seconds: number, say: (m: string) => void): Promise<void> {
+  let holders = await processesHolding(rollout);
+  if (!holders?.length) return;
+  say(`session ${id} is still open in pid ${holders.join(", ")} (an agent from before the restart?); waiting up to ${seconds} s for it to exit`);
+  const deadline = Date.now() + seconds * 1000;
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 250));
+    holders = await processesHolding(rollout);
+    if (!holders?.length) return;
+  }
+  throw new SessionBusyError(`session ${id} is still being written by pid ${holders!.join(", ")}; stop that agent (or let it finish) and resume again`);
 }
 
 /**
