@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { isSessionvaultError } from "@sessionvault/core";
 import { startServer } from "./start-server.js";
+import { serverStoreRegistry } from "./server-stores.js";
 import { importCodexHome, QUICKSTART_ORG, quickstartToken } from "./quickstart.js";
 
 /**
@@ -24,7 +25,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       "usage: sessionvault-server [--store URL] [--host H] [--port P] [--quickstart]\n" +
         "  --store       store URL or directory (default $SESSIONVAULT_STORE, else $SESSIONVAULT_DATA or ./.sessionvault-data)\n" +
-        "  --host/--port where to listen (default 127.0.0.1:8787, or $HOST/$PORT)\n" +
+        "  --host/--port where to listen (default 127.0.0.1:7420, or $HOST/$PORT)\n" +
         "  --quickstart  create an admin token on first start and import ~/.codex ($CODEX_HOME)\n",
     );
     return;
@@ -32,9 +33,9 @@ async function main(): Promise<void> {
   const env = process.env;
   const dataDir = resolve(env.SESSIONVAULT_DATA || ".sessionvault-data");
   const store = values.store ?? env.SESSIONVAULT_STORE ?? dataDir;
-  const port = Number(values.port ?? env.PORT ?? 8787);
+  const port = Number(values.port ?? env.PORT ?? 7420);
   const host = values.host ?? env.HOST ?? "127.0.0.1";
-  const server = await startServer({ store, host, port, processMetrics: true, logger: { level: env.LOG_LEVEL ?? "info" } });
+  const server = await startServer({ store, host, port, registry: serverStoreRegistry(env), processMetrics: true, logger: { level: env.LOG_LEVEL ?? "info" } });
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -8,7 +8,7 @@ export interface StartServerOptions {
   /** Store URL or directory (DESIGN.md §5). */
   store: string;
   host?: string;
-  /** 0 picks a free port. Default 8787. */
+  /** 0 picks a free port. Default 7420. */
   port?: number;
   /** Store URL schemes; default: file, postgres. */
   registry?: StoreRegistry;
@@ -18,7 +18,7 @@ export interface StartServerOptions {
 }
 
 export interface RunningServer {
-  /** e.g. http://127.0.0.1:8787 */
+  /** e.g. http://127.0.0.1:7420 */
   url: string;
   app: FastifyInstance;
   /** The store opened without an org: holds the tokens. */
@@ -58,7 +58,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       ...(options.maxAppendBytes !== undefined ? { maxAppendBytes: options.maxAppendBytes } : {}),
       ...(options.processMetrics !== undefined ? { processMetrics: options.processMetrics } : {}),
     });
-    await app.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 8787 });
+    await app.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 7420 });
   } catch (err) {
     await root.close();
     throw err;

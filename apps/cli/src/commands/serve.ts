@@ -21,7 +21,7 @@ export function defaultServerStore(ctx: CliContext): string {
 
 /** `sessionvault serve`: runs the archive server until interrupted, then drains in-flight appends. */
 export async function serve(options: ServeOptions, ctx: CliContext): Promise<void> {
-  const port = options.port === undefined ? 8787 : Number(options.port);
+  const port = options.port === undefined ? 7420 : Number(options.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid --port ${JSON.stringify(options.port)}`);
   const store = options.store ?? defaultServerStore(ctx);
   const server = await startServer({
