@@ -34,3 +34,4 @@ export * from "./actions/action-v1.js";
 export * from "./actions/project-actions.js";
 export * from "./redact.js";
 export * from "./codex/session-lines.js";
+export * from "./capture/websocket-frames.js";

@@ -2,6 +2,7 @@ import http from "node:http";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startRecordingProxy, type RawApiRecord, type RecordingProxy } from "@sessionvault/core";
 import { startTestUpstream, type TestUpstream } from "./support/capture-upstream.js";
+import { wsFrame } from "./support/ws-frame.js";
 
 const THREAD = "01a1fd82-54c7-72f2-8c3e-d68bacf1c447";
 const ROOT = "01a1fd7f-e4ca-7b22-9b93-e2ac7cfc09ad";
@@ -141,11 +142,14 @@ describe("recording proxy", () => {
   it("tunnels a WebSocket upgrade byte for byte and records its handshake; a refused upgrade is passed on", async () => {
     const ws = http.createServer((_req, res) => res.writeHead(404).end());
     const upgraded = new Set<import("node:stream").Duplex>();
+    let handshake: http.IncomingHttpHeaders = {};
     ws.on("upgrade", (req, socket) => {
       upgraded.add(socket);
       if (req.url !== "/v1/responses") return socket.end("HTTP/1.1 426 Upgrade Required\r\ncontent-type: text/plain\r\ncontent-length: 26\r\n\r\nupgrade required elsewhere");
+      handshake = req.headers;
       socket.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: test\r\n\r\n");
-      socket.on("data", (c: Buffer) => socket.write(c.toString().toUpperCase()));
+      // Answers each client frame with one server frame: the response events the agent waits for.
+      socket.on("data", () => socket.write(wsFrame(JSON.stringify({ type: "response.output_text.delta", delta: `leak ${KEY}` }))));
     });
     await new Promise<void>((r) => ws.listen(0, "127.0.0.1", r));
     const wsUrl = `http://127.0.0.1:${(ws.address() as { port: number }).port}/v1`;
@@ -153,24 +157,32 @@ describe("recording proxy", () => {
     proxy = await startRecordingProxy({ upstream: wsUrl, onRecord: (record, sessionId) => records.push({ record, sessionId }) });
     try {
       const echoed = await new Promise<string>((resolve, reject) => {
-        const req = http.request(proxy.url + "/responses", { headers: { connection: "Upgrade", upgrade: "websocket", "sec-websocket-key": "k", authorization: `Bearer ${KEY}`, "thread-id": THREAD } });
+        const req = http.request(proxy.url + "/responses", {
+          headers: { connection: "Upgrade", upgrade: "websocket", "sec-websocket-key": "k", "sec-websocket-extensions": "permessage-deflate", authorization: `Bearer ${KEY}`, "thread-id": THREAD },
+        });
         req.on("upgrade", (res, socket) => {
           expect(res.statusCode).toBe(101);
           socket.once("data", (c: Buffer) => {
-            resolve(c.toString());
+            resolve(c.toString("latin1"));
             socket.destroy();
           });
-          socket.write("hello through the tunnel");
+          socket.write(wsFrame(JSON.stringify({ type: "response.create", input: "hi", api_key: KEY }), { mask: true }));
         });
         req.on("error", reject);
         req.end();
       });
-      expect(echoed).toBe("HELLO THROUGH THE TUNNEL");
+      // The agent got the server's frame byte for byte (secret included: redaction is only for what is written).
+      expect(echoed).toContain(`leak ${KEY}`);
+      expect(handshake["sec-websocket-extensions"]).toBeUndefined();
+      expect(handshake.authorization).toBe(`Bearer ${KEY}`);
       await waitFor(() => records.some((r) => r.record.type === "response_end"));
-      expect(records.map((r) => r.record.type)).toEqual(["request", "response", "response_end"]);
+      expect(records.map((r) => r.record.type)).toEqual(["request", "response", "ws_message", "ws_message", "response_end"]);
       expect(records.every((r) => r.sessionId === THREAD)).toBe(true);
       expect((records[0]!.record as { headers: Record<string, string> }).headers.authorization).toBe("Bearer [REDACTED]");
-      expect(records[2]!.record).toMatchObject({ status: 101, request_bytes: 24, body_bytes: 24 });
+      expect(records[2]!.record).toMatchObject({ direction: "send", opcode: 1, data: { type: "response.create", input: "hi", api_key: "[REDACTED]" } });
+      expect(records[3]!.record).toMatchObject({ direction: "receive", data: { type: "response.output_text.delta" } });
+      expect(JSON.stringify(records)).not.toContain(KEY);
+      expect(records[4]!.record).toMatchObject({ status: 101 });
 
       records = [];
       const refused = await request("/other", { method: "GET", headers: { connection: "Upgrade", upgrade: "websocket" } });

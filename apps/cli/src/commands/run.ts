@@ -101,7 +101,7 @@ export async function run(options: RunOptions, ctx: CliContext): Promise<void> {
   if (route) {
     proxy = await startRecordingProxy({ upstream: route.upstream, onRecord: (record, sessionId) => capture.onRecord(record, sessionId) });
     ({ argv: childArgv, env: childEnv } = routeCodexThroughProxy(argv, ctx.env, route, proxy.url));
-    capture.log("info", `recording proxy ${proxy.url} -> ${redactUrl(route.upstream)} (provider ${route.providerId}, via ${route.via === "env" ? "OPENAI_BASE_URL" : "-c model_providers.*.base_url"})`);
+    capture.log("info", `recording proxy ${proxy.url} -> ${redactUrl(route.upstream)} (provider ${route.providerId}, via ${[route.configKey ? `-c ${route.configKey}` : "", route.via === "env" ? "OPENAI_BASE_URL" : ""].filter(Boolean).join(" + ")})`);
   }
 
   await capture.start({ resumeId: invocation?.resumeId ?? null });

@@ -16,10 +16,32 @@ export interface CodexProviderRoute {
   providerId: string;
   /** The base URL the agent would have used: where the proxy forwards to. */
   upstream: string;
+  /** "config": a `-c` override of `configKey`; "env": OPENAI_BASE_URL (plus the `configKey` override when set). */
   via: "config" | "env";
+  /** The config key holding the base URL (`model_providers.<id>.base_url`, or `openai_base_url` for the built-in provider). */
+  configKey?: string;
 }
 
 export const OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1";
+/** Where Codex's built-in openai provider goes when the user signed in with ChatGPT rather than an API key. */
+export const CHATGPT_CODEX_BASE_URL = "https://chatgpt.com/backend-api/codex";
+
+/**
+ * True when Codex will authenticate with a ChatGPT login (auth.json holds
+ * tokens and no API key is forced). Only the mode is read; no credential
+ * leaves this function.
+ */
+async function usesChatGptLogin(codexHome: string, env: Record<string, string | undefined>): Promise<boolean> {
+  if (env.CODEX_API_KEY) return false;
+  let auth: { auth_mode?: unknown; tokens?: unknown; OPENAI_API_KEY?: unknown };
+  try {
+    auth = JSON.parse(await readFile(join(codexHome, "auth.json"), "utf8")) as typeof auth;
+  } catch {
+    return false;
+  }
+  if (typeof auth.auth_mode === "string") return auth.auth_mode.toLowerCase().startsWith("chatgpt");
+  return auth.tokens != null && !auth.OPENAI_API_KEY;
+}
 
 export interface CodexInvocation {
   /** Index in argv of the first Codex argument (after the program). */
@@ -156,10 +178,16 @@ export async function resolveCodexProvider(codexHome: string, argv: readonly str
   const table = (config.model_providers as Record<string, Record<string, unknown>> | undefined)?.[providerId];
   const fromConfig = table?.base_url;
   if (typeof fromArgs === "string" || typeof fromConfig === "string") {
-    return { providerId, upstream: String(fromArgs ?? fromConfig), via: "config" };
+    return { providerId, upstream: String(fromArgs ?? fromConfig), via: "config", configKey: `model_providers.${providerId}.base_url` };
   }
   if (providerId === "openai") {
-    return { providerId, upstream: env.OPENAI_BASE_URL || OPENAI_DEFAULT_BASE_URL, via: "env" };
+    // Newer Codex builds also take the built-in provider's URL from `openai_base_url`.
+    const configured = override("openai_base_url") ?? config.openai_base_url;
+    const upstream =
+      (typeof configured === "string" && configured) ||
+      env.OPENAI_BASE_URL ||
+      ((await usesChatGptLogin(codexHome, env)) ? CHATGPT_CODEX_BASE_URL : OPENAI_DEFAULT_BASE_URL);
+    return { providerId, upstream, via: "env", configKey: "openai_base_url" };
   }
   throw new InvalidInputError(`model provider "${providerId}" has no base_url in ${path} or on the command line`);
 }
@@ -176,11 +204,12 @@ export function routeCodexThroughProxy(
   route: CodexProviderRoute,
   proxyUrl: string,
 ): { argv: string[]; env: Record<string, string | undefined> } {
-  if (route.via === "env") return { argv: [...argv], env: { ...env, OPENAI_BASE_URL: proxyUrl } };
+  const outEnv = route.via === "env" ? { ...env, OPENAI_BASE_URL: proxyUrl } : { ...env };
+  if (!route.configKey) return { argv: [...argv], env: outEnv };
   const drop = new Set<number>();
   for (const o of configOverrides(argv)) {
-    if (o.key === `model_providers.${route.providerId}.base_url`) for (let k = 0; k < o.span; k++) drop.add(o.index + k);
+    if (o.key === route.configKey) for (let k = 0; k < o.span; k++) drop.add(o.index + k);
   }
   const rest = argv.slice(1).filter((_, i) => !drop.has(i + 1));
-  return { argv: [argv[0]!, "-c", `model_providers.${route.providerId}.base_url=${JSON.stringify(proxyUrl)}`, ...rest], env: { ...env } };
+  return { argv: [argv[0]!, "-c", `${route.configKey}=${JSON.stringify(proxyUrl)}`, ...rest], env: outEnv };
 }

@@ -110,6 +110,16 @@ export class ExchangeTap {
     }
   }
 
+  /** One WebSocket message of an upgraded connection (text is parsed and redacted like a body). */
+  wsMessage(direction: "send" | "receive", opcode: number, data: Buffer, compressed: boolean): void {
+    if (this.#finished) return;
+    const base = { type: "ws_message" as const, status: this.#status, direction, opcode, bytes: data.length };
+    if (compressed) this.#emit({ ...base, data: null, data_omitted: "compressed (permessage-deflate)" });
+    else if (opcode === 2) this.#emit({ ...base, data: null, data_omitted: "binary" });
+    else if (opcode === 8) this.#emit({ ...base, data: { code: data.length >= 2 ? data.readUInt16BE(0) : null, reason: redactSecrets(data.subarray(2).toString("utf8")) } });
+    else this.#emit({ ...base, data: redactBody(data.toString("utf8")) });
+  }
+
   /**
    * The end of an upgraded connection (WebSocket) that was tunnelled byte
    * for byte: its frames are not decoded, only their volume is recorded.

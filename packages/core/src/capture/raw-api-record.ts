@@ -11,7 +11,17 @@ export type RawApiRecord =
   | (RawApiBase & { type: "event"; status: number; seq: number; event: string | null; data: unknown })
   | (RawApiBase & { type: "response_body"; status: number; body: unknown; body_bytes: number; body_omitted?: string })
   | (RawApiBase & { type: "response_end"; status: number; events: number; body_bytes: number; duration_ms: number; request_bytes?: number })
-  | (RawApiBase & { type: "error"; status: number | null; message: string });
+  | (RawApiBase & { type: "error"; status: number | null; message: string })
+  | (RawApiBase & {
+      type: "ws_message";
+      status: number;
+      /** "send": agent to API; "receive": API to agent. */
+      direction: "send" | "receive";
+      opcode: number;
+      bytes: number;
+      data: unknown;
+      data_omitted?: string;
+    });
 
 export interface RawApiBase {
   /** ISO-8601 UTC with milliseconds. */

@@ -6,6 +6,7 @@ import { IoError, UsageError } from "../errors.js";
 import { ExchangeTap } from "./exchange-tap.js";
 import type { RawApiRecord } from "./raw-api-record.js";
 import { sessionIdFromHeaders } from "./session-from-headers.js";
+import { WebSocketFrameReader } from "./websocket-frames.js";
 
 export interface RecordingProxyOptions {
   /**
@@ -92,6 +93,8 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
     const headers = forwardHeaders(req.headers, target);
     headers.connection = "Upgrade";
     if (req.headers.upgrade) headers.upgrade = req.headers.upgrade;
+    // Without a compression offer the messages cross in clear frames that can be recorded.
+    delete headers["sec-websocket-extensions"];
     const upReq = client.request(target, { method: req.method ?? "GET", headers, agent: false });
     tunnels.add(socket);
     socket.on("close", () => tunnels.delete(socket));
@@ -103,10 +106,22 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
       socket.write(lines + "\r\n");
       if (upHead.length) socket.write(upHead);
       if (head.length) upSocket.write(head);
-      let up = head.length;
-      let down = upHead.length;
-      upSocket.on("data", (c: Buffer) => (down += c.length));
-      socket.on("data", (c: Buffer) => (up += c.length));
+      let up = 0;
+      let down = 0;
+      const sent = new WebSocketFrameReader();
+      const received = new WebSocketFrameReader();
+      const onUp = (c: Buffer) => {
+        up += c.length;
+        for (const m of sent.push(c)) tap.wsMessage("send", m.opcode, m.data, m.compressed);
+      };
+      const onDown = (c: Buffer) => {
+        down += c.length;
+        for (const m of received.push(c)) tap.wsMessage("receive", m.opcode, m.data, m.compressed);
+      };
+      if (head.length) onUp(head);
+      if (upHead.length) onDown(upHead);
+      upSocket.on("data", onDown);
+      socket.on("data", onUp);
       upSocket.pipe(socket);
       socket.pipe(upSocket);
       const end = () => {
