@@ -114,6 +114,12 @@ describe("summarizeRollout visibility and bad input", () => {
     expect(await summarizeRollout(fromText(userItem("hi") + "\n"))).toBeNull();
   });
 
+  it("ignores a session_meta without an id", async () => {
+    const noId = JSON.stringify({ timestamp: "t", type: "session_meta", payload: { cwd: "/w" } });
+    expect(await summarizeRollout(fromText([noId, userItem("hi")].join("\n") + "\n"))).toBeNull();
+    expect((await summarizeRollout(fromText([noId, meta({}), userItem("hi")].join("\n") + "\n")))!.id).toBe("11111111-2222-4333-8444-555555555555");
+  });
+
   it("returns null when only injected messages are in the head", async () => {
     const text = [meta({}), userItem("<environment_context>\n<cwd>/w</cwd>\n</environment_context>"), userItem("# AGENTS.md instructions for /w\n\n<INSTRUCTIONS>x</INSTRUCTIONS>")].join("\n") + "\n";
     expect(await summarizeRollout(fromText(text))).toBeNull();

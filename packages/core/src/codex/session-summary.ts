@@ -89,7 +89,8 @@ export async function summarizeRollout(lines: AsyncIterable<RawLine>, options: S
     }
     if (value.type === "session_meta") {
       // The first session_meta owns the file; later ones (a fork's copy of its parent's) do not.
-      if (!head) head = fromMeta(value.payload as SessionMetaLinePayload, value.timestamp);
+      // A session_meta without an id is malformed and owns nothing.
+      if (!head && typeof value.payload.id === "string" && value.payload.id !== "") head = fromMeta(value.payload as SessionMetaLinePayload, value.timestamp);
     } else if (title === null) {
       title = userText(value.type, value.payload);
     }
@@ -105,7 +106,7 @@ function fromMeta(p: SessionMetaLinePayload, lineTimestamp: string): RolloutHead
   const parent = str(p.parent_thread_id) ?? str(spawn?.parent_thread_id);
   const forked = str(p.forked_from_id);
   return {
-    id: String(p.id),
+    id: p.id,
     created_at: normaliseTime(str(p.timestamp) ?? lineTimestamp),
     cwd: str(p.cwd),
     originator: str(p.originator),
