@@ -5,9 +5,11 @@ import { list } from "./commands/list.js";
 import { show } from "./commands/show.js";
 import { resume } from "./commands/resume.js";
 import { run } from "./commands/run.js";
+import { serve } from "./commands/serve.js";
 import { stateClear, stateGet, stateList, stateSet } from "./commands/state.js";
 import { prune } from "./commands/prune.js";
 import { sync } from "./commands/sync.js";
+import { tokenCreate } from "./commands/token.js";
 import type { CliContext } from "./io.js";
 
 /**
@@ -167,6 +169,35 @@ export function buildProgram(ctx: CliContext): Command {
     .action(async (target: string, agentArgs: string[], opts: { agentBin?: string; codexHome?: string; stateFile?: string; persistSession?: boolean; restoreFrom?: string; wait?: string }) => {
       await resume({ target, agentArgs, ...opts }, ctx);
     });
+
+  program
+    .command("serve")
+    .description(
+      "Run the archive server (HTTP API + web UI) over a store. Sessions arrive with `sessionvault sync --to http://HOST:PORT`; " +
+        "API clients and the web UI need a token from `sessionvault token create`. Ctrl-C stops it after in-flight appends finish.",
+    )
+    .option("--store <url>", "store URL or directory (default $SESSIONVAULT_STORE, else $SESSIONVAULT_DATA or ./.sessionvault-data)")
+    .option("--host <host>", "address to listen on", "127.0.0.1")
+    .option("--port <port>", "port to listen on (0 picks a free one)", "7420")
+    .addHelpText("after", "\nExamples:\n  sessionvault serve\n  sessionvault serve --store postgres://archive@db/sessions --host 0.0.0.0 --port 8080")
+    .action(async (opts: { store?: string; host?: string; port?: string }) => {
+      await serve(opts, ctx);
+    });
+
+  program
+    .command("token")
+    .description("Manage API tokens of the archive server")
+    .command("create")
+    .description("Create an API token in the store the server serves; it is printed once and only its sha256 is kept")
+    .option("--store <url>", "the server's store (default $SESSIONVAULT_STORE, else $SESSIONVAULT_DATA or ./.sessionvault-data)")
+    .requiredOption("--org <org>", "organisation the token belongs to (it only ever sees this org's sessions)")
+    .requiredOption("--scope <scope...>", "read, write and/or admin (admin ⊃ write ⊃ read)")
+    .option("--json", 'print {"token", "org", "scopes"}')
+    .addHelpText("after", "\nExamples:\n  sessionvault token create --org acme --scope write\n  SESSIONVAULT_TOKEN=$(sessionvault token create --org acme --scope read) sessionvault list --store http://127.0.0.1:7420")
+    .action(async (opts: { store?: string; org?: string; scope?: string[]; json?: boolean }) => {
+      await tokenCreate(opts, ctx);
+    });
+
   program
     .command("sync")
     .description(

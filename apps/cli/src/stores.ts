@@ -3,9 +3,10 @@ import { isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { StoreRegistry, type OpenedStore } from "@sessionvault/core";
 import { FsStore } from "@sessionvault/fs-store";
-import { warn, type CliContext } from "./io.js";
 import { PgStore } from "@sessionvault/pg-store";
 import { S3Store } from "@sessionvault/s3-store";
+import { warn, type CliContext } from "./io.js";
+import { HttpStore } from "./stores/http-store.js";
 
 /**
  * The store URLs this binary understands (DESIGN.md §5). Each store package
@@ -14,8 +15,8 @@ import { S3Store } from "@sessionvault/s3-store";
 export function storeRegistry(ctx: CliContext): StoreRegistry {
   const registry = new StoreRegistry();
   // Registrations are added by each store's integration (fs, s3, postgres, http).
+  registry.register(["http", "https"], (url) => new HttpStore({ baseUrl: url.href, ...(ctx.env.SESSIONVAULT_TOKEN ? { token: ctx.env.SESSIONVAULT_TOKEN } : {}) }));
   registry.register(["file"], (url, options) => new FsStore({ root: fileURLToPath(url), ...(options.org ? { org: options.org } : {}), onWarning: (m) => warn(ctx, m) }));
-  void ctx;
   registry.register(["postgres", "postgresql"], (url, options) => {
     // `?schema=` is ours, not libpq's: take it out of the connection string.
     const conn = new URL(url.href);
@@ -24,6 +25,7 @@ export function storeRegistry(ctx: CliContext): StoreRegistry {
     return new PgStore({ connectionString: conn.href, ...(schema ? { schema } : {}), ...(options.org ? { org: options.org } : {}) });
   });
   registry.register(["s3"], (url, options) => s3Store(ctx, url, options.org));
+  void ctx;
   return registry;
 }
 
