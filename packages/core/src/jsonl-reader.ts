@@ -186,6 +186,8 @@ export function parseJsonLine(text: string): unknown {
   let t = text;
   if (t.charCodeAt(0) === 0xfeff) t = t.slice(1);
   if (t.endsWith("\r")) t = t.slice(0, -1);
-  if (t.trim() === "") return undefined;
+  // Only a line that starts with whitespace can be blank: no copy of a long line just to test that.
+  const first = t.charCodeAt(0);
+  if (t.length === 0 || ((first === 0x20 || first === 0x09 || first === 0x0d || first === 0x0b || first === 0x0c) && t.trim() === "")) return undefined;
   return JSON.parse(t);
 }
