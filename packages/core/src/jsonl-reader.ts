@@ -36,6 +36,13 @@ export interface LineWarning {
 export interface ReadLinesOptions {
   /** Lines longer than this are skipped with a warning (default 512 MiB). */
   maxLineBytes?: number;
+  /**
+   * A line that is not valid UTF-8 is skipped (default), or yielded with
+   * U+FFFD in place of the bad bytes ("replace"). Either way it is reported.
+   * Readers whose line count must equal the stream's position (a store's
+   * `readStream`, which sync resumes from) should use "replace".
+   */
+  invalidUtf8?: "skip" | "replace";
   onWarning?: (warning: LineWarning) => void;
 }
 
@@ -56,6 +63,7 @@ export async function* readLineBatches(source: AsyncIterable<Uint8Array>, option
   const max = options.maxLineBytes ?? DEFAULT_MAX_LINE;
   const warn = options.onWarning ?? (() => {});
   const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+  const lossy = options.invalidUtf8 === "replace" ? new TextDecoder("utf-8", { fatal: false, ignoreBOM: true }) : null;
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let skipping = false;
@@ -77,6 +85,10 @@ export async function* readLineBatches(source: AsyncIterable<Uint8Array>, option
     try {
       return { lineNo, text: decoder.decode(buf), byteLength: total };
     } catch {
+      if (lossy) {
+        warn({ kind: "invalid-utf8", lineNo, message: `line ${lineNo} is not valid UTF-8; bad bytes replaced with U+FFFD` });
+        return { lineNo, text: lossy.decode(buf), byteLength: total };
+      }
       warn({ kind: "invalid-utf8", lineNo, message: `line ${lineNo} is not valid UTF-8; skipped` });
       return undefined;
     }

@@ -94,6 +94,20 @@ describe("JSONL files", () => {
     expect(warnings[0]!.message).toMatch(/line 2/);
   });
 
+  it("bad UTF-8: skipped by default, or kept with replacement characters so the line count stays the position", async () => {
+    const p = await file("bad-utf8.jsonl", Buffer.concat([Buffer.from('{"a":1}\n{"b":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}\n{"c":3}\n')]));
+    const skipped = await lines(p);
+    expect(skipped.lines.map((l) => l.lineNo)).toEqual([1, 3]);
+    expect(skipped.warnings.map((w) => [w.kind, w.lineNo])).toEqual([["invalid-utf8", 2]]);
+
+    const warnings: LineWarning[] = [];
+    const kept: RawLine[] = [];
+    for await (const l of readFileLines(p, { invalidUtf8: "replace", onWarning: (w) => warnings.push(w) })) kept.push(l);
+    expect(kept.map((l) => l.text)).toEqual(['{"a":1}', '{"b":"\uFFFD\uFFFD"}', '{"c":3}']);
+    expect(kept[1]!.byteLength).toBe(10);
+    expect(warnings.map((w) => [w.kind, w.lineNo])).toEqual([["invalid-utf8", 2]]);
+  });
+
   it("does not yield a torn last line, and reports it", async () => {
     const p = await file("torn.jsonl", '{"a":1}\n{"b":2}\n{"c":');
     const { lines: ls, warnings } = await lines(p);
