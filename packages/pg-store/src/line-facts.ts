@@ -19,7 +19,21 @@ const MAX_SEARCH_CHARS = 16 * 1024;
  * Reads the facts of one rollout line. Never throws: garbage and unknown
  * kinds are stored verbatim with null facts (DESIGN.md §4).
  */
+/**
+ * The envelope as Codex writes it: `{"timestamp":…,["ordinal":N,]"type":…,"payload":{"type":…`.
+ * Anchored and escape-free, so a match is exactly the top-level fields.
+ */
+const ENVELOPE = /^\{"timestamp":"([^"\\]*)",(?:"ordinal":\d+,)?"type":"([^"\\]*)","payload":\{"type":"([^"\\]*)"/;
+/** Payload types that carry searchable text; only these lines are parsed in full. */
+const SEARCHABLE = new Set(["message", "function_call", "local_shell_call", "user_message", "agent_message", "exec_command_end", "item_completed"]);
+
 export function lineFacts(text: string): LineFacts {
+  // Most lines (reasoning, tool output, token counts) are big and carry
+  // nothing to search: their facts come from the envelope without a parse.
+  const m = ENVELOPE.exec(text.slice(0, 512));
+  if (m && m[2] !== "session_meta" && !SEARCHABLE.has(m[3]!)) {
+    return { type: m[2]!, payload_type: m[3]!, timestamp: m[1]!, meta: null, search: null };
+  }
   let value: unknown;
   try {
     value = parseJsonLine(text);

@@ -236,8 +236,14 @@ export class PgStore implements SessionStore, TokenStore {
       if (until) q = q.where("created_ts", "<=", until);
       if (query.q && query.q.trim() !== "") {
         const tsq = sql`websearch_to_tsquery('simple', ${query.q})`;
+        // One set of matching ids from both GIN indexes, then the newest of
+        // them: a rare word costs a few index probes, not a scan of the
+        // newest-first order testing every session.
         q = q.where(
-          sql<boolean>`(title_tsv @@ ${tsq} or id in (select l.session_id from ${this.#t("lines")} l where l.org = ${this.#org} and l.tsv @@ ${tsq}))`,
+          sql<boolean>`id in (
+            select s.id from ${this.#t("sessions")} s where s.org = ${this.#org} and s.title_tsv @@ ${tsq}
+            union
+            select l.session_id from ${this.#t("lines")} l where l.org = ${this.#org} and l.tsv @@ ${tsq})`,
         );
       }
       if (cursor) q = q.where(sql<boolean>`(created_ts, id) < (${cursor.ts}::timestamptz, ${cursor.id})`);

@@ -1,0 +1,195 @@
+/**
+ * pg-store benchmark (`pnpm bench`). Sizes come from env vars; the defaults
+ * finish in a few minutes on a busy 2-core machine. The issue's full size:
+ *   SV_BENCH_SESSIONS=10000 SV_BENCH_REPEAT=4 pnpm --filter @sessionvault/pg-store bench
+ * (about 1.2 GB of rollouts). Every figure is printed next to a baseline
+ * measured in the same run, on the same server.
+ *
+ *   SV_BENCH_SESSIONS       generated Codex sessions (default 1000)
+ *   SV_BENCH_REPEAT         turns repeated per session (default 2; ~35 KB per repeat)
+ *   SV_BENCH_LIST_SESSIONS  sessions rows for the list/search part (default 100000)
+ *   SV_BENCH_DIR            where to generate the home (default a temp dir, removed after)
+ */
+process.env.TZ = "UTC";
+
+import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { readFileLines, syncStores } from "@sessionvault/core";
+import { FsStore } from "@sessionvault/fs-store";
+import { PgStore } from "@sessionvault/pg-store";
+import pg from "pg";
+import { afterAll, beforeAll, it } from "vitest";
+import { generateCodexHome, type GeneratedHome } from "../test/support/codex-home.js";
+import { startPostgres, type TestPostgres } from "../test/support/postgres.js";
+
+const SESSIONS = Number(process.env.SV_BENCH_SESSIONS ?? 1000);
+const REPEAT = Number(process.env.SV_BENCH_REPEAT ?? 2);
+const LIST_SESSIONS = Number(process.env.SV_BENCH_LIST_SESSIONS ?? 100_000);
+const MB = 1024 * 1024;
+
+let server: TestPostgres;
+let dir: string;
+let home: GeneratedHome;
+const rows: { figure: string; value: string; baseline: string; ratio: string; target: string }[] = [];
+
+function out(line: string): void {
+  process.stdout.write(line + "\n");
+}
+
+beforeAll(async () => {
+  server = await startPostgres();
+  dir = process.env.SV_BENCH_DIR ?? (await mkdtemp(join(tmpdir(), "sv-pg-bench-")));
+  const t = performance.now();
+  home = await generateCodexHome(join(dir, "home"), { sessions: SESSIONS, repeat: REPEAT });
+  out(`generated ${home.sessions.length} sessions, ${home.totalLines} lines, ${(home.totalBytes / MB).toFixed(1)} MB in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+});
+
+afterAll(async () => {
+  await server?.stop();
+  if (dir && !process.env.SV_BENCH_DIR) await rm(dir, { recursive: true, force: true });
+  out("");
+  out("| figure | value | baseline (same run) | ratio | target |");
+  out("| --- | --- | --- | --- | --- |");
+  for (const r of rows) out(`| ${r.figure} | ${r.value} | ${r.baseline} | ${r.ratio} | ${r.target} |`);
+  const resultsDir = join(import.meta.dirname, "..", "..", "..", "bench-results");
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(join(resultsDir, "pg-store.json"), JSON.stringify({ sessions: SESSIONS, repeat: REPEAT, bytes: home?.totalBytes, lines: home?.totalLines, list_sessions: LIST_SESSIONS, rows }, null, 2) + "\n");
+});
+
+/** Baseline: the same lines read the same way, inserted by plain pg as multi-row inserts (one per session) into a bare table. */
+async function baselineInsert(): Promise<number> {
+  const pool = new pg.Pool({ connectionString: server.url, max: 4 });
+  pool.on("error", () => {});
+  await pool.query("create schema if not exists baseline; drop table if exists baseline.lines; create table baseline.lines (session_id text, seq int, text text, primary key (session_id, seq))");
+  const t = performance.now();
+  let next = 0;
+  const worker = async () => {
+    while (next < home.sessions.length) {
+      const s = home.sessions[next++]!;
+      const texts: string[] = [];
+      for await (const l of readFileLines(s.path)) texts.push(l.text);
+      await pool.query("insert into baseline.lines select $1, s - 1, t from unnest($2::text[]) with ordinality as u(t, s)", [s.id, texts]);
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+  const seconds = (performance.now() - t) / 1000;
+  await pool.query("drop schema baseline cascade");
+  await pool.end();
+  return seconds;
+}
+
+it("sync a generated Codex home into Postgres, then re-sync it unchanged", async () => {
+  const baseSeconds = await baselineInsert();
+  const baseMBs = home.totalBytes / MB / baseSeconds;
+
+  const from = new FsStore({ root: join(dir, "home") });
+  const to = new PgStore({ connectionString: server.url, schema: "bench" });
+  await to.migrateToLatest();
+  let t = performance.now();
+  const first = await syncStores(from, to);
+  const syncSeconds = (performance.now() - t) / 1000;
+  if (first.lines_sent !== home.totalLines || first.errors.length) throw new Error(`sync sent ${first.lines_sent} of ${home.totalLines} lines, errors ${JSON.stringify(first.errors.slice(0, 3))}`);
+  const syncMBs = home.totalBytes / MB / syncSeconds;
+  rows.push({
+    figure: `sync fs → pg, ${home.sessions.length} sessions / ${(home.totalBytes / MB).toFixed(0)} MB`,
+    value: `${syncMBs.toFixed(1)} MB/s (${syncSeconds.toFixed(1)} s)`,
+    baseline: `plain pg multi-row insert of the same lines: ${baseMBs.toFixed(1)} MB/s`,
+    ratio: `${(syncMBs / baseMBs).toFixed(2)}× baseline`,
+    target: "≥ 40 MB/s",
+  });
+
+  // The source side alone, for context: how fast fs-store hands the lines over.
+  t = performance.now();
+  let n = 0;
+  for (const s of home.sessions) for await (const _ of from.readStream(s.id, "rollout")) n++;
+  const readSeconds = (performance.now() - t) / 1000;
+  rows.push({ figure: "read the same home through fs-store (source side only)", value: `${(home.totalBytes / MB / readSeconds).toFixed(1)} MB/s (${n} lines)`, baseline: "-", ratio: "-", target: "-" });
+
+  t = performance.now();
+  const again = await syncStores(from, to);
+  const resyncSeconds = (performance.now() - t) / 1000;
+  if (again.lines_sent !== 0) throw new Error(`re-sync sent ${again.lines_sent} lines`);
+  // Baseline for the re-sync: just listing the source (the least any sync must do).
+  t = performance.now();
+  let cursor: string | null = null;
+  do {
+    const page = await from.listSessions({ archived: "all", limit: 500, cursor });
+    cursor = page.next_cursor;
+  } while (cursor !== null);
+  const listSeconds = (performance.now() - t) / 1000;
+  rows.push({
+    figure: `re-sync unchanged (${home.sessions.length} sessions)`,
+    value: `${resyncSeconds.toFixed(2)} s`,
+    baseline: `listing the source alone: ${listSeconds.toFixed(2)} s`,
+    ratio: `${(resyncSeconds / listSeconds).toFixed(1)}× baseline`,
+    target: "< 2 s",
+  });
+  await to.close();
+  await from.close();
+});
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function timeIt(runs: number, fn: () => Promise<unknown>): Promise<number> {
+  await fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await fn();
+    times.push(performance.now() - t);
+  }
+  return median(times);
+}
+
+it(`first page of list, and a search, over ${LIST_SESSIONS} sessions`, async () => {
+  const store = new PgStore({ connectionString: server.url, schema: "benchlist" });
+  await store.migrateToLatest();
+  const pool = new pg.Pool({ connectionString: server.url, max: 2 });
+  pool.on("error", () => {});
+  const t = performance.now();
+  // Bulk rows straight into the tables: the point is the query, not how the rows got there.
+  await pool.query(`
+    insert into benchlist.sessions (org, id, created_at, created_ts, updated_at, updated_ts, cwd, title, archived, source, originator, cli_version, model_provider, git, lines, bytes)
+    select '', gen_random_uuid()::text, to_char(ts at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), ts,
+           to_char(ts at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), ts,
+           '/home/dev/project-' || (g % 50), 'Fix the build of module ' || (g % 1000), g % 10 = 9, 'cli', 'codex_cli_rs', '0.169.0', 'openai',
+           jsonb_build_object('commit_hash', md5(g::text), 'branch', 'main', 'repository_url', 'https://example.com/repo-' || (g % 50) || '.git'), 40, 60000
+    from generate_series(1, $1::int) g, lateral (select timestamptz '2025-01-01' + g * interval '1 minute' as ts) t`, [LIST_SESSIONS]);
+  // Each session ran one command and said one thing; "zebra<n>" words are rare (1 in 1000 sessions), "cargo" is everywhere.
+  await pool.query(`
+    insert into benchlist.lines (org, session_id, stream, seq, text, type, payload_type, timestamp, tsv)
+    select '', s.id, 'rollout', 0, '{}', 'response_item', 'function_call', s.created_at,
+           to_tsvector('simple', 'cargo test --package crate-' || (row_number() over ()) % 1000 || ' zebra' || (row_number() over ()) % 1000 || ' the tests pass now')
+    from benchlist.sessions s`);
+  await pool.query("analyze benchlist.sessions; analyze benchlist.lines");
+  out(`inserted ${LIST_SESSIONS} sessions rows in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+
+  const firstPage = await timeIt(20, () => store.listSessions({ limit: 50 }));
+  const baseline = await timeIt(20, () => pool.query("select * from benchlist.sessions order by created_ts desc limit 50"));
+  rows.push({
+    figure: `list, first page of 50, ${LIST_SESSIONS} sessions (median of 20)`,
+    value: `${firstPage.toFixed(2)} ms`,
+    baseline: `raw select … order by created_ts desc limit 50: ${baseline.toFixed(2)} ms`,
+    ratio: `${(firstPage / baseline).toFixed(1)}× baseline`,
+    target: "< 50 ms",
+  });
+  const rare = await timeIt(20, () => store.listSessions({ limit: 50, q: "zebra417" }));
+  const rareCount = (await store.listSessions({ limit: 1000, q: "zebra417" })).sessions.length;
+  const common = await timeIt(10, () => store.listSessions({ limit: 50, q: "cargo" }));
+  const baseSearch = await timeIt(20, () => pool.query("select session_id from benchlist.lines where tsv @@ to_tsquery('simple', 'zebra417') limit 50"));
+  rows.push({
+    figure: `search "zebra417" (${rareCount} matching sessions), first page (median of 20)`,
+    value: `${rare.toFixed(2)} ms`,
+    baseline: `raw GIN lookup of the word: ${baseSearch.toFixed(2)} ms`,
+    ratio: `${(rare / baseSearch).toFixed(1)}× baseline`,
+    target: "< 50 ms",
+  });
+  rows.push({ figure: `search "cargo" (every session matches), first page (median of 10)`, value: `${common.toFixed(2)} ms`, baseline: "-", ratio: "-", target: "< 50 ms" });
+  await pool.end();
+  await store.close();
+});

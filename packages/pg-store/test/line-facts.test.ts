@@ -1,0 +1,62 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { lineFacts } from "../src/line-facts.js";
+
+const FIXTURES = fileURLToPath(new URL("../../../fixtures/codex/", import.meta.url));
+
+function rolloutLines(version: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith(".jsonl")) out.push(...readFileSync(p, "utf8").split("\n").filter(Boolean));
+    }
+  };
+  for (const d of ["sessions", "archived_sessions"]) {
+    try {
+      walk(join(FIXTURES, version, d));
+    } catch {
+      // 0.39 and 0.98 have no archived sessions.
+    }
+  }
+  return out;
+}
+
+describe.each(["0.39.0", "0.98.0", "0.169.0"])("line facts of every line Codex %s wrote", (version) => {
+  it("match a full parse of the line (the envelope fast path never disagrees)", () => {
+    const lines = rolloutLines(version);
+    expect(lines.length).toBeGreaterThan(100);
+    for (const line of lines) {
+      const v = JSON.parse(line) as { timestamp: string; type: string; payload: { type?: unknown } };
+      const f = lineFacts(line);
+      expect({ type: f.type, payload_type: f.payload_type, timestamp: f.timestamp }).toEqual({
+        type: v.type,
+        payload_type: typeof v.payload.type === "string" ? v.payload.type : null,
+        timestamp: v.timestamp,
+      });
+    }
+  });
+
+  it("index the user's messages and the commands run", () => {
+    const lines = rolloutLines(version);
+    const search = lines.map((l) => lineFacts(l).search).filter((s): s is string => s !== null);
+    // Every version's fixtures ran shell commands and exchanged messages.
+    expect(search.length).toBeGreaterThan(10);
+    const meta = lines.map((l) => lineFacts(l)).filter((f) => f.type === "session_meta");
+    expect(meta.length).toBeGreaterThan(0);
+    for (const m of meta) expect(JSON.parse(m.meta!).id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe("line facts of odd lines", () => {
+  it("garbage, unknown kinds and escaped envelopes never throw", () => {
+    expect(lineFacts("not json")).toEqual({ type: null, payload_type: null, timestamp: null, meta: null, search: null });
+    expect(lineFacts('{"timestamp":"t","type":"future","payload":{"type":"x"},"extra":1}')).toMatchObject({ type: "future", payload_type: "x" });
+    expect(lineFacts('{"timestamp":"t\\"x","type":"event_msg","payload":{"type":"agent_message","message":"hi"}}')).toMatchObject({ timestamp: 't"x', search: "hi" });
+    expect(lineFacts('{"type":"event_msg","payload":{"type":"user_message","message":"run deploy/api.sh"}}').search).toContain("deploy api sh");
+    expect(lineFacts("[1,2,3]").type).toBeNull();
+  });
+});
