@@ -6,7 +6,7 @@
  * measured in the same run, on the same server.
  *
  *   SV_BENCH_SESSIONS       generated Codex sessions (default 1000)
- *   SV_BENCH_REPEAT         turns repeated per session (default 2; ~35 KB per repeat)
+ *   SV_BENCH_REPEAT         turns repeated per session (default 2; ~20 KB + 24 KB per repeat)
  *   SV_BENCH_LIST_SESSIONS  sessions rows for the list/search part (default 100000)
  *   SV_BENCH_DIR            where to generate the home (default a temp dir, removed after)
  */
