@@ -102,7 +102,7 @@ export const listQuerySchema = {
   type: "object",
   additionalProperties: false,
   properties: {
-    limit: { type: "integer", minimum: 1, maximum: 500, default: 50 },
+    limit: { type: "integer", minimum: 1, maximum: 1000, default: 50 },
     cursor: { type: "string", maxLength: 1024 },
     q: { type: "string", maxLength: 512 },
     cwd: { type: "string", maxLength: 4096 },

@@ -70,6 +70,23 @@ test("log in, list, search, open a session, see commands and diffs, download act
     expect(times).toEqual([...times].sort().reverse());
     await page.screenshot({ path: join(ARTIFACTS, "01-sessions.png"), fullPage: true });
 
+    // Paging: pages of 6 cover the 15 sessions once, in the same order.
+    const paged: string[] = [];
+    await page.goto(`${t.url}/?limit=6`);
+    for (;;) {
+      paged.push(...(await page.locator("tr.session-row .title a").evaluateAll((els) => els.map((e) => e.getAttribute("href") ?? ""))));
+      const older = page.locator('a[rel="next"]');
+      if ((await older.count()) === 0) break;
+      const before = page.url();
+      await older.click();
+      await page.waitForURL((u) => u.href !== before);
+    }
+    expect(paged).toHaveLength(15);
+    expect(new Set(paged).size).toBe(15);
+    await page.goto(`${t.url}/`);
+    const unpaged = await page.locator("tr.session-row .title a").evaluateAll((els) => els.map((e) => e.getAttribute("href") ?? ""));
+    expect(paged).toEqual(unpaged);
+
     // Filters: an exact directory, then a date range that ends before the fixtures were made.
     await page.click(".filters summary");
     const shellCwd = (await page.locator("tr.session-row .cwd").allTextContents()).find((c) => c.endsWith("/work/shell"))!;

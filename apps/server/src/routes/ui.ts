@@ -87,7 +87,7 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
     const store = ctx.stores.get(p.org);
     const q = req.query;
     const query: ListQuery = toListQuery({
-      limit: 50,
+      limit: Math.min(200, Math.max(1, Number.parseInt(q.limit ?? "50", 10) || 50)),
       ...pick(q, ["cursor", "q", "cwd", "repo", "branch", "model_provider"]),
       ...(q.since ? { since: q.since } : {}),
       ...(q.until ? { until: endOfDay(q.until) } : {}),

@@ -26,6 +26,7 @@ export function listPage(input: ListPageInput): string {
       const v = query[k];
       if (typeof v === "string" && v && !(k === "archived" && v === "active")) sp.set(k, v);
     }
+    if (query.limit && query.limit !== 50) sp.set("limit", String(query.limit));
     for (const [k, v] of Object.entries(extra)) sp.set(k, v);
     const s = sp.toString();
     return s ? `?${s}` : "";
