@@ -6,17 +6,18 @@
 //      same bytes with the SDK (one object per stream).
 //      a) the real Codex fixture homes (small sessions: request-bound);
 //      b) generated sessions of SV_BENCH_SYNC_LINES lines (~230 B each).
-//   2. first page (50) of listSessions over 1k / 10k / 100k sessions (target < 200 ms, flat), vs one raw
-//      ListObjectsV2 of 50 keys. Index entries and session.json objects are written straight into the
+//   2. first page (50) of listSessions over 1k / 10k / 100k sessions (target < 200 ms, flat), vs two
+//      baselines: one raw ListObjectsV2 of 50 keys, and the floor of this layout — that LIST plus 50 raw
+//      GetObjects of the same session.json objects (16 in parallel, as the store does). Index entries and session.json objects are written straight into the
 //      emulator's data directory (the store would write the same objects, only slower).
 //
 // Env: SV_BENCH_SYNC_SESSIONS (default 10), SV_BENCH_SYNC_LINES (default 4000), SV_BENCH_LIST_COUNTS
 // ("1000,10000,100000"), SV_BENCH_LIST_RUNS (15).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { syncStores, type SessionStore } from "@sessionvault/core";
 import { FsStore } from "@sessionvault/fs-store";
 import { test } from "vitest";
@@ -141,6 +142,7 @@ async function listBench(server: TestS3Server, client: S3Client): Promise<void> 
     const setup = performance.now() - t;
     const pageMs: number[] = [];
     const rawMs: number[] = [];
+    const floorMs: number[] = [];
     let first: string | undefined;
     await store.listSessions({ limit: 50 }); // warm-up
     for (let r = 0; r < LIST_RUNS; r++) {
@@ -150,12 +152,24 @@ async function listBench(server: TestS3Server, client: S3Client): Promise<void> 
       if (page.sessions.length !== 50) throw new Error(`page has ${page.sessions.length} sessions`);
       first = page.sessions[0]!.id;
       const t1 = performance.now();
-      await client.send(new ListObjectsV2Command({ Bucket: server.bucket, Prefix: `${prefix}/index/by-time/`, MaxKeys: 50 }));
+      const listed = await client.send(new ListObjectsV2Command({ Bucket: server.bucket, Prefix: `${prefix}/index/by-time/`, MaxKeys: 50 }));
       rawMs.push(performance.now() - t1);
+      const ids = (listed.Contents ?? []).map((o) => o.Key!.slice(-36));
+      let next = 0;
+      const worker = async () => {
+        while (next < ids.length) {
+          const id = ids[next++]!;
+          const res = await client.send(new GetObjectCommand({ Bucket: server.bucket, Key: `${prefix}/sessions/${id}/session.json` }));
+          await res.Body!.transformToString();
+        }
+      };
+      await Promise.all(Array.from({ length: 16 }, worker));
+      floorMs.push(performance.now() - t1);
     }
     out(
       `  ${String(count).padStart(7)} sessions: median ${median(pageMs).toFixed(1)} ms, p95 ${p95(pageMs).toFixed(1)} ms` +
-        ` | baseline raw LIST of 50 index keys: median ${median(rawMs).toFixed(1)} ms | ratio ${(median(pageMs) / median(rawMs)).toFixed(1)}×` +
+        ` | raw LIST of 50 index keys ${median(rawMs).toFixed(1)} ms (${(median(pageMs) / median(rawMs)).toFixed(1)}×)` +
+        ` | raw LIST + 50 GETs ${median(floorMs).toFixed(1)} ms (${(median(pageMs) / median(floorMs)).toFixed(2)}×)` +
         ` | newest ${first?.slice(0, 8)} | setup ${(setup / 1000).toFixed(1)} s`,
     );
   }
@@ -178,6 +192,5 @@ test("s3-store bench", async () => {
     client.destroy();
     await server.stop();
     rmSync(scratch, { recursive: true, force: true });
-    void dirname;
   }
 });

@@ -25,6 +25,10 @@ export function isPreconditionFailed(err: unknown): boolean {
   return name === "PreconditionFailed" || status(err) === 412;
 }
 
+export function isNoSuchUpload(err: unknown): boolean {
+  return (err as SdkErrorLike | null)?.name === "NoSuchUpload";
+}
+
 /** S3 answers 409 ConditionalRequestConflict when two conditional writes to one key overlap; retry. */
 export function isConditionalConflict(err: unknown): boolean {
   const name = (err as SdkErrorLike | null)?.name;

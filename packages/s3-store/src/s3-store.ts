@@ -104,7 +104,7 @@ import {
 } from "@sessionvault/core";
 import { StoreKeys, positionOfAppendKey } from "./keys.js";
 import { STREAM_TAG } from "./lifecycle.js";
-import { isConditionalConflict, isNotFound, isPreconditionFailed, storeError } from "./s3-errors.js";
+import { isConditionalConflict, isNoSuchUpload, isNotFound, isPreconditionFailed, storeError } from "./s3-errors.js";
 
 export interface S3StoreOptions {
   bucket: string;
@@ -837,7 +837,8 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
           await sleep(20 * (attempt + 1));
           continue;
         }
-        if (!isPreconditionFailed(err)) throw storeError(`PUT ${key}`, err);
+        // A retried CompleteMultipartUpload whose first answer was lost finds its upload gone (NoSuchUpload).
+        if (!isPreconditionFailed(err) && !isNoSuchUpload(err)) throw storeError(`PUT ${key}`, err);
         const existing = await this.#getBytes(key).catch((e) => (isNotFound(e) ? null : Promise.reject(e)));
         return existing !== null && existing.equals(body);
       }
