@@ -1,10 +1,11 @@
-import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findRolloutPath } from "@sessionvault/core";
 import { FsStore } from "@sessionvault/fs-store";
 import {
+  CODEX_BIN,
   codexExecArgs,
   FAKE_KEY,
   listFiles,
@@ -229,6 +230,31 @@ describe("sessionvault run --persist-session: secrets and sub-agents", () => {
     expect(childRaw.some((x) => x.type === "request" && x.headers!["session-id"] === parent)).toBe(true);
     const meta = await jsonLines(join(s.codexHome, "sessions", parent, "session_meta.log"));
     expect(meta).toContainEqual(expect.objectContaining({ type: "subagent", session_id: child }));
+  });
+
+  it("routes Codex's built-in openai provider (WebSocket first, then HTTP) through the proxy", async () => {
+    const s = await scratch();
+    await writeFile(
+      join(s.codexHome, "config.toml"),
+      'model = "gpt-5.5"\nmodel_provider = "openai"\napproval_policy = "never"\nsandbox_mode = "danger-full-access"\ncheck_for_update_on_startup = false\n[analytics]\nenabled = false\n[feedback]\nenabled = false\n',
+    );
+    const apiKey = "sk-test-openaiprovider0123456789abcdefgh";
+    const agent = [CODEX_BIN, "exec", "--json", "--skip-git-repo-check", "What is the capital of France?"];
+    const r = await spawnCli(["--persist-session"], agent, s, { env: { MOCK_API_KEY: undefined, CODEX_API_KEY: apiKey, OPENAI_BASE_URL: mock.baseUrl("qa") } }).done;
+    expect(r.code).toBe(0);
+    const id = threadIdOf(r.stdout);
+    const raw = (await jsonLines(join(s.codexHome, "sessions", id, "session_oai_raw.log"))) as Raw[];
+    const requests = raw.filter((x) => x.type === "request");
+    // The mock speaks no WebSocket: Codex's upgrade attempts went through the proxy and were refused, then it used HTTP.
+    expect(requests.some((q) => q.method === "GET" && q.headers!.upgrade === "websocket")).toBe(true);
+    const post = requests.find((q) => q.method === "POST")!;
+    expect(post.url).toBe(`${mock.baseUrl("qa")}/responses`);
+    expect(post.headers!.authorization).toBe("Bearer [REDACTED]");
+    expect(raw.some((x) => x.type === "event" && x.event === "response.completed")).toBe(true);
+    for (const f of await listFiles(s.root)) {
+      const buf = await readFile(join(s.root, f)).catch(() => Buffer.alloc(0));
+      expect(buf.includes(apiKey), `${f} holds the API key`).toBe(false);
+    }
   });
 
   it("--store writes the captured streams into that store instead of the Codex home", async () => {

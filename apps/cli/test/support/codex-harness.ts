@@ -116,8 +116,17 @@ export interface Finished {
   stderr: string;
 }
 
-export function spawnProcess(argv: string[], s: Scratch, options: { uid?: number; gid?: number } = {}): { child: ChildProcess; done: Promise<Finished> } {
-  const child = spawn(argv[0]!, argv.slice(1), { cwd: s.work, env: codexEnv(s), stdio: ["ignore", "pipe", "pipe"], ...options });
+export interface SpawnOptions {
+  uid?: number;
+  gid?: number;
+  /** Added to (or, with undefined, removed from) the minimal Codex environment. */
+  env?: Record<string, string | undefined>;
+}
+
+export function spawnProcess(argv: string[], s: Scratch, options: SpawnOptions = {}): { child: ChildProcess; done: Promise<Finished> } {
+  const { env: extra, ...ids } = options;
+  const env: Record<string, string | undefined> = { ...codexEnv(s), ...extra };
+  const child = spawn(argv[0]!, argv.slice(1), { cwd: s.work, env: env as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"], ...ids });
   let stdout = "";
   let stderr = "";
   child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
@@ -127,7 +136,7 @@ export function spawnProcess(argv: string[], s: Scratch, options: { uid?: number
 }
 
 /** `node dist/bin.js run <runArgs> -- <agent>`. */
-export function spawnCli(runArgs: string[], agent: string[], s: Scratch, options: { uid?: number; gid?: number } = {}) {
+export function spawnCli(runArgs: string[], agent: string[], s: Scratch, options: SpawnOptions = {}) {
   return spawnProcess([process.execPath, CLI_BIN, "run", ...runArgs, "--", ...agent], s, options);
 }
 
