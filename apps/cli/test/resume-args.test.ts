@@ -58,6 +58,15 @@ describe("resume command lines", () => {
     expect(r.stderr).toContain(`slot pane-1 now holds session ${ID}`);
   });
 
+  it("a relative --state-file means the caller's directory even though the agent runs in the session's", async () => {
+    await slot("pane-1");
+    const r = await runCli(["resume", "pane-1", "--state-file", "state.json", "--agent-bin", bin, "--", "exec", "x"], { CODEX_HOME: home, HOME: root, PATH: process.env.PATH ?? "" }, root);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(argvFile, "utf8")).cwd).toBe(sessionCwd);
+    expect((await new SessionStateFile(stateFile).get("pane-1"))?.started_by).toBe("resume");
+    expect(existsSync(join(sessionCwd, "state.json"))).toBe(false);
+  });
+
   it("exec without a prompt, and `e` as the exec alias", async () => {
     await slot("pane-1");
     expect((await resume(["pane-1"], ["exec", "--json"])).ran?.argv).toEqual(["exec", "--json", "resume", ID]);

@@ -18,7 +18,7 @@ import { findRollout, type RolloutLocation } from "../codex-rollouts.js";
 import type { CliContext } from "../io.js";
 import { processesHolding } from "../proc-files.js";
 import { openStateFile, withSlotRecording } from "../slot-recording.js";
-import { codexHomeDir } from "../state-location.js";
+import { codexHomeDir, stateFilePath } from "../state-location.js";
 import { openStoreArg } from "../stores.js";
 import { run } from "./run.js";
 
@@ -123,12 +123,8 @@ export async function resume(options: ResumeOptions, ctx: CliContext): Promise<v
   const sub: CliContext = { ...ctx, cwd, env: options.codexHome ? { ...ctx.env, CODEX_HOME: home } : ctx.env };
   const go = () => run({ command, ...(options.persistSession ? { persistSession: true } : {}) }, sub);
   if (slot) {
-    const stateFile = options.stateFile;
-    await withSlotRecording(
-      { slot, command, cwd, ...(stateFile ? { stateFile } : {}), ...(options.codexHome ? { codexHome: options.codexHome } : {}), extra: { started_by: "resume" } },
-      sub,
-      go,
-    );
+    // Absolute paths: `sub` may run in another directory than the one relative paths were given in.
+    await withSlotRecording({ slot, command, cwd, stateFile: stateFilePath(ctx, options), codexHome: home, extra: { started_by: "resume" } }, sub, go);
   } else {
     await go();
   }
