@@ -1,51 +1,77 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import type { TokenStore } from "@sessionvault/core";
 import { PgStore } from "@sessionvault/pg-store";
-import { startPostgres, type TestPostgres } from "../../../packages/pg-store/test/support/postgres.js";
+import { S3Store } from "@sessionvault/s3-store";
+import { startPostgres } from "../../../packages/pg-store/test/support/postgres.js";
+import { startS3Server, uniquePrefix } from "../../../packages/s3-store/test/support/s3-server.js";
 import { createApiToken } from "../src/tokens.js";
 import { fixtureRollouts, fixtureThread } from "./support/fixtures.js";
 import { ingestRollout } from "./support/ingest.js";
 import { spawnServer, type ServerProcess } from "./support/server-process.js";
 
 const VERSION = "0.98.0";
-let pgServer: TestPostgres;
-let a: ServerProcess;
-let b: ServerProcess;
-let token: string;
 
-function withSchema(url: string, schema: string): string {
-  const u = new URL(url);
-  u.searchParams.set("schema", schema);
-  return u.href;
+interface Backend {
+  /** The store URL both server processes get. */
+  url: string;
+  /** Extra environment of the server processes. */
+  env: Record<string, string>;
+  tokens(): TokenStore & { close(): Promise<void> };
+  stop(): Promise<void>;
 }
 
-beforeAll(async () => {
-  pgServer = await startPostgres();
-  const schema = `sv_two_${process.pid}`;
-  const store = withSchema(pgServer.url, schema);
-  const tokens = new PgStore({ connectionString: pgServer.url, schema });
-  try {
-    token = (await createApiToken(tokens, "acme", ["admin"])).token;
-  } finally {
-    await tokens.close();
+const BACKENDS: Record<string, () => Promise<Backend>> = {
+  Postgres: async () => {
+    const pg = await startPostgres();
+    const schema = `sv_two_${process.pid}`;
+    const u = new URL(pg.url);
+    u.searchParams.set("schema", schema);
+    return { url: u.href, env: {}, tokens: () => new PgStore({ connectionString: pg.url, schema }), stop: () => pg.stop() };
+  },
+  S3: async () => {
+    const s3 = await startS3Server();
+    const prefix = uniquePrefix("two");
+    const url = `s3://${s3.bucket}/${prefix}?endpoint=${encodeURIComponent(s3.endpoint)}&region=${s3.region}&force_path_style=true`;
+    return {
+      url,
+      env: { AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey },
+      tokens: () => new S3Store({ bucket: s3.bucket, prefix, endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: s3.credentials }),
+      stop: () => s3.stop(),
+    };
+  },
+};
+
+describe.each(Object.keys(BACKENDS))("two server processes over one %s store", (name) => {
+  let backend: Backend;
+  let a: ServerProcess;
+  let b: ServerProcess;
+  let token: string;
+
+  beforeAll(async () => {
+    backend = await BACKENDS[name]!();
+    const tokens = backend.tokens();
+    try {
+      token = (await createApiToken(tokens, "acme", ["admin"])).token;
+    } finally {
+      await tokens.close();
+    }
+    [a, b] = await Promise.all([spawnServer(backend.url, backend.env), spawnServer(backend.url, backend.env)]);
+    // Half the sessions arrive through each process.
+    const rollouts = fixtureRollouts(VERSION);
+    for (const [i, r] of rollouts.entries()) await ingestRollout(i % 2 ? a.url : b.url, token, r);
+  });
+
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await backend?.stop();
+  });
+
+  async function get(s: ServerProcess, path: string): Promise<{ status: number; body: Buffer }> {
+    const res = await fetch(`${s.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    return { status: res.status, body: Buffer.from(await res.arrayBuffer()) };
   }
-  [a, b] = await Promise.all([spawnServer(store), spawnServer(store)]);
-  // Half the sessions arrive through each process.
-  const rollouts = fixtureRollouts(VERSION);
-  for (const [i, r] of rollouts.entries()) await ingestRollout(i % 2 ? a.url : b.url, token, r);
-});
 
-afterAll(async () => {
-  await Promise.all([a?.stop(), b?.stop()]);
-  await pgServer?.stop();
-});
-
-async function get(s: ServerProcess, path: string): Promise<{ status: number; type: string | null; body: Buffer }> {
-  const res = await fetch(`${s.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
-  return { status: res.status, type: res.headers.get("content-type"), body: Buffer.from(await res.arrayBuffer()) };
-}
-
-describe("two server processes over one Postgres store", () => {
   test("give the same answers: lists, pages, details, byte-exact streams, actions, search", async () => {
     const paths = ["/v1/sessions?limit=100", "/v1/sessions?limit=3", "/v1/sessions?archived=all&limit=100", `/v1/sessions?q=${encodeURIComponent("does-not-exist")}`];
     for (const r of fixtureRollouts(VERSION)) {
@@ -100,4 +126,3 @@ describe("two server processes over one Postgres store", () => {
     expect(a.output()).not.toContain(token);
   });
 });
-
