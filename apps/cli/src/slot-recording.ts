@@ -70,7 +70,7 @@ export async function withSlotRecording<T>(options: SlotRecordingOptions, ctx: C
   const poll = async (): Promise<void> => {
     try {
       const found = await watch.check(stopped);
-      if (found) await record(found, "from the rollout this run created");
+      if (found) await record(found, invocation?.resume ? "from the rollout this run appends to" : "from the rollout this run created");
     } catch (err) {
       failure ??= err;
     }
@@ -87,7 +87,7 @@ export async function withSlotRecording<T>(options: SlotRecordingOptions, ctx: C
     stopped = true;
     await loop;
     if (!recorded) await poll();
-    if (failure) ctx.stderr.write(`sessionvault: warning: could not record the session in slot ${slot}: ${(failure as Error).message}\n`);
+    if (!recorded && failure) ctx.stderr.write(`sessionvault: warning: could not record the session in slot ${slot}: ${(failure as Error).message}\n`);
     else if (!recorded) ctx.stderr.write(`sessionvault: warning: no session rollout appeared in ${join(home, "sessions")}; slot ${slot} was not changed\n`);
   }
 }
