@@ -237,9 +237,13 @@ export async function appendAt(path: string, expectedSeq: number, lines: readonl
   }, { timeoutMs: options.lockTimeoutMs });
 }
 
-/** Committed lines from `fromSeq`, streamed; the torn tail (if any) is not yielded. */
+/**
+ * Committed lines from `fromSeq`, streamed; the torn tail (if any) is not
+ * yielded. A line that is not UTF-8 is yielded with replacement characters
+ * (and reported) rather than skipped, so positions stay line numbers.
+ */
 export async function* readFileStream(path: string, fromSeq: number, onWarning?: (w: LineWarning) => void): AsyncGenerator<string> {
-  for await (const line of readLines(openFileBytes(path), { onWarning })) {
+  for await (const line of readLines(openFileBytes(path), { onWarning, invalidUtf8: "replace" })) {
     if (line.lineNo - 1 >= fromSeq) yield line.text;
   }
 }

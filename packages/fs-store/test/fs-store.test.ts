@@ -127,6 +127,28 @@ describe("fs-store appends", () => {
     expect((await store.getSession(id)).updated_at).toBe("2026-11-21T09:41:00.000Z");
   });
 
+  it("a line that is not UTF-8 keeps its position in readStream (replaced and reported) and its bytes in readStreamBytes", async () => {
+    const root = await tempHome();
+    const warnings: string[] = [];
+    const store = new FsStore({ root, onWarning: (m) => warnings.push(m) });
+    const id = "01a1fd77-5062-78c3-9c88-31a6914d7248";
+    await store.putSession(input(id));
+    await store.append(id, "rollout", 0, ["a"]);
+    const path = (await store.streamFile(id, "rollout"))!;
+    await appendFile(path, Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a]));
+    await store.append(id, "rollout", 2, ["c"]);
+    const lines: string[] = [];
+    for await (const l of store.readStream(id, "rollout")) lines.push(l);
+    expect(lines).toEqual(["a", "caf\ufffd", "c"]);
+    expect(warnings).toEqual([expect.stringMatching(/line 2 is not valid UTF-8/)]);
+    const tail: string[] = [];
+    for await (const l of store.readStream(id, "rollout", { fromSeq: 2 })) tail.push(l);
+    expect(tail).toEqual(["c"]);
+    const bytes: Buffer[] = [];
+    for await (const b of store.readStreamBytes(id, "rollout")) bytes.push(Buffer.from(b));
+    expect(Buffer.concat(bytes).equals(Buffer.from([0x61, 0x0a, 0x63, 0x61, 0x66, 0xe9, 0x0a, 0x63, 0x0a]))).toBe(true);
+  });
+
   it("recounts when another program appended to the file behind its back", async () => {
     const root = await tempHome();
     const store = new FsStore({ root });
