@@ -166,6 +166,16 @@ describe("resume with the real Codex CLI", () => {
     for (const [i, { run }] of runs.entries()) expect((await run.done).stdout).toContain(`{"type":"thread.started","thread_id":"${ids[i]}"}`);
   }, 120_000);
 
+  it("run --slot with `codex exec resume --last` records the session Codex appended to", async () => {
+    const before = new Set(await rollouts());
+    const r = await cli(["run", "--slot", "last-1", "--state-file", stateFile, "--", ...codexExecArgs(mock, "turn3", ["resume", "--last", "Anything else left to do?"])]).done;
+    expect(r.code, r.stderr).toBe(0);
+    const thread = /"type":"thread\.started","thread_id":"([0-9a-f-]{36})"/.exec(r.stdout)![1]!;
+    expect(await rollouts()).toEqual([...before]); // appended, nothing new
+    expect(await slotOf("last-1")).toBe(thread);
+    expect(r.stderr).toContain(`slot last-1 now holds session ${thread} (from the rollout this run appends to)`);
+  }, 120_000);
+
   it("an empty slot starts fresh and records the session; a session id resumes without a slot", async () => {
     const before = new Set(await rollouts());
     const fresh = await resumeSlot("ci-job-17", "turn1", "Start a log file called log.txt with one line.");
