@@ -130,6 +130,48 @@ it("sync a generated Codex home into Postgres, then re-sync it unchanged", async
   await from.close();
 });
 
+it("append only: pg-store appends of lines already in memory vs a plain multi-row insert of the same lines", async () => {
+  // Isolates the store's own cost (positions, facts, search index) from reading the source.
+  const sample = home.sessions.slice(0, Math.min(home.sessions.length, 300));
+  const texts: string[][] = [];
+  for (const s of sample) {
+    const lines: string[] = [];
+    for await (const l of readFileLines(s.path)) lines.push(l.text);
+    texts.push(lines);
+  }
+  const bytes = sample.reduce((n, s) => n + s.bytes, 0);
+  const pool = new pg.Pool({ connectionString: server.url, max: 4 });
+  pool.on("error", () => {});
+  await pool.query("create schema if not exists baseline2; drop table if exists baseline2.lines; create table baseline2.lines (session_id text, seq int, text text, primary key (session_id, seq))");
+  const runParallel = async (fn: (i: number) => Promise<unknown>) => {
+    let next = 0;
+    const t = performance.now();
+    const worker = async () => {
+      while (next < sample.length) await fn(next++);
+    };
+    await Promise.all([worker(), worker(), worker(), worker()]);
+    return (performance.now() - t) / 1000;
+  };
+  const base = await runParallel((i) => pool.query("insert into baseline2.lines select $1, s - 1, t from unnest($2::text[]) with ordinality as u(t, s)", [sample[i]!.id, texts[i]]));
+  const store = new PgStore({ connectionString: server.url, schema: "benchappend" });
+  await store.migrateToLatest();
+  const ours = await runParallel(async (i) => {
+    const s = sample[i]!;
+    await store.putSession({ id: s.id, created_at: "2026-01-05T08:00:00.000Z", cwd: null, title: null, archived: false, source: null, originator: null, cli_version: null, model_provider: null, git: null, parent_id: null, forked_from_id: null });
+    await store.append(s.id, "rollout", 0, texts[i]!);
+  });
+  rows.push({
+    figure: `append only, ${sample.length} sessions / ${(bytes / MB).toFixed(0)} MB in memory`,
+    value: `${(bytes / MB / ours).toFixed(1)} MB/s`,
+    baseline: `plain multi-row insert (text + key only): ${(bytes / MB / base).toFixed(1)} MB/s`,
+    ratio: `${(base / ours).toFixed(2)}× baseline`,
+    target: "-",
+  });
+  await pool.query("drop schema baseline2 cascade");
+  await pool.end();
+  await store.close();
+});
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;

@@ -27,13 +27,29 @@ const ENVELOPE = /^\{"timestamp":"([^"\\]*)",(?:"ordinal":\d+,)?"type":"([^"\\]*
 /** Payload types that carry searchable text; only these lines are parsed in full. */
 const SEARCHABLE = new Set(["message", "function_call", "local_shell_call", "user_message", "agent_message", "exec_command_end", "item_completed"]);
 
+const ROLE = /"role":"([a-z]+)"/;
+
 export function lineFacts(text: string): LineFacts {
-  // Most lines (reasoning, tool output, token counts) are big and carry
-  // nothing to search: their facts come from the envelope without a parse.
-  const m = ENVELOPE.exec(text.slice(0, 512));
-  if (m && m[2] !== "session_meta" && !SEARCHABLE.has(m[3]!)) {
-    return { type: m[2]!, payload_type: m[3]!, timestamp: m[1]!, meta: null, search: null };
+  // Most lines (reasoning, tool output, token counts, developer messages)
+  // carry nothing to search: their facts come from the envelope without a
+  // parse. Anything unusual takes the full parse.
+  const head = text.slice(0, 512);
+  const m = ENVELOPE.exec(head);
+  if (m && m[2] !== "session_meta") {
+    const payloadType = m[3]!;
+    const fast = { type: m[2]!, payload_type: payloadType, timestamp: m[1]!, meta: null, search: null };
+    if (!SEARCHABLE.has(payloadType)) return fast;
+    if (payloadType === "item_completed" && !text.includes("ommandExecution")) return fast;
+    if (payloadType === "message") {
+      const role = ROLE.exec(head)?.[1];
+      if (role !== undefined && role !== "user" && role !== "assistant") return fast;
+    }
   }
+  return parseLineFacts(text);
+}
+
+/** The facts from a full parse of the line (what the fast path must agree with). */
+export function parseLineFacts(text: string): LineFacts {
   let value: unknown;
   try {
     value = parseJsonLine(text);

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { lineFacts } from "../src/line-facts.js";
+import { lineFacts, parseLineFacts } from "../src/line-facts.js";
 
 const FIXTURES = fileURLToPath(new URL("../../../fixtures/codex/", import.meta.url));
 
@@ -38,6 +38,10 @@ describe.each(["0.39.0", "0.98.0", "0.169.0"])("line facts of every line Codex %
         timestamp: v.timestamp,
       });
     }
+  });
+
+  it("the envelope fast path gives exactly what a full parse gives, search text included", () => {
+    for (const line of rolloutLines(version)) expect(lineFacts(line)).toEqual(parseLineFacts(line));
   });
 
   it("index the user's messages and the commands run", () => {
