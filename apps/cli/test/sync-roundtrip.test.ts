@@ -6,12 +6,14 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { PassThrough } from "node:stream";
 import { PgStore } from "@sessionvault/pg-store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshSchema } from "../../../packages/pg-store/test/support/fresh-schema.js";
 import { startPostgres, type TestPostgres } from "../../../packages/pg-store/test/support/postgres.js";
 import { FIXTURES, VERSIONS } from "./support/fixture-homes.js";
 import { runCli } from "./support/run-cli.js";
+import { main } from "../src/main.js";
 
 let server: TestPostgres;
 const dirs: string[] = [];
@@ -121,6 +123,21 @@ describe("sync command", () => {
     expect(res.stderr.split("\n").filter(Boolean)).toHaveLength(1);
     expect(res.stderr).toMatch(/^sessionvault: postgres at 127\.0\.0\.1:1\/db is unavailable/);
     expect(res.stderr + res.out).not.toContain("s3cretpw");
+  });
+
+  it("draws a progress bar on a TTY (and only there), then prints the summary", async () => {
+    const stdout = new PassThrough();
+    const stderr = Object.assign(new PassThrough(), { isTTY: true, columns: 100 });
+    let err = "";
+    let out = "";
+    stderr.on("data", (d: Buffer) => (err += d.toString()));
+    stdout.on("data", (d: Buffer) => (out += d.toString()));
+    const pgUrl = `${server.url}?schema=${freshSchema("tty")}`;
+    const code = await main(["sync", "--from", join(FIXTURES, "0.98.0"), "--to", pgUrl], { stdout, stderr, env: { HOME: "/nonexistent-home" }, cwd: process.cwd() });
+    expect(code).toBe(0);
+    expect(err).toMatch(/sync \|[█░]+\| 13\/13 sessions \| \d+ lines \| [\d.]+ KiB/);
+    expect(out).toMatch(/^sent 13 of 13 sessions/);
+    // Not a TTY: no bar at all (the other tests' stderr is empty).
   });
 
   it("--help explains the command", async () => {
