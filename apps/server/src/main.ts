@@ -68,8 +68,7 @@ async function main(): Promise<void> {
   }
   process.stdout.write(lines.join("\n") + "\n\n");
   const codexHome = env.CODEX_HOME || join(env.HOME || homedir(), ".codex");
-  process.stdout.write(`  importing Codex sessions from ${codexHome} …\n`);
-  const imported = await importCodexHome(server, codexHome);
+  const imported = await importCodexHome(server, codexHome, () => process.stdout.write(`  importing Codex sessions from ${codexHome} …\n`));
   process.stdout.write(
     imported
       ? `  imported ${imported.sessions_sent} session(s), ${imported.lines_sent} new line(s)${imported.errors.length ? `; ${imported.errors.length} could not be imported (see the log)` : ""}\n`

@@ -28,8 +28,9 @@ export async function quickstartToken(server: RunningServer, dataDir: string): P
  * sends only lines that are new since the last import. Null when there is no
  * Codex home.
  */
-export async function importCodexHome(server: RunningServer, codexHome: string): Promise<SyncSummary | null> {
+export async function importCodexHome(server: RunningServer, codexHome: string, onStart?: () => void): Promise<SyncSummary | null> {
   if (!(await exists(join(codexHome, "sessions"))) && !(await exists(join(codexHome, "archived_sessions")))) return null;
+  onStart?.();
   const from: OpenedStore = new FsStore({ root: codexHome });
   try {
     return await syncStores(from, server.orgStore(QUICKSTART_ORG));
