@@ -50,6 +50,7 @@ async function login(page: Page): Promise<void> {
   await page.fill("#token", "sv_not-a-real-token");
   await page.click("button[type=submit]");
   await expect.poll(() => page.textContent(".error")).toContain("not valid");
+  await page.screenshot({ path: join(ARTIFACTS, "00-login.png") });
   await page.fill("#token", token);
   await page.click("button[type=submit]");
   await page.waitForURL(`${t.url}/`);

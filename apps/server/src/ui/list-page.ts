@@ -38,7 +38,7 @@ export function listPage(input: ListPageInput): string {
       <input type="search" name="q" value="${query.q ?? ""}" placeholder="Search titles, messages and commands" aria-label="Search">
       <button type="submit">Search</button>
     </div>
-    <details class="filters"${filtered ? html` open` : ""}>
+    <details class="filters"${query.repo || query.branch || query.cwd || query.model_provider || query.since || query.until || (query.archived && query.archived !== "active") ? html` open` : ""}>
       <summary>Filters</summary>
       <div class="filter-grid">
         ${FILTERS.map((f) => html`<label>${f.label}<input name="${f.key}" value="${(query[f.key] as string | undefined) ?? ""}" placeholder="${f.placeholder}"></label>`)}
