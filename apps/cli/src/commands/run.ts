@@ -108,7 +108,7 @@ export async function run(options: RunOptions, ctx: CliContext): Promise<void> {
   const redactedArgv = argv.map((a) => redactSecrets(a));
   capture.log("info", `running ${redactedArgv.join(" ")}`);
   // The interactive TUI owns the terminal: its stderr stays on the terminal too.
-  const interactive = codex && invocation?.subcommand === null;
+  const interactive = codex && [null, "resume", "fork"].includes(invocation?.subcommand ?? null);
   try {
     const result = await runChild(childArgv, childEnv, ctx, {
       pipeStderr: !interactive,
@@ -136,8 +136,9 @@ export async function run(options: RunOptions, ctx: CliContext): Promise<void> {
     capture.meta({ type: "error", message: (err as Error).message });
     throw err;
   } finally {
-    await capture.finish();
+    // The proxy first: an exchange cut off by the agent's death still gets its closing record.
     await proxy?.close();
+    await capture.finish();
     await store?.close();
   }
   if (capture.sessionId === null) warn("the agent named no session (no model request, no new rollout); nothing was captured");
