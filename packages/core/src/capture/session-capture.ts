@@ -36,6 +36,8 @@ interface Captured {
   /** The rollout link was made by this run (so a failure may remove it). */
   ownLink: boolean;
   failed: boolean;
+  /** Removal of what was written, after a failure; finish() waits for it. */
+  cleanup?: Promise<void>;
   follower?: RolloutFollower;
   ready: Promise<void>;
 }
@@ -142,6 +144,7 @@ export class SessionCapture {
     for (const c of this.#sessions.values()) {
       await c.ready;
       await c.recorder.close();
+      await c.cleanup;
     }
     // Lines held for a session that never got an id have nowhere to go.
     if (this.#primaryId === null) await this.recorder.close();
@@ -178,9 +181,14 @@ export class SessionCapture {
     c.recorder.attach(sink);
   }
 
-  async #fail(c: Captured, err: unknown): Promise<void> {
-    if (c.failed) return;
+  #fail(c: Captured, err: unknown): Promise<void> {
+    if (c.failed) return c.cleanup ?? Promise.resolve();
     c.failed = true;
+    c.cleanup = this.#cleanUp(c, err);
+    return c.cleanup;
+  }
+
+  async #cleanUp(c: Captured, err: unknown): Promise<void> {
     if (!this.#warned) {
       this.#warned = true;
       const reason = err instanceof Error ? err.message : String(err);
