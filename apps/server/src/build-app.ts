@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import fastifyCookie from "@fastify/cookie";
 import fastifySwagger from "@fastify/swagger";
 import type { OpenedStore, TokenStore } from "@sessionvault/core";
+import { CoalescedReads } from "./coalesced-reads.js";
 import { errorReply } from "./error-reply.js";
 import { ServerMetrics } from "./metrics.js";
 import { OrgStores } from "./org-stores.js";
@@ -52,6 +53,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     metrics: new ServerMetrics({ defaultMetrics: options.processMetrics ?? false }),
     inflight: new Set(),
     maxAppendBytes: options.maxAppendBytes ?? 64 * 1024 * 1024,
+    lists: new CoalescedReads(),
   };
 
   app.decorateRequest("principal", null);

@@ -1,3 +1,5 @@
+import type { SessionPage } from "@sessionvault/core";
+import type { CoalescedReads } from "./coalesced-reads.js";
 import type { OrgStores } from "./org-stores.js";
 import type { ServerMetrics } from "./metrics.js";
 import type { TokenVerifier } from "./tokens.js";
@@ -12,4 +14,6 @@ export interface ServerContext {
   /** Appends still running; shutdown waits for them before closing the stores. */
   inflight: Set<Promise<unknown>>;
   maxAppendBytes: number;
+  /** Identical concurrent session lists share one store read (see CoalescedReads). */
+  lists: CoalescedReads<SessionPage>;
 }

@@ -93,7 +93,7 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
       ...(q.until ? { until: endOfDay(q.until) } : {}),
       ...(q.archived === "archived" || q.archived === "all" ? { archived: q.archived } : {}),
     });
-    const page = await searchSessions(store, query);
+    const page = await ctx.lists.read(`${p.org}\n${JSON.stringify(query)}`, () => searchSessions(store, query));
     return sendHtml(reply, listPage({ org: p.org, query, page, cursor: query.cursor ?? null }));
   });
 

@@ -79,7 +79,11 @@ export async function v1Routes(app: FastifyInstance, ctx: ServerContext): Promis
         response: { 200: sessionPageSchema, ...errors },
       },
     },
-    async (req) => searchSessions(storeFor(req, "read"), toListQuery(req.query)),
+    async (req) => {
+      const store = storeFor(req, "read");
+      const query = toListQuery(req.query);
+      return ctx.lists.read(`${(req.principal as Principal).org}\n${JSON.stringify(query)}`, () => searchSessions(store, query));
+    },
   );
 
   app.get<{ Params: { id: string } }>(
