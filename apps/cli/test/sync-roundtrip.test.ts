@@ -98,7 +98,7 @@ describe.each(VERSIONS)("sync round trip of the Codex %s fixture home: fs → po
       expect(restored.get(path)!.equals(bytes), path).toBe(true);
     }
     expect(statSync(restoredHome).isDirectory()).toBe(true);
-    expect(await syncJson(["--from", pgUrl, "--to", restoredHome])).toMatchObject({ lines_sent: 0, bytes_sent: 0, conflicts: 0 });
+    expect(await syncJson(["--from", pgUrl, "--to", restoredHome])).toEqual({ sessions_scanned: original.size, sessions_sent: 0, lines_sent: 0, bytes_sent: 0, conflicts: 0, errors: [] });
   });
 });
 

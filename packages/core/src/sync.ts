@@ -1,6 +1,6 @@
 import { appendLines } from "./append.js";
 import { ConflictError, NotFoundError, StoreUnavailableError } from "./errors.js";
-import { STREAMS, type SessionDetail, type SessionInput, type SessionSummary, type StreamInfo } from "./session.js";
+import { STREAMS, type SessionInput, type SessionSummary, type StreamInfo } from "./session.js";
 import type { SessionStore } from "./store.js";
 
 /**
@@ -81,6 +81,17 @@ export async function syncStores(from: SessionStore, to: SessionStore, options: 
     cursor = page.next_cursor;
   } while (cursor !== null);
   total = sessions.length;
+  // What the target already has, in a few listing calls instead of one
+  // round trip per session: an unchanged session then costs only the
+  // source's positions.
+  const targetSessions = new Map<string, SessionSummary>();
+  cursor = null;
+  do {
+    options.signal?.throwIfAborted();
+    const page = await to.listSessions({ archived: "all", limit: LIST_PAGE, cursor });
+    for (const s of page.sessions) targetSessions.set(s.id, s);
+    cursor = page.next_cursor;
+  } while (cursor !== null);
   report();
 
   // A few sessions at a time; each session's streams stay strictly ordered.
@@ -96,7 +107,7 @@ export async function syncStores(from: SessionStore, to: SessionStore, options: 
       current = session.id;
       summary.sessions_scanned++;
       try {
-        const sent = await syncSession(from, to, session, summary, { ...options, batchLines, batchBytes, report });
+        const sent = await syncSession(from, to, session, targetSessions.get(session.id) ?? null, summary, { ...options, batchLines, batchBytes, report });
         if (sent) summary.sessions_sent++;
       } catch (err) {
         // Without the store nothing else can succeed: stop with its error.
@@ -124,16 +135,32 @@ interface SessionSyncOptions extends SyncOptions {
 }
 
 /** Returns whether anything was (or, dry, would be) sent for this session. */
-async function syncSession(from: SessionStore, to: SessionStore, session: SessionSummary, summary: SyncSummary, options: SessionSyncOptions): Promise<boolean> {
+async function syncSession(
+  from: SessionStore,
+  to: SessionStore,
+  session: SessionSummary,
+  listed: SessionSummary | null,
+  summary: SyncSummary,
+  options: SessionSyncOptions,
+): Promise<boolean> {
   const sourceStreams = orderStreams(await from.streamPositions(session.id));
-  let target: SessionDetail | null = null;
-  try {
-    target = await to.getSession(session.id);
-  } catch (err) {
-    if (!(err instanceof NotFoundError)) throw err;
+  let targetStreams: StreamInfo[] = [];
+  if (listed !== null) {
+    if (sourceStreams.every((s) => s.name === STREAMS.rollout || s.lines === 0)) {
+      // The listing carries the target's rollout position: nothing else to ask.
+      targetStreams = listed.lines > 0 ? [{ name: STREAMS.rollout, lines: listed.lines, bytes: listed.bytes }] : [];
+    } else {
+      try {
+        targetStreams = await to.streamPositions(session.id);
+      } catch (err) {
+        // Deleted from the target since it was listed: send it whole.
+        if (!(err instanceof NotFoundError)) throw err;
+        listed = null;
+      }
+    }
   }
-  const targetLines = new Map((target?.streams ?? []).map((s) => [s.name, s]));
-  const needsPut = target === null || summaryDiffers(session, target);
+  const targetLines = new Map(targetStreams.map((s) => [s.name, s]));
+  const needsPut = listed === null || summaryDiffers(session, listed);
   const plan: { stream: StreamInfo; fromSeq: number; fromBytes: number }[] = [];
   for (const stream of sourceStreams) {
     const have = targetLines.get(stream.name);
@@ -157,15 +184,42 @@ async function syncSession(from: SessionStore, to: SessionStore, session: Sessio
 
   if (needsPut) await to.putSession(toInput(session));
   for (const p of plan) {
-    try {
-      await copyStream(from, to, session.id, p.stream.name, p.fromSeq, summary, options);
-    } catch (err) {
-      if (!(err instanceof ConflictError)) throw err;
-      // Someone else is writing this stream of the target: leave it to them.
-      summary.conflicts++;
+    let fromSeq = p.fromSeq;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await copyStream(from, to, session.id, p.stream.name, fromSeq, summary, options);
+        break;
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+        // The target is not where we thought (an earlier run was cut after
+        // a write we did not see, or the listing is stale). If what it holds
+        // is the source's own beginning, carry on from there; otherwise
+        // someone else writes this stream: leave it alone.
+        const at = err.currentSeq;
+        if (attempt >= 2 || at > p.stream.lines || !(await samePrefix(from, to, session.id, p.stream.name, at))) {
+          summary.conflicts++;
+          break;
+        }
+        fromSeq = at;
+      }
     }
   }
   return true;
+}
+
+/** Whether the first `n` lines of a stream are the same in both stores. */
+async function samePrefix(from: SessionStore, to: SessionStore, id: string, stream: string, n: number): Promise<boolean> {
+  if (n === 0) return true;
+  const theirs = to.readStream(id, stream)[Symbol.asyncIterator]();
+  let i = 0;
+  for await (const line of from.readStream(id, stream)) {
+    if (i >= n) break;
+    const other = await theirs.next();
+    if (other.done || other.value !== line) return false;
+    i++;
+  }
+  await theirs.return?.();
+  return i === n;
 }
 
 async function copyStream(from: SessionStore, to: SessionStore, id: string, stream: string, fromSeq: number, summary: SyncSummary, options: SessionSyncOptions): Promise<void> {

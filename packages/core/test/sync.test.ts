@@ -187,6 +187,25 @@ describe("syncStores", () => {
     await expectSameContent(from, to, inputs.map((s) => s.id));
   });
 
+  it("a target that holds the source's first lines without listing the session (a run cut early) is completed, not in conflict", async () => {
+    const { store: from, inputs } = await makeSource(3);
+    const to = new MemoryStore();
+    const s = inputs[1]!;
+    const all = await readAll(from, s.id, "rollout");
+    await to.putSession(s);
+    await to.append(s.id, "rollout", 0, all.slice(0, 2));
+    // Like a Codex home that does not list a session whose head is incomplete.
+    const hiding = Object.create(to) as SessionStore;
+    hiding.listSessions = async (q) => {
+      const page = await to.listSessions(q);
+      return { ...page, sessions: page.sessions.filter((x) => x.id !== s.id) };
+    };
+    const res = await syncStores(from, hiding);
+    expect(res).toMatchObject({ conflicts: 0, errors: [] });
+    expect(await readAll(to, s.id, "rollout")).toEqual(all);
+    await expectSameContent(from, to, inputs.map((x) => x.id));
+  });
+
   it("never overwrites a target that holds more than the source: a conflict", async () => {
     const { store: from, inputs } = await makeSource(3);
     const to = new MemoryStore();
