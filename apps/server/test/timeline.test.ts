@@ -112,3 +112,21 @@ describe("timeline on hostile input", () => {
     expect((cmd as { output: string }).output).toContain("99000 more characters");
   });
 });
+
+test("credentials in commands, outputs, messages and diffs are redacted on the page", async () => {
+  const key = "sk-proj-" + "A1b2C3d4E5".repeat(4);
+  async function* lines() {
+    yield `{"timestamp":"2026-01-01T00:00:00.000Z","type":"event_msg","payload":{"type":"task_started","turn_id":"t1"}}`;
+    yield JSON.stringify({ timestamp: "2026-01-01T00:00:00.100Z", type: "response_item", payload: { type: "message", role: "user", content: [{ type: "input_text", text: `use ${key} please` }] } });
+    yield JSON.stringify({ timestamp: "2026-01-01T00:00:01.000Z", type: "response_item", payload: { type: "function_call", name: "shell", arguments: JSON.stringify({ command: ["bash", "-lc", `OPENAI_API_KEY=${key} ./deploy`] }), call_id: "c1" } });
+    yield JSON.stringify({ timestamp: "2026-01-01T00:00:02.000Z", type: "response_item", payload: { type: "function_call_output", call_id: "c1", output: `Process exited with code 0\nOutput:\nusing key ${key}\n` } });
+    yield JSON.stringify({ timestamp: "2026-01-01T00:00:03.000Z", type: "response_item", payload: { type: "custom_tool_call", name: "apply_patch", call_id: "c2", input: `*** Begin Patch\n*** Add File: .env\n+API_TOKEN=${key}\n*** End Patch` } });
+  }
+  const page = await buildTimeline(lines(), { firstTurn: 0, turnCount: 1 });
+  const shown = JSON.stringify(page.turns);
+  expect(shown).not.toContain(key);
+  expect(shown).toContain("[REDACTED]");
+  expect(page.turns[0]!.items.map((i) => i.kind)).toEqual(["user", "command", "file_change"]);
+  const raw = await buildTimeline(lines(), { firstTurn: 0, turnCount: 1, redact: false });
+  expect(JSON.stringify(raw.turns)).toContain(key);
+});

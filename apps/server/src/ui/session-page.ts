@@ -1,3 +1,4 @@
+import { redactSecrets } from "@sessionvault/core";
 import type { SessionDetail } from "@sessionvault/core";
 import { html, type SafeHtml } from "./html.js";
 import { layout } from "./layout.js";
@@ -18,7 +19,7 @@ export function sessionPage(input: SessionPageInput): string {
   const body = html`<article class="session">
   <header class="session-head">
     <p class="crumbs"><a href="/">Sessions</a> ›</p>
-    <h1>${s.title || "(untitled session)"}</h1>
+    <h1>${s.title ? redactSecrets(s.title) : "(untitled session)"}</h1>
     <dl class="facts">
       <div><dt>Id</dt><dd><code>${s.id}</code></dd></div>
       <div><dt>Started</dt><dd><time datetime="${s.created_at}">${formatTime(s.created_at)}</time></dd></div>
@@ -43,7 +44,7 @@ export function sessionPage(input: SessionPageInput): string {
   ${timeline.turns.length === 0 ? html`<p class="empty">${page === 0 ? "This session has no turns yet." : "No turns on this page."}</p>` : timeline.turns.map(turn)}
   ${pager(base, page, timeline.hasMore, input.turnsPerPage)}
 </article>`;
-  return layout(s.title || s.id, body, { org: input.org });
+  return layout(s.title ? redactSecrets(s.title) : s.id, body, { org: input.org });
 }
 
 function pager(base: string, page: number, hasMore: boolean, perPage: number): SafeHtml | string {

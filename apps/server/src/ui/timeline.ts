@@ -1,4 +1,4 @@
-import { parseJsonLine } from "@sessionvault/core";
+import { parseJsonLine, redactSecrets } from "@sessionvault/core";
 
 /**
  * A rollout seen as turns, for the session page. Codex wrote the same things
@@ -55,6 +55,8 @@ export interface TimelineOptions {
   maxItemsPerTurn?: number;
   /** Longer texts are cut (a rollout may carry megabytes of output or base64). */
   maxTextChars?: number;
+  /** Replace credentials in every shown text with [REDACTED] (default true: the page is for a whole org). */
+  redact?: boolean;
 }
 
 type Obj = Record<string, unknown>;
@@ -65,7 +67,13 @@ export async function buildTimeline(lines: AsyncIterable<string>, options: Timel
   const maxItems = options.maxItemsPerTurn ?? 400;
   const maxText = options.maxTextChars ?? 20_000;
   const lastTurn = options.firstTurn + options.turnCount;
-  const cut = (s: string) => (s.length > maxText ? `${s.slice(0, maxText)}\n… (${s.length - maxText} more characters)` : s);
+  const redact = options.redact ?? true;
+  // Redact a little past the cut, so a secret across the cut is still caught whole.
+  const cut = (s: string) => {
+    const head = redact ? redactSecrets(s.length > maxText ? s.slice(0, maxText + 512) : s) : s;
+    return s.length > maxText ? `${head.slice(0, maxText)}\n… (${s.length - maxText} more characters)` : head;
+  };
+  const cutDiffs = (files: FileDiff[]) => files.map((f) => ({ ...f, path: cut(f.path), diff: cut(f.diff) }));
 
   const turns: Turn[] = [];
   let explicitTurns = false;
@@ -188,15 +196,15 @@ export async function buildTimeline(lines: AsyncIterable<string>, options: Timel
       const args = tryJson(rawInput) as Obj | undefined;
       if (name === "apply_patch") {
         const patch = ptype === "custom_tool_call" ? rawInput : (str(args?.input) ?? rawInput);
-        add({ kind: "file_change", callId, files: parsePatch(patch), status: null, output: "", timestamp: ts });
+        add({ kind: "file_change", callId, files: cutDiffs(parsePatch(patch)), status: null, output: "", timestamp: ts });
         continue;
       }
       const command = commandOf(ptype === "local_shell_call" ? (p.action as Obj | undefined) : args, name);
       if (command !== null) {
         if (command.argv[0] === "apply_patch" && command.argv[1]) {
-          add({ kind: "file_change", callId, files: parsePatch(command.argv[1]), status: null, output: "", timestamp: ts });
+          add({ kind: "file_change", callId, files: cutDiffs(parsePatch(command.argv[1])), status: null, output: "", timestamp: ts });
         } else {
-          add({ kind: "command", callId, command: command.display, cwd: str(args?.workdir) ?? null, exitCode: null, output: "", durationMs: null, timestamp: ts });
+          add({ kind: "command", callId, command: cut(command.display), cwd: str(args?.workdir) ?? null, exitCode: null, output: "", durationMs: null, timestamp: ts });
         }
         continue;
       }
@@ -245,7 +253,7 @@ export async function buildTimeline(lines: AsyncIterable<string>, options: Timel
       return;
     }
     if (existing) return;
-    add({ kind: "command", callId, command: displayArgv(argv), cwd: str(p.cwd)?.replace(/^file:\/\//, "") ?? null, exitCode: exit, output: cut(output), durationMs, timestamp: ts });
+    add({ kind: "command", callId, command: cut(displayArgv(argv)), cwd: str(p.cwd)?.replace(/^file:\/\//, "") ?? null, exitCode: exit, output: cut(output), durationMs, timestamp: ts });
   }
 
   function mergeFileChange(it: Obj, ts: string) {
@@ -261,13 +269,13 @@ export async function buildTimeline(lines: AsyncIterable<string>, options: Timel
     const output = `${str(it.stdout) ?? ""}${str(it.stderr) ?? ""}`;
     const existing = callItem(callId);
     if (existing?.kind === "file_change") {
-      if (files.length) existing.files = files;
+      if (files.length) existing.files = cutDiffs(files);
       if (status) existing.status = status;
       if (output) existing.output = cut(output);
       return;
     }
     if (existing) return;
-    add({ kind: "file_change", callId, files, status: status ?? null, output: cut(output), timestamp: ts });
+    add({ kind: "file_change", callId, files: cutDiffs(files), status: status ?? null, output: cut(output), timestamp: ts });
   }
 }
 
