@@ -142,6 +142,23 @@ describe("the v1 API over real HTTP, with the real Codex fixtures ingested", () 
     expect(actions.some((a) => a.action_type === "file_change")).toBe(true);
   });
 
+  test("actions are redacted; only an admin may ask for them unredacted", async () => {
+    const id = fixtureThread(VERSION, "02-shell");
+    const key = "sk-proj-" + "Zz9Yy8Xx7W".repeat(4);
+    const n = ((await (await api("GET", `/v1/sessions/${id}`, reader)).json()) as { lines: number }).lines;
+    const line = JSON.stringify({ timestamp: "2026-11-21T09:40:00.000Z", type: "response_item", payload: { type: "function_call", name: "exec_command", arguments: JSON.stringify({ cmd: `curl -H 'Authorization: Bearer ${key}' https://api.example` }), call_id: "call_secret" } });
+    const out = JSON.stringify({ timestamp: "2026-11-21T09:40:01.000Z", type: "response_item", payload: { type: "function_call_output", call_id: "call_secret", output: "Process exited with code 0\nOutput:\nok\n" } });
+    expect((await api("POST", `/v1/sessions/${id}/streams/rollout?expected_seq=${n}`, writer, `${line}\n${out}\n`)).status).toBe(200);
+
+    const redacted = await (await api("GET", `/v1/sessions/${id}/actions`, reader)).text();
+    expect(redacted).toContain("call_secret");
+    expect(redacted).not.toContain(key);
+    expect((await api("GET", `/v1/sessions/${id}/actions?redact=false`, reader)).status).toBe(403);
+    const raw = await api("GET", `/v1/sessions/${id}/actions?redact=false`, admin);
+    expect(raw.status).toBe(200);
+    expect(await raw.text()).toContain(key);
+  });
+
   test("searches titles, messages and commands", async () => {
     const fail = fixtureThread(VERSION, "04-fail");
     const res = await api("GET", `/v1/sessions?q=${encodeURIComponent("does-not-exist")}`, reader);

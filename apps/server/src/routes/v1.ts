@@ -228,20 +228,22 @@ export async function v1Routes(app: FastifyInstance, ctx: ServerContext): Promis
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get<{ Params: { id: string }; Querystring: { redact?: boolean } }>(
     "/sessions/:id/actions",
     {
       schema: {
-        summary: "The session's actions v1 (application/x-ndjson, one action per line; secrets redacted)",
+        summary: "The session's actions v1 (application/x-ndjson, one action per line); secrets redacted unless an admin asks redact=false",
         security: bearer,
         params: idParamsSchema,
+        querystring: { type: "object", properties: { redact: { type: "boolean", default: true } } },
         response: { ...errors },
       },
     },
     async (req, reply) => {
-      const store = storeFor(req, "read");
+      const redact = req.query.redact ?? true;
+      const store = storeFor(req, redact ? "read" : "admin");
       const session = await store.getSession(assertIdOrPrefix(req.params.id));
-      const body = await linesToBody(actionLines(store.readStream(session.id, "rollout"), session.id));
+      const body = await linesToBody(actionLines(store.readStream(session.id, "rollout"), session.id, redact));
       return reply.type("application/x-ndjson; charset=utf-8").send(body);
     },
   );
@@ -271,8 +273,8 @@ export async function v1Routes(app: FastifyInstance, ctx: ServerContext): Promis
 
 }
 
-export async function* actionLines(rollout: AsyncIterable<string>, sessionId: string): AsyncGenerator<string> {
-  for await (const action of projectActions(rollout, { sessionId, redact: true })) yield JSON.stringify(action);
+export async function* actionLines(rollout: AsyncIterable<string>, sessionId: string, redact = true): AsyncGenerator<string> {
+  for await (const action of projectActions(rollout, { sessionId, redact })) yield JSON.stringify(action);
 }
 
 declare module "fastify" {
