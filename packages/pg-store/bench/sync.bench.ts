@@ -202,32 +202,33 @@ it(`first page of list, and a search, over ${LIST_SESSIONS} sessions`, async () 
            '/home/dev/project-' || (g % 50), 'Fix the build of module ' || (g % 1000), g % 10 = 9, 'cli', 'codex_cli_rs', '0.169.0', 'openai',
            jsonb_build_object('commit_hash', md5(g::text), 'branch', 'main', 'repository_url', 'https://example.com/repo-' || (g % 50) || '.git'), 40, 60000
     from generate_series(1, $1::int) g, lateral (select timestamptz '2025-01-01' + g * interval '1 minute' as ts) t`, [LIST_SESSIONS]);
-  // Each session ran one command and said one thing; "zebra<n>" words are rare (1 in 1000 sessions), "cargo" is everywhere.
+  // 20 lines per session, every 4th one searchable (a command and a message); "zebra<n>" words are rare (1 session in 1000), "cargo" is in every session.
   await pool.query(`
     insert into benchlist.lines (org, session_id, stream, seq, text, type, payload_type, timestamp, tsv)
-    select '', s.id, 'rollout', 0, '{}', 'response_item', 'function_call', s.created_at,
-           to_tsvector('simple', 'cargo test --package crate-' || (row_number() over ()) % 1000 || ' zebra' || (row_number() over ()) % 1000 || ' the tests pass now')
-    from benchlist.sessions s`);
+    select '', s.id, 'rollout', k, '{}', 'response_item', 'function_call', s.created_at,
+           case when k % 4 = 0 then to_tsvector('simple', 'cargo test --package crate-' || s.n % 1000 || ' zebra' || s.n % 1000 || ' the tests pass now') end
+    from (select id, created_at, row_number() over () as n from benchlist.sessions) s, generate_series(0, 19) k`);
   await pool.query("analyze benchlist.sessions; analyze benchlist.lines");
   out(`inserted ${LIST_SESSIONS} sessions rows in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
   const firstPage = await timeIt(20, () => store.listSessions({ limit: 50 }));
-  const baseline = await timeIt(20, () => pool.query("select * from benchlist.sessions order by created_ts desc limit 50"));
+  const baseline = await timeIt(20, () => pool.query("select * from benchlist.sessions where org = '' and not archived order by created_ts desc, id desc limit 50"));
   rows.push({
     figure: `list, first page of 50, ${LIST_SESSIONS} sessions (median of 20)`,
     value: `${firstPage.toFixed(2)} ms`,
-    baseline: `raw select … order by created_ts desc limit 50: ${baseline.toFixed(2)} ms`,
+    baseline: `the same page by raw SQL on the same index: ${baseline.toFixed(2)} ms`,
     ratio: `${(firstPage / baseline).toFixed(1)}× baseline`,
     target: "< 50 ms",
   });
   const rare = await timeIt(20, () => store.listSessions({ limit: 50, q: "zebra417" }));
   const rareCount = (await store.listSessions({ limit: 1000, q: "zebra417" })).sessions.length;
   const common = await timeIt(10, () => store.listSessions({ limit: 50, q: "cargo" }));
-  const baseSearch = await timeIt(20, () => pool.query("select session_id from benchlist.lines where tsv @@ to_tsquery('simple', 'zebra417') limit 50"));
+  // Baseline: the matching session ids straight from the lines' GIN index, no ordering, no join.
+  const baseSearch = await timeIt(20, () => pool.query("select distinct session_id from benchlist.lines where org = '' and tsv @@ to_tsquery('simple', 'zebra417')"));
   rows.push({
     figure: `search "zebra417" (${rareCount} matching sessions), first page (median of 20)`,
     value: `${rare.toFixed(2)} ms`,
-    baseline: `raw GIN lookup of the word: ${baseSearch.toFixed(2)} ms`,
+    baseline: `raw GIN lookup of the matching ids: ${baseSearch.toFixed(2)} ms`,
     ratio: `${(rare / baseSearch).toFixed(1)}× baseline`,
     target: "< 50 ms",
   });

@@ -236,14 +236,12 @@ export class PgStore implements SessionStore, TokenStore {
       if (until) q = q.where("created_ts", "<=", until);
       if (query.q && query.q.trim() !== "") {
         const tsq = sql`websearch_to_tsquery('simple', ${query.q})`;
-        // One set of matching ids from both GIN indexes, then the newest of
-        // them: a rare word costs a few index probes, not a scan of the
-        // newest-first order testing every session.
+        // Postgres plans the EXISTS as an alternative subplan: a hashed set
+        // from the GIN index when the word is rare, a per-session probe in
+        // newest-first order (stopping at the page) when it is common.
         q = q.where(
-          sql<boolean>`id in (
-            select s.id from ${this.#t("sessions")} s where s.org = ${this.#org} and s.title_tsv @@ ${tsq}
-            union
-            select l.session_id from ${this.#t("lines")} l where l.org = ${this.#org} and l.tsv @@ ${tsq})`,
+          sql<boolean>`(title_tsv @@ ${tsq} or exists (
+            select 1 from ${this.#t("lines")} l where l.org = ${this.#org} and l.session_id = ${sql.ref("sessions.id")} and l.tsv @@ ${tsq}))`,
         );
       }
       if (cursor) q = q.where(sql<boolean>`(created_ts, id) < (${cursor.ts}::timestamptz, ${cursor.id})`);
