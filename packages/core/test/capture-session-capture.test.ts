@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { SessionCapture } from "@sessionvault/core";
+import { findRolloutPath, listRolloutPaths, SessionCapture } from "@sessionvault/core";
 
 const ID = "01a1fd82-54c7-72f2-8c3e-d68bacf1c447";
 const SUB = "01a1fd82-9999-7000-8000-000000000001";
@@ -81,5 +81,17 @@ describe("SessionCapture", () => {
     await capture.finish();
     expect(capture.sessionId).toBe(id2);
     expect((await readdir(join(home, "sessions", id2))).sort()).toEqual(["rollout.jsonl", "session_meta.log"]);
+  });
+
+  it("looks for a new rollout only in the newest day directories", async () => {
+    const old = "01a1fd82-0000-7000-8000-0000000000bb";
+    await mkdir(join(home, "sessions/2026/11/19"), { recursive: true });
+    await mkdir(join(home, "sessions/2026/11/20"), { recursive: true });
+    await mkdir(join(home, "sessions/2025/12/31"), { recursive: true });
+    await writeFile(join(home, "sessions/2026/11/19", `rollout-2026-11-19T10-00-00-${old}.jsonl`), "");
+    expect(await findRolloutPath(home, old, { newestDays: 2 })).toBeNull();
+    expect(await findRolloutPath(home, old)).toMatch(/2026\/11\/19\/rollout-/);
+    expect([...(await listRolloutPaths(home, { newestDays: 1 }))]).toEqual([dated]);
+    expect((await listRolloutPaths(home)).size).toBe(2);
   });
 });

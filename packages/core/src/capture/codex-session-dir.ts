@@ -15,34 +15,41 @@ const DIGITS = /^\d+$/;
  * newest days first (a new session is found at once; a resumed one may be
  * older), or null when Codex has not written it (yet).
  */
-export async function findRolloutPath(codexHome: string, sessionId: string): Promise<string | null> {
+export async function findRolloutPath(codexHome: string, sessionId: string, options: { newestDays?: number } = {}): Promise<string | null> {
   const id = assertSessionId(sessionId);
-  const root = join(codexHome, "sessions");
-  const numericDesc = async (dir: string) =>
-    (await readdir(dir).catch(() => [] as string[])).filter((n) => DIGITS.test(n)).sort((a, b) => Number(b) - Number(a));
-  for (const y of await numericDesc(root)) {
-    for (const m of await numericDesc(join(root, y))) {
-      for (const d of await numericDesc(join(root, y, m))) {
-        const dir = join(root, y, m, d);
-        const hit = (await readdir(dir).catch(() => [] as string[])).find((n) => n.startsWith("rollout-") && (n.endsWith(`-${id}.jsonl`) || n.endsWith(`-${id}.jsonl.zst`)));
-        if (hit) return join(dir, hit);
-      }
-    }
+  for (const dir of await dayDirs(codexHome, options.newestDays)) {
+    const hit = (await readdir(dir).catch(() => [] as string[])).find((n) => n.startsWith("rollout-") && (n.endsWith(`-${id}.jsonl`) || n.endsWith(`-${id}.jsonl.zst`)));
+    if (hit) return join(dir, hit);
   }
   return null;
 }
 
-/** Every dated rollout file under `<home>/sessions` (to spot the one a run creates). */
-export async function listRolloutPaths(codexHome: string): Promise<Set<string>> {
+/**
+ * Dated rollout files under `<home>/sessions` (to spot the one a run
+ * creates). `newestDays` limits the walk to the newest day directories: a
+ * file created now is there, and a large home has years of them.
+ */
+export async function listRolloutPaths(codexHome: string, options: { newestDays?: number } = {}): Promise<Set<string>> {
   const out = new Set<string>();
+  for (const dir of await dayDirs(codexHome, options.newestDays)) {
+    for (const n of await readdir(dir).catch(() => [] as string[])) {
+      if (n.startsWith("rollout-") && n.endsWith(".jsonl")) out.add(join(dir, n));
+    }
+  }
+  return out;
+}
+
+/** `sessions/YYYY/MM/DD` directories, newest first, at most `limit` of them. */
+async function dayDirs(codexHome: string, limit = Infinity): Promise<string[]> {
   const root = join(codexHome, "sessions");
-  const numeric = async (dir: string) => (await readdir(dir).catch(() => [] as string[])).filter((n) => DIGITS.test(n));
-  for (const y of await numeric(root)) {
-    for (const m of await numeric(join(root, y))) {
-      for (const d of await numeric(join(root, y, m))) {
-        for (const n of await readdir(join(root, y, m, d)).catch(() => [] as string[])) {
-          if (n.startsWith("rollout-") && n.endsWith(".jsonl")) out.add(join(root, y, m, d, n));
-        }
+  const numericDesc = async (dir: string) =>
+    (await readdir(dir).catch(() => [] as string[])).filter((n) => DIGITS.test(n)).sort((a, b) => Number(b) - Number(a));
+  const out: string[] = [];
+  for (const y of await numericDesc(root)) {
+    for (const m of await numericDesc(join(root, y))) {
+      for (const d of await numericDesc(join(root, y, m))) {
+        if (out.length >= limit) return out;
+        out.push(join(root, y, m, d));
       }
     }
   }

@@ -27,6 +27,9 @@ export interface SessionCaptureOptions {
   now?: () => Date;
 }
 
+/** Day directories looked at for a rollout created during the run (a run may cross midnight). */
+const RECENT_DAYS = 3;
+
 interface Captured {
   id: string;
   recorder: SessionRecorder;
@@ -59,6 +62,7 @@ export class SessionCapture {
   #primaryId: string | null = null;
   #resumeOffsets = new Map<string, number>();
   #rolloutsBefore: Set<string> | null = null;
+  readonly #beforeById = new Map<string, string>();
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
   #warned = false;
@@ -90,6 +94,10 @@ export class SessionCapture {
    */
   async start(options: { resumeId?: string | null } = {}): Promise<void> {
     this.#rolloutsBefore = await listRolloutPaths(this.#o.codexHome);
+    for (const p of this.#rolloutsBefore) {
+      const id = sessionIdOfRolloutPath(p);
+      if (id) this.#beforeById.set(id, p);
+    }
     if (options.resumeId) {
       for (const p of this.#rolloutsBefore) {
         if (sessionIdOfRolloutPath(p) === options.resumeId) this.#resumeOffsets.set(options.resumeId, (await stat(p).catch(() => ({ size: 0 }))).size);
@@ -205,7 +213,7 @@ export class SessionCapture {
       try {
         if (this.#primaryId === null && this.#rolloutsBefore) {
           // No request named the session (no proxy, or the agent failed early): a new rollout file does.
-          for (const p of await listRolloutPaths(this.#o.codexHome)) {
+          for (const p of await listRolloutPaths(this.#o.codexHome, { newestDays: RECENT_DAYS })) {
             if (this.#rolloutsBefore.has(p)) continue;
             const id = sessionIdOfRolloutPath(p);
             if (id) {
@@ -234,7 +242,9 @@ export class SessionCapture {
   }
 
   async #link(c: Captured): Promise<void> {
-    const path = await findRolloutPath(this.#o.codexHome, c.id);
+    // A rollout that existed at start is known by name; a new one can only be in the newest day directories.
+    const known = this.#beforeById.get(c.id);
+    const path = known ?? (await findRolloutPath(this.#o.codexHome, c.id, { newestDays: RECENT_DAYS }));
     if (!path) return;
     if (!this.#o.store) {
       try {
