@@ -138,7 +138,7 @@ async function main() {
       const phase = async (name, extra) => {
         const [a, l] = await Promise.all([
           cannon({ url, connections: APPENDERS, requests: [appendRequest], ...extra }),
-          cannon({ url: `${url}/v1/sessions?limit=50`, connections: LISTERS, headers }),
+          LISTERS > 0 ? cannon({ url: `${url}/v1/sessions?limit=50`, connections: LISTERS, headers }) : { "2xx": 0, non2xx: 0, errors: 0, latency: { p50: 0, p99: 0 } },
         ]);
         const rate = (a["2xx"] * BATCH) / DURATION;
         console.log(`${name}: appends ${fmt(rate)} lines/s (${fmt(a["2xx"])} POSTs, ${a.non2xx} non-2xx, ${a.errors} errors) p50 ${a.latency.p50} ms p99 ${a.latency.p99} ms | lists ${fmt(l["2xx"] / DURATION)}/s (${l.non2xx} non-2xx, ${l.errors} errors) p50 ${l.latency.p50} ms p99 ${l.latency.p99} ms`);
@@ -157,7 +157,58 @@ async function main() {
       };
 
       const sat = await phase("saturation", {});
-      const paced = await phase(`at ${fmt(TARGET)} lines/s`, { overallRate: Math.max(1, Math.round(TARGET / BATCH)) });
+
+      // Paced: autocannon's rate limit fires all connections on the same
+      // timer ticks (synchronised bursts no real fleet of laptops produces),
+      // so this phase uses its own clients with random (Poisson) arrivals.
+      const pacedRun = async () => {
+        const perClientHz = TARGET / BATCH / APPENDERS;
+        const end = Date.now() + DURATION * 1000;
+        const latencies = [];
+        let ok = 0;
+        let failed = 0;
+        const client = async () => {
+          let next = Date.now() + (-Math.log(1 - Math.random()) / perClientHz) * 1000;
+          while (next < end) {
+            await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now())));
+            const s = pool.shift();
+            const t0 = performance.now();
+            try {
+              const res = await fetch(`${url}/v1/sessions/${s.id}/streams/rollout?expected_seq=${s.seq}`, {
+                method: "POST",
+                headers: { ...headers, "content-type": "application/x-ndjson" },
+                body: batchLines(s.id, s.seq).join("\n") + "\n",
+              });
+              const body = await res.json();
+              latencies.push(performance.now() - t0);
+              if (res.status === 200) {
+                s.seq = body.seq;
+                acked += BATCH;
+                ok++;
+              } else {
+                if (res.status === 409) {
+                  conflicts++;
+                  s.seq = body.current_seq;
+                }
+                failed++;
+              }
+            } finally {
+              pool.push(s);
+            }
+            next += (-Math.log(1 - Math.random()) / perClientHz) * 1000;
+          }
+        };
+        const [, l] = await Promise.all([
+          Promise.all(Array.from({ length: APPENDERS }, client)),
+          LISTERS > 0 ? cannon({ url: `${url}/v1/sessions?limit=50`, connections: LISTERS, headers }) : { "2xx": 0, non2xx: 0, errors: 0, latency: { p50: 0, p99: 0 } },
+        ]);
+        latencies.sort((x, y) => x - y);
+        const pct = (q) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0);
+        const rate = (ok * BATCH) / DURATION;
+        console.log(`at ${fmt(TARGET)} lines/s (Poisson arrivals): appends ${fmt(rate)} lines/s (${fmt(ok)} POSTs, ${failed} failed) p50 ${pct(0.5)} ms p99 ${pct(0.99)} ms | lists ${fmt(l["2xx"] / DURATION)}/s (${l.non2xx} non-2xx, ${l.errors} errors) p50 ${l.latency.p50} ms p99 ${l.latency.p99} ms`);
+        return { rate, a: { latency: { p99: pct(0.99) } } };
+      };
+      const paced = await pacedRun();
 
       console.log(`ratio vs baseline: ${(sat.rate / baselineRate).toFixed(2)}× of the store's in-process append rate (${fmt(sat.rate)} / ${fmt(baselineRate)} lines/s)`);
       console.log(
