@@ -3,9 +3,11 @@
 // clients append batches of lines (as a sync does) while LISTERS clients list
 // sessions, over real HTTP to a server running in its own process.
 //
-//   phase 1 "saturation": every client sends as fast as it is answered;
-//   phase 2 "at target":  the same clients, paced to TARGET lines/s in total,
-//                         to read the latency a client sees at that rate.
+//   phase 1 "saturation": autocannon, every client sends as fast as it is
+//                         answered;
+//   phase 2 "at target":  64 clients of our own with random (Poisson)
+//                         arrivals adding up to TARGET lines/s, to read the
+//                         latency a client sees at that rate.
 //
 // Baseline, measured in the same run: the same appends made directly on the
 // same kind of store in-process (no HTTP), so the ratio shows what the server
