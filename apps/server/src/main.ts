@@ -78,6 +78,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") {
+    process.stderr.write(`sessionvault-server: ${(err as Error).message}: another program uses that port; pick one with --port or PORT\n`);
+    process.exit(1);
+  }
   process.stderr.write(`sessionvault-server: ${isSessionvaultError(err) ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(isSessionvaultError(err) ? 2 : 1);
 });
