@@ -177,3 +177,47 @@ describe("the CLI against a server URL", () => {
     }
   });
 });
+
+describe("lost acknowledgements", () => {
+  test("an append whose response is lost in transit is retried and stored once", async () => {
+    const { createServer, request } = await import("node:http");
+    const dir = await mkdtemp(join(tmpdir(), "sv-http-lost-"));
+    const server = await startServer({ store: dir, port: 0, logger: false });
+    const upstream = new URL(server.url);
+    let posts = 0;
+    // Forwards everything; the 2nd POST reaches the server, but its answer is thrown away and the connection cut.
+    const proxy = createServer((req, res) => {
+      const isPost = req.method === "POST";
+      const n = isPost ? ++posts : 0;
+      const fwd = request({ host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers }, (up) => {
+        if (n === 2) {
+          up.resume();
+          up.on("end", () => req.socket.destroy());
+          return;
+        }
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      });
+      req.pipe(fwd);
+    });
+    await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+    const port = (proxy.address() as { port: number }).port;
+    try {
+      const { token } = await createApiToken(server.tokens, "acme", ["write"]);
+      const store = new HttpStore({ baseUrl: `http://127.0.0.1:${port}`, token });
+      const id = "0a0a0a0a-0000-7000-8000-0000000000aa";
+      await store.putSession({ id, created_at: "2026-01-01T00:00:00.000Z", cwd: null, title: null, archived: false, source: null, originator: null, cli_version: null, model_provider: null, git: null, parent_id: null, forked_from_id: null });
+      expect(await store.append(id, "debug-log", 0, ["one", "two"])).toEqual({ seq: 2 });
+      expect(await store.append(id, "debug-log", 2, ["three", "four"])).toEqual({ seq: 4 });
+      expect(await store.append(id, "debug-log", 4, ["five"])).toEqual({ seq: 5 });
+      expect(posts).toBeGreaterThanOrEqual(4); // the lost one was sent again
+      const back: string[] = [];
+      for await (const l of new HttpStore({ baseUrl: server.url, token }).readStream(id, "debug-log")) back.push(l);
+      expect(back).toEqual(["one", "two", "three", "four", "five"]);
+    } finally {
+      await new Promise((r) => proxy.close(r));
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
