@@ -95,6 +95,9 @@ describe("sessionvault run (command function)", () => {
     const c4 = context({ PATH: process.env.PATH! });
     expect(await main(["run", "--", "/nonexistent/agent-binary"], c4)).toBe(4);
     expect(c4.err()).toBe('sessionvault: cannot run "/nonexistent/agent-binary": command not found\n');
+    const c6 = context({ PATH: process.env.PATH!, CODEX_HOME: join(root, "h6") });
+    expect(await main(["run", "--persist-session", "--upstream", "ftp://example.com", "--", "true"], c6)).toBe(2);
+    expect(c6.err()).toBe("sessionvault: upstream must be an http(s) URL, got ftp:\n");
     const c5 = context({ PATH: process.env.PATH!, CODEX_HOME: join(root, "h5") });
     expect(await main(["run", "--persist-session", "--debug-log", "../../escape.log", "--", "true"], c5)).toBe(2);
     expect(c5.err()).toMatch(/must stay inside the session directory/);

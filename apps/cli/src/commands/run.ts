@@ -99,7 +99,12 @@ export async function run(options: RunOptions, ctx: CliContext): Promise<void> {
   let childArgv = argv;
   let childEnv = ctx.env;
   if (route) {
-    proxy = await startRecordingProxy({ upstream: route.upstream, onRecord: (record, sessionId) => capture.onRecord(record, sessionId) });
+    try {
+      proxy = await startRecordingProxy({ upstream: route.upstream, onRecord: (record, sessionId) => capture.onRecord(record, sessionId) });
+    } catch (err) {
+      await store?.close();
+      throw err;
+    }
     ({ argv: childArgv, env: childEnv } = routeCodexThroughProxy(argv, ctx.env, route, proxy.url));
     capture.log("info", `recording proxy ${proxy.url} -> ${redactUrl(route.upstream)} (provider ${route.providerId}, via ${[route.configKey ? `-c ${route.configKey}` : "", route.via === "env" ? "OPENAI_BASE_URL" : ""].filter(Boolean).join(" + ")})`);
   }
