@@ -2,7 +2,7 @@
 // UTC: the restored file names must be computed in the same zone.
 process.env.TZ = "UTC";
 
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
@@ -86,8 +86,10 @@ describe.each(VERSIONS)("sync round trip of the Codex %s fixture home: fs → po
     expect(listed.sessions.length).toBe(original.size);
     expect(listed.sessions.filter((s) => s.archived).length).toBe([...original.keys()].filter((k) => k.startsWith("archived_sessions/")).length);
 
-    const restoredHome = await mkdtemp(join(tmpdir(), "sv-restored-"));
-    dirs.push(restoredHome);
+    const scratch = await mkdtemp(join(tmpdir(), "sv-restored-"));
+    dirs.push(scratch);
+    // A directory that does not exist yet becomes the new Codex home.
+    const restoredHome = join(scratch, "nested", "codex-home");
     const down = await syncJson(["--from", pgUrl, "--to", restoredHome]);
     expect(down).toMatchObject({ sessions_scanned: original.size, sessions_sent: original.size, lines_sent: totalLines, bytes_sent: totalBytes, errors: [] });
 
@@ -97,7 +99,6 @@ describe.each(VERSIONS)("sync round trip of the Codex %s fixture home: fs → po
       expect(restored.get(path)?.length, path).toBe(bytes.length);
       expect(restored.get(path)!.equals(bytes), path).toBe(true);
     }
-    expect(statSync(restoredHome).isDirectory()).toBe(true);
     expect(await syncJson(["--from", pgUrl, "--to", restoredHome])).toEqual({ sessions_scanned: original.size, sessions_sent: 0, lines_sent: 0, bytes_sent: 0, conflicts: 0, errors: [] });
   });
 });

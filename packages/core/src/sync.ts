@@ -1,5 +1,5 @@
 import { appendLines } from "./append.js";
-import { ConflictError, NotFoundError, StoreUnavailableError } from "./errors.js";
+import { ConflictError, NotACodexHomeError, NotFoundError, StoreUnavailableError } from "./errors.js";
 import { STREAMS, type SessionInput, type SessionSummary, type StreamInfo } from "./session.js";
 import type { SessionStore } from "./store.js";
 
@@ -86,12 +86,18 @@ export async function syncStores(from: SessionStore, to: SessionStore, options: 
   // source's positions.
   const targetSessions = new Map<string, SessionSummary>();
   cursor = null;
-  do {
-    options.signal?.throwIfAborted();
-    const page = await to.listSessions({ archived: "all", limit: LIST_PAGE, cursor });
-    for (const s of page.sessions) targetSessions.set(s.id, s);
-    cursor = page.next_cursor;
-  } while (cursor !== null);
+  try {
+    do {
+      options.signal?.throwIfAborted();
+      const page = await to.listSessions({ archived: "all", limit: LIST_PAGE, cursor });
+      for (const s of page.sessions) targetSessions.set(s.id, s);
+      cursor = page.next_cursor;
+    } while (cursor !== null);
+  } catch (err) {
+    // A directory that is not a Codex home yet is an empty target: the
+    // first putSession makes it one (`sync --to ./restored-home`).
+    if (!(err instanceof NotACodexHomeError)) throw err;
+  }
   report();
 
   // A few sessions at a time; each session's streams stay strictly ordered.
