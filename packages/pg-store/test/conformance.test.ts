@@ -1,10 +1,12 @@
 import { runStoreConformance } from "@sessionvault/core/conformance";
+import pg from "pg";
 import { afterAll, beforeAll } from "vitest";
 import { PgStore } from "@sessionvault/pg-store";
 import { freshSchema } from "./support/fresh-schema.js";
 import { startPostgres, type TestPostgres } from "./support/postgres.js";
 
 let server: TestPostgres;
+const schemas: string[] = [];
 beforeAll(async () => {
   server = await startPostgres();
 });
@@ -15,5 +17,16 @@ afterAll(async () => {
 runStoreConformance("pg-store", {
   supportsSearch: true,
   // Each case gets its own schema: an empty, isolated store with freshly run migrations.
-  open: async () => new PgStore({ connectionString: server.url, schema: freshSchema("conf") }),
+  open: async () => {
+    const schema = freshSchema("conf");
+    schemas.push(schema);
+    return new PgStore({ connectionString: server.url, schema });
+  },
+  // Matters with an external DATABASE_URL, which outlives the run.
+  cleanup: async () => {
+    const client = new pg.Client({ connectionString: server.url });
+    await client.connect();
+    for (const s of schemas.splice(0)) await client.query(`drop schema if exists "${s}" cascade`);
+    await client.end();
+  },
 });

@@ -273,8 +273,8 @@ describe("availability", () => {
     await store.close();
   });
 
-  it.skipIf(!process.env.PG_RESTART_TEST && !!process.env.DATABASE_URL)("a restart of the server: unavailable while down, works again after", async () => {
-    if (!server.restartable) return;
+  // An external DATABASE_URL server cannot be stopped by the test.
+  it.skipIf(!!process.env.DATABASE_URL)("a restart of the server: unavailable while down, works again after", async () => {
     const store = open();
     const s = input();
     await store.putSession(s);
