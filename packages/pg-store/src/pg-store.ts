@@ -219,7 +219,8 @@ export class PgStore implements SessionStore, TokenStore {
   }
 
   async listSessions(query: ListQuery = {}): Promise<SessionPage> {
-    const limit = Math.min(Math.max(Math.trunc(query.limit ?? DEFAULT_LIST_LIMIT), 1), MAX_LIST_LIMIT);
+    const limit = query.limit ?? DEFAULT_LIST_LIMIT;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) throw new InvalidInputError(`limit must be an integer from 1 to ${MAX_LIST_LIMIT}, got ${limit}`);
     const cursor = query.cursor ? decodeCursor(query.cursor) : null;
     const since = query.since ? parseTime(query.since, "since") : null;
     const until = query.until ? parseTime(query.until, "until") : null;

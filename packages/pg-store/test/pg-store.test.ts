@@ -249,6 +249,8 @@ describe("orgs, filters, tokens", () => {
     expect(await ids({ since: "2026-01-15T00:00:00Z" })).toEqual([b.id]);
     expect(await ids({ until: "2026-01-15T00:00:00Z" })).toEqual([a.id]);
     await expect(store.listSessions({ cursor: "garbage" })).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(store.listSessions({ limit: 0 })).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(store.listSessions({ limit: 1001 })).rejects.toBeInstanceOf(InvalidInputError);
     await expect(store.listSessions({ since: "yesterday-ish" })).rejects.toBeInstanceOf(InvalidInputError);
     expect((await store.getSession(b.id)).git).toEqual({ commit_hash: "abc", branch: "dev", repository_url: "https://example.com/other.git" });
   });
