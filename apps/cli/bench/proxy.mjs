@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Benchmark of the recording proxy behind `sessionvault run --persist-session`
-// (issue 4). An upstream HTTP server in this process stands in for the model
-// API; every figure is measured twice in the same run: directly against the
-// upstream (the baseline) and through the recording proxy, which records
-// every exchange (redacted) into real session files in a temp directory.
+// (issue 4). An upstream HTTP server stands in for the model API; every
+// figure is measured twice in the same run: directly against the upstream
+// (the baseline) and through the recording proxy, which records every
+// exchange (redacted) into real session files in a temp directory. The
+// upstream and the proxy each run in their own worker thread, as they run
+// in their own processes in real use; the client is the main thread.
 //
 // 1. Added latency per request: sequential keep-alive POSTs with a small
 //    JSON answer; p50/p90/p99 and the added p50 (target < 2 ms).
@@ -14,6 +16,7 @@
 // Scale with env vars: BENCH_REQUESTS (default 2000), BENCH_SSE_MB (64),
 // BENCH_EVENT_BYTES (1024), BENCH_BODY_BYTES (request body, 4096).
 import http from "node:http";
+import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,129 +36,163 @@ const eventText = (i) => {
 const EVENT = Buffer.from(eventText(0));
 const SSE_EVENTS = Math.ceil((SSE_MB * 1024 * 1024) / EVENT.length);
 
-let release = () => {};
-const upstream = http.createServer({ noDelay: true }, (req, res) => {
-  req.resume();
-  req.on("end", () => {
-    if (req.url.endsWith("/small")) {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end('{"id":"resp_1","object":"response","status":"completed"}');
-    } else if (req.url.endsWith("/sse")) {
-      res.writeHead(200, { "content-type": "text/event-stream" });
-      let i = 0;
-      const pump = () => {
-        while (i < SSE_EVENTS) {
-          i++;
-          if (!res.write(EVENT)) return void res.once("drain", pump);
-        }
-        res.end('event: response.completed\ndata: {"type":"response.completed"}\n\n');
-      };
-      pump();
-    } else if (req.url.endsWith("/gated")) {
-      res.writeHead(200, { "content-type": "text/event-stream" });
-      res.write(eventText(0));
-      const t = setTimeout(() => res.end("event: timeout\ndata: {}\n\n"), 5000);
-      release = () => {
-        clearTimeout(t);
-        res.end('event: response.completed\ndata: {"type":"response.completed"}\n\n');
-      };
-    } else {
-      res.writeHead(404).end();
-    }
-  });
-});
-await new Promise((r) => upstream.listen(0, "127.0.0.1", r));
-const upstreamUrl = `http://127.0.0.1:${upstream.address().port}/v1`;
+if (!isMainThread) {
+  if (workerData.role === "upstream") await runUpstream();
+  else await runProxy(workerData.upstreamUrl);
+} else {
+  await runClient();
+}
 
-const dir = await mkdtemp(join(tmpdir(), "sv-proxy-bench-"));
-const sink = new DirectorySink(join(dir, "sessions", THREAD));
-const recorder = new SessionRecorder({ sink, onError: (e) => console.error("recording failed:", e) });
-const proxy = await startRecordingProxy({ upstream: upstreamUrl, onRecord: (r) => recorder.rawApi(r) });
-
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-const body = JSON.stringify({ model: "gpt-5.5", input: "y".repeat(Math.max(0, BODY_BYTES - 40)) });
-const headers = { "content-type": "application/json", authorization: "Bearer sk-bench-000000000000000000000000", "thread-id": THREAD };
-
-function post(base, path, onChunk) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(`${base}${path}`, { method: "POST", agent, headers }, (res) => {
-      let bytes = 0;
-      res.on("data", (c) => {
-        bytes += c.length;
-        onChunk?.(c);
-      });
-      res.on("end", () => resolve(bytes));
+async function runUpstream() {
+  let release = () => {};
+  const upstream = http.createServer({ noDelay: true }, (req, res) => {
+    req.resume();
+    req.on("end", () => {
+      if (req.url.endsWith("/small")) {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end('{"id":"resp_1","object":"response","status":"completed"}');
+      } else if (req.url.endsWith("/sse")) {
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        let i = 0;
+        const pump = () => {
+          while (i < SSE_EVENTS) {
+            i++;
+            if (!res.write(EVENT)) return void res.once("drain", pump);
+          }
+          res.end('event: response.completed\ndata: {"type":"response.completed"}\n\n');
+        };
+        pump();
+      } else if (req.url.endsWith("/gated")) {
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        res.write(eventText(0));
+        const t = setTimeout(() => res.end("event: timeout\ndata: {}\n\n"), 5000);
+        release = () => {
+          clearTimeout(t);
+          res.end('event: response.completed\ndata: {"type":"response.completed"}\n\n');
+        };
+      } else {
+        res.writeHead(404).end();
+      }
     });
-    req.on("error", reject);
-    req.end(body);
   });
+  await new Promise((r) => upstream.listen(0, "127.0.0.1", r));
+  parentPort.on("message", (m) => {
+    if (m === "release") release();
+    if (m === "stop") upstream.close(() => process.exit(0)), upstream.closeAllConnections();
+  });
+  parentPort.postMessage(`http://127.0.0.1:${upstream.address().port}/v1`);
 }
 
-const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-async function latency(base) {
-  for (let i = 0; i < 100; i++) await post(base, "/small"); // warm-up: JIT and the keep-alive socket
-  const t = [];
-  for (let i = 0; i < REQUESTS; i++) {
-    const s = performance.now();
-    await post(base, "/small");
-    t.push(performance.now() - s);
+async function runProxy(upstreamUrl) {
+  const dir = await mkdtemp(join(tmpdir(), "sv-proxy-bench-"));
+  const sink = new DirectorySink(join(dir, "sessions", THREAD));
+  const recorder = new SessionRecorder({ sink, onError: (e) => console.error("recording failed:", e) });
+  const proxy = await startRecordingProxy({ upstream: upstreamUrl, onRecord: (r) => recorder.rawApi(r) });
+  parentPort.on("message", async (m) => {
+    if (m !== "stop") return;
+    await proxy.close();
+    await recorder.close();
+    const raw = await stat(join(dir, "sessions", THREAD, "session_oai_raw.log"));
+    await rm(dir, { recursive: true, force: true });
+    parentPort.postMessage({ recordedBytes: raw.size });
+  });
+  parentPort.postMessage(proxy.url);
+}
+
+async function runClient() {
+  const once = (w) => new Promise((r) => w.once("message", r));
+  const upstreamWorker = new Worker(new URL(import.meta.url), { workerData: { role: "upstream" } });
+  const upstreamUrl = await once(upstreamWorker);
+  const proxyWorker = new Worker(new URL(import.meta.url), { workerData: { role: "proxy", upstreamUrl } });
+  const proxyUrl = await once(proxyWorker);
+  const release = () => upstreamWorker.postMessage("release");
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const body = JSON.stringify({ model: "gpt-5.5", input: "y".repeat(Math.max(0, BODY_BYTES - 40)) });
+  const headers = { "content-type": "application/json", authorization: "Bearer sk-bench-000000000000000000000000", "thread-id": THREAD };
+
+  function post(base, path, onChunk) {
+    return new Promise((resolve, reject) => {
+      const req = http.request(`${base}${path}`, { method: "POST", agent, headers }, (res) => {
+        let bytes = 0;
+        res.on("data", (c) => {
+          bytes += c.length;
+          onChunk?.(c);
+        });
+        res.on("end", () => resolve(bytes));
+      });
+      req.on("error", reject);
+      req.end(body);
+    });
   }
-  t.sort((a, b) => a - b);
-  return { p50: pct(t, 50), p90: pct(t, 90), p99: pct(t, 99) };
-}
 
-async function throughput(base) {
-  const s = performance.now();
-  const bytes = await post(base, "/sse");
-  const secs = (performance.now() - s) / 1000;
-  return { bytes, mbps: bytes / 1024 / 1024 / secs };
-}
-
-async function passThrough(base) {
-  let first = 0;
-  let sawFirst;
-  const gotFirst = new Promise((r) => (sawFirst = r));
-  const s = performance.now();
-  const done = post(base, "/gated", () => {
-    if (!first) {
-      first = performance.now() - s;
-      sawFirst();
+  const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+  async function latency(base) {
+    for (let i = 0; i < 100; i++) await post(base, "/small"); // warm-up: JIT and the keep-alive socket
+    const t = [];
+    for (let i = 0; i < REQUESTS; i++) {
+      const s = performance.now();
+      await post(base, "/small");
+      t.push(performance.now() - s);
     }
+    t.sort((a, b) => a - b);
+    return { p50: pct(t, 50), p90: pct(t, 90), p99: pct(t, 99) };
+  }
+
+  async function throughput(base) {
+    const s = performance.now();
+    const bytes = await post(base, "/sse");
+    const secs = (performance.now() - s) / 1000;
+    return { bytes, mbps: bytes / 1024 / 1024 / secs };
+  }
+
+  async function passThrough(base) {
+    let first = 0;
+    let sawFirst;
+    const gotFirst = new Promise((r) => (sawFirst = r));
+    const s = performance.now();
+    const done = post(base, "/gated", () => {
+      if (!first) {
+        first = performance.now() - s;
+        sawFirst();
+      }
+    });
+    const timedOut = await Promise.race([gotFirst.then(() => false), new Promise((r) => setTimeout(() => r(true), 3000))]);
+    release();
+    await done;
+    return { unbuffered: !timedOut, firstEventMs: first };
+  }
+
+  const f = (n) => n.toFixed(3);
+  console.log(`proxy bench: ${REQUESTS} requests (body ${BODY_BYTES} B), SSE ${SSE_MB} MB in ${SSE_EVENTS} events of ${EVENT.length} B; upstream and proxy in worker threads`);
+
+  const dLat = await latency(upstreamUrl);
+  const pLat = await latency(proxyUrl);
+  console.log(`latency direct (baseline): p50 ${f(dLat.p50)} ms  p90 ${f(dLat.p90)} ms  p99 ${f(dLat.p99)} ms`);
+  console.log(`latency via proxy        : p50 ${f(pLat.p50)} ms  p90 ${f(pLat.p90)} ms  p99 ${f(pLat.p99)} ms`);
+  const added = pLat.p50 - dLat.p50;
+  console.log(`added latency p50: ${f(added)} ms (target < 2 ms: ${added < 2 ? "met" : "NOT met"}); ratio proxy/direct p50 ${(pLat.p50 / dLat.p50).toFixed(2)}x`);
+
+  const dTp = await throughput(upstreamUrl);
+  const pTp = await throughput(proxyUrl);
+  if (dTp.bytes !== pTp.bytes) throw new Error(`proxy delivered ${pTp.bytes} bytes, upstream sent ${dTp.bytes}`);
+  console.log(`SSE throughput direct (baseline): ${dTp.mbps.toFixed(1)} MB/s`);
+  console.log(`SSE throughput via proxy        : ${pTp.mbps.toFixed(1)} MB/s (ratio ${(pTp.mbps / dTp.mbps).toFixed(2)}x of direct)`);
+
+  const dPass = await passThrough(upstreamUrl);
+  const pPass = await passThrough(proxyUrl);
+  console.log(`pass-through: first event before the upstream finished — direct ${dPass.unbuffered ? "yes" : "NO"} (${f(dPass.firstEventMs)} ms), via proxy ${pPass.unbuffered ? "yes" : "NO"} (${f(pPass.firstEventMs)} ms)`);
+
+  const { recordedBytes } = await new Promise((r) => {
+    proxyWorker.once("message", r);
+    proxyWorker.postMessage("stop");
   });
-  const timedOut = await Promise.race([gotFirst.then(() => false), new Promise((r) => setTimeout(() => r(true), 3000))]);
-  release();
-  await done;
-  return { unbuffered: !timedOut, firstEventMs: first };
-}
-
-const f = (n) => n.toFixed(3);
-console.log(`proxy bench: ${REQUESTS} requests (body ${BODY_BYTES} B), SSE ${SSE_MB} MB in ${SSE_EVENTS} events of ${EVENT.length} B; recording to ${dir}`);
-
-const dLat = await latency(upstreamUrl);
-const pLat = await latency(proxy.url);
-console.log(`latency direct (baseline): p50 ${f(dLat.p50)} ms  p90 ${f(dLat.p90)} ms  p99 ${f(dLat.p99)} ms`);
-console.log(`latency via proxy        : p50 ${f(pLat.p50)} ms  p90 ${f(pLat.p90)} ms  p99 ${f(pLat.p99)} ms`);
-const added = pLat.p50 - dLat.p50;
-console.log(`added latency p50: ${f(added)} ms (target < 2 ms: ${added < 2 ? "met" : "NOT met"}); ratio proxy/direct p50 ${(pLat.p50 / dLat.p50).toFixed(2)}x`);
-
-const dTp = await throughput(upstreamUrl);
-const pTp = await throughput(proxy.url);
-if (dTp.bytes !== pTp.bytes) throw new Error(`proxy delivered ${pTp.bytes} bytes, upstream sent ${dTp.bytes}`);
-console.log(`SSE throughput direct (baseline): ${dTp.mbps.toFixed(1)} MB/s`);
-console.log(`SSE throughput via proxy        : ${pTp.mbps.toFixed(1)} MB/s (ratio ${(pTp.mbps / dTp.mbps).toFixed(2)}x of direct)`);
-
-const dPass = await passThrough(upstreamUrl);
-const pPass = await passThrough(proxy.url);
-console.log(`pass-through: first event before the upstream finished — direct ${dPass.unbuffered ? "yes" : "NO"} (${f(dPass.firstEventMs)} ms), via proxy ${pPass.unbuffered ? "yes" : "NO"} (${f(pPass.firstEventMs)} ms)`);
-
-await proxy.close();
-await recorder.close();
-const raw = await stat(join(dir, "sessions", THREAD, "session_oai_raw.log"));
-console.log(`recorded ${(raw.size / 1024 / 1024).toFixed(1)} MB of raw-api lines`);
-agent.destroy();
-upstream.close();
-await rm(dir, { recursive: true, force: true });
-if (!pPass.unbuffered) {
-  console.error("FAIL: the proxy buffered the event stream");
-  process.exitCode = 1;
+  console.log(`recorded ${(recordedBytes / 1024 / 1024).toFixed(1)} MB of raw-api lines`);
+  agent.destroy();
+  upstreamWorker.postMessage("stop");
+  await proxyWorker.terminate();
+  await upstreamWorker.terminate();
+  if (!pPass.unbuffered) {
+    console.error("FAIL: the proxy buffered the event stream");
+    process.exitCode = 1;
+  }
 }
