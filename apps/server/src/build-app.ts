@@ -3,11 +3,11 @@ import Fastify from "fastify";
 import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import fastifyCookie from "@fastify/cookie";
 import fastifySwagger from "@fastify/swagger";
-import type { OpenedStore, TokenStore } from "@sessionvault/core";
+import type { TokenStore } from "@sessionvault/core";
 import { CoalescedReads } from "./coalesced-reads.js";
 import { errorReply } from "./error-reply.js";
 import { ServerMetrics } from "./metrics.js";
-import { OrgStores } from "./org-stores.js";
+import type { OrgStores } from "./org-stores.js";
 import { TokenVerifier } from "./tokens.js";
 import { UiSessions } from "./ui-sessions.js";
 import type { ServerContext } from "./server-context.js";
@@ -15,8 +15,8 @@ import { v1Routes } from "./routes/v1.js";
 import { uiRoutes } from "./routes/ui.js";
 
 export interface AppOptions {
-  /** Opens the store of one org; called once per org, the store is kept until close. */
-  openOrgStore(org: string): OpenedStore;
+  /** The store of each org, opened on first use; closed when the app closes. */
+  stores: OrgStores;
   /** Where API tokens (hashed) are kept. */
   tokens: TokenStore;
   /** fastify/pino logger options; false in tests. Default: JSON logs at "info". */
@@ -47,7 +47,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: true, coerceTypes: "array", useDefaults: true, allErrors: false } },
   });
   const ctx: ServerContext = {
-    stores: new OrgStores(options.openOrgStore),
+    stores: options.stores,
     verifier: new TokenVerifier(options.tokens),
     uiSessions: new UiSessions(),
     metrics: new ServerMetrics({ defaultMetrics: options.processMetrics ?? false }),

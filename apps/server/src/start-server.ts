@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { UnsupportedError } from "@sessionvault/core";
 import type { OpenedStore, StoreRegistry, TokenStore } from "@sessionvault/core";
 import { buildApp, type AppOptions } from "./build-app.js";
+import { OrgStores } from "./org-stores.js";
 import { serverStoreRegistry } from "./server-stores.js";
 
 export interface StartServerOptions {
@@ -40,19 +41,11 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const registry = options.registry ?? serverStoreRegistry();
   const root = registry.open(options.store);
   const tokens = tokenStoreOf(root, options.store);
-  let app: FastifyInstance;
-  const orgStores = new Map<string, OpenedStore>();
-  const openOrgStore = (org: string) => {
-    let s = orgStores.get(org);
-    if (!s) {
-      s = registry.open(options.store, { org });
-      orgStores.set(org, s);
-    }
-    return s;
-  };
+  const stores = new OrgStores((org) => registry.open(options.store, { org }));
+  let app: FastifyInstance | undefined;
   try {
     app = await buildApp({
-      openOrgStore,
+      stores,
       tokens,
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
       ...(options.maxAppendBytes !== undefined ? { maxAppendBytes: options.maxAppendBytes } : {}),
@@ -60,23 +53,25 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     });
     await app.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 7420 });
   } catch (err) {
+    await app?.close();
     await root.close();
     throw err;
   }
-  const addr = app.server.address();
+  const server = app;
+  const addr = server.server.address();
   const host = options.host ?? "127.0.0.1";
   const port = typeof addr === "object" && addr ? addr.port : options.port;
   const shownHost = host.includes(":") ? `[${host}]` : host === "0.0.0.0" ? "127.0.0.1" : host;
   let closing: Promise<void> | null = null;
   return {
     url: `http://${shownHost}:${port}`,
-    app,
+    app: server,
     tokens,
-    orgStore: openOrgStore,
+    orgStore: (org) => stores.get(org),
     close() {
       closing ??= (async () => {
-        await app.close();
-        await Promise.allSettled([...orgStores.values()].map((s) => s.close()));
+        // The app's onClose hook drains appends and closes the org stores.
+        await server.close();
         await root.close();
       })();
       return closing;
