@@ -142,7 +142,7 @@ async function runClient() {
     const s = performance.now();
     const bytes = await post(base, "/sse");
     const secs = (performance.now() - s) / 1000;
-    return { bytes, mbps: bytes / 1024 / 1024 / secs };
+    return { bytes, mbps: bytes / 1024 / 1024 / secs, eventsPerSec: (SSE_EVENTS + 1) / secs };
   }
 
   async function passThrough(base) {
@@ -176,7 +176,7 @@ async function runClient() {
   const pTp = await throughput(proxyUrl);
   if (dTp.bytes !== pTp.bytes) throw new Error(`proxy delivered ${pTp.bytes} bytes, upstream sent ${dTp.bytes}`);
   console.log(`SSE throughput direct (baseline): ${dTp.mbps.toFixed(1)} MB/s`);
-  console.log(`SSE throughput via proxy        : ${pTp.mbps.toFixed(1)} MB/s (ratio ${(pTp.mbps / dTp.mbps).toFixed(2)}x of direct)`);
+  console.log(`SSE throughput via proxy        : ${pTp.mbps.toFixed(1)} MB/s (ratio ${(pTp.mbps / dTp.mbps).toFixed(2)}x of direct), ${Math.round(pTp.eventsPerSec)} events/s each parsed, redacted and written`);
 
   const dPass = await passThrough(upstreamUrl);
   const pPass = await passThrough(proxyUrl);
