@@ -8,6 +8,7 @@ import {
   CODEX_BIN,
   codexExecArgs,
   FAKE_KEY,
+  killLeftovers,
   listFiles,
   makeScratch,
   removeScratch,
@@ -30,6 +31,7 @@ beforeAll(async () => {
   mock = await startMock(mockDir);
 });
 afterAll(async () => {
+  killLeftovers();
   await mock.stop();
   for (const s of scratches) await removeScratch(s);
   await rm(mockDir, { recursive: true, force: true });

@@ -116,6 +116,14 @@ export interface Finished {
   stderr: string;
 }
 
+const live = new Set<ChildProcess>();
+
+/** Kills what a failed test left running (a timed-out wait must not leave Codex writing into a removed scratch dir). */
+export function killLeftovers(): void {
+  for (const child of live) child.kill("SIGKILL");
+  live.clear();
+}
+
 export interface SpawnOptions {
   uid?: number;
   gid?: number;
@@ -127,6 +135,8 @@ export function spawnProcess(argv: string[], s: Scratch, options: SpawnOptions =
   const { env: extra, ...ids } = options;
   const env: Record<string, string | undefined> = { ...codexEnv(s), ...extra };
   const child = spawn(argv[0]!, argv.slice(1), { cwd: s.work, env: env as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"], ...ids });
+  live.add(child);
+  child.once("exit", () => live.delete(child));
   let stdout = "";
   let stderr = "";
   child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
