@@ -120,7 +120,8 @@ const live = new Set<ChildProcess>();
 
 /** Kills what a failed test left running (a timed-out wait must not leave Codex writing into a removed scratch dir). */
 export function killLeftovers(): void {
-  for (const child of live) child.kill("SIGKILL");
+  // SIGTERM: sessionvault forwards it to the agent, the npm launcher to the native binary.
+  for (const child of live) child.kill("SIGTERM");
   live.clear();
 }
 
