@@ -1,5 +1,5 @@
 import { stat } from "node:fs/promises";
-import { isAbsolute, join, normalize, sep } from "node:path";
+import { isAbsolute, normalize, sep } from "node:path";
 import { UsageError } from "../errors.js";
 import { STREAMS } from "../session.js";
 import type { SessionStore } from "../store.js";
