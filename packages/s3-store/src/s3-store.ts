@@ -249,6 +249,16 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
     const [streams, held] = await Promise.all([this.#positions(id), this.#exists(this.#keys.sessionHold(id))]);
     const summary = toSummary(doc);
     const rollout = streams.find((s) => s.name === STREAMS.rollout);
+    // The listing's counts are hints kept by appends; one whose update was lost (a crash between the
+    // append and the hint) is set right here.
+    if (streams.some((s) => (doc.streams[s.name]?.lines ?? 0) < s.lines)) {
+      await this.#updateDoc(id, (d) => {
+        if (!d || d.deleted) return null;
+        const fixed = { ...d.streams };
+        for (const s of streams) if ((fixed[s.name]?.lines ?? 0) < s.lines) fixed[s.name] = { lines: s.lines, bytes: s.bytes };
+        return { ...d, streams: fixed };
+      }).catch(() => {});
+    }
     return { ...summary, lines: rollout?.lines ?? 0, bytes: rollout?.bytes ?? 0, streams, legal_hold: held };
   }
 
@@ -315,21 +325,31 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
     if (!known || known.lines !== expectedSeq) {
       const end = await this.#streamEnd(id, stream);
       known = { lines: end.lines, bytes: end.bytes, uncompacted: end.appends.length };
-      this.#ends.set(cacheKey, known);
+      remember(this.#ends, cacheKey, known);
       if (end.lines !== expectedSeq) throw conflict(id, stream, expectedSeq, end.lines);
     }
     if (lines.length === 0) return { seq: expectedSeq };
 
     const body = Buffer.from(lines.join("\n") + "\n", "utf8");
     const key = this.#keys.append(id, stream, expectedSeq);
-    const created = await this.#createOnce(key, body, { lines: String(lines.length) }, this.#opts.tagStreams ? `${STREAM_TAG}=${stream}` : undefined);
+    const created = await this.#createOnce(key, body, { lines: String(lines.length) }, this.#opts.tagStreams ? `${STREAM_TAG}=${stream}` : undefined, {
+      lines,
+      storedEquals: async () => {
+        let i = 0;
+        for await (const stored of this.readStream(id, stream, { fromSeq: expectedSeq })) {
+          if (i >= lines.length || stored !== lines[i]) return i >= lines.length;
+          i++;
+        }
+        return i === lines.length;
+      },
+    });
     if (!created) {
       this.#ends.delete(cacheKey);
       const end = await this.#streamEnd(id, stream);
       throw conflict(id, stream, expectedSeq, end.lines);
     }
     const next = { lines: expectedSeq + lines.length, bytes: known.bytes + body.length, uncompacted: known.uncompacted + 1 };
-    this.#ends.set(cacheKey, next);
+    remember(this.#ends, cacheKey, next);
     const lastTs = stream === STREAMS.rollout ? lineTimestamp(lines[lines.length - 1]!) : null;
     await this.#updateDoc(id, (doc) => {
       if (!doc || doc.deleted) throw new NotFoundError(`session ${id} was deleted while appending`);
@@ -671,7 +691,7 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
     }
     const text = await res.Body!.transformToString("utf8");
     const entry = { doc: JSON.parse(text) as SessionDoc, etag: res.ETag! };
-    this.#docs.set(id, entry);
+    remember(this.#docs, id, entry);
     return entry;
   }
 
@@ -693,7 +713,7 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
       }
       const etag = await this.#putConditionalEtag(key, JSON.stringify(next), cached?.etag ?? null);
       if (etag !== null) {
-        this.#docs.set(id, { doc: next, etag });
+        remember(this.#docs, id, { doc: next, etag });
         return next;
       }
       this.#docs.delete(id);
@@ -826,7 +846,13 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
    * writer's object is there. A 412 whose object holds exactly our bytes is
    * our own earlier attempt (its answer was lost and the request retried).
    */
-  async #createOnce(key: string, body: Buffer, metadata: Record<string, string>, tagging?: string): Promise<boolean> {
+  async #createOnce(
+    key: string,
+    body: Buffer,
+    metadata: Record<string, string>,
+    tagging?: string,
+    check?: { lines: readonly string[]; storedEquals: () => Promise<boolean> },
+  ): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
       try {
         if (body.length >= this.#opts.multipartThresholdBytes) await this.#multipartCreate(key, body, metadata, tagging);
@@ -839,8 +865,11 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
         }
         // A retried CompleteMultipartUpload whose first answer was lost finds its upload gone (NoSuchUpload).
         if (!isPreconditionFailed(err) && !isNoSuchUpload(err)) throw storeError(`PUT ${key}`, err);
-        const existing = await this.#getBytes(key).catch((e) => (isNotFound(e) ? null : Promise.reject(e)));
-        return existing !== null && existing.equals(body);
+        const existing = await this.#getObject(key);
+        if (existing === null) return false;
+        if (!existing.tombstone) return existing.body.equals(body);
+        // Compacted since our create landed: compare what the stream now holds at that position.
+        return check !== undefined && Number(existing.metadata.lines) === check.lines.length && (await check.storedEquals());
       }
     }
   }
@@ -907,6 +936,19 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
 
   async #delete(key: string): Promise<void> {
     await this.#send(`DELETE ${key}`, (c) => c.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })));
+  }
+
+  /** The object with its metadata, or null when it does not exist. */
+  async #getObject(key: string): Promise<{ body: Buffer; metadata: Record<string, string>; tombstone: boolean } | null> {
+    let res: GetObjectCommandOutput;
+    try {
+      res = await this.#client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw storeError(`GET ${key}`, err);
+    }
+    const metadata = res.Metadata ?? {};
+    return { body: Buffer.from(await res.Body!.transformToByteArray()), metadata, tombstone: Boolean(metadata.compacted) };
   }
 
   /** The object's bytes, or null for a compaction tombstone. Throws the SDK error for a missing key. */
@@ -1036,6 +1078,15 @@ function sumSizes(objects: _Object[]): number {
 async function discard(res: GetObjectCommandOutput): Promise<void> {
   const body = res.Body as { destroy?: () => void } | undefined;
   body?.destroy?.();
+}
+
+const CACHE_ENTRIES = 10_000;
+
+/** Caches are hints: a long-running server must not grow them without bound, so the oldest entries go. */
+function remember<K, V>(map: Map<K, V>, key: K, value: V): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > CACHE_ENTRIES) map.delete(map.keys().next().value as K);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -98,7 +98,35 @@ async function handle(req, res) {
       delete headers["if-none-match"];
       delete headers["if-match"];
     }
-    await forward(req.method, url.pathname + url.search, headers, body, res);
+    const copy = "x-amz-copy-source" in req.headers;
+    await forward(req.method, url.pathname + url.search, headers, body, res, copy ? undefined : () => settled(req.method, url, body.length));
+  });
+}
+
+// Gap 6: s3rver answers a PUT before its write stream has flushed the object to disk, so a read right
+// after the answer can see a short object. Hold the answer until the object on disk is complete: its
+// size equals the bytes sent (PutObject), or stops changing (CompleteMultipartUpload).
+async function settled(method, url, bodyLength) {
+  const isPut = method === "PUT" && !url.searchParams.has("uploadId") && !url.searchParams.has("tagging");
+  const isComplete = method === "POST" && url.searchParams.has("uploadId");
+  if (!isPut && !isComplete) return;
+  let previous = -1;
+  for (let i = 0; i < 500; i++) {
+    const size = await sizeOf(url.pathname);
+    if (isPut ? size === bodyLength : size !== null && size === previous) return;
+    previous = size;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+function sizeOf(path) {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: "127.0.0.1", port: upstreamPort, method: "HEAD", path }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200 ? Number(res.headers["content-length"]) : null);
+    });
+    req.on("error", reject);
+    req.end();
   });
 }
 
@@ -129,13 +157,22 @@ async function withKeyLock(key, fn) {
   }
 }
 
-function forward(method, path, headers, body, res) {
+function forward(method, path, headers, body, res, settle) {
   return new Promise((resolve, reject) => {
     const up = httpRequest({ host: "127.0.0.1", port: upstreamPort, method, path, headers }, (upRes) => {
-      res.writeHead(upRes.statusCode ?? 500, upRes.headers);
-      upRes.pipe(res);
-      upRes.on("end", resolve);
-      upRes.on("error", reject);
+      if (!settle) {
+        res.writeHead(upRes.statusCode ?? 500, upRes.headers);
+        upRes.pipe(res);
+        upRes.on("end", resolve);
+        upRes.on("error", reject);
+        return;
+      }
+      readBody(upRes).then(async (answer) => {
+        if ((upRes.statusCode ?? 500) < 300) await settle();
+        res.writeHead(upRes.statusCode ?? 500, upRes.headers);
+        res.end(answer);
+        resolve();
+      }, reject);
     });
     up.on("error", reject);
     up.end(body);

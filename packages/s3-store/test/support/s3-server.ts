@@ -36,6 +36,10 @@ import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
  *     `sessions/<id>/streams/` with delimiter "/" came back empty. The front
  *     server computes delimiter listings itself from a plain listing of the
  *     prefix (fine for the small prefixes sessionvault lists that way).
+ *  6. Read-after-write: s3rver answers a PUT before its write stream has
+ *     flushed the object, so a GET right after the answer can see a short
+ *     object (S3 is strongly consistent). The front server holds the answer
+ *     until the object on disk is complete.
  *  Every write to a key is serialised per key in the front server, so two
  *  concurrent conditional creates race exactly as on S3: one wins, one gets
  *  412.
