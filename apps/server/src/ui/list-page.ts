@@ -9,7 +9,6 @@ export interface ListPageInput {
   page: SessionPage;
   /** The cursor of the page shown (to offer "first page" when paging). */
   cursor: string | null;
-  notice?: string;
 }
 
 const FILTERS: { key: keyof ListQuery; label: string; placeholder: string }[] = [
@@ -52,7 +51,6 @@ export function listPage(input: ListPageInput): string {
       <p class="filter-actions"><button type="submit">Apply</button> <a href="/">Clear</a></p>
     </details>
   </form>
-  ${input.notice ? html`<p class="notice">${input.notice}</p>` : ""}
   ${page.sessions.length === 0
     ? html`<p class="empty">No sessions${filtered ? " match these filters" : " yet"}.</p>`
     : html`<table class="session-table">
