@@ -43,18 +43,27 @@ it("a sync killed with SIGKILL at random points and rerun ends with exactly the 
         env: { PATH: process.env.PATH, TZ: "UTC", HOME: dir },
         stdio: "ignore",
       });
-      const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
-      // Kill at a random moment after this run has committed something.
-      const deadline = Date.now() + 30_000;
-      while ((await counter.count()) <= before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 400)));
+      let exitedBy: string | null = null;
+      const exited = new Promise<void>((r) =>
+        child.on("exit", (code, signal) => {
+          exitedBy = signal ?? `exit ${code}`;
+          r();
+        }),
+      );
+      // Kill at a random point of what is left: once the target has passed
+      // a random line count within the next quarter of the remaining lines.
+      const killAt = before + 1 + Math.floor((Math.random() * (home.totalLines - before)) / 4);
+      const deadline = Date.now() + 60_000;
+      while (exitedBy === null && (await counter.count()) < killAt && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
       child.kill("SIGKILL");
       await exited;
+      expect(exitedBy, "the sync must still be running when it is killed").toBe("SIGKILL");
       await counter.settle();
       kills.push(await counter.count());
     }
     // Every kill landed mid-sync, and each run made progress.
     expect(kills[kills.length - 1]!).toBeLessThan(home.totalLines);
+    expect(kills[0]!).toBeGreaterThan(0);
     for (let i = 1; i < kills.length; i++) expect(kills[i]!).toBeGreaterThan(kills[i - 1]!);
 
     const rest = await new Promise<{ code: number | null; out: string }>((resolve) => {
