@@ -149,7 +149,7 @@ export interface S3StoreOptions {
 interface SessionDoc {
   v: 1;
   summary: SessionInput;
-  /** Per stream: a hint of its size, kept in step by appends (the streams themselves are the truth). */
+  /** The rollout's size as a hint for listings, kept in step by appends (the stream itself is the truth). */
   streams: Record<string, { lines: number; bytes: number }>;
   /** The timestamp of the last rollout line seen by an append. */
   rollout_last_ts: string | null;
@@ -251,12 +251,10 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
     const rollout = streams.find((s) => s.name === STREAMS.rollout);
     // The listing's counts are hints kept by appends; one whose update was lost (a crash between the
     // append and the hint) is set right here.
-    if (streams.some((s) => (doc.streams[s.name]?.lines ?? 0) < s.lines)) {
+    if (rollout && (doc.streams[STREAMS.rollout]?.lines ?? 0) < rollout.lines) {
       await this.#updateDoc(id, (d) => {
-        if (!d || d.deleted) return null;
-        const fixed = { ...d.streams };
-        for (const s of streams) if ((fixed[s.name]?.lines ?? 0) < s.lines) fixed[s.name] = { lines: s.lines, bytes: s.bytes };
-        return { ...d, streams: fixed };
+        if (!d || d.deleted || (d.streams[STREAMS.rollout]?.lines ?? 0) >= rollout.lines) return null;
+        return { ...d, streams: { ...d.streams, [STREAMS.rollout]: { lines: rollout.lines, bytes: rollout.bytes } } };
       }).catch(() => {});
     }
     return { ...summary, lines: rollout?.lines ?? 0, bytes: rollout?.bytes ?? 0, streams, legal_hold: held };
@@ -350,14 +348,18 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
     }
     const next = { lines: expectedSeq + lines.length, bytes: known.bytes + body.length, uncompacted: known.uncompacted + 1 };
     remember(this.#ends, cacheKey, next);
-    const lastTs = stream === STREAMS.rollout ? lineTimestamp(lines[lines.length - 1]!) : null;
-    await this.#updateDoc(id, (doc) => {
-      if (!doc || doc.deleted) throw new NotFoundError(`session ${id} was deleted while appending`);
-      const hint = doc.streams[stream];
-      if (hint && hint.lines >= next.lines) return null;
-      const rolloutTs = lastTs && (!doc.rollout_last_ts || lastTs > doc.rollout_last_ts) ? lastTs : doc.rollout_last_ts;
-      return { ...doc, streams: { ...doc.streams, [stream]: { lines: next.lines, bytes: next.bytes } }, rollout_last_ts: rolloutTs };
-    });
+    // Listings show the rollout's counts and last activity: keep that hint in step. Other streams are
+    // only ever counted from their objects, so their appends cost one request.
+    if (stream === STREAMS.rollout) {
+      const lastTs = lineTimestamp(lines[lines.length - 1]!);
+      await this.#updateDoc(id, (doc) => {
+        if (!doc || doc.deleted) throw new NotFoundError(`session ${id} was deleted while appending`);
+        const hint = doc.streams[stream];
+        if (hint && hint.lines >= next.lines) return null;
+        const rolloutTs = lastTs && (!doc.rollout_last_ts || lastTs > doc.rollout_last_ts) ? lastTs : doc.rollout_last_ts;
+        return { ...doc, streams: { ...doc.streams, [stream]: { lines: next.lines, bytes: next.bytes } }, rollout_last_ts: rolloutTs };
+      });
+    }
     if (this.#opts.compactAfterAppends > 0 && next.uncompacted >= this.#opts.compactAfterAppends && !this.#compacting.has(cacheKey)) {
       // One background compaction per stream at a time.
       const job = this.compact(id, stream)
@@ -401,14 +403,22 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
         }
         let skip = pos - o.start;
         let n = 0;
-        for await (const line of readLines(res.Body as AsyncIterable<Uint8Array>)) {
-          n++;
-          if (skip > 0) {
-            skip--;
-            continue;
+        try {
+          for await (const line of readLines(res.Body as AsyncIterable<Uint8Array>)) {
+            n++;
+            if (skip > 0) {
+              skip--;
+              continue;
+            }
+            yield line.text;
+            pos++;
           }
-          yield line.text;
-          pos++;
+        } catch (err) {
+          // The connection broke in the middle of the body (the SDK only retries whole requests):
+          // start again from the first line not yet yielded.
+          if (attempt >= 49) throw storeError(`GET ${o.key}`, err);
+          restarted = true;
+          break;
         }
         if (n !== o.lines) throw new IoError(`object ${o.key} holds ${n} lines, expected ${o.lines}`);
       }
@@ -680,17 +690,11 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
     return d.doc;
   }
 
+  /** session.json; throws an error `isNotFound` recognises when there is none. */
   async #readDoc(id: string): Promise<{ doc: SessionDoc; etag: string }> {
-    const key = this.#keys.sessionDoc(id);
-    let res: GetObjectCommandOutput;
-    try {
-      res = await this.#client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-    } catch (err) {
-      if (isNotFound(err)) throw err;
-      throw storeError(`GET ${key}`, err);
-    }
-    const text = await res.Body!.transformToString("utf8");
-    const entry = { doc: JSON.parse(text) as SessionDoc, etag: res.ETag! };
+    const got = await this.#fetch(this.#keys.sessionDoc(id));
+    if (!got) throw noSuchKey(this.#keys.sessionDoc(id));
+    const entry = { doc: JSON.parse(got.body.toString("utf8")) as SessionDoc, etag: got.etag };
     remember(this.#docs, id, entry);
     return entry;
   }
@@ -746,12 +750,10 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
       const mkey = this.#keys.manifest(id, stream);
       let manifest = EMPTY_MANIFEST;
       let manifestEtag: string | null = null;
-      try {
-        const res = await this.#client.send(new GetObjectCommand({ Bucket: this.bucket, Key: mkey }));
-        manifest = JSON.parse(await res.Body!.transformToString("utf8")) as Manifest;
-        manifestEtag = res.ETag ?? null;
-      } catch (err) {
-        if (!isNotFound(err)) throw storeError(`GET ${mkey}`, err);
+      const got = await this.#fetch(mkey);
+      if (got) {
+        manifest = JSON.parse(got.body.toString("utf8")) as Manifest;
+        manifestEtag = got.etag;
       }
       const startAfter = manifest.covered > 0 ? this.#keys.append(id, stream, manifest.covered - 1) : undefined;
       const objects: _Object[] = [];
@@ -921,13 +923,7 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
   }
 
   async #getWithEtag(key: string): Promise<{ body: Buffer; etag: string } | null> {
-    try {
-      const res = await this.#client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      return { body: Buffer.from(await res.Body!.transformToByteArray()), etag: res.ETag ?? "" };
-    } catch (err) {
-      if (isNotFound(err)) return null;
-      throw storeError(`GET ${key}`, err);
-    }
+    return this.#fetch(key);
   }
 
   async #put(key: string, body: string | Buffer, metadata?: Record<string, string>): Promise<void> {
@@ -940,31 +936,38 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
 
   /** The object with its metadata, or null when it does not exist. */
   async #getObject(key: string): Promise<{ body: Buffer; metadata: Record<string, string>; tombstone: boolean } | null> {
-    let res: GetObjectCommandOutput;
-    try {
-      res = await this.#client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-    } catch (err) {
-      if (isNotFound(err)) return null;
-      throw storeError(`GET ${key}`, err);
-    }
-    const metadata = res.Metadata ?? {};
-    return { body: Buffer.from(await res.Body!.transformToByteArray()), metadata, tombstone: Boolean(metadata.compacted) };
+    const got = await this.#fetch(key);
+    return got && { ...got, tombstone: Boolean(got.metadata.compacted) };
   }
 
-  /** The object's bytes, or null for a compaction tombstone. Throws the SDK error for a missing key. */
+  /** The object's bytes, or null for a compaction tombstone. Throws an error `isNotFound` recognises for a missing key. */
   async #getBytes(key: string): Promise<Buffer | null> {
-    let res: GetObjectCommandOutput;
-    try {
-      res = await this.#client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-    } catch (err) {
-      if (isNotFound(err)) throw err;
-      throw storeError(`GET ${key}`, err);
+    const got = await this.#fetch(key);
+    if (!got) throw noSuchKey(key);
+    return got.metadata.compacted ? null : got.body;
+  }
+
+  /**
+   * A whole small object, or null when it does not exist. The SDK retries
+   * requests but not a body cut off half-way, so reading the body is retried
+   * here.
+   */
+  async #fetch(key: string): Promise<{ body: Buffer; etag: string; metadata: Record<string, string> } | null> {
+    for (let attempt = 1; ; attempt++) {
+      let res: GetObjectCommandOutput;
+      try {
+        res = await this.#client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      } catch (err) {
+        if (isNotFound(err)) return null;
+        throw storeError(`GET ${key}`, err);
+      }
+      try {
+        return { body: Buffer.from(await res.Body!.transformToByteArray()), etag: res.ETag ?? "", metadata: res.Metadata ?? {} };
+      } catch (err) {
+        if (attempt >= 6) throw storeError(`GET ${key}`, err);
+        await sleep(25 * 2 ** attempt * Math.random());
+      }
     }
-    if (res.Metadata?.compacted) {
-      await discard(res);
-      return null;
-    }
-    return Buffer.from(await res.Body!.transformToByteArray());
   }
 
   async #head(key: string): Promise<{ Metadata?: Record<string, string> } | null> {
@@ -1065,6 +1068,10 @@ function lineTimestamp(line: string): string | null {
   const m = /"timestamp"\s*:\s*"([^"]{10,40})"/.exec(line.slice(0, 200));
   if (!m || Number.isNaN(Date.parse(m[1]!))) return null;
   return new Date(Date.parse(m[1]!)).toISOString();
+}
+
+function noSuchKey(key: string): Error {
+  return Object.assign(new Error(`no object ${key}`), { name: "NoSuchKey" });
 }
 
 function conflict(id: string, stream: string, expected: number, current: number): ConflictError {

@@ -10,11 +10,13 @@ import type { AddressInfo } from "node:net";
  * - `reset-after`: the request IS applied by S3, then the connection is cut
  *   before the answer arrives (the client cannot know it succeeded);
  * - `slow`: the request is applied, and the answer held back longer than
- *   the client's timeout.
+ *   the client's timeout;
+ * - `cut`: the answer's headers and half its body are sent, then the
+ *   connection is cut (a read that breaks in the middle of an object).
  *
  * The last two are what makes retried conditional writes ambiguous.
  */
-export type FaultKind = "500" | "503" | "reset" | "reset-after" | "slow";
+export type FaultKind = "500" | "503" | "reset" | "reset-after" | "slow" | "cut";
 
 export interface FaultyProxyOptions {
   target: string;
@@ -38,7 +40,7 @@ export interface FaultyProxy {
 
 export async function startFaultyProxy(options: FaultyProxyOptions): Promise<FaultyProxy> {
   const target = new URL(options.target);
-  const kinds = options.kinds ?? ["500", "503", "reset", "reset-after", "slow"];
+  const kinds = options.kinds ?? ["500", "503", "reset", "reset-after", "slow", "cut"];
   const slowMs = options.slowMs ?? 1500;
   let rate = options.rate;
   let state = options.seed ?? 0x5eed;
@@ -50,7 +52,7 @@ export async function startFaultyProxy(options: FaultyProxyOptions): Promise<Fau
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  const faults: Record<FaultKind, number> = { "500": 0, "503": 0, reset: 0, "reset-after": 0, slow: 0 };
+  const faults: Record<FaultKind, number> = { "500": 0, "503": 0, reset: 0, "reset-after": 0, slow: 0, cut: 0 };
   let requests = 0;
   const timers = new Set<NodeJS.Timeout>();
 
@@ -84,6 +86,12 @@ export async function startFaultyProxy(options: FaultyProxyOptions): Promise<Fau
         upRes.on("end", () => {
           if (fault === "reset-after") {
             res.socket?.destroy();
+            return;
+          }
+          if (fault === "cut") {
+            const body = Buffer.concat(chunks);
+            res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+            res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.socket?.destroy());
             return;
           }
           const send = () => {
