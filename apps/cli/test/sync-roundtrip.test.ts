@@ -7,7 +7,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { PassThrough } from "node:stream";
+import { FsStore } from "@sessionvault/fs-store";
 import { PgStore } from "@sessionvault/pg-store";
+import { conformanceId, sessionHeadLines } from "@sessionvault/core/conformance";
+import type { SessionInput } from "@sessionvault/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshSchema } from "../../../packages/pg-store/test/support/fresh-schema.js";
 import { startPostgres, type TestPostgres } from "../../../packages/pg-store/test/support/postgres.js";
@@ -53,6 +56,10 @@ interface Summary {
   bytes_sent: number;
   conflicts: number;
   errors: unknown[];
+}
+
+function sessionInput(cliVersion: string, title: string): SessionInput {
+  return { id: conformanceId(), created_at: "2026-05-01T10:00:00.000Z", cwd: "/work", title, archived: false, source: "exec", originator: "codex_exec", cli_version: cliVersion, model_provider: "openai", git: null, parent_id: null, forked_from_id: null };
 }
 
 async function syncJson(args: string[]): Promise<Summary> {
@@ -116,6 +123,35 @@ describe("sync command", () => {
     const missing = await runCli(["sync", "--from", source]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("--to");
+  });
+
+  it("a session the target cannot store is reported, the others are synced, and the exit code says so", async () => {
+    const home = await mkdtemp(join(tmpdir(), "sv-bad-"));
+    dirs.push(home);
+    const fs = new FsStore({ root: home });
+    const good = sessionInput("0.169.0", "Good session");
+    const bad = sessionInput("0.169.0", "Bad session");
+    for (const s of [good, bad]) {
+      await fs.putSession(s);
+      await fs.append(s.id, "rollout", 0, sessionHeadLines(s));
+    }
+    // Postgres text cannot hold NUL: pg-store refuses the line rather than store something else.
+    await fs.append(bad.id, "debug-log", 0, ["before", "nul \u0000 inside"]);
+    await fs.close();
+    const pgUrl = `${server.url}?schema=${freshSchema("bad")}`;
+    const res = await runCli(["sync", "--from", home, "--to", pgUrl, "--json"]);
+    expect(res.code).toBe(10);
+    const summary = JSON.parse(res.out) as Summary & { errors: { session_id: string; message: string }[] };
+    expect(summary.errors).toEqual([{ session_id: bad.id, message: expect.stringContaining("NUL") }]);
+    expect(res.stderr).toMatch(/^sessionvault: 1 session\(s\) could not be synced \(first: [0-9a-f-]+: .*NUL.*\); rerun to retry them\n$/);
+    const pg = new PgStore({ connectionString: server.url, schema: new URL(pgUrl).searchParams.get("schema")! });
+    try {
+      expect((await pg.getSession(good.id)).lines).toBe(3);
+      // The bad session's rollout made it; only the refused stream is missing.
+      expect((await pg.streamPositions(bad.id)).map((p) => [p.name, p.lines])).toEqual([["rollout", 3]]);
+    } finally {
+      await pg.close();
+    }
   });
 
   it("never prints a password from a store URL", async () => {
