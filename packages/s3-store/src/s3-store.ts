@@ -188,6 +188,8 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
   /** session.json as last read or written, with its etag. */
   readonly #docs = new Map<string, { doc: SessionDoc; etag: string }>();
   readonly #compacting = new Map<string, Promise<unknown>>();
+  /** Sessions this instance created, while they are few: their streams start empty. */
+  readonly #fresh = new Map<string, true>();
   #closed = false;
 
   constructor(options: S3StoreOptions) {
@@ -229,13 +231,18 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
     if (Number.isNaN(Date.parse(input.created_at))) throw new InvalidInputError(`invalid created_at ${JSON.stringify(input.created_at)}`);
     const summary = pickInput(input);
     let previousCreated: string | null = null;
+    let created = false;
     const doc = await this.#updateDoc(id, (current) => {
+      created = current === null;
       if (current?.deleted) {
         throw new InvalidInputError(`session ${id} was deleted by retention on ${current.deleted.at} and is purged after ${current.deleted.purge_after}; restore it first`);
       }
       previousCreated = current?.summary.created_at ?? null;
       return { v: 1, summary, streams: current?.streams ?? {}, rollout_last_ts: current?.rollout_last_ts ?? null, deleted: null };
     }, { createFirst: true });
+    // A session.json we created means no stream of it has objects (a deletion removes session.json
+    // last): its first appends need no position check. A racing writer still loses on If-None-Match.
+    if (created) remember(this.#fresh, id, true);
     await this.#put(this.#keys.indexEntry(summary.created_at, id), "");
     if (previousCreated !== null && previousCreated !== summary.created_at) {
       await this.#delete(this.#keys.indexEntry(previousCreated, id));
@@ -319,7 +326,7 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
     const seen = this.#docs.get(id);
     if (!seen || seen.doc.deleted) await this.#liveDoc(id);
     const cacheKey = `${id}/${stream}`;
-    let known = this.#ends.get(cacheKey);
+    let known = this.#ends.get(cacheKey) ?? (this.#fresh.has(id) ? { lines: 0, bytes: 0, uncompacted: 0 } : undefined);
     if (!known || known.lines !== expectedSeq) {
       const end = await this.#streamEnd(id, stream);
       known = { lines: end.lines, bytes: end.bytes, uncompacted: end.appends.length };
@@ -840,6 +847,7 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
 
   #forget(id: string): void {
     this.#docs.delete(id);
+    this.#fresh.delete(id);
     for (const k of [...this.#ends.keys()]) if (k.startsWith(`${id}/`)) this.#ends.delete(k);
   }
 
