@@ -1,0 +1,62 @@
+import { DAY_MS, type SessionInput } from "@sessionvault/core";
+import { PgStore } from "@sessionvault/pg-store";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { freshSchema } from "../../../packages/pg-store/test/support/fresh-schema.js";
+import { startPostgres, type TestPostgres } from "../../../packages/pg-store/test/support/postgres.js";
+import { runCli } from "./support/run-cli.js";
+
+// The same `prune` command on a postgres:// store (pg-store's own prune: holds, dry run, deletion).
+let server: TestPostgres;
+beforeAll(async () => {
+  server = await startPostgres();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+async function seed(store: PgStore, n: number, ageDays: number): Promise<string> {
+  const at = new Date(Date.now() - ageDays * DAY_MS).toISOString();
+  const input: SessionInput = {
+    id: `0e${String(n).padStart(6, "0")}-6666-7000-8000-000000000000`,
+    created_at: at,
+    updated_at: at,
+    cwd: "/w",
+    title: `${ageDays} days old`,
+    archived: false,
+    source: "cli",
+    originator: "t",
+    cli_version: "0.169.0",
+    model_provider: null,
+    git: null,
+    parent_id: null,
+    forked_from_id: null,
+  };
+  await store.putSession(input);
+  await store.append(input.id, "rollout", 0, [JSON.stringify({ timestamp: at, type: "session_meta", payload: { id: input.id } })]);
+  return input.id;
+}
+
+test("prune --dry-run then prune on postgres://: old sessions go, held and recent ones stay", async () => {
+  const schema = freshSchema("prune");
+  const url = `${server.url}?schema=${schema}`;
+  const store = new PgStore({ connectionString: server.url, schema });
+  try {
+    const old = await seed(store, 1, 120);
+    const held = await seed(store, 2, 300);
+    const recent = await seed(store, 3, 2);
+    await store.setLegalHold(held, true);
+    const ids = async () => (await store.listSessions({ archived: "all" })).sessions.map((s) => s.id).sort();
+
+    const dry = await runCli(["prune", "--store", url, "--older-than", "90d", "--dry-run", "--json"]);
+    expect(dry.code).toBe(0);
+    expect(JSON.parse(dry.out)).toMatchObject({ expired: [old], held: [held], dry_run: true });
+    expect(await ids()).toEqual([old, held, recent].sort());
+
+    const real = await runCli(["prune", "--store", url, "--older-than", "90d", "--json"]);
+    expect(real.code).toBe(0);
+    expect(JSON.parse(real.out)).toMatchObject({ expired: [old], held: [held], dry_run: false });
+    expect(await ids()).toEqual([held, recent].sort());
+  } finally {
+    await store.close();
+  }
+});
