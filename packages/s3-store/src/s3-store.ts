@@ -3,9 +3,10 @@
  *
  * Object layout (under `<prefix>/`, and `<prefix>/orgs/<org>/` with `org`):
  *
- *   sessions/<id>/session.json                 the summary fields from putSession, plus a hint of
- *                                              every stream's lines/bytes (kept for cheap listings)
- *                                              and the soft-delete marker; updated with If-Match
+ *   sessions/<id>/session.json                 the summary fields from putSession, a hint of the
+ *                                              rollout's lines/bytes/last activity (so a listing
+ *                                              needs one GET per session) and the soft-delete
+ *                                              marker; updated with If-Match
  *   sessions/<id>/legal-hold.json              present while the session is on legal hold
  *   sessions/<id>/streams/<name>/appends/<start, 12 digits>
  *                                              one immutable object per append: the lines from
@@ -42,8 +43,8 @@
  *
  * Positions: a stream's position is where its last append object ends. An
  * append at N first makes sure N is the current position (from a cache of
- * what this instance last saw or wrote, else manifest + LIST + HEAD), then
- * creates `appends/<N>`. Positions only move by creating that key, so the
+ * what this instance last saw or wrote, or knowing it just created the
+ * session, else manifest + LIST + HEAD), then creates `appends/<N>`. Positions only move by creating that key, so the
  * conditional create decides every race. A create whose answer is lost and
  * that the SDK retries comes back 412: the object is then read and compared,
  * and counts as ours when its bytes are ours.
