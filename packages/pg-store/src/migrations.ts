@@ -115,6 +115,27 @@ export function migrations(schema: string): Record<string, Migration> {
         }
       },
     },
+    // Org-wide retention (core RetentionStore): soft delete with a purge
+    // date, org holds, and a richer audit (action, stream, policy, order).
+    "0002_retention": {
+      async up(db: Kysely<unknown>) {
+        await sql`alter table ${t("sessions")} add column deleted_at timestamptz, add column purge_after timestamptz`.execute(db);
+        await sql`create index sessions_soft_deleted on ${t("sessions")} (org, purge_after) where deleted_at is not null`.execute(db);
+        await sql`
+          alter table ${t("deletions")}
+            add column seq bigserial,
+            add column action text not null default 'delete',
+            add column stream text,
+            add column policy text`.execute(db);
+        await sql`create index deletions_order on ${t("deletions")} (org, seq)`.execute(db);
+        await sql`create table ${t("org_holds")} (org text primary key, held_at timestamptz not null default now())`.execute(db);
+      },
+      async down(db: Kysely<unknown>) {
+        await sql`drop table if exists ${t("org_holds")}`.execute(db);
+        await sql`alter table ${t("deletions")} drop column seq, drop column action, drop column stream, drop column policy`.execute(db);
+        await sql`alter table ${t("sessions")} drop column deleted_at, drop column purge_after`.execute(db);
+      },
+    },
   };
 }
 

@@ -26,6 +26,10 @@ import {
   type TokenRecord,
   type TokenScope,
   type TokenStore,
+  type RetentionStore,
+  type RetentionCandidate,
+  type SoftDeletedSession,
+  type DeletionAuditRecord,
 } from "@sessionvault/core";
 import { lineFacts } from "./line-facts.js";
 import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, migrationProvider } from "./migrations.js";
@@ -65,6 +69,7 @@ type SessionRow = Selectable<SessionsTable>;
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const MAX_LIST_LIMIT = 1000;
 const DEFAULT_LIST_LIMIT = 50;
+const RETENTION_PAGE = 500;
 
 /**
  * The Postgres store (DESIGN.md §6). "append at N" is one statement: a
@@ -72,7 +77,7 @@ const DEFAULT_LIST_LIMIT = 50;
  * lines keyed by (org, session, stream, seq) — two writers can never both win
  * and a batch costs one round trip.
  */
-export class PgStore implements SessionStore, TokenStore {
+export class PgStore implements SessionStore, TokenStore, RetentionStore {
   readonly #db: Kysely<Database>;
   readonly #schema: string;
   readonly #org: string;
@@ -184,14 +189,19 @@ export class PgStore implements SessionStore, TokenStore {
         .insertInto("sessions")
         .values({ org: this.#org, id, ...fields, updated_at: updatedAt ?? input.created_at, updated_ts: updatedTs ?? createdTs })
         .onConflict((oc) =>
-          oc.columns(["org", "id"]).doUpdateSet((eb) => ({
-            ...fields,
-            updated_at: updatedAt === null ? eb.ref("sessions.updated_at") : updatedAt,
-            updated_ts: updatedTs === null ? eb.ref("sessions.updated_ts") : updatedTs,
-          })),
+          oc
+            .columns(["org", "id"])
+            .doUpdateSet((eb) => ({
+              ...fields,
+              updated_at: updatedAt === null ? eb.ref("sessions.updated_at") : updatedAt,
+              updated_ts: updatedTs === null ? eb.ref("sessions.updated_ts") : updatedTs,
+            }))
+            // A soft-deleted session stays hidden: only restoreSession brings it back.
+            .where("sessions.deleted_at", "is", null),
         )
         .returningAll()
-        .executeTakeFirstOrThrow();
+        .executeTakeFirst();
+      if (!row) throw new NotFoundError(`session ${id} is soft-deleted (restore it first)`);
       return toSummary(row);
     });
   }
@@ -206,10 +216,7 @@ export class PgStore implements SessionStore, TokenStore {
 
   /** The session row and its streams in one round trip (sync calls this once per session). */
   async #findSession(v: string): Promise<SessionRow & { streams: StreamInfo[] }> {
-    const streams = sql<StreamInfo[]>`coalesce((
-      select json_agg(json_build_object('name', st.name, 'lines', st.lines, 'bytes', st.bytes) order by st.name)
-      from ${this.#t("streams")} st where st.org = sessions.org and st.session_id = sessions.id), '[]'::json)`;
-    let q = this.#db.selectFrom("sessions").selectAll().select(streams.as("streams")).where("org", "=", this.#org);
+    let q = this.#db.selectFrom("sessions").selectAll().select(this.#streamsJson().as("streams")).where("org", "=", this.#org).where("deleted_at", "is", null);
     // Prefix characters are validated hex and '-', so LIKE needs no escaping.
     q = isSessionId(v) ? q.where("id", "=", v) : q.where("id", "like", `${v}%`).orderBy("id").limit(6);
     const rows = await q.execute();
@@ -225,7 +232,7 @@ export class PgStore implements SessionStore, TokenStore {
     const since = query.since ? parseTime(query.since, "since") : null;
     const until = query.until ? parseTime(query.until, "until") : null;
     return this.#run(async () => {
-      let q = this.#db.selectFrom("sessions").selectAll().where("org", "=", this.#org);
+      let q = this.#db.selectFrom("sessions").selectAll().where("org", "=", this.#org).where("deleted_at", "is", null);
       const archived = query.archived ?? "active";
       if (archived === "active") q = q.where("archived", "=", false);
       else if (archived === "archived") q = q.where("archived", "=", true);
@@ -300,16 +307,18 @@ export class PgStore implements SessionStore, TokenStore {
       }
     }
     const streams = this.#t("streams");
+    // Soft-deleted sessions take no lines (they read as gone).
+    const live = sql`exists (select 1 from ${this.#t("sessions")} ss where ss.org = ${this.#org} and ss.id = ${id} and ss.deleted_at is null)`;
     const pos =
       expected === 0
         ? sql`insert into ${streams} as s (org, session_id, name, lines, bytes)
-              values (${this.#org}, ${id}, ${stream}, ${n}, ${bytes})
+              select ${this.#org}, ${id}, ${stream}, ${n}::bigint, ${bytes}::bigint where ${live}
               on conflict (org, session_id, name) do update
                 set lines = s.lines + excluded.lines, bytes = s.bytes + excluded.bytes
                 where s.lines = 0
               returning s.lines`
         : sql`update ${streams} set lines = lines + ${n}, bytes = bytes + ${bytes}
-              where org = ${this.#org} and session_id = ${id} and name = ${stream} and lines = ${expected}
+              where org = ${this.#org} and session_id = ${id} and name = ${stream} and lines = ${expected} and ${live}
               returning lines`;
     // The lines travel as ONE text parameter split server-side: no per-line
     // array escaping of big JSON, and a constant number of parameters. The
@@ -361,6 +370,7 @@ export class PgStore implements SessionStore, TokenStore {
       .select("streams.lines")
       .where("sessions.org", "=", this.#org)
       .where("sessions.id", "=", id)
+      .where("sessions.deleted_at", "is", null)
       .executeTakeFirst();
     if (!row) throw new NotFoundError(`session ${id} not found`);
     return row.lines === null ? 0 : Number(row.lines);
@@ -406,6 +416,7 @@ export class PgStore implements SessionStore, TokenStore {
         .select(["streams.name", "streams.lines", "streams.bytes"])
         .where("sessions.org", "=", this.#org)
         .where("sessions.id", "=", id)
+        .where("sessions.deleted_at", "is", null)
         .orderBy("streams.name")
         .execute();
       if (rows.length === 0) throw new NotFoundError(`session ${id} not found`);
@@ -420,17 +431,20 @@ export class PgStore implements SessionStore, TokenStore {
     });
   }
 
-  async #delete(id: string, options: DeleteOptions): Promise<{ bytes: number }> {
+  /**
+   * Hard-deletes a session in one transaction, with its audit record.
+   * `includeSoftDeleted` is for purges; a plain delete sees only live sessions.
+   */
+  async #delete(
+    id: string,
+    options: { actor?: string | undefined; reason?: string | undefined; policy?: string | undefined; action?: "delete" | "purge"; includeSoftDeleted?: boolean },
+  ): Promise<{ bytes: number }> {
     return this.#db.transaction().execute(async (tx) => {
-      const row = await tx
-        .selectFrom("sessions")
-        .select(["legal_hold"])
-        .where("org", "=", this.#org)
-        .where("id", "=", id)
-        .forUpdate()
-        .executeTakeFirst();
+      let q = tx.selectFrom("sessions").select(["legal_hold"]).where("org", "=", this.#org).where("id", "=", id);
+      if (!options.includeSoftDeleted) q = q.where("deleted_at", "is", null);
+      const row = await q.forUpdate().executeTakeFirst();
       if (!row) throw new NotFoundError(`session ${id} not found`);
-      if (row.legal_hold) throw new LegalHoldError(id);
+      if (row.legal_hold || (await this.#orgHeld(tx))) throw new LegalHoldError(id);
       const totals = await tx
         .selectFrom("streams")
         .select([sql<string>`coalesce(sum(lines), 0)`.as("lines"), sql<string>`coalesce(sum(bytes), 0)`.as("bytes")])
@@ -441,16 +455,31 @@ export class PgStore implements SessionStore, TokenStore {
       await tx.deleteFrom("sessions").where("org", "=", this.#org).where("id", "=", id).execute();
       await tx
         .insertInto("deletions")
-        .values({ org: this.#org, session_id: id, actor: options.actor ?? null, reason: options.reason ?? null, lines: Number(totals.lines), bytes: Number(totals.bytes) })
+        .values({
+          org: this.#org,
+          session_id: id,
+          action: options.action ?? "delete",
+          stream: null,
+          actor: options.actor ?? null,
+          policy: options.policy ?? null,
+          reason: options.reason ?? null,
+          lines: Number(totals.lines),
+          bytes: Number(totals.bytes),
+        })
         .execute();
       return { bytes: Number(totals.bytes) };
     });
   }
 
+  async #orgHeld(db: Kysely<Database> = this.#db): Promise<boolean> {
+    const row = await db.selectFrom("org_holds").select("org").where("org", "=", this.#org).executeTakeFirst();
+    return row !== undefined;
+  }
+
   async setLegalHold(sessionId: string, held: boolean): Promise<void> {
     const id = assertSessionId(sessionId);
     return this.#run(async () => {
-      const r = await this.#db.updateTable("sessions").set({ legal_hold: held }).where("org", "=", this.#org).where("id", "=", id).executeTakeFirst();
+      const r = await this.#db.updateTable("sessions").set({ legal_hold: held }).where("org", "=", this.#org).where("id", "=", id).where("deleted_at", "is", null).executeTakeFirst();
       if (Number(r.numUpdatedRows) === 0) throw new NotFoundError(`session ${id} not found`);
     });
   }
@@ -460,14 +489,16 @@ export class PgStore implements SessionStore, TokenStore {
     return this.#run(async () => {
       const rows = await this.#db
         .selectFrom("sessions")
-        .select(["id", "legal_hold", sql<string>`(select coalesce(sum(bytes), 0) from ${this.#t("streams")} st where st.org = sessions.org and st.session_id = sessions.id)`.as("bytes")])
+        .select(["id", "legal_hold", this.#bytesOf().as("bytes")])
         .where("org", "=", this.#org)
+        .where("deleted_at", "is", null)
         .where("updated_ts", "<", options.olderThan)
         .orderBy("updated_ts")
         .execute();
       const result: PruneResult = { expired: [], held: [], bytes_freed: 0, dry_run: options.dryRun ?? false };
+      const orgHeld = await this.#orgHeld();
       for (const r of rows) {
-        if (r.legal_hold) {
+        if (r.legal_hold || orgHeld) {
           result.held.push(r.id);
           continue;
         }
@@ -488,6 +519,168 @@ export class PgStore implements SessionStore, TokenStore {
       }
       return result;
     });
+  }
+
+  // ---- RetentionStore (org-wide retention, core applyRetention) ----
+
+  async *retentionCandidates(options: { createdBefore: Date }): AsyncIterable<RetentionCandidate> {
+    // Keyset pages: the caller soft-deletes while it iterates.
+    let after: { ts: Date; id: string } | null = null;
+    for (;;) {
+      const cursor = after;
+      const rows = await this.#run(() => {
+        let q = this.#db
+          .selectFrom("sessions")
+          .selectAll()
+          .select(this.#streamsJson().as("streams"))
+          .where("org", "=", this.#org)
+          .where("deleted_at", "is", null)
+          .where("created_ts", "<", options.createdBefore);
+        if (cursor) q = q.where(sql<boolean>`(created_ts, id) > (${cursor.ts}, ${cursor.id})`);
+        return q.orderBy("created_ts").orderBy("id").limit(RETENTION_PAGE).execute();
+      });
+      for (const r of rows) {
+        const streams = r.streams as StreamInfo[];
+        yield { id: r.id, created_at: r.created_at, updated_at: r.updated_at, legal_hold: r.legal_hold, streams, bytes: streams.reduce((n, st) => n + Number(st.bytes), 0) };
+      }
+      if (rows.length < RETENTION_PAGE) return;
+      const last = rows[rows.length - 1]!;
+      after = { ts: last.created_ts, id: last.id };
+    }
+  }
+
+  async softDeleteSession(sessionId: string, options: { actor: string; policy?: string; reason?: string; purgeAfter: Date }): Promise<void> {
+    const id = assertSessionId(sessionId);
+    await this.#run(() =>
+      this.#db.transaction().execute(async (tx) => {
+        const row = await tx.selectFrom("sessions").select(["legal_hold"]).where("org", "=", this.#org).where("id", "=", id).where("deleted_at", "is", null).forUpdate().executeTakeFirst();
+        if (!row) throw new NotFoundError(`session ${id} not found`);
+        if (row.legal_hold || (await this.#orgHeld(tx))) throw new LegalHoldError(id);
+        await tx.updateTable("sessions").set({ deleted_at: new Date(), purge_after: options.purgeAfter }).where("org", "=", this.#org).where("id", "=", id).execute();
+        await this.#audit(tx, id, "soft_delete", null, options);
+      }),
+    );
+  }
+
+  async *softDeletedSessions(): AsyncIterable<SoftDeletedSession> {
+    let after: { ts: Date; id: string } | null = null;
+    for (;;) {
+      const cursor = after;
+      const rows = await this.#run(() => {
+        let q = this.#db
+          .selectFrom("sessions")
+          .select(["id", "deleted_at", "purge_after", "legal_hold", this.#bytesOf().as("bytes")])
+          .where("org", "=", this.#org)
+          .where("deleted_at", "is not", null);
+        if (cursor) q = q.where(sql<boolean>`(purge_after, id) > (${cursor.ts}, ${cursor.id})`);
+        return q.orderBy("purge_after").orderBy("id").limit(RETENTION_PAGE).execute();
+      });
+      for (const r of rows) yield { id: r.id, deleted_at: r.deleted_at!.toISOString(), purge_after: r.purge_after!.toISOString(), legal_hold: r.legal_hold, bytes: Number(r.bytes) };
+      if (rows.length < RETENTION_PAGE) return;
+      const last = rows[rows.length - 1]!;
+      after = { ts: last.purge_after!, id: last.id };
+    }
+  }
+
+  async restoreSession(sessionId: string, options: { actor: string; reason?: string }): Promise<void> {
+    const id = assertSessionId(sessionId);
+    await this.#run(() =>
+      this.#db.transaction().execute(async (tx) => {
+        const r = await tx.updateTable("sessions").set({ deleted_at: null, purge_after: null }).where("org", "=", this.#org).where("id", "=", id).where("deleted_at", "is not", null).executeTakeFirst();
+        if (Number(r.numUpdatedRows) === 0) throw new NotFoundError(`session ${id} is not soft-deleted`);
+        await this.#audit(tx, id, "restore", null, options);
+      }),
+    );
+  }
+
+  async purgeSession(sessionId: string, options: { actor: string; policy?: string; reason?: string }): Promise<number> {
+    const id = assertSessionId(sessionId);
+    const { bytes } = await this.#run(() => this.#delete(id, { ...options, action: "purge", includeSoftDeleted: true }));
+    return bytes;
+  }
+
+  async deleteStream(sessionId: string, stream: string, options: { actor: string; policy?: string; reason?: string }): Promise<number> {
+    const id = assertSessionId(sessionId);
+    assertSlug(stream, "stream name");
+    return this.#run(() =>
+      this.#db.transaction().execute(async (tx) => {
+        const row = await tx.selectFrom("sessions").select(["legal_hold"]).where("org", "=", this.#org).where("id", "=", id).where("deleted_at", "is", null).forUpdate().executeTakeFirst();
+        if (!row) throw new NotFoundError(`session ${id} not found`);
+        if (row.legal_hold || (await this.#orgHeld(tx))) throw new LegalHoldError(id);
+        const gone = await tx.deleteFrom("streams").where("org", "=", this.#org).where("session_id", "=", id).where("name", "=", stream).returning(["lines", "bytes"]).executeTakeFirst();
+        if (!gone) return 0;
+        await tx.deleteFrom("lines").where("org", "=", this.#org).where("session_id", "=", id).where("stream", "=", stream).execute();
+        if (stream === STREAMS.rollout) await tx.updateTable("sessions").set({ lines: 0, bytes: 0 }).where("org", "=", this.#org).where("id", "=", id).execute();
+        await this.#audit(tx, id, "delete_stream", stream, options, Number(gone.lines), Number(gone.bytes));
+        return Number(gone.bytes);
+      }),
+    );
+  }
+
+  async setOrgLegalHold(held: boolean): Promise<void> {
+    await this.#run(async () => {
+      if (held) await this.#db.insertInto("org_holds").values({ org: this.#org }).onConflict((oc) => oc.column("org").doNothing()).execute();
+      else await this.#db.deleteFrom("org_holds").where("org", "=", this.#org).execute();
+    });
+  }
+
+  orgLegalHold(): Promise<boolean> {
+    return this.#run(() => this.#orgHeld());
+  }
+
+  async *deletionAudit(options: { since?: Date } = {}): AsyncIterable<DeletionAuditRecord> {
+    let after = "0";
+    for (;;) {
+      const from = after;
+      const rows = await this.#run(() => {
+        let q = this.#db.selectFrom("deletions").selectAll().where("org", "=", this.#org).where(sql<boolean>`seq > ${from}::bigint`);
+        if (options.since) q = q.where("deleted_at", ">=", options.since);
+        return q.orderBy("seq").limit(RETENTION_PAGE).execute();
+      });
+      for (const r of rows) {
+        yield { at: r.deleted_at.toISOString(), action: r.action, session_id: r.session_id, stream: r.stream, actor: r.actor ?? "unknown", policy: r.policy, reason: r.reason, bytes: Number(r.bytes) };
+      }
+      if (rows.length < RETENTION_PAGE) return;
+      after = rows[rows.length - 1]!.seq;
+    }
+  }
+
+  /** Audit record for a retention action; `bytes` defaults to the session's current total. */
+  async #audit(
+    tx: Kysely<Database>,
+    id: string,
+    action: "soft_delete" | "restore" | "delete_stream",
+    stream: string | null,
+    options: { actor: string; policy?: string; reason?: string },
+    lines?: number,
+    bytes?: number,
+  ): Promise<void> {
+    let l = lines;
+    let b = bytes;
+    if (l === undefined || b === undefined) {
+      const t = await tx
+        .selectFrom("streams")
+        .select([sql<string>`coalesce(sum(lines), 0)`.as("lines"), sql<string>`coalesce(sum(bytes), 0)`.as("bytes")])
+        .where("org", "=", this.#org)
+        .where("session_id", "=", id)
+        .executeTakeFirstOrThrow();
+      l = Number(t.lines);
+      b = Number(t.bytes);
+    }
+    await tx
+      .insertInto("deletions")
+      .values({ org: this.#org, session_id: id, action, stream, actor: options.actor, policy: options.policy ?? null, reason: options.reason ?? null, lines: l, bytes: b })
+      .execute();
+  }
+
+  #streamsJson() {
+    return sql<StreamInfo[]>`coalesce((
+      select json_agg(json_build_object('name', st.name, 'lines', st.lines, 'bytes', st.bytes) order by st.name)
+      from ${this.#t("streams")} st where st.org = sessions.org and st.session_id = sessions.id), '[]'::json)`;
+  }
+
+  #bytesOf() {
+    return sql<string>`(select coalesce(sum(bytes), 0) from ${this.#t("streams")} st where st.org = sessions.org and st.session_id = sessions.id)`;
   }
 
   saveToken(record: TokenRecord): Promise<void> {

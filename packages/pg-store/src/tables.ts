@@ -23,6 +23,9 @@ export interface SessionsTable {
   bytes: ColumnType<string, number | undefined, number>;
   legal_hold: Generated<boolean>;
   title_tsv: ColumnType<unknown, never, never>;
+  /** Set while soft-deleted: every read treats the session as gone until it is restored or purged. */
+  deleted_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  purge_after: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface GitJson {
@@ -61,13 +64,22 @@ export interface TokensTable {
 }
 
 export interface DeletionsTable {
+  seq: Generated<string>;
   org: string;
   session_id: string;
   deleted_at: Generated<Date>;
+  action: "soft_delete" | "restore" | "purge" | "delete" | "delete_stream";
+  stream: string | null;
   actor: string | null;
+  policy: string | null;
   reason: string | null;
   lines: number;
   bytes: number;
+}
+
+export interface OrgHoldsTable {
+  org: string;
+  held_at: Generated<Date>;
 }
 
 export interface Database {
@@ -76,4 +88,5 @@ export interface Database {
   lines: LinesTable;
   tokens: TokensTable;
   deletions: DeletionsTable;
+  org_holds: OrgHoldsTable;
 }
