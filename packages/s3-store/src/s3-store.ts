@@ -521,14 +521,17 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
     const id = assertSessionId(sessionId);
     const d = await this.#readDoc(id).catch((err) => (isNotFound(err) ? null : Promise.reject(err)));
     if (!d) throw new NotFoundError(`session ${id} not found`);
+    // Our marker is set first and removed last, so a failure half-way leaves the session held.
     if (held) await this.#put(this.#keys.sessionHold(id), JSON.stringify({ held_at: new Date().toISOString() }));
-    else await this.#delete(this.#keys.sessionHold(id));
     if (this.#opts.objectLockLegalHolds) {
+      // S3 itself then refuses to let any version of these objects go, lifecycle rules included.
+      // Objects appended later are not covered until the hold is set again.
       const objects = await this.#listAll(this.#keys.session(id));
       await mapLimit(objects, this.#opts.concurrency, (o) =>
         this.#send(`PUT legal hold ${o.Key}`, (c) => c.send(new PutObjectLegalHoldCommand({ Bucket: this.bucket, Key: o.Key!, LegalHold: { Status: held ? "ON" : "OFF" } }))),
       );
     }
+    if (!held) await this.#delete(this.#keys.sessionHold(id));
   }
 
   async prune(options: PruneOptions): Promise<PruneResult> {

@@ -1,4 +1,4 @@
-import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectLegalHoldCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { ConflictError, InvalidIdError, InvalidInputError, type SessionInput } from "@sessionvault/core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { S3Store } from "../src/index.js";
@@ -184,6 +184,28 @@ describe("compaction", () => {
     const reopened = openTestStore(server, { prefix });
     expect(await readAll(reopened, s.id, "meta-events")).toEqual(Array.from({ length: 9 }, (_, i) => `{"event":${i}}`));
     await reopened.close();
+  });
+});
+
+describe("legal holds", () => {
+  test("with objectLockLegalHolds, a session hold also puts an S3 Object Lock legal hold on each of its objects, and clearing lifts them", async () => {
+    const prefix = uniquePrefix();
+    const store = openTestStore(server, { prefix, objectLockLegalHolds: true });
+    const s = input();
+    await store.putSession(s);
+    await store.append(s.id, "rollout", 0, ['{"a":1}']);
+    await store.append(s.id, "raw-api", 0, ['{"r":1}']);
+    const status = async (key: string) => (await client.send(new GetObjectLegalHoldCommand({ Bucket: server.bucket, Key: key }))).LegalHold?.Status;
+    const objects = (await keys(`${prefix}/sessions/${s.id}/`)).map((o) => o.key);
+    expect(objects.length).toBeGreaterThanOrEqual(3);
+    await store.setLegalHold(s.id, true);
+    for (const key of await keys(`${prefix}/sessions/${s.id}/`)) expect(await status(key.key), key.key).toBe("ON");
+    await expect(store.deleteSession(s.id)).rejects.toMatchObject({ code: "LEGAL_HOLD" });
+    await store.setLegalHold(s.id, false);
+    for (const key of objects) expect(await status(key), key).toBe("OFF");
+    expect((await keys(`${prefix}/sessions/${s.id}/legal-hold.json`)).length).toBe(0);
+    await store.deleteSession(s.id, { actor: "test" });
+    await store.close();
   });
 });
 

@@ -77,6 +77,7 @@ async function handle(req, res) {
   headers["content-length"] = String(body.length);
   delete headers["transfer-encoding"];
 
+  if (key !== "" && url.searchParams.has("legal-hold")) return legalHold(req.method, url.pathname, body, res);
   if (req.method === "GET" && key === "" && url.searchParams.get("list-type") === "2") {
     return url.searchParams.get("delimiter") ? listWithDelimiter(url, headers, res) : listV2(url, headers, res);
   }
@@ -128,6 +129,27 @@ function sizeOf(path) {
     req.on("error", reject);
     req.end();
   });
+}
+
+// Object Lock legal holds (PutObjectLegalHold / GetObjectLegalHold), which s3rver lacks: recorded per
+// key so tests can see which objects a store put on hold. Versioned-bucket semantics (a held version
+// surviving a delete) are not emulated.
+const legalHolds = new Map();
+async function legalHold(method, path, body, res) {
+  if ((await etagOf(path)) === null) return sendError(res, 404, "NoSuchKey", "The specified key does not exist.");
+  if (method === "PUT") {
+    const status = /<Status>(ON|OFF)<\/Status>/.exec(body.toString("utf8"))?.[1];
+    if (!status) return sendError(res, 400, "MalformedXML", "The XML you provided was not well-formed");
+    legalHolds.set(path, status);
+    res.writeHead(200, { "content-length": 0 });
+    return res.end();
+  }
+  if (method === "GET") {
+    const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<LegalHold><Status>${legalHolds.get(path) ?? "OFF"}</Status></LegalHold>`;
+    res.writeHead(200, { "content-type": "application/xml", "content-length": Buffer.byteLength(xml) });
+    return res.end(xml);
+  }
+  return sendError(res, 405, "MethodNotAllowed", "The specified method is not allowed against this resource.");
 }
 
 /** The current etag of an object (an unsigned HEAD, which s3rver allows), or null. */

@@ -40,6 +40,9 @@ import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
  *     flushed the object, so a GET right after the answer can see a short
  *     object (S3 is strongly consistent). The front server holds the answer
  *     until the object on disk is complete.
+ *  7. Object Lock legal holds (`?legal-hold`): not in s3rver. The front
+ *     server records them per key so tests can check which objects a store
+ *     put on hold (it does not emulate versioned deletes).
  *  Every write to a key is serialised per key in the front server, so two
  *  concurrent conditional creates race exactly as on S3: one wins, one gets
  *  412.
