@@ -5,7 +5,7 @@ import { freshSchema } from "../../../packages/pg-store/test/support/fresh-schem
 import { startPostgres, type TestPostgres } from "../../../packages/pg-store/test/support/postgres.js";
 import { runCli } from "./support/run-cli.js";
 
-// The same `prune` command on a postgres:// store (pg-store's own prune: holds, dry run, deletion).
+// The same `prune` command and policy flags on a postgres:// store (pg-store implements RetentionStore).
 let server: TestPostgres;
 beforeAll(async () => {
   server = await startPostgres();
@@ -33,6 +33,7 @@ async function seed(store: PgStore, n: number, ageDays: number): Promise<string>
   };
   await store.putSession(input);
   await store.append(input.id, "rollout", 0, [JSON.stringify({ timestamp: at, type: "session_meta", payload: { id: input.id } })]);
+  await store.append(input.id, "raw-api", 0, ['{"direction":"response","status":200}']);
   return input.id;
 }
 
@@ -56,6 +57,32 @@ test("prune --dry-run then prune on postgres://: old sessions go, held and recen
     expect(real.code).toBe(0);
     expect(JSON.parse(real.out)).toMatchObject({ expired: [old], held: [held], dry_run: false });
     expect(await ids()).toEqual([held, recent].sort());
+  } finally {
+    await store.close();
+  }
+});
+
+test("the same policy flags work on postgres:// (pg-store implements retention): --grace soft-deletes, --stream-ttl drops raw-api, the audit names the actor", async () => {
+  const schema = freshSchema("prunepol");
+  const url = `${server.url}?schema=${schema}`;
+  const store = new PgStore({ connectionString: server.url, schema });
+  try {
+    const old = await seed(store, 11, 60);
+    const mid = await seed(store, 12, 10);
+    const res = await runCli(["prune", "--store", url, "--older-than", "30d", "--grace", "2w", "--stream-ttl", "raw-api=7d", "--actor", "ops", "--json"]);
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.out)).toMatchObject({ expired: [old], purged: [], streams_expired: [{ session_id: mid, stream: "raw-api" }] });
+    await expect(store.getSession(old)).rejects.toMatchObject({ code: "NOT_FOUND" });
+    const trash = [];
+    for await (const t of store.softDeletedSessions()) trash.push(t.id);
+    expect(trash).toEqual([old]);
+    expect((await store.streamPositions(mid)).map((p) => p.name)).toEqual(["rollout"]);
+    const audit = [];
+    for await (const r of store.deletionAudit()) audit.push([r.action, r.session_id, r.actor]);
+    expect(audit).toEqual([
+      ["soft_delete", old, "ops"],
+      ["delete_stream", mid, "ops"],
+    ]);
   } finally {
     await store.close();
   }
