@@ -126,7 +126,7 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
     this.#db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: this.#pool }) }).withSchema(schema);
   }
 
-  /** Applies pending migrations (also done lazily before the first query). */
+  /** Applies pending migrations (done lazily before the first query unless `migrate: false`). */
   migrateToLatest(): Promise<void> {
     if (!this.#ready) {
       this.#ready = this.#runMigrations().catch((err) => {
@@ -138,7 +138,6 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
   }
 
   async #runMigrations(): Promise<void> {
-    if (!this.#migrate) return;
     const migrator = new Migrator({
       db: this.#db,
       provider: migrationProvider(this.#schema),
@@ -152,7 +151,7 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
 
   async #run<T>(fn: () => Promise<T>): Promise<T> {
     if (this.#closed) throw new StoreUnavailableError("the postgres store is closed");
-    await this.migrateToLatest();
+    if (this.#migrate) await this.migrateToLatest();
     try {
       return await fn();
     } catch (err) {

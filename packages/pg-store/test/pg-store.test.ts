@@ -79,6 +79,14 @@ describe("migrations", () => {
     }
   });
 
+  it("with migrate: false nothing is created until migrateToLatest() is called", async () => {
+    const schema = freshSchema("nomig");
+    const store = open({ schema, migrate: false });
+    await expect(store.listSessions()).rejects.toThrow(/does not exist/);
+    await store.migrateToLatest();
+    expect(await store.listSessions()).toEqual({ sessions: [], next_cursor: null });
+  });
+
   it("refuses a schema name that is not a plain identifier", () => {
     expect(() => new PgStore({ connectionString: server.url, schema: 'x"; drop table y; --' })).toThrow(InvalidInputError);
   });
