@@ -144,7 +144,7 @@ async function listBench(server: TestS3Server, client: S3Client): Promise<void> 
     const rawMs: number[] = [];
     const floorMs: number[] = [];
     let first: string | undefined;
-    await store.listSessions({ limit: 50 }); // warm-up
+    for (let w = 0; w < 3; w++) await store.listSessions({ limit: 50 }); // warm-up
     for (let r = 0; r < LIST_RUNS; r++) {
       const t0 = performance.now();
       const page = await store.listSessions({ limit: 50 });
