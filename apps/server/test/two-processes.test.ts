@@ -59,7 +59,12 @@ describe.each(Object.keys(BACKENDS))("two server processes over one %s store", (
     [a, b] = await Promise.all([spawnServer(backend.url, backend.env), spawnServer(backend.url, backend.env)]);
     // Half the sessions arrive through each process.
     const rollouts = fixtureRollouts(VERSION);
-    for (const [i, r] of rollouts.entries()) await ingestRollout(i % 2 ? a.url : b.url, token, r);
+    try {
+      for (const [i, r] of rollouts.entries()) await ingestRollout(i % 2 ? a.url : b.url, token, r);
+    } catch (err) {
+      // The servers' JSON logs say why a request failed.
+      throw new Error(`${(err as Error).message}\n--- server a ---\n${a.output()}\n--- server b ---\n${b.output()}`);
+    }
   });
 
   afterAll(async () => {
@@ -97,24 +102,27 @@ describe.each(Object.keys(BACKENDS))("two server processes over one %s store", (
     const n = (JSON.parse((await get(a, `/v1/sessions/${id}`)).body.toString()) as { lines: number }).lines;
     const post = (s: ServerProcess, seq: number, body: string) =>
       fetch(`${s.url}/v1/sessions/${id}/streams/debug-log?expected_seq=${seq}`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/x-ndjson" }, body });
-    expect((await post(a, 0, "from a\n")).status).toBe(200);
-    expect((await get(b, `/v1/sessions/${id}/streams/debug-log`)).body.toString()).toBe("from a\n");
+    const first = await post(a, 0, "from a\n");
+    expect(first.status, `${name}: ${await first.clone().text()}`).toBe(200);
+    expect((await get(b, `/v1/sessions/${id}/streams/debug-log`)).body.toString(), name).toBe("from a\n");
 
     // Both race for position 1: exactly one wins, the other gets 409 with the position.
     const [ra, rb] = await Promise.all([post(a, 1, "a wins\n"), post(b, 1, "b wins\n")]);
+    const bodies = [await ra.text(), await rb.text()];
     const statuses = [ra.status, rb.status].sort();
-    expect(statuses).toEqual([200, 409]);
-    const loser = ra.status === 409 ? ra : rb;
-    expect(await loser.json()).toMatchObject({ code: "CONFLICT", current_seq: 2 });
+    expect(statuses, `${name}: ${bodies.join(" | ")}`).toEqual([200, 409]);
+    const loser = JSON.parse(ra.status === 409 ? bodies[0]! : bodies[1]!) as unknown;
+    expect(loser).toMatchObject({ code: "CONFLICT", current_seq: 2 });
     const stream = (await get(b, `/v1/sessions/${id}/streams/debug-log`)).body.toString();
     expect(["from a\na wins\n", "from a\nb wins\n"]).toContain(stream);
     expect((await get(a, `/v1/sessions/${id}/streams/debug-log`)).body.toString()).toBe(stream);
-    expect((JSON.parse((await get(b, `/v1/sessions/${id}`)).body.toString()) as { lines: number }).lines).toBe(n);
+    expect((JSON.parse((await get(b, `/v1/sessions/${id}`)).body.toString()) as { lines: number }).lines, name).toBe(n);
 
     // A legal hold set through one blocks a delete through the other.
     const hold = await fetch(`${a.url}/v1/sessions/${id}/legal-hold`, { method: "PUT", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: '{"held":true}' });
-    expect(hold.status).toBe(200);
-    expect((await fetch(`${b.url}/v1/sessions/${id}`, { method: "DELETE", headers: { authorization: `Bearer ${token}` } })).status).toBe(423);
+    expect(hold.status, `${name}: ${await hold.clone().text()}`).toBe(200);
+    const del = await fetch(`${b.url}/v1/sessions/${id}`, { method: "DELETE", headers: { authorization: `Bearer ${token}` } });
+    expect(del.status, `${name}: ${await del.clone().text()}`).toBe(423);
   });
 
   test("each process logs structured JSON lines", () => {
