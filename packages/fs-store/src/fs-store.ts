@@ -1,4 +1,5 @@
 import { appendFile, mkdir, open, readdir, readFile, rename, rm, stat, symlink, unlink, writeFile } from "node:fs/promises";
+import type { BigIntStats } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { randomBytes } from "node:crypto";
 import {
@@ -39,6 +40,7 @@ import { codexPaths, dayDir, keyToDate, localStamp, rolloutFileName, uuidV7Time,
 import { mergeNewestFirst, walkActive, walkAll, walkArchived, walkDays, type RolloutFile } from "./rollout-walk.js";
 import { appendAt, filePosition, lastLineHead, PositionCache, positionOf, readFileStream, readSmallFile, type FilePosition } from "./stream-file.js";
 import { SessionIndex } from "./session-index.js";
+import { SummaryCache } from "./summary-cache.js";
 import { TokenFile } from "./token-file.js";
 import { decodeCursor, encodeCursor } from "./list-cursor.js";
 
@@ -53,6 +55,13 @@ export interface FsStoreOptions {
   onWarning?: (message: string) => void;
   /** How long an append waits for another live writer's lock on the same file (default 30 s). */
   lockTimeoutMs?: number;
+  /**
+   * Keep what listings read from each rollout (line count, head, last
+   * timestamp) in `<home>/.sessionvault/summary-cache.json`, so the next
+   * process lists unchanged files with one stat each (a re-sync). Off by
+   * default: without it, reading never writes anything in the home.
+   */
+  summaryCache?: boolean;
 }
 
 /** Files sessionvault keeps in `sessions/<id>/` besides the streams. */
@@ -94,6 +103,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource {
   readonly #known = new Map<string, RolloutFile>();
   readonly #index: SessionIndex;
   readonly #tokens: TokenFile;
+  readonly #summaryCache: SummaryCache | null;
   #homeChecked = false;
 
   constructor(options: FsStoreOptions) {
@@ -103,6 +113,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource {
     this.#paths = codexPaths(this.home);
     this.#index = new SessionIndex(this.#paths.sessionIndex);
     this.#tokens = new TokenFile(join(options.root, ".sessionvault", "tokens.jsonl"));
+    this.#summaryCache = options.summaryCache ? new SummaryCache(join(this.home, ".sessionvault", "summary-cache.json"), options.headLines ?? 200) : null;
   }
 
   // ---- sessions ---------------------------------------------------------
@@ -204,6 +215,9 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource {
     } finally {
       await walk.return(undefined);
     }
+    // The end of a listing is the natural moment to keep what it read; a
+    // walk over every rollout also forgets files that are gone.
+    if (this.#summaryCache && !more) await this.#summaryCache.save(mode === "all" && !since && !until);
     return { sessions, next_cursor: more && lastKey ? encodeCursor(lastKey) : null };
   }
 
@@ -328,6 +342,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource {
   }
 
   async close(): Promise<void> {
+    await this.#summaryCache?.save(false);
     this.#heads.clear();
     this.#known.clear();
   }
@@ -441,10 +456,26 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource {
    * unless `includeHidden`.
    */
   async #summarize(file: RolloutFile, names: Map<string, string>, includeHidden: boolean): Promise<SessionSummary | null> {
-    const small = await readSmallFile(file.path);
     let pos: FilePosition | null;
     let head: RolloutHead | null;
     let lastTs: string | null;
+    const cache = this.#summaryCache;
+    const key = relative(this.home, file.path);
+    let st: BigIntStats | null = null;
+    const readAt = Date.now();
+    if (cache) {
+      await cache.load();
+      st = await stat(file.path, { bigint: true }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === "ENOENT") throw new NotFoundError(`session ${file.id} was removed while it was read`);
+        throw new IoError(`cannot read ${file.path}: ${err.message}`, { cause: err });
+      });
+      const hit = cache.get(key, st);
+      if (hit) {
+        this.#positions.set(file.path, hit.pos);
+        return this.#summaryOf(file, names, includeHidden, hit.pos, hit.head, hit.lastTs);
+      }
+    }
+    const small = st !== null && st.size > 1024n * 1024n ? null : await readSmallFile(file.path);
     if (small) {
       pos = positionOf(small);
       this.#positions.set(file.path, pos);
@@ -456,6 +487,11 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource {
       head = await this.#head(file, pos, null);
       lastTs = timestampOf(await lastLineHead(file.path, pos));
     }
+    if (cache && st) cache.set(key, st, { pos, head, lastTs }, readAt);
+    return this.#summaryOf(file, names, includeHidden, pos, head, lastTs);
+  }
+
+  async #summaryOf(file: RolloutFile, names: Map<string, string>, includeHidden: boolean, pos: FilePosition, head: RolloutHead | null, lastTs: string | null): Promise<SessionSummary | null> {
     const sidecar = await readSidecar(join(this.#sessionDir(file.id), SIDECAR));
     if (!head && !sidecar && !includeHidden) return null;
     const created = head?.created_at ?? sidecar?.created_at ?? keyToDate(file.key).toISOString();
@@ -528,6 +564,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource {
     await rm(dir, { recursive: true, force: true });
     this.#positions.delete(file.path);
     this.#heads.delete(file.path);
+    this.#summaryCache?.delete(relative(this.home, file.path));
     this.#known.delete(file.id);
     const audit = join(this.home, ".sessionvault", "deletions.jsonl");
     await mkdir(dirname(audit), { recursive: true, mode: 0o700 });
@@ -543,6 +580,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource {
     await rename(file.path, path);
     this.#positions.delete(file.path);
     this.#heads.delete(file.path);
+    this.#summaryCache?.delete(relative(this.home, file.path));
     return this.#remember({ ...file, path, archived });
   }
 
