@@ -1,0 +1,409 @@
+import { lstat, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
+import { dirname, join, relative } from "node:path";
+import { randomBytes } from "node:crypto";
+import {
+  assertSessionId,
+  assertSlug,
+  InvalidInputError,
+  IoError,
+  isSessionId,
+  LegalHoldError,
+  NotFoundError,
+  parseJsonLine,
+  readFileLines,
+  STREAM_FILES,
+  STREAMS,
+  type DeletionAuditRecord,
+  type RetentionCandidate,
+  type SessionSummary,
+  type SoftDeletedSession,
+  type StreamInfo,
+} from "@sessionvault/core";
+import { keyToDate, type CodexPaths } from "./codex-layout.js";
+import type { RolloutFile } from "./rollout-walk.js";
+
+/** What retention needs from the FsStore that owns the home (its lookups and caches). */
+export interface FsRetentionHost {
+  readonly home: string;
+  readonly paths: CodexPaths;
+  /** The live rollout of a full id, or null. */
+  find(id: string): Promise<RolloutFile | null>;
+  /** Every live rollout (active and archived). */
+  walk(): AsyncIterable<RolloutFile>;
+  /** The session's summary, or null if its file cannot be read. */
+  summary(file: RolloutFile): Promise<SessionSummary | null>;
+  streams(file: RolloutFile): Promise<StreamInfo[]>;
+  /** Drops what the store cached about a rollout that moved or went. */
+  forget(file: RolloutFile): void;
+}
+
+type Who = { actor: string; policy?: string | undefined; reason?: string | undefined };
+
+/**
+ * The trash entry of a soft-deleted session, `trash/<id>/record.json`. `state`
+ * says which way an interrupted move must be finished: `deleting` (toward the
+ * trash), `deleted` (settled), `restoring` (back into the home).
+ */
+interface TrashRecord {
+  id: string;
+  state: "deleting" | "deleted" | "restoring";
+  deleted_at: string;
+  purge_after: string;
+  actor: string;
+  policy: string | null;
+  reason: string | null;
+  bytes: number;
+  /** The rollout's path relative to the home (`sessions/YYYY/MM/DD/rollout-….jsonl`). */
+  rollout: string;
+}
+
+const HOLD_MARKER = "legal_hold";
+/** Folder dates are local time; this much slack keeps a candidate walk from skipping a session across time zones. */
+const DAY_SLACK_MS = 36 * 3600_000;
+
+/**
+ * Org-wide retention (core `RetentionStore`) over a Codex home.
+ *
+ * A Codex home must stay one that Codex itself reads, so a soft delete moves
+ * the session out of Codex's view instead of flagging it: the dated rollout
+ * and `sessions/<id>/` go to `.sessionvault/trash/<id>/files/` under their
+ * relative paths (restore puts them back exactly), next to a `record.json`.
+ * Every move is a rename, so a session is either visible or not; the rollout
+ * moves first on the way out and last on the way back, so a half-moved
+ * session is never visible without its other streams. A purge renames the
+ * entry aside before removing it, so a crash mid-purge leaves nothing visible
+ * and the next run finishes it. The org hold is `.sessionvault/org-hold`; the
+ * deletion audit is `.sessionvault/deletions.jsonl`, one JSON record per
+ * line, written before the change it records.
+ */
+export class FsRetention {
+  readonly #host: FsRetentionHost;
+  readonly #dir: string;
+  readonly #trash: string;
+
+  constructor(host: FsRetentionHost) {
+    this.#host = host;
+    this.#dir = join(host.home, ".sessionvault");
+    this.#trash = join(this.#dir, "trash");
+  }
+
+  get auditPath(): string {
+    return join(this.#dir, "deletions.jsonl");
+  }
+
+  async *retentionCandidates(options: { createdBefore: Date }): AsyncGenerator<RetentionCandidate> {
+    const limit = options.createdBefore.getTime();
+    for await (const file of this.#host.walk()) {
+      // The file name's (local) creation time rules most files out without opening them.
+      if (keyToDate(file.key).getTime() - DAY_SLACK_MS >= limit) continue;
+      const s = await this.#host.summary(file);
+      if (!s || Date.parse(s.created_at) >= limit) continue;
+      const streams = await this.#host.streams(file);
+      yield {
+        id: file.id,
+        created_at: s.created_at,
+        updated_at: s.updated_at,
+        legal_hold: await exists(join(this.#sessionDir(file.id), HOLD_MARKER)),
+        streams,
+        bytes: await this.#liveBytes(file),
+      };
+    }
+  }
+
+  async softDeleteSession(sessionId: string, options: Who & { purgeAfter: Date }): Promise<void> {
+    const id = assertSessionId(sessionId);
+    const file = await this.#live(id);
+    await this.#assertNotHeld(id, join(this.#sessionDir(id), HOLD_MARKER));
+    const at = new Date().toISOString();
+    const bytes = await this.#liveBytes(file);
+    await this.audit({ at, action: "soft_delete", session_id: id, stream: null, actor: options.actor, policy: options.policy ?? null, reason: options.reason ?? null, bytes });
+    await this.#moveToTrash(file, {
+      id,
+      state: "deleting",
+      deleted_at: at,
+      purge_after: options.purgeAfter.toISOString(),
+      actor: options.actor,
+      policy: options.policy ?? null,
+      reason: options.reason ?? null,
+      bytes,
+      rollout: relative(this.#host.home, file.path),
+    });
+  }
+
+  async *softDeletedSessions(): AsyncGenerator<SoftDeletedSession> {
+    const orgHeld = await this.orgLegalHold();
+    const entries: TrashRecord[] = [];
+    for (const name of await readdir(this.#trash).catch(() => [] as string[])) {
+      if (name.startsWith(".purge-")) {
+        // A purge that crashed after hiding its entry: finish it.
+        await rm(join(this.#trash, name), { recursive: true, force: true });
+        continue;
+      }
+      if (!isSessionId(name)) continue;
+      const r = await this.#settle(name);
+      if (r) entries.push(r);
+    }
+    entries.sort((a, b) => (a.purge_after < b.purge_after ? -1 : a.purge_after > b.purge_after ? 1 : a.id < b.id ? -1 : 1));
+    for (const r of entries) {
+      const held = orgHeld || (await exists(this.#trashedHoldMarker(r.id)));
+      yield { id: r.id, deleted_at: r.deleted_at, purge_after: r.purge_after, legal_hold: held, bytes: r.bytes };
+    }
+  }
+
+  async restoreSession(sessionId: string, options: Who): Promise<void> {
+    const id = assertSessionId(sessionId);
+    const r = await this.#settle(id);
+    if (!r) throw new NotFoundError(`session ${id} is not soft-deleted`);
+    if (await this.#host.find(id)) throw new InvalidInputError(`session ${id} was created again since it was soft-deleted; delete that one first`);
+    await this.audit({ at: new Date().toISOString(), action: "restore", session_id: id, stream: null, actor: options.actor, policy: options.policy ?? null, reason: options.reason ?? null, bytes: 0 });
+    await writeRecord(this.#recordPath(id), { ...r, state: "restoring" });
+    await this.#moveBack(id, r);
+  }
+
+  /** A soft-deleted session, or a live one (`action` "delete" for a manual delete, which sees only live sessions). */
+  async purgeSession(sessionId: string, options: Who, action: "purge" | "delete" = "purge"): Promise<number> {
+    const id = assertSessionId(sessionId);
+    const trashed = action === "purge" ? await this.#settle(id) : null;
+    if (!trashed) {
+      const file = await this.#live(id);
+      await this.#assertNotHeld(id, join(this.#sessionDir(id), HOLD_MARKER));
+      const at = new Date().toISOString();
+      const bytes = await this.#liveBytes(file);
+      await this.audit({ at, action, session_id: id, stream: null, actor: options.actor, policy: options.policy ?? null, reason: options.reason ?? null, bytes });
+      // Out of Codex's view first (one rename), then gone; a crash in between leaves a trash entry the next run purges.
+      await this.#moveToTrash(file, { id, state: "deleting", deleted_at: at, purge_after: at, actor: options.actor, policy: options.policy ?? null, reason: options.reason ?? null, bytes, rollout: relative(this.#host.home, file.path) });
+      await this.#dropEntry(id);
+      return bytes;
+    }
+    await this.#assertNotHeld(id, this.#trashedHoldMarker(id));
+    const bytes = await treeBytes(join(this.#entry(id), "files"));
+    await this.audit({ at: new Date().toISOString(), action: "purge", session_id: id, stream: null, actor: options.actor, policy: options.policy ?? null, reason: options.reason ?? null, bytes });
+    await this.#dropEntry(id);
+    return bytes;
+  }
+
+  async deleteStream(sessionId: string, stream: string, options: Who): Promise<number> {
+    const id = assertSessionId(sessionId);
+    assertSlug(stream, "stream name");
+    if (stream === STREAMS.rollout) throw new InvalidInputError("the rollout is the session: delete the session instead");
+    await this.#live(id);
+    await this.#assertNotHeld(id, join(this.#sessionDir(id), HOLD_MARKER));
+    const path = join(this.#sessionDir(id), STREAM_FILES[stream] ?? `${stream}.jsonl`);
+    const st = await lstat(path).catch(() => null);
+    if (!st) return 0;
+    await this.audit({ at: new Date().toISOString(), action: "delete_stream", session_id: id, stream, actor: options.actor, policy: options.policy ?? null, reason: options.reason ?? null, bytes: st.size });
+    await unlink(path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== "ENOENT") throw new IoError(`cannot delete ${path}: ${err.message}`, { cause: err });
+    });
+    return st.size;
+  }
+
+  async setOrgLegalHold(held: boolean): Promise<void> {
+    const marker = join(this.#dir, "org-hold");
+    if (held) {
+      await mkdir(this.#dir, { recursive: true, mode: 0o700 });
+      await writeFile(marker, new Date().toISOString() + "\n", { mode: 0o600 });
+    } else {
+      await unlink(marker).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== "ENOENT") throw err;
+      });
+    }
+  }
+
+  orgLegalHold(): Promise<boolean> {
+    return exists(join(this.#dir, "org-hold"));
+  }
+
+  /** Sets or clears the hold of a soft-deleted session (so that its purge is blocked). NotFoundError if it is not in the trash. */
+  async setTrashedLegalHold(sessionId: string, held: boolean): Promise<void> {
+    const id = assertSessionId(sessionId);
+    if (!(await this.#settle(id))) throw new NotFoundError(`no session ${id} in ${this.#host.home}`);
+    const marker = this.#trashedHoldMarker(id);
+    if (held) {
+      await mkdir(dirname(marker), { recursive: true, mode: 0o700 });
+      await writeFile(marker, new Date().toISOString() + "\n", { mode: 0o600 });
+    } else {
+      await unlink(marker).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== "ENOENT") throw err;
+      });
+    }
+  }
+
+  /** Refuses to create a session whose id is in the trash: restore or purge it first. */
+  async assertNotTrashed(id: string): Promise<void> {
+    const r = await this.#settle(id);
+    if (r) throw new InvalidInputError(`session ${id} was deleted by retention on ${r.deleted_at} and is purged after ${r.purge_after}; restore it first`);
+  }
+
+  async *deletionAudit(options: { since?: Date } = {}): AsyncGenerator<DeletionAuditRecord> {
+    if (!(await exists(this.auditPath))) return;
+    const since = options.since?.getTime() ?? -Infinity;
+    for await (const line of readFileLines(this.auditPath)) {
+      let v: Record<string, unknown>;
+      try {
+        v = parseJsonLine(line.text) as Record<string, unknown>;
+      } catch {
+        continue; // a torn last line (a crash mid-append) is not a record
+      }
+      if (typeof v !== "object" || v === null) continue;
+      const rec = toAuditRecord(v);
+      if (rec && Date.parse(rec.at) >= since) yield rec;
+    }
+  }
+
+  /** Appends one audit record and makes it durable before the deletion it records happens. */
+  async audit(record: DeletionAuditRecord): Promise<void> {
+    await mkdir(this.#dir, { recursive: true, mode: 0o700 });
+    const fh = await open(this.auditPath, "a", 0o600);
+    try {
+      await fh.write(JSON.stringify(record) + "\n");
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+  }
+
+  // ---- internals ----------------------------------------------------------
+
+  #sessionDir(id: string): string {
+    return join(this.#host.paths.sessions, id);
+  }
+
+  #entry(id: string): string {
+    return join(this.#trash, id);
+  }
+
+  #recordPath(id: string): string {
+    return join(this.#entry(id), "record.json");
+  }
+
+  #trashedHoldMarker(id: string): string {
+    return join(this.#entry(id), "files", relative(this.#host.home, this.#sessionDir(id)), HOLD_MARKER);
+  }
+
+  async #live(id: string): Promise<RolloutFile> {
+    const file = await this.#host.find(id);
+    if (!file) throw new NotFoundError(`no session ${id} in ${this.#host.home}`);
+    return file;
+  }
+
+  async #assertNotHeld(id: string, marker: string): Promise<void> {
+    if ((await exists(marker)) || (await this.orgLegalHold())) throw new LegalHoldError(id);
+  }
+
+  /** The rollout plus the files in `sessions/<id>/`. */
+  async #liveBytes(file: RolloutFile): Promise<number> {
+    return ((await lstat(file.path).catch(() => null))?.size ?? 0) + (await treeBytes(this.#sessionDir(file.id)));
+  }
+
+  /** `file` is null when finishing a move whose rollout already went. */
+  async #moveToTrash(file: RolloutFile | null, rec: TrashRecord): Promise<TrashRecord> {
+    const record = file ? { ...rec, rollout: relative(this.#host.home, file.path) } : rec;
+    const entry = this.#entry(record.id);
+    await mkdir(entry, { recursive: true, mode: 0o700 });
+    await writeRecord(this.#recordPath(record.id), record);
+    if (file) this.#host.forget(file);
+    await moveInto(join(this.#host.home, record.rollout), join(entry, "files", record.rollout));
+    await moveInto(this.#sessionDir(record.id), join(entry, "files", relative(this.#host.home, this.#sessionDir(record.id))));
+    const done: TrashRecord = { ...record, state: "deleted" };
+    await writeRecord(this.#recordPath(record.id), done);
+    return done;
+  }
+
+  /** Session directory first, rollout last: the session becomes visible only once it is whole. */
+  async #moveBack(id: string, r: TrashRecord): Promise<void> {
+    const files = join(this.#entry(id), "files");
+    const sdir = relative(this.#host.home, this.#sessionDir(id));
+    await moveInto(join(files, sdir), join(this.#host.home, sdir));
+    await moveInto(join(files, r.rollout), join(this.#host.home, r.rollout));
+    await rm(this.#entry(id), { recursive: true, force: true });
+  }
+
+  /** Hidden by one rename, then removed; a crash in between leaves a `.purge-*` folder the next listing removes. */
+  async #dropEntry(id: string): Promise<void> {
+    const aside = join(this.#trash, `.purge-${id}-${randomBytes(4).toString("hex")}`);
+    await rename(this.#entry(id), aside);
+    await rm(aside, { recursive: true, force: true });
+  }
+
+  /**
+   * The trash record of `id` after finishing any move a crash interrupted,
+   * or null when the session is not soft-deleted.
+   */
+  async #settle(id: string): Promise<TrashRecord | null> {
+    let r: TrashRecord;
+    try {
+      r = JSON.parse(await readFile(this.#recordPath(id), "utf8")) as TrashRecord;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT" || (err as NodeJS.ErrnoException).code === "ENOTDIR") {
+        // An entry without its record: it was being created; nothing of the session moved yet.
+        if (await exists(this.#entry(id))) {
+          const files = join(this.#entry(id), "files");
+          if (!(await exists(files))) await rm(this.#entry(id), { recursive: true, force: true });
+        }
+        return null;
+      }
+      throw new IoError(`cannot read the trash record of ${id}: ${(err as Error).message}`, { cause: err });
+    }
+    if (r.state === "restoring") {
+      await this.#moveBack(id, r);
+      return null;
+    }
+    if (r.state === "deleting") {
+      r = await this.#moveToTrash(await this.#host.find(id), r);
+    }
+    return r;
+  }
+}
+
+function toAuditRecord(v: Record<string, unknown>): DeletionAuditRecord | null {
+  if (typeof v.action === "string" && typeof v.at === "string" && typeof v.session_id === "string") return v as unknown as DeletionAuditRecord;
+  // Lines written before retention existed: `{id, deleted_at, actor, reason}` for a delete or a prune.
+  if (typeof v.id === "string" && typeof v.deleted_at === "string") {
+    return { at: v.deleted_at, action: "delete", session_id: v.id, stream: null, actor: typeof v.actor === "string" ? v.actor : "unknown", policy: null, reason: typeof v.reason === "string" ? v.reason : null, bytes: 0 };
+  }
+  return null;
+}
+
+/**
+ * Renames `from` to `to` (creating `to`'s parent). A missing `from` is a move
+ * already done. When `to` is a directory that exists (a move interrupted
+ * half-way), the entries are moved one by one; an entry both sides have keeps
+ * the copy at `to`.
+ */
+async function moveInto(from: string, to: string): Promise<void> {
+  const src = await lstat(from).catch(() => null);
+  if (!src) return;
+  await mkdir(dirname(to), { recursive: true, mode: 0o700 });
+  const dst = await lstat(to).catch(() => null);
+  if (!dst) {
+    await rename(from, to);
+    return;
+  }
+  if (src.isDirectory() && dst.isDirectory()) {
+    for (const name of await readdir(from)) await moveInto(join(from, name), join(to, name));
+    await rm(from, { recursive: true, force: true });
+  }
+}
+
+/** Bytes of the regular files under `dir`; symlinks (the `rollout.jsonl` link) are not followed, so nothing counts twice. */
+async function treeBytes(dir: string): Promise<number> {
+  let n = 0;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const st = await lstat(join(dir, name)).catch(() => null);
+    if (!st) continue;
+    if (st.isDirectory()) n += await treeBytes(join(dir, name));
+    else if (st.isFile()) n += st.size;
+  }
+  return n;
+}
+
+async function writeRecord(path: string, record: TrashRecord): Promise<void> {
+  const tmp = `${path}.${randomBytes(4).toString("hex")}.tmp`;
+  await writeFile(tmp, JSON.stringify(record) + "\n", { mode: 0o600 });
+  await rename(tmp, path);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => null)) !== null;
+}
