@@ -1,94 +1,105 @@
+import { REDACTED, REDACTION_RULES, type RedactionRule } from "./redact-rules.js";
+
 /**
  * Secret redaction for anything sessionvault writes or exports that may carry
  * credentials: command strings in action exports, captured request/response
- * bodies.
+ * bodies (every string of every streamed event, so this is on the capture
+ * proxy's hot path).
  *
- * Why not a scanner library: secretlint's recommended preset (the obvious
- * candidate; 11.x runs on Node 20) is asynchronous, reports whole URLs
- * instead of the password inside them, and misses several classes we must
- * cover (`sk-proj-…` keys without the legacy marker, bearer tokens,
- * `API_KEY=…` assignments, `--password …` flags). So the rules below are a
- * small, reviewed set modelled on gitleaks' default rules (ids in comments),
- * plus the generic assignment/flag/URL rules. A cheap keyword pre-check keeps
- * text without any trigger (most commands) on a fast path.
+ * Most text carries nothing to redact. One scan for the rules' anchors
+ * (a single regular expression over all of them, built as a trie so the
+ * engine tests one character class per position instead of ~30
+ * alternatives) decides which rules can match at all; only those run. A
+ * replacement only removes text or inserts "[REDACTED]", which holds no
+ * anchor and no needed character and cannot complete one across its
+ * brackets, so what the scan of the original text rules out stays ruled
+ * out while the rules run one after another.
  */
-const REDACTED = "[REDACTED]";
 
-interface Rule {
-  id: string;
-  pattern: RegExp;
-  /** Replacement for one match; default replaces the whole match. */
-  replace?: (match: string, ...groups: string[]) => string;
-}
+const ANCHOR_RULES = new Map<string, number>();
+REDACTION_RULES.forEach((rule, i) => {
+  for (const a of rule.anchors) ANCHOR_RULES.set(a, (ANCHOR_RULES.get(a) ?? 0) | (1 << i));
+});
+if (REDACTION_RULES.length > 31) throw new Error("redaction rule masks hold at most 31 rules");
 
-const keepPrefix = (_m: string, prefix: string) => `${prefix}${REDACTED}`;
-
-const RULES: readonly Rule[] = [
-  // gitleaks: private-key
-  { id: "private-key", pattern: /-----BEGIN[A-Z ]*PRIVATE KEY( BLOCK)?-----[\s\S]*?(?:-----END[A-Z ]*PRIVATE KEY( BLOCK)?-----|$)/g },
-  // gitleaks: openai-api-key, anthropic-api-key (both sk-… prefixed)
-  { id: "openai-anthropic-key", pattern: /\bsk-(?:proj-|svcacct-|admin-|ant-(?:api\d\d-|admin\d\d-)?)?[A-Za-z0-9_-]{20,}/g },
-  // gitleaks: github-pat, github-oauth, github-app-token, github-refresh-token, github-fine-grained-pat
-  { id: "github-token", pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b/g },
-  // gitleaks: gitlab-pat
-  { id: "gitlab-token", pattern: /\bglpat-[A-Za-z0-9_-]{20,}\b/g },
-  // gitleaks: aws-access-token
-  { id: "aws-access-key-id", pattern: /\b(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b/g },
-  // gitleaks: slack-bot-token, slack-user-token, slack-app-token, slack-webhook-url
-  { id: "slack-token", pattern: /\bxox[abposr]-[A-Za-z0-9-]{10,}|\bxapp-\d-[A-Z0-9]+-\d+-[a-z0-9]+|https:\/\/hooks\.slack\.com\/(?:services|workflows)\/[A-Za-z0-9+/]{20,}/g },
-  // gitleaks: gcp-api-key
-  { id: "google-api-key", pattern: /\bAIza[0-9A-Za-z_-]{35}\b/g },
-  // gitleaks: stripe-access-token
-  { id: "stripe-key", pattern: /\b(?:sk|rk)_(?:live|test|prod)_[0-9a-zA-Z]{10,99}\b/g },
-  // gitleaks: npm-access-token
-  { id: "npm-token", pattern: /\bnpm_[A-Za-z0-9]{36}\b/g },
-  // gitleaks: jwt
-  { id: "jwt", pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g },
-  // Authorization: Bearer/Basic/Token <credential>
-  { id: "auth-scheme", pattern: /\b((?:Bearer|Basic|Token)\s+)[A-Za-z0-9._~+/=-]{8,}/gi, replace: keepPrefix },
-  // Header lines: `x-api-key: value`, `Authorization: value`, `Cookie: value`
-  {
-    id: "secret-header",
-    pattern: /\b((?:x-api-key|api-key|x-auth-token|x-goog-api-key|proxy-authorization|authorization|cookie)\s*:\s*)(?!\[REDACTED\])(?!(?:Bearer|Basic|Token)\s)[^\s'",;][^'"\n]*/gi,
-    replace: keepPrefix,
-  },
-  // `password=…` in URLs' userinfo: keep scheme, user and host
-  { id: "url-password", pattern: /(\b[a-z][a-z0-9+.-]{0,31}:\/\/[^\s:/@'"]+:)[^\s@/'"]+(?=@)/gi, replace: keepPrefix },
-  // KEY=value assignments (env vars, .env lines, `export …`) whose name says secret
-  {
-    id: "secret-assignment",
-    pattern: /\b([A-Za-z0-9_]*(?:API_?KEY|APIKEY|SECRET|TOKEN|PASSWORD|PASSWD|PASSPHRASE|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?|AUTH)[A-Za-z0-9_]*\s*=\s*)(?!\[REDACTED\])("[^"]*"|'[^']*'|[^\s'"&;|]+)/gi,
-    replace: keepPrefix,
-  },
-  // JSON-ish `"api_key": "value"` (captured bodies, config dumps)
-  {
-    id: "secret-json-field",
-    pattern: /("(?:[A-Za-z0-9_-]*(?:api_?key|apikey|secret|token|password|passwd|private_?key|access_?key|credentials?))"\s*:\s*")(?!\[REDACTED\])(?:[^"\\]|\\.)+(?=")/gi,
-    replace: keepPrefix,
-  },
-  // CLI flags: --password VALUE, --token=VALUE, …
-  {
-    id: "secret-flag",
-    pattern: /(--(?:password|passwd|pass|token|api-key|apikey|api_key|secret|client-secret|access-token|auth-token|private-key)(?:=|\s+))(?!\[REDACTED\])("[^"]*"|'[^']*'|[^\s'"]+)/gi,
-    replace: keepPrefix,
-  },
-];
-
-/** Any of these (case-insensitive) must appear for any rule to match. */
-const TRIGGER =
-  /sk-|gh[pousr]_|github_pat_|glpat-|a3t|akia|asia|abia|acca|xox|xapp-|hooks\.slack|aiza|_live_|_test_|_prod_|npm_|eyj|bearer|basic|token|key|auth|cookie|secret|passw|pass|credential|:\/\/[^\s/@]*:[^\s/@]*@/i;
+const ANCHOR_SCAN = new RegExp(trie([...ANCHOR_RULES.keys()]), "g");
+/** Shorter text cannot hold any anchor. */
+const MIN_ANCHOR = Math.min(...[...ANCHOR_RULES.keys()].map((a) => a.length));
 
 export function redactSecrets(text: string): string {
-  if (!TRIGGER.test(text)) return text;
+  if (text.length < MIN_ANCHOR) return text;
+  const candidates = candidateRules(text);
+  if (candidates === 0) return text;
   let out = text;
-  for (const rule of RULES) {
-    rule.pattern.lastIndex = 0;
-    if (!rule.pattern.test(out)) continue;
-    rule.pattern.lastIndex = 0;
-    out = rule.replace ? out.replace(rule.pattern, rule.replace as (m: string, ...g: string[]) => string) : out.replace(rule.pattern, REDACTED);
+  for (let i = 0; i < REDACTION_RULES.length; i++) {
+    if ((candidates & (1 << i)) === 0) continue;
+    out = applyRule(REDACTION_RULES[i]!, out);
   }
   return out;
 }
 
+/** Whether `redactSecrets` could change the text (false: it certainly returns it unchanged). */
+export function mayContainSecrets(text: string): boolean {
+  return text.length >= MIN_ANCHOR && candidateRules(text) !== 0;
+}
+
 /** Rule ids, for docs and tests. */
-export const REDACTION_RULE_IDS: readonly string[] = RULES.map((r) => r.id);
+export const REDACTION_RULE_IDS: readonly string[] = REDACTION_RULES.map((r) => r.id);
+
+function applyRule(rule: RedactionRule, text: string): string {
+  rule.pattern.lastIndex = 0;
+  if (!rule.pattern.test(text)) return text;
+  rule.pattern.lastIndex = 0;
+  return rule.replace ? text.replace(rule.pattern, rule.replace as (m: string, ...g: string[]) => string) : text.replace(rule.pattern, REDACTED);
+}
+
+/** Bit i set: rule i has an anchor and all its needed characters in the text. */
+function candidateRules(text: string): number {
+  let found = 0;
+  ANCHOR_SCAN.lastIndex = 0;
+  for (let m = ANCHOR_SCAN.exec(text); m !== null; m = ANCHOR_SCAN.exec(text)) {
+    found |= ANCHOR_RULES.get(m[0].toLowerCase()) ?? 0;
+    // Anchors may overlap ("keyj…" holds "key" and "eyj"): look again one character on.
+    ANCHOR_SCAN.lastIndex = m.index + 1;
+  }
+  if (found === 0) return 0;
+  for (let i = 0; i < REDACTION_RULES.length; i++) {
+    const needs = REDACTION_RULES[i]!.needs;
+    if ((found & (1 << i)) !== 0 && needs && !needs.every((n) => text.includes(n))) found &= ~(1 << i);
+  }
+  return found;
+}
+
+/**
+ * A regular-expression source matching any of the lower-case literals in
+ * any letter case, factored by common prefixes (`a(?:3t|kia|…)|…`). The
+ * letters are spelled as classes (`[kK]`) rather than with the `i` flag,
+ * which makes the engine fold case at every position. No literal may be a
+ * prefix of another: the scan reports one anchor per position.
+ */
+function trie(literals: readonly string[]): string {
+  const byFirst = new Map<string, string[]>();
+  for (const l of literals) {
+    if (l.length === 0) continue;
+    const rest = byFirst.get(l[0]!) ?? [];
+    rest.push(l.slice(1));
+    byFirst.set(l[0]!, rest);
+  }
+  const alternatives: string[] = [];
+  for (const [first, rests] of byFirst) {
+    if (rests.includes("") && rests.length > 1) throw new Error(`redaction anchor ${first}… is a prefix of another anchor`);
+    const tail = rests.length === 1 && rests[0] === "" ? "" : rests.length === 1 ? literal(rests[0]!) : `(?:${trie(rests)})`;
+    alternatives.push(charClass(first) + tail);
+  }
+  return alternatives.join("|");
+}
+
+function literal(s: string): string {
+  return [...s].map(charClass).join("");
+}
+
+function charClass(c: string): string {
+  const up = c.toUpperCase();
+  if (up !== c) return `[${c}${up}]`;
+  return c.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
+}

@@ -89,7 +89,8 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
   function tunnel(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const target = targetOf(req);
     const tap = tapOf(req, target);
-    tap.requestEnd();
+    const record = afterForwarding();
+    record(() => tap.requestEnd());
     const headers = forwardHeaders(req.headers, target);
     headers.connection = "Upgrade";
     if (req.headers.upgrade) headers.upgrade = req.headers.upgrade;
@@ -100,7 +101,7 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
     socket.on("close", () => tunnels.delete(socket));
     socket.on("error", () => upReq.destroy());
     upReq.on("upgrade", (upRes, upSocket, upHead) => {
-      tap.response(upRes.statusCode ?? 101, upRes.headers);
+      record(() => tap.response(upRes.statusCode ?? 101, upRes.headers));
       let lines = `HTTP/1.1 ${upRes.statusCode ?? 101} ${upRes.statusMessage ?? "Switching Protocols"}\r\n`;
       for (let i = 0; i < upRes.rawHeaders.length; i += 2) lines += `${upRes.rawHeaders[i]}: ${upRes.rawHeaders[i + 1]}\r\n`;
       socket.write(lines + "\r\n");
@@ -112,20 +113,25 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
       const received = new WebSocketFrameReader();
       const onUp = (c: Buffer) => {
         up += c.length;
-        for (const m of sent.push(c)) tap.wsMessage("send", m.opcode, m.data, m.compressed);
+        record(() => {
+          for (const m of sent.push(c)) tap.wsMessage("send", m.opcode, m.data, m.compressed);
+        });
       };
       const onDown = (c: Buffer) => {
         down += c.length;
-        for (const m of received.push(c)) tap.wsMessage("receive", m.opcode, m.data, m.compressed);
+        record(() => {
+          for (const m of received.push(c)) tap.wsMessage("receive", m.opcode, m.data, m.compressed);
+        });
       };
       if (head.length) onUp(head);
       if (upHead.length) onDown(upHead);
-      upSocket.on("data", onDown);
-      socket.on("data", onUp);
+      // The pipes first: "data" listeners run in the order they were added, and the forwarding must come before the recording.
       upSocket.pipe(socket);
       socket.pipe(upSocket);
+      upSocket.on("data", onDown);
+      socket.on("data", onUp);
       const end = () => {
-        tap.tunnelEnd(up, down);
+        record(() => tap.tunnelEnd(up, down));
         socket.destroy();
         upSocket.destroy();
       };
@@ -138,7 +144,7 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
     });
     // The upstream answered without upgrading (e.g. 426 or 401): pass that answer on as is.
     upReq.on("response", (upRes) => {
-      tap.response(upRes.statusCode ?? 502, upRes.headers);
+      record(() => tap.response(upRes.statusCode ?? 502, upRes.headers));
       let lines = `HTTP/1.1 ${upRes.statusCode} ${upRes.statusMessage ?? ""}\r\n`;
       for (let i = 0; i < upRes.rawHeaders.length; i += 2) {
         if (!HOP_BY_HOP.has(upRes.rawHeaders[i]!.toLowerCase())) lines += `${upRes.rawHeaders[i]}: ${upRes.rawHeaders[i + 1]}\r\n`;
@@ -146,15 +152,15 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
       socket.write(lines + "connection: close\r\n\r\n");
       upRes.on("data", (c: Buffer) => {
         socket.write(c);
-        tap.responseChunk(c);
+        record(() => tap.responseChunk(c));
       });
       upRes.on("end", () => {
-        tap.responseEnd();
         socket.end();
+        record(() => tap.responseEnd());
       });
     });
     upReq.on("error", (err) => {
-      tap.error(new IoError(`upstream ${target.origin} failed: ${err.message}`, { cause: err }));
+      record(() => tap.error(new IoError(`upstream ${target.origin} failed: ${err.message}`, { cause: err })));
       socket.end("HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
     });
     upReq.end();
@@ -164,33 +170,34 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
     const target = targetOf(req);
     const method = req.method ?? "GET";
     const tap = tapOf(req, target);
+    const record = afterForwarding();
 
     const upReq = client.request(target, { method, headers: forwardHeaders(req.headers, target), agent });
     let responded = false;
     upReq.on("response", (upRes) => {
       responded = true;
       const status = upRes.statusCode ?? 502;
-      tap.response(status, upRes.headers);
       res.writeHead(status, upRes.statusMessage, responseHeaders(upRes.headers));
       res.flushHeaders();
+      record(() => tap.response(status, upRes.headers));
       upRes.on("data", (chunk: Buffer) => {
         if (!res.write(chunk)) {
           upRes.pause();
           res.once("drain", () => upRes.resume());
         }
-        tap.responseChunk(chunk);
+        record(() => tap.responseChunk(chunk));
       });
       upRes.on("end", () => {
         res.end();
-        tap.responseEnd();
+        record(() => tap.responseEnd());
       });
       upRes.on("error", (err) => {
-        tap.error(err);
         res.destroy(err);
+        record(() => tap.error(err));
       });
     });
     upReq.on("error", (err) => {
-      tap.error(new IoError(`upstream ${target.origin} failed: ${err.message}`, { cause: err }));
+      record(() => tap.error(new IoError(`upstream ${target.origin} failed: ${err.message}`, { cause: err })));
       if (!responded && !res.headersSent) {
         res.writeHead(502, { "content-type": "application/json" });
         res.end(JSON.stringify({ error: { message: `sessionvault proxy: upstream ${target.origin} unreachable: ${err.message}`, type: "proxy_error" } }));
@@ -201,8 +208,8 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
     // The agent went away (cancelled a turn, was killed): stop the upstream request too.
     res.on("close", () => {
       if (!res.writableFinished) {
-        tap.error(new Error("client closed the connection before the response ended"));
         upReq.destroy();
+        record(() => tap.error(new Error("client closed the connection before the response ended")));
       }
     });
 
@@ -211,16 +218,15 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
         req.pause();
         upReq.once("drain", () => req.resume());
       }
-      tap.requestChunk(chunk);
+      record(() => tap.requestChunk(chunk));
     });
     req.on("end", () => {
       upReq.end();
-      // Parsing and redacting a large body must not delay the bytes already sent upstream.
-      setImmediate(() => tap.requestEnd());
+      record(() => tap.requestEnd());
     });
     req.on("error", (err) => {
-      tap.error(err);
       upReq.destroy();
+      record(() => tap.error(err));
     });
   }
 
@@ -245,6 +251,28 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
       });
       return closing;
     },
+  };
+}
+
+/**
+ * A queue for one exchange's recording work (parsing, redacting, logging).
+ * The work runs in call order, in the check phase of the event loop: after
+ * every chunk that arrived in the same turn has been forwarded, so the
+ * bytes never wait for the recording of the bytes before them.
+ */
+function afterForwarding(): (work: () => void) => void {
+  let queue: (() => void)[] | null = null;
+  const drain = () => {
+    const q = queue!;
+    queue = null;
+    for (const work of q) work();
+  };
+  return (work) => {
+    if (queue) queue.push(work);
+    else {
+      queue = [work];
+      setImmediate(drain);
+    }
   };
 }
 

@@ -58,18 +58,34 @@ export function redactHeaders(headers: HeaderInput): Record<string, string> {
   return out;
 }
 
-/** A JSON value with secret keys and secret-shaped strings replaced. */
+/**
+ * A JSON value with secret keys and secret-shaped strings replaced. Parts
+ * with nothing to redact are shared with `value`, not copied (most of a
+ * streamed exchange has nothing to redact, and copying every event's tree
+ * costs more than scanning it): the result is `value` itself when nothing
+ * changed.
+ */
 export function redactJson(value: unknown): unknown {
   if (typeof value === "string") return redactSecrets(value);
-  if (Array.isArray(value)) return value.map(redactJson);
-  if (value !== null && typeof value === "object") {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      out[k] = SECRET_KEY_PATTERN.test(k) && v !== null && v !== "" ? REDACTED : redactJson(v);
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      const r = redactJson(v);
+      if (r !== v) (out ??= value.slice())[i] = r;
     }
-    return out;
+    return out ?? value;
   }
-  return value;
+  let out: Record<string, unknown> | undefined;
+  for (const k in value) {
+    if (!Object.hasOwn(value, k)) continue;
+    const v = (value as Record<string, unknown>)[k];
+    const r = SECRET_KEY_PATTERN.test(k) && v !== null && v !== "" ? REDACTED : redactJson(v);
+    // Defined, not assigned: a "__proto__" key from JSON.parse is an own property, and assigning it would set the prototype and leave the unredacted copy in place.
+    if (r !== v) Object.defineProperty((out ??= { ...(value as Record<string, unknown>) }), k, { value: r, enumerable: true, writable: true, configurable: true });
+  }
+  return out ?? value;
 }
 
 /**
