@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,11 +13,20 @@ import { HttpStore } from "./stores/http-store.js";
  * The store URLs this binary understands (DESIGN.md §5). Each store package
  * registers itself here; this is the only place that knows them all.
  */
-export function storeRegistry(ctx: CliContext): StoreRegistry {
+export interface FsOpenOptions {
+  /** Keep listing facts in the user's cache directory (see `fsSummaryCachePath`). */
+  summaryCache?: boolean;
+}
+
+export function storeRegistry(ctx: CliContext, fsOptions: FsOpenOptions = {}): StoreRegistry {
   const registry = new StoreRegistry();
   // Registrations are added by each store's integration (fs, s3, postgres, http).
   registry.register(["http", "https"], (url) => new HttpStore({ baseUrl: url.href, ...(ctx.env.SESSIONVAULT_TOKEN ? { token: ctx.env.SESSIONVAULT_TOKEN } : {}) }));
-  registry.register(["file"], (url, options) => new FsStore({ root: fileURLToPath(url), ...(options.org ? { org: options.org } : {}), onWarning: (m) => warn(ctx, m) }));
+  registry.register(["file"], (url, options) => {
+    const root = fileURLToPath(url);
+    const cache = fsOptions.summaryCache ? { summaryCache: fsSummaryCachePath(ctx, root, options.org) } : {};
+    return new FsStore({ root, ...(options.org ? { org: options.org } : {}), ...cache, onWarning: (m) => warn(ctx, m) });
+  });
   registry.register(["postgres", "postgresql"], (url, options) => {
     // `?schema=` is ours, not libpq's: take it out of the connection string.
     const conn = new URL(url.href);
@@ -56,6 +66,17 @@ function s3Store(ctx: CliContext, url: URL, org: string | undefined): S3Store {
   });
 }
 
+/**
+ * Where a Codex home's listing cache lives: the user's cache directory
+ * (`$XDG_CACHE_HOME`, else `~/.cache`), never inside the home itself, which
+ * sessionvault only reads. One file per home (and org).
+ */
+export function fsSummaryCachePath(ctx: CliContext, root: string, org?: string): string {
+  const base = ctx.env.XDG_CACHE_HOME || join(ctx.env.HOME || homedir(), ".cache");
+  const key = createHash("sha256").update(`${resolve(root)}\0${org ?? ""}`).digest("hex").slice(0, 24);
+  return join(base, "sessionvault", `fs-summary-${key}.json`);
+}
+
 /** `--store` default: $CODEX_HOME, else ~/.codex. */
 export function defaultStoreUrl(ctx: CliContext): string {
   return ctx.env.CODEX_HOME || join(ctx.env.HOME || homedir(), ".codex");
@@ -65,11 +86,11 @@ export function defaultStoreUrl(ctx: CliContext): string {
  * Opens `--store` (a URL, or a path: relative to the command's cwd, `~/…`
  * expanded), defaulting to the Codex home.
  */
-export function openStoreArg(ctx: CliContext, store: string | undefined): OpenedStore {
+export function openStoreArg(ctx: CliContext, store: string | undefined, fsOptions: FsOpenOptions = {}): OpenedStore {
   let value = store ?? defaultStoreUrl(ctx);
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
     if (value === "~" || value.startsWith("~/")) value = join(ctx.env.HOME || homedir(), value.slice(1));
     if (!isAbsolute(value)) value = resolve(ctx.cwd, value);
   }
-  return storeRegistry(ctx).open(value);
+  return storeRegistry(ctx, fsOptions).open(value);
 }

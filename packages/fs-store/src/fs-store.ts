@@ -1,8 +1,9 @@
-import { appendFile, mkdir, open, readdir, readFile, rename, rm, stat, symlink, unlink, writeFile } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rename, stat, symlink, unlink, writeFile } from "node:fs/promises";
 import type { BigIntStats } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { randomBytes } from "node:crypto";
 import {
+  applyRetention,
   assertIdOrPrefix,
   assertSessionId,
   assertSlug,
@@ -10,7 +11,6 @@ import {
   InvalidInputError,
   IoError,
   isSessionId,
-  LegalHoldError,
   NotACodexHomeError,
   NotFoundError,
   openFileBytes,
@@ -22,16 +22,20 @@ import {
   type AppendOptions,
   type AppendResult,
   type DeleteOptions,
+  type DeletionAuditRecord,
   type LineWarning,
   type ListQuery,
   type PruneOptions,
   type PruneResult,
+  type RetentionCandidate,
+  type RetentionStore,
   type RolloutHead,
   type SessionDetail,
   type SessionInput,
   type SessionPage,
   type SessionStore,
   type SessionSummary,
+  type SoftDeletedSession,
   type StreamInfo,
   type TokenRecord,
   type TokenStore,
@@ -42,6 +46,7 @@ import { appendAt, filePosition, lastLineHead, PositionCache, positionOf, readFi
 import { SessionIndex } from "./session-index.js";
 import { SummaryCache } from "./summary-cache.js";
 import { TokenFile } from "./token-file.js";
+import { FsRetention } from "./retention.js";
 import { decodeCursor, encodeCursor } from "./list-cursor.js";
 
 export interface FsStoreOptions {
@@ -56,12 +61,13 @@ export interface FsStoreOptions {
   /** How long an append waits for another live writer's lock on the same file (default 30 s). */
   lockTimeoutMs?: number;
   /**
-   * Keep what listings read from each rollout (line count, head, last
-   * timestamp) in `<home>/.sessionvault/summary-cache.json`, so the next
-   * process lists unchanged files with one stat each (a re-sync). Off by
-   * default: without it, reading never writes anything in the home.
+   * A file where listings keep what they read from each rollout (line
+   * count, head, last timestamp), so the next process lists unchanged files
+   * with one stat each (a re-sync of a big home). Off by default: reading
+   * then writes nothing anywhere. Apps put it in the user's cache directory,
+   * outside the Codex home.
    */
-  summaryCache?: boolean;
+  summaryCache?: string;
 }
 
 /** Files sessionvault keeps in `sessions/<id>/` besides the streams. */
@@ -91,7 +97,7 @@ export interface RawStreamSource {
   readStreamBytes(sessionId: string, stream: string): AsyncIterable<Uint8Array>;
 }
 
-export class FsStore implements SessionStore, TokenStore, RawStreamSource {
+export class FsStore implements SessionStore, TokenStore, RawStreamSource, RetentionStore {
   readonly root: string;
   /** The Codex home this store serves (`root`, or `root/orgs/<org>`). */
   readonly home: string;
@@ -105,6 +111,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource {
   readonly #tokens: TokenFile;
   readonly #summaryCache: SummaryCache | null;
   #homeChecked = false;
+  #retentionImpl: FsRetention | null = null;
 
   constructor(options: FsStoreOptions) {
     this.#options = options;
@@ -113,7 +120,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource {
     this.#paths = codexPaths(this.home);
     this.#index = new SessionIndex(this.#paths.sessionIndex);
     this.#tokens = new TokenFile(join(options.root, ".sessionvault", "tokens.jsonl"));
-    this.#summaryCache = options.summaryCache ? new SummaryCache(join(this.home, ".sessionvault", "summary-cache.json"), options.headLines ?? 200) : null;
+    this.#summaryCache = options.summaryCache ? new SummaryCache(options.summaryCache, options.headLines ?? 200) : null;
   }
 
   // ---- sessions ---------------------------------------------------------
@@ -125,6 +132,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource {
     await this.#checkHome(true);
     let file = await this.#findExact(id);
     if (!file) {
+      await this.#retention.assertNotTrashed(id);
       const name = rolloutFileName(id, created);
       const dir = input.archived ? this.#paths.archived : dayDir(this.#paths, created);
       await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -289,14 +297,14 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource {
 
   async deleteSession(sessionId: string, options: DeleteOptions = {}): Promise<void> {
     const id = assertSessionId(sessionId);
-    const file = await this.#locate(id);
-    if (await exists(join(this.#sessionDir(id), HOLD_MARKER))) throw new LegalHoldError(id);
-    await this.#remove(file, options.actor ?? null, options.reason ?? null);
+    await this.#locate(id);
+    await this.#retention.purgeSession(id, { actor: options.actor ?? "unknown", reason: options.reason }, "delete");
   }
 
   async setLegalHold(sessionId: string, held: boolean): Promise<void> {
     const id = assertSessionId(sessionId);
-    await this.#locate(id);
+    // A soft-deleted session can be held too, which blocks its purge.
+    if (!(await this.#findExact(id))) return this.#retention.setTrashedLegalHold(id, held);
     const marker = join(this.#sessionDir(id), HOLD_MARKER);
     if (held) {
       await mkdir(dirname(marker), { recursive: true, mode: 0o700 });
@@ -308,27 +316,52 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource {
     }
   }
 
+  /** Expires and purges at once (no grace), skipping held sessions; `applyRetention` with a policy does more. */
   async prune(options: PruneOptions): Promise<PruneResult> {
-    const result: PruneResult = { expired: [], held: [], bytes_freed: 0, dry_run: options.dryRun === true };
-    if (!(await this.#checkHome(false))) return result;
-    const cutoff = options.olderThan.getTime();
-    const names = await this.#index.names();
-    const victims: RolloutFile[] = [];
-    for await (const file of walkAll(this.#paths, this.#warn)) {
-      const s = await this.#summarizeForList(file, names, true);
-      if (!s || Date.parse(s.updated_at) >= cutoff) continue;
-      if (await exists(join(this.#sessionDir(file.id), HOLD_MARKER))) {
-        result.held.push(file.id);
-        continue;
-      }
-      result.expired.push(file.id);
-      result.bytes_freed += await this.#diskBytes(file);
-      victims.push(file);
-    }
-    if (!result.dry_run) {
-      for (const file of victims) await this.#remove(file, options.actor ?? "prune", `older than ${options.olderThan.toISOString()}`);
-    }
-    return result;
+    if (!(options.olderThan instanceof Date) || Number.isNaN(options.olderThan.getTime())) throw new InvalidInputError("prune needs a valid olderThan date");
+    const now = new Date();
+    const ttl = now.getTime() - options.olderThan.getTime();
+    if (ttl < 0) throw new InvalidInputError("prune: olderThan is in the future");
+    const report = await applyRetention(this, { name: "prune", defaultTtlMs: ttl, graceMs: 0 }, { now, dryRun: options.dryRun, actor: options.actor ?? "prune" });
+    return { expired: report.expired, held: report.held, bytes_freed: report.bytes_freed, dry_run: report.dry_run };
+  }
+
+  // ---- RetentionStore: soft delete into .sessionvault/trash/ (see retention.ts) ----
+
+  retentionCandidates(options: { createdBefore: Date }): AsyncIterable<RetentionCandidate> {
+    return this.#retention.retentionCandidates(options);
+  }
+
+  softDeleteSession(sessionId: string, options: { actor: string; policy?: string; reason?: string; purgeAfter: Date }): Promise<void> {
+    return this.#retention.softDeleteSession(sessionId, options);
+  }
+
+  softDeletedSessions(): AsyncIterable<SoftDeletedSession> {
+    return this.#retention.softDeletedSessions();
+  }
+
+  restoreSession(sessionId: string, options: { actor: string; reason?: string }): Promise<void> {
+    return this.#retention.restoreSession(sessionId, options);
+  }
+
+  purgeSession(sessionId: string, options: { actor: string; policy?: string; reason?: string }): Promise<number> {
+    return this.#retention.purgeSession(sessionId, options);
+  }
+
+  deleteStream(sessionId: string, stream: string, options: { actor: string; policy?: string; reason?: string }): Promise<number> {
+    return this.#retention.deleteStream(sessionId, stream, options);
+  }
+
+  setOrgLegalHold(held: boolean): Promise<void> {
+    return this.#retention.setOrgLegalHold(held);
+  }
+
+  orgLegalHold(): Promise<boolean> {
+    return this.#retention.orgLegalHold();
+  }
+
+  deletionAudit(options?: { since?: Date }): AsyncIterable<DeletionAuditRecord> {
+    return this.#retention.deletionAudit(options);
   }
 
   // ---- tokens -------------------------------------------------------------
@@ -352,6 +385,24 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource {
   readonly #warn = (message: string): void => {
     this.#options.onWarning?.(message);
   };
+
+  get #retention(): FsRetention {
+    this.#retentionImpl ??= new FsRetention({
+      home: this.home,
+      paths: this.#paths,
+      find: (id) => this.#findExact(id),
+      walk: () => walkAll(this.#paths, this.#warn),
+      summary: async (file) => this.#summarizeForList(file, await this.#index.names(), true),
+      streams: (file) => this.#streams(file),
+      forget: (file) => {
+        this.#positions.delete(file.path);
+        this.#heads.delete(file.path);
+        this.#summaryCache?.delete(relative(this.home, file.path));
+        this.#known.delete(file.id);
+      },
+    });
+    return this.#retentionImpl;
+  }
 
   #sessionDir(id: string): string {
     return join(this.#paths.sessions, id);
@@ -543,32 +594,6 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource {
       if (pos) out.push({ name, lines: pos.seq, bytes: pos.committed });
     }
     return out;
-  }
-
-  async #diskBytes(file: RolloutFile): Promise<number> {
-    let n = (await stat(file.path).catch(() => null))?.size ?? 0;
-    const dir = this.#sessionDir(file.id);
-    for (const e of await readdir(dir).catch(() => [] as string[])) {
-      if (e === ROLLOUT_LINK) continue;
-      n += (await stat(join(dir, e)).catch(() => null))?.size ?? 0;
-    }
-    return n;
-  }
-
-  async #remove(file: RolloutFile, actor: string | null, reason: string | null): Promise<void> {
-    await unlink(file.path).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== "ENOENT") throw new IoError(`cannot delete ${file.path}: ${err.message}`, { cause: err });
-    });
-    await unlink(`${file.path}.lock`).catch(() => {});
-    const dir = this.#sessionDir(file.id);
-    await rm(dir, { recursive: true, force: true });
-    this.#positions.delete(file.path);
-    this.#heads.delete(file.path);
-    this.#summaryCache?.delete(relative(this.home, file.path));
-    this.#known.delete(file.id);
-    const audit = join(this.home, ".sessionvault", "deletions.jsonl");
-    await mkdir(dirname(audit), { recursive: true, mode: 0o700 });
-    await appendFile(audit, JSON.stringify({ id: file.id, deleted_at: new Date().toISOString(), actor, reason }) + "\n", { mode: 0o600 });
   }
 
   /** Archives or unarchives: moves the rollout between the dated folders and archived_sessions/. */

@@ -32,7 +32,7 @@ interface CacheBody {
   entries: Record<string, { pos: { seq: number }; lastTs: string | null }>;
 }
 
-describe("summary cache (<home>/.sessionvault/summary-cache.json)", () => {
+describe("summary cache (FsStoreOptions.summaryCache)", () => {
   let home: string;
   let cacheFile: string;
   let truth: Map<string, SessionSummary>;
@@ -41,24 +41,29 @@ describe("summary cache (<home>/.sessionvault/summary-cache.json)", () => {
     home = await mkdtemp(join(tmpdir(), "sv-fs-cache-"));
     dirs.push(home);
     await cp(join(FIXTURES, "0.169.0", "sessions"), join(home, "sessions"), { recursive: true });
-    cacheFile = join(home, ".sessionvault", "summary-cache.json");
+    // Outside the home, as the CLI keeps it (in the user's cache directory); the folder does not exist yet.
+    cacheFile = join(home + "-cache", "sessionvault", "summary.json");
+    dirs.push(home + "-cache");
     // Files changed within the last 2 s are never cached (their times could still hide a change).
     await sleep(2100);
     truth = byId(await listAll(new FsStore({ root: home })));
     expect(truth.size).toBeGreaterThan(5);
   });
 
-  it("is off by default: listing writes nothing in the home", async () => {
+  it("is off by default: listing writes nothing", async () => {
     const before = await snapshotTree(home);
     const store = new FsStore({ root: home });
     await listAll(store);
     await store.close();
     expect(await snapshotTree(home)).toEqual(before);
+    await expect(stat(cacheFile)).rejects.toThrow(/ENOENT/);
   });
 
   it("a later store lists the same summaries from the cache, and a changed file is always read again", async () => {
-    const first = new FsStore({ root: home, summaryCache: true });
+    const before = await snapshotTree(home);
+    const first = new FsStore({ root: home, summaryCache: cacheFile });
     expect(byId(await listAll(first))).toEqual(truth);
+    expect(await snapshotTree(home)).toEqual(before);
     await first.close();
     const body = JSON.parse(await readFile(cacheFile, "utf8")) as CacheBody;
     expect(Object.keys(body.entries).length).toBe(truth.size);
@@ -77,14 +82,14 @@ describe("summary cache (<home>/.sessionvault/summary-cache.json)", () => {
     const appendedId = [...truth.values()].find((s) => appendedPath.endsWith(`${s.id}.jsonl`))!.id;
     const forgedId = [...truth.values()].find((s) => join(home, forged).endsWith(`${s.id}.jsonl`))!.id;
 
-    const second = byId(await listAll(new FsStore({ root: home, summaryCache: true })));
+    const second = byId(await listAll(new FsStore({ root: home, summaryCache: cacheFile })));
     expect(second.get(forgedId)!.lines).toBe(999_999);
     expect(second.get(appendedId)).toEqual({ ...truth.get(appendedId)!, lines: truth.get(appendedId)!.lines + 1, bytes: truth.get(appendedId)!.bytes + extra.length + 1, updated_at: "2030-01-01T00:00:00.000Z" });
     for (const [id, s] of truth) if (id !== forgedId && id !== appendedId) expect(second.get(id)).toEqual(s);
   });
 
   it("same size and mtime restored after a rewrite: the ctime differs, the file is recounted", async () => {
-    const store = new FsStore({ root: home, summaryCache: true });
+    const store = new FsStore({ root: home, summaryCache: cacheFile });
     const listed = byId(await listAll(store));
     await store.close();
     const s = [...listed.values()].find((x) => x.lines > 3)!;
@@ -109,14 +114,14 @@ describe("summary cache (<home>/.sessionvault/summary-cache.json)", () => {
     expect(after.size).toBe(before.size);
     expect(after.ino).toBe(before.ino);
 
-    const again = byId(await listAll(new FsStore({ root: home, summaryCache: true })));
+    const again = byId(await listAll(new FsStore({ root: home, summaryCache: cacheFile })));
     expect(again.get(s.id)!.updated_at).toBe("2031-02-03T04:05:06.007Z");
   });
 
   it("a corrupt or foreign cache file is an empty cache and is replaced", async () => {
     await sleep(2100); // let the files changed above become cacheable again
     await writeFile(cacheFile, '{"version":1,"headLines":200,"entries":{"x":{"pos":7}}');
-    const store = new FsStore({ root: home, summaryCache: true });
+    const store = new FsStore({ root: home, summaryCache: cacheFile });
     const listed = byId(await listAll(store));
     await store.close();
     expect([...listed.keys()].sort()).toEqual([...truth.keys()].sort());
@@ -127,12 +132,12 @@ describe("summary cache (<home>/.sessionvault/summary-cache.json)", () => {
     (body.entries[k] as unknown as { pos: unknown }).pos = { seq: -1 };
     await writeFile(cacheFile, JSON.stringify(body));
     const id = [...truth.values()].find((s) => join(home, k).endsWith(`${s.id}.jsonl`))!.id;
-    const fresh = byId(await listAll(new FsStore({ root: home, summaryCache: true })));
+    const fresh = byId(await listAll(new FsStore({ root: home, summaryCache: cacheFile })));
     expect(fresh.get(id)!.lines).toBe(listed.get(id)!.lines);
   });
 
   it("a deleted session's entry is dropped after a full listing", async () => {
-    const store = new FsStore({ root: home, summaryCache: true });
+    const store = new FsStore({ root: home, summaryCache: cacheFile });
     const listed = await listAll(store);
     const victim = listed[listed.length - 1]!;
     await store.deleteSession(victim.id);
