@@ -219,17 +219,17 @@ export function buildProgram(ctx: CliContext): Command {
   program
     .command("prune")
     .description(
-      "Expire sessions with no activity for DURATION (their last rollout line is older), skipping sessions on legal hold. On s3:// " +
-        "and postgres:// stores expired sessions are soft-deleted first (hidden, restorable) and purged after --grace, single streams can expire " +
+      "Expire sessions with no activity for DURATION (their last rollout line is older), skipping sessions on legal hold. Expired " +
+        "sessions are soft-deleted first (hidden, restorable) and purged after --grace, single streams can expire " +
         "sooner (--stream-ttl), and every deletion is written to the store's deletion audit. --dry-run lists what would go.",
     )
     .option("--store <url>", "the store to prune (required): a Codex home, postgres://, s3://bucket/prefix?endpoint=…")
     .option("--older-than <duration>", "expire sessions idle longer than this: 30d, 12h, 2w, 1d12h (required)")
     .option("--dry-run", "list what would be deleted, with counts and bytes; change nothing")
-    .option("--grace <duration>", "s3, postgres: keep expired sessions soft-deleted this long before purging them (default 0: purge now)")
-    .option("--stream-ttl <name=duration...>", "s3, postgres: a stream that expires sooner than its session, e.g. raw-api=7d")
+    .option("--grace <duration>", "keep expired sessions soft-deleted this long before purging them (default 0: purge now); in a Codex home they wait in .sessionvault/trash/")
+    .option("--stream-ttl <name=duration...>", "a stream that expires sooner than its session, e.g. raw-api=7d")
     .option("--actor <name>", "who prunes, for the deletion audit (default cli:$USER)")
-    .option("--json", 'print {"expired": [ids], "held": [ids], "bytes_freed", "dry_run"} (s3 and postgres add purged, bytes_purged, streams_expired)')
+    .option("--json", 'print {"expired": [ids], "held": [ids], "bytes_freed", "dry_run", "purged": [ids], "bytes_purged", "streams_expired"}')
     .addHelpText(
       "after",
       "\nExamples:\n  sessionvault prune --store ~/.codex --older-than 90d --dry-run\n  sessionvault prune --store 's3://archive/sessions?region=eu-west-1' --older-than 365d --grace 14d --stream-ttl raw-api=30d --json",

@@ -149,11 +149,77 @@ describe("sessionvault prune on a Codex home", () => {
       const fs = new FsStore({ root: home });
       expect((await fs.listSessions({ archived: "all" })).sessions).toEqual([]);
       await fs.close();
-      // Soft delete and stream TTLs need a store with retention support.
-      const unsupported = await runCli(["prune", "--store", home, "--older-than", "1d", "--grace", "1d"]);
-      expect(unsupported.code).toBe(8);
+      const audit = [];
+      for await (const r of fs.deletionAudit()) audit.push(r.action);
+      expect(audit).toEqual([...report.expired.map(() => "soft_delete"), ...report.expired.map(() => "purge")]);
     } finally {
       await rm(home, { recursive: true, force: true });
     }
+  });
+
+  test("--grace moves expired sessions out of Codex's view into the trash (restorable), --stream-ttl deletes raw-api alone, held sessions stay", async () => {
+    const home = await mkdtemp(join(tmpdir(), "sv-prune-home-"));
+    try {
+      const fs = new FsStore({ root: home });
+      const seedFs = async (ageDays: number): Promise<string> => {
+        n++;
+        const at = new Date(Date.now() - ageDays * DAY_MS).toISOString();
+        const id = `0e${String(n).padStart(6, "0")}-3333-7000-8000-000000000000`;
+        await fs.putSession({ id, created_at: at, cwd: "/w", title: `${ageDays} days old`, archived: false });
+        await fs.append(id, "rollout", 0, [JSON.stringify({ timestamp: at, type: "session_meta", payload: { id, timestamp: at, cwd: "/w" } })]);
+        await fs.append(id, "raw-api", 0, ['{"direction":"response","status":200}']);
+        return id;
+      };
+      const old = await seedFs(50);
+      const held = await seedFs(60);
+      const mid = await seedFs(10);
+      const recent = await seedFs(1);
+      await fs.setLegalHold(held, true);
+      const argv = ["prune", "--store", home, "--older-than", "30d", "--grace", "2w", "--stream-ttl", "raw-api=7d", "--actor", "ops"];
+
+      const dry = await runCli([...argv, "--dry-run", "--json"]);
+      expect(dry.stderr).toBe("");
+      expect(JSON.parse(dry.out)).toMatchObject({ dry_run: true, expired: [old], held: [held], purged: [], streams_expired: [{ session_id: mid, stream: "raw-api" }] });
+      expect((await fs.streamPositions(mid)).map((s) => s.name)).toContain("raw-api");
+
+      const res = await runCli(argv);
+      expect(res.stderr).toBe("");
+      expect(res.code).toBe(0);
+      expect(res.out).toContain("expired 1 session(s)");
+      expect(res.out).toContain("soft-deleted: purged after 2w");
+      expect(res.out).toContain("deleted 1 expired stream(s)");
+      expect(res.out).toContain(`kept 1 session(s) on legal hold\n  ${held}`);
+      const listed = (await fs.listSessions({ archived: "all" })).sessions.map((s) => s.id).sort();
+      expect(listed).toEqual([held, mid, recent].sort());
+      const trash = [];
+      for await (const t of fs.softDeletedSessions()) trash.push(t.id);
+      expect(trash).toEqual([old]);
+      expect(await readdir(join(home, ".sessionvault", "trash"))).toEqual([old]);
+      expect((await fs.streamPositions(mid)).map((s) => s.name)).toEqual(["rollout"]);
+      expect((await fs.streamPositions(held)).map((s) => s.name).sort()).toEqual(["raw-api", "rollout"]);
+
+      // Within the grace period a rerun purges nothing; the session can come back.
+      const again = await runCli([...argv, "--json"]);
+      expect(JSON.parse(again.out)).toMatchObject({ expired: [], purged: [] });
+      await fs.restoreSession(old, { actor: "ops" });
+      expect((await fs.getSession(old)).lines).toBe(1);
+      const audit = [];
+      for await (const r of fs.deletionAudit()) audit.push([r.action, r.session_id, r.actor]);
+      // A Codex home is walked newest first.
+      expect(audit).toEqual([
+        ["delete_stream", mid, "ops"],
+        ["soft_delete", old, "ops"],
+        ["restore", old, "ops"],
+      ]);
+      await fs.close();
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+
+  test("--grace on a store without retention support (the archive server) is refused before anything is sent", async () => {
+    const res = await runCli(["prune", "--store", "http://127.0.0.1:9", "--older-than", "1d", "--grace", "1d"], { SESSIONVAULT_TOKEN: "t" });
+    expect(res.code).toBe(8);
+    expect(res.stderr).toMatch(/^sessionvault: .*--grace and --stream-ttl need a Codex home/);
   });
 });

@@ -26,9 +26,9 @@ export interface PruneCommandOptions {
 /**
  * `sessionvault prune --store URL --older-than DURATION`: expires sessions
  * with no activity for DURATION, skipping sessions on legal hold. Stores with
- * retention support (s3, postgres) soft-delete first and purge after `--grace`, expire
- * single streams (`--stream-ttl`), and audit every deletion; other stores
- * use their own `prune`.
+ * retention support (a Codex home, s3, postgres) soft-delete first and purge
+ * after `--grace`, expire single streams (`--stream-ttl`), and audit every
+ * deletion; other stores (the archive server) use their own `prune`.
  */
 export async function prune(options: PruneCommandOptions, ctx: CliContext): Promise<void> {
   if (!options.store) throw new UsageError("prune needs --store URL (the store to prune)");
@@ -61,7 +61,7 @@ export async function prune(options: PruneCommandOptions, ctx: CliContext): Prom
       }
     } else {
       if (graceMs !== undefined || Object.keys(streamTtls).length > 0) {
-        throw new UnsupportedError("this store has no soft delete or per-stream retention: --grace and --stream-ttl need an s3:// or postgres:// store");
+        throw new UnsupportedError("this store has no soft delete or per-stream retention: --grace and --stream-ttl need a Codex home, an s3:// or a postgres:// store");
       }
       result = await store.prune({ olderThan: new Date(now.getTime() - ttl), dryRun, actor });
     }
