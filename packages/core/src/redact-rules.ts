@@ -25,8 +25,14 @@ export interface RedactionRule {
   replace?: (match: string, ...groups: string[]) => string;
   /** Lower-case literals; every match contains one of them (in any case). */
   anchors: readonly string[];
-  /** Every match contains all of these (case-sensitive). */
+  /** The text contains all of these wherever the rule matches (case-sensitive). */
   needs?: readonly string[];
+  /**
+   * Sticky pattern that the text right after an anchor matches wherever the
+   * rule matches there. It must not accept "[" (so text after a replacement,
+   * which starts with "[REDACTED]", can never pass where the original failed).
+   */
+  after?: RegExp;
 }
 
 const keepPrefix = (_m: string, prefix: string) => `${prefix}${REDACTED}`;
@@ -61,7 +67,7 @@ export const REDACTION_RULES: readonly RedactionRule[] = [
   // gitleaks: jwt
   { id: "jwt", pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, anchors: ["eyj"], needs: ["."] },
   // Authorization: Bearer/Basic/Token <credential>
-  { id: "auth-scheme", pattern: /\b((?:Bearer|Basic|Token)\s+)[A-Za-z0-9._~+/=-]{8,}/gi, replace: keepPrefix, anchors: ["bearer", "basic", "token"] },
+  { id: "auth-scheme", pattern: /\b((?:Bearer|Basic|Token)\s+)[A-Za-z0-9._~+/=-]{8,}/gi, replace: keepPrefix, anchors: ["bearer", "basic", "token"], after: /\s+[A-Za-z0-9._~+/=-]{8}/y },
   // Header lines: `x-api-key: value`, `Authorization: value`, `Cookie: value`
   {
     id: "secret-header",
@@ -69,6 +75,7 @@ export const REDACTION_RULES: readonly RedactionRule[] = [
     replace: keepPrefix,
     anchors: ["key", "token", "auth", "cookie"],
     needs: [":"],
+    after: /[A-Za-z-]*\s*:/y,
   },
   // `password=…` in URLs' userinfo: keep scheme, user and host
   { id: "url-password", pattern: /(\b[a-z][a-z0-9+.-]{0,31}:\/\/[^\s:/@'"]+:)[^\s@/'"]+(?=@)/gi, replace: keepPrefix, anchors: ["://"], needs: ["@"] },
@@ -79,6 +86,7 @@ export const REDACTION_RULES: readonly RedactionRule[] = [
     replace: keepPrefix,
     anchors: ["key", "secret", "token", "pass", "credential", "auth"],
     needs: ["="],
+    after: /[A-Za-z0-9_]*\s*=/y,
   },
   // JSON-ish `"api_key": "value"` (captured bodies, config dumps)
   {
@@ -87,6 +95,7 @@ export const REDACTION_RULES: readonly RedactionRule[] = [
     replace: keepPrefix,
     anchors: ["key", "secret", "token", "pass", "credential"],
     needs: ['"', ":"],
+    after: /[A-Za-z0-9_-]*"\s*:\s*"/y,
   },
   // CLI flags: --password VALUE, --token=VALUE, …
   {
@@ -95,5 +104,6 @@ export const REDACTION_RULES: readonly RedactionRule[] = [
     replace: keepPrefix,
     anchors: ["pass", "token", "key", "secret"],
     needs: ["--"],
+    after: /[A-Za-z]*(?:=|\s)/y,
   },
 ];

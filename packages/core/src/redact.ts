@@ -9,16 +9,30 @@ import { REDACTED, REDACTION_RULES, type RedactionRule } from "./redact-rules.js
  * Most text carries nothing to redact. One scan for the rules' anchors
  * (a single regular expression over all of them, built as a trie so the
  * engine tests one character class per position instead of ~30
- * alternatives) decides which rules can match at all; only those run. A
- * replacement only removes text or inserts "[REDACTED]", which holds no
- * anchor and no needed character and cannot complete one across its
- * brackets, so what the scan of the original text rules out stays ruled
- * out while the rules run one after another.
+ * alternatives) decides which rules can match at all; only those run. Words
+ * like "key" or "token" are common in prose and code, so for the generic
+ * rules an anchor only counts when the text after it fits the rule (`key=`,
+ * `token: `, `"api_key": "`). A replacement only removes text or inserts
+ * "[REDACTED]", which holds no anchor and no needed character, cannot
+ * complete one across its brackets, and starts with a "[" that no `after`
+ * pattern accepts, so what the scan of the original text rules out stays
+ * ruled out while the rules run one after another.
  */
 
-const ANCHOR_RULES = new Map<string, number>();
+interface AnchorRules {
+  /** Rules this anchor alone makes candidates. */
+  plain: number;
+  /** Rules it makes candidates only when the text after it matches their `after` pattern. */
+  checked: { bit: number; after: RegExp }[];
+}
+const ANCHOR_RULES = new Map<string, AnchorRules>();
 REDACTION_RULES.forEach((rule, i) => {
-  for (const a of rule.anchors) ANCHOR_RULES.set(a, (ANCHOR_RULES.get(a) ?? 0) | (1 << i));
+  for (const a of rule.anchors) {
+    let entry = ANCHOR_RULES.get(a);
+    if (!entry) ANCHOR_RULES.set(a, (entry = { plain: 0, checked: [] }));
+    if (rule.after) entry.checked.push({ bit: 1 << i, after: rule.after });
+    else entry.plain |= 1 << i;
+  }
 });
 if (REDACTION_RULES.length > 31) throw new Error("redaction rule masks hold at most 31 rules");
 
@@ -53,12 +67,18 @@ function applyRule(rule: RedactionRule, text: string): string {
   return rule.replace ? text.replace(rule.pattern, rule.replace as (m: string, ...g: string[]) => string) : text.replace(rule.pattern, REDACTED);
 }
 
-/** Bit i set: rule i has an anchor and all its needed characters in the text. */
+/** Bit i set: rule i has an anchor (followed by what the rule needs after it) and all its needed characters in the text. */
 function candidateRules(text: string): number {
   let found = 0;
   ANCHOR_SCAN.lastIndex = 0;
   for (let m = ANCHOR_SCAN.exec(text); m !== null; m = ANCHOR_SCAN.exec(text)) {
-    found |= ANCHOR_RULES.get(m[0].toLowerCase()) ?? 0;
+    const entry = ANCHOR_RULES.get(m[0].toLowerCase())!;
+    found |= entry.plain;
+    for (const { bit, after } of entry.checked) {
+      if ((found & bit) !== 0) continue;
+      after.lastIndex = m.index + m[0].length;
+      if (after.test(text)) found |= bit;
+    }
     // Anchors may overlap ("keyj…" holds "key" and "eyj"): look again one character on.
     ANCHOR_SCAN.lastIndex = m.index + 1;
   }
