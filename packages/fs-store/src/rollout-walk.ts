@@ -1,4 +1,4 @@
-import { readdir } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { IoError } from "@sessionvault/core";
 import { parseRolloutName, type CodexPaths, type RolloutName } from "./codex-layout.js";
@@ -27,13 +27,62 @@ async function names(dir: string, warn: WalkWarn): Promise<string[]> {
 
 const desc = (a: string, b: string) => (a < b ? 1 : a > b ? -1 : 0);
 
+/** The rollout files of one folder, newest first. */
+export type FolderFiles = (dir: string, archived: boolean, warn: WalkWarn) => Promise<RolloutFile[]>;
+
+/** Reads the folder every time. */
+export const readFolderFiles: FolderFiles = async (dir, archived, warn) => parseFolder(dir, await names(dir, warn), archived);
+
+function parseFolder(dir: string, entries: string[], archived: boolean): RolloutFile[] {
+  const files: RolloutFile[] = [];
+  for (const name of entries) {
+    const parsed = parseRolloutName(name);
+    if (parsed) files.push({ ...parsed, path: join(dir, name), archived });
+  }
+  return files.sort((a, b) => desc(a.key, b.key));
+}
+
+/**
+ * Keeps each folder's parsed, sorted file list while the folder is
+ * unchanged, so paging through a folder of thousands of rollouts reads and
+ * sorts it once, not once per page. A folder's mtime and ctime change with
+ * every entry added, removed or renamed; a folder changed less than 2 s
+ * before it was read is not kept (its times could still hide a change).
+ */
+export class FolderFilesCache {
+  readonly #entries = new Map<string, { mtimeNs: bigint; ctimeNs: bigint; files: RolloutFile[] }>();
+  readonly #max: number;
+
+  constructor(max = 20_000) {
+    this.#max = max;
+  }
+
+  readonly files: FolderFiles = async (dir, archived, warn) => {
+    const readAt = BigInt(Date.now()) * 1_000_000n;
+    const st = await stat(dir, { bigint: true }).catch(() => null);
+    const hit = this.#entries.get(dir);
+    if (st && hit && hit.mtimeNs === st.mtimeNs && hit.ctimeNs === st.ctimeNs) return hit.files;
+    this.#entries.delete(dir);
+    const files = await readFolderFiles(dir, archived, warn);
+    if (st && (st.ctimeNs > st.mtimeNs ? st.ctimeNs : st.mtimeNs) < readAt - 2_000_000_000n) {
+      if (this.#entries.size >= this.#max) this.#entries.delete(this.#entries.keys().next().value!);
+      this.#entries.set(dir, { mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, files });
+    }
+    return files;
+  };
+
+  clear(): void {
+    this.#entries.clear();
+  }
+}
+
 /**
  * Active rollouts newest first, strictly before `before` (a file key). Walks
  * `YYYY/MM/DD` folders in reverse and skips every folder newer than the
  * cursor without reading it, so a page costs O(page + folders touched), not
  * O(all sessions).
  */
-export async function* walkActive(paths: CodexPaths, before: string | null, warn: WalkWarn): AsyncGenerator<RolloutFile> {
+export async function* walkActive(paths: CodexPaths, before: string | null, warn: WalkWarn, folder: FolderFiles = readFolderFiles): AsyncGenerator<RolloutFile> {
   const by = before?.slice(0, 4) ?? null;
   const bm = before?.slice(5, 7) ?? null;
   const bd = before?.slice(8, 10) ?? null;
@@ -47,26 +96,29 @@ export async function* walkActive(paths: CodexPaths, before: string | null, warn
       for (const d of days) {
         if (by !== null && y === by && m === bm && d > bd!) continue;
         const dir = join(paths.sessions, y, m, d);
-        yield* sortedFiles(dir, await names(dir, warn), before, false);
+        yield* filesBefore(await folder(dir, false, warn), before);
       }
     }
   }
 }
 
 /** Archived rollouts (a flat folder) newest first, strictly before `before`. */
-export async function* walkArchived(paths: CodexPaths, before: string | null, warn: WalkWarn): AsyncGenerator<RolloutFile> {
-  yield* sortedFiles(paths.archived, await names(paths.archived, warn), before, true);
+export async function* walkArchived(paths: CodexPaths, before: string | null, warn: WalkWarn, folder: FolderFiles = readFolderFiles): AsyncGenerator<RolloutFile> {
+  yield* filesBefore(await folder(paths.archived, true, warn), before);
 }
 
-function* sortedFiles(dir: string, entries: string[], before: string | null, archived: boolean): Generator<RolloutFile> {
-  const files: RolloutFile[] = [];
-  for (const name of entries) {
-    const parsed = parseRolloutName(name);
-    if (!parsed || (before !== null && parsed.key >= before)) continue;
-    files.push({ ...parsed, path: join(dir, name), archived });
+/** The files (newest first) strictly before `before`, found by binary search. */
+function* filesBefore(files: RolloutFile[], before: string | null): Generator<RolloutFile> {
+  let lo = 0;
+  if (before !== null) {
+    let hi = files.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (files[mid]!.key >= before) lo = mid + 1;
+      else hi = mid;
+    }
   }
-  files.sort((a, b) => desc(a.key, b.key));
-  yield* files;
+  for (let i = lo; i < files.length; i++) yield files[i]!;
 }
 
 /** Merges two newest-first walks into one. */
@@ -92,5 +144,5 @@ export async function* walkAll(paths: CodexPaths, warn: WalkWarn): AsyncGenerato
 
 /** The files of a few day folders (the fast path for UUIDv7 ids). */
 export async function* walkDays(paths: CodexPaths, dayDirs: string[], warn: WalkWarn): AsyncGenerator<RolloutFile> {
-  for (const dir of dayDirs) yield* sortedFiles(dir, await names(dir, warn), null, false);
+  for (const dir of dayDirs) yield* await readFolderFiles(dir, false, warn);
 }

@@ -1,5 +1,5 @@
 import { constants } from "node:fs";
-import { open, type FileHandle } from "node:fs/promises";
+import { open, stat, type FileHandle } from "node:fs/promises";
 import { ConflictError, InvalidInputError, IoError, openFileBytes, readLines, type AppendResult, type LineWarning } from "@sessionvault/core";
 import { withFileLock } from "./file-lock.js";
 
@@ -119,6 +119,16 @@ export async function readSmallFile(path: string, max = 1024 * 1024): Promise<Bu
 /** Position of a file by path (a `.zst` file is counted through its decompressed bytes). */
 export async function filePosition(path: string, cache: PositionCache): Promise<FilePosition | null> {
   if (path.endsWith(".zst")) return compressedPosition(path);
+  const known = cache.get(path);
+  if (known) {
+    // A size still equal to the counted one needs no open (one stat instead of open, fstat, close).
+    const st = await stat(path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === "ENOENT") return null;
+      throw new IoError(`cannot stat ${path}: ${err.message}`, { cause: err });
+    });
+    if (!st) return null;
+    if (st.size === known.size) return known;
+  }
   let fh: FileHandle;
   try {
     fh = await open(path, "r");
