@@ -41,7 +41,7 @@ import {
   type TokenStore,
 } from "@sessionvault/core";
 import { codexPaths, dayDir, keyToDate, localStamp, rolloutFileName, uuidV7Time, type CodexPaths } from "./codex-layout.js";
-import { mergeNewestFirst, walkActive, walkAll, walkArchived, walkDays, type RolloutFile } from "./rollout-walk.js";
+import { FolderFilesCache, mergeNewestFirst, walkActive, walkAll, walkArchived, walkDays, type RolloutFile } from "./rollout-walk.js";
 import { appendAt, filePosition, lastLineHead, PositionCache, positionOf, readFileStream, readSmallFile, type FilePosition } from "./stream-file.js";
 import { SessionIndex } from "./session-index.js";
 import { SummaryCache } from "./summary-cache.js";
@@ -110,6 +110,8 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
   readonly #index: SessionIndex;
   readonly #tokens: TokenFile;
   readonly #summaryCache: SummaryCache | null;
+  /** Listing pages walk the same big folders again: their sorted contents are kept while unchanged. */
+  readonly #folders = new FolderFilesCache();
   #homeChecked = false;
   #retentionImpl: FsRetention | null = null;
 
@@ -179,11 +181,13 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
     const mode = query.archived ?? "active";
     const walk =
       mode === "active"
-        ? walkActive(this.#paths, before, warn)
+        ? walkActive(this.#paths, before, warn, this.#folders.files)
         : mode === "archived"
-          ? walkArchived(this.#paths, before, warn)
-          : mergeNewestFirst(walkActive(this.#paths, before, warn), walkArchived(this.#paths, before, warn));
+          ? walkArchived(this.#paths, before, warn, this.#folders.files)
+          : mergeNewestFirst(walkActive(this.#paths, before, warn, this.#folders.files), walkArchived(this.#paths, before, warn, this.#folders.files));
     const names = await this.#index.names();
+    // Most rollouts have no sessions/<id>/ folder: one read of sessions/ spares a failed sidecar open per session.
+    const sessionDirs = await readdir(this.#paths.sessions).then((n) => new Set(n), () => undefined);
     const sessions: SessionSummary[] = [];
     let lastKey: string | null = null;
     let more = false;
@@ -206,7 +210,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
           }
           batch.push(f);
         }
-        const summaries = await Promise.all(batch.map((f) => this.#summarizeForList(f, names)));
+        const summaries = await Promise.all(batch.map((f) => this.#summarizeForList(f, names, false, sessionDirs)));
         for (let i = 0; i < batch.length; i++) {
           const s = summaries[i];
           if (!s || !matches(s, query, since, until)) continue;
@@ -259,6 +263,10 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
 
   async streamPositions(sessionId: string): Promise<StreamInfo[]> {
     const id = assertSessionId(sessionId);
+    // Where a listing just saw it: one stat of the rollout says both that it is still there and how long it is.
+    const known = this.#known.get(id);
+    const pos = known ? await filePosition(known.path, this.#positions) : null;
+    if (known && pos) return this.#streams(known, pos);
     return this.#streams(await this.#locate(id));
   }
 
@@ -376,6 +384,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
 
   async close(): Promise<void> {
     await this.#summaryCache?.save(false);
+    this.#folders.clear();
     this.#heads.clear();
     this.#known.clear();
   }
@@ -486,9 +495,9 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
   }
 
   /** Like #summarize, but a file that cannot be read is a warning and is skipped: one bad file must not hide the rest. */
-  async #summarizeForList(file: RolloutFile, names: Map<string, string>, includeHidden = false): Promise<SessionSummary | null> {
+  async #summarizeForList(file: RolloutFile, names: Map<string, string>, includeHidden = false, sessionDirs?: Set<string>): Promise<SessionSummary | null> {
     try {
-      return await this.#summarize(file, names, includeHidden);
+      return await this.#summarize(file, names, includeHidden, sessionDirs);
     } catch (err) {
       if (err instanceof NotFoundError) return null; // deleted while we listed
       const errno = (err as NodeJS.ErrnoException).code ?? ((err as { cause?: NodeJS.ErrnoException }).cause?.code);
@@ -506,7 +515,8 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
    * Null for a file Codex would not list (no visible head and no sidecar),
    * unless `includeHidden`.
    */
-  async #summarize(file: RolloutFile, names: Map<string, string>, includeHidden: boolean): Promise<SessionSummary | null> {
+  /** `sessionDirs`: the names in sessions/ when the caller just read them (a session without a folder has no sidecar). */
+  async #summarize(file: RolloutFile, names: Map<string, string>, includeHidden: boolean, sessionDirs?: Set<string>): Promise<SessionSummary | null> {
     let pos: FilePosition | null;
     let head: RolloutHead | null;
     let lastTs: string | null;
@@ -523,7 +533,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
       const hit = cache.get(key, st);
       if (hit) {
         this.#positions.set(file.path, hit.pos);
-        return this.#summaryOf(file, names, includeHidden, hit.pos, hit.head, hit.lastTs);
+        return this.#summaryOf(file, names, includeHidden, hit.pos, hit.head, hit.lastTs, sessionDirs);
       }
     }
     const small = st !== null && st.size > 1024n * 1024n ? null : await readSmallFile(file.path);
@@ -539,11 +549,19 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
       lastTs = timestampOf(await lastLineHead(file.path, pos));
     }
     if (cache && st) cache.set(key, st, { pos, head, lastTs }, readAt);
-    return this.#summaryOf(file, names, includeHidden, pos, head, lastTs);
+    return this.#summaryOf(file, names, includeHidden, pos, head, lastTs, sessionDirs);
   }
 
-  async #summaryOf(file: RolloutFile, names: Map<string, string>, includeHidden: boolean, pos: FilePosition, head: RolloutHead | null, lastTs: string | null): Promise<SessionSummary | null> {
-    const sidecar = await readSidecar(join(this.#sessionDir(file.id), SIDECAR));
+  async #summaryOf(
+    file: RolloutFile,
+    names: Map<string, string>,
+    includeHidden: boolean,
+    pos: FilePosition,
+    head: RolloutHead | null,
+    lastTs: string | null,
+    sessionDirs?: Set<string>,
+  ): Promise<SessionSummary | null> {
+    const sidecar = sessionDirs && !sessionDirs.has(file.id) ? null : await readSidecar(join(this.#sessionDir(file.id), SIDECAR));
     if (!head && !sidecar && !includeHidden) return null;
     const created = head?.created_at ?? sidecar?.created_at ?? keyToDate(file.key).toISOString();
     let updated = lastTs ?? sidecar?.updated_at ?? null;
@@ -580,8 +598,8 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
     return head;
   }
 
-  async #streams(file: RolloutFile): Promise<StreamInfo[]> {
-    const rollout = await filePosition(file.path, this.#positions);
+  async #streams(file: RolloutFile, rolloutPos?: FilePosition): Promise<StreamInfo[]> {
+    const rollout = rolloutPos ?? (await filePosition(file.path, this.#positions));
     const out: StreamInfo[] = [{ name: "rollout", lines: rollout?.seq ?? 0, bytes: rollout?.committed ?? 0 }];
     const dir = this.#sessionDir(file.id);
     const entries = await readdir(dir).catch(() => [] as string[]);
