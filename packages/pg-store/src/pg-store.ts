@@ -1,4 +1,5 @@
 import { Kysely, Migrator, PostgresDialect, sql, type Selectable } from "kysely";
+import { createHash } from "node:crypto";
 import pg from "pg";
 import {
   AmbiguousIdError,
@@ -86,6 +87,8 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
   readonly #pool: pg.Pool;
   readonly #migrate: boolean;
   readonly #pageLines: number;
+  /** Prepared statements are per connection and named; a schema's hash keeps names short and distinct. */
+  readonly #statementPrefix: string;
   #ready: Promise<void> | null = null;
   #closed = false;
 
@@ -95,6 +98,7 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
       throw new InvalidInputError(`invalid postgres schema name ${JSON.stringify(schema)}: use lower-case letters, digits and '_' (not starting with pg_)`);
     }
     this.#schema = schema;
+    this.#statementPrefix = `sv_append_${createHash("sha256").update(schema).digest("hex").slice(0, 16)}`;
     this.#org = options.org === undefined ? "" : assertSlug(options.org, "org");
     this.#where = describeConnection(options.connectionString);
     this.#migrate = options.migrate ?? true;
@@ -305,50 +309,15 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
         if (f.timestamp !== null && !Number.isNaN(Date.parse(f.timestamp))) lastTs = f.timestamp;
       }
     }
-    const streams = this.#t("streams");
-    // Soft-deleted sessions take no lines (they read as gone).
-    const live = sql`exists (select 1 from ${this.#t("sessions")} ss where ss.org = ${this.#org} and ss.id = ${id} and ss.deleted_at is null)`;
-    const pos =
-      expected === 0
-        ? sql`insert into ${streams} as s (org, session_id, name, lines, bytes)
-              select ${this.#org}, ${id}, ${stream}, ${n}::bigint, ${bytes}::bigint where ${live}
-              on conflict (org, session_id, name) do update
-                set lines = s.lines + excluded.lines, bytes = s.bytes + excluded.bytes
-                where s.lines = 0
-              returning s.lines`
-        : sql`update ${streams} set lines = lines + ${n}, bytes = bytes + ${bytes}
-              where org = ${this.#org} and session_id = ${id} and name = ${stream} and lines = ${expected} and ${live}
-              returning lines`;
     // The lines travel as ONE text parameter split server-side: no per-line
     // array escaping of big JSON, and a constant number of parameters. The
     // trailing "\n" makes an empty line survive the split.
     const joined = lines.join("\n") + "\n";
-    const facts = isRollout
-      ? sql`left join unnest(${types}::text[], ${payloadTypes}::text[], ${stamps}::text[], ${metas}::text[], ${search}::text[])
-              with ordinality as f(type, payload_type, ts, meta, search, i) on f.i = t.i`
-      : sql`left join (select null::text as type, null::text as payload_type, null::text as ts, null::text as meta, null::text as search) f on true`;
-    const sessionUpdate = isRollout
-      ? sql`update ${this.#t("sessions")}
-              set lines = lines + ${n}, bytes = bytes + ${bytes},
-                  updated_at = coalesce(${lastTs}::text, updated_at),
-                  updated_ts = coalesce(${lastTs}::timestamptz, updated_ts)
-              where org = ${this.#org} and id = ${id} and exists (select 1 from pos)
-              returning 1`
-      : sql`select 1`;
+    const values: unknown[] = [this.#org, id, stream, n, bytes, expected, joined];
+    if (isRollout) values.push(types, payloadTypes, stamps, metas, search, lastTs);
     try {
-      const result = await sql<{ seq: string | null }>`
-        with pos as (${pos}),
-        ins as (
-          insert into ${this.#t("lines")} (org, session_id, stream, seq, text, type, payload_type, timestamp, meta, tsv)
-          select ${this.#org}, ${id}, ${stream}, ${expected}::int + t.i::int - 1, t.text, f.type, f.payload_type, f.ts, f.meta::jsonb,
-                 case when f.search is null then null else to_tsvector('simple', f.search) end
-          from string_to_table(${joined}::text, E'\\n') with ordinality as t(text, i)
-          ${facts}
-          where t.i <= ${n} and exists (select 1 from pos)
-          returning 1
-        ),
-        sess as (${sessionUpdate})
-        select (select lines from pos) as seq`.execute(this.#db);
+      // A named statement: parsed and planned once per connection, not once per batch.
+      const result = await this.#pool.query<{ seq: string | null }>({ name: `${this.#statementPrefix}_${isRollout ? "r" : "o"}${expected === 0 ? "0" : "n"}`, text: this.#appendSql(isRollout, expected === 0), values });
       const seq = result.rows[0]?.seq;
       if (seq !== null && seq !== undefined) return { seq: Number(seq) };
     } catch (err) {
@@ -359,6 +328,53 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
     }
     const current = await this.#position(id, stream);
     throw conflict(id, stream, expected, current);
+  }
+
+  /**
+   * The append statement. $1 org, $2 session, $3 stream, $4 line count,
+   * $5 bytes, $6 expected position, $7 the lines joined by "\n"; for the
+   * rollout also $8-$12 the line facts and $13 the last timestamp. It
+   * advances the stream's row only if it is still at $6 (inserting it when
+   * $6 is 0), and inserts the lines only if that succeeded.
+   */
+  #appendSql(isRollout: boolean, first: boolean): string {
+    const q = (name: string) => `"${this.#schema}"."${name}"`;
+    // Soft-deleted sessions take no lines (they read as gone).
+    const live = `exists (select 1 from ${q("sessions")} ss where ss.org = $1::text and ss.id = $2::text and ss.deleted_at is null)`;
+    const pos = first
+      ? `insert into ${q("streams")} as s (org, session_id, name, lines, bytes)
+           select $1::text, $2::text, $3::text, $4::bigint, $5::bigint where ${live} and $6::bigint = 0
+           on conflict (org, session_id, name) do update
+             set lines = s.lines + excluded.lines, bytes = s.bytes + excluded.bytes
+             where s.lines = 0
+           returning s.lines`
+      : `update ${q("streams")} set lines = lines + $4::bigint, bytes = bytes + $5::bigint
+           where org = $1::text and session_id = $2::text and name = $3::text and lines = $6::bigint and ${live}
+           returning lines`;
+    const facts = isRollout
+      ? `left join unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
+           with ordinality as f(type, payload_type, ts, meta, search, i) on f.i = t.i`
+      : `left join (select null::text as type, null::text as payload_type, null::text as ts, null::text as meta, null::text as search) f on true`;
+    const sessionUpdate = isRollout
+      ? `update ${q("sessions")}
+           set lines = lines + $4::bigint, bytes = bytes + $5::bigint,
+               updated_at = coalesce($13::text, updated_at),
+               updated_ts = coalesce($13::text::timestamptz, updated_ts)
+           where org = $1::text and id = $2::text and exists (select 1 from pos)
+           returning 1`
+      : `select 1`;
+    return `with pos as (${pos}),
+      ins as (
+        insert into ${q("lines")} (org, session_id, stream, seq, text, type, payload_type, timestamp, meta, tsv)
+        select $1::text, $2::text, $3::text, ($6::bigint + t.i - 1)::int, t.text, f.type, f.payload_type, f.ts, f.meta::jsonb,
+               case when f.search is null then null else to_tsvector('simple', f.search) end
+        from string_to_table($7::text, E'\\n') with ordinality as t(text, i)
+        ${facts}
+        where t.i <= $4::bigint and exists (select 1 from pos)
+        returning 1
+      ),
+      sess as (${sessionUpdate})
+      select (select lines from pos) as seq`;
   }
 
   /** A stream's position; NotFoundError when the session does not exist. */
