@@ -33,6 +33,11 @@ export interface RedactionRule {
    * which starts with "[REDACTED]", can never pass where the original failed).
    */
   after?: RegExp;
+  /**
+   * Like `after`, for a pattern that has to accept "[": it only rules the
+   * rule out when no earlier rule can match, so the rule sees the original text.
+   */
+  afterIfFirst?: RegExp;
 }
 
 const keepPrefix = (_m: string, prefix: string) => `${prefix}${REDACTED}`;
@@ -78,7 +83,7 @@ export const REDACTION_RULES: readonly RedactionRule[] = [
     after: /[A-Za-z-]*\s*:/y,
   },
   // `password=…` in URLs' userinfo: keep scheme, user and host
-  { id: "url-password", pattern: /(\b[a-z][a-z0-9+.-]{0,31}:\/\/[^\s:/@'"]+:)[^\s@/'"]+(?=@)/gi, replace: keepPrefix, anchors: ["://"], needs: ["@"] },
+  { id: "url-password", pattern: /(\b[a-z][a-z0-9+.-]{0,31}:\/\/[^\s:/@'"]+:)[^\s@/'"]+(?=@)/gi, replace: keepPrefix, anchors: ["://"], needs: ["@"], afterIfFirst: /[^\s:/@'"]+:[^\s@/'"]+@/y },
   // KEY=value assignments (env vars, .env lines, `export …`) whose name says secret
   {
     id: "secret-assignment",

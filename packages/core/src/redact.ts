@@ -22,16 +22,20 @@ import { REDACTED, REDACTION_RULES, type RedactionRule } from "./redact-rules.js
 interface AnchorRules {
   /** Rules this anchor alone makes candidates. */
   plain: number;
-  /** Rules it makes candidates only when the text after it matches their `after` pattern. */
+  /** Rules it makes candidates only when the text after it matches their `after` (or `afterIfFirst`) pattern. */
   checked: { bit: number; after: RegExp }[];
 }
+/** Rules whose `afterIfFirst` only counts when no earlier rule is a candidate. */
+let IF_FIRST = 0;
 const ANCHOR_RULES = new Map<string, AnchorRules>();
 REDACTION_RULES.forEach((rule, i) => {
   for (const a of rule.anchors) {
     let entry = ANCHOR_RULES.get(a);
     if (!entry) ANCHOR_RULES.set(a, (entry = { plain: 0, checked: [] }));
-    if (rule.after) entry.checked.push({ bit: 1 << i, after: rule.after });
+    const after = rule.after ?? rule.afterIfFirst;
+    if (after) entry.checked.push({ bit: 1 << i, after });
     else entry.plain |= 1 << i;
+    if (rule.afterIfFirst) IF_FIRST |= 1 << i;
   }
 });
 if (REDACTION_RULES.length > 31) throw new Error("redaction rule masks hold at most 31 rules");
@@ -70,12 +74,15 @@ function applyRule(rule: RedactionRule, text: string): string {
 /** Bit i set: rule i has an anchor (followed by what the rule needs after it) and all its needed characters in the text. */
 function candidateRules(text: string): number {
   let found = 0;
+  /** Rules with an `afterIfFirst` whose anchor was seen, whatever followed it. */
+  let seenIfFirst = 0;
   ANCHOR_SCAN.lastIndex = 0;
   for (let m = ANCHOR_SCAN.exec(text); m !== null; m = ANCHOR_SCAN.exec(text)) {
     const entry = ANCHOR_RULES.get(m[0].toLowerCase())!;
     found |= entry.plain;
     for (const { bit, after } of entry.checked) {
       if ((found & bit) !== 0) continue;
+      seenIfFirst |= bit & IF_FIRST;
       after.lastIndex = m.index + m[0].length;
       if (after.test(text)) found |= bit;
     }
@@ -84,6 +91,9 @@ function candidateRules(text: string): number {
   }
   if (found === 0) return 0;
   for (let i = 0; i < REDACTION_RULES.length; i++) {
+    const bit = 1 << i;
+    // An earlier rule may rewrite the text this rule's afterIfFirst ruled out: then the rule runs after all.
+    if ((seenIfFirst & bit) !== 0 && (found & (bit - 1)) !== 0) found |= bit;
     const needs = REDACTION_RULES[i]!.needs;
     if ((found & (1 << i)) !== 0 && needs && !needs.every((n) => text.includes(n))) found &= ~(1 << i);
   }

@@ -95,6 +95,15 @@ describe("the anchor pre-scan", () => {
     });
   }
 
+  it("runs a rule that an earlier rule's replacement makes match, though the original text ruled it out", () => {
+    // The space inside the key block keeps the URL rule from matching the original; once the block is "[REDACTED]" it matches.
+    const text = "x://user-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----:hunter2@host";
+    expect(everyRule(text)).toBe("x://user[REDACTED]:[REDACTED]@host");
+    expect(redactSecrets(text)).toBe(everyRule(text));
+    // Without the earlier rule the scan alone decides, and the URL rule is ruled out.
+    expect(mayContainSecrets("x://user name:hunter2@host")).toBe(false);
+  });
+
   it("agrees with every rule applied unconditionally on real Codex rollouts, docs and sources", () => {
     const texts = [
       ...files(join(ROOT, "fixtures/codex"), ".jsonl").flatMap((t) => t.split("\n")),
