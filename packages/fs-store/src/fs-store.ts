@@ -400,7 +400,14 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
       home: this.home,
       paths: this.#paths,
       find: (id) => this.#findExact(id),
-      walk: () => walkAll(this.#paths, this.#warn),
+      // Remembers where each file is, so the lookups by id that retention makes next skip a walk.
+      walk: () => {
+        const remember = (f: RolloutFile) => this.#remember(f);
+        const all = walkAll(this.#paths, this.#warn);
+        return (async function* () {
+          for await (const f of all) yield remember(f);
+        })();
+      },
       summary: async (file) => this.#summarizeForList(file, await this.#index.names(), true),
       streams: (file) => this.#streams(file),
       forget: (file) => {

@@ -40,13 +40,15 @@ export interface FsRetentionHost {
 type Who = { actor: string; policy?: string | undefined; reason?: string | undefined };
 
 /**
- * The trash entry of a soft-deleted session, `trash/<id>/record.json`. `state`
- * says which way an interrupted move must be finished: `deleting` (toward the
- * trash), `deleted` (settled), `restoring` (back into the home).
+ * The trash entry of a soft-deleted session, `trash/<id>/record.json`,
+ * written once before anything moves. `state` says which way a move a crash
+ * interrupted must be finished: `deleted` (into the trash), `restoring` (back
+ * into the home). Rewriting it on every move would cost a flush each (ext4
+ * flushes a file renamed over another).
  */
 interface TrashRecord {
   id: string;
-  state: "deleting" | "deleted" | "restoring";
+  state: "deleted" | "restoring";
   deleted_at: string;
   purge_after: string;
   actor: string;
@@ -60,6 +62,7 @@ interface TrashRecord {
 const HOLD_MARKER = "legal_hold";
 /** Folder dates are local time; this much slack keeps a candidate walk from skipping a session across time zones. */
 const DAY_SLACK_MS = 36 * 3600_000;
+const CANDIDATE_BATCH = 32;
 
 /**
  * Org-wide retention (core `RetentionStore`) over a Codex home.
@@ -93,21 +96,27 @@ export class FsRetention {
 
   async *retentionCandidates(options: { createdBefore: Date }): AsyncGenerator<RetentionCandidate> {
     const limit = options.createdBefore.getTime();
+    let batch: RolloutFile[] = [];
+    const flush = async (): Promise<(RetentionCandidate | null)[]> => {
+      const out = await Promise.all(batch.map((f) => this.#candidate(f, limit)));
+      batch = [];
+      return out;
+    };
     for await (const file of this.#host.walk()) {
       // The file name's (local) creation time rules most files out without opening them.
       if (keyToDate(file.key).getTime() - DAY_SLACK_MS >= limit) continue;
-      const s = await this.#host.summary(file);
-      if (!s || Date.parse(s.created_at) >= limit) continue;
-      const streams = await this.#host.streams(file);
-      yield {
-        id: file.id,
-        created_at: s.created_at,
-        updated_at: s.updated_at,
-        legal_hold: await exists(join(this.#sessionDir(file.id), HOLD_MARKER)),
-        streams,
-        bytes: await this.#liveBytes(file),
-      };
+      batch.push(file);
+      // Read concurrently, as listings do: a few round trips per batch, not one per file.
+      if (batch.length === CANDIDATE_BATCH) for (const c of await flush()) if (c) yield c;
     }
+    for (const c of await flush()) if (c) yield c;
+  }
+
+  async #candidate(file: RolloutFile, createdBefore: number): Promise<RetentionCandidate | null> {
+    const s = await this.#host.summary(file);
+    if (!s || Date.parse(s.created_at) >= createdBefore) return null;
+    const [streams, legal_hold, bytes] = await Promise.all([this.#host.streams(file), exists(join(this.#sessionDir(file.id), HOLD_MARKER)), this.#liveBytes(file)]);
+    return { id: file.id, created_at: s.created_at, updated_at: s.updated_at, legal_hold, streams, bytes };
   }
 
   async softDeleteSession(sessionId: string, options: Who & { purgeAfter: Date }): Promise<void> {
@@ -119,7 +128,7 @@ export class FsRetention {
     await this.audit({ at, action: "soft_delete", session_id: id, stream: null, actor: options.actor, policy: options.policy ?? null, reason: options.reason ?? null, bytes });
     await this.#moveToTrash(file, {
       id,
-      state: "deleting",
+      state: "deleted",
       deleted_at: at,
       purge_after: options.purgeAfter.toISOString(),
       actor: options.actor,
@@ -171,7 +180,7 @@ export class FsRetention {
       const bytes = await this.#liveBytes(file);
       await this.audit({ at, action, session_id: id, stream: null, actor: options.actor, policy: options.policy ?? null, reason: options.reason ?? null, bytes });
       // Out of Codex's view first (one rename), then gone; a crash in between leaves a trash entry the next run purges.
-      await this.#moveToTrash(file, { id, state: "deleting", deleted_at: at, purge_after: at, actor: options.actor, policy: options.policy ?? null, reason: options.reason ?? null, bytes, rollout: relative(this.#host.home, file.path) });
+      await this.#moveToTrash(file, { id, state: "deleted", deleted_at: at, purge_after: at, actor: options.actor, policy: options.policy ?? null, reason: options.reason ?? null, bytes, rollout: relative(this.#host.home, file.path) });
       await this.#dropEntry(id);
       return bytes;
     }
@@ -296,18 +305,19 @@ export class FsRetention {
     return ((await lstat(file.path).catch(() => null))?.size ?? 0) + (await treeBytes(this.#sessionDir(file.id)));
   }
 
-  /** `file` is null when finishing a move whose rollout already went. */
-  async #moveToTrash(file: RolloutFile | null, rec: TrashRecord): Promise<TrashRecord> {
-    const record = file ? { ...rec, rollout: relative(this.#host.home, file.path) } : rec;
-    const entry = this.#entry(record.id);
-    await mkdir(entry, { recursive: true, mode: 0o700 });
+  async #moveToTrash(file: RolloutFile, record: TrashRecord): Promise<void> {
+    await mkdir(this.#entry(record.id), { recursive: true, mode: 0o700 });
     await writeRecord(this.#recordPath(record.id), record);
-    if (file) this.#host.forget(file);
-    await moveInto(join(this.#host.home, record.rollout), join(entry, "files", record.rollout));
-    await moveInto(this.#sessionDir(record.id), join(entry, "files", relative(this.#host.home, this.#sessionDir(record.id))));
-    const done: TrashRecord = { ...record, state: "deleted" };
-    await writeRecord(this.#recordPath(record.id), done);
-    return done;
+    this.#host.forget(file);
+    await this.#finishMove(record);
+  }
+
+  /** Rollout first (the session is hidden from then on), then `sessions/<id>/`; what already moved is skipped. */
+  async #finishMove(record: TrashRecord): Promise<void> {
+    const files = join(this.#entry(record.id), "files");
+    await moveInto(join(this.#host.home, record.rollout), join(files, record.rollout));
+    const sdir = relative(this.#host.home, this.#sessionDir(record.id));
+    await moveInto(join(this.#host.home, sdir), join(files, sdir));
   }
 
   /** Session directory first, rollout last: the session becomes visible only once it is whole. */
@@ -349,9 +359,7 @@ export class FsRetention {
       await this.#moveBack(id, r);
       return null;
     }
-    if (r.state === "deleting") {
-      r = await this.#moveToTrash(await this.#host.find(id), r);
-    }
+    await this.#finishMove(r);
     return r;
   }
 }

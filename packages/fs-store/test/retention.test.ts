@@ -244,9 +244,7 @@ describe("retention on a Codex home (RetentionStore + applyRetention)", () => {
     const record = async (id: string) => JSON.parse(await readFile(join(trash, id, "record.json"), "utf8")) as { state: string; rollout: string };
 
     // a: a soft delete killed after moving the rollout, before moving sessions/<id>/.
-    const ra = await record(a.id);
     await rename(join(trash, a.id, "files", "sessions", a.id), join(home, "sessions", a.id));
-    await writeFile(join(trash, a.id, "record.json"), JSON.stringify({ ...ra, state: "deleting" }));
     // b: a restore killed after moving sessions/<id>/ back, before the rollout.
     const rb = await record(b.id);
     await rename(join(trash, b.id, "files", "sessions", b.id), join(home, "sessions", b.id));
