@@ -137,7 +137,7 @@ export interface OpenStoreOptions {
  * What org-wide retention (core `retention.ts`) needs from a store, beyond
  * `SessionStore`. Every deletion through it writes a `DeletionAuditRecord`;
  * every operation refuses (LegalHoldError) while the session or the org is
- * on legal hold. Implemented by s3-store; see `applyRetention()`.
+ * on legal hold. Implemented by fs-store, s3-store and pg-store; see `applyRetention()`.
  */
 export interface RetentionStore {
   /** Live (not soft-deleted) sessions created before `createdBefore`, with their current size. */
