@@ -16,7 +16,9 @@ import { REDACTED, REDACTION_RULES, type RedactionRule } from "./redact-rules.js
  * "[REDACTED]", which holds no anchor and no needed character, cannot
  * complete one across its brackets, and starts with a "[" that no `after`
  * pattern accepts, so what the scan of the original text rules out stays
- * ruled out while the rules run one after another.
+ * ruled out while the rules run one after another (an `afterIfFirst`
+ * pattern, which may accept "[", only rules out a rule that no earlier
+ * candidate runs before).
  */
 
 interface AnchorRules {
@@ -25,8 +27,6 @@ interface AnchorRules {
   /** Rules it makes candidates only when the text after it matches their `after` (or `afterIfFirst`) pattern. */
   checked: { bit: number; after: RegExp }[];
 }
-/** Rules whose `afterIfFirst` only counts when no earlier rule is a candidate. */
-let IF_FIRST = 0;
 const ANCHOR_RULES = new Map<string, AnchorRules>();
 REDACTION_RULES.forEach((rule, i) => {
   for (const a of rule.anchors) {
@@ -35,9 +35,10 @@ REDACTION_RULES.forEach((rule, i) => {
     const after = rule.after ?? rule.afterIfFirst;
     if (after) entry.checked.push({ bit: 1 << i, after });
     else entry.plain |= 1 << i;
-    if (rule.afterIfFirst) IF_FIRST |= 1 << i;
   }
 });
+/** Rules whose `afterIfFirst` only counts when no earlier rule is a candidate. */
+const IF_FIRST = REDACTION_RULES.reduce((mask, rule, i) => (rule.afterIfFirst ? mask | (1 << i) : mask), 0);
 if (REDACTION_RULES.length > 31) throw new Error("redaction rule masks hold at most 31 rules");
 
 const ANCHOR_SCAN = new RegExp(trie([...ANCHOR_RULES.keys()]), "g");
