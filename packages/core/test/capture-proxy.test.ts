@@ -78,6 +78,23 @@ describe("recording proxy", () => {
     expect(resp.url).toBe(`${upstream.url}/responses?stream=1`);
   });
 
+  it("records every event of a long stream, in order, whatever the chunking (recording runs after forwarding)", async () => {
+    const res = await request("/many", { headers: { "thread-id": THREAD }, body: "{}" });
+    const sent = res.body.split("\n\n").filter(Boolean).length;
+    expect(sent).toBe(3000);
+    await waitFor(() => records.some((r) => r.record.type === "response_end"));
+    const types = records.map((r) => r.record.type);
+    expect(types[0]).toBe("request");
+    expect(types[1]).toBe("response");
+    expect(types.at(-1)).toBe("response_end");
+    const events = records.map((r) => r.record).filter((r): r is Extract<RawApiRecord, { type: "event" }> => r.type === "event");
+    expect(events.map((e) => (e.data as { i: number }).i)).toEqual(Array.from({ length: 3000 }, (_, i) => i));
+    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 3000 }, (_, i) => i));
+    const end = records.at(-1)!.record as Extract<RawApiRecord, { type: "response_end" }>;
+    expect(end.events).toBe(3000);
+    expect(end.body_bytes).toBe(Buffer.byteLength(res.body));
+  });
+
   it("forwards the request byte-exact to the upstream path and records it redacted", async () => {
     const body = JSON.stringify({ model: "m", input: [{ role: "user", content: `use ${KEY}` }], api_key: "plain-value-under-secret-key", nested: { password: "hunter2hunter2" } });
     upstream.release();

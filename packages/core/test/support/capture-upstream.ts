@@ -35,6 +35,18 @@ export async function startTestUpstream(): Promise<TestUpstream> {
         res.write(`event: response.output_text.delta\ndata: ${JSON.stringify({ type: "response.output_text.delta", delta: "key sk-proj-ABCDEFGHIJKLMNOPQRSTUVWXYZ012345 leaked" })}\n\n`);
         res.end(`event: response.completed\ndata: ${JSON.stringify({ type: "response.completed" })}\n\n`);
         gate = new Promise<void>((r) => (release = r));
+      } else if (path === "/v1/many") {
+        // Many events in writes of uneven size, some in the same turn of the event loop, some apart.
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        const n = 3000;
+        for (let i = 0; i < n; ) {
+          let burst = "";
+          for (const end = Math.min(n, i + 1 + (i % 7)); i < end; i++) burst += `event: e\ndata: {"i":${i},"pad":"${"p".repeat(i % 50)}"}\n\n`;
+          res.write(burst.slice(0, 10));
+          res.write(burst.slice(10));
+          if (i % 5 === 0) await new Promise((r) => setImmediate(r));
+        }
+        res.end();
       } else if (path === "/v1/hang") {
         res.writeHead(200, { "content-type": "text/event-stream" });
         res.write(`data: {"type":"first"}\n\n`);
