@@ -9,7 +9,9 @@
 //
 // 1. Added latency per request: sequential keep-alive POSTs with a small
 //    JSON answer; p50/p90/p99 and the added p50 (target < 2 ms).
-// 2. Streamed SSE throughput: one response of many events, MB/s and ratio.
+// 2. Streamed SSE throughput: one response of many events, MB/s and ratio,
+//    also through a plain Node pass-through proxy that records nothing (in
+//    the same kind of worker), which shows what the recording itself costs.
 // 3. Pass-through check: the upstream sends one event and then waits until
 //    the client has received it; a buffering proxy would never deliver it.
 //
@@ -38,6 +40,7 @@ const SSE_EVENTS = Math.ceil((SSE_MB * 1024 * 1024) / EVENT.length);
 
 if (!isMainThread) {
   if (workerData.role === "upstream") await runUpstream();
+  else if (workerData.role === "plain") await runPlainProxy(workerData.upstreamUrl);
   else await runProxy(workerData.upstreamUrl);
 } else {
   await runClient();
@@ -99,12 +102,32 @@ async function runProxy(upstreamUrl) {
   parentPort.postMessage(proxy.url);
 }
 
+/** The same forwarding with nothing recorded: Node's http client piped to the server response. */
+async function runPlainProxy(upstreamUrl) {
+  const up = new URL(upstreamUrl);
+  const agent = new http.Agent({ keepAlive: true });
+  const server = http.createServer({ noDelay: true }, (req, res) => {
+    const upReq = http.request({ host: up.hostname, port: up.port, path: up.pathname + req.url, method: req.method, headers: req.headers, agent }, (upRes) => {
+      res.writeHead(upRes.statusCode, upRes.headers);
+      upRes.pipe(res);
+    });
+    req.pipe(upReq);
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  parentPort.on("message", (m) => {
+    if (m === "stop") server.close(), server.closeAllConnections(), agent.destroy();
+  });
+  parentPort.postMessage(`http://127.0.0.1:${server.address().port}`);
+}
+
 async function runClient() {
   const once = (w) => new Promise((r) => w.once("message", r));
   const upstreamWorker = new Worker(new URL(import.meta.url), { workerData: { role: "upstream" } });
   const upstreamUrl = await once(upstreamWorker);
   const proxyWorker = new Worker(new URL(import.meta.url), { workerData: { role: "proxy", upstreamUrl } });
   const proxyUrl = await once(proxyWorker);
+  const plainWorker = new Worker(new URL(import.meta.url), { workerData: { role: "plain", upstreamUrl } });
+  const plainUrl = await once(plainWorker);
   const release = () => upstreamWorker.postMessage("release");
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const body = JSON.stringify({ model: "gpt-5.5", input: "y".repeat(Math.max(0, BODY_BYTES - 40)) });
@@ -173,10 +196,12 @@ async function runClient() {
   console.log(`added latency p50: ${f(added)} ms (target < 2 ms: ${added < 2 ? "met" : "NOT met"}); ratio proxy/direct p50 ${(pLat.p50 / dLat.p50).toFixed(2)}x`);
 
   const dTp = await throughput(upstreamUrl);
+  const plainTp = await throughput(plainUrl);
   const pTp = await throughput(proxyUrl);
   if (dTp.bytes !== pTp.bytes) throw new Error(`proxy delivered ${pTp.bytes} bytes, upstream sent ${dTp.bytes}`);
   console.log(`SSE throughput direct (baseline): ${dTp.mbps.toFixed(1)} MB/s`);
-  console.log(`SSE throughput via proxy        : ${pTp.mbps.toFixed(1)} MB/s (ratio ${(pTp.mbps / dTp.mbps).toFixed(2)}x of direct), ${Math.round(pTp.eventsPerSec)} events/s each parsed, redacted and written`);
+  console.log(`SSE throughput via plain proxy  : ${plainTp.mbps.toFixed(1)} MB/s (ratio ${(plainTp.mbps / dTp.mbps).toFixed(2)}x of direct; forwards only, records nothing)`);
+  console.log(`SSE throughput via proxy        : ${pTp.mbps.toFixed(1)} MB/s (ratio ${(pTp.mbps / dTp.mbps).toFixed(2)}x of direct, ${(pTp.mbps / plainTp.mbps).toFixed(2)}x of the plain proxy), ${Math.round(pTp.eventsPerSec)} events/s each parsed, redacted and written`);
 
   const dPass = await passThrough(upstreamUrl);
   const pPass = await passThrough(proxyUrl);
@@ -189,6 +214,8 @@ async function runClient() {
   console.log(`recorded ${(recordedBytes / 1024 / 1024).toFixed(1)} MB of raw-api lines`);
   agent.destroy();
   upstreamWorker.postMessage("stop");
+  plainWorker.postMessage("stop");
+  await plainWorker.terminate();
   await proxyWorker.terminate();
   await upstreamWorker.terminate();
   if (!pPass.unbuffered) {
