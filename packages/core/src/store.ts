@@ -1,4 +1,4 @@
-import type { SessionDetail, SessionInput, SessionSummary } from "./session.js";
+import type { SessionDetail, SessionInput, SessionSummary, StreamInfo } from "./session.js";
 
 /**
  * The store contract (DESIGN.md §6). Implemented by fs-store, s3-store,
@@ -55,7 +55,6 @@ export interface SessionStore {
 }
 
 export type { StreamInfo } from "./session.js";
-import type { StreamInfo } from "./session.js";
 
 export interface ListQuery {
   limit?: number;
