@@ -7,16 +7,13 @@ import { afterAll, describe, expect, it } from "vitest";
 import {
   applyRetention,
   DAY_MS,
-  InvalidIdError,
   InvalidInputError,
-  LegalHoldError,
   NotFoundError,
   sessionHeadLines,
-  type DeletionAuditRecord,
   type RetentionPolicy,
   type SessionInput,
 } from "@sessionvault/core";
-import { conformanceId } from "@sessionvault/core/conformance";
+import { conformanceId, runRetentionConformance } from "@sessionvault/core/conformance";
 import { FsStore } from "@sessionvault/fs-store";
 import { snapshotTree } from "./support/tree-snapshot.js";
 
@@ -32,6 +29,17 @@ async function tempHome(): Promise<string> {
   return d;
 }
 
+runRetentionConformance("fs-store", {
+  async open() {
+    return new FsStore({ root: await tempHome() });
+  },
+  async openOrgs(orgs) {
+    const root = await tempHome();
+    return orgs.map((org) => new FsStore({ root, org }));
+  },
+});
+
+// What the shared suite cannot see: the files of a Codex home.
 const NOW = new Date("2026-06-01T12:00:00.000Z");
 const policy: RetentionPolicy = { name: "org-default", defaultTtlMs: 30 * DAY_MS, streamTtlsMs: { "raw-api": 7 * DAY_MS }, graceMs: 7 * DAY_MS };
 
@@ -39,15 +47,19 @@ const RAW_LINE = '{"direction":"request","headers":{"authorization":"[REDACTED]"
 /** The raw-api stream's bytes: its one line and the newline. */
 const RAW = Buffer.byteLength(RAW_LINE) + 1;
 
+function sessionInput(id: string, createdAt: string, title: string): SessionInput {
+  return { id, created_at: createdAt, cwd: "/w", title, archived: false, source: "cli", originator: "test", cli_version: "0.169.0", model_provider: "openai", git: null, parent_id: null, forked_from_id: null };
+}
+
 /** A session whose rollout was last written `ageDays` before NOW, with a rollout, a debug log and raw API lines. */
 async function session(store: FsStore, ageDays: number): Promise<{ id: string; rollout: string[] }> {
   const at = new Date(NOW.getTime() - ageDays * DAY_MS).toISOString();
-  const input: SessionInput = { id: conformanceId(), created_at: at, cwd: "/w", title: `aged ${ageDays}d`, archived: false, source: "cli", originator: "test", cli_version: "0.169.0", model_provider: "openai", git: null, parent_id: null, forked_from_id: null };
+  const input = sessionInput(conformanceId(), at, `aged ${ageDays}d`);
   await store.putSession(input);
   const rollout = sessionHeadLines(input);
   await store.append(input.id, "rollout", 0, rollout);
   await store.append(input.id, "debug-log", 0, ["booting", "ready"]);
-  await store.append(input.id, "raw-api", 0, ['{"direction":"request","headers":{"authorization":"[REDACTED]"}}']);
+  await store.append(input.id, "raw-api", 0, [RAW_LINE]);
   return { id: input.id, rollout };
 }
 
@@ -71,137 +83,54 @@ async function codexVisible(home: string): Promise<string[]> {
 }
 
 describe("retention on a Codex home (RetentionStore + applyRetention)", () => {
-  it("expired sessions go soft first (moved out of Codex's view, restorable byte-exact), then hard once the grace period is over; short-TTL streams go alone", async () => {
+  it("a dry run leaves every file as it was; a soft delete moves the whole session out of Codex's view into the trash; restore puts every file back; a purge empties the trash", async () => {
     const home = await tempHome();
     const store = new FsStore({ root: home });
     const old = await session(store, 90);
     const mid = await session(store, 10);
-    const fresh = await session(store, 2);
     const original = await snapshotTree(home);
 
-    const dry = await applyRetention(store, policy, { now: NOW, dryRun: true });
-    expect(dry).toMatchObject({ dry_run: true, expired: [old.id], purged: [], held: [] });
-    expect(dry.streams_expired).toEqual([{ session_id: mid.id, stream: "raw-api", bytes: RAW }]);
-    // The old session's rollout plus its debug log, raw API lines and sidecar, plus mid's raw API lines.
-    expect(dry.bytes_freed).toBeGreaterThan(RAW + (await store.getSession(old.id)).bytes + RAW);
+    await applyRetention(store, policy, { now: NOW, dryRun: true });
     expect(await snapshotTree(home)).toEqual(original);
 
     const run = await applyRetention(store, policy, { now: NOW });
-    expect(run).toMatchObject({ dry_run: false, expired: [old.id], purged: [] });
-    expect(run.bytes_freed).toBe(dry.bytes_freed);
-    // Soft-deleted: gone from every read and from Codex's own view, but restorable.
-    await expect(store.getSession(old.id)).rejects.toBeInstanceOf(NotFoundError);
-    await expect(store.getSession(old.id.slice(0, 8))).rejects.toBeInstanceOf(NotFoundError);
-    await expect(lines(store, old.id)).rejects.toBeInstanceOf(NotFoundError);
-    await expect(lines(store, old.id, "debug-log")).rejects.toBeInstanceOf(NotFoundError);
-    await expect(store.append(old.id, "rollout", 2, ["x"])).rejects.toBeInstanceOf(NotFoundError);
-    await expect(store.append(old.id, "debug-log", 2, ["x"])).rejects.toBeInstanceOf(NotFoundError);
-    await expect(store.streamPositions(old.id)).rejects.toBeInstanceOf(NotFoundError);
-    expect(await listed(store)).toEqual([mid.id, fresh.id].sort());
+    expect(run.expired).toEqual([old.id]);
     expect((await codexVisible(home)).some((f) => f.includes(old.id))).toBe(false);
     expect(existsSync(join(home, "sessions", old.id))).toBe(false);
-    expect((await all(store.softDeletedSessions())).map((s) => [s.id, s.purge_after, s.bytes])).toEqual([
-      [old.id, new Date(NOW.getTime() + 7 * DAY_MS).toISOString(), dry.bytes_freed - RAW],
-    ]);
+    expect(existsSync(join(home, ".sessionvault", "trash", old.id, "files", "sessions", old.id, "session.log"))).toBe(true);
+    // The session's sidecar (session.json) counts too: more than its three streams' lines.
+    const streamBytes = [...old.rollout, "booting", "ready", RAW_LINE].reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
+    expect((await all(store.softDeletedSessions()))[0]!.bytes).toBe(run.bytes_freed - RAW);
+    expect(run.bytes_freed - RAW).toBeGreaterThan(streamBytes);
     // A new session under the same id would collide with the restore: refused.
-    await expect(store.putSession({ id: old.id, created_at: NOW.toISOString(), archived: false })).rejects.toBeInstanceOf(InvalidInputError);
-    // The raw API stream of the 10-day-old session is gone; the rest of it stays.
-    expect((await store.streamPositions(mid.id)).map((p) => p.name).sort()).toEqual(["debug-log", "rollout"]);
-    expect(await lines(store, mid.id)).toEqual(mid.rollout);
+    await expect(store.putSession(sessionInput(old.id, NOW.toISOString(), "same id"))).rejects.toBeInstanceOf(InvalidInputError);
+    // The expired raw API stream of the kept session is its own file: removed, the rest stays.
     expect(existsSync(join(home, "sessions", mid.id, "session_oai_raw.log"))).toBe(false);
+    expect(existsSync(join(home, "sessions", mid.id, "session.log"))).toBe(true);
 
-    await store.restoreSession(old.id, { actor: "alice", reason: "needed for an incident" });
-    expect(await lines(store, old.id)).toEqual(old.rollout);
-    expect(await lines(store, old.id, "debug-log")).toEqual(["booting", "ready"]);
+    await store.restoreSession(old.id, { actor: "alice" });
     // Every file of the restored session is back where it was, bytes and mode unchanged.
     const back = await snapshotTree(home);
     for (const [path, entry] of Object.entries(original)) if (path.includes(old.id)) expect(back[path], path).toBe(entry);
-    expect(await all(store.softDeletedSessions())).toEqual([]);
-    await expect(store.restoreSession(old.id, { actor: "alice" })).rejects.toBeInstanceOf(NotFoundError);
 
     await applyRetention(store, policy, { now: NOW });
-    // Within the grace period nothing is purged; after it, the session is gone for good.
-    const within = await applyRetention(store, policy, { now: new Date(NOW.getTime() + 3 * DAY_MS) });
-    expect(within.purged).toEqual([]);
-    const after = await applyRetention(store, policy, { now: new Date(NOW.getTime() + 8 * DAY_MS) });
-    expect(after.purged).toEqual([old.id]);
-    expect(after.bytes_purged).toBe(dry.bytes_freed - RAW);
-    expect(await all(store.softDeletedSessions())).toEqual([]);
+    expect((await applyRetention(store, policy, { now: new Date(NOW.getTime() + 8 * DAY_MS) })).purged).toEqual([old.id]);
     expect(await readdir(join(home, ".sessionvault", "trash"))).toEqual([]);
-    await expect(store.restoreSession(old.id, { actor: "alice" })).rejects.toBeInstanceOf(NotFoundError);
-    expect(await listed(store)).toEqual([mid.id, fresh.id].sort());
-
-    const audit: DeletionAuditRecord[] = await all(store.deletionAudit());
-    // One run's records follow the walk's order (newest file first); runs follow each other.
-    const row = (a: DeletionAuditRecord) => [a.action, a.session_id, a.stream, a.actor, a.policy, a.bytes];
-    const sortRun = (rows: unknown[][]) => rows.map((r) => JSON.stringify(r)).sort();
-    expect(sortRun(audit.slice(0, 2).map(row))).toEqual(sortRun([
-      ["soft_delete", old.id, null, "policy:org-default", "org-default", dry.bytes_freed - RAW],
-      ["delete_stream", mid.id, "raw-api", "policy:org-default", "org-default", RAW],
-    ]));
-    expect(row(audit[2]!)).toEqual(["restore", old.id, null, "alice", null, 0]);
-    expect(sortRun(audit.slice(3, 5).map(row))).toEqual(sortRun([
-      ["soft_delete", old.id, null, "policy:org-default", "org-default", dry.bytes_freed - RAW],
-      // At NOW + 8 days the fresh session's raw API lines are past their 7 days too.
-      ["delete_stream", fresh.id, "raw-api", "policy:org-default", "org-default", RAW],
-    ]));
-    expect(row(audit[5]!)).toEqual(["purge", old.id, null, "policy:org-default", "org-default", dry.bytes_freed - RAW]);
-    expect(audit).toHaveLength(6);
-    expect(audit.every((a) => !Number.isNaN(Date.parse(a.at)))).toBe(true);
-    expect(audit[2]!.reason).toBe("needed for an incident");
-    expect(await all(store.deletionAudit({ since: new Date(Date.parse(audit[5]!.at)) }))).toContainEqual(audit[5]);
+    expect(Object.keys(await snapshotTree(home)).some((p) => p.includes(old.id))).toBe(false);
     await store.close();
   });
 
-  it("a legal hold on a session or on the whole org blocks every deletion, soft-deleted sessions included", async () => {
-    const root = await tempHome();
-    const store = new FsStore({ root, org: "acme" });
-    const other = new FsStore({ root, org: "globex" });
-    const held = await session(store, 90);
-    const free = await session(store, 90);
-    const elsewhere = await session(other, 90);
-    await store.setLegalHold(held.id, true);
-    const run = await applyRetention(store, policy, { now: NOW });
-    expect(run.expired).toEqual([free.id]);
-    expect(run.held).toEqual([held.id]);
-    for (const attempt of [
-      () => store.purgeSession(held.id, { actor: "x" }),
-      () => store.softDeleteSession(held.id, { actor: "x", purgeAfter: NOW }),
-      () => store.deleteStream(held.id, "raw-api", { actor: "x" }),
-      () => store.deleteSession(held.id, { actor: "x" }),
-    ]) {
-      await expect(attempt()).rejects.toBeInstanceOf(LegalHoldError);
-    }
-    expect(await lines(store, held.id, "raw-api")).toHaveLength(1);
-
-    // A hold placed on a session in the trash blocks its purge after the grace period.
-    await store.setLegalHold(free.id, true);
+  it("a hold placed on a session in the trash blocks its purge after the grace period", async () => {
+    const store = new FsStore({ root: await tempHome() });
+    const s = await session(store, 90);
+    await applyRetention(store, policy, { now: NOW });
+    await store.setLegalHold(s.id, true);
     const later = await applyRetention(store, policy, { now: new Date(NOW.getTime() + 30 * DAY_MS) });
-    expect(later.purged).toEqual([]);
-    expect(later.held.sort()).toEqual([held.id, free.id].sort());
-    await expect(store.purgeSession(free.id, { actor: "x" })).rejects.toBeInstanceOf(LegalHoldError);
-    await store.setLegalHold(free.id, false);
-
-    await store.restoreSession(free.id, { actor: "x" });
-    await store.setOrgLegalHold(true);
-    expect(await store.orgLegalHold()).toBe(true);
-    expect(await other.orgLegalHold()).toBe(false);
-    const blocked = await applyRetention(store, policy, { now: NOW });
-    expect(blocked.expired).toEqual([]);
-    expect(blocked.held.sort()).toEqual([held.id, free.id].sort());
-    await expect(store.deleteSession(free.id)).rejects.toBeInstanceOf(LegalHoldError);
-    expect((await store.prune({ olderThan: NOW })).held.sort()).toEqual([held.id, free.id].sort());
-    expect(await lines(store, free.id)).toEqual(free.rollout);
-    // Another org is not held by acme's hold.
-    expect((await applyRetention(other, policy, { now: NOW })).expired).toEqual([elsewhere.id]);
-
-    await store.setOrgLegalHold(false);
-    expect((await applyRetention(store, policy, { now: NOW })).expired).toEqual([free.id]);
-    const audit = await all(store.deletionAudit());
-    expect(audit.map((a) => a.action)).toEqual(["soft_delete", "restore", "soft_delete"]);
-    expect(audit.every((a) => a.session_id === free.id)).toBe(true);
+    expect(later).toMatchObject({ purged: [], held: [s.id] });
+    await store.setLegalHold(s.id, false);
+    await store.restoreSession(s.id, { actor: "x" });
+    expect(await lines(store, s.id)).toEqual(s.rollout);
     await store.close();
-    await other.close();
   });
 
   it("on real Codex homes: a dry run changes nothing, a soft delete leaves a home Codex lists as empty, restore gives every byte back", async () => {
@@ -267,30 +196,21 @@ describe("retention on a Codex home (RetentionStore + applyRetention)", () => {
     await store.close();
   });
 
-  it("manual deletes and prune go through the same audit; bad ids and stream names are refused before anything is touched", async () => {
+  it("prune and manual deletes go through the same audit, which still reads lines written before retention existed", async () => {
     const home = await tempHome();
     const store = new FsStore({ root: home });
-    // A line written by an older fs-store (before retention) still reads as a delete.
     await mkdir(join(home, ".sessionvault"), { recursive: true });
     await writeFile(join(home, ".sessionvault", "deletions.jsonl"), '{"id":"0d000001-3333-7000-8000-000000000000","deleted_at":"2026-01-01T00:00:00.000Z","actor":"bob","reason":null}\n');
     const s = await session(store, 1);
     const t = await session(store, 2);
-    const tree = await snapshotTree(home);
-    for (const attempt of [
-      () => store.softDeleteSession("../../etc", { actor: "x", purgeAfter: NOW }),
-      () => store.purgeSession("../x", { actor: "x" }),
-      () => store.restoreSession("not-a-uuid", { actor: "x" }),
-      () => store.deleteStream(s.id, "../session.json", { actor: "x" }),
-    ]) {
-      await expect(attempt()).rejects.toBeInstanceOf(InvalidIdError);
-    }
+    // Here the rollout's TTL is the session's, and a stream never written frees nothing.
     await expect(store.deleteStream(s.id, "rollout", { actor: "x" })).rejects.toBeInstanceOf(InvalidInputError);
     expect(await store.deleteStream(s.id, "never-written", { actor: "x" })).toBe(0);
-    expect(await snapshotTree(home)).toEqual(tree);
 
     await store.deleteSession(s.id, { actor: "carol", reason: "asked by the user" });
     await expect(store.getSession(s.id)).rejects.toBeInstanceOf(NotFoundError);
     expect(existsSync(join(home, "sessions", s.id))).toBe(false);
+    // fs-store's prune has no grace period: soft delete and purge in one go.
     const pruned = await store.prune({ olderThan: new Date(), actor: "cron" });
     expect(pruned.expired).toEqual([t.id]);
     expect(await listed(store)).toEqual([]);
@@ -303,7 +223,6 @@ describe("retention on a Codex home (RetentionStore + applyRetention)", () => {
       ["soft_delete", t.id, "cron", expect.stringContaining("no activity since")],
       ["purge", t.id, "cron", expect.stringContaining("grace period over")],
     ]);
-    expect(audit[1]!.bytes).toBeGreaterThan(0);
     await store.close();
   });
 });

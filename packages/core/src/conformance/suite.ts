@@ -15,6 +15,7 @@ import type { SessionStore } from "../store.js";
 import { agentMessageLines, sessionHeadLines } from "../codex/session-lines.js";
 
 export { agentMessageLines, sessionHeadLines, sessionMetaLine, userMessageLines } from "../codex/session-lines.js";
+export { runRetentionConformance, type RetentionConformanceContext, type RetentionConformanceStore } from "./retention-suite.js";
 
 /**
  * The store conformance suite (DESIGN.md §6): the same cases against every
