@@ -4,15 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-  applyRetention,
-  DAY_MS,
-  InvalidInputError,
-  NotFoundError,
-  sessionHeadLines,
-  type RetentionPolicy,
-  type SessionInput,
-} from "@sessionvault/core";
+import { applyRetention, DAY_MS, InvalidInputError, NotFoundError, sessionHeadLines, type RetentionPolicy, type SessionInput } from "@sessionvault/core";
 import { conformanceId, runRetentionConformance } from "@sessionvault/core/conformance";
 import { FsStore } from "@sessionvault/fs-store";
 import { snapshotTree } from "./support/tree-snapshot.js";
@@ -30,13 +22,9 @@ async function tempHome(): Promise<string> {
 }
 
 runRetentionConformance("fs-store", {
-  async open() {
-    return new FsStore({ root: await tempHome() });
-  },
-  async openOrgs(orgs) {
-    const root = await tempHome();
-    return orgs.map((org) => new FsStore({ root, org }));
-  },
+  open: async () => new FsStore({ root: await tempHome() }),
+  // Org stores share one home, as the archive server opens them.
+  openOrgs: async (orgs) => ((root) => orgs.map((org) => new FsStore({ root, org })))(await tempHome()),
 });
 
 // What the shared suite cannot see: the files of a Codex home.

@@ -18,13 +18,9 @@ afterAll(async () => {
 });
 
 runRetentionConformance("s3-store", {
-  async open() {
-    return openTestStore(server);
-  },
-  async openOrgs(orgs) {
-    const prefix = uniquePrefix();
-    return orgs.map((org) => openTestStore(server, { prefix, org }));
-  },
+  open: async () => openTestStore(server),
+  // Org stores share one prefix of the bucket, as the archive server opens them.
+  openOrgs: async (orgs) => ((prefix) => orgs.map((org) => openTestStore(server, { prefix, org })))(uniquePrefix()),
 });
 
 // What the shared suite cannot see: the objects in the bucket.
@@ -54,12 +50,16 @@ async function objects(prefix: string): Promise<Map<string, string>> {
 }
 
 describe("retention on S3: the objects", () => {
-  test("a dry run writes no object; a soft delete keeps the session's objects; a purge removes them, their index entries and the trash marker; the audit is one object per record", async () => {
+  test("a dry run writes no object; a soft delete keeps the session's objects; a purge removes them, their index entries and the trash marker; the audit is one object per record; a held org's objects stay", async () => {
     const prefix = uniquePrefix();
     const store = openTestStore(server, { prefix });
     const sessionsOnly = { ...policy, streamTtlsMs: {} };
     const old = await session(store, 60);
     const fresh = await session(store, 1);
+    // A held org's session in the same bucket prefix.
+    const held = openTestStore(server, { prefix, org: "acme" });
+    const heldId = await session(held, 100);
+    await held.setOrgLegalHold(true);
     const snapshot = await objects(`${prefix}/`);
     await applyRetention(store, sessionsOnly, { now: NOW, dryRun: true });
     expect(await objects(`${prefix}/`)).toEqual(snapshot);
@@ -72,22 +72,15 @@ describe("retention on S3: the objects", () => {
     expect([...(await objects(`${prefix}/index/`)).keys()].some((k) => k.endsWith(old))).toBe(false);
     expect([...(await objects(`${prefix}/trash/`)).keys()]).toEqual([]);
     expect((await objects(`${prefix}/sessions/${fresh}/`)).size).toBeGreaterThan(0);
+    // Without the hold, a grace of 0 would soft-delete and purge it in this run.
+    expect((await applyRetention(held, { ...sessionsOnly, graceMs: 0 }, { now: NOW })).held).toEqual([heldId]);
+    expect((await objects(`${prefix}/orgs/acme/sessions/${heldId}/`)).size).toBeGreaterThan(0);
+    await held.close();
 
     const keys = [...(await objects(`${prefix}/audit/`)).keys()];
     expect(keys).toHaveLength(2);
     const records = await Promise.all(keys.map(async (Key) => JSON.parse(await (await client.send(new GetObjectCommand({ Bucket: server.bucket, Key }))).Body!.transformToString()) as { action: string; session_id: string }));
     expect(records.map((r) => [r.action, r.session_id]).sort()).toEqual([["purge", old], ["soft_delete", old]]);
-    await store.close();
-  });
-
-  test("org-scoped stores keep a held org's objects under its own prefix", async () => {
-    const prefix = uniquePrefix();
-    const store = openTestStore(server, { prefix, org: "acme" });
-    const old = await session(store, 100);
-    await applyRetention(store, policy, { now: NOW });
-    await store.setOrgLegalHold(true);
-    await applyRetention(store, policy, { now: new Date(NOW.getTime() + 30 * DAY_MS) });
-    expect((await objects(`${prefix}/orgs/acme/sessions/${old}/`)).size).toBeGreaterThan(0);
     await store.close();
   });
 
