@@ -65,6 +65,25 @@ export const STREAM_FILES: Record<string, string> = {
 /** Fields a writer supplies when it creates or updates a session; counts are derived by the store. */
 export type SessionInput = Omit<SessionSummary, "lines" | "bytes" | "updated_at"> & { updated_at?: string };
 
+/** The writable fields of a summary, in wire order (what `putSession` takes back). */
+export function sessionInputOf(s: SessionSummary): SessionInput & { updated_at: string } {
+  return {
+    id: s.id,
+    created_at: s.created_at,
+    updated_at: s.updated_at,
+    cwd: s.cwd,
+    title: s.title,
+    archived: s.archived,
+    source: s.source,
+    originator: s.originator,
+    cli_version: s.cli_version,
+    model_provider: s.model_provider,
+    git: s.git,
+    parent_id: s.parent_id,
+    forked_from_id: s.forked_from_id,
+  };
+}
+
 export function emptySummary(id: string, createdAt: string): SessionSummary {
   return {
     id,

@@ -1,6 +1,6 @@
 import { appendLines } from "./append.js";
 import { ConflictError, NotACodexHomeError, NotFoundError, StoreUnavailableError } from "./errors.js";
-import { STREAMS, type SessionInput, type SessionSummary, type StreamInfo } from "./session.js";
+import { STREAMS, sessionInputOf, type SessionSummary, type StreamInfo } from "./session.js";
 import type { SessionStore } from "./store.js";
 
 /**
@@ -188,7 +188,7 @@ async function syncSession(
     return true;
   }
 
-  if (needsPut) await to.putSession(toInput(session));
+  if (needsPut) await to.putSession(sessionInputOf(session));
   for (const p of plan) {
     let fromSeq = p.fromSeq;
     for (let attempt = 0; ; attempt++) {
@@ -267,20 +267,3 @@ function summaryDiffers(a: SessionSummary, b: SessionSummary): boolean {
   return ga.commit_hash !== gb.commit_hash || ga.branch !== gb.branch || ga.repository_url !== gb.repository_url;
 }
 
-function toInput(s: SessionSummary): SessionInput {
-  return {
-    id: s.id,
-    created_at: s.created_at,
-    updated_at: s.updated_at,
-    cwd: s.cwd,
-    title: s.title,
-    archived: s.archived,
-    source: s.source,
-    originator: s.originator,
-    cli_version: s.cli_version,
-    model_provider: s.model_provider,
-    git: s.git,
-    parent_id: s.parent_id,
-    forked_from_id: s.forked_from_id,
-  };
-}

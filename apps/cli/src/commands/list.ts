@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { UsageError, type ListQuery, type SessionSummary } from "@sessionvault/core";
+import { UsageError, sessionInputOf, type ListQuery, type SessionSummary } from "@sessionvault/core";
 import { printJson, type CliContext } from "../io.js";
 import { openStoreArg } from "../stores.js";
 
@@ -48,23 +48,7 @@ function parseLimit(value: string | number | undefined): number {
 
 /** The session object of `list --json` and `show --json`, fields in the documented order. */
 export function sessionJson(s: SessionSummary): Record<string, unknown> {
-  return {
-    id: s.id,
-    created_at: s.created_at,
-    updated_at: s.updated_at,
-    cwd: s.cwd,
-    title: s.title,
-    archived: s.archived,
-    source: s.source,
-    originator: s.originator,
-    cli_version: s.cli_version,
-    model_provider: s.model_provider,
-    git: s.git,
-    parent_id: s.parent_id,
-    forked_from_id: s.forked_from_id,
-    lines: s.lines,
-    bytes: s.bytes,
-  };
+  return { ...sessionInputOf(s), lines: s.lines, bytes: s.bytes };
 }
 
 function table(sessions: SessionSummary[]): string {
