@@ -1,4 +1,4 @@
-import { createReadStream } from "node:fs";
+import { open } from "node:fs/promises";
 import { Decompress } from "fzstd";
 import { InvalidInputError } from "./errors.js";
 
@@ -125,10 +125,44 @@ export async function* readLineBatches(source: AsyncIterable<Uint8Array>, option
   }
 }
 
-/** Opens a file as a byte stream, decompressing `.zst` transparently. */
+/**
+ * Opens a file as a byte stream, decompressing `.zst` transparently. The file
+ * is opened on the first read, so a missing file fails there (ENOENT).
+ */
 export function openFileBytes(path: string, options: { highWaterMark?: number } = {}): AsyncIterable<Uint8Array> {
-  const raw = createReadStream(path, { highWaterMark: options.highWaterMark ?? 1024 * 1024 });
+  const raw = fileChunks(path, options.highWaterMark ?? 1024 * 1024);
   return path.endsWith(".zst") ? zstdDecompress(raw, path) : raw;
+}
+
+/**
+ * A file's bytes to its end, in fresh chunks of at most `max` bytes sized to
+ * what is left of the file. Unlike fs.createReadStream, which allocates
+ * `highWaterMark` bytes for every read, copies a short read into a second
+ * buffer and needs one more read to see the end, a typical rollout
+ * (100 KB) costs one read of exactly its size. A file that grows while it
+ * is read is read on until a read comes back short.
+ */
+async function* fileChunks(path: string, max: number): AsyncGenerator<Uint8Array> {
+  const fh = await open(path, "r");
+  try {
+    const st = await fh.stat();
+    // A pipe or a device reads short at any time: only 0 bytes is its end.
+    const regular = st.isFile();
+    let left = regular ? st.size : 0;
+    for (;;) {
+      // One byte more than stat promised: the short read then says "end"
+      // without another read. Past that size (the file grew), 64 KB at a time.
+      const want = left > 0 ? Math.min(max, left + 1) : 64 * 1024;
+      const buf = Buffer.allocUnsafe(want);
+      const { bytesRead } = await fh.read(buf, 0, want, null);
+      if (bytesRead > 0) yield bytesRead === want ? buf : buf.subarray(0, bytesRead);
+      // A regular file reads short only at its end.
+      if (bytesRead === 0 || (regular && bytesRead < want)) return;
+      left -= bytesRead;
+    }
+  } finally {
+    await fh.close();
+  }
 }
 
 /**

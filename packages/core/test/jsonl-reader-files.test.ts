@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -167,6 +167,42 @@ describe("JSONL files", () => {
     }
     expect(seen.at(-1)).toBe(250_000);
     expect(chunks).toBe(3);
+  });
+
+  it("reads a file of several chunks exactly, and a file that grows while it is read to its new end", async () => {
+    const body = Buffer.from(Array.from({ length: 3000 }, (_, i) => JSON.stringify({ i, pad: "x".repeat(i % 700) })).join("\n") + "\n");
+    const path = await file("chunks.jsonl", body);
+    const small: Uint8Array[] = [];
+    for await (const c of openFileBytes(path, { highWaterMark: 4096 })) small.push(c);
+    expect(small.length).toBeGreaterThan(100);
+    expect(Buffer.concat(small).equals(body)).toBe(true);
+
+    // Appended after the reader opened it (and saw its first size): still read.
+    const grown: Uint8Array[] = [];
+    let appended = false;
+    for await (const c of openFileBytes(path, { highWaterMark: 64 * 1024 })) {
+      grown.push(c);
+      if (!appended) {
+        appended = true;
+        await writeFile(path, '{"late":true}\n', { flag: "a" });
+      }
+    }
+    expect(Buffer.concat(grown).toString()).toBe(body.toString() + '{"late":true}\n');
+  });
+
+  it("reads a FIFO to its end, though its reads come back short", async () => {
+    const fifo = join(dir, "pipe.jsonl");
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+    // The writer sends three pieces with pauses, so reads return partial data.
+    const writer = spawn(process.execPath, ["-e", `
+      const fs = require("node:fs");
+      const fd = fs.openSync(${JSON.stringify(fifo)}, "w");
+      let n = 0;
+      const tick = () => { fs.writeSync(fd, '{"piece":' + n + '}\\n'); if (++n < 3) setTimeout(tick, 50); else fs.closeSync(fd); };
+      tick();`]);
+    const { lines: ls } = await lines(fifo);
+    await new Promise((r) => writer.on("close", r));
+    expect(ls.map((l) => l.text)).toEqual(['{"piece":0}', '{"piece":1}', '{"piece":2}']);
   });
 
   describe(".jsonl.zst", () => {

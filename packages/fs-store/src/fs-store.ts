@@ -42,7 +42,7 @@ import {
 } from "@sessionvault/core";
 import { codexPaths, dayDir, keyToDate, localStamp, rolloutFileName, uuidV7Time, type CodexPaths } from "./codex-layout.js";
 import { FolderFilesCache, mergeNewestFirst, walkActive, walkAll, walkArchived, walkDays, type RolloutFile } from "./rollout-walk.js";
-import { appendAt, filePosition, lastLineHead, PositionCache, positionOf, readFileStream, readSmallFile, type FilePosition } from "./stream-file.js";
+import { appendAt, filePosition, lastLineHead, PositionCache, positionOf, readFileLineBatches, readSmallFile, type FilePosition } from "./stream-file.js";
 import { SessionIndex } from "./session-index.js";
 import { SummaryCache } from "./summary-cache.js";
 import { TokenFile } from "./token-file.js";
@@ -254,11 +254,39 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
   async *readStream(sessionId: string, stream: string, options: { fromSeq?: number } = {}): AsyncGenerator<string> {
     const id = assertSessionId(sessionId);
     assertSlug(stream, "stream name");
+    const fromSeq = options.fromSeq ?? 0;
+    // Where a listing just saw the rollout, opening it is the check that it
+    // is still there (no stat first); if it moved since, it is looked up.
+    const known = stream === "rollout" ? this.#known.get(id) : undefined;
+    let path = known ? known.path : await this.#streamFileOf(id, stream);
+    for (let retry = known !== undefined; ; retry = false) {
+      let yielded = false;
+      try {
+        // Lines are taken a chunk at a time: one async step per chunk, not per line.
+        for await (const batch of readFileLineBatches(path, this.#options.onWarning)) {
+          for (const line of batch) {
+            if (line.lineNo > fromSeq) {
+              yielded = true;
+              yield line.text;
+            }
+          }
+        }
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT" || yielded) throw err;
+        // A side stream nobody wrote yet is empty.
+        if (stream !== "rollout") return;
+        if (!retry) throw new NotFoundError(`no session ${id} in ${this.home}`, { cause: err });
+        this.#known.delete(id);
+        path = await this.#streamFileOf(id, stream);
+      }
+    }
+  }
+
+  /** The file a stream lives in (its session must exist; the file need not). */
+  async #streamFileOf(id: string, stream: string): Promise<string> {
     const file = await this.#locate(id);
-    const path = stream === "rollout" ? file.path : this.#streamPath(id, stream);
-    if (stream !== "rollout" && !(await exists(path))) return;
-    const warn = this.#options.onWarning;
-    yield* readFileStream(path, options.fromSeq ?? 0, warn ? (w) => warn(`${path}: ${w.message}`) : undefined);
+    return stream === "rollout" ? file.path : this.#streamPath(id, stream);
   }
 
   async streamPositions(sessionId: string): Promise<StreamInfo[]> {

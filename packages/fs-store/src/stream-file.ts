@@ -1,6 +1,6 @@
 import { constants } from "node:fs";
 import { open, stat, type FileHandle } from "node:fs/promises";
-import { ConflictError, InvalidInputError, IoError, openFileBytes, readLines, type AppendResult, type LineWarning } from "@sessionvault/core";
+import { ConflictError, InvalidInputError, IoError, openFileBytes, readLineBatches, type AppendResult, type RawLine } from "@sessionvault/core";
 import { withFileLock } from "./file-lock.js";
 
 /**
@@ -248,12 +248,10 @@ export async function appendAt(path: string, expectedSeq: number, lines: readonl
 }
 
 /**
- * Committed lines from `fromSeq`, streamed; the torn tail (if any) is not
- * yielded. A line that is not UTF-8 is yielded with replacement characters
- * (and reported) rather than skipped, so positions stay line numbers.
+ * A stream file's committed lines, a chunk at a time; the torn tail (if any)
+ * is not yielded. A line that is not UTF-8 comes with replacement characters
+ * (and is reported) rather than skipped, so positions stay line numbers.
  */
-export async function* readFileStream(path: string, fromSeq: number, onWarning?: (w: LineWarning) => void): AsyncGenerator<string> {
-  for await (const line of readLines(openFileBytes(path), { onWarning, invalidUtf8: "replace" })) {
-    if (line.lineNo - 1 >= fromSeq) yield line.text;
-  }
+export function readFileLineBatches(path: string, onWarning?: (message: string) => void): AsyncGenerator<RawLine[]> {
+  return readLineBatches(openFileBytes(path), { invalidUtf8: "replace", onWarning: onWarning ? (w) => onWarning(`${path}: ${w.message}`) : undefined });
 }

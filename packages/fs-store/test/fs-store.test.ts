@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { lstatSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
-import { appendFile, cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { appendFile, cp, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -83,6 +83,28 @@ describe("fs-store writes Codex's layout", () => {
     await store.putSession(inp);
     expect((await store.getSession(id)).archived).toBe(false);
     expect((await store.getSession(id)).lines).toBe(3);
+  });
+
+  it("reads a rollout that another process moved after this store listed it, and says NotFound once it is gone", async () => {
+    const root = await tempHome();
+    const store = new FsStore({ root });
+    const id = "01a1fd77-5062-78c3-9c88-31a6914d7243";
+    const inp = input(id);
+    await store.putSession(inp);
+    await store.append(id, "rollout", 0, sessionHeadLines(inp));
+    expect((await store.listSessions({})).sessions.map((s) => s.id)).toEqual([id]);
+    const path = (await store.streamFile(id, "rollout"))!;
+    // Codex archives it behind our back: the listed path no longer exists.
+    await mkdir(join(root, "archived_sessions"), { recursive: true });
+    const moved = join(root, "archived_sessions", path.slice(path.lastIndexOf("/") + 1));
+    await rename(path, moved);
+    const lines: string[] = [];
+    for await (const l of store.readStream(id, "rollout")) lines.push(l);
+    expect(lines).toEqual(sessionHeadLines(inp));
+    await rm(moved);
+    await expect(async () => {
+      for await (const _ of store.readStream(id, "rollout")) void _;
+    }).rejects.toThrow(/no session/);
   });
 
   it("takes thread names from session_index.jsonl, last line per id wins", async () => {

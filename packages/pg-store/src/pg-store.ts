@@ -309,11 +309,7 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
         if (f.timestamp !== null && !Number.isNaN(Date.parse(f.timestamp))) lastTs = f.timestamp;
       }
     }
-    // The lines travel as ONE text parameter split server-side: no per-line
-    // array escaping of big JSON, and a constant number of parameters. The
-    // trailing "\n" makes an empty line survive the split.
-    const joined = lines.join("\n") + "\n";
-    const values: unknown[] = [this.#org, id, stream, n, bytes, expected, joined];
+    const values: unknown[] = [this.#org, id, stream, n, bytes, expected, linesAsUtf8(lines, bytes)];
     if (isRollout) values.push(types, payloadTypes, stamps, metas, search, lastTs);
     try {
       // A named statement: parsed and planned once per connection, not once per batch.
@@ -774,4 +770,22 @@ function decodeCursor(cursor: string): { ts: string; id: string } {
     // fall through to the error below
   }
   throw new InvalidInputError("invalid list cursor");
+}
+
+/**
+ * The lines as ONE parameter, split server-side: no per-line array escaping
+ * of big JSON, and a constant number of parameters. Each line ends with
+ * "\n" (so an empty line survives the split). Sent as UTF-8 bytes (a Buffer
+ * goes in binary format, which for text is the bytes): encoding line by line
+ * into one buffer costs a fraction of building one huge joined string and
+ * encoding that. `bytes` is their UTF-8 length plus one per line.
+ */
+function linesAsUtf8(lines: readonly string[], bytes: number): Buffer {
+  const out = Buffer.allocUnsafe(bytes);
+  let offset = 0;
+  for (const line of lines) {
+    offset += out.write(line, offset);
+    out[offset++] = 0x0a;
+  }
+  return out;
 }
