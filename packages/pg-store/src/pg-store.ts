@@ -89,6 +89,9 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
   readonly #pageLines: number;
   /** Prepared statements are per connection and named; a schema's hash keeps names short and distinct. */
   readonly #statementPrefix: string;
+  /** Sessions this store created, and at how many it next analyzes the table (see #keepPlansRight). */
+  #created = 0;
+  #analyzeAt = 64;
   #ready: Promise<void> | null = null;
   #closed = false;
 
@@ -203,10 +206,30 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
             .where("sessions.deleted_at", "is", null),
         )
         .returningAll()
+        // xmax is 0 on a row version that an insert created (not the conflict update).
+        .returning(sql<boolean>`xmax = 0`.as("created"))
         .executeTakeFirst();
       if (!row) throw new NotFoundError(`session ${id} is soft-deleted (restore it first)`);
+      if (row.created && ++this.#created === this.#analyzeAt) await this.#keepPlansRight();
       return toSummary(row);
     });
+  }
+
+  /**
+   * Postgres plans a prepared statement (the append is one, per connection)
+   * once, from the table's statistics. On a fresh sessions table that grows
+   * fast, before autovacuum first analyzes it (a minute or more later), the
+   * planner cannot tell the primary key from an index that merely starts with
+   * `org`; a cached plan that then walks every session of the org for each
+   * append (and each foreign-key check) makes a bulk sync quadratic: 50 M
+   * index entries read to sync 10 000 sessions. So the store analyzes the
+   * table itself as it creates sessions: at 64, 256, 1024, … (cheap on a
+   * table this size); the new statistics make every connection re-plan.
+   * Without the right to analyze, it leaves this to autovacuum.
+   */
+  async #keepPlansRight(): Promise<void> {
+    this.#analyzeAt *= 4;
+    await sql`analyze ${sql.table(`${this.#schema}.sessions`)}`.execute(this.#db).catch(() => {});
   }
 
   async getSession(idOrPrefix: string): Promise<SessionDetail> {

@@ -128,6 +128,33 @@ describe("appends", () => {
     }
   });
 
+  it("a bulk load into a fresh table keeps lookups by id on the primary key (the store analyzes the table as it grows)", async () => {
+    const schema = freshSchema("plans");
+    const store = open({ schema, pool: { max: 4 } });
+    let next = 0;
+    const worker = async () => {
+      while (next < 300) {
+        next++;
+        const s = input();
+        await store.putSession(s);
+        await store.append(s.id, "rollout", 0, sessionHeadLines(s));
+      }
+    };
+    await Promise.all([worker(), worker(), worker(), worker()]);
+    // The plan a connection caches for the append's session lookup (a generic plan, as for a prepared statement).
+    const client = new pg.Client({ connectionString: server.url });
+    await client.connect();
+    try {
+      await client.query("set plan_cache_mode = force_generic_plan");
+      await client.query(`prepare lookup(text, text) as select 1 from "${schema}".sessions where org = $1 and id = $2 and deleted_at is null`);
+      const plan = (await client.query("explain execute lookup('', 'x')")).rows.map((r: { "QUERY PLAN": string }) => r["QUERY PLAN"]).join("\n");
+      expect(plan).toContain("sessions_pkey");
+      expect(plan).not.toMatch(/Filter: .*id = /);
+    } finally {
+      await client.end();
+    }
+  });
+
   it("keeps the line facts queries need next to the exact text", async () => {
     const schema = freshSchema("facts");
     const store = open({ schema });
