@@ -1,7 +1,7 @@
 import { appendLines } from "./append.js";
 import { ConflictError, NotACodexHomeError, NotFoundError, StoreUnavailableError } from "./errors.js";
 import { STREAMS, sessionInputOf, type SessionSummary, type StreamInfo } from "./session.js";
-import type { SessionStore } from "./store.js";
+import type { SessionPage, SessionStore } from "./store.js";
 
 /**
  * One-way, incremental sync between any two stores (`sessionvault sync`).
@@ -27,8 +27,10 @@ export interface SyncOptions {
 }
 
 export interface SyncProgress {
-  /** null while the source is still being listed. */
+  /** null while the source is still being listed (see `sessions_listed`). */
   sessions_total: number | null;
+  /** Sessions listed so far; equals `sessions_total` once the listing is done. */
+  sessions_listed: number;
   sessions_scanned: number;
   sessions_sent: number;
   lines_sent: number;
@@ -59,10 +61,12 @@ export async function syncStores(from: SessionStore, to: SessionStore, options: 
   const batchBytes = options.batchBytes ?? 4 * 1024 * 1024;
   const summary: SyncSummary = { sessions_scanned: 0, sessions_sent: 0, lines_sent: 0, bytes_sent: 0, conflicts: 0, errors: [] };
   let total: number | null = null;
+  let listed = 0;
   let current: string | null = null;
   const report = () =>
     options.onProgress?.({
       sessions_total: total,
+      sessions_listed: listed,
       sessions_scanned: summary.sessions_scanned,
       sessions_sent: summary.sessions_sent,
       lines_sent: summary.lines_sent,
@@ -70,26 +74,15 @@ export async function syncStores(from: SessionStore, to: SessionStore, options: 
       session_id: current,
     });
 
-  // The whole listing comes first so that progress has a total, and so that
-  // sessions created while we sync wait for the next run instead of shifting pages.
-  const sessions: SessionSummary[] = [];
-  let cursor: string | null = null;
-  do {
-    options.signal?.throwIfAborted();
-    const page = await from.listSessions({ archived: "all", limit: LIST_PAGE, cursor });
-    sessions.push(...page.sessions);
-    cursor = page.next_cursor;
-  } while (cursor !== null);
-  total = sessions.length;
   // What the target already has, in a few listing calls instead of one
   // round trip per session: an unchanged session then costs only the
   // source's positions.
   const targetSessions = new Map<string, SessionSummary>();
-  cursor = null;
+  let cursor: string | null = null;
   try {
     do {
       options.signal?.throwIfAborted();
-      const page = await to.listSessions({ archived: "all", limit: LIST_PAGE, cursor });
+      const page: SessionPage = await to.listSessions({ archived: "all", limit: LIST_PAGE, cursor });
       for (const s of page.sessions) targetSessions.set(s.id, s);
       cursor = page.next_cursor;
     } while (cursor !== null);
@@ -100,38 +93,62 @@ export async function syncStores(from: SessionStore, to: SessionStore, options: 
   }
   report();
 
-  // A few sessions at a time; each session's streams stay strictly ordered.
-  let next = 0;
-  let fatal: { error: unknown } | null = null;
-  const worker = async () => {
-    while (fatal === null && next < sessions.length) {
-      if (options.signal?.aborted) {
-        fatal = { error: options.signal.reason };
-        return;
-      }
-      const session = sessions[next++]!;
-      current = session.id;
-      summary.sessions_scanned++;
-      try {
-        const sent = await syncSession(from, to, session, targetSessions.get(session.id) ?? null, summary, { ...options, batchLines, batchBytes, report });
-        if (sent) summary.sessions_sent++;
-      } catch (err) {
-        // Without the store nothing else can succeed: stop with its error.
-        if (err instanceof StoreUnavailableError || options.signal?.aborted) {
-          fatal ??= { error: err };
-          return;
-        }
-        summary.errors.push({ session_id: session.id, message: err instanceof Error ? err.message : String(err) });
-      }
+  // The source is sent a listing page at a time, and the next page is read
+  // while one is sent: the first lines go out at once, and listing a big
+  // Codex home (reading every rollout's head) overlaps with the target's
+  // work. Pages follow a cursor, newest first, so sessions created while we
+  // sync sort before it and wait for the next run instead of shifting pages.
+  const listSource = (after: string | null) => from.listSessions({ archived: "all", limit: LIST_PAGE, cursor: after });
+  let nextPage: Promise<SessionPage> | null = listSource(null);
+  try {
+    while (nextPage !== null) {
+      options.signal?.throwIfAborted();
+      const page: SessionPage = await nextPage;
+      nextPage = page.next_cursor === null ? null : listSource(page.next_cursor);
+      listed += page.sessions.length;
+      if (nextPage === null) total = listed;
       report();
+      await syncPage(page.sessions);
     }
-  };
-  const concurrency = Math.max(1, Math.min(options.concurrency ?? 4, sessions.length || 1));
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  if (fatal !== null) throw (fatal as { error: unknown }).error;
+  } finally {
+    // A page read ahead that nobody waits for must not become an unhandled rejection.
+    nextPage?.catch(() => {});
+  }
   current = null;
   report();
   return summary;
+
+  /** A few sessions at a time; each session's streams stay strictly ordered. */
+  async function syncPage(sessions: SessionSummary[]): Promise<void> {
+    let next = 0;
+    let fatal: { error: unknown } | null = null;
+    const worker = async () => {
+      while (fatal === null && next < sessions.length) {
+        if (options.signal?.aborted) {
+          fatal = { error: options.signal.reason };
+          return;
+        }
+        const session = sessions[next++]!;
+        current = session.id;
+        summary.sessions_scanned++;
+        try {
+          const sent = await syncSession(from, to, session, targetSessions.get(session.id) ?? null, summary, { ...options, batchLines, batchBytes, report });
+          if (sent) summary.sessions_sent++;
+        } catch (err) {
+          // Without the store nothing else can succeed: stop with its error.
+          if (err instanceof StoreUnavailableError || options.signal?.aborted) {
+            fatal ??= { error: err };
+            return;
+          }
+          summary.errors.push({ session_id: session.id, message: err instanceof Error ? err.message : String(err) });
+        }
+        report();
+      }
+    };
+    const concurrency = Math.max(1, Math.min(options.concurrency ?? 4, sessions.length || 1));
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    if (fatal !== null) throw (fatal as { error: unknown }).error;
+  }
 }
 
 interface SessionSyncOptions extends SyncOptions {

@@ -236,6 +236,53 @@ describe("syncStores", () => {
     expect(await readAll(to, s.id, "rollout")).toEqual(['{"other":"writer"}']);
   });
 
+  it("sends the first listing page while it lists the next: 1 100 sessions in three pages, all sent once, total known at the last page", async () => {
+    const from = new MemoryStore();
+    const ids: string[] = [];
+    for (let i = 0; i < 1100; i++) {
+      const s = input(i);
+      ids.push(s.id);
+      await from.putSession(s);
+      await from.append(s.id, "rollout", 0, sessionHeadLines(s));
+    }
+    const pages: (string | null)[] = [];
+    const source = Object.create(from) as SessionStore;
+    source.listSessions = async (q) => {
+      pages.push(q?.cursor ?? null);
+      return from.listSessions(q);
+    };
+    const to = new MemoryStore();
+    const seen: SyncProgress[] = [];
+    const res = await syncStores(source, to, { onProgress: (p) => seen.push({ ...p }) });
+    expect(res).toMatchObject({ sessions_scanned: 1100, sessions_sent: 1100, errors: [] });
+    expect(pages).toHaveLength(3);
+    const firstTotal = seen.findIndex((p) => p.sessions_total !== null);
+    // Lines went out while the listing was still going.
+    expect(seen.slice(0, firstTotal).some((p) => p.lines_sent > 0 && p.sessions_listed === 1000)).toBe(true);
+    expect(seen[firstTotal]).toMatchObject({ sessions_total: 1100, sessions_listed: 1100 });
+    expect(new Set((await to.listSessions({ archived: "all", limit: 2000 })).sessions.map((s) => s.id))).toEqual(new Set(ids));
+    expect((await syncStores(source, to)).lines_sent).toBe(0);
+  });
+
+  it("a listing page that fails after sending began stops the sync with that error, and the rerun completes", async () => {
+    const { store: from, inputs } = await makeSource(6);
+    const source = Object.create(from) as SessionStore;
+    let calls = 0;
+    source.listSessions = async (q) => {
+      calls++;
+      const page = await from.listSessions({ ...q, limit: 2 });
+      if (calls === 3) throw new StoreUnavailableError("source went away");
+      return page;
+    };
+    const to = new MemoryStore();
+    await expect(syncStores(source, to)).rejects.toThrow("source went away");
+    expect((await to.listSessions({ archived: "all" })).sessions.length).toBeGreaterThan(0);
+    calls = -100;
+    const rest = await syncStores(source, to);
+    expect(rest.errors).toEqual([]);
+    await expectSameContent(from, to, inputs.map((s) => s.id));
+  });
+
   it("reports progress with a total, and stops between batches when aborted", async () => {
     const { store: from, inputs } = await makeSource(6);
     const to = new MemoryStore();
@@ -250,7 +297,9 @@ describe("syncStores", () => {
       },
     }).catch((e: unknown) => e);
     expect((err as Error).name).toBe("AbortError");
-    expect(seen[0]).toMatchObject({ sessions_total: 6, sessions_scanned: 0 });
+    // Listed page by page: no total until the (only) page is in, and it is in before anything is sent.
+    expect(seen[0]).toMatchObject({ sessions_total: null, sessions_listed: 0, sessions_scanned: 0 });
+    expect(seen.find((p) => p.sessions_total !== null)).toMatchObject({ sessions_total: 6, sessions_listed: 6, sessions_scanned: 0, lines_sent: 0 });
     const sentBeforeAbort = seen.at(-1)!.lines_sent;
     const done: SyncProgress[] = [];
     const rest = await syncStores(from, to, { onProgress: (p) => done.push(p) });

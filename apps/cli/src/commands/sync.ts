@@ -49,7 +49,7 @@ function progressBar(ctx: CliContext): { update: (p: SyncProgress) => void; stop
   const bar = new cliProgress.SingleBar(
     {
       stream: ctx.stderr,
-      format: "sync |{bar}| {value}/{total} sessions | {lines} lines | {size}",
+      format: "sync |{bar}| {value}/{total}{listing} sessions | {lines} lines | {size}",
       hideCursor: true,
       clearOnComplete: false,
     },
@@ -58,12 +58,16 @@ function progressBar(ctx: CliContext): { update: (p: SyncProgress) => void; stop
   let started = false;
   return {
     update: (p) => {
-      if (p.sessions_total === null) return;
-      const payload = { lines: p.lines_sent, size: formatBytes(p.bytes_sent) };
+      // Sending starts with the first listing page: until the last one, the
+      // total is what has been listed so far, marked "+".
+      const total = p.sessions_total ?? p.sessions_listed;
+      if (total === 0 && p.sessions_total === null) return;
+      const payload = { lines: p.lines_sent, size: formatBytes(p.bytes_sent), listing: p.sessions_total === null ? "+" : "" };
       if (!started) {
-        bar.start(p.sessions_total, p.sessions_scanned, payload);
+        bar.start(total, p.sessions_scanned, payload);
         started = true;
       } else {
+        bar.setTotal(total);
         bar.update(p.sessions_scanned, payload);
       }
     },
