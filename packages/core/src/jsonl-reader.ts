@@ -129,8 +129,8 @@ export async function* readLineBatches(source: AsyncIterable<Uint8Array>, option
  * Opens a file as a byte stream, decompressing `.zst` transparently. The file
  * is opened on the first read, so a missing file fails there (ENOENT).
  */
-export function openFileBytes(path: string, options: { highWaterMark?: number } = {}): AsyncIterable<Uint8Array> {
-  const raw = fileChunks(path, options.highWaterMark ?? 1024 * 1024);
+export function openFileBytes(path: string, options: { highWaterMark?: number; sizeHint?: number } = {}): AsyncIterable<Uint8Array> {
+  const raw = fileChunks(path, options.highWaterMark ?? 1024 * 1024, options.sizeHint);
   return path.endsWith(".zst") ? zstdDecompress(raw, path) : raw;
 }
 
@@ -140,15 +140,16 @@ export function openFileBytes(path: string, options: { highWaterMark?: number } 
  * `highWaterMark` bytes for every read, copies a short read into a second
  * buffer and needs one more read to see the end, a typical rollout
  * (100 KB) costs one read of exactly its size. A file that grows while it
- * is read is read on until a read comes back short.
+ * is read is read on until a read comes back short. `sizeHint`, a regular
+ * file's size as the caller last saw it, spares the fstat.
  */
-async function* fileChunks(path: string, max: number): AsyncGenerator<Uint8Array> {
+async function* fileChunks(path: string, max: number, sizeHint?: number): AsyncGenerator<Uint8Array> {
   const fh = await open(path, "r");
   try {
-    const st = await fh.stat();
+    const st = sizeHint === undefined ? await fh.stat() : null;
     // A pipe or a device reads short at any time: only 0 bytes is its end.
-    const regular = st.isFile();
-    let left = regular ? st.size : 0;
+    const regular = st === null || st.isFile();
+    let left = st === null ? sizeHint! : regular ? st.size : 0;
     for (;;) {
       // One byte more than stat promised: the short read then says "end"
       // without another read. Past that size (the file grew), 64 KB at a time.

@@ -188,6 +188,14 @@ describe("JSONL files", () => {
       }
     }
     expect(Buffer.concat(grown).toString()).toBe(body.toString() + '{"late":true}\n');
+
+    // A stale size hint (smaller or larger than the file) only changes how it is read, not what.
+    const all = await readFile(path);
+    for (const sizeHint of [0, 100, all.length - 1, all.length, all.length * 3]) {
+      const got: Uint8Array[] = [];
+      for await (const c of openFileBytes(path, { sizeHint, highWaterMark: 256 * 1024 })) got.push(c);
+      expect(Buffer.concat(got).equals(all)).toBe(true);
+    }
   });
 
   it("reads a FIFO to its end, though its reads come back short", async () => {

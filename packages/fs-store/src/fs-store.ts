@@ -263,7 +263,9 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
       let yielded = false;
       try {
         // Lines are taken a chunk at a time: one async step per chunk, not per line.
-        for await (const batch of readFileLineBatches(path, this.#options.onWarning)) {
+        // The size its listing counted spares an fstat (a file that grew since is still read to its end).
+        const sizeHint = this.#positions.get(path)?.size;
+        for await (const batch of readFileLineBatches(path, { onWarning: this.#options.onWarning, sizeHint })) {
           for (const line of batch) {
             if (line.lineNo > fromSeq) {
               yielded = true;

@@ -252,6 +252,7 @@ export async function appendAt(path: string, expectedSeq: number, lines: readonl
  * is not yielded. A line that is not UTF-8 comes with replacement characters
  * (and is reported) rather than skipped, so positions stay line numbers.
  */
-export function readFileLineBatches(path: string, onWarning?: (message: string) => void): AsyncGenerator<RawLine[]> {
-  return readLineBatches(openFileBytes(path), { invalidUtf8: "replace", onWarning: onWarning ? (w) => onWarning(`${path}: ${w.message}`) : undefined });
+export function readFileLineBatches(path: string, options: { onWarning?: (message: string) => void; sizeHint?: number } = {}): AsyncGenerator<RawLine[]> {
+  const warn = options.onWarning;
+  return readLineBatches(openFileBytes(path, { sizeHint: options.sizeHint }), { invalidUtf8: "replace", onWarning: warn ? (w) => warn(`${path}: ${w.message}`) : undefined });
 }

@@ -28,6 +28,10 @@ const ENVELOPE = /^\{"timestamp":"([^"\\]*)",(?:"ordinal":\d+,)?"type":"([^"\\]*
 const SEARCHABLE = new Set(["message", "function_call", "local_shell_call", "user_message", "agent_message", "exec_command_end", "item_completed"]);
 
 const ROLE = /"role":"([a-z]+)"/;
+/** The same envelope up to the payload's opening brace, whatever comes first in it. */
+const BARE_ENVELOPE = /^\{"timestamp":"([^"\\]*)",(?:"ordinal":\d+,)?"type":"([^"\\]*)","payload":\{/;
+/** Record kinds whose facts need the payload's content (search text or the session's identity). */
+const CONTENT_KINDS = new Set(["session_meta", "event_msg", "response_item"]);
 
 export function lineFacts(text: string): LineFacts {
   // Most lines (reasoning, tool output, token counts, developer messages)
@@ -43,6 +47,16 @@ export function lineFacts(text: string): LineFacts {
     if (payloadType === "message") {
       const role = ROLE.exec(head)?.[1];
       if (role !== undefined && role !== "user" && role !== "assistant") return fast;
+    }
+  } else if (!m) {
+    // Newer kinds (world_state, token_usage_record: a third of a 0.169
+    // rollout's bytes) have a payload without a type. When no key in it can
+    // be "type" (the text never appears, and no \u escape could spell it),
+    // payload_type is null without a parse.
+    const bare = BARE_ENVELOPE.exec(head);
+    if (bare && !CONTENT_KINDS.has(bare[2]!)) {
+      const from = bare[0].length;
+      if (!text.includes('"type"', from) && !text.includes("\\u", from)) return { type: bare[2]!, payload_type: null, timestamp: bare[1]!, meta: null, search: null };
     }
   }
   return parseLineFacts(text);

@@ -63,4 +63,18 @@ describe("line facts of odd lines", () => {
     expect(lineFacts('{"type":"event_msg","payload":{"type":"user_message","message":"run deploy/api.sh"}}').search).toContain("deploy api sh");
     expect(lineFacts("[1,2,3]").type).toBeNull();
   });
+
+  it("a payload without a leading type: null payload_type only when no key can be \"type\"", () => {
+    const bare = '{"timestamp":"2026-01-01T00:00:00.000Z","ordinal":3,"type":"world_state","payload":{"full":true,"state":{"a":[1,2]}}}';
+    expect(lineFacts(bare)).toEqual({ type: "world_state", payload_type: null, timestamp: "2026-01-01T00:00:00.000Z", meta: null, search: null });
+    for (const line of [
+      '{"timestamp":"t","type":"future","payload":{"a":1,"type":"late"}}',
+      '{"timestamp":"t","type":"future","payload":{"a":1,"\\u0074ype":"escaped"}}',
+      '{"timestamp":"t","type":"future","payload":{"a":{"type":"nested"}}}',
+    ]) {
+      expect(lineFacts(line)).toEqual(parseLineFacts(line));
+    }
+    expect(lineFacts('{"timestamp":"t","type":"future","payload":{"a":1,"type":"late"}}').payload_type).toBe("late");
+    expect(lineFacts('{"timestamp":"t","type":"future","payload":{"a":1,"\\u0074ype":"escaped"}}').payload_type).toBe("escaped");
+  });
 });
