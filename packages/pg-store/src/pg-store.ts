@@ -1,4 +1,4 @@
-import { Kysely, Migrator, PostgresDialect, sql, type Selectable } from "kysely";
+import { Kysely, Migrator, PostgresDialect, sql, type Compilable, type Selectable } from "kysely";
 import { createHash } from "node:crypto";
 import pg from "pg";
 import {
@@ -66,6 +66,9 @@ export interface PgStoreOptions {
 }
 
 type SessionRow = Selectable<SessionsTable>;
+/** What a SessionSummary is made of; named, so that a prepared statement returning them keeps its result type when a migration adds a column. */
+const SUMMARY_COLUMNS = ["id", "created_at", "updated_at", "cwd", "title", "archived", "source", "originator", "cli_version", "model_provider", "git", "parent_id", "forked_from_id", "lines", "bytes"] as const;
+type SummaryRow = Pick<SessionRow, (typeof SUMMARY_COLUMNS)[number]>;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const MAX_LIST_LIMIT = 1000;
@@ -166,6 +169,17 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
     }
   }
 
+  /**
+   * Runs a built query as a named prepared statement (named by its SQL
+   * text): a statement run once per session, as putSession is in a sync, is
+   * then parsed and planned once per connection instead of every time.
+   */
+  async #prepared<R>(query: Compilable<R>): Promise<pg.QueryResult<R & pg.QueryResultRow>> {
+    const { sql: text, parameters } = query.compile();
+    const name = `sv_${createHash("sha1").update(text).digest("hex").slice(0, 24)}`;
+    return this.#pool.query<R & pg.QueryResultRow>({ name, text, values: parameters as unknown[] });
+  }
+
   #t(name: string) {
     return sql.table(`${this.#schema}.${name}`);
   }
@@ -191,7 +205,7 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
         parent_id: input.parent_id ?? null,
         forked_from_id: input.forked_from_id ?? null,
       };
-      const row = await this.#db
+      const query = this.#db
         .insertInto("sessions")
         .values({ org: this.#org, id, ...fields, updated_at: updatedAt ?? input.created_at, updated_ts: updatedTs ?? createdTs })
         .onConflict((oc) =>
@@ -205,10 +219,10 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
             // A soft-deleted session stays hidden: only restoreSession brings it back.
             .where("sessions.deleted_at", "is", null),
         )
-        .returningAll()
+        .returning(SUMMARY_COLUMNS)
         // xmax is 0 on a row version that an insert created (not the conflict update).
-        .returning(sql<boolean>`xmax = 0`.as("created"))
-        .executeTakeFirst();
+        .returning(sql<boolean>`xmax = 0`.as("created"));
+      const row = (await this.#prepared(query)).rows[0];
       if (!row) throw new NotFoundError(`session ${id} is soft-deleted (restore it first)`);
       if (row.created && ++this.#created === this.#analyzeAt) await this.#keepPlansRight();
       return toSummary(row);
@@ -741,7 +755,7 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
   }
 }
 
-function toSummary(r: SessionRow): SessionSummary {
+function toSummary(r: SummaryRow): SessionSummary {
   return {
     id: r.id,
     created_at: r.created_at,

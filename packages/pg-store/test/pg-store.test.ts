@@ -155,6 +155,20 @@ describe("appends", () => {
     }
   });
 
+  it("putSession (a prepared statement per connection) keeps working when a later migration adds a column", async () => {
+    const schema = freshSchema("cols");
+    const store = open({ schema, pool: { max: 1 } });
+    const a = input();
+    await store.putSession(a);
+    const admin = new pg.Client({ connectionString: server.url });
+    await admin.connect();
+    await admin.query(`alter table "${schema}".sessions add column added_later text`);
+    await admin.end();
+    const b = input({ title: "after the migration" });
+    expect((await store.putSession(b)).title).toBe("after the migration");
+    expect((await store.putSession({ ...a, title: "renamed" })).title).toBe("renamed");
+  });
+
   it("keeps the line facts queries need next to the exact text", async () => {
     const schema = freshSchema("facts");
     const store = open({ schema });
