@@ -527,7 +527,8 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
   async setLegalHold(sessionId: string, held: boolean): Promise<void> {
     const id = assertSessionId(sessionId);
     return this.#run(async () => {
-      const r = await this.#db.updateTable("sessions").set({ legal_hold: held }).where("org", "=", this.#org).where("id", "=", id).where("deleted_at", "is", null).executeTakeFirst();
+      // A soft-deleted session can be held too (that keeps it from the purge).
+      const r = await this.#db.updateTable("sessions").set({ legal_hold: held }).where("org", "=", this.#org).where("id", "=", id).executeTakeFirst();
       if (Number(r.numUpdatedRows) === 0) throw new NotFoundError(`session ${id} not found`);
     });
   }
@@ -636,7 +637,8 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
       this.#db.transaction().execute(async (tx) => {
         const r = await tx.updateTable("sessions").set({ deleted_at: null, purge_after: null }).where("org", "=", this.#org).where("id", "=", id).where("deleted_at", "is not", null).executeTakeFirst();
         if (Number(r.numUpdatedRows) === 0) throw new NotFoundError(`session ${id} is not soft-deleted`);
-        await this.#audit(tx, id, "restore", null, options);
+        // A restore deletes nothing: its record counts 0 bytes, as in every store.
+        await this.#audit(tx, id, "restore", null, options, 0, 0);
       }),
     );
   }
@@ -650,6 +652,7 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
   async deleteStream(sessionId: string, stream: string, options: { actor: string; policy?: string; reason?: string }): Promise<number> {
     const id = assertSessionId(sessionId);
     assertSlug(stream, "stream name");
+    if (stream === STREAMS.rollout) throw new InvalidInputError("the rollout is the session: delete the session instead");
     return this.#run(() =>
       this.#db.transaction().execute(async (tx) => {
         const row = await tx.selectFrom("sessions").select(["legal_hold"]).where("org", "=", this.#org).where("id", "=", id).where("deleted_at", "is", null).forUpdate().executeTakeFirst();
@@ -658,7 +661,6 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
         const gone = await tx.deleteFrom("streams").where("org", "=", this.#org).where("session_id", "=", id).where("name", "=", stream).returning(["lines", "bytes"]).executeTakeFirst();
         if (!gone) return 0;
         await tx.deleteFrom("lines").where("org", "=", this.#org).where("session_id", "=", id).where("stream", "=", stream).execute();
-        if (stream === STREAMS.rollout) await tx.updateTable("sessions").set({ lines: 0, bytes: 0 }).where("org", "=", this.#org).where("id", "=", id).execute();
         await this.#audit(tx, id, "delete_stream", stream, options, Number(gone.lines), Number(gone.bytes));
         return Number(gone.bytes);
       }),

@@ -208,6 +208,20 @@ export function runRetentionConformance(name: string, context: RetentionConforma
       expect(audit.map((a) => [a.action, a.session_id])).toEqual([["soft_delete", free.id], ["purge", free.id]]);
     });
 
+    it("a legal hold placed on a soft-deleted session (within its grace period) keeps it from the purge; restore still works", async () => {
+      const store = await open();
+      const old = await aged(store, 90);
+      expect((await applyRetention(store, POLICY, { now: NOW })).expired).toEqual([old.id]);
+      await store.setLegalHold(old.id, true);
+      expect((await all(store.softDeletedSessions())).map((s) => [s.id, s.legal_hold])).toEqual([[old.id, true]]);
+      await expect(store.purgeSession(old.id, { actor: "x" })).rejects.toBeInstanceOf(LegalHoldError);
+      expect(await applyRetention(store, POLICY, { now: at(8) })).toMatchObject({ purged: [], held: [old.id] });
+      await store.restoreSession(old.id, { actor: "legal" });
+      for (const [stream, lines] of Object.entries(old.streams)) expect(await read(store, old.id, stream), stream).toEqual(lines);
+      expect(await listed(store)).toEqual([old.id]);
+      expect((await all(store.deletionAudit())).map((a) => [a.action, a.bytes === 0])).toEqual([["soft_delete", false], ["restore", true]]);
+    });
+
     it("an org hold blocks every deletion in its org, soft-deleted sessions included, and nothing in another org", async () => {
       const [acme, globex] = await openOrgs(["acme", "globex"]);
       const a = await aged(acme!, 90);
@@ -287,6 +301,8 @@ export function runRetentionConformance(name: string, context: RetentionConforma
       ]) {
         await expect(attempt()).rejects.toBeInstanceOf(InvalidIdError);
       }
+      // The rollout is the session: it goes with the session, never as a stream.
+      await expect(store.deleteStream(s.id, "rollout", { actor: "x" })).rejects.toBeInstanceOf(InvalidInputError);
       const bounded: RetentionPolicy = { ...WITH_RAW_TTL, minTtlMs: DAY_MS, maxTtlMs: 400 * DAY_MS };
       const bad: Partial<RetentionPolicy>[] = [{ defaultTtlMs: 500 * DAY_MS }, { streamTtlsMs: { "raw-api": 60_000 } }, { streamTtlsMs: { rollout: 7 * DAY_MS } }, { graceMs: -1 }, { minTtlMs: 10 * DAY_MS, maxTtlMs: DAY_MS }, { name: "../evil" }];
       for (const change of bad) {
