@@ -239,11 +239,13 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
    * index entries read to sync 10 000 sessions. So the store analyzes the
    * table itself as it creates sessions: at 64, 256, 1024, … (cheap on a
    * table this size); the new statistics make every connection re-plan.
-   * Without the right to analyze, it leaves this to autovacuum.
+   * Without the right to analyze, or while someone else vacuums the table,
+   * it leaves this to autovacuum.
    */
   async #keepPlansRight(): Promise<void> {
     this.#analyzeAt *= 4;
-    await sql`analyze ${sql.table(`${this.#schema}.sessions`)}`.execute(this.#db).catch(() => {});
+    // skip_locked: never wait behind a VACUUM someone is running on the table.
+    await sql`analyze (skip_locked) ${sql.table(`${this.#schema}.sessions`)}`.execute(this.#db).catch(() => {});
   }
 
   async getSession(idOrPrefix: string): Promise<SessionDetail> {

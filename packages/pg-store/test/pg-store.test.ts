@@ -155,6 +155,26 @@ describe("appends", () => {
     }
   });
 
+  it("the store's own analyze never waits behind someone else's vacuum (the putSession that triggers it returns)", async () => {
+    const schema = freshSchema("locked");
+    const store = open({ schema });
+    await store.putSession(input());
+    const admin = new pg.Client({ connectionString: server.url });
+    await admin.connect();
+    try {
+      // The lock VACUUM and ANALYZE take, held as a long vacuum would.
+      await admin.query("begin");
+      await admin.query(`lock table "${schema}".sessions in share update exclusive mode`);
+      const started = Date.now();
+      for (let i = 1; i < 64; i++) await store.putSession(input());
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect((await store.listSessions({ limit: 100 })).sessions).toHaveLength(64);
+    } finally {
+      await admin.query("rollback");
+      await admin.end();
+    }
+  }, 20_000);
+
   it("putSession (a prepared statement per connection) keeps working when a later migration adds a column", async () => {
     const schema = freshSchema("cols");
     const store = open({ schema, pool: { max: 1 } });
