@@ -179,7 +179,12 @@ export function buildProgram(ctx: CliContext): Command {
     .option("--store <url>", "store URL or directory (default $SESSIONVAULT_STORE, else $SESSIONVAULT_DATA or ./.sessionvault-data)")
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--port <port>", "port to listen on (0 picks a free one)", "7420")
-    .addHelpText("after", "\nExamples:\n  sessionvault serve\n  sessionvault serve --store postgres://archive@db/sessions --host 0.0.0.0 --port 8080")
+    .addHelpText(
+      "after",
+      "\nSeveral instances over one store (behind a load balancer) share web UI logins when they share\n" +
+        "SESSIONVAULT_UI_SECRET (32+ characters; a comma-separated list rotates it: the first signs).\n" +
+        "\nExamples:\n  sessionvault serve\n  sessionvault serve --store postgres://archive@db/sessions --host 0.0.0.0 --port 8080",
+    )
     .action(async (opts: { store?: string; host?: string; port?: string }) => {
       await serve(opts, ctx);
     });

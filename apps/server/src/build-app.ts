@@ -1,9 +1,10 @@
+import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import Fastify from "fastify";
 import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import fastifyCookie from "@fastify/cookie";
 import fastifySwagger from "@fastify/swagger";
-import type { TokenStore } from "@sessionvault/core";
+import { InvalidInputError, type TokenStore } from "@sessionvault/core";
 import { CoalescedReads } from "./coalesced-reads.js";
 import { errorReply } from "./error-reply.js";
 import { ServerMetrics } from "./metrics.js";
@@ -27,6 +28,13 @@ export interface AppOptions {
   processMetrics?: boolean;
   /** Directory of style.css and app.js (default: the package's public/). */
   publicDir?: string;
+  /**
+   * Signs web UI login cookies (HMAC-SHA256), at least 32 characters. Give
+   * every instance that serves one store the same secret, and a login made on
+   * one works on all. A list rotates it: the first signs, all verify.
+   * Default: random per process (a restart logs everyone out).
+   */
+  uiSecret?: string | readonly string[];
 }
 
 const DEFAULT_PUBLIC = fileURLToPath(new URL("../public/", import.meta.url));
@@ -34,8 +42,8 @@ const DEFAULT_PUBLIC = fileURLToPath(new URL("../public/", import.meta.url));
 /**
  * Builds the archive server (DESIGN.md §11) without listening. It holds no
  * session data of its own: everything is read from and written to the
- * stores, so any number of instances can serve one Postgres or S3 store.
- * Web UI logins are the only in-memory state.
+ * stores, so any number of instances can serve one Postgres or S3 store
+ * (web UI logins are signed cookies: give the instances one `uiSecret`).
  */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -46,10 +54,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: true, coerceTypes: "array", useDefaults: true, allErrors: false } },
   });
+  const uiSecrets = typeof options.uiSecret === "string" ? [options.uiSecret] : [...(options.uiSecret ?? [])];
+  if (uiSecrets.some((s) => s.length < 32)) throw new InvalidInputError("the web UI secret (SESSIONVAULT_UI_SECRET) must be at least 32 characters");
+  if (uiSecrets.length === 0) uiSecrets.push(randomBytes(32).toString("base64url"));
+  const verifier = new TokenVerifier(options.tokens);
   const ctx: ServerContext = {
     stores: options.stores,
-    verifier: new TokenVerifier(options.tokens),
-    uiSessions: new UiSessions(),
+    verifier,
+    uiSessions: new UiSessions(verifier),
     metrics: new ServerMetrics({ defaultMetrics: options.processMetrics ?? false }),
     inflight: new Set(),
     maxAppendBytes: options.maxAppendBytes ?? 64 * 1024 * 1024,
@@ -97,7 +109,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await ctx.stores.closeAll();
   });
 
-  await app.register(fastifyCookie);
+  await app.register(fastifyCookie, { secret: uiSecrets });
   await app.register(fastifySwagger, {
     openapi: {
       openapi: "3.1.0",

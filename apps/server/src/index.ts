@@ -1,5 +1,5 @@
 // Public API of @sessionvault/server.
-export { startServer, tokenStoreOf, type StartServerOptions, type RunningServer } from "./start-server.js";
+export { parseUiSecret, startServer, tokenStoreOf, type StartServerOptions, type RunningServer } from "./start-server.js";
 export { buildApp, type AppOptions } from "./build-app.js";
 export { serverStoreRegistry } from "./server-stores.js";
 export { createApiToken, hashToken, parseScopes, TOKEN_SCOPES, type CreatedToken } from "./tokens.js";

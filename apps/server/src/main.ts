@@ -3,7 +3,7 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { isSessionvaultError } from "@sessionvault/core";
-import { startServer } from "./start-server.js";
+import { parseUiSecret, startServer } from "./start-server.js";
 import { serverStoreRegistry } from "./server-stores.js";
 import { importCodexHome, QUICKSTART_ORG, quickstartToken } from "./quickstart.js";
 
@@ -26,7 +26,8 @@ async function main(): Promise<void> {
       "usage: sessionvault-server [--store URL] [--host H] [--port P] [--quickstart]\n" +
         "  --store       store URL or directory (default $SESSIONVAULT_STORE, else $SESSIONVAULT_DATA or ./.sessionvault-data)\n" +
         "  --host/--port where to listen (default 127.0.0.1:7420, or $HOST/$PORT)\n" +
-        "  --quickstart  create an admin token on first start and import ~/.codex ($CODEX_HOME)\n",
+        "  --quickstart  create an admin token on first start and import ~/.codex ($CODEX_HOME)\n" +
+        "  $SESSIONVAULT_UI_SECRET signs web UI logins (32+ characters); give every instance of one store the same\n",
     );
     return;
   }
@@ -35,7 +36,8 @@ async function main(): Promise<void> {
   const store = values.store ?? env.SESSIONVAULT_STORE ?? dataDir;
   const port = Number(values.port ?? env.PORT ?? 7420);
   const host = values.host ?? env.HOST ?? "127.0.0.1";
-  const server = await startServer({ store, host, port, registry: serverStoreRegistry(env), processMetrics: true, logger: { level: env.LOG_LEVEL ?? "info" } });
+  const uiSecret = parseUiSecret(env.SESSIONVAULT_UI_SECRET);
+  const server = await startServer({ store, host, port, registry: serverStoreRegistry(env), processMetrics: true, logger: { level: env.LOG_LEVEL ?? "info" }, ...(uiSecret ? { uiSecret } : {}) });
 
   let stopping = false;
   const stop = (signal: string) => {

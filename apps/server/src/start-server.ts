@@ -16,6 +16,8 @@ export interface StartServerOptions {
   logger?: AppOptions["logger"];
   maxAppendBytes?: number;
   processMetrics?: boolean;
+  /** Signs web UI logins; the same on every instance of one store (see AppOptions.uiSecret). */
+  uiSecret?: AppOptions["uiSecret"];
 }
 
 export interface RunningServer {
@@ -37,6 +39,12 @@ export function tokenStoreOf(store: OpenedStore, url: string): TokenStore {
   return store as OpenedStore & TokenStore;
 }
 
+/** `SESSIONVAULT_UI_SECRET` as the apps read it: one secret, or a comma-separated list for rotation (the first signs). */
+export function parseUiSecret(value: string | undefined): string[] | undefined {
+  const secrets = (value ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  return secrets.length ? secrets : undefined;
+}
+
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const registry = options.registry ?? serverStoreRegistry();
   const root = registry.open(options.store);
@@ -50,6 +58,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
       ...(options.maxAppendBytes !== undefined ? { maxAppendBytes: options.maxAppendBytes } : {}),
       ...(options.processMetrics !== undefined ? { processMetrics: options.processMetrics } : {}),
+      ...(options.uiSecret !== undefined ? { uiSecret: options.uiSecret } : {}),
     });
     await app.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 7420 });
   } catch (err) {

@@ -82,7 +82,11 @@ export class TokenVerifier {
 
   async verify(token: string | undefined): Promise<Principal> {
     if (!token || token.length > 512) throw new UnauthorizedError();
-    const hash = hashToken(token);
+    return this.verifyHash(hashToken(token));
+  }
+
+  /** The principal of the token with this sha256 (a web UI login carries the hash, never the token). */
+  async verifyHash(hash: string): Promise<Principal> {
     const now = Date.now();
     const hit = this.#cache.get(hash);
     let principal: Principal | null;

@@ -11,6 +11,7 @@ import { ingestRollout } from "./support/ingest.js";
 import { spawnServer, type ServerProcess } from "./support/server-process.js";
 
 const VERSION = "0.98.0";
+const UI_SECRET = "two-processes-share-this-ui-secret-0123456789";
 
 interface Backend {
   /** The store URL both server processes get. */
@@ -56,7 +57,9 @@ describe.each(Object.keys(BACKENDS))("two server processes over one %s store", (
     } finally {
       await tokens.close();
     }
-    [a, b] = await Promise.all([spawnServer(backend.url, backend.env), spawnServer(backend.url, backend.env)]);
+    // One web UI secret for both, as behind a load balancer.
+    const env = { ...backend.env, SESSIONVAULT_UI_SECRET: UI_SECRET };
+    [a, b] = await Promise.all([spawnServer(backend.url, env), spawnServer(backend.url, env)]);
     // Half the sessions arrive through each process.
     const rollouts = fixtureRollouts(VERSION);
     try {
@@ -123,6 +126,17 @@ describe.each(Object.keys(BACKENDS))("two server processes over one %s store", (
     expect(hold.status, `${name}: ${await hold.clone().text()}`).toBe(200);
     const del = await fetch(`${b.url}/v1/sessions/${id}`, { method: "DELETE", headers: { authorization: `Bearer ${token}` } });
     expect(del.status, `${name}: ${await del.clone().text()}`).toBe(423);
+  });
+
+  test("a web UI login made through one process works on the other (no sticky sessions)", async () => {
+    const login = await fetch(`${a.url}/login`, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `token=${encodeURIComponent(token)}` });
+    expect(login.status).toBe(303);
+    const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0]!;
+    for (const s of [a, b]) {
+      const page = await fetch(`${s.url}/sessions/${fixtureThread(VERSION, "02-shell")}`, { redirect: "manual", headers: { cookie } });
+      expect(page.status, s.url).toBe(200);
+    }
+    expect((await fetch(`${b.url}/`, { redirect: "manual" })).status).toBe(303);
   });
 
   test("each process logs structured JSON lines", () => {

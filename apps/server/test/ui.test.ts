@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
+import { startServer } from "../src/start-server.js";
 import { startTestServer, type TestServer } from "./support/server.js";
 
 let t: TestServer;
@@ -75,4 +76,40 @@ test("the rollout download is byte-exact and the other org cannot download it", 
   const theirs = (login.headers.get("set-cookie") ?? "").split(";")[0]!;
   expect((await fetch(`${t.url}/sessions/${id}/download/rollout`, { headers: { cookie: theirs } })).status).toBe(404);
   expect((await fetch(`${t.url}/sessions/${id}`, { headers: { cookie: theirs } })).status).toBe(404);
+});
+
+test("a login cookie is signed: a second server over the same store takes it only with the same secret, and a changed cookie is refused", async () => {
+  const secret = "a-shared-secret-of-at-least-32-characters!";
+  const one = await startTestServer({ uiSecret: secret });
+  const same = await startServer({ store: one.dir, port: 0, logger: false, uiSecret: [`${secret}-new-one-signs`, secret] });
+  const other = await startServer({ store: one.dir, port: 0, logger: false, uiSecret: "some-other-secret-also-32-characters-long" });
+  try {
+    const reader = await one.token("acme", ["read"]);
+    const login = await fetch(`${one.url}/login`, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `token=${encodeURIComponent(reader)}` });
+    const setCookie = login.headers.get("set-cookie") ?? "";
+    expect(setCookie).not.toContain(reader);
+    expect(setCookie).toMatch(/Max-Age=43200/);
+    const mine = setCookie.split(";")[0]!;
+    const page = (url: string, cookie: string) => fetch(`${url}/`, { redirect: "manual", headers: { cookie } }).then((r) => r.status);
+    expect(await page(one.url, mine)).toBe(200);
+    // Verified by an old secret of a rotation list.
+    expect(await page(same.url, mine)).toBe(200);
+    expect(await page(other.url, mine)).toBe(303);
+    // Any change to the value breaks the signature, even one that keeps its shape.
+    const value = decodeURIComponent(mine.slice(mine.indexOf("=") + 1));
+    const changed = value.replace(/^v1\.(.)/, (_m, c: string) => `v1.${c === "a" ? "b" : "a"}`);
+    expect(changed).not.toBe(value);
+    expect(await page(one.url, `sv_session=${encodeURIComponent(changed)}`)).toBe(303);
+    // A logout ends it on the server that took the logout.
+    await fetch(`${one.url}/logout`, { method: "POST", redirect: "manual", headers: { cookie: mine } });
+    expect(await page(one.url, mine)).toBe(303);
+  } finally {
+    await same.close();
+    await other.close();
+    await one.stop();
+  }
+});
+
+test("a web UI secret shorter than 32 characters is refused at start", async () => {
+  await expect(startTestServer({ uiSecret: "short" })).rejects.toThrow(/at least 32 characters/);
 });

@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { startServer } from "@sessionvault/server";
+import { parseUiSecret, startServer } from "@sessionvault/server";
 import { UsageError } from "@sessionvault/core";
 import type { CliContext } from "../io.js";
 import { storeRegistry } from "../stores.js";
@@ -24,6 +24,7 @@ export async function serve(options: ServeOptions, ctx: CliContext): Promise<voi
   const port = options.port === undefined ? 7420 : Number(options.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid --port ${JSON.stringify(options.port)}`);
   const store = options.store ?? defaultServerStore(ctx);
+  const uiSecret = parseUiSecret(ctx.env.SESSIONVAULT_UI_SECRET);
   const server = await startServer({
     store,
     host: options.host ?? "127.0.0.1",
@@ -31,6 +32,7 @@ export async function serve(options: ServeOptions, ctx: CliContext): Promise<voi
     registry: storeRegistry(ctx),
     processMetrics: true,
     logger: { level: ctx.env.LOG_LEVEL ?? "info" },
+    ...(uiSecret ? { uiSecret } : {}),
   });
   ctx.stderr.write(`sessionvault: serving ${store} at ${server.url}\n`);
   options.onListening?.(server.url);

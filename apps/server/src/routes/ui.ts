@@ -6,7 +6,7 @@ import { assertIdOrPrefix, assertSlug, isSessionvaultError, UnauthorizedError } 
 import type { ListQuery } from "@sessionvault/core";
 import { searchSessions } from "../search.js";
 import type { ServerContext } from "../server-context.js";
-import type { Principal } from "../tokens.js";
+import { hashToken, type Principal } from "../tokens.js";
 import { errorReply } from "../error-reply.js";
 import { linesToBody } from "../stream-body.js";
 import { toListQuery, actionLines } from "./v1.js";
@@ -46,8 +46,15 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
     return reply.code(status).type("text/html; charset=utf-8").send(errorPage(status, body.message, req.principal?.org));
   });
 
-  const principalOf = (req: FastifyRequest): Principal => {
-    const p = ctx.uiSessions.get(req.cookies[COOKIE]);
+  /** The signed login cookie's value, or undefined when it is missing or its signature is wrong. */
+  const loginCookie = (req: FastifyRequest): string | undefined => {
+    const raw = req.cookies[COOKIE];
+    if (!raw) return undefined;
+    const { valid, value } = req.unsignCookie(raw);
+    return valid && value !== null ? value : undefined;
+  };
+  const principalOf = async (req: FastifyRequest): Promise<Principal> => {
+    const p = await ctx.uiSessions.principal(loginCookie(req));
     if (!p) throw new UnauthorizedError("log in first");
     req.principal = p;
     return p;
@@ -63,27 +70,26 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
   app.get("/login", { schema: { hide: true } }, async (_req, reply) => sendHtml(reply, loginPage()));
 
   app.post<{ Body: Record<string, unknown> }>("/login", { schema: { hide: true } }, async (req, reply) => {
-    const token = typeof req.body?.token === "string" ? req.body.token.trim() : undefined;
-    let principal: Principal;
+    const token = typeof req.body?.token === "string" ? req.body.token.trim() : "";
     try {
-      principal = await ctx.verifier.verify(token);
+      await ctx.verifier.verify(token);
     } catch (err) {
       if (isSessionvaultError(err) && err.code === "UNAUTHORIZED") return sendHtml(reply, loginPage("That token is not valid."), 401);
       throw err;
     }
-    const sid = ctx.uiSessions.create(principal);
-    reply.setCookie(COOKIE, sid, { path: "/", httpOnly: true, sameSite: "strict", secure: req.protocol === "https" });
+    const login = ctx.uiSessions.create(hashToken(token));
+    reply.setCookie(COOKIE, login.value, { path: "/", httpOnly: true, sameSite: "strict", secure: req.protocol === "https", signed: true, maxAge: login.maxAgeSeconds });
     return reply.redirect("/", 303);
   });
 
   app.post("/logout", { schema: { hide: true } }, async (req, reply) => {
-    ctx.uiSessions.delete(req.cookies[COOKIE]);
+    ctx.uiSessions.logout(loginCookie(req));
     reply.clearCookie(COOKIE, { path: "/" });
     return reply.redirect("/login", 303);
   });
 
   app.get<{ Querystring: UiQuery }>("/", { schema: { hide: true } }, async (req, reply) => {
-    const p = principalOf(req);
+    const p = await principalOf(req);
     const store = ctx.stores.get(p.org);
     const q = req.query;
     const query: ListQuery = toListQuery({
@@ -98,7 +104,7 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
   });
 
   app.get<{ Params: { id: string }; Querystring: UiQuery }>("/sessions/:id", { schema: { hide: true } }, async (req, reply) => {
-    const p = principalOf(req);
+    const p = await principalOf(req);
     const store = ctx.stores.get(p.org);
     const session = await store.getSession(assertIdOrPrefix(req.params.id));
     const page = Math.max(0, Math.min(1_000_000, Number.parseInt(req.query.page ?? "0", 10) || 0));
@@ -107,7 +113,7 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
   });
 
   app.get<{ Params: { id: string; name: string } }>("/sessions/:id/download/:name", { schema: { hide: true } }, async (req, reply) => {
-    const p = principalOf(req);
+    const p = await principalOf(req);
     const store = ctx.stores.get(p.org);
     const session = await store.getSession(assertIdOrPrefix(req.params.id));
     const name = req.params.name === "actions" ? "actions" : assertSlug(req.params.name, "stream name");
