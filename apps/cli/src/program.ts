@@ -33,9 +33,16 @@ export function buildProgram(ctx: CliContext): Command {
     .option("--archived", "only archived sessions")
     .option("--all", "active and archived sessions")
     .option("--cwd <path>", "only sessions started in this directory (exact match)")
+    .option(
+      "--search <text>",
+      "only sessions whose title, directory, repository, messages or commands contain it (Postgres: web-search words; a Codex home: read through, case-insensitive)",
+    )
     .option("--json", 'print {"sessions": [...], "next_cursor"}')
-    .addHelpText("after", "\nExamples:\n  sessionvault list\n  sessionvault list --all --limit 10 --json\n  sessionvault list --cwd . --store ~/.codex")
-    .action(async (opts: { store?: string; limit?: string; cursor?: string; archived?: boolean; all?: boolean; cwd?: string; json?: boolean }) => {
+    .addHelpText(
+      "after",
+      '\nExamples:\n  sessionvault list\n  sessionvault list --all --limit 10 --json\n  sessionvault list --cwd . --store ~/.codex\n  sessionvault list --all --search "cargo test"',
+    )
+    .action(async (opts: { store?: string; limit?: string; cursor?: string; archived?: boolean; all?: boolean; cwd?: string; search?: string; json?: boolean }) => {
       await list(opts, ctx);
     });
 

@@ -123,4 +123,23 @@ describe("sessionvault list", () => {
     expect(r.out).toMatch(/newest first/);
     for (const flag of ["--store", "--limit", "--cursor", "--archived", "--all", "--cwd", "--json"]) expect(r.out).toContain(flag);
   });
+
+  it("--search reads a Codex home through: a command finds its session, injected context and unknown words find none", async () => {
+    const store = join(FIXTURES, "0.169.0");
+    const failing = fixtureRuns("0.169.0").get("04-fail")!;
+    const search = async (text: string) => {
+      const r = await runCli(["list", "--store", store, "--all", "--json", "--search", text]);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      return (JSON.parse(r.out) as ListJson).sessions.map((s) => s.id);
+    };
+    // Case-insensitive, inside the command the model ran ("ls does-not-exist; exit 3").
+    expect(await search("DOES-NOT-EXIST")).toEqual([failing]);
+    // Every session's injected <environment_context> names it; none is found by it.
+    expect(await search("environment_context")).toEqual([]);
+    expect(await search("zzz-no-such-word-zzz")).toEqual([]);
+    const human = await runCli(["list", "--store", store, "--all", "--search", "does-not-exist"]);
+    expect(human.out).toContain(failing);
+    expect((await runCli(["list", "--store", store, "--search", "  "])).code).toBe(2);
+  });
 });

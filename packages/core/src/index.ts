@@ -8,6 +8,7 @@ export * from "./store.js";
 export * from "./store-url.js";
 export * from "./append.js";
 export * from "./sync.js";
+export * from "./search-scan.js";
 export * from "./jsonl-reader.js";
 export * from "./codex/rollout-line.js";
 export * from "./codex/session-summary.js";

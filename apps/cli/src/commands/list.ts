@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { UsageError, sessionInputOf, type ListQuery, type SessionSummary } from "@sessionvault/core";
+import { UsageError, searchSessions, sessionInputOf, type ListQuery, type SessionSummary } from "@sessionvault/core";
 import { printJson, type CliContext } from "../io.js";
 import { openStoreArg } from "../stores.js";
 
@@ -10,6 +10,8 @@ export interface ListOptions {
   archived?: boolean;
   all?: boolean;
   cwd?: string;
+  /** Full-text search: the store's index (Postgres, the archive server), else a scan of the rollouts. */
+  search?: string;
   json?: boolean;
 }
 
@@ -25,9 +27,14 @@ export async function list(options: ListOptions, ctx: CliContext): Promise<void>
     archived: options.all ? "all" : options.archived ? "archived" : "active",
     ...(options.cwd !== undefined ? { cwd: resolve(ctx.cwd, options.cwd) } : {}),
   };
+  if (options.search !== undefined) {
+    if (options.search.trim() === "") throw new UsageError("--search needs some text");
+    query.q = options.search;
+  }
   const store = openStoreArg(ctx, options.store);
   try {
-    const page = await store.listSessions(query);
+    // A store without a text index (a Codex home) is read through until the page is full.
+    const page = query.q ? await searchSessions(store, query, { maxScanBytes: Infinity, maxSessions: Infinity }) : await store.listSessions(query);
     if (options.json) {
       printJson(ctx, { sessions: page.sessions.map(sessionJson), next_cursor: page.next_cursor });
       return;

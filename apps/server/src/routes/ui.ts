@@ -4,7 +4,7 @@ import { parse as parseQuery } from "node:querystring";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { assertIdOrPrefix, assertSlug, isSessionvaultError, UnauthorizedError } from "@sessionvault/core";
 import type { ListQuery } from "@sessionvault/core";
-import { searchSessions } from "../search.js";
+import { searchSessions } from "@sessionvault/core";
 import type { ServerContext } from "../server-context.js";
 import { hashToken, type Principal } from "../tokens.js";
 import { errorReply } from "../error-reply.js";

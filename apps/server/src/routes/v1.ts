@@ -12,7 +12,7 @@ import type { ServerContext } from "../server-context.js";
 import { bearerToken, requireScope } from "../tokens.js";
 import type { Principal } from "../tokens.js";
 import { linesToBody, splitBody } from "../stream-body.js";
-import { searchSessions } from "../search.js";
+import { searchSessions } from "@sessionvault/core";
 import {
   errorSchema,
   idParamsSchema,

@@ -1,5 +1,7 @@
-import { isSessionvaultError, parseJsonLine } from "@sessionvault/core";
-import type { ListQuery, SessionPage, SessionStore, SessionSummary } from "@sessionvault/core";
+import { isSessionvaultError } from "./errors.js";
+import { parseJsonLine } from "./jsonl-reader.js";
+import type { SessionSummary } from "./session.js";
+import type { ListQuery, SessionPage, SessionStore } from "./store.js";
 
 export interface ScanSearchOptions {
   /** Stop after reading this many rollout bytes and hand out a cursor to continue (default 256 MiB). */
@@ -10,10 +12,12 @@ export interface ScanSearchOptions {
 
 /**
  * Lists sessions with `q`. Stores that index text (Postgres) answer
- * themselves; for the others (a plain directory) the server scans: titles,
+ * themselves; for the others (a plain directory) this scans: titles,
  * directories and repositories first, then the rollout's messages and
- * commands, newest first, with a budget per request. A page may then hold
- * fewer than `limit` sessions and still have a next cursor.
+ * commands, newest first, for a case-insensitive substring. The archive
+ * server gives each request a budget (a page may then hold fewer than
+ * `limit` sessions and still have a next cursor); the CLI scans on until the
+ * page is full.
  */
 export async function searchSessions(store: SessionStore, query: ListQuery, options: ScanSearchOptions = {}): Promise<SessionPage> {
   try {
