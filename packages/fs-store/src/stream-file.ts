@@ -1,6 +1,6 @@
 import { constants } from "node:fs";
 import { open, stat, type FileHandle } from "node:fs/promises";
-import { ConflictError, InvalidInputError, IoError, openFileBytes, readLineBatches, type AppendResult, type RawLine } from "@sessionvault/core";
+import { ConflictError, InvalidInputError, IoError, linesToUtf8, openFileBytes, readLineBatches, type AppendResult, type RawLine } from "@sessionvault/core";
 import { withFileLock } from "./file-lock.js";
 
 /**
@@ -226,7 +226,7 @@ export async function appendAt(path: string, expectedSeq: number, lines: readonl
         throw new ConflictError(`append at position ${expectedSeq} refused: the stream is at ${pos.seq}`, pos.seq);
       }
       if (lines.length === 0) return { seq: pos.seq };
-      const buf = Buffer.from(lines.join("\n") + "\n", "utf8");
+      const buf = linesToUtf8(lines);
       let written = 0;
       while (written < buf.length) {
         const { bytesWritten } = await fh.write(buf, written, buf.length - written, pos.committed + written);

@@ -5,6 +5,7 @@ import {
   AmbiguousIdError,
   ConflictError,
   InvalidInputError,
+  linesToUtf8,
   LegalHoldError,
   NotFoundError,
   STREAMS,
@@ -348,7 +349,10 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
         if (f.timestamp !== null && !Number.isNaN(Date.parse(f.timestamp))) lastTs = f.timestamp;
       }
     }
-    const values: unknown[] = [this.#org, id, stream, n, bytes, expected, linesAsUtf8(lines, bytes)];
+    // The lines travel as ONE parameter of UTF-8 bytes, split server-side: no
+    // per-line array escaping of big JSON, and a constant number of parameters
+    // (a Buffer goes in binary format, which for text is the bytes).
+    const values: unknown[] = [this.#org, id, stream, n, bytes, expected, linesToUtf8(lines, bytes)];
     if (isRollout) values.push(types, payloadTypes, stamps, metas, search, lastTs);
     try {
       // A named statement: parsed and planned once per connection, not once per batch.
@@ -813,20 +817,3 @@ function decodeCursor(cursor: string): { ts: string; id: string } {
   throw new InvalidInputError("invalid list cursor");
 }
 
-/**
- * The lines as ONE parameter, split server-side: no per-line array escaping
- * of big JSON, and a constant number of parameters. Each line ends with
- * "\n" (so an empty line survives the split). Sent as UTF-8 bytes (a Buffer
- * goes in binary format, which for text is the bytes): encoding line by line
- * into one buffer costs a fraction of building one huge joined string and
- * encoding that. `bytes` is their UTF-8 length plus one per line.
- */
-function linesAsUtf8(lines: readonly string[], bytes: number): Buffer {
-  const out = Buffer.allocUnsafe(bytes);
-  let offset = 0;
-  for (const line of lines) {
-    offset += out.write(line, offset);
-    out[offset++] = 0x0a;
-  }
-  return out;
-}

@@ -74,6 +74,7 @@ import {
   AmbiguousIdError,
   ConflictError,
   InvalidInputError,
+  linesToUtf8,
   IoError,
   LegalHoldError,
   NotFoundError,
@@ -336,7 +337,7 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
     }
     if (lines.length === 0) return { seq: expectedSeq };
 
-    const body = Buffer.from(lines.join("\n") + "\n", "utf8");
+    const body = linesToUtf8(lines);
     const key = this.#keys.append(id, stream, expectedSeq);
     const created = await this.#createOnce(key, body, { lines: String(lines.length) }, this.#opts.tagStreams ? `${STREAM_TAG}=${stream}` : undefined, {
       lines,
