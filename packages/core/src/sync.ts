@@ -18,7 +18,7 @@ export interface SyncOptions {
   onProgress?: (progress: SyncProgress) => void;
   /** Stops between batches; the target keeps everything sent so far. */
   signal?: AbortSignal;
-  /** Most lines per append (default 1000). */
+  /** Most lines per append (default 10 000; the byte cap usually decides). */
   batchLines?: number;
   /** Most bytes per append, a single bigger line still goes alone (default 4 MiB). */
   batchBytes?: number;
@@ -57,7 +57,7 @@ export interface SyncSummary {
 const LIST_PAGE = 500;
 
 export async function syncStores(from: SessionStore, to: SessionStore, options: SyncOptions = {}): Promise<SyncSummary> {
-  const batchLines = options.batchLines ?? 1000;
+  const batchLines = options.batchLines ?? 10_000;
   const batchBytes = options.batchBytes ?? 4 * 1024 * 1024;
   const summary: SyncSummary = { sessions_scanned: 0, sessions_sent: 0, lines_sent: 0, bytes_sent: 0, conflicts: 0, errors: [] };
   let total: number | null = null;
