@@ -93,13 +93,8 @@ export function positionOf(buf: Buffer): FilePosition {
  */
 export async function readSmallFile(path: string, max = 1024 * 1024): Promise<Buffer | null> {
   if (path.endsWith(".zst")) return null;
-  let fh: FileHandle;
-  try {
-    fh = await open(path, "r");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw new IoError(`cannot open ${path}: ${(err as Error).message}`, { cause: err });
-  }
+  const fh = await openIfPresent(path);
+  if (!fh) return null;
   try {
     const { size } = await fh.stat();
     if (size > max) return null;
@@ -116,6 +111,16 @@ export async function readSmallFile(path: string, max = 1024 * 1024): Promise<Bu
   }
 }
 
+/** The file open for reading, or null when it does not exist. */
+async function openIfPresent(path: string): Promise<FileHandle | null> {
+  try {
+    return await open(path, "r");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw new IoError(`cannot open ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 /** Position of a file by path (a `.zst` file is counted through its decompressed bytes). */
 export async function filePosition(path: string, cache: PositionCache): Promise<FilePosition | null> {
   if (path.endsWith(".zst")) return compressedPosition(path);
@@ -129,13 +134,8 @@ export async function filePosition(path: string, cache: PositionCache): Promise<
     if (!st) return null;
     if (st.size === known.size) return known;
   }
-  let fh: FileHandle;
-  try {
-    fh = await open(path, "r");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw new IoError(`cannot open ${path}: ${(err as Error).message}`, { cause: err });
-  }
+  const fh = await openIfPresent(path);
+  if (!fh) return null;
   try {
     const { size } = await fh.stat();
     const pos = await countPosition(fh, size, cache.get(path));

@@ -5,7 +5,6 @@ import {
   AmbiguousIdError,
   ConflictError,
   InvalidInputError,
-  linesToUtf8,
   LegalHoldError,
   NotFoundError,
   STREAMS,
@@ -14,6 +13,7 @@ import {
   assertSessionId,
   assertSlug,
   isSessionId,
+  linesToUtf8,
   type AppendResult,
   type DeleteOptions,
   type ListQuery,
@@ -36,7 +36,7 @@ import {
 import { lineFacts } from "./line-facts.js";
 import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, migrationProvider } from "./migrations.js";
 import { describeConnection, pgCode, translatePgError } from "./pg-errors.js";
-import type { Database, GitJson, SessionsTable } from "./tables.js";
+import type { Database, DeletionsTable, GitJson, SessionsTable } from "./tables.js";
 
 export interface PgPoolOptions {
   /** Most connections the pool opens (default 10). */
@@ -91,8 +91,8 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
   readonly #pool: pg.Pool;
   readonly #migrate: boolean;
   readonly #pageLines: number;
-  /** Prepared statements are per connection and named; a schema's hash keeps names short and distinct. */
-  readonly #statementPrefix: string;
+  /** The four forms of the append statement (rollout or not, first or not), built once. */
+  readonly #appendSqls = new Map<string, string>();
   /** Sessions this store created, and at how many it next analyzes the table (see #keepPlansRight). */
   #created = 0;
   #analyzeAt = 64;
@@ -105,7 +105,6 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
       throw new InvalidInputError(`invalid postgres schema name ${JSON.stringify(schema)}: use lower-case letters, digits and '_' (not starting with pg_)`);
     }
     this.#schema = schema;
-    this.#statementPrefix = `sv_append_${createHash("sha256").update(schema).digest("hex").slice(0, 16)}`;
     this.#org = options.org === undefined ? "" : assertSlug(options.org, "org");
     this.#where = describeConnection(options.connectionString);
     this.#migrate = options.migrate ?? true;
@@ -177,8 +176,7 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
    */
   async #prepared<R>(query: Compilable<R>): Promise<pg.QueryResult<R & pg.QueryResultRow>> {
     const { sql: text, parameters } = query.compile();
-    const name = `sv_${createHash("sha1").update(text).digest("hex").slice(0, 24)}`;
-    return this.#pool.query<R & pg.QueryResultRow>({ name, text, values: parameters as unknown[] });
+    return this.#pool.query<R & pg.QueryResultRow>({ name: statementName(text), text, values: parameters as unknown[] });
   }
 
   #t(name: string) {
@@ -356,7 +354,8 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
     if (isRollout) values.push(types, payloadTypes, stamps, metas, search, lastTs);
     try {
       // A named statement: parsed and planned once per connection, not once per batch.
-      const result = await this.#pool.query<{ seq: string | null }>({ name: `${this.#statementPrefix}_${isRollout ? "r" : "o"}${expected === 0 ? "0" : "n"}`, text: this.#appendSql(isRollout, expected === 0), values });
+      const text = this.#appendSql(isRollout, expected === 0);
+      const result = await this.#pool.query<{ seq: string | null }>({ name: statementName(text), text, values });
       const seq = result.rows[0]?.seq;
       if (seq !== null && seq !== undefined) return { seq: Number(seq) };
     } catch (err) {
@@ -377,6 +376,16 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
    * $6 is 0), and inserts the lines only if that succeeded.
    */
   #appendSql(isRollout: boolean, first: boolean): string {
+    const form = `${isRollout}${first}`;
+    let text = this.#appendSqls.get(form);
+    if (text === undefined) {
+      text = this.#buildAppendSql(isRollout, first);
+      this.#appendSqls.set(form, text);
+    }
+    return text;
+  }
+
+  #buildAppendSql(isRollout: boolean, first: boolean): string {
     const q = (name: string) => `"${this.#schema}"."${name}"`;
     // Soft-deleted sessions take no lines (they read as gone).
     const live = `exists (select 1 from ${q("sessions")} ss where ss.org = $1::text and ss.id = $2::text and ss.deleted_at is null)`;
@@ -499,29 +508,11 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
       const row = await q.forUpdate().executeTakeFirst();
       if (!row) throw new NotFoundError(`session ${id} not found`);
       if (row.legal_hold || (await this.#orgHeld(tx))) throw new LegalHoldError(id);
-      const totals = await tx
-        .selectFrom("streams")
-        .select([sql<string>`coalesce(sum(lines), 0)`.as("lines"), sql<string>`coalesce(sum(bytes), 0)`.as("bytes")])
-        .where("org", "=", this.#org)
-        .where("session_id", "=", id)
-        .executeTakeFirstOrThrow();
+      const totals = await this.#streamTotals(tx, id);
       await tx.deleteFrom("lines").where("org", "=", this.#org).where("session_id", "=", id).execute();
       await tx.deleteFrom("sessions").where("org", "=", this.#org).where("id", "=", id).execute();
-      await tx
-        .insertInto("deletions")
-        .values({
-          org: this.#org,
-          session_id: id,
-          action: options.action ?? "delete",
-          stream: null,
-          actor: options.actor ?? null,
-          policy: options.policy ?? null,
-          reason: options.reason ?? null,
-          lines: Number(totals.lines),
-          bytes: Number(totals.bytes),
-        })
-        .execute();
-      return { bytes: Number(totals.bytes) };
+      await this.#audit(tx, id, options.action ?? "delete", null, options, totals);
+      return { bytes: totals.bytes };
     });
   }
 
@@ -612,7 +603,7 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
         if (!row) throw new NotFoundError(`session ${id} not found`);
         if (row.legal_hold || (await this.#orgHeld(tx))) throw new LegalHoldError(id);
         await tx.updateTable("sessions").set({ deleted_at: new Date(), purge_after: options.purgeAfter }).where("org", "=", this.#org).where("id", "=", id).execute();
-        await this.#audit(tx, id, "soft_delete", null, options);
+        await this.#audit(tx, id, "soft_delete", null, options, await this.#streamTotals(tx, id));
       }),
     );
   }
@@ -644,7 +635,7 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
         const r = await tx.updateTable("sessions").set({ deleted_at: null, purge_after: null }).where("org", "=", this.#org).where("id", "=", id).where("deleted_at", "is not", null).executeTakeFirst();
         if (Number(r.numUpdatedRows) === 0) throw new NotFoundError(`session ${id} is not soft-deleted`);
         // A restore deletes nothing: its record counts 0 bytes, as in every store.
-        await this.#audit(tx, id, "restore", null, options, 0, 0);
+        await this.#audit(tx, id, "restore", null, options, { lines: 0, bytes: 0 });
       }),
     );
   }
@@ -667,7 +658,7 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
         const gone = await tx.deleteFrom("streams").where("org", "=", this.#org).where("session_id", "=", id).where("name", "=", stream).returning(["lines", "bytes"]).executeTakeFirst();
         if (!gone) return 0;
         await tx.deleteFrom("lines").where("org", "=", this.#org).where("session_id", "=", id).where("stream", "=", stream).execute();
-        await this.#audit(tx, id, "delete_stream", stream, options, Number(gone.lines), Number(gone.bytes));
+        await this.#audit(tx, id, "delete_stream", stream, options, { lines: Number(gone.lines), bytes: Number(gone.bytes) });
         return Number(gone.bytes);
       }),
     );
@@ -701,31 +692,29 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
     }
   }
 
-  /** Audit record for a retention action; `bytes` defaults to the session's current total. */
+  /** What a session's streams hold in all, for the audit of a deletion. */
+  async #streamTotals(tx: Kysely<Database>, id: string): Promise<{ lines: number; bytes: number }> {
+    const t = await tx
+      .selectFrom("streams")
+      .select([sql<string>`coalesce(sum(lines), 0)`.as("lines"), sql<string>`coalesce(sum(bytes), 0)`.as("bytes")])
+      .where("org", "=", this.#org)
+      .where("session_id", "=", id)
+      .executeTakeFirstOrThrow();
+    return { lines: Number(t.lines), bytes: Number(t.bytes) };
+  }
+
+  /** The audit record of a deletion (or a restore), in the deletion's transaction. */
   async #audit(
     tx: Kysely<Database>,
     id: string,
-    action: "soft_delete" | "restore" | "delete_stream",
+    action: DeletionsTable["action"],
     stream: string | null,
-    options: { actor: string; policy?: string; reason?: string },
-    lines?: number,
-    bytes?: number,
+    options: { actor?: string | undefined; policy?: string | undefined; reason?: string | undefined },
+    counts: { lines: number; bytes: number },
   ): Promise<void> {
-    let l = lines;
-    let b = bytes;
-    if (l === undefined || b === undefined) {
-      const t = await tx
-        .selectFrom("streams")
-        .select([sql<string>`coalesce(sum(lines), 0)`.as("lines"), sql<string>`coalesce(sum(bytes), 0)`.as("bytes")])
-        .where("org", "=", this.#org)
-        .where("session_id", "=", id)
-        .executeTakeFirstOrThrow();
-      l = Number(t.lines);
-      b = Number(t.bytes);
-    }
     await tx
       .insertInto("deletions")
-      .values({ org: this.#org, session_id: id, action, stream, actor: options.actor, policy: options.policy ?? null, reason: options.reason ?? null, lines: l, bytes: b })
+      .values({ org: this.#org, session_id: id, action, stream, actor: options.actor ?? null, policy: options.policy ?? null, reason: options.reason ?? null, lines: counts.lines, bytes: counts.bytes })
       .execute();
   }
 
@@ -817,3 +806,7 @@ function decodeCursor(cursor: string): { ts: string; id: string } {
   throw new InvalidInputError("invalid list cursor");
 }
 
+/** Prepared statements are per connection and named; naming one by its SQL text (schema included) gives each text one name. */
+function statementName(text: string): string {
+  return `sv_${createHash("sha1").update(text).digest("hex").slice(0, 24)}`;
+}
