@@ -20,6 +20,8 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 const missing = [];
+// Repeated after the totals so that the tail of a long CI log names what failed and why.
+const failures = [];
 for (const pkg of packages) {
   const report = join(pkg, "test-results", "vitest.json");
   if (!existsSync(report)) {
@@ -30,6 +32,17 @@ for (const pkg of packages) {
   passed += r.numPassedTests;
   failed += r.numFailedTests + (r.numFailedTestSuites ?? 0) * (r.numTotalTests === 0 ? 1 : 0);
   skipped += r.numPendingTests + r.numTodoTests;
+  for (const file of r.testResults ?? []) {
+    const where = file.name.startsWith(root) ? file.name.slice(root.length) : file.name;
+    const failedTests = (file.assertionResults ?? []).filter((a) => a.status === "failed");
+    for (const a of failedTests) failures.push({ where: `${where} > ${a.fullName}`, message: a.failureMessages?.[0] ?? "" });
+    if (file.status === "failed" && failedTests.length === 0) failures.push({ where, message: file.message ?? "" });
+  }
+}
+for (const f of failures) {
+  console.log(`\nFAILED ${f.where}`);
+  const lines = f.message.split("\n").filter((l) => !l.includes("/node_modules/") && !l.includes("(<anonymous>)"));
+  console.log(lines.slice(0, 20).join("\n"));
 }
 if (missing.length) console.log(`no test report from: ${missing.join(", ")}`);
 console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
