@@ -657,7 +657,7 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
     const startAfter = options.since ? this.#keys.auditRecord(options.since, "").slice(0, -"-.json".length) : undefined;
     for await (const o of this.#iterate(prefix, startAfter)) {
       const body = await this.#getBytes(o.Key!);
-      if (body) yield JSON.parse(body.toString("utf8")) as DeletionAuditRecord;
+      if (body) yield parseObject<DeletionAuditRecord>(o.Key!, body);
     }
   }
 
@@ -669,7 +669,7 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
 
   async findTokenByHash(hash: string): Promise<TokenRecord | null> {
     const body = await this.#getBytes(this.#keys.token(hash)).catch((err) => (isNotFound(err) ? null : Promise.reject(err)));
-    return body ? (JSON.parse(body.toString("utf8")) as TokenRecord) : null;
+    return body ? parseObject<TokenRecord>(this.#keys.token(hash), body) : null;
   }
 
   async close(): Promise<void> {
@@ -706,7 +706,7 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
   async #readDoc(id: string): Promise<{ doc: SessionDoc; etag: string }> {
     const got = await this.#fetch(this.#keys.sessionDoc(id));
     if (!got) throw noSuchKey(this.#keys.sessionDoc(id));
-    const entry = { doc: JSON.parse(got.body.toString("utf8")) as SessionDoc, etag: got.etag };
+    const entry = { doc: parseObject<SessionDoc>(this.#keys.sessionDoc(id), got.body), etag: got.etag };
     remember(this.#docs, id, entry);
     return entry;
   }
@@ -764,7 +764,7 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
       let manifestEtag: string | null = null;
       const got = await this.#fetch(mkey);
       if (got) {
-        manifest = JSON.parse(got.body.toString("utf8")) as Manifest;
+        manifest = parseObject<Manifest>(mkey, got.body);
         manifestEtag = got.etag;
       }
       const startAfter = manifest.covered > 0 ? this.#keys.append(id, stream, manifest.covered - 1) : undefined;
@@ -804,7 +804,7 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
     let current: Manifest;
     try {
       const got = await this.#getWithEtag(this.#keys.manifest(id, stream));
-      current = got ? (JSON.parse(got.body.toString("utf8")) as Manifest) : EMPTY_MANIFEST;
+      current = got ? parseObject<Manifest>(this.#keys.manifest(id, stream), got.body) : EMPTY_MANIFEST;
     } catch {
       return false;
     }
@@ -1081,6 +1081,15 @@ function lineTimestamp(line: string): string | null {
   const m = /"timestamp"\s*:\s*"([^"]{10,40})"/.exec(line.slice(0, 200));
   if (!m || Number.isNaN(Date.parse(m[1]!))) return null;
   return new Date(Date.parse(m[1]!)).toISOString();
+}
+
+/** A JSON object the store wrote itself; anything else under its key is named in the error rather than surfacing as a bare SyntaxError. */
+function parseObject<T>(key: string, body: Buffer): T {
+  try {
+    return JSON.parse(body.toString("utf8")) as T;
+  } catch (err) {
+    throw new IoError(`object ${key} is not valid JSON (${body.length} bytes): it was not written by sessionvault, or was cut short`, { cause: err });
+  }
 }
 
 function noSuchKey(key: string): Error {

@@ -1,4 +1,4 @@
-import { GetObjectLegalHoldCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, GetObjectLegalHoldCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { ConflictError, InvalidIdError, InvalidInputError, type SessionInput } from "@sessionvault/core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { S3Store } from "../src/index.js";
@@ -228,6 +228,27 @@ describe("orgs, tokens and bad input", () => {
     expect(await globex.findTokenByHash("b".repeat(64))).toBeNull();
     await expect(acme.findTokenByHash("../../x")).rejects.toBeInstanceOf(InvalidInputError);
     await Promise.all([acme.close(), globex.close()]);
+  });
+
+  test("a manifest or session document that is not JSON is named in a clear error, and nothing is overwritten", async () => {
+    const prefix = uniquePrefix();
+    const store = openTestStore(server, { prefix, compactAfterAppends: 0 });
+    const s = input();
+    await store.putSession(s);
+    await store.append(s.id, "rollout", 0, ["a", "b"]);
+    await store.compact(s.id, "rollout");
+    const manifest = `${prefix}/sessions/${s.id}/streams/rollout/manifest.json`;
+    await client.send(new PutObjectCommand({ Bucket: server.bucket, Key: manifest, Body: '{"v":1,"cov' }));
+    const fresh = openTestStore(server, { prefix });
+    await expect(readAll(fresh, s.id, "rollout")).rejects.toMatchObject({ code: "IO", message: expect.stringContaining(manifest) });
+    await expect(fresh.append(s.id, "rollout", 2, ["c"])).rejects.toMatchObject({ code: "IO" });
+    const stored = await client.send(new GetObjectCommand({ Bucket: server.bucket, Key: manifest }));
+    expect(await stored.Body!.transformToString()).toBe('{"v":1,"cov');
+
+    const doc = `${prefix}/sessions/${s.id}/session.json`;
+    await client.send(new PutObjectCommand({ Bucket: server.bucket, Key: doc, Body: "\u0000garbage" }));
+    await expect(openTestStore(server, { prefix }).getSession(s.id)).rejects.toMatchObject({ code: "IO", message: expect.stringContaining(doc) });
+    await Promise.all([store.close(), fresh.close()]);
   });
 
   test("a prefix or org that is a path, a forged cursor, and a bad position are refused", async () => {

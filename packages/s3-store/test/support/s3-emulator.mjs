@@ -83,7 +83,16 @@ async function handle(req, res) {
   }
   const isWrite = key !== "" && (req.method === "PUT" || req.method === "DELETE" || (req.method === "POST" && url.searchParams.has("uploadId")));
   if (!isWrite || url.searchParams.has("partNumber")) {
-    return forward(req.method, url.pathname + url.search, headers, body, res);
+    // Gap 8: s3rver overwrites an object in place (truncate, then write), so a read during a write of
+    // the same key sees an empty or short object, and a write during a read cuts the read short. S3
+    // swaps whole objects. A read of a key takes the object whole under the key's lock, then answers
+    // (so a client that holds a body unread does not hold up writers).
+    const subresource = [...url.searchParams.keys()].some((name) => name !== "x-id" && !name.startsWith("response-"));
+    const isObjectRead = key !== "" && (req.method === "GET" || req.method === "HEAD") && !subresource;
+    if (!isObjectRead) return forward(req.method, url.pathname + url.search, headers, body, res);
+    const whole = await withKeyLock(`${bucket}/${key}`, () => request(req.method, url.pathname + url.search, headers, body));
+    res.writeHead(whole.status, whole.headers);
+    return void res.end(whole.body);
   }
   // Gaps 3 and 4: conditional writes, decided under a per-key lock so concurrent creates race as on S3.
   await withKeyLock(`${bucket}/${key}`, async () => {
@@ -100,22 +109,28 @@ async function handle(req, res) {
       delete headers["if-match"];
     }
     const copy = "x-amz-copy-source" in req.headers;
-    await forward(req.method, url.pathname + url.search, headers, body, res, copy ? undefined : () => settled(req.method, url, body.length));
+    await forward(req.method, url.pathname + url.search, headers, body, res, copy ? undefined : () => settled(req.method, url, body));
   });
 }
 
-// Gap 6: s3rver answers a PUT before its write stream has flushed the object to disk, so a read right
-// after the answer can see a short object. Hold the answer until the object on disk is complete: its
-// size equals the bytes sent (PutObject), or stops changing (CompleteMultipartUpload).
-async function settled(method, url, bodyLength) {
+// Gap 6: s3rver answers a PUT before its write stream has flushed the object to disk (and, when the key
+// existed, possibly before the old object was even truncated), so a read right after the answer can see a
+// short or old object. Hold the answer until the object on disk is complete: its bytes are the bytes sent
+// (PutObject), or its size stops changing (CompleteMultipartUpload, whose bytes this server never sees).
+async function settled(method, url, body) {
   const isPut = method === "PUT" && !url.searchParams.has("uploadId") && !url.searchParams.has("tagging");
   const isComplete = method === "POST" && url.searchParams.has("uploadId");
   if (!isPut && !isComplete) return;
   let previous = -1;
   for (let i = 0; i < 500; i++) {
-    const size = await sizeOf(url.pathname);
-    if (isPut ? size === bodyLength : size !== null && size === previous) return;
-    previous = size;
+    if (isPut) {
+      const stored = await fetchUpstream(url.pathname, {});
+      if (stored.status === 200 && stored.body.equals(body)) return;
+    } else {
+      const size = await sizeOf(url.pathname);
+      if (size !== null && size === previous) return;
+      previous = size;
+    }
     await new Promise((r) => setTimeout(r, 5));
   }
 }
@@ -172,7 +187,7 @@ async function withKeyLock(key, fn) {
   locks.set(key, chained);
   await previous;
   try {
-    await fn();
+    return await fn();
   } finally {
     release();
     if (locks.get(key) === chained) locks.delete(key);
@@ -288,14 +303,19 @@ async function listWithDelimiter(url, headers, res) {
   res.end(out);
 }
 
-function fetchUpstream(path, headers) {
+/** One upstream request, its answer read whole. */
+function request(method, path, headers, body) {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: "127.0.0.1", port: upstreamPort, method: "GET", path, headers: { ...headers, "content-length": "0" } }, (res) => {
-      readBody(res).then((body) => resolve({ status: res.statusCode ?? 500, body }), reject);
+    const up = httpRequest({ host: "127.0.0.1", port: upstreamPort, method, path, headers }, (res) => {
+      readBody(res).then((answer) => resolve({ status: res.statusCode ?? 500, headers: res.headers, body: answer }), reject);
     });
-    req.on("error", reject);
-    req.end();
+    up.on("error", reject);
+    up.end(body);
   });
+}
+
+function fetchUpstream(path, headers) {
+  return request("GET", path, { ...headers, "content-length": "0" });
 }
 
 async function readBody(stream) {

@@ -38,11 +38,15 @@ import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
  *     prefix (fine for the small prefixes sessionvault lists that way).
  *  6. Read-after-write: s3rver answers a PUT before its write stream has
  *     flushed the object, so a GET right after the answer can see a short
- *     object (S3 is strongly consistent). The front server holds the answer
- *     until the object on disk is complete.
+ *     or old object (S3 is strongly consistent). The front server holds the
+ *     answer until the object on disk holds the bytes sent.
  *  7. Object Lock legal holds (`?legal-hold`): not in s3rver. The front
  *     server records them per key so tests can check which objects a store
  *     put on hold (it does not emulate versioned deletes).
+ *  8. Atomic overwrites: s3rver truncates an object and writes it in place,
+ *     so a GET during an overwrite (a manifest switch, say) can read an
+ *     empty object. Reads of a key wait for its writes and writes for its
+ *     reads.
  *  Every write to a key is serialised per key in the front server, so two
  *  concurrent conditional creates race exactly as on S3: one wins, one gets
  *  412.
