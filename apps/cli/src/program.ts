@@ -9,7 +9,7 @@ import { serve } from "./commands/serve.js";
 import { stateClear, stateGet, stateList, stateSet } from "./commands/state.js";
 import { prune } from "./commands/prune.js";
 import { sync } from "./commands/sync.js";
-import { tokenCreate } from "./commands/token.js";
+import { tokenCreate, tokenList, tokenRevoke } from "./commands/token.js";
 import type { CliContext } from "./io.js";
 
 /**
@@ -196,18 +196,37 @@ export function buildProgram(ctx: CliContext): Command {
       await serve(opts, ctx);
     });
 
-  program
-    .command("token")
-    .description("Manage API tokens of the archive server")
+  const token = program.command("token").description("Manage API tokens of the archive server");
+  const tokenStoreHelp = "the server's store (default $SESSIONVAULT_STORE, else $SESSIONVAULT_DATA or ./.sessionvault-data)";
+  token
     .command("create")
     .description("Create an API token in the store the server serves; it is printed once and only its sha256 is kept")
-    .option("--store <url>", "the server's store (default $SESSIONVAULT_STORE, else $SESSIONVAULT_DATA or ./.sessionvault-data)")
+    .option("--store <url>", tokenStoreHelp)
     .requiredOption("--org <org>", "organisation the token belongs to (it only ever sees this org's sessions)")
     .requiredOption("--scope <scope...>", "read, write and/or admin (admin ⊃ write ⊃ read)")
-    .option("--json", 'print {"token", "org", "scopes"}')
+    .option("--json", 'print {"token", "id", "org", "scopes"}')
     .addHelpText("after", "\nExamples:\n  sessionvault token create --org acme --scope write\n  SESSIONVAULT_TOKEN=$(sessionvault token create --org acme --scope read) sessionvault list --store http://127.0.0.1:7420")
     .action(async (opts: { store?: string; org?: string; scope?: string[]; json?: boolean }) => {
       await tokenCreate(opts, ctx);
+    });
+  token
+    .command("list")
+    .description("List the API tokens the server accepts: id, org, scopes and creation time (the store keeps no secret to show)")
+    .option("--store <url>", tokenStoreHelp)
+    .option("--org <org>", "only this organisation's tokens")
+    .option("--json", 'print {"tokens": [{"id", "org", "scopes", "created_at"}]}')
+    .action(async (opts: { store?: string; org?: string; json?: boolean }) => {
+      await tokenList(opts, ctx);
+    });
+  token
+    .command("revoke")
+    .description("Revoke an API token by its id; servers refuse it within a minute (they cache a checked token that long)")
+    .argument("<id>", "the token's id, as `token list` shows it (tok_…)")
+    .option("--store <url>", tokenStoreHelp)
+    .option("--json", 'print {"revoked": id}')
+    .addHelpText("after", "\nExample:\n  sessionvault token list --org acme\n  sessionvault token revoke tok_0123456789abcdef")
+    .action(async (id: string, opts: { store?: string; json?: boolean }) => {
+      await tokenRevoke(id, opts, ctx);
     });
 
   program

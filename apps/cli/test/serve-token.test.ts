@@ -32,8 +32,9 @@ test("token create --json prints the token once; only its hash lands in the stor
   const store = join(dir, "data");
   const c = context(dir);
   await tokenCreate({ store, org: "acme", scope: ["read,write"], json: true }, c.ctx);
-  const created = JSON.parse(c.out()) as { token: string; org: string; scopes: string[] };
+  const created = JSON.parse(c.out()) as { token: string; id: string; org: string; scopes: string[] };
   expect(created).toMatchObject({ org: "acme", scopes: ["read", "write"] });
+  expect(created.id).toMatch(/^tok_[0-9a-f]{16}$/);
   expect(created.token).toMatch(/^sv_[A-Za-z0-9_-]{40,}$/);
 
   for (const e of await readdir(store, { recursive: true, withFileTypes: true })) {
@@ -75,6 +76,57 @@ test("token create: plain output is just the token; bad scopes and orgs are clea
   expect(badOrg.err()).toMatch(/^sessionvault: invalid org/m);
 });
 
+test("token list shows every org's tokens (never a secret or hash); token revoke makes a server refuse one and keep the others", async () => {
+  const store = join(dir, "data");
+  const make = async (org: string, scope: string) => {
+    const c = context(dir);
+    expect(await main(["token", "create", "--store", store, "--org", org, "--scope", scope, "--json"], c.ctx)).toBe(0);
+    return JSON.parse(c.out()) as { token: string; id: string; org: string };
+  };
+  const acme = await make("acme", "read");
+  const acmeAdmin = await make("acme", "admin");
+  const globex = await make("globex", "write");
+
+  const listed = context(dir);
+  expect(await main(["token", "list", "--store", store, "--json"], listed.ctx)).toBe(0);
+  const { tokens } = JSON.parse(listed.out()) as { tokens: { id: string; org: string; scopes: string[]; created_at: string }[] };
+  expect(tokens.map((t) => [t.id, t.org, t.scopes])).toEqual([
+    [acme.id, "acme", ["read"]],
+    [acmeAdmin.id, "acme", ["admin"]],
+    [globex.id, "globex", ["write"]],
+  ]);
+  for (const t of [acme, acmeAdmin, globex]) expect(listed.out()).not.toContain(t.token);
+  expect(listed.out()).not.toMatch(/[0-9a-f]{64}/);
+
+  const table = context(dir);
+  expect(await main(["token", "list", "--store", store, "--org", "globex"], table.ctx)).toBe(0);
+  expect(table.out().split("\n")[0]).toMatch(/^ID\s+ORG\s+SCOPES\s+CREATED$/);
+  expect(table.out()).toContain(globex.id);
+  expect(table.out()).not.toContain(acme.id);
+
+  const revoked = context(dir);
+  expect(await main(["token", "revoke", acme.id, "--store", store], revoked.ctx)).toBe(0);
+  expect(revoked.err()).toContain(`revoked token ${acme.id}`);
+  const again = context(dir);
+  expect(await main(["token", "revoke", acme.id, "--store", store], again.ctx)).toBe(4);
+  expect(again.err()).toMatch(/^sessionvault: no token "tok_[0-9a-f]+"/m);
+
+  const abort = new AbortController();
+  let url = "";
+  const s = context(dir, { LOG_LEVEL: "silent" });
+  const running = serve({ store, port: 0, signal: abort.signal, onListening: (u) => (url = u) }, s.ctx);
+  await expect.poll(() => url, { timeout: 10_000 }).not.toBe("");
+  try {
+    const status = async (token: string) => (await fetch(`${url}/v1/sessions`, { headers: { authorization: `Bearer ${token}` } })).status;
+    expect(await status(acme.token)).toBe(401);
+    expect(await status(acmeAdmin.token)).toBe(200);
+    expect(await status(globex.token)).toBe(200);
+  } finally {
+    abort.abort();
+    await running;
+  }
+});
+
 test("serve --help explains the command", async () => {
   const c = context(dir);
   expect(await main(["serve", "--help"], c.ctx)).toBe(0);
@@ -83,4 +135,7 @@ test("serve --help explains the command", async () => {
   const t = context(dir);
   expect(await main(["token", "create", "--help"], t.ctx)).toBe(0);
   expect(t.out()).toMatch(/--scope <scope\.\.\.>/);
+  const r = context(dir);
+  expect(await main(["token", "revoke", "--help"], r.ctx)).toBe(0);
+  expect(r.out()).toContain("token list");
 });

@@ -33,7 +33,8 @@ export interface RunningServer {
 }
 
 export function tokenStoreOf(store: OpenedStore, url: string): TokenStore {
-  if (typeof store.saveToken !== "function" || typeof store.findTokenByHash !== "function") {
+  const methods = ["saveToken", "findTokenByHash", "listTokens", "deleteToken"] as const;
+  if (methods.some((m) => typeof (store as Partial<TokenStore>)[m] !== "function")) {
     throw new UnsupportedError(`the store at ${url} cannot keep API tokens`);
   }
   return store as OpenedStore & TokenStore;

@@ -13,6 +13,8 @@ export interface Principal {
 
 export interface CreatedToken {
   token: string;
+  /** What `token list` shows and `token revoke` takes; not a secret. */
+  id: string;
   org: string;
   scopes: TokenScope[];
 }
@@ -49,7 +51,7 @@ export async function createApiToken(store: TokenStore, org: string, scopes: rea
     created_at: new Date().toISOString(),
   };
   await store.saveToken(record);
-  return { token, org, scopes: [...scopes] };
+  return { token, id: record.id, org, scopes: [...scopes] };
 }
 
 /** admin ⊃ write ⊃ read. */

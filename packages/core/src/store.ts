@@ -121,9 +121,15 @@ export interface TokenRecord {
 
 export type TokenScope = "read" | "write" | "admin";
 
+/** Tokens are shared by every org of a store; each record names its org. */
 export interface TokenStore {
+  /** Saves a token, replacing an earlier record of the same id and hash (a new secret is a new token). */
   saveToken(record: TokenRecord): Promise<void>;
   findTokenByHash(hash: string): Promise<TokenRecord | null>;
+  /** Every token of every org, oldest first. */
+  listTokens(): Promise<TokenRecord[]>;
+  /** Revokes a token: its hash is found no more. False when no token has this id. */
+  deleteToken(id: string): Promise<boolean>;
 }
 
 /** Options every store factory understands. */

@@ -412,6 +412,14 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
     return this.#tokens.findByHash(hash);
   }
 
+  listTokens(): Promise<TokenRecord[]> {
+    return this.#tokens.list();
+  }
+
+  deleteToken(id: string): Promise<boolean> {
+    return this.#tokens.delete(id);
+  }
+
   async close(): Promise<void> {
     await this.#summaryCache?.save(false);
     this.#folders.clear();

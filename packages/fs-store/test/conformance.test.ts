@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runStoreConformance } from "@sessionvault/core/conformance";
+import { runStoreConformance, runTokenConformance } from "@sessionvault/core/conformance";
 import { FsStore } from "@sessionvault/fs-store";
 
 const dirs: string[] = [];
@@ -22,6 +22,17 @@ runStoreConformance("fs-store (org)", {
     const root = await mkdtemp(join(tmpdir(), "sv-fs-conf-org-"));
     dirs.push(root);
     return new FsStore({ root, org: "acme" });
+  },
+  async cleanup() {
+    await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+  },
+});
+
+runTokenConformance("fs-store", {
+  async openOrgs(orgs) {
+    const root = await mkdtemp(join(tmpdir(), "sv-fs-conf-tok-"));
+    dirs.push(root);
+    return orgs.map((org) => new FsStore({ root, org }));
   },
   async cleanup() {
     await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));

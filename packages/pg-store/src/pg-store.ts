@@ -36,7 +36,7 @@ import {
 import { lineFacts } from "./line-facts.js";
 import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, migrationProvider } from "./migrations.js";
 import { describeConnection, pgCode, translatePgError } from "./pg-errors.js";
-import type { Database, DeletionsTable, GitJson, SessionsTable } from "./tables.js";
+import type { Database, DeletionsTable, GitJson, SessionsTable, TokensTable } from "./tables.js";
 
 export interface PgPoolOptions {
   /** Most connections the pool opens (default 10). */
@@ -741,8 +741,16 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
   findTokenByHash(hash: string): Promise<TokenRecord | null> {
     return this.#run(async () => {
       const row = await this.#db.selectFrom("tokens").selectAll().where("hash", "=", hash).executeTakeFirst();
-      return row ? { id: row.id, org: row.org, scopes: row.scopes as TokenScope[], hash: row.hash, created_at: row.created_at } : null;
+      return row ? toTokenRecord(row) : null;
     });
+  }
+
+  listTokens(): Promise<TokenRecord[]> {
+    return this.#run(async () => (await this.#db.selectFrom("tokens").selectAll().orderBy("created_at").orderBy("id").execute()).map(toTokenRecord));
+  }
+
+  deleteToken(id: string): Promise<boolean> {
+    return this.#run(async () => (await this.#db.deleteFrom("tokens").where("id", "=", id).executeTakeFirst()).numDeletedRows > 0n);
   }
 
   async close(): Promise<void> {
@@ -809,4 +817,8 @@ function decodeCursor(cursor: string): { ts: string; id: string } {
 /** Prepared statements are per connection and named; naming one by its SQL text (schema included) gives each text one name. */
 function statementName(text: string): string {
   return `sv_${createHash("sha1").update(text).digest("hex").slice(0, 24)}`;
+}
+
+function toTokenRecord(row: TokensTable): TokenRecord {
+  return { id: row.id, org: row.org, scopes: row.scopes as TokenScope[], hash: row.hash, created_at: row.created_at };
 }

@@ -1,4 +1,4 @@
-import { runStoreConformance } from "@sessionvault/core/conformance";
+import { runStoreConformance, runTokenConformance } from "@sessionvault/core/conformance";
 import pg from "pg";
 import { afterAll, beforeAll } from "vitest";
 import { PgStore } from "@sessionvault/pg-store";
@@ -22,11 +22,22 @@ runStoreConformance("pg-store", {
     schemas.push(schema);
     return new PgStore({ connectionString: server.url, schema });
   },
-  // Matters with an external DATABASE_URL, which outlives the run.
-  cleanup: async () => {
-    const client = new pg.Client({ connectionString: server.url });
-    await client.connect();
-    for (const s of schemas.splice(0)) await client.query(`drop schema if exists "${s}" cascade`);
-    await client.end();
-  },
+  cleanup: dropSchemas,
 });
+
+runTokenConformance("pg-store", {
+  openOrgs: async (orgs) => {
+    const schema = freshSchema("tok");
+    schemas.push(schema);
+    return orgs.map((org) => new PgStore({ connectionString: server.url, schema, org }));
+  },
+  cleanup: dropSchemas,
+});
+
+// Matters with an external DATABASE_URL, which outlives the run.
+async function dropSchemas(): Promise<void> {
+  const client = new pg.Client({ connectionString: server.url });
+  await client.connect();
+  for (const s of schemas.splice(0)) await client.query(`drop schema if exists "${s}" cascade`);
+  await client.end();
+}

@@ -672,6 +672,26 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
     return body ? parseObject<TokenRecord>(this.#keys.token(hash), body) : null;
   }
 
+  async listTokens(): Promise<TokenRecord[]> {
+    return (await this.#tokenObjects()).map((t) => t.record).sort((a, b) => a.created_at.localeCompare(b.created_at));
+  }
+
+  async deleteToken(id: string): Promise<boolean> {
+    const found = (await this.#tokenObjects()).filter((t) => t.record.id === id);
+    for (const t of found) await this.#delete(t.key);
+    return found.length > 0;
+  }
+
+  /** Tokens are few (people make them by hand), so a listing of all of them is cheap. */
+  async #tokenObjects(): Promise<{ key: string; record: TokenRecord }[]> {
+    const out: { key: string; record: TokenRecord }[] = [];
+    for await (const o of this.#iterate(this.#keys.tokensRoot)) {
+      const body = await this.#getBytes(o.Key!).catch((err) => (isNotFound(err) ? null : Promise.reject(err)));
+      if (body) out.push({ key: o.Key!, record: parseObject<TokenRecord>(o.Key!, body) });
+    }
+    return out;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

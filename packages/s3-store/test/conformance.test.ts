@@ -1,6 +1,6 @@
-import { runStoreConformance } from "@sessionvault/core/conformance";
+import { runStoreConformance, runTokenConformance } from "@sessionvault/core/conformance";
 import { afterAll, beforeAll } from "vitest";
-import { startS3Server, type TestS3Server } from "./support/s3-server.js";
+import { startS3Server, uniquePrefix, type TestS3Server } from "./support/s3-server.js";
 import { openTestStore } from "./support/open-store.js";
 
 // Against the in-process s3rver (gaps closed by the front server), or a real S3 / MinIO when S3_ENDPOINT is set.
@@ -23,4 +23,9 @@ runStoreConformance("s3-store (compacting)", {
   async open() {
     return openTestStore(server, { compactAfterAppends: 2 });
   },
+});
+
+// Org stores share one prefix of the bucket, as the archive server opens them.
+runTokenConformance("s3-store", {
+  openOrgs: async (orgs) => ((prefix) => orgs.map((org) => openTestStore(server, { prefix, org })))(uniquePrefix()),
 });

@@ -1,5 +1,5 @@
 import { createApiToken, parseScopes, tokenStoreOf } from "@sessionvault/server";
-import { UsageError } from "@sessionvault/core";
+import { NotFoundError, UsageError, type TokenStore } from "@sessionvault/core";
 import type { CliContext } from "../io.js";
 import { printJson } from "../io.js";
 import { storeRegistry } from "../stores.js";
@@ -12,6 +12,28 @@ export interface TokenCreateOptions {
   json?: boolean;
 }
 
+export interface TokenListOptions {
+  store?: string;
+  org?: string;
+  json?: boolean;
+}
+
+export interface TokenRevokeOptions {
+  store?: string;
+  json?: boolean;
+}
+
+/** Opens the server's store (default: the one `serve` would serve) for the length of `fn`. */
+async function withTokenStore<T>(storeUrl: string | undefined, ctx: CliContext, fn: (tokens: TokenStore) => Promise<T>): Promise<T> {
+  const url = storeUrl ?? defaultServerStore(ctx);
+  const store = storeRegistry(ctx).open(url);
+  try {
+    return await fn(tokenStoreOf(store, url));
+  } finally {
+    await store.close();
+  }
+}
+
 /**
  * `sessionvault token create`: makes an API token for the archive server in
  * the store it serves. The token is printed once; the store keeps only its
@@ -21,17 +43,37 @@ export async function tokenCreate(options: TokenCreateOptions, ctx: CliContext):
   if (!options.org) throw new UsageError("token create needs --org ORG");
   if (!options.scope?.length) throw new UsageError("token create needs --scope read|write|admin");
   const scopes = parseScopes(options.scope);
-  const url = options.store ?? defaultServerStore(ctx);
-  const store = storeRegistry(ctx).open(url);
-  try {
-    const created = await createApiToken(tokenStoreOf(store, url), options.org, scopes);
-    if (options.json) {
-      printJson(ctx, created);
-    } else {
-      ctx.stdout.write(`${created.token}\n`);
-      ctx.stderr.write(`sessionvault: token for org "${created.org}" with scopes ${created.scopes.join(", ")}; it is shown only this once\n`);
-    }
-  } finally {
-    await store.close();
+  const org = options.org;
+  const created = await withTokenStore(options.store, ctx, (tokens) => createApiToken(tokens, org, scopes));
+  if (options.json) {
+    printJson(ctx, created);
+  } else {
+    ctx.stdout.write(`${created.token}\n`);
+    ctx.stderr.write(`sessionvault: token ${created.id} for org "${created.org}" with scopes ${created.scopes.join(", ")}; it is shown only this once\n`);
   }
+}
+
+/** `sessionvault token list`: the tokens a server accepts, without their secrets (the store has none). */
+export async function tokenList(options: TokenListOptions, ctx: CliContext): Promise<void> {
+  const all = await withTokenStore(options.store, ctx, (tokens) => tokens.listTokens());
+  const tokens = all.filter((t) => !options.org || t.org === options.org).map(({ id, org, scopes, created_at }) => ({ id, org, scopes, created_at }));
+  if (options.json) return printJson(ctx, { tokens });
+  if (tokens.length === 0) {
+    ctx.stderr.write(`sessionvault: no tokens${options.org ? ` for org "${options.org}"` : ""}; make one with \`sessionvault token create\`\n`);
+    return;
+  }
+  const rows = [["ID", "ORG", "SCOPES", "CREATED"], ...tokens.map((t) => [t.id, t.org, t.scopes.join(","), t.created_at])];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) ctx.stdout.write(r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ") + "\n");
+}
+
+/**
+ * `sessionvault token revoke ID`: the store forgets the token. Servers cache
+ * a checked token for up to a minute, so requests with it stop within one.
+ */
+export async function tokenRevoke(id: string, options: TokenRevokeOptions, ctx: CliContext): Promise<void> {
+  const revoked = await withTokenStore(options.store, ctx, (tokens) => tokens.deleteToken(id));
+  if (!revoked) throw new NotFoundError(`no token ${JSON.stringify(id)}: \`sessionvault token list\` shows the ids`);
+  if (options.json) return printJson(ctx, { revoked: id });
+  ctx.stderr.write(`sessionvault: revoked token ${id}; servers refuse it within a minute\n`);
 }

@@ -16,6 +16,7 @@ import { agentMessageLines, sessionHeadLines } from "../codex/session-lines.js";
 
 export { agentMessageLines, sessionHeadLines, sessionMetaLine, userMessageLines } from "../codex/session-lines.js";
 export { runRetentionConformance, type RetentionConformanceContext, type RetentionConformanceStore } from "./retention-suite.js";
+export { runTokenConformance, type TokenConformanceContext, type TokenConformanceStore } from "./token-suite.js";
 
 /**
  * The store conformance suite (DESIGN.md §6): the same cases against every
