@@ -197,12 +197,13 @@ export function buildProgram(ctx: CliContext): Command {
     });
 
   const token = program.command("token").description("Manage API tokens of the archive server");
-  const tokenStoreHelp = "the server's store (default $SESSIONVAULT_STORE, else $SESSIONVAULT_DATA or ./.sessionvault-data)";
+  const tokenStoreHelp =
+    "the server's store (default $SESSIONVAULT_STORE, else $SESSIONVAULT_DATA or ./.sessionvault-data), or the server itself (http(s)://…, with an admin $SESSIONVAULT_TOKEN: its org's tokens only)";
   token
     .command("create")
     .description("Create an API token in the store the server serves; it is printed once and only its sha256 is kept")
     .option("--store <url>", tokenStoreHelp)
-    .requiredOption("--org <org>", "organisation the token belongs to (it only ever sees this org's sessions)")
+    .option("--org <org>", "organisation the token belongs to (it only ever sees this org's sessions); with an http(s) --store, the admin token's org")
     .requiredOption("--scope <scope...>", "read, write and/or admin (admin ⊃ write ⊃ read)")
     .option("--json", 'print {"token", "id", "org", "scopes"}')
     .addHelpText("after", "\nExamples:\n  sessionvault token create --org acme --scope write\n  SESSIONVAULT_TOKEN=$(sessionvault token create --org acme --scope read) sessionvault list --store http://127.0.0.1:7420")

@@ -127,6 +127,52 @@ test("token list shows every org's tokens (never a secret or hash); token revoke
   }
 });
 
+test("token create, list and revoke through the server (--store http://…) with an admin token: its org only, a revoke refused at once", async () => {
+  const store = join(dir, "data");
+  const boot = context(dir);
+  expect(await main(["token", "create", "--store", store, "--org", "acme", "--scope", "admin", "--json"], boot.ctx)).toBe(0);
+  const admin = JSON.parse(boot.out()) as { token: string; id: string };
+  const other = context(dir);
+  expect(await main(["token", "create", "--store", store, "--org", "globex", "--scope", "read", "--json"], other.ctx)).toBe(0);
+  const globex = JSON.parse(other.out()) as { token: string; id: string };
+
+  const abort = new AbortController();
+  let url = "";
+  const s = context(dir, { LOG_LEVEL: "silent" });
+  const running = serve({ store, port: 0, signal: abort.signal, onListening: (u) => (url = u) }, s.ctx);
+  await expect.poll(() => url, { timeout: 10_000 }).not.toBe("");
+  const env = { SESSIONVAULT_TOKEN: admin.token };
+  try {
+    const made = context(dir, env);
+    expect(await main(["token", "create", "--store", url, "--scope", "write", "--json"], made.ctx)).toBe(0);
+    const created = JSON.parse(made.out()) as { token: string; id: string; org: string; scopes: string[] };
+    expect(created).toMatchObject({ org: "acme", scopes: ["write"] });
+
+    const listed = context(dir, env);
+    expect(await main(["token", "list", "--store", url, "--json"], listed.ctx)).toBe(0);
+    expect((JSON.parse(listed.out()) as { tokens: { id: string }[] }).tokens.map((x) => x.id)).toEqual([admin.id, created.id]);
+
+    const status = async (token: string) => (await fetch(`${url}/v1/sessions`, { headers: { authorization: `Bearer ${token}` } })).status;
+    expect(await status(created.token)).toBe(200);
+    const revoke = context(dir, env);
+    expect(await main(["token", "revoke", created.id, "--store", url], revoke.ctx)).toBe(0);
+    expect(await status(created.token)).toBe(401);
+
+    const foreign = context(dir, env);
+    expect(await main(["token", "revoke", globex.id, "--store", url], foreign.ctx)).toBe(4);
+    expect(await status(globex.token)).toBe(200);
+    const cross = context(dir, env);
+    expect(await main(["token", "create", "--store", url, "--org", "globex", "--scope", "read"], cross.ctx)).not.toBe(0);
+    expect(cross.err()).toMatch(/^sessionvault: .*cannot create tokens for org "globex"/m);
+    const noAdmin = context(dir, { SESSIONVAULT_TOKEN: globex.token });
+    expect(await main(["token", "list", "--store", url], noAdmin.ctx)).not.toBe(0);
+    expect(noAdmin.err()).toMatch(/^sessionvault: .*admin/m);
+  } finally {
+    abort.abort();
+    await running;
+  }
+});
+
 test("serve --help explains the command", async () => {
   const c = context(dir);
   expect(await main(["serve", "--help"], c.ctx)).toBe(0);

@@ -60,6 +60,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const verifier = new TokenVerifier(options.tokens);
   const ctx: ServerContext = {
     stores: options.stores,
+    tokens: options.tokens,
     verifier,
     uiSessions: new UiSessions(verifier),
     metrics: new ServerMetrics({ defaultMetrics: options.processMetrics ?? false }),

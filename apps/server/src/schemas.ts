@@ -70,6 +70,10 @@ export const errorSchema = {
   },
 } as const;
 
+/** What every /v1 route declares: a bearer token, and the error body for each refusal. */
+export const bearerSecurity = [{ bearer: [] as string[] }];
+export const errorResponses = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema };
+
 const maxText = (n: number) => ({ type: ["string", "null"], maxLength: n }) as const;
 
 /** PUT /v1/sessions/{id}: what a writer may set; counts and positions are the store's. */

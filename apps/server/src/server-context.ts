@@ -1,4 +1,4 @@
-import type { SessionPage } from "@sessionvault/core";
+import type { SessionPage, TokenStore } from "@sessionvault/core";
 import type { CoalescedReads } from "./coalesced-reads.js";
 import type { OrgStores } from "./org-stores.js";
 import type { ServerMetrics } from "./metrics.js";
@@ -8,6 +8,8 @@ import type { UiSessions } from "./ui-sessions.js";
 /** What the route modules share; built once per server in build-app.ts. */
 export interface ServerContext {
   stores: OrgStores;
+  /** Where API tokens (hashed) are kept, for every org. */
+  tokens: TokenStore;
   verifier: TokenVerifier;
   uiSessions: UiSessions;
   metrics: ServerMetrics;

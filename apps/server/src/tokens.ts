@@ -103,6 +103,11 @@ export class TokenVerifier {
     if (!principal) throw new UnauthorizedError("invalid bearer token");
     return principal;
   }
+
+  /** Drops a cached check, so a token revoked through this process is refused at once (others within a minute). */
+  forget(hash: string): void {
+    this.#cache.delete(hash);
+  }
 }
 
 function sameHash(a: string, b: string): boolean {

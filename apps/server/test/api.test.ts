@@ -285,6 +285,52 @@ describe("auth", () => {
   });
 });
 
+describe("tokens over the API", () => {
+  type Listed = { id: string; org: string; scopes: string[]; created_at: string };
+  const listTokens = async (token: string) => ((await (await api("GET", "/v1/tokens", token)).json()) as { tokens: Listed[] }).tokens;
+
+  test("an admin lists its org's tokens (no hash, no secret, no other org), creates one it sees once, and only admins may", async () => {
+    const before = await listTokens(admin);
+    expect(before.length).toBeGreaterThanOrEqual(3);
+    expect(before.every((x) => x.org === "acme")).toBe(true);
+    const body = JSON.stringify(before);
+    expect(body).not.toMatch(/[0-9a-f]{64}/);
+    for (const secret of [admin, writer, reader, otherOrg]) expect(body).not.toContain(secret);
+    expect((await listTokens(otherOrg)).every((x) => x.org === "globex")).toBe(true);
+
+    const created = await api("POST", "/v1/tokens", admin, { scopes: ["read"] });
+    expect(created.status).toBe(201);
+    const made = (await created.json()) as { token: string; id: string; org: string; scopes: string[] };
+    expect(made).toMatchObject({ org: "acme", scopes: ["read"] });
+    expect((await api("GET", "/v1/sessions", made.token)).status).toBe(200);
+    expect((await listTokens(admin)).map((x) => x.id)).toEqual([...before.map((x) => x.id), made.id]);
+
+    expect((await api("GET", "/v1/tokens", writer)).status).toBe(403);
+    expect((await api("POST", "/v1/tokens", writer, { scopes: ["admin"] })).status).toBe(403);
+    const foreign = await api("POST", "/v1/tokens", admin, { scopes: ["read"], org: "globex" });
+    expect(foreign.status).toBe(403);
+    expect((await api("POST", "/v1/tokens", admin, { scopes: ["root"] })).status).toBe(400);
+    expect((await listTokens(otherOrg)).some((x) => x.id === made.id)).toBe(false);
+  });
+
+  test("a revoke through this server is refused at once even after the token was used; another org's token is a 404 and keeps working", async () => {
+    const victim = (await (await api("POST", "/v1/tokens", admin, { scopes: ["write"] })).json()) as { token: string; id: string };
+    expect((await api("GET", "/v1/sessions", victim.token)).status).toBe(200); // now in the verifier's cache
+    const globexToken = (await (await api("POST", "/v1/tokens", otherOrg, { scopes: ["read"] })).json()) as { token: string; id: string };
+
+    expect((await api("DELETE", `/v1/tokens/${globexToken.id}`, admin)).status).toBe(404);
+    expect((await api("GET", "/v1/sessions", globexToken.token)).status).toBe(200);
+    expect((await api("DELETE", `/v1/tokens/${victim.id}`, writer)).status).toBe(403);
+
+    const revoked = await api("DELETE", `/v1/tokens/${victim.id}`, admin);
+    expect(revoked.status).toBe(200);
+    expect(await revoked.json()).toEqual({ revoked: victim.id });
+    expect((await api("GET", "/v1/sessions", victim.token)).status).toBe(401);
+    expect((await listTokens(admin)).some((x) => x.id === victim.id)).toBe(false);
+    expect((await api("DELETE", `/v1/tokens/${victim.id}`, admin)).status).toBe(404);
+  });
+});
+
 describe("operations", () => {
   test("healthz, Prometheus metrics with appended lines, and the OpenAPI document", async () => {
     expect(await (await fetch(`${t.url}/healthz`)).json()).toEqual({ ok: true });

@@ -1,8 +1,9 @@
-import { createApiToken, parseScopes, tokenStoreOf } from "@sessionvault/server";
-import { NotFoundError, UsageError, type TokenStore } from "@sessionvault/core";
+import { createApiToken, parseScopes, tokenStoreOf, type CreatedToken } from "@sessionvault/server";
+import { NotFoundError, UsageError, type TokenRecord, type TokenScope } from "@sessionvault/core";
 import type { CliContext } from "../io.js";
 import { printJson } from "../io.js";
 import { storeRegistry } from "../stores.js";
+import { HttpStore } from "../stores/http-store.js";
 import { defaultServerStore } from "./serve.js";
 
 export interface TokenCreateOptions {
@@ -23,12 +24,36 @@ export interface TokenRevokeOptions {
   json?: boolean;
 }
 
+type ListedToken = Omit<TokenRecord, "hash">;
+
+/**
+ * What the token commands need, from the store the server serves (direct
+ * access, every org) or from the server itself (`--store http://…` with an
+ * admin $SESSIONVAULT_TOKEN, that token's org only).
+ */
+interface TokenAdmin {
+  create(org: string | undefined, scopes: TokenScope[]): Promise<CreatedToken>;
+  list(): Promise<ListedToken[]>;
+  revoke(id: string): Promise<boolean>;
+}
+
 /** Opens the server's store (default: the one `serve` would serve) for the length of `fn`. */
-async function withTokenStore<T>(storeUrl: string | undefined, ctx: CliContext, fn: (tokens: TokenStore) => Promise<T>): Promise<T> {
+async function withTokenAdmin<T>(storeUrl: string | undefined, ctx: CliContext, fn: (admin: TokenAdmin) => Promise<T>): Promise<T> {
   const url = storeUrl ?? defaultServerStore(ctx);
   const store = storeRegistry(ctx).open(url);
   try {
-    return await fn(tokenStoreOf(store, url));
+    if (store instanceof HttpStore) {
+      return await fn({ create: (org, scopes) => store.createToken(scopes, org), list: () => store.listOrgTokens(), revoke: (id) => store.revokeToken(id) });
+    }
+    const tokens = tokenStoreOf(store, url);
+    return await fn({
+      create: (org, scopes) => {
+        if (!org) throw new UsageError("token create needs --org ORG");
+        return createApiToken(tokens, org, scopes);
+      },
+      list: async () => (await tokens.listTokens()).map(({ hash: _hash, ...listed }) => listed),
+      revoke: (id) => tokens.deleteToken(id),
+    });
   } finally {
     await store.close();
   }
@@ -40,11 +65,9 @@ async function withTokenStore<T>(storeUrl: string | undefined, ctx: CliContext, 
  * sha256.
  */
 export async function tokenCreate(options: TokenCreateOptions, ctx: CliContext): Promise<void> {
-  if (!options.org) throw new UsageError("token create needs --org ORG");
   if (!options.scope?.length) throw new UsageError("token create needs --scope read|write|admin");
   const scopes = parseScopes(options.scope);
-  const org = options.org;
-  const created = await withTokenStore(options.store, ctx, (tokens) => createApiToken(tokens, org, scopes));
+  const created = await withTokenAdmin(options.store, ctx, (admin) => admin.create(options.org, scopes));
   if (options.json) {
     printJson(ctx, created);
   } else {
@@ -55,7 +78,7 @@ export async function tokenCreate(options: TokenCreateOptions, ctx: CliContext):
 
 /** `sessionvault token list`: the tokens a server accepts, without their secrets (the store has none). */
 export async function tokenList(options: TokenListOptions, ctx: CliContext): Promise<void> {
-  const all = await withTokenStore(options.store, ctx, (tokens) => tokens.listTokens());
+  const all = await withTokenAdmin(options.store, ctx, (admin) => admin.list());
   const tokens = all.filter((t) => !options.org || t.org === options.org).map(({ id, org, scopes, created_at }) => ({ id, org, scopes, created_at }));
   if (options.json) return printJson(ctx, { tokens });
   if (tokens.length === 0) {
@@ -69,10 +92,11 @@ export async function tokenList(options: TokenListOptions, ctx: CliContext): Pro
 
 /**
  * `sessionvault token revoke ID`: the store forgets the token. Servers cache
- * a checked token for up to a minute, so requests with it stop within one.
+ * a checked token for up to a minute, so requests with it stop within one
+ * (at once on the server a revoke went through).
  */
 export async function tokenRevoke(id: string, options: TokenRevokeOptions, ctx: CliContext): Promise<void> {
-  const revoked = await withTokenStore(options.store, ctx, (tokens) => tokens.deleteToken(id));
+  const revoked = await withTokenAdmin(options.store, ctx, (admin) => admin.revoke(id));
   if (!revoked) throw new NotFoundError(`no token ${JSON.stringify(id)}: \`sessionvault token list\` shows the ids`);
   if (options.json) return printJson(ctx, { revoked: id });
   ctx.stderr.write(`sessionvault: revoked token ${id}; servers refuse it within a minute\n`);

@@ -34,6 +34,8 @@ import type {
   SessionStore,
   SessionSummary,
   StreamInfo,
+  TokenRecord,
+  TokenScope,
 } from "@sessionvault/core";
 
 export interface HttpStoreOptions {
@@ -175,9 +177,33 @@ export class HttpStore implements SessionStore {
     return (await res.json()) as PruneResult;
   }
 
+  /** A new token in the org of this store's (admin) token; the answer is the only place the secret appears. */
+  async createToken(scopes: readonly TokenScope[], org?: string): Promise<{ token: string; id: string; org: string; scopes: TokenScope[] }> {
+    // Not retried: a create that reached the server but lost its answer would make a second token.
+    const res = await this.#request("POST", "v1/tokens", { json: { scopes, ...(org ? { org } : {}) }, retry: false });
+    return (await res.json()) as { token: string; id: string; org: string; scopes: TokenScope[] };
+  }
+
+  /** The org's tokens (id, org, scopes, created_at), oldest first. */
+  async listOrgTokens(): Promise<Omit<TokenRecord, "hash">[]> {
+    const res = await this.#request("GET", "v1/tokens");
+    return ((await res.json()) as { tokens: Omit<TokenRecord, "hash">[] }).tokens;
+  }
+
+  /** False when the org has no token with this id. */
+  async revokeToken(id: string): Promise<boolean> {
+    try {
+      await this.#request("DELETE", `v1/tokens/${encodeURIComponent(id)}`);
+      return true;
+    } catch (err) {
+      if (err instanceof NotFoundError) return false;
+      throw err;
+    }
+  }
+
   async close(): Promise<void> {}
 
-  async #request(method: string, path: string, init: { json?: unknown; body?: Buffer; contentType?: string } = {}): Promise<Response> {
+  async #request(method: string, path: string, init: { json?: unknown; body?: Buffer; contentType?: string; retry?: boolean } = {}): Promise<Response> {
     const url = new URL(path, this.#base);
     const headers: Record<string, string> = { accept: "application/json, application/x-ndjson" };
     if (this.#token) headers.authorization = `Bearer ${this.#token}`;
@@ -189,19 +215,20 @@ export class HttpStore implements SessionStore {
       headers["content-type"] = init.contentType ?? "application/octet-stream";
       body = init.body;
     }
+    const retries = init.retry === false ? 0 : this.#retries;
     for (let attempt = 0; ; attempt++) {
       let res: Response;
       try {
         res = await this.#fetch(url, { method, headers, ...(body !== undefined ? { body } : {}) });
       } catch (cause) {
-        if (attempt < this.#retries) {
+        if (attempt < retries) {
           await sleep(100 * 2 ** attempt);
           continue;
         }
         throw new StoreUnavailableError(`cannot reach ${this.#base.origin}: ${(cause as Error).message}`, { cause });
       }
       if (res.ok) return res;
-      if ((res.status === 502 || res.status === 503 || res.status === 504) && attempt < this.#retries) {
+      if ((res.status === 502 || res.status === 503 || res.status === 504) && attempt < retries) {
         await res.body?.cancel();
         await sleep(100 * 2 ** attempt);
         continue;

@@ -12,8 +12,11 @@ import type { ServerContext } from "../server-context.js";
 import { bearerToken, requireScope } from "../tokens.js";
 import type { Principal } from "../tokens.js";
 import { linesToBody, splitBody } from "../stream-body.js";
+import { v1TokenRoutes } from "./v1-tokens.js";
 import { searchSessions } from "@sessionvault/core";
 import {
+  bearerSecurity,
+  errorResponses,
   errorSchema,
   idParamsSchema,
   listQuerySchema,
@@ -37,8 +40,6 @@ type ListQuerystring = {
   archived?: "active" | "archived" | "all" | "true" | "false";
 };
 
-const bearer = [{ bearer: [] as string[] }];
-const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema };
 
 /** Turns the API's list query into the store's, refusing dates it cannot read. */
 export function toListQuery(q: ListQuerystring): ListQuery {
@@ -74,9 +75,9 @@ export async function v1Routes(app: FastifyInstance, ctx: ServerContext): Promis
     {
       schema: {
         summary: "List sessions, newest first",
-        security: bearer,
+        security: bearerSecurity,
         querystring: listQuerySchema,
-        response: { 200: sessionPageSchema, ...errors },
+        response: { 200: sessionPageSchema, ...errorResponses },
       },
     },
     async (req) => {
@@ -91,9 +92,9 @@ export async function v1Routes(app: FastifyInstance, ctx: ServerContext): Promis
     {
       schema: {
         summary: "One session: summary, streams and legal hold (id or unique prefix of ≥ 8 characters)",
-        security: bearer,
+        security: bearerSecurity,
         params: idParamsSchema,
-        response: { 200: sessionDetailSchema, ...errors },
+        response: { 200: sessionDetailSchema, ...errorResponses },
       },
     },
     async (req) => storeFor(req, "read").getSession(assertIdOrPrefix(req.params.id)),
@@ -104,10 +105,10 @@ export async function v1Routes(app: FastifyInstance, ctx: ServerContext): Promis
     {
       schema: {
         summary: "Create a session or update its summary",
-        security: bearer,
+        security: bearerSecurity,
         params: idParamsSchema,
         body: sessionInputSchema,
-        response: { 200: sessionSummarySchema, ...errors },
+        response: { 200: sessionSummarySchema, ...errorResponses },
       },
     },
     async (req) => {
@@ -140,9 +141,9 @@ export async function v1Routes(app: FastifyInstance, ctx: ServerContext): Promis
     {
       schema: {
         summary: "Delete a session and all its streams (423 while on legal hold)",
-        security: bearer,
+        security: bearerSecurity,
         params: idParamsSchema,
-        response: { 204: { type: "null" }, ...errors, 423: errorSchema },
+        response: { 204: { type: "null" }, ...errorResponses, 423: errorSchema },
       },
     },
     async (req, reply) => {
@@ -158,10 +159,10 @@ export async function v1Routes(app: FastifyInstance, ctx: ServerContext): Promis
     {
       schema: {
         summary: "Set or clear a legal hold",
-        security: bearer,
+        security: bearerSecurity,
         params: idParamsSchema,
         body: { type: "object", required: ["held"], additionalProperties: false, properties: { held: { type: "boolean" } } },
-        response: { 200: { type: "object", properties: { id: { type: "string" }, legal_hold: { type: "boolean" } } }, ...errors },
+        response: { 200: { type: "object", properties: { id: { type: "string" }, legal_hold: { type: "boolean" } } }, ...errorResponses },
       },
     },
     async (req) => {
@@ -177,10 +178,10 @@ export async function v1Routes(app: FastifyInstance, ctx: ServerContext): Promis
     {
       schema: {
         summary: "A stream's committed lines from from_seq, byte-exact (each line followed by \\n)",
-        security: bearer,
+        security: bearerSecurity,
         params: streamParamsSchema,
         querystring: { type: "object", properties: { from_seq: { type: "integer", minimum: 0, default: 0 } } },
-        response: { ...errors },
+        response: { ...errorResponses },
       },
     },
     async (req, reply) => {
@@ -198,14 +199,14 @@ export async function v1Routes(app: FastifyInstance, ctx: ServerContext): Promis
       bodyLimit: ctx.maxAppendBytes,
       schema: {
         summary: "Append lines at position expected_seq (409 with current_seq on a conflict; a retried identical append succeeds)",
-        security: bearer,
+        security: bearerSecurity,
         params: streamParamsSchema,
         querystring: {
           type: "object",
           required: ["expected_seq"],
           properties: { expected_seq: { type: "integer", minimum: 0 }, durable: { type: "boolean" } },
         },
-        response: { 200: { type: "object", properties: { seq: { type: "integer" } } }, ...errors, 409: errorSchema, 413: errorSchema },
+        response: { 200: { type: "object", properties: { seq: { type: "integer" } } }, ...errorResponses, 409: errorSchema, 413: errorSchema },
       },
     },
     async (req) => {
@@ -233,10 +234,10 @@ export async function v1Routes(app: FastifyInstance, ctx: ServerContext): Promis
     {
       schema: {
         summary: "The session's actions v1 (application/x-ndjson, one action per line); secrets redacted unless an admin asks redact=false",
-        security: bearer,
+        security: bearerSecurity,
         params: idParamsSchema,
         querystring: { type: "object", properties: { redact: { type: "boolean", default: true } } },
-        response: { ...errors },
+        response: { ...errorResponses },
       },
     },
     async (req, reply) => {
@@ -253,14 +254,14 @@ export async function v1Routes(app: FastifyInstance, ctx: ServerContext): Promis
     {
       schema: {
         summary: "Expire sessions last updated before older_than (held sessions are kept)",
-        security: bearer,
+        security: bearerSecurity,
         body: {
           type: "object",
           required: ["older_than"],
           additionalProperties: false,
           properties: { older_than: { type: "string", maxLength: 40 }, dry_run: { type: "boolean" } },
         },
-        response: { ...errors },
+        response: { ...errorResponses },
       },
     },
     async (req) => {
@@ -271,6 +272,7 @@ export async function v1Routes(app: FastifyInstance, ctx: ServerContext): Promis
     },
   );
 
+  await v1TokenRoutes(app, ctx);
 }
 
 export async function* actionLines(rollout: AsyncIterable<string>, sessionId: string, redact = true): AsyncGenerator<string> {
