@@ -145,3 +145,53 @@ test("log in, list, search, open a session, see commands and diffs, download act
     await page.close();
   }
 });
+
+test("an org admin creates a token on the Tokens page, sees it once, and revokes it; a read-only login has no Tokens page", async () => {
+  const admin = await t.token("acme", ["admin"]);
+  const page = await context.newPage();
+  const apiStatus = async (bearer: string) => (await fetch(`${t.url}/v1/sessions`, { headers: { authorization: `Bearer ${bearer}` } })).status;
+  try {
+    await page.goto(`${t.url}/login`);
+    await page.fill("#token", admin);
+    await page.click("button[type=submit]");
+    await page.waitForURL(`${t.url}/`);
+    await page.click(".top a.nav");
+    await page.waitForURL(`${t.url}/tokens`);
+    const rows = page.locator("tr.token-row");
+    const before = await rows.count();
+    expect(before).toBeGreaterThanOrEqual(2);
+    expect(await page.locator("tr.token-row", { hasText: "this login" }).count()).toBe(1);
+    expect(await page.content()).not.toContain(admin);
+
+    await page.selectOption('select[name="scope"]', "write");
+    await page.click(".create-token button");
+    const secret = (await page.locator("#new-token").textContent())!.trim();
+    expect(secret).toMatch(/^sv_/);
+    await expect.poll(() => rows.count()).toBe(before + 1);
+    await page.screenshot({ path: join(ARTIFACTS, "05-tokens.png"), fullPage: true });
+    expect(await apiStatus(secret)).toBe(200);
+
+    // Shown once: the page itself no longer has it.
+    await page.goto(`${t.url}/tokens`);
+    expect(await page.locator("#new-token").count()).toBe(0);
+    expect(await page.content()).not.toContain(secret);
+
+    const newId = (await page.locator("tr.token-row").last().getAttribute("data-id"))!;
+    await page.locator(`tr.token-row[data-id="${newId}"] button`).click();
+    await page.waitForURL(`${t.url}/tokens`);
+    await expect.poll(() => page.locator(`tr.token-row[data-id="${newId}"]`).count()).toBe(0);
+    expect(await apiStatus(secret)).toBe(401);
+
+    await page.click(".logout button");
+    await page.waitForURL(`${t.url}/login`);
+    await page.fill("#token", token);
+    await page.click("button[type=submit]");
+    await page.waitForURL(`${t.url}/`);
+    expect(await page.locator(".top a.nav").count()).toBe(0);
+    const denied = await page.goto(`${t.url}/tokens`);
+    expect(denied?.status()).toBe(403);
+    expect(await page.locator(".error-page").textContent()).toContain("admin");
+  } finally {
+    await page.close();
+  }
+});

@@ -6,13 +6,15 @@ import { assertIdOrPrefix, assertSlug, isSessionvaultError, UnauthorizedError } 
 import type { ListQuery } from "@sessionvault/core";
 import { searchSessions } from "@sessionvault/core";
 import type { ServerContext } from "../server-context.js";
-import { hashToken, type Principal } from "../tokens.js";
+import { hashToken, hasScope, parseScopes, type Principal } from "../tokens.js";
+import { OrgTokens } from "../org-tokens.js";
 import { errorReply } from "../error-reply.js";
 import { linesToBody } from "../stream-body.js";
 import { toListQuery, actionLines } from "./v1.js";
 import { errorPage, loginPage } from "../ui/layout.js";
 import { listPage } from "../ui/list-page.js";
 import { sessionPage } from "../ui/session-page.js";
+import { tokensPage } from "../ui/tokens-page.js";
 import { buildTimeline } from "../ui/timeline.js";
 
 const COOKIE = "sv_session";
@@ -100,7 +102,7 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
       ...(q.archived === "archived" || q.archived === "all" ? { archived: q.archived } : {}),
     });
     const page = await ctx.lists.read(`${p.org}\n${JSON.stringify(query)}`, () => searchSessions(store, query));
-    return sendHtml(reply, listPage({ org: p.org, query, page, cursor: query.cursor ?? null }));
+    return sendHtml(reply, listPage({ org: p.org, admin: hasScope(p, "admin"), query, page, cursor: query.cursor ?? null }));
   });
 
   app.get<{ Params: { id: string }; Querystring: UiQuery }>("/sessions/:id", { schema: { hide: true } }, async (req, reply) => {
@@ -109,7 +111,29 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
     const session = await store.getSession(assertIdOrPrefix(req.params.id));
     const page = Math.max(0, Math.min(1_000_000, Number.parseInt(req.query.page ?? "0", 10) || 0));
     const timeline = await buildTimeline(store.readStream(session.id, "rollout"), { firstTurn: page * TURNS_PER_PAGE, turnCount: TURNS_PER_PAGE });
-    return sendHtml(reply, sessionPage({ org: p.org, session, timeline, page, turnsPerPage: TURNS_PER_PAGE }));
+    return sendHtml(reply, sessionPage({ org: p.org, admin: hasScope(p, "admin"), session, timeline, page, turnsPerPage: TURNS_PER_PAGE }));
+  });
+
+  // Tokens: an org admin's page. The secret of a new token is in the answer to the POST and nowhere else
+  // (not in a URL, not in a redirect); the cookie's SameSite=Strict keeps other sites from posting here.
+  const orgTokens = new OrgTokens(ctx);
+  app.get("/tokens", { schema: { hide: true } }, async (req, reply) => {
+    const p = await principalOf(req);
+    return sendHtml(reply, tokensPage({ org: p.org, tokens: await orgTokens.list(p), currentTokenId: p.tokenId }));
+  });
+
+  app.post<{ Body: Record<string, unknown> }>("/tokens", { schema: { hide: true } }, async (req, reply) => {
+    const p = await principalOf(req);
+    const scope = typeof req.body?.scope === "string" ? req.body.scope : "";
+    const created = await orgTokens.create(p, parseScopes([scope]));
+    reply.header("cache-control", "no-store");
+    return sendHtml(reply, tokensPage({ org: p.org, tokens: await orgTokens.list(p), currentTokenId: p.tokenId, created }));
+  });
+
+  app.post<{ Params: { id: string } }>("/tokens/:id/revoke", { schema: { hide: true } }, async (req, reply) => {
+    const p = await principalOf(req);
+    await orgTokens.revoke(p, req.params.id);
+    return reply.redirect(p.tokenId === req.params.id ? "/login" : "/tokens", 303);
   });
 
   app.get<{ Params: { id: string; name: string } }>("/sessions/:id/download/:name", { schema: { hide: true } }, async (req, reply) => {

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { ForbiddenError, NotFoundError, type TokenRecord } from "@sessionvault/core";
 import type { ServerContext } from "../server-context.js";
-import { createApiToken, parseScopes, requireScope, TOKEN_SCOPES, type Principal } from "../tokens.js";
+import { OrgTokens } from "../org-tokens.js";
+import { parseScopes, TOKEN_SCOPES, type Principal } from "../tokens.js";
 import { bearerSecurity, errorResponses } from "../schemas.js";
 
 const tokenSchema = {
@@ -17,16 +17,11 @@ const tokenSchema = {
 /**
  * `/v1/tokens`: an org's admin manages its tokens over the API, without the
  * store's credentials (the CLI's `token` commands use this when `--store` is
- * the server). A token never sees another org's tokens, and the store keeps
- * no secret to show: only `POST` returns one, once.
+ * the server). Only `POST` ever returns a secret, once.
  */
 export async function v1TokenRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
-  const admin = (req: FastifyRequest): Principal => {
-    const p = req.principal as Principal;
-    requireScope(p, "admin");
-    return p;
-  };
-  const orgTokens = async (org: string): Promise<TokenRecord[]> => (await ctx.tokens.listTokens()).filter((t) => t.org === org);
+  const tokens = new OrgTokens(ctx);
+  const principal = (req: FastifyRequest): Principal => req.principal as Principal;
 
   app.get(
     "/tokens",
@@ -37,7 +32,7 @@ export async function v1TokenRoutes(app: FastifyInstance, ctx: ServerContext): P
         response: { 200: { type: "object", properties: { tokens: { type: "array", items: tokenSchema } } }, ...errorResponses },
       },
     },
-    async (req) => ({ tokens: await orgTokens(admin(req).org) }),
+    async (req) => ({ tokens: await tokens.list(principal(req)) }),
   );
 
   app.post<{ Body: { scopes: string[]; org?: string } }>(
@@ -58,12 +53,7 @@ export async function v1TokenRoutes(app: FastifyInstance, ctx: ServerContext): P
         },
       },
     },
-    async (req, reply) => {
-      const p = admin(req);
-      if (req.body.org !== undefined && req.body.org !== p.org) throw new ForbiddenError(`a token of org "${p.org}" cannot create tokens for org "${req.body.org}"`);
-      const created = await createApiToken(ctx.tokens, p.org, parseScopes(req.body.scopes));
-      return reply.code(201).send(created);
-    },
+    async (req, reply) => reply.code(201).send(await tokens.create(principal(req), parseScopes(req.body.scopes), req.body.org)),
   );
 
   app.delete<{ Params: { id: string } }>(
@@ -77,12 +67,8 @@ export async function v1TokenRoutes(app: FastifyInstance, ctx: ServerContext): P
       },
     },
     async (req) => {
-      const p = admin(req);
-      // Another org's token is as absent as one that never existed.
-      const token = (await orgTokens(p.org)).find((t) => t.id === req.params.id);
-      if (!token || !(await ctx.tokens.deleteToken(token.id))) throw new NotFoundError(`no token ${JSON.stringify(req.params.id)} in org "${p.org}"`);
-      ctx.verifier.forget(token.hash);
-      return { revoked: token.id };
+      await tokens.revoke(principal(req), req.params.id);
+      return { revoked: req.params.id };
     },
   );
 }

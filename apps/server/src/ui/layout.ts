@@ -1,6 +1,7 @@
 import { html, type SafeHtml } from "./html.js";
 
-export function layout(title: string, body: SafeHtml, options: { org?: string } = {}): string {
+/** `org`: who is logged in (shows the org and a logout button); `admin`: also a link to the token page. */
+export function layout(title: string, body: SafeHtml, options: { org?: string; admin?: boolean } = {}): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -13,7 +14,7 @@ export function layout(title: string, body: SafeHtml, options: { org?: string } 
 <body>
 <header class="top">
   <a class="brand" href="/">sessionvault</a>
-  ${options.org ? html`<span class="org" title="organisation">${options.org}</span>
+  ${options.org ? html`${options.admin ? html`<a class="nav" href="/tokens">Tokens</a>` : ""}<span class="org" title="organisation">${options.org}</span>
   <form method="post" action="/logout" class="logout"><button type="submit">Log out</button></form>` : ""}
 </header>
 <main>

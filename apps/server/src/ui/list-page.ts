@@ -5,6 +5,8 @@ import { layout } from "./layout.js";
 
 export interface ListPageInput {
   org: string;
+  /** The login may manage tokens (the header links to them). */
+  admin?: boolean;
   query: ListQuery;
   page: SessionPage;
   /** The cursor of the page shown (to offer "first page" when paging). */
@@ -64,7 +66,7 @@ export function listPage(input: ListPageInput): string {
     ${page.next_cursor ? html`<a rel="next" href="/${params({ cursor: page.next_cursor })}">Older »</a>` : ""}
   </nav>
 </section>`;
-  return layout(query.q ? `Search: ${query.q}` : "Sessions", body, { org: input.org });
+  return layout(query.q ? `Search: ${query.q}` : "Sessions", body, { org: input.org, admin: input.admin ?? false });
 }
 
 function row(s: SessionSummary) {

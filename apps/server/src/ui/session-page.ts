@@ -7,6 +7,8 @@ import type { FileDiff, TimelineItem, TimelinePage, TokenUsage, Turn } from "./t
 
 export interface SessionPageInput {
   org: string;
+  /** The login may manage tokens (the header links to them). */
+  admin?: boolean;
   session: SessionDetail;
   timeline: TimelinePage;
   page: number;
@@ -44,7 +46,7 @@ export function sessionPage(input: SessionPageInput): string {
   ${timeline.turns.length === 0 ? html`<p class="empty">${page === 0 ? "This session has no turns yet." : "No turns on this page."}</p>` : timeline.turns.map(turn)}
   ${pager(base, page, timeline.hasMore, input.turnsPerPage)}
 </article>`;
-  return layout(s.title ? redactSecrets(s.title) : s.id, body, { org: input.org });
+  return layout(s.title ? redactSecrets(s.title) : s.id, body, { org: input.org, admin: input.admin ?? false });
 }
 
 function pager(base: string, page: number, hasMore: boolean, perPage: number): SafeHtml | string {
