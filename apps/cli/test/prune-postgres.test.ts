@@ -1,9 +1,9 @@
-import { DAY_MS, type SessionInput } from "@sessionvault/core";
 import { PgStore } from "@sessionvault/pg-store";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { freshSchema } from "../../../packages/pg-store/test/support/fresh-schema.js";
 import { startPostgres, type TestPostgres } from "../../../packages/pg-store/test/support/postgres.js";
 import { runCli } from "./support/run-cli.js";
+import { seedAgedSession } from "./support/aged-session.js";
 
 // The same `prune` command and policy flags on a postgres:// store (pg-store implements RetentionStore).
 let server: TestPostgres;
@@ -14,37 +14,14 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function seed(store: PgStore, n: number, ageDays: number): Promise<string> {
-  const at = new Date(Date.now() - ageDays * DAY_MS).toISOString();
-  const input: SessionInput = {
-    id: `0e${String(n).padStart(6, "0")}-6666-7000-8000-000000000000`,
-    created_at: at,
-    updated_at: at,
-    cwd: "/w",
-    title: `${ageDays} days old`,
-    archived: false,
-    source: "cli",
-    originator: "t",
-    cli_version: "0.169.0",
-    model_provider: null,
-    git: null,
-    parent_id: null,
-    forked_from_id: null,
-  };
-  await store.putSession(input);
-  await store.append(input.id, "rollout", 0, [JSON.stringify({ timestamp: at, type: "session_meta", payload: { id: input.id } })]);
-  await store.append(input.id, "raw-api", 0, ['{"direction":"response","status":200}']);
-  return input.id;
-}
-
 test("prune --dry-run then prune on postgres://: old sessions go, held and recent ones stay", async () => {
   const schema = freshSchema("prune");
   const url = `${server.url}?schema=${schema}`;
   const store = new PgStore({ connectionString: server.url, schema });
   try {
-    const old = await seed(store, 1, 120);
-    const held = await seed(store, 2, 300);
-    const recent = await seed(store, 3, 2);
+    const old = await seedAgedSession(store, 120);
+    const held = await seedAgedSession(store, 300);
+    const recent = await seedAgedSession(store, 2);
     await store.setLegalHold(held, true);
     const ids = async () => (await store.listSessions({ archived: "all" })).sessions.map((s) => s.id).sort();
 
@@ -67,8 +44,8 @@ test("the same policy flags work on postgres:// (pg-store implements retention):
   const url = `${server.url}?schema=${schema}`;
   const store = new PgStore({ connectionString: server.url, schema });
   try {
-    const old = await seed(store, 11, 60);
-    const mid = await seed(store, 12, 10);
+    const old = await seedAgedSession(store, 60);
+    const mid = await seedAgedSession(store, 10);
     const res = await runCli(["prune", "--store", url, "--older-than", "30d", "--grace", "2w", "--stream-ttl", "raw-api=7d", "--actor", "ops", "--json"]);
     expect(res.code).toBe(0);
     expect(JSON.parse(res.out)).toMatchObject({ expired: [old], purged: [], streams_expired: [{ session_id: mid, stream: "raw-api" }] });

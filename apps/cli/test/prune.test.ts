@@ -1,13 +1,13 @@
 import { cp, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DAY_MS, type SessionInput } from "@sessionvault/core";
 import { S3Store } from "@sessionvault/s3-store";
 import { FsStore } from "@sessionvault/fs-store";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startS3Server, uniquePrefix, type TestS3Server } from "../../../packages/s3-store/test/support/s3-server.js";
 import { FIXTURES } from "./support/fixture-homes.js";
 import { runCli } from "./support/run-cli.js";
+import { seedAgedSession } from "./support/aged-session.js";
 
 let server: TestS3Server;
 beforeAll(async () => {
@@ -22,31 +22,6 @@ function s3Url(prefix: string): string {
 }
 const env = () => ({ AWS_ACCESS_KEY_ID: server.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: server.credentials.secretAccessKey, USER: "alice" });
 
-let n = 0;
-async function seed(store: S3Store, ageDays: number): Promise<string> {
-  n++;
-  const at = new Date(Date.now() - ageDays * DAY_MS).toISOString();
-  const input: SessionInput = {
-    id: `0d${String(n).padStart(6, "0")}-3333-7000-8000-000000000000`,
-    created_at: at,
-    updated_at: at,
-    cwd: "/w",
-    title: `${ageDays} days old`,
-    archived: false,
-    source: "cli",
-    originator: "t",
-    cli_version: "0.169.0",
-    model_provider: null,
-    git: null,
-    parent_id: null,
-    forked_from_id: null,
-  };
-  await store.putSession(input);
-  await store.append(input.id, "rollout", 0, [JSON.stringify({ timestamp: at, type: "session_meta", payload: { id: input.id } })]);
-  await store.append(input.id, "raw-api", 0, ['{"direction":"response","status":200}']);
-  return input.id;
-}
-
 function directStore(prefix: string): S3Store {
   return new S3Store({ bucket: server.bucket, prefix, endpoint: server.endpoint, region: server.region, credentials: server.credentials, forcePathStyle: true });
 }
@@ -59,9 +34,9 @@ describe("sessionvault prune on s3://", () => {
   test("--dry-run --json lists what would go and changes nothing; the real run expires old sessions and keeps new and held ones", async () => {
     const prefix = uniquePrefix("cli");
     const store = directStore(prefix);
-    const old = await seed(store, 120);
-    const held = await seed(store, 200);
-    const recent = await seed(store, 3);
+    const old = await seedAgedSession(store, 120);
+    const held = await seedAgedSession(store, 200);
+    const recent = await seedAgedSession(store, 3);
     await store.setLegalHold(held, true);
 
     const dry = await runCli(["prune", "--store", s3Url(prefix), "--older-than", "90d", "--dry-run", "--json"], env());
@@ -88,8 +63,8 @@ describe("sessionvault prune on s3://", () => {
   test("--grace soft-deletes only, --stream-ttl expires raw-api sooner, and the text summary says so", async () => {
     const prefix = uniquePrefix("cli");
     const store = directStore(prefix);
-    const old = await seed(store, 50);
-    const mid = await seed(store, 10);
+    const old = await seedAgedSession(store, 50);
+    const mid = await seedAgedSession(store, 10);
     const res = await runCli(["prune", "--store", s3Url(prefix), "--older-than", "30d", "--grace", "2w", "--stream-ttl", "raw-api=7d", "--actor", "ops"], env());
     expect(res.code).toBe(0);
     expect(res.out).toContain("expired 1 session(s)");
@@ -106,7 +81,7 @@ describe("sessionvault prune on s3://", () => {
   test("bad durations and a missing --store are usage errors (exit 2) that touch nothing", async () => {
     const prefix = uniquePrefix("cli");
     const store = directStore(prefix);
-    const old = await seed(store, 400);
+    const old = await seedAgedSession(store, 400);
     for (const argv of [
       ["prune", "--store", s3Url(prefix), "--older-than", "30 days"],
       ["prune", "--store", s3Url(prefix), "--older-than", "-3d"],
@@ -161,19 +136,10 @@ describe("sessionvault prune on a Codex home", () => {
     const home = await mkdtemp(join(tmpdir(), "sv-prune-home-"));
     try {
       const fs = new FsStore({ root: home });
-      const seedFs = async (ageDays: number): Promise<string> => {
-        n++;
-        const at = new Date(Date.now() - ageDays * DAY_MS).toISOString();
-        const id = `0e${String(n).padStart(6, "0")}-3333-7000-8000-000000000000`;
-        await fs.putSession({ id, created_at: at, cwd: "/w", title: `${ageDays} days old`, archived: false });
-        await fs.append(id, "rollout", 0, [JSON.stringify({ timestamp: at, type: "session_meta", payload: { id, timestamp: at, cwd: "/w" } })]);
-        await fs.append(id, "raw-api", 0, ['{"direction":"response","status":200}']);
-        return id;
-      };
-      const old = await seedFs(50);
-      const held = await seedFs(60);
-      const mid = await seedFs(10);
-      const recent = await seedFs(1);
+      const old = await seedAgedSession(fs, 50);
+      const held = await seedAgedSession(fs, 60);
+      const mid = await seedAgedSession(fs, 10);
+      const recent = await seedAgedSession(fs, 1);
       await fs.setLegalHold(held, true);
       const argv = ["prune", "--store", home, "--older-than", "30d", "--grace", "2w", "--stream-ttl", "raw-api=7d", "--actor", "ops"];
 

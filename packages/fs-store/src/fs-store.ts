@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, readFile, rename, stat, symlink, unlink, writeFile } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rename, stat, symlink, writeFile } from "node:fs/promises";
 import type { BigIntStats } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -46,7 +46,7 @@ import { appendAt, filePosition, lastLineHead, PositionCache, positionOf, readFi
 import { SessionIndex } from "./session-index.js";
 import { SummaryCache } from "./summary-cache.js";
 import { TokenFile } from "./token-file.js";
-import { FsRetention } from "./retention.js";
+import { FsRetention, setMarker } from "./retention.js";
 import { decodeCursor, encodeCursor } from "./list-cursor.js";
 
 export interface FsStoreOptions {
@@ -343,15 +343,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
     const id = assertSessionId(sessionId);
     // A soft-deleted session can be held too, which blocks its purge.
     if (!(await this.#findExact(id))) return this.#retention.setTrashedLegalHold(id, held);
-    const marker = join(this.#sessionDir(id), HOLD_MARKER);
-    if (held) {
-      await mkdir(dirname(marker), { recursive: true, mode: 0o700 });
-      await writeFile(marker, new Date().toISOString() + "\n", { mode: 0o600 });
-    } else {
-      await unlink(marker).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== "ENOENT") throw err;
-      });
-    }
+    await setMarker(join(this.#sessionDir(id), HOLD_MARKER), held);
   }
 
   /** Expires and purges at once (no grace), skipping held sessions; `applyRetention` with a policy does more. */
@@ -449,13 +441,18 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
       summary: async (file) => this.#summarizeForList(file, await this.#index.names(), true),
       streams: (file) => this.#streams(file),
       forget: (file) => {
-        this.#positions.delete(file.path);
-        this.#heads.delete(file.path);
-        this.#summaryCache?.delete(relative(this.home, file.path));
+        this.#forgetPath(file.path);
         this.#known.delete(file.id);
       },
     });
     return this.#retentionImpl;
+  }
+
+  /** Drops what the store knows of a rollout file that moved or went. */
+  #forgetPath(path: string): void {
+    this.#positions.delete(path);
+    this.#heads.delete(path);
+    this.#summaryCache?.delete(relative(this.home, path));
   }
 
   #sessionDir(id: string): string {
@@ -558,9 +555,9 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
    * Summary = what the rollout's head says (as Codex reads it), gaps filled
    * from the putSession sidecar, title overridden by session_index.jsonl.
    * Null for a file Codex would not list (no visible head and no sidecar),
-   * unless `includeHidden`.
+   * unless `includeHidden`. `sessionDirs`: the names in sessions/ when the
+   * caller just read them (a session without a folder has no sidecar).
    */
-  /** `sessionDirs`: the names in sessions/ when the caller just read them (a session without a folder has no sidecar). */
   async #summarize(file: RolloutFile, names: Map<string, string>, includeHidden: boolean, sessionDirs?: Set<string>): Promise<SessionSummary | null> {
     let pos: FilePosition | null;
     let head: RolloutHead | null;
@@ -666,9 +663,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const path = join(dir, name);
     await rename(file.path, path);
-    this.#positions.delete(file.path);
-    this.#heads.delete(file.path);
-    this.#summaryCache?.delete(relative(this.home, file.path));
+    this.#forgetPath(file.path);
     return this.#remember({ ...file, path, archived });
   }
 

@@ -120,23 +120,7 @@ export class FsRetention {
   }
 
   async softDeleteSession(sessionId: string, options: Who & { purgeAfter: Date }): Promise<void> {
-    const id = assertSessionId(sessionId);
-    const file = await this.#live(id);
-    await this.#assertNotHeld(id, join(this.#sessionDir(id), HOLD_MARKER));
-    const at = new Date().toISOString();
-    const bytes = await this.#liveBytes(file);
-    await this.audit({ at, action: "soft_delete", session_id: id, stream: null, actor: options.actor, policy: options.policy ?? null, reason: options.reason ?? null, bytes });
-    await this.#moveToTrash(file, {
-      id,
-      state: "deleted",
-      deleted_at: at,
-      purge_after: options.purgeAfter.toISOString(),
-      actor: options.actor,
-      policy: options.policy ?? null,
-      reason: options.reason ?? null,
-      bytes,
-      rollout: relative(this.#host.home, file.path),
-    });
+    await this.#trashLive(assertSessionId(sessionId), options, "soft_delete", options.purgeAfter);
   }
 
   async *softDeletedSessions(): AsyncGenerator<SoftDeletedSession> {
@@ -164,7 +148,7 @@ export class FsRetention {
     const r = await this.#settle(id);
     if (!r) throw new NotFoundError(`session ${id} is not soft-deleted`);
     if (await this.#host.find(id)) throw new InvalidInputError(`session ${id} was created again since it was soft-deleted; delete that one first`);
-    await this.audit({ at: new Date().toISOString(), action: "restore", session_id: id, stream: null, actor: options.actor, policy: options.policy ?? null, reason: options.reason ?? null, bytes: 0 });
+    await this.audit(auditRecord("restore", id, null, options, 0));
     await writeRecord(this.#recordPath(id), { ...r, state: "restoring" });
     await this.#moveBack(id, r);
   }
@@ -174,19 +158,14 @@ export class FsRetention {
     const id = assertSessionId(sessionId);
     const trashed = action === "purge" ? await this.#settle(id) : null;
     if (!trashed) {
-      const file = await this.#live(id);
-      await this.#assertNotHeld(id, join(this.#sessionDir(id), HOLD_MARKER));
-      const at = new Date().toISOString();
-      const bytes = await this.#liveBytes(file);
-      await this.audit({ at, action, session_id: id, stream: null, actor: options.actor, policy: options.policy ?? null, reason: options.reason ?? null, bytes });
       // Out of Codex's view first (one rename), then gone; a crash in between leaves a trash entry the next run purges.
-      await this.#moveToTrash(file, { id, state: "deleted", deleted_at: at, purge_after: at, actor: options.actor, policy: options.policy ?? null, reason: options.reason ?? null, bytes, rollout: relative(this.#host.home, file.path) });
+      const bytes = await this.#trashLive(id, options, action, null);
       await this.#dropEntry(id);
       return bytes;
     }
     await this.#assertNotHeld(id, this.#trashedHoldMarker(id));
     const bytes = await treeBytes(join(this.#entry(id), "files"));
-    await this.audit({ at: new Date().toISOString(), action: "purge", session_id: id, stream: null, actor: options.actor, policy: options.policy ?? null, reason: options.reason ?? null, bytes });
+    await this.audit(auditRecord("purge", id, null, options, bytes));
     await this.#dropEntry(id);
     return bytes;
   }
@@ -200,7 +179,7 @@ export class FsRetention {
     const path = join(this.#sessionDir(id), STREAM_FILES[stream] ?? `${stream}.jsonl`);
     const st = await lstat(path).catch(() => null);
     if (!st) return 0;
-    await this.audit({ at: new Date().toISOString(), action: "delete_stream", session_id: id, stream, actor: options.actor, policy: options.policy ?? null, reason: options.reason ?? null, bytes: st.size });
+    await this.audit(auditRecord("delete_stream", id, stream, options, st.size));
     await unlink(path).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== "ENOENT") throw new IoError(`cannot delete ${path}: ${err.message}`, { cause: err });
     });
@@ -208,15 +187,7 @@ export class FsRetention {
   }
 
   async setOrgLegalHold(held: boolean): Promise<void> {
-    const marker = join(this.#dir, "org-hold");
-    if (held) {
-      await mkdir(this.#dir, { recursive: true, mode: 0o700 });
-      await writeFile(marker, new Date().toISOString() + "\n", { mode: 0o600 });
-    } else {
-      await unlink(marker).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== "ENOENT") throw err;
-      });
-    }
+    await setMarker(join(this.#dir, "org-hold"), held);
   }
 
   orgLegalHold(): Promise<boolean> {
@@ -227,15 +198,7 @@ export class FsRetention {
   async setTrashedLegalHold(sessionId: string, held: boolean): Promise<void> {
     const id = assertSessionId(sessionId);
     if (!(await this.#settle(id))) throw new NotFoundError(`no session ${id} in ${this.#host.home}`);
-    const marker = this.#trashedHoldMarker(id);
-    if (held) {
-      await mkdir(dirname(marker), { recursive: true, mode: 0o700 });
-      await writeFile(marker, new Date().toISOString() + "\n", { mode: 0o600 });
-    } else {
-      await unlink(marker).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== "ENOENT") throw err;
-      });
-    }
+    await setMarker(this.#trashedHoldMarker(id), held);
   }
 
   /** Refuses to create a session whose id is in the trash: restore or purge it first. */
@@ -305,6 +268,31 @@ export class FsRetention {
     return ((await lstat(file.path).catch(() => null))?.size ?? 0) + (await treeBytes(this.#sessionDir(file.id)));
   }
 
+  /**
+   * Audits, then moves a live, unheld session into the trash: a soft delete
+   * (purged after `purgeAfter`) or the first half of a delete (`purgeAfter`
+   * null: due at once). Returns its bytes.
+   */
+  async #trashLive(id: string, who: Who, action: "soft_delete" | "delete" | "purge", purgeAfter: Date | null): Promise<number> {
+    const file = await this.#live(id);
+    await this.#assertNotHeld(id, join(this.#sessionDir(id), HOLD_MARKER));
+    const bytes = await this.#liveBytes(file);
+    const audit = auditRecord(action, id, null, who, bytes);
+    await this.audit(audit);
+    await this.#moveToTrash(file, {
+      id,
+      state: "deleted",
+      deleted_at: audit.at,
+      purge_after: purgeAfter?.toISOString() ?? audit.at,
+      actor: audit.actor,
+      policy: audit.policy,
+      reason: audit.reason,
+      bytes,
+      rollout: relative(this.#host.home, file.path),
+    });
+    return bytes;
+  }
+
   async #moveToTrash(file: RolloutFile, record: TrashRecord): Promise<void> {
     await mkdir(this.#entry(record.id), { recursive: true, mode: 0o700 });
     await writeRecord(this.#recordPath(record.id), record);
@@ -364,6 +352,10 @@ export class FsRetention {
   }
 }
 
+function auditRecord(action: DeletionAuditRecord["action"], id: string, stream: string | null, who: Who, bytes: number): DeletionAuditRecord {
+  return { at: new Date().toISOString(), action, session_id: id, stream, actor: who.actor, policy: who.policy ?? null, reason: who.reason ?? null, bytes };
+}
+
 function toAuditRecord(v: Record<string, unknown>): DeletionAuditRecord | null {
   if (typeof v.action === "string" && typeof v.at === "string" && typeof v.session_id === "string") return v as unknown as DeletionAuditRecord;
   // Lines written before retention existed: `{id, deleted_at, actor, reason}` for a delete or a prune.
@@ -404,6 +396,18 @@ async function treeBytes(dir: string): Promise<number> {
     else if (st.isFile()) n += st.size;
   }
   return n;
+}
+
+/** A hold is a marker file holding when it was set: created (with its folder) or removed. */
+export async function setMarker(path: string, on: boolean): Promise<void> {
+  if (on) {
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    await writeFile(path, new Date().toISOString() + "\n", { mode: 0o600 });
+  } else {
+    await unlink(path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== "ENOENT") throw err;
+    });
+  }
 }
 
 async function writeRecord(path: string, record: TrashRecord): Promise<void> {

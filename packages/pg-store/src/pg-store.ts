@@ -503,17 +503,26 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
     options: { actor?: string | undefined; reason?: string | undefined; policy?: string | undefined; action?: "delete" | "purge"; includeSoftDeleted?: boolean },
   ): Promise<{ bytes: number }> {
     return this.#db.transaction().execute(async (tx) => {
-      let q = tx.selectFrom("sessions").select(["legal_hold"]).where("org", "=", this.#org).where("id", "=", id);
-      if (!options.includeSoftDeleted) q = q.where("deleted_at", "is", null);
-      const row = await q.forUpdate().executeTakeFirst();
-      if (!row) throw new NotFoundError(`session ${id} not found`);
-      if (row.legal_hold || (await this.#orgHeld(tx))) throw new LegalHoldError(id);
+      await this.#lockUnheld(tx, id, options.includeSoftDeleted ?? false);
       const totals = await this.#streamTotals(tx, id);
       await tx.deleteFrom("lines").where("org", "=", this.#org).where("session_id", "=", id).execute();
       await tx.deleteFrom("sessions").where("org", "=", this.#org).where("id", "=", id).execute();
       await this.#audit(tx, id, options.action ?? "delete", null, options, totals);
       return { bytes: totals.bytes };
     });
+  }
+
+  /**
+   * Locks the session's row for the rest of the transaction, before anything
+   * of it is deleted: NotFoundError when there is none (only live sessions
+   * unless `includeSoftDeleted`), LegalHoldError while it or the org is held.
+   */
+  async #lockUnheld(tx: Kysely<Database>, id: string, includeSoftDeleted: boolean): Promise<void> {
+    let q = tx.selectFrom("sessions").select(["legal_hold"]).where("org", "=", this.#org).where("id", "=", id);
+    if (!includeSoftDeleted) q = q.where("deleted_at", "is", null);
+    const row = await q.forUpdate().executeTakeFirst();
+    if (!row) throw new NotFoundError(`session ${id} not found`);
+    if (row.legal_hold || (await this.#orgHeld(tx))) throw new LegalHoldError(id);
   }
 
   async #orgHeld(db: Kysely<Database> = this.#db): Promise<boolean> {
@@ -570,28 +579,20 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
   // ---- RetentionStore (org-wide retention, core applyRetention) ----
 
   async *retentionCandidates(options: { createdBefore: Date }): AsyncIterable<RetentionCandidate> {
-    // Keyset pages: the caller soft-deletes while it iterates.
-    let after: { ts: Date; id: string } | null = null;
-    for (;;) {
-      const cursor = after;
-      const rows = await this.#run(() => {
-        let q = this.#db
-          .selectFrom("sessions")
-          .selectAll()
-          .select(this.#streamsJson().as("streams"))
-          .where("org", "=", this.#org)
-          .where("deleted_at", "is", null)
-          .where("created_ts", "<", options.createdBefore);
-        if (cursor) q = q.where(sql<boolean>`(created_ts, id) > (${cursor.ts}, ${cursor.id})`);
-        return q.orderBy("created_ts").orderBy("id").limit(RETENTION_PAGE).execute();
-      });
-      for (const r of rows) {
-        const streams = r.streams as StreamInfo[];
-        yield { id: r.id, created_at: r.created_at, updated_at: r.updated_at, legal_hold: r.legal_hold, streams, bytes: streams.reduce((n, st) => n + Number(st.bytes), 0) };
-      }
-      if (rows.length < RETENTION_PAGE) return;
-      const last = rows[rows.length - 1]!;
-      after = { ts: last.created_ts, id: last.id };
+    const rows = this.#pages((last: { created_ts: Date; id: string } | null) => {
+      let q = this.#db
+        .selectFrom("sessions")
+        .selectAll()
+        .select(this.#streamsJson().as("streams"))
+        .where("org", "=", this.#org)
+        .where("deleted_at", "is", null)
+        .where("created_ts", "<", options.createdBefore);
+      if (last) q = q.where(sql<boolean>`(created_ts, id) > (${last.created_ts}, ${last.id})`);
+      return q.orderBy("created_ts").orderBy("id").limit(RETENTION_PAGE).execute();
+    });
+    for await (const r of rows) {
+      const streams = r.streams as StreamInfo[];
+      yield { id: r.id, created_at: r.created_at, updated_at: r.updated_at, legal_hold: r.legal_hold, streams, bytes: streams.reduce((n, st) => n + Number(st.bytes), 0) };
     }
   }
 
@@ -599,9 +600,7 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
     const id = assertSessionId(sessionId);
     await this.#run(() =>
       this.#db.transaction().execute(async (tx) => {
-        const row = await tx.selectFrom("sessions").select(["legal_hold"]).where("org", "=", this.#org).where("id", "=", id).where("deleted_at", "is", null).forUpdate().executeTakeFirst();
-        if (!row) throw new NotFoundError(`session ${id} not found`);
-        if (row.legal_hold || (await this.#orgHeld(tx))) throw new LegalHoldError(id);
+        await this.#lockUnheld(tx, id, false);
         await tx.updateTable("sessions").set({ deleted_at: new Date(), purge_after: options.purgeAfter }).where("org", "=", this.#org).where("id", "=", id).execute();
         await this.#audit(tx, id, "soft_delete", null, options, await this.#streamTotals(tx, id));
       }),
@@ -609,23 +608,16 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
   }
 
   async *softDeletedSessions(): AsyncIterable<SoftDeletedSession> {
-    let after: { ts: Date; id: string } | null = null;
-    for (;;) {
-      const cursor = after;
-      const rows = await this.#run(() => {
-        let q = this.#db
-          .selectFrom("sessions")
-          .select(["id", "deleted_at", "purge_after", "legal_hold", this.#bytesOf().as("bytes")])
-          .where("org", "=", this.#org)
-          .where("deleted_at", "is not", null);
-        if (cursor) q = q.where(sql<boolean>`(purge_after, id) > (${cursor.ts}, ${cursor.id})`);
-        return q.orderBy("purge_after").orderBy("id").limit(RETENTION_PAGE).execute();
-      });
-      for (const r of rows) yield { id: r.id, deleted_at: r.deleted_at!.toISOString(), purge_after: r.purge_after!.toISOString(), legal_hold: r.legal_hold, bytes: Number(r.bytes) };
-      if (rows.length < RETENTION_PAGE) return;
-      const last = rows[rows.length - 1]!;
-      after = { ts: last.purge_after!, id: last.id };
-    }
+    const rows = this.#pages((last: { purge_after: Date | null; id: string } | null) => {
+      let q = this.#db
+        .selectFrom("sessions")
+        .select(["id", "deleted_at", "purge_after", "legal_hold", this.#bytesOf().as("bytes")])
+        .where("org", "=", this.#org)
+        .where("deleted_at", "is not", null);
+      if (last) q = q.where(sql<boolean>`(purge_after, id) > (${last.purge_after}, ${last.id})`);
+      return q.orderBy("purge_after").orderBy("id").limit(RETENTION_PAGE).execute();
+    });
+    for await (const r of rows) yield { id: r.id, deleted_at: r.deleted_at!.toISOString(), purge_after: r.purge_after!.toISOString(), legal_hold: r.legal_hold, bytes: Number(r.bytes) };
   }
 
   async restoreSession(sessionId: string, options: { actor: string; reason?: string }): Promise<void> {
@@ -652,9 +644,7 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
     if (stream === STREAMS.rollout) throw new InvalidInputError("the rollout is the session: delete the session instead");
     return this.#run(() =>
       this.#db.transaction().execute(async (tx) => {
-        const row = await tx.selectFrom("sessions").select(["legal_hold"]).where("org", "=", this.#org).where("id", "=", id).where("deleted_at", "is", null).forUpdate().executeTakeFirst();
-        if (!row) throw new NotFoundError(`session ${id} not found`);
-        if (row.legal_hold || (await this.#orgHeld(tx))) throw new LegalHoldError(id);
+        await this.#lockUnheld(tx, id, false);
         const gone = await tx.deleteFrom("streams").where("org", "=", this.#org).where("session_id", "=", id).where("name", "=", stream).returning(["lines", "bytes"]).executeTakeFirst();
         if (!gone) return 0;
         await tx.deleteFrom("lines").where("org", "=", this.#org).where("session_id", "=", id).where("stream", "=", stream).execute();
@@ -676,19 +666,29 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
   }
 
   async *deletionAudit(options: { since?: Date } = {}): AsyncIterable<DeletionAuditRecord> {
-    let after = "0";
+    const rows = this.#pages((last: { seq: string } | null) => {
+      let q = this.#db.selectFrom("deletions").selectAll().where("org", "=", this.#org).where(sql<boolean>`seq > ${last?.seq ?? "0"}::bigint`);
+      if (options.since) q = q.where("deleted_at", ">=", options.since);
+      return q.orderBy("seq").limit(RETENTION_PAGE).execute();
+    });
+    for await (const r of rows) {
+      yield { at: r.deleted_at.toISOString(), action: r.action, session_id: r.session_id, stream: r.stream, actor: r.actor ?? "unknown", policy: r.policy, reason: r.reason, bytes: Number(r.bytes) };
+    }
+  }
+
+  /**
+   * Rows in keyset pages of RETENTION_PAGE: `page` reads the page after the
+   * last row of the one before (null first). Keysets, not offsets, because
+   * callers delete rows while they iterate.
+   */
+  async *#pages<R>(page: (last: R | null) => Promise<R[]>): AsyncGenerator<R> {
+    let last: R | null = null;
     for (;;) {
-      const from = after;
-      const rows = await this.#run(() => {
-        let q = this.#db.selectFrom("deletions").selectAll().where("org", "=", this.#org).where(sql<boolean>`seq > ${from}::bigint`);
-        if (options.since) q = q.where("deleted_at", ">=", options.since);
-        return q.orderBy("seq").limit(RETENTION_PAGE).execute();
-      });
-      for (const r of rows) {
-        yield { at: r.deleted_at.toISOString(), action: r.action, session_id: r.session_id, stream: r.stream, actor: r.actor ?? "unknown", policy: r.policy, reason: r.reason, bytes: Number(r.bytes) };
-      }
+      const after: R | null = last;
+      const rows: R[] = await this.#run(() => page(after));
+      yield* rows;
       if (rows.length < RETENTION_PAGE) return;
-      after = rows[rows.length - 1]!.seq;
+      last = rows[rows.length - 1]!;
     }
   }
 

@@ -668,8 +668,9 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
   }
 
   async findTokenByHash(hash: string): Promise<TokenRecord | null> {
-    const body = await this.#getBytes(this.#keys.token(hash)).catch((err) => (isNotFound(err) ? null : Promise.reject(err)));
-    return body ? parseObject<TokenRecord>(this.#keys.token(hash), body) : null;
+    const key = this.#keys.token(hash);
+    const got = await this.#fetch(key);
+    return got ? parseObject<TokenRecord>(key, got.body) : null;
   }
 
   async listTokens(): Promise<TokenRecord[]> {
@@ -686,8 +687,8 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
   async #tokenObjects(): Promise<{ key: string; record: TokenRecord }[]> {
     const out: { key: string; record: TokenRecord }[] = [];
     for await (const o of this.#iterate(this.#keys.tokensRoot)) {
-      const body = await this.#getBytes(o.Key!).catch((err) => (isNotFound(err) ? null : Promise.reject(err)));
-      if (body) out.push({ key: o.Key!, record: parseObject<TokenRecord>(o.Key!, body) });
+      const got = await this.#fetch(o.Key!);
+      if (got) out.push({ key: o.Key!, record: parseObject<TokenRecord>(o.Key!, got.body) });
     }
     return out;
   }
@@ -823,7 +824,7 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
   async #dropUnreferenced(id: string, stream: string, keys: string[]): Promise<boolean> {
     let current: Manifest;
     try {
-      const got = await this.#getWithEtag(this.#keys.manifest(id, stream));
+      const got = await this.#fetch(this.#keys.manifest(id, stream));
       current = got ? parseObject<Manifest>(this.#keys.manifest(id, stream), got.body) : EMPTY_MANIFEST;
     } catch {
       return false;
@@ -947,16 +948,12 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
       return res.ETag ?? "";
     } catch (err) {
       if (isPreconditionFailed(err)) {
-        const current = await this.#getWithEtag(key);
+        const current = await this.#fetch(key);
         return current && current.body.equals(bytes) ? current.etag : null;
       }
       if (isConditionalConflict(err) || (etag !== null && isNotFound(err))) return null;
       throw storeError(`PUT ${key}`, err);
     }
-  }
-
-  async #getWithEtag(key: string): Promise<{ body: Buffer; etag: string } | null> {
-    return this.#fetch(key);
   }
 
   async #put(key: string, body: string | Buffer, metadata?: Record<string, string>): Promise<void> {
@@ -1067,23 +1064,7 @@ function toSummary(doc: SessionDoc): SessionSummary {
   const rollout = doc.streams[STREAMS.rollout];
   const candidates = [s.created_at, s.updated_at, doc.rollout_last_ts].filter((t): t is string => typeof t === "string" && !Number.isNaN(Date.parse(t)));
   const updated = candidates.reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a));
-  return {
-    id: s.id,
-    created_at: s.created_at,
-    updated_at: new Date(Date.parse(updated)).toISOString(),
-    cwd: s.cwd,
-    title: s.title,
-    archived: s.archived,
-    source: s.source,
-    originator: s.originator,
-    cli_version: s.cli_version,
-    model_provider: s.model_provider,
-    git: s.git,
-    parent_id: s.parent_id,
-    forked_from_id: s.forked_from_id,
-    lines: rollout?.lines ?? 0,
-    bytes: rollout?.bytes ?? 0,
-  };
+  return { ...pickInput(s), updated_at: new Date(Date.parse(updated)).toISOString(), lines: rollout?.lines ?? 0, bytes: rollout?.bytes ?? 0 };
 }
 
 function matches(s: SessionSummary, q: ListQuery, archived: "active" | "archived" | "all"): boolean {

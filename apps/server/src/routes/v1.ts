@@ -6,6 +6,7 @@ import {
   assertSlug,
   InvalidInputError,
   projectActions,
+  searchSessions,
 } from "@sessionvault/core";
 import type { ListQuery, SessionInput, TokenScope } from "@sessionvault/core";
 import type { ServerContext } from "../server-context.js";
@@ -13,7 +14,6 @@ import { bearerToken, requireScope } from "../tokens.js";
 import type { Principal } from "../tokens.js";
 import { linesToBody, splitBody } from "../stream-body.js";
 import { v1TokenRoutes } from "./v1-tokens.js";
-import { searchSessions } from "@sessionvault/core";
 import {
   bearerSecurity,
   errorResponses,
@@ -39,7 +39,6 @@ type ListQuerystring = {
   until?: string;
   archived?: "active" | "archived" | "all" | "true" | "false";
 };
-
 
 /** Turns the API's list query into the store's, refusing dates it cannot read. */
 export function toListQuery(q: ListQuerystring): ListQuery {
