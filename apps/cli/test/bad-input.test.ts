@@ -3,8 +3,8 @@ import { readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { snapshotTree } from "../../../packages/fs-store/test/support/tree-snapshot.ts";
-import { FIXTURES, fixtureRollouts } from "./support/fixture-homes.ts";
+import { snapshotTree } from "@sessionvault/testing/tree-snapshot";
+import { FIXTURES, fixtureRollouts } from "@sessionvault/testing/codex-fixtures";
 import { runCli } from "./support/run-cli.ts";
 
 /** Issue 2's bad-input list through the CLI: one-line error or counted warning, exit code, nothing modified. */

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FsStore } from "@sessionvault/fs-store";
-import { FIXTURES, fixtureRollouts, REPO, VERSIONS } from "./support/fixture-homes.ts";
+import { FIXTURES, fixtureRollouts, REPO, VERSIONS } from "@sessionvault/testing/codex-fixtures";
 import { runCli } from "./support/run-cli.ts";
 
 const exec = promisify(execFile);

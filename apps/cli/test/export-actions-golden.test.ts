@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { FIXTURES } from "./support/fixture-homes.ts";
+import { FIXTURES } from "@sessionvault/testing/codex-fixtures";
 import { runCli } from "./support/run-cli.ts";
 
 /**

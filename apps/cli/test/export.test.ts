@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FsStore } from "@sessionvault/fs-store";
 import { sessionHeadLines } from "@sessionvault/core/conformance";
-import { FIXTURES, fixtureRollouts, fixtureRuns, VERSIONS } from "./support/fixture-homes.ts";
+import { FIXTURES, fixtureRollouts, fixtureRuns, VERSIONS } from "@sessionvault/testing/codex-fixtures";
 import { runCli } from "./support/run-cli.ts";
 
 const ACTION_TYPES = new Set(["session_started", "turn_started", "turn_completed", "turn_aborted", "command_execution", "file_change", "tool_call"]);

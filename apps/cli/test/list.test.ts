@@ -2,7 +2,7 @@ import { cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { FIXTURES, fixtureRollouts, fixtureRuns, VERSIONS } from "./support/fixture-homes.ts";
+import { FIXTURES, fixtureRollouts, fixtureRuns, VERSIONS } from "@sessionvault/testing/codex-fixtures";
 import { runCli } from "./support/run-cli.ts";
 
 const SESSION_KEYS = ["id", "created_at", "updated_at", "cwd", "title", "archived", "source", "originator", "cli_version", "model_provider", "git", "parent_id", "forked_from_id", "lines", "bytes"];

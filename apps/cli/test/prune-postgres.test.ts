@@ -1,7 +1,7 @@
 import { PgStore } from "@sessionvault/pg-store";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { freshSchema } from "../../../packages/pg-store/test/support/fresh-schema.js";
-import { startPostgres, type TestPostgres } from "../../../packages/pg-store/test/support/postgres.js";
+import { freshSchema } from "@sessionvault/testing/fresh-schema";
+import { startPostgres, type TestPostgres } from "@sessionvault/testing/postgres";
 import { runCli } from "./support/run-cli.js";
 import { seedAgedSession } from "./support/aged-session.js";
 

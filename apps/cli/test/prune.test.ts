@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { S3Store } from "@sessionvault/s3-store";
 import { FsStore } from "@sessionvault/fs-store";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { startS3Server, uniquePrefix, type TestS3Server } from "../../../packages/s3-store/test/support/s3-server.js";
-import { FIXTURES } from "./support/fixture-homes.js";
+import { startS3Server, uniquePrefix, type TestS3Server } from "@sessionvault/testing/s3-server";
+import { FIXTURES } from "@sessionvault/testing/codex-fixtures";
 import { runCli } from "./support/run-cli.js";
 import { seedAgedSession } from "./support/aged-session.js";
 

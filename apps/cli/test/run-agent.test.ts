@@ -5,7 +5,7 @@ import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../src/main.js";
 import type { CliContext } from "../src/io.js";
-import { startTestUpstream, type TestUpstream } from "../../../packages/core/test/support/capture-upstream.js";
+import { startTestUpstream, type TestUpstream } from "@sessionvault/testing/capture-upstream";
 
 let root: string;
 let upstream: TestUpstream;

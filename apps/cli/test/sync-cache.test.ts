@@ -5,10 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshSchema } from "../../../packages/pg-store/test/support/fresh-schema.js";
-import { startPostgres, type TestPostgres } from "../../../packages/pg-store/test/support/postgres.js";
-import { snapshotTree } from "../../../packages/fs-store/test/support/tree-snapshot.js";
-import { FIXTURES, fixtureRollouts } from "./support/fixture-homes.js";
+import { freshSchema } from "@sessionvault/testing/fresh-schema";
+import { startPostgres, type TestPostgres } from "@sessionvault/testing/postgres";
+import { snapshotTree } from "@sessionvault/testing/tree-snapshot";
+import { FIXTURES, fixtureRollouts } from "@sessionvault/testing/codex-fixtures";
 import { runCli } from "./support/run-cli.js";
 
 let server: TestPostgres;

@@ -8,11 +8,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PgStore } from "@sessionvault/pg-store";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { generateCodexHome, type GeneratedHome } from "../../../packages/pg-store/test/support/codex-home.js";
-import { freshSchema } from "../../../packages/pg-store/test/support/fresh-schema.js";
-import { diffHomeAndStore } from "../../../packages/pg-store/test/support/home-in-store.js";
-import { lineCounter } from "../../../packages/pg-store/test/support/line-count.js";
-import { startPostgres, type TestPostgres } from "../../../packages/pg-store/test/support/postgres.js";
+import { generateCodexHome, type GeneratedHome } from "@sessionvault/testing/codex-home";
+import { freshSchema } from "@sessionvault/testing/fresh-schema";
+import { diffHomeAndStore } from "./support/home-in-store.js";
+import { lineCounter } from "@sessionvault/testing/line-count";
+import { startPostgres, type TestPostgres } from "@sessionvault/testing/postgres";
 
 const CLI_BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
 

@@ -12,9 +12,9 @@ import { PgStore } from "@sessionvault/pg-store";
 import { conformanceId, sessionHeadLines } from "@sessionvault/core/conformance";
 import type { SessionInput } from "@sessionvault/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshSchema } from "../../../packages/pg-store/test/support/fresh-schema.js";
-import { startPostgres, type TestPostgres } from "../../../packages/pg-store/test/support/postgres.js";
-import { FIXTURES, VERSIONS } from "./support/fixture-homes.js";
+import { freshSchema } from "@sessionvault/testing/fresh-schema";
+import { startPostgres, type TestPostgres } from "@sessionvault/testing/postgres";
+import { FIXTURES, VERSIONS } from "@sessionvault/testing/codex-fixtures";
 import { runCli } from "./support/run-cli.js";
 import { main } from "../src/main.js";
 

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { readFileLines, summarizeRollout } from "@sessionvault/core";
-import { fixtureRollouts, fixtureThread, type FixtureRollout } from "./support/fixtures.js";
+import { fixtureRollouts, fixtureThread, type FixtureRollout } from "@sessionvault/testing/codex-fixtures";
 import { startTestServer, type TestServer } from "./support/server.js";
 
 const VERSION = "0.169.0";

@@ -5,7 +5,7 @@ import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { syncStores } from "@sessionvault/core";
 import { FsStore } from "@sessionvault/fs-store";
-import { FIXTURES, fixtureThread } from "./support/fixtures.js";
+import { FIXTURES, fixtureThread } from "@sessionvault/testing/codex-fixtures";
 import { startTestServer, type TestServer } from "./support/server.js";
 
 const ARTIFACTS = join(import.meta.dirname, "../test-artifacts");

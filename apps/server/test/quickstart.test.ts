@@ -2,7 +2,7 @@ import { cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, expect, test } from "vitest";
-import { FIXTURES } from "./support/fixtures.js";
+import { FIXTURES } from "@sessionvault/testing/codex-fixtures";
 import { spawnServer, type ServerProcess } from "./support/server-process.js";
 
 let dir: string;

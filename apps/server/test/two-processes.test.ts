@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { TokenStore } from "@sessionvault/core";
 import { PgStore } from "@sessionvault/pg-store";
 import { S3Store } from "@sessionvault/s3-store";
-import { startPostgres } from "../../../packages/pg-store/test/support/postgres.js";
-import { startS3Server, uniquePrefix } from "../../../packages/s3-store/test/support/s3-server.js";
+import { startPostgres } from "@sessionvault/testing/postgres";
+import { startS3Server, uniquePrefix } from "@sessionvault/testing/s3-server";
 import { createApiToken } from "../src/tokens.js";
-import { fixtureRollouts, fixtureThread } from "./support/fixtures.js";
+import { fixtureRollouts, fixtureThread } from "@sessionvault/testing/codex-fixtures";
 import { ingestRollout } from "./support/ingest.js";
 import { spawnServer, type ServerProcess } from "./support/server-process.js";
 

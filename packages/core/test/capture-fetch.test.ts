@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { recordingFetch, type RawApiRecord } from "@sessionvault/core";
-import { startTestUpstream, type TestUpstream } from "./support/capture-upstream.js";
+import { startTestUpstream, type TestUpstream } from "@sessionvault/testing/capture-upstream";
 
 const KEY = "sk-test-0123456789abcdef0123456789abcdef";
 let upstream: TestUpstream;

@@ -1,7 +1,7 @@
 import http from "node:http";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startRecordingProxy, type RawApiRecord, type RecordingProxy } from "@sessionvault/core";
-import { startTestUpstream, type TestUpstream } from "./support/capture-upstream.js";
+import { startTestUpstream, type TestUpstream } from "@sessionvault/testing/capture-upstream";
 import { wsFrame } from "./support/ws-frame.js";
 
 const THREAD = "01a1fd82-54c7-72f2-8c3e-d68bacf1c447";

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { AmbiguousIdError, InvalidIdError, NotACodexHomeError, NotFoundError } from "@sessionvault/core";
 import { sessionHeadLines } from "@sessionvault/core/conformance";
 import { FsStore } from "@sessionvault/fs-store";
-import { snapshotTree } from "./support/tree-snapshot.ts";
+import { snapshotTree } from "@sessionvault/testing/tree-snapshot";
 
 /** Issue 2's bad-input list at the store level: a clear error or a counted warning, and nothing modified. */
 const FIXTURES = fileURLToPath(new URL("../../../fixtures/codex/", import.meta.url));

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SessionSummary } from "@sessionvault/core";
 import { FsStore } from "@sessionvault/fs-store";
-import { snapshotTree } from "./support/tree-snapshot.ts";
+import { snapshotTree } from "@sessionvault/testing/tree-snapshot";
 
 /** The real Codex homes in fixtures/codex, read in place: nothing may be modified. */
 const FIXTURES = fileURLToPath(new URL("../../../fixtures/codex/", import.meta.url));

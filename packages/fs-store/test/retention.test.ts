@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { applyRetention, DAY_MS, InvalidInputError, NotFoundError, sessionHeadLines, type RetentionPolicy, type SessionInput } from "@sessionvault/core";
 import { conformanceId, runRetentionConformance } from "@sessionvault/core/conformance";
 import { FsStore } from "@sessionvault/fs-store";
-import { snapshotTree } from "./support/tree-snapshot.js";
+import { snapshotTree } from "@sessionvault/testing/tree-snapshot";
 
 const FIXTURES = fileURLToPath(new URL("../../../fixtures/codex/", import.meta.url));
 const dirs: string[] = [];

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SessionSummary } from "@sessionvault/core";
 import { FsStore } from "@sessionvault/fs-store";
-import { snapshotTree } from "./support/tree-snapshot.ts";
+import { snapshotTree } from "@sessionvault/testing/tree-snapshot";
 
 const FIXTURES = fileURLToPath(new URL("../../../fixtures/codex/", import.meta.url));
 const dirs: string[] = [];

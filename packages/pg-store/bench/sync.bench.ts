@@ -23,8 +23,8 @@ import { FsStore } from "@sessionvault/fs-store";
 import { PgStore } from "@sessionvault/pg-store";
 import pg from "pg";
 import { afterAll, beforeAll, it } from "vitest";
-import { generateCodexHome, type GeneratedHome } from "../test/support/codex-home.js";
-import { startPostgres, type TestPostgres } from "../test/support/postgres.js";
+import { generateCodexHome, type GeneratedHome } from "@sessionvault/testing/codex-home";
+import { startPostgres, type TestPostgres } from "@sessionvault/testing/postgres";
 
 const SESSIONS = Number(process.env.SV_BENCH_SESSIONS ?? 10_000);
 const REPEAT = Number(process.env.SV_BENCH_REPEAT ?? 4);

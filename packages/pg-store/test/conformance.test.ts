@@ -2,8 +2,8 @@ import { runStoreConformance, runTokenConformance } from "@sessionvault/core/con
 import pg from "pg";
 import { afterAll, beforeAll } from "vitest";
 import { PgStore } from "@sessionvault/pg-store";
-import { freshSchema } from "./support/fresh-schema.js";
-import { startPostgres, type TestPostgres } from "./support/postgres.js";
+import { freshSchema } from "@sessionvault/testing/fresh-schema";
+import { startPostgres, type TestPostgres } from "@sessionvault/testing/postgres";
 
 let server: TestPostgres;
 const schemas: string[] = [];

@@ -3,8 +3,8 @@ import { conformanceId, sessionHeadLines } from "@sessionvault/core/conformance"
 import { PgStore } from "@sessionvault/pg-store";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshSchema } from "./support/fresh-schema.js";
-import { startPostgres, type TestPostgres } from "./support/postgres.js";
+import { freshSchema } from "@sessionvault/testing/fresh-schema";
+import { startPostgres, type TestPostgres } from "@sessionvault/testing/postgres";
 
 let server: TestPostgres;
 const toClose: { close(): Promise<void> }[] = [];

@@ -4,8 +4,8 @@ import type { SessionInput } from "@sessionvault/core";
 import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, PgStore } from "@sessionvault/pg-store";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshSchema } from "./support/fresh-schema.js";
-import { startPostgres, type TestPostgres } from "./support/postgres.js";
+import { freshSchema } from "@sessionvault/testing/fresh-schema";
+import { startPostgres, type TestPostgres } from "@sessionvault/testing/postgres";
 
 let server: TestPostgres;
 const toClose: { close(): Promise<void> }[] = [];

@@ -23,7 +23,7 @@ import { FsStore } from "@sessionvault/fs-store";
 import { test } from "vitest";
 import { S3Store } from "../src/index.js";
 import { indexRelative } from "../src/keys.js";
-import { startS3Server, uniquePrefix, type TestS3Server } from "../test/support/s3-server.js";
+import { startS3Server, uniquePrefix, type TestS3Server } from "@sessionvault/testing/s3-server";
 
 const SYNC_SESSIONS = Number(process.env.SV_BENCH_SYNC_SESSIONS ?? 10);
 const SYNC_LINES = Number(process.env.SV_BENCH_SYNC_LINES ?? 4000);

@@ -5,7 +5,7 @@ import { syncStores } from "@sessionvault/core";
 import { FsStore } from "@sessionvault/fs-store";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { openTestStore } from "./support/open-store.js";
-import { startS3Server, type TestS3Server } from "./support/s3-server.js";
+import { startS3Server, type TestS3Server } from "@sessionvault/testing/s3-server";
 
 const FIXTURES = join(import.meta.dirname, "../../../fixtures/codex");
 

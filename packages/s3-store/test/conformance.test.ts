@@ -1,6 +1,6 @@
 import { runStoreConformance, runTokenConformance } from "@sessionvault/core/conformance";
 import { afterAll, beforeAll } from "vitest";
-import { startS3Server, uniquePrefix, type TestS3Server } from "./support/s3-server.js";
+import { startS3Server, uniquePrefix, type TestS3Server } from "@sessionvault/testing/s3-server";
 import { openTestStore } from "./support/open-store.js";
 
 // Against the in-process s3rver (gaps closed by the front server), or a real S3 / MinIO when S3_ENDPOINT is set.

@@ -4,7 +4,7 @@ import { FsStore } from "@sessionvault/fs-store";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { startFaultyProxy, type FaultyProxy } from "./support/faulty-proxy.js";
 import { openTestStore } from "./support/open-store.js";
-import { startS3Server, uniquePrefix, type TestS3Server } from "./support/s3-server.js";
+import { startS3Server, uniquePrefix, type TestS3Server } from "@sessionvault/testing/s3-server";
 import { S3Store } from "../src/index.js";
 
 const FIXTURES = join(import.meta.dirname, "../../../fixtures/codex");

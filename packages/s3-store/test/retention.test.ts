@@ -4,7 +4,7 @@ import { conformanceId, runRetentionConformance } from "@sessionvault/core/confo
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { bucketLifecycleConfiguration, type S3Store } from "../src/index.js";
 import { openTestStore } from "./support/open-store.js";
-import { startS3Server, uniquePrefix, type TestS3Server } from "./support/s3-server.js";
+import { startS3Server, uniquePrefix, type TestS3Server } from "@sessionvault/testing/s3-server";
 
 let server: TestS3Server;
 let client: S3Client;

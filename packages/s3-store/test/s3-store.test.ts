@@ -3,7 +3,7 @@ import { ConflictError, InvalidIdError, InvalidInputError, type SessionInput } f
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { S3Store } from "../src/index.js";
 import { openTestStore } from "./support/open-store.js";
-import { startS3Server, uniquePrefix, type TestS3Server } from "./support/s3-server.js";
+import { startS3Server, uniquePrefix, type TestS3Server } from "@sessionvault/testing/s3-server";
 
 let server: TestS3Server;
 let client: S3Client;

@@ -1,5 +1,5 @@
 import { S3Store, type S3StoreOptions } from "../../src/index.js";
-import { uniquePrefix, type TestS3Server } from "./s3-server.js";
+import { uniquePrefix, type TestS3Server } from "@sessionvault/testing/s3-server";
 
 /** A store on its own fresh prefix of the test server's bucket. */
 export function openTestStore(server: Pick<TestS3Server, "endpoint" | "bucket" | "region" | "credentials">, options: Partial<S3StoreOptions> = {}): S3Store {

@@ -1,5 +1,5 @@
 import { readFileLines, type SessionStore } from "@sessionvault/core";
-import type { GeneratedHome } from "./codex-home.js";
+import type { GeneratedHome } from "@sessionvault/testing/codex-home";
 
 /**
  * Compares a store with a generated Codex home: for every session, the

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { mkdir, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { FIXTURES } from "./codex-fixtures.js";
 
 /**
  * Generates a Codex home for tests and benchmarks from the rollouts the real
@@ -27,7 +27,7 @@ export interface GeneratedHome {
   totalBytes: number;
 }
 
-const FIXTURES = fileURLToPath(new URL("../../../../fixtures/codex/0.169.0/", import.meta.url));
+const TEMPLATES = join(FIXTURES, "0.169.0");
 const ISO = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/g;
 /** Lines kept as the head: session_meta up to and including the first user message. */
 const HEAD_LINES = 4;
@@ -48,7 +48,7 @@ async function loadTemplates(): Promise<{ id: string; lines: string[] }[]> {
       }
     }
   };
-  await walk(join(FIXTURES, "sessions"));
+  await walk(join(TEMPLATES, "sessions"));
   out.sort((a, b) => a.id.localeCompare(b.id));
   templates = out;
   return out;

@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const REPO = fileURLToPath(new URL("../../../../", import.meta.url));
+/** The repository root, and the Codex homes the real Codex CLI wrote (fixtures/codex/<version>). */
+export const REPO = fileURLToPath(new URL("../../../", import.meta.url));
 export const FIXTURES = join(REPO, "fixtures", "codex");
 export const VERSIONS = ["0.39.0", "0.98.0", "0.169.0"] as const;
 
@@ -12,14 +13,14 @@ export interface FixtureRollout {
   archived: boolean;
 }
 
-/** Every rollout file of a fixture Codex home, as written by the real Codex CLI. */
+/** Every rollout file of a fixture Codex home, live sessions first, each part in path order. */
 export function fixtureRollouts(version: string): FixtureRollout[] {
   const home = join(FIXTURES, version);
   const out: FixtureRollout[] = [];
   const walk = (dir: string, archived: boolean) => {
     let entries;
     try {
-      entries = readdirSync(dir, { withFileTypes: true });
+      entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
     } catch {
       return;
     }
@@ -33,7 +34,7 @@ export function fixtureRollouts(version: string): FixtureRollout[] {
   return out;
 }
 
-/** label -> thread id (runs.tsv) */
+/** Scenario label -> thread id (the fixture's runs.tsv). */
 export function fixtureRuns(version: string): Map<string, string> {
   return new Map(
     readFileSync(join(FIXTURES, version, "runs.tsv"), "utf8")
@@ -44,4 +45,11 @@ export function fixtureRuns(version: string): Map<string, string> {
         return [c[0]!, c[3]!] as [string, string];
       }),
   );
+}
+
+/** Thread id of one scenario label; throws when the fixture has no such run. */
+export function fixtureThread(version: string, label: string): string {
+  const id = fixtureRuns(version).get(label);
+  if (!id) throw new Error(`no run ${label} in fixtures ${version}`);
+  return id;
 }
