@@ -21,6 +21,8 @@ export interface TranscriptReaderOptions {
    * without parsing them, which is what makes an actions export fast.
    */
   text?: boolean;
+  /** Read token usage (default: as `text`); the session facts need it, an actions export does not. */
+  usage?: boolean;
   /** Texts longer than this are cut (default 100 000 characters). */
   maxTextChars?: number;
   /** Calls held back for merging before the oldest is forced out (default 512). */

@@ -203,7 +203,7 @@ export class CodexReader implements TranscriptReader {
     this.#warn = options.onWarning ?? (() => {});
     this.#maxPending = Math.max(1, options.maxPending ?? DEFAULT_MAX_PENDING);
     this.#skipKinds = this.#text ? TEXT_SKIP_KINDS : LEAN_SKIP_KINDS;
-    this.#skipEvents = this.#text ? TEXT_SKIP_EVENTS : LEAN_SKIP_EVENTS;
+    this.#skipEvents = (options.usage ?? this.#text) ? TEXT_SKIP_EVENTS : LEAN_SKIP_EVENTS;
   }
 
   take(): SessionEvent[] {
@@ -867,10 +867,10 @@ export class CodexReader implements TranscriptReader {
         webSearch: s.webSearch,
       };
     }
-    let exit = s.structuredExit ?? s.outputExit;
+    let exit = s.structuredExit ?? s.outputExit ?? s.stdinExit;
     // Codex writes -1 when a process has no exit status (killed, timed out).
     if (exit !== null && exit < 0) exit = null;
-    const durationMs = s.structuredDuration ?? s.outputDuration ?? s.spanDuration;
+    const durationMs = s.structuredDuration ?? processDuration(s) ?? s.outputDuration ?? s.spanDuration;
     if (s.kind === "file_change") {
       return {
         ...call,
@@ -921,6 +921,7 @@ function callStatus(s: Slot): CallStatus | null {
     case "exited":
       return s.outputExit === null || s.outputExit === 0 ? "completed" : "failed";
     case "running":
+      if (s.stdinExit !== null) return s.stdinExit === 0 ? "completed" : "failed";
       return "completed";
     case "error":
       return "failed";
