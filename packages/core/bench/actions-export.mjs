@@ -1,9 +1,10 @@
-// Benchmark: actions v1 export over a large generated rollout vs a raw
-// "split lines + JSON.parse" loop over the same file, in the same run.
+// Benchmark: actions v1 export and the session-model pass over a large
+// generated rollout vs a raw "split lines + JSON.parse" loop over the same
+// file, in the same run.
 //
 //   pnpm --filter @sessionvault/core bench        (after `pnpm build`; turbo does that for `pnpm bench`)
 //
-// Env: SV_BENCH_ACTIONS_MB  size of the generated rollout (default 512)
+// Env: SV_BENCH_ACTIONS_MB  size of the generated rollout (default 400)
 //      SV_BENCH_RUNS        runs per mode, best one counts (default 2; other work on the machine makes single runs noisy)
 //      SV_BENCH_DIR         cache dir for the generated file (default $TMPDIR/sessionvault-bench)
 //      SV_BENCH_HEAVY_EVERY add the heavy lines (image, big output, compaction) to every Nth
@@ -28,7 +29,7 @@ if (process.argv[2] === "--child") {
 }
 
 async function main() {
-  const sizeMb = Number(process.env.SV_BENCH_ACTIONS_MB ?? 512);
+  const sizeMb = Number(process.env.SV_BENCH_ACTIONS_MB ?? 400);
   const runs = Math.max(1, Number(process.env.SV_BENCH_RUNS ?? 2));
   const dir = process.env.SV_BENCH_DIR ?? join(tmpdir(), "sessionvault-bench");
   mkdirSync(dir, { recursive: true });
@@ -42,7 +43,7 @@ async function main() {
   const bytes = statSync(file).size;
   console.log(`actions-export bench: ${(bytes / MB).toFixed(0)} MB rollout, ${runs} run(s) per mode, node ${process.version}`);
 
-  const modes = ["raw-parse", "reader-parse", "project-actions"];
+  const modes = ["raw-parse", "reader-parse", "model-pass", "model-pass-text", "project-actions"];
   const best = {};
   for (let r = 0; r < runs; r++) {
     for (const mode of modes) {
@@ -62,9 +63,15 @@ async function main() {
   const proj = best["project-actions"];
   console.log(row("baseline: raw split + JSON.parse", raw));
   console.log(row("readFileLines + JSON.parse", reader));
+  const model = best["model-pass"];
+  const modelText = best["model-pass-text"];
+  console.log(row("session model (CodexReader, no text)", model));
+  console.log(row("session model (CodexReader, with text)", modelText));
   console.log(row("projectActions(readFileLines) + JSON.stringify", proj));
   const ratio = raw.ms / proj.ms;
-  console.log(`throughput ratio projectActions / baseline: ${ratio.toFixed(2)}x (target >= 0.6x) ${ratio >= 0.6 ? "OK" : "BELOW TARGET"}`);
+  console.log(`throughput ratio projectActions / baseline: ${ratio.toFixed(2)}x (target >= 0.9x) ${ratio >= 0.9 ? "OK" : "BELOW TARGET"}`);
+  const modelRatio = raw.ms / model.ms;
+  console.log(`throughput ratio session model / baseline: ${modelRatio.toFixed(2)}x (target >= 0.9x) ${modelRatio >= 0.9 ? "OK" : "BELOW TARGET"}; with text ${(raw.ms / modelText.ms).toFixed(2)}x`);
   const rssMb = proj.maxRssKb / 1024;
   console.log(`peak RSS of the export: ${rssMb.toFixed(0)} MB (target < 200 MB) ${rssMb < 200 ? "OK" : "ABOVE TARGET"}`);
 }
@@ -97,6 +104,13 @@ async function child(mode, file) {
         lines++;
       }
       note = `${lines} lines`;
+    } else if (mode === "model-pass" || mode === "model-pass-text") {
+      let events = 0;
+      const reader = new core.CodexReader({ text: mode === "model-pass-text" });
+      for await (const e of core.readTranscript(core.readFileLines(file), reader)) {
+        if (e.type !== "unknown") events++;
+      }
+      note = `${events} events`;
     } else {
       let actions = 0;
       let outBytes = 0;

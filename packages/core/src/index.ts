@@ -37,3 +37,8 @@ export * from "./actions/project-actions.js";
 export * from "./redact.js";
 export * from "./codex/session-lines.js";
 export * from "./capture/websocket-frames.js";
+export * from "./session-model/session-event.js";
+export * from "./session-model/transcript-reader.js";
+export * from "./agents/codex/codex-reader.js";
+export * from "./session-model/session-facts.js";
+export * from "./agents/agent-readers.js";

@@ -25,7 +25,7 @@ export interface RawLine {
   byteLength: number;
 }
 
-export type LineWarningKind = "invalid-utf8" | "too-long" | "torn-last-line" | "unparsable";
+export type LineWarningKind = "invalid-utf8" | "too-long" | "torn-last-line" | "unparsable" | "not-a-session-start" | "unknown-record";
 
 export interface LineWarning {
   kind: LineWarningKind;

@@ -241,7 +241,7 @@ describe("bad input never breaks the export", () => {
     await expect(it.next()).rejects.toMatchObject({ code: "INVALID_INPUT", message: "projectActions needs the session id" });
   });
 
-  it("skips garbage, non-objects, unknown kinds and blank lines, reporting unparsable ones", async () => {
+  it("skips garbage, non-objects, unknown kinds and blank lines, reporting unparsable lines and unknown kinds", async () => {
     const warnings: LineWarning[] = [];
     const a = await run(
       [
@@ -263,6 +263,7 @@ describe("bad input never breaks the export", () => {
     expect(warnings.map((w) => [w.kind, w.lineNo])).toEqual([
       ["unparsable", 2],
       ["unparsable", 3],
+      ["unknown-record", 8],
     ]);
     expect(calls(a)).toMatchObject([{ call_id: "g1", command: null, status: "completed", exit_code: 0 }]);
   });

@@ -20,6 +20,10 @@ export interface ParsedToolOutput {
   outcome: ToolOutcome;
   exitCode: number | null;
   durationMs: number | null;
+  /** What the tool printed, without Codex's status header (or JSON wrapper). */
+  body: string;
+  /** `running`: the unified-exec process id that write_stdin addresses later. */
+  processId: string | null;
 }
 
 /** Only the head of a text output holds the status lines; never scan a huge output whole. */
@@ -56,6 +60,18 @@ export function parseToolOutput(text: string): ParsedToolOutput {
     const parsed = parseJsonOutput(text);
     if (parsed) return parsed;
   }
+  return { ...parseTextOutput(text), body: bodyOf(text) };
+}
+
+/** The text after Codex's status header (`…\nOutput:\n`), else the whole text. */
+function bodyOf(text: string): string {
+  const head = text.length > HEAD_CHARS ? text.slice(0, HEAD_CHARS) : text;
+  const i = head.indexOf("\nOutput:\n");
+  if (i === -1 || !/^(?:Chunk ID|Wall time|Exit code|Process )/.test(head)) return text;
+  return text.slice(i + "\nOutput:\n".length);
+}
+
+function parseTextOutput(text: string): Omit<ParsedToolOutput, "body"> {
   const start = text.length > HEAD_CHARS ? text.slice(0, HEAD_CHARS) : text;
   // Status lines come before "Output:"; the command's own output may print look-alikes.
   const cut = start.indexOf("\nOutput:");
@@ -65,17 +81,18 @@ export function parseToolOutput(text: string): ParsedToolOutput {
   // Anchored at the start: a tool's own output may quote these words.
   if (/^(?:Wall time: [\d.]+ seconds?\n)?aborted by user\b/.test(head)) {
     const after = /^aborted by user after ([\d.]+)s\b/.exec(head);
-    return { outcome: "aborted", exitCode: null, durationMs: after ? secondsToMs(Number(after[1])) : durationMs };
+    return { outcome: "aborted", exitCode: null, durationMs: after ? secondsToMs(Number(after[1])) : durationMs, processId: null };
   }
   if (/^(?:[A-Za-z_]+ ){0,3}(?:rejected|declined) by (?:the )?user\b/.test(head)) {
-    return { outcome: "declined", exitCode: null, durationMs };
+    return { outcome: "declined", exitCode: null, durationMs, processId: null };
   }
   const exited = /^Process exited with code (-?\d+)/m.exec(head) ?? /^Exit code: (-?\d+)/m.exec(head);
-  if (exited) return { outcome: "exited", exitCode: Number(exited[1]), durationMs };
-  if (/^Process running with session ID \d+/m.test(head)) return { outcome: "running", exitCode: null, durationMs };
+  if (exited) return { outcome: "exited", exitCode: Number(exited[1]), durationMs, processId: null };
+  const running = /^Process running with session ID (\d+)/m.exec(head);
+  if (running) return { outcome: "running", exitCode: null, durationMs, processId: running[1]! };
   const sandbox = /^(?:failed in sandbox|exec_command failed)\b[^\n]*?\bexit[_ ]code: (-?\d+)/.exec(head);
-  if (sandbox) return { outcome: "exited", exitCode: Number(sandbox[1]), durationMs };
-  return { outcome: "error", exitCode: null, durationMs };
+  if (sandbox) return { outcome: "exited", exitCode: Number(sandbox[1]), durationMs, processId: null };
+  return { outcome: "error", exitCode: null, durationMs, processId: null };
 }
 
 function parseJsonOutput(text: string): ParsedToolOutput | null {
@@ -90,7 +107,10 @@ function parseJsonOutput(text: string): ParsedToolOutput | null {
   if (!meta || typeof meta !== "object") return null;
   const exit = (meta as { exit_code?: unknown }).exit_code;
   const secs = (meta as { duration_seconds?: unknown }).duration_seconds;
+  const out = (value as { output?: unknown }).output;
   return {
+    body: typeof out === "string" ? out : text,
+    processId: null,
     outcome: "exited",
     exitCode: typeof exit === "number" && Number.isInteger(exit) ? exit : null,
     durationMs: typeof secs === "number" && Number.isFinite(secs) ? secondsToMs(secs) : null,

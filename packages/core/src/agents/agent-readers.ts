@@ -1,0 +1,28 @@
+import type { RawLine } from "../jsonl-reader.js";
+import type { SessionEvent } from "../session-model/session-event.js";
+import { SessionFactsBuilder, type SessionFacts } from "../session-model/session-facts.js";
+import { readTranscript, type TranscriptReader, type TranscriptReaderOptions } from "../session-model/transcript-reader.js";
+import { CodexReader } from "./codex/codex-reader.js";
+
+/** The agents whose transcripts can be read; a new agent is one folder here plus one entry below. */
+export const AGENTS = ["codex"] as const;
+export type AgentName = (typeof AGENTS)[number];
+
+export function createTranscriptReader(agent: AgentName, options: TranscriptReaderOptions = {}): TranscriptReader {
+  switch (agent) {
+    case "codex":
+      return new CodexReader(options);
+  }
+}
+
+/** The model events of a transcript. */
+export function readSessionEvents(lines: AsyncIterable<string | RawLine>, agent: AgentName, options: TranscriptReaderOptions = {}): AsyncGenerator<SessionEvent> {
+  return readTranscript(lines, createTranscriptReader(agent, options));
+}
+
+/** The facts of a whole transcript (one streaming pass, no texts kept). */
+export async function readSessionFacts(lines: AsyncIterable<string | RawLine>, agent: AgentName, options: Omit<TranscriptReaderOptions, "text" | "usage"> = {}): Promise<SessionFacts> {
+  const b = new SessionFactsBuilder(agent);
+  for await (const e of readSessionEvents(lines, agent, { ...options, text: false, usage: true })) b.add(e);
+  return b.facts();
+}
