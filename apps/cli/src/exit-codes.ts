@@ -5,6 +5,7 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   USAGE: 2,
   INVALID_ID: 2,
   INVALID_INPUT: 3,
+  INVALID_FIELD: 3,
   NOT_FOUND: 4,
   AMBIGUOUS_ID: 4,
   NOT_A_CODEX_HOME: 4,
@@ -16,6 +17,9 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   UNSUPPORTED: 8,
   IO: 10,
   STORE_UNAVAILABLE: 11,
+  STORAGE_FULL: 12,
+  /** `sync`: the sessions it names failed (each on stderr and in `errors`), all the others were synced. */
+  PARTIAL_FAILURE: 13,
 };
 
 export const EXIT_UNEXPECTED = 1;

@@ -140,10 +140,10 @@ describe("sync command", () => {
     await fs.close();
     const pgUrl = `${server.url}?schema=${freshSchema("bad")}`;
     const res = await runCli(["sync", "--from", home, "--to", pgUrl, "--json"]);
-    expect(res.code).toBe(10);
+    expect(res.code).toBe(13);
     const summary = JSON.parse(res.out) as Summary & { errors: { session_id: string; message: string }[] };
-    expect(summary.errors).toEqual([{ session_id: bad.id, message: expect.stringContaining("NUL") }]);
-    expect(res.stderr).toMatch(/^sessionvault: 1 session\(s\) could not be synced \(first: [0-9a-f-]+: .*NUL.*\); rerun to retry them\n$/);
+    expect(summary.errors).toEqual([{ session_id: bad.id, message: expect.stringContaining("NUL"), code: "INVALID_INPUT", permanent: true }]);
+    expect(res.stderr).toMatch(/^sessionvault: 1 session\(s\) could not be synced, the others were: 1 can never be stored in the target as it is \(see the reasons above\); first: [0-9a-f-]+: .*NUL.*\n$/);
     const pg = new PgStore({ connectionString: server.url, schema: new URL(pgUrl).searchParams.get("schema")! });
     try {
       expect((await pg.getSession(good.id)).lines).toBe(3);

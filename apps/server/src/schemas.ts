@@ -67,6 +67,7 @@ export const errorSchema = {
     current_seq: { type: "integer" },
     session_id: { type: "string" },
     candidates: { type: "array", items: { type: "string" } },
+    field: { type: "string", description: "INVALID_FIELD: the field or filter whose value was refused" },
   },
 } as const;
 
@@ -116,7 +117,13 @@ export const listQuerySchema = {
     since: { type: "string", maxLength: 40 },
     until: { type: "string", maxLength: 40 },
     archived: { type: "string", enum: ["active", "archived", "all", "true", "false"] },
+    redact: { type: "boolean", default: true, description: "false (admin tokens only): summaries as stored, secrets not redacted" },
   },
+} as const;
+
+export const redactQuerySchema = {
+  type: "object",
+  properties: { redact: { type: "boolean", default: true, description: "false (admin tokens only): secrets not redacted" } },
 } as const;
 
 export const idParamsSchema = {

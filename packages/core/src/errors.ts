@@ -9,6 +9,7 @@ export type ErrorCode =
   | "AMBIGUOUS_ID"
   | "INVALID_ID"
   | "INVALID_INPUT"
+  | "INVALID_FIELD"
   | "CONFLICT"
   | "LEGAL_HOLD"
   | "NOT_A_CODEX_HOME"
@@ -18,6 +19,8 @@ export type ErrorCode =
   | "UNSUPPORTED"
   | "IO"
   | "STORE_UNAVAILABLE"
+  | "STORAGE_FULL"
+  | "PARTIAL_FAILURE"
   | "USAGE";
 
 export class SessionvaultError extends Error {
@@ -52,6 +55,20 @@ export class InvalidIdError extends SessionvaultError {
 export class InvalidInputError extends SessionvaultError {
   constructor(message: string, options?: { cause?: unknown }) {
     super("INVALID_INPUT", message, options);
+  }
+}
+
+/**
+ * One named field holds a value no store can keep as given (a NUL
+ * character, a lone surrogate): refused before it reaches a store, so it is
+ * a clear 400 instead of a database error.
+ */
+export class InvalidFieldError extends SessionvaultError {
+  /** The field as the API names it ("title", "git.repository_url", the "cwd" filter). */
+  readonly field: string;
+  constructor(field: string, reason: string) {
+    super("INVALID_FIELD", `${field}: ${reason}`);
+    this.field = field;
   }
 }
 
@@ -114,6 +131,20 @@ export class StoreUnavailableError extends SessionvaultError {
   }
 }
 
+/** The disk (or database, or bucket quota) that a store writes to is full: nothing more can be written until space is freed. */
+export class StorageFullError extends SessionvaultError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("STORAGE_FULL", message, options);
+  }
+}
+
+/** Some items of a bulk command failed (each reported on its own), the rest were done. */
+export class PartialFailureError extends SessionvaultError {
+  constructor(message: string) {
+    super("PARTIAL_FAILURE", message);
+  }
+}
+
 export class UsageError extends SessionvaultError {
   constructor(message: string) {
     super("USAGE", message);
@@ -122,4 +153,23 @@ export class UsageError extends SessionvaultError {
 
 export function isSessionvaultError(err: unknown): err is SessionvaultError {
   return err instanceof SessionvaultError;
+}
+
+/** errno and SQLSTATE values that mean "no space left": ENOSPC, EDQUOT, Postgres disk_full (53100). */
+const FULL_CODES = new Set(["ENOSPC", "EDQUOT", "53100"]);
+
+/**
+ * Whether `err` or any error in its `cause` chain says the storage is full.
+ * Stores wrap filesystem and driver errors (IoError with a cause), so the
+ * edges ask this instead of every store learning the errno.
+ */
+export function isStorageFull(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error || (typeof e === "object" && e !== null); depth++) {
+    if (depth > 8) return false;
+    if (e instanceof StorageFullError) return true;
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && FULL_CODES.has(code)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
 }

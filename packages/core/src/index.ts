@@ -42,3 +42,5 @@ export * from "./session-model/transcript-reader.js";
 export * from "./agents/codex/codex-reader.js";
 export * from "./session-model/session-facts.js";
 export * from "./agents/agent-readers.js";
+export * from "./redact-summary.js";
+export * from "./storable-text.js";

@@ -1,5 +1,6 @@
 import { appendLines } from "./append.js";
-import { ConflictError, NotACodexHomeError, NotFoundError, StoreUnavailableError } from "./errors.js";
+import { ConflictError, isSessionvaultError, isStorageFull, NotACodexHomeError, NotFoundError, StoreUnavailableError, type ErrorCode } from "./errors.js";
+import { redactSummary } from "./redact-summary.js";
 import { STREAMS, sessionInputOf, type SessionSummary, type StreamInfo } from "./session.js";
 import type { SessionPage, SessionStore } from "./store.js";
 
@@ -42,7 +43,17 @@ export interface SyncProgress {
 export interface SyncError {
   session_id: string;
   message: string;
+  /** The error's code (errors.ts); "INTERNAL" for an unexpected one. */
+  code: ErrorCode | "INTERNAL";
+  /**
+   * The target refuses this session as it is (a value it cannot store, a
+   * line over its size limit): running the sync again cannot help.
+   */
+  permanent: boolean;
 }
+
+/** Codes that mean the target will refuse the same data again. */
+const PERMANENT: ReadonlySet<string> = new Set<ErrorCode>(["INVALID_FIELD", "INVALID_INPUT", "INVALID_ID", "TOO_LARGE"]);
 
 /** The `sync --json` summary (DESIGN.md §11). With dryRun, the counts are what would be sent. */
 export interface SyncSummary {
@@ -135,12 +146,14 @@ export async function syncStores(from: SessionStore, to: SessionStore, options: 
           const sent = await syncSession(from, to, session, targetSessions.get(session.id) ?? null, summary, { ...options, batchLines, batchBytes, report });
           if (sent) summary.sessions_sent++;
         } catch (err) {
-          // Without the store nothing else can succeed: stop with its error.
-          if (err instanceof StoreUnavailableError || options.signal?.aborted) {
+          // Without the store (or with its storage full) nothing else can succeed: stop with its error.
+          if (err instanceof StoreUnavailableError || isStorageFull(err) || options.signal?.aborted) {
             fatal ??= { error: err };
             return;
           }
-          summary.errors.push({ session_id: session.id, message: err instanceof Error ? err.message : String(err) });
+          // Anything else is this session's: report it and go on with the rest.
+          const code = isSessionvaultError(err) ? err.code : "INTERNAL";
+          summary.errors.push({ session_id: session.id, message: err instanceof Error ? err.message : String(err), code, permanent: PERMANENT.has(code) });
         }
         report();
       }
@@ -276,7 +289,18 @@ function orderStreams(streams: StreamInfo[]): StreamInfo[] {
 
 const SUMMARY_FIELDS = ["created_at", "cwd", "title", "archived", "source", "originator", "cli_version", "model_provider", "parent_id", "forked_from_id"] as const;
 
+/**
+ * Whether the target's summary is out of date. A target that shows summaries
+ * redacted (the archive server, to a token that is not an admin's) is up to
+ * date when it matches the source's redacted summary.
+ */
 function summaryDiffers(a: SessionSummary, b: SessionSummary): boolean {
+  if (!fieldsDiffer(a, b)) return false;
+  const redacted = redactSummary(a);
+  return redacted === a || fieldsDiffer(redacted, b);
+}
+
+function fieldsDiffer(a: SessionSummary, b: SessionSummary): boolean {
   for (const f of SUMMARY_FIELDS) if (a[f] !== b[f]) return true;
   const ga = a.git;
   const gb = b.git;

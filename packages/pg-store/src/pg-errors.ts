@@ -1,4 +1,4 @@
-import { SessionvaultError, StoreUnavailableError } from "@sessionvault/core";
+import { isStorageFull, SessionvaultError, StorageFullError, StoreUnavailableError } from "@sessionvault/core";
 
 /** SQLSTATE classes and codes that mean "the database is not there right now", not "your request was wrong". */
 const UNAVAILABLE_STATES = new Set(["57P01", "57P02", "57P03", "53300", "3D000"]);
@@ -22,6 +22,7 @@ export function isUnavailable(err: unknown): boolean {
  */
 export function translatePgError(err: unknown, where: string): unknown {
   if (err instanceof SessionvaultError) return err;
+  if (isStorageFull(err)) return new StorageFullError(`postgres at ${where} is out of disk space`, { cause: err });
   if (isUnavailable(err)) {
     const message = err instanceof Error ? err.message : String(err);
     return new StoreUnavailableError(`postgres at ${where} is unavailable: ${message}`, { cause: err });

@@ -10,6 +10,8 @@ import {
   STREAMS,
   StoreUnavailableError,
   assertIdOrPrefix,
+  assertStorableFilters,
+  assertStorableSummary,
   assertSessionId,
   assertSlug,
   isSessionId,
@@ -185,6 +187,7 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
 
   async putSession(input: SessionInput): Promise<SessionSummary> {
     const id = assertSessionId(input.id);
+    assertStorableSummary(input);
     const createdTs = parseTime(input.created_at, "created_at");
     const updatedAt = input.updated_at ?? null;
     const updatedTs = updatedAt === null ? null : parseTime(updatedAt, "updated_at");
@@ -269,6 +272,7 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
   async listSessions(query: ListQuery = {}): Promise<SessionPage> {
     const limit = query.limit ?? DEFAULT_LIST_LIMIT;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) throw new InvalidInputError(`limit must be an integer from 1 to ${MAX_LIST_LIMIT}, got ${limit}`);
+    assertStorableFilters(query);
     const cursor = query.cursor ? decodeCursor(query.cursor) : null;
     const since = query.since ? parseTime(query.since, "since") : null;
     const until = query.until ? parseTime(query.until, "until") : null;

@@ -1,7 +1,8 @@
 import cliProgress from "cli-progress";
-import { IoError, UsageError, syncStores, type SyncProgress, type SyncSummary } from "@sessionvault/core";
+import { PartialFailureError, UsageError, syncStores, type SyncError, type SyncProgress, type SyncSummary } from "@sessionvault/core";
 import { printJson, type CliContext } from "../io.js";
 import { defaultStoreUrl, openStoreArg } from "../stores.js";
+import { terminalSafe } from "../terminal-text.js";
 
 export interface SyncCommandOptions {
   /** Source store URL; default the local Codex home. */
@@ -37,12 +38,20 @@ export async function sync(options: SyncCommandOptions, ctx: CliContext): Promis
     const what = `${summary.sessions_sent} of ${summary.sessions_scanned} sessions, ${summary.lines_sent} lines (${formatBytes(summary.bytes_sent)})`;
     ctx.stdout.write(`${options.dryRun ? "would send" : "sent"} ${what} from ${safeUrl(fromUrl)} to ${safeUrl(options.to)}`);
     ctx.stdout.write(summary.conflicts ? `; ${summary.conflicts} stream(s) in conflict left untouched\n` : "\n");
-    for (const e of summary.errors) ctx.stderr.write(`sessionvault: session ${e.session_id}: ${e.message}\n`);
+    for (const e of summary.errors) ctx.stderr.write(`sessionvault: session ${e.session_id}: ${terminalSafe(e.message)}${e.permanent ? " (the target refuses it as it is)" : ""}\n`);
   }
-  if (summary.errors.length > 0) {
-    const first = summary.errors[0]!;
-    throw new IoError(`${summary.errors.length} session(s) could not be synced (first: ${first.session_id}: ${first.message}); rerun to retry them`);
-  }
+  if (summary.errors.length > 0) throw new PartialFailureError(partialMessage(summary.errors));
+}
+
+/** The closing line of a sync that left sessions out: what a rerun can fix and what it cannot. */
+function partialMessage(errors: SyncError[]): string {
+  const first = errors[0]!;
+  const permanent = errors.filter((e) => e.permanent).length;
+  const retry = errors.length - permanent;
+  const parts = [];
+  if (retry > 0) parts.push(`${retry} failed (rerun to retry ${retry === 1 ? "it" : "them"})`);
+  if (permanent > 0) parts.push(`${permanent} can never be stored in the target as ${permanent === 1 ? "it is" : "they are"} (see the reasons above)`);
+  return `${errors.length} session(s) could not be synced, the others were: ${parts.join("; ")}; first: ${first.session_id}: ${first.message}`;
 }
 
 function progressBar(ctx: CliContext): { update: (p: SyncProgress) => void; stop: () => void } {

@@ -7,13 +7,16 @@ import {
   assertSlug,
   ConflictError,
   ForbiddenError,
+  InvalidFieldError,
   InvalidIdError,
   InvalidInputError,
   IoError,
   LegalHoldError,
   NotFoundError,
+  PartialFailureError,
   readLines,
   SessionvaultError,
+  StorageFullError,
   StoreUnavailableError,
   TooLargeError,
   UnauthorizedError,
@@ -56,6 +59,7 @@ interface ErrorBody {
   current_seq?: number;
   session_id?: string;
   candidates?: string[];
+  field?: string;
 }
 
 /**
@@ -68,6 +72,7 @@ const FROM_WIRE: Record<ErrorCode, (b: ErrorBody, message: string) => Sessionvau
   AMBIGUOUS_ID: (b, m) => (b.candidates ? new AmbiguousIdError(b.session_id ?? "", b.candidates) : new SessionvaultError("AMBIGUOUS_ID", m)),
   INVALID_ID: (_b, m) => new InvalidIdError(m),
   INVALID_INPUT: (_b, m) => new InvalidInputError(m),
+  INVALID_FIELD: (b, m) => (b.field ? new InvalidFieldError(b.field, m.startsWith(`${b.field}: `) ? m.slice(b.field.length + 2) : m) : new InvalidInputError(m)),
   CONFLICT: (b, m) => new ConflictError(m, b.current_seq ?? -1),
   LEGAL_HOLD: (b, m) => (b.session_id ? new LegalHoldError(b.session_id) : new SessionvaultError("LEGAL_HOLD", m)),
   NOT_A_CODEX_HOME: (_b, m) => new SessionvaultError("NOT_A_CODEX_HOME", m),
@@ -77,6 +82,8 @@ const FROM_WIRE: Record<ErrorCode, (b: ErrorBody, message: string) => Sessionvau
   UNSUPPORTED: (_b, m) => new UnsupportedError(m),
   IO: (_b, m) => new IoError(m),
   STORE_UNAVAILABLE: (_b, m) => new StoreUnavailableError(m),
+  STORAGE_FULL: (_b, m) => new StorageFullError(m),
+  PARTIAL_FAILURE: (_b, m) => new PartialFailureError(m),
   USAGE: (_b, m) => new UsageError(m),
 };
 
@@ -134,10 +141,19 @@ export class HttpStore implements SessionStore {
     let seq = expectedSeq;
     for (const batch of batches(lines, this.#maxBatch)) {
       const durable = options?.durable ? "&durable=true" : "";
-      const res = await this.#request("POST", `v1/sessions/${id}/streams/${name}?expected_seq=${seq}${durable}`, {
-        body: batch.body,
-        contentType: "application/x-ndjson",
-      });
+      let res: Response;
+      try {
+        res = await this.#request("POST", `v1/sessions/${id}/streams/${name}?expected_seq=${seq}${durable}`, {
+          body: batch.body,
+          contentType: "application/x-ndjson",
+        });
+      } catch (err) {
+        // A batch is split down to single lines before it exceeds our own limit, so a refusal of one line is final.
+        if (err instanceof TooLargeError && batch.count === 1) {
+          throw new TooLargeError(`line ${seq} of ${name} is ${batch.body.length - 1} bytes, more than ${this.#base.origin} accepts in one request: it can never be stored there`);
+        }
+        throw err;
+      }
       const out = (await res.json()) as AppendResult;
       seq = out.seq;
     }

@@ -4,7 +4,10 @@ import {
   assertSessionId,
   assertIdOrPrefix,
   assertSlug,
+  assertStorableFilters,
+  assertStorableSummary,
   InvalidInputError,
+  redactSummary,
   projectActions,
   searchSessions,
 } from "@sessionvault/core";
@@ -20,6 +23,7 @@ import {
   errorSchema,
   idParamsSchema,
   listQuerySchema,
+  redactQuerySchema,
   sessionDetailSchema,
   sessionInputSchema,
   sessionPageSchema,
@@ -38,6 +42,7 @@ type ListQuerystring = {
   since?: string;
   until?: string;
   archived?: "active" | "archived" | "all" | "true" | "false";
+  redact?: boolean;
 };
 
 /** Turns the API's list query into the store's, refusing dates it cannot read. */
@@ -54,7 +59,18 @@ export function toListQuery(q: ListQuerystring): ListQuery {
     const v = q[key]?.trim();
     if (v) out[key] = v;
   }
+  // No stored value can hold these characters: a filter with one is a mistake, and Postgres would refuse it.
+  assertStorableFilters(out);
   return out;
+}
+
+/**
+ * Summaries go out redacted (a title or a repository URL can hold a key or a
+ * password); an admin token may ask for them as stored with `redact=false`
+ * (sync between stores needs the exact values).
+ */
+function redactionFor(redact: boolean | undefined): { scope: TokenScope; redact: boolean } {
+  return redact === false ? { scope: "admin", redact: false } : { scope: "read", redact: true };
 }
 
 /** The §11 API under /v1: every route needs a bearer token and only sees its org's store. */
@@ -80,23 +96,30 @@ export async function v1Routes(app: FastifyInstance, ctx: ServerContext): Promis
       },
     },
     async (req) => {
-      const store = storeFor(req, "read");
+      const { scope, redact } = redactionFor(req.query.redact);
+      const store = storeFor(req, scope);
       const query = toListQuery(req.query);
-      return ctx.lists.read(`${(req.principal as Principal).org}\n${JSON.stringify(query)}`, () => searchSessions(store, query));
+      const page = await ctx.lists.read(`${(req.principal as Principal).org}\n${JSON.stringify(query)}`, () => searchSessions(store, query));
+      return redact ? { ...page, sessions: page.sessions.map(redactSummary) } : page;
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get<{ Params: { id: string }; Querystring: { redact?: boolean } }>(
     "/sessions/:id",
     {
       schema: {
-        summary: "One session: summary, streams and legal hold (id or unique prefix of ≥ 8 characters)",
+        summary: "One session: summary, streams and legal hold (id or unique prefix of ≥ 8 characters); secrets in the summary redacted unless an admin asks redact=false",
         security: bearerSecurity,
         params: idParamsSchema,
+        querystring: redactQuerySchema,
         response: { 200: sessionDetailSchema, ...errorResponses },
       },
     },
-    async (req) => storeFor(req, "read").getSession(assertIdOrPrefix(req.params.id)),
+    async (req) => {
+      const { scope, redact } = redactionFor(req.query.redact);
+      const session = await storeFor(req, scope).getSession(assertIdOrPrefix(req.params.id));
+      return redact ? redactSummary(session) : session;
+    },
   );
 
   app.put<{ Params: { id: string }; Body: Partial<SessionInput> & { created_at: string } }>(
@@ -131,7 +154,8 @@ export async function v1Routes(app: FastifyInstance, ctx: ServerContext): Promis
         forked_from_id: b.forked_from_id ?? null,
       };
       if (b.updated_at) input.updated_at = b.updated_at;
-      return store.putSession(input);
+      assertStorableSummary(input);
+      return redactSummary(await store.putSession(input));
     },
   );
 
@@ -235,7 +259,7 @@ export async function v1Routes(app: FastifyInstance, ctx: ServerContext): Promis
         summary: "The session's actions v1 (application/x-ndjson, one action per line); secrets redacted unless an admin asks redact=false",
         security: bearerSecurity,
         params: idParamsSchema,
-        querystring: { type: "object", properties: { redact: { type: "boolean", default: true } } },
+        querystring: redactQuerySchema,
         response: { ...errorResponses },
       },
     },
