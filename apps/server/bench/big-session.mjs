@@ -81,8 +81,17 @@ async function main() {
     const server = await startServer({ store: dir, port: 0, logger: false });
     try {
       const { token } = await createApiToken(server.tokens, "bench", ["read"]);
-      const login = await fetch(`${server.url}/login`, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `token=${encodeURIComponent(token)}` });
-      const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0];
+      // The login form first: its CSRF cookie and token go with the login.
+      const form = await fetch(`${server.url}/login`);
+      const csrfCookie = form.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())[1];
+      const login = await fetch(`${server.url}/login`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { "content-type": "application/x-www-form-urlencoded", cookie: csrfCookie, origin: server.url },
+        body: new URLSearchParams({ token, _csrf: csrf }).toString(),
+      });
+      const cookie = login.headers.getSetCookie().find((c) => c.startsWith("sv_session=")).split(";")[0];
       const lastPage = Math.floor((turns - 1) / 20);
       const rssBefore = process.memoryUsage().rss;
       const base = await time(`${server.url}/sessions/${small}`, cookie);

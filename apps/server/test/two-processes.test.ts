@@ -9,6 +9,7 @@ import { createApiToken } from "../src/tokens.js";
 import { fixtureRollouts, fixtureThread } from "@sessionvault/testing/codex-fixtures";
 import { ingestRollout } from "./support/ingest.js";
 import { spawnServer, type ServerProcess } from "./support/server-process.js";
+import { uiLogin } from "./support/ui-login.js";
 
 const VERSION = "0.98.0";
 const UI_SECRET = "two-processes-share-this-ui-secret-0123456789";
@@ -129,9 +130,9 @@ describe.each(Object.keys(BACKENDS))("two server processes over one %s store", (
   });
 
   test("a web UI login made through one process works on the other (no sticky sessions)", async () => {
-    const login = await fetch(`${a.url}/login`, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `token=${encodeURIComponent(token)}` });
+    const login = await uiLogin(a.url, token);
     expect(login.status).toBe(303);
-    const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0]!;
+    const cookie = login.session;
     for (const s of [a, b]) {
       const page = await fetch(`${s.url}/sessions/${fixtureThread(VERSION, "02-shell")}`, { redirect: "manual", headers: { cookie } });
       expect(page.status, s.url).toBe(200);

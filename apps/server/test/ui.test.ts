@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { startServer } from "../src/start-server.js";
 import { startTestServer, type TestServer } from "./support/server.js";
+import { uiLogin, uiLogout } from "./support/ui-login.js";
 
 let t: TestServer;
 let writer: string;
@@ -23,13 +24,13 @@ beforeAll(async () => {
   const post = await fetch(`${t.url}/v1/sessions/${id}/streams/rollout?expected_seq=0`, { method: "POST", headers: { ...h, "content-type": "application/x-ndjson" }, body: lines.join("") });
   expect(post.status).toBe(200);
   const reader = await t.token("acme", ["read"]);
-  const login = await fetch(`${t.url}/login`, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `token=${encodeURIComponent(reader)}` });
+  const login = await uiLogin(t.url, reader);
   expect(login.status).toBe(303);
-  const setCookie = login.headers.get("set-cookie") ?? "";
+  const setCookie = login.setCookie;
   expect(setCookie).toMatch(/HttpOnly/i);
   expect(setCookie).toMatch(/SameSite=Strict/i);
   expect(setCookie).not.toContain(reader);
-  cookie = setCookie.split(";")[0]!;
+  cookie = login.cookie;
 });
 
 afterAll(async () => {
@@ -58,10 +59,9 @@ test("without a login every page redirects to /login; a logout ends the cookie s
   expect(forged.status).toBe(303);
 
   const extra = await t.token("acme", ["read"]);
-  const login = await fetch(`${t.url}/login`, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `token=${encodeURIComponent(extra)}` });
-  const mine = (login.headers.get("set-cookie") ?? "").split(";")[0]!;
+  const mine = (await uiLogin(t.url, extra)).cookie;
   expect((await fetch(`${t.url}/`, { redirect: "manual", headers: { cookie: mine } })).status).toBe(200);
-  await fetch(`${t.url}/logout`, { method: "POST", redirect: "manual", headers: { cookie: mine } });
+  expect(await uiLogout(t.url, mine)).toBe(303);
   expect((await fetch(`${t.url}/`, { redirect: "manual", headers: { cookie: mine } })).status).toBe(303);
 });
 
@@ -72,8 +72,7 @@ test("the rollout download is byte-exact and the other org cannot download it", 
   expect(Buffer.from(await dl.arrayBuffer()).equals(Buffer.from(await api.arrayBuffer()))).toBe(true);
 
   const other = await t.token("globex", ["admin"]);
-  const login = await fetch(`${t.url}/login`, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `token=${encodeURIComponent(other)}` });
-  const theirs = (login.headers.get("set-cookie") ?? "").split(";")[0]!;
+  const theirs = (await uiLogin(t.url, other)).session;
   expect((await fetch(`${t.url}/sessions/${id}/download/rollout`, { headers: { cookie: theirs } })).status).toBe(404);
   expect((await fetch(`${t.url}/sessions/${id}`, { headers: { cookie: theirs } })).status).toBe(404);
 });
@@ -85,11 +84,11 @@ test("a login cookie is signed: a second server over the same store takes it onl
   const other = await startServer({ store: one.dir, port: 0, logger: false, uiSecret: "some-other-secret-also-32-characters-long" });
   try {
     const reader = await one.token("acme", ["read"]);
-    const login = await fetch(`${one.url}/login`, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `token=${encodeURIComponent(reader)}` });
-    const setCookie = login.headers.get("set-cookie") ?? "";
+    const login = await uiLogin(one.url, reader);
+    const setCookie = login.setCookie;
     expect(setCookie).not.toContain(reader);
     expect(setCookie).toMatch(/Max-Age=43200/);
-    const mine = setCookie.split(";")[0]!;
+    const mine = login.session;
     const page = (url: string, cookie: string) => fetch(`${url}/`, { redirect: "manual", headers: { cookie } }).then((r) => r.status);
     expect(await page(one.url, mine)).toBe(200);
     // Verified by an old secret of a rotation list.
@@ -101,7 +100,7 @@ test("a login cookie is signed: a second server over the same store takes it onl
     expect(changed).not.toBe(value);
     expect(await page(one.url, `sv_session=${encodeURIComponent(changed)}`)).toBe(303);
     // A logout ends it on the server that took the logout.
-    await fetch(`${one.url}/logout`, { method: "POST", redirect: "manual", headers: { cookie: mine } });
+    expect(await uiLogout(one.url, login.cookie)).toBe(303);
     expect(await page(one.url, mine)).toBe(303);
   } finally {
     await same.close();

@@ -2,7 +2,8 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse as parseQuery } from "node:querystring";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { assertIdOrPrefix, assertSlug, isSessionvaultError, UnauthorizedError } from "@sessionvault/core";
+import fastifyCsrf from "@fastify/csrf-protection";
+import { assertIdOrPrefix, assertSlug, ForbiddenError, isSessionvaultError, UnauthorizedError } from "@sessionvault/core";
 import type { ListQuery } from "@sessionvault/core";
 import { searchSessions } from "@sessionvault/core";
 import type { ServerContext } from "../server-context.js";
@@ -18,6 +19,7 @@ import { tokensPage } from "../ui/tokens-page.js";
 import { buildTimeline } from "../ui/timeline.js";
 
 const COOKIE = "sv_session";
+const CSRF_COOKIE = "sv_csrf";
 const TURNS_PER_PAGE = 20;
 const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 
@@ -41,11 +43,28 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
     return payload;
   });
 
+  // Cross-site request forgery: SameSite=Strict cookies do not stop it here, because every port of a host is
+  // the same site (a page on 127.0.0.1:8080 posts to 127.0.0.1:7420 with the cookies). So every state-changing
+  // form carries a token (double submit: a random secret in a signed, HttpOnly cookie, an HMAC of it in the
+  // form) and every POST must come from a page of this origin (Origin / Sec-Fetch-Site, checked first).
+  await app.register(fastifyCsrf, {
+    cookieKey: CSRF_COOKIE,
+    cookieOpts: { path: "/", sameSite: "strict", httpOnly: true, signed: true },
+  });
+  const csrfFor = (reply: FastifyReply): string => reply.generateCsrf({ secure: reply.request.protocol === "https" });
+  app.addHook("preHandler", (req, reply, done) => {
+    if (req.method === "GET" || req.method === "HEAD") return done();
+    const refused = crossOrigin(req);
+    if (refused) return done(new ForbiddenError(`cross-site request refused (${refused})`));
+    app.csrfProtection(req, reply, done);
+  });
+
   app.setErrorHandler(async (err, req, reply) => {
     const { status, body, internal } = errorReply(err);
     if (internal) req.log.error({ err }, "request failed");
     if (status === 401) return reply.redirect("/login", 303);
-    return reply.code(status).type("text/html; charset=utf-8").send(errorPage(status, body.message, req.principal?.org));
+    const org = req.principal?.org;
+    return reply.code(status).type("text/html; charset=utf-8").send(errorPage(status, body.message, org ? { org, csrf: csrfFor(reply) } : {}));
   });
 
   /** The signed login cookie's value, or undefined when it is missing or its signature is wrong. */
@@ -69,14 +88,14 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
     return reply.type(a.type).header("cache-control", "public, max-age=300").send(a.body);
   });
 
-  app.get("/login", { schema: { hide: true } }, async (_req, reply) => sendHtml(reply, loginPage()));
+  app.get("/login", { schema: { hide: true } }, async (_req, reply) => sendHtml(reply, loginPage(csrfFor(reply))));
 
   app.post<{ Body: Record<string, unknown> }>("/login", { schema: { hide: true } }, async (req, reply) => {
     const token = typeof req.body?.token === "string" ? req.body.token.trim() : "";
     try {
       await ctx.verifier.verify(token);
     } catch (err) {
-      if (isSessionvaultError(err) && err.code === "UNAUTHORIZED") return sendHtml(reply, loginPage("That token is not valid."), 401);
+      if (isSessionvaultError(err) && err.code === "UNAUTHORIZED") return sendHtml(reply, loginPage(csrfFor(reply), "That token is not valid."), 401);
       throw err;
     }
     const login = ctx.uiSessions.create(hashToken(token));
@@ -102,7 +121,7 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
       ...(q.archived === "archived" || q.archived === "all" ? { archived: q.archived } : {}),
     });
     const page = await ctx.lists.read(`${p.org}\n${JSON.stringify(query)}`, () => searchSessions(store, query));
-    return sendHtml(reply, listPage({ org: p.org, admin: hasScope(p, "admin"), query, page, cursor: query.cursor ?? null }));
+    return sendHtml(reply, listPage({ org: p.org, admin: hasScope(p, "admin"), csrf: csrfFor(reply), query, page, cursor: query.cursor ?? null }));
   });
 
   app.get<{ Params: { id: string }; Querystring: UiQuery }>("/sessions/:id", { schema: { hide: true } }, async (req, reply) => {
@@ -111,15 +130,15 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
     const session = await store.getSession(assertIdOrPrefix(req.params.id));
     const page = Math.max(0, Math.min(1_000_000, Number.parseInt(req.query.page ?? "0", 10) || 0));
     const timeline = await buildTimeline(store.readStream(session.id, "rollout"), { firstTurn: page * TURNS_PER_PAGE, turnCount: TURNS_PER_PAGE });
-    return sendHtml(reply, sessionPage({ org: p.org, admin: hasScope(p, "admin"), session, timeline, page, turnsPerPage: TURNS_PER_PAGE }));
+    return sendHtml(reply, sessionPage({ org: p.org, admin: hasScope(p, "admin"), csrf: csrfFor(reply), session, timeline, page, turnsPerPage: TURNS_PER_PAGE }));
   });
 
   // Tokens: an org admin's page. The secret of a new token is in the answer to the POST and nowhere else
-  // (not in a URL, not in a redirect); the cookie's SameSite=Strict keeps other sites from posting here.
+  // (not in a URL, not in a redirect); the CSRF check above keeps other pages from posting here.
   const orgTokens = new OrgTokens(ctx);
   app.get("/tokens", { schema: { hide: true } }, async (req, reply) => {
     const p = await principalOf(req);
-    return sendHtml(reply, tokensPage({ org: p.org, tokens: await orgTokens.list(p), currentTokenId: p.tokenId }));
+    return sendHtml(reply, tokensPage({ org: p.org, tokens: await orgTokens.list(p), currentTokenId: p.tokenId, csrf: csrfFor(reply) }));
   });
 
   app.post<{ Body: Record<string, unknown> }>("/tokens", { schema: { hide: true } }, async (req, reply) => {
@@ -127,7 +146,7 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
     const scope = typeof req.body?.scope === "string" ? req.body.scope : "";
     const created = await orgTokens.create(p, parseScopes([scope]));
     reply.header("cache-control", "no-store");
-    return sendHtml(reply, tokensPage({ org: p.org, tokens: await orgTokens.list(p), currentTokenId: p.tokenId, created }));
+    return sendHtml(reply, tokensPage({ org: p.org, tokens: await orgTokens.list(p), currentTokenId: p.tokenId, created, csrf: csrfFor(reply) }));
   });
 
   app.post<{ Params: { id: string } }>("/tokens/:id/revoke", { schema: { hide: true } }, async (req, reply) => {
@@ -152,6 +171,26 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
     const file = name === "rollout" ? `rollout-${session.id}.jsonl` : `${session.id}.${name}.log`;
     return reply.type("application/octet-stream").header("content-disposition", `attachment; filename="${file}"`).send(body);
   });
+}
+
+/**
+ * Why a state-changing request is not from a page of this server, or null.
+ * Browsers send Sec-Fetch-Site and Origin on form posts; a client that sends
+ * neither (curl) still needs the CSRF token, which only our pages hold.
+ */
+function crossOrigin(req: FastifyRequest): string | null {
+  const site = req.headers["sec-fetch-site"];
+  if (typeof site === "string" && site !== "same-origin" && site !== "none") return `Sec-Fetch-Site: ${site}`;
+  const origin = req.headers.origin ?? req.headers.referer;
+  if (origin === undefined) return null;
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    return "Origin: unreadable";
+  }
+  // The host alone: behind a TLS proxy the scheme the server sees is not the browser's.
+  return host === req.host ? null : `Origin: ${host || "null"}`;
 }
 
 function pick(q: UiQuery, keys: string[]): Record<string, string> {

@@ -1,7 +1,20 @@
 import { html, type SafeHtml } from "./html.js";
 
-/** `org`: who is logged in (shows the org and a logout button); `admin`: also a link to the token page. */
-export function layout(title: string, body: SafeHtml, options: { org?: string; admin?: boolean } = {}): string {
+export interface LayoutOptions {
+  /** Who is logged in: shows the org and a logout button. */
+  org?: string;
+  /** Also a link to the token page. */
+  admin?: boolean;
+  /** The CSRF token that every form posting back must carry (see csrfField). */
+  csrf?: string;
+}
+
+/** The hidden field that a state-changing form sends its CSRF token in (the name @fastify/csrf-protection reads). */
+export function csrfField(token: string | undefined): SafeHtml {
+  return html`<input type="hidden" name="_csrf" value="${token ?? ""}">`;
+}
+
+export function layout(title: string, body: SafeHtml, options: LayoutOptions = {}): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -15,7 +28,7 @@ export function layout(title: string, body: SafeHtml, options: { org?: string; a
 <header class="top">
   <a class="brand" href="/">sessionvault</a>
   ${options.org ? html`${options.admin ? html`<a class="nav" href="/tokens">Tokens</a>` : ""}<span class="org" title="organisation">${options.org}</span>
-  <form method="post" action="/logout" class="logout"><button type="submit">Log out</button></form>` : ""}
+  <form method="post" action="/logout" class="logout">${csrfField(options.csrf)}<button type="submit">Log out</button></form>` : ""}
 </header>
 <main>
 ${body}
@@ -25,15 +38,15 @@ ${body}
 `.value;
 }
 
-export function errorPage(status: number, message: string, org?: string): string {
+export function errorPage(status: number, message: string, options: LayoutOptions = {}): string {
   return layout(
     `Error ${status}`,
     html`<section class="error-page"><h1>${status === 404 ? "Not found" : `Error ${status}`}</h1><p>${message}</p><p><a href="/">Back to sessions</a></p></section>`,
-    org ? { org } : {},
+    options,
   );
 }
 
-export function loginPage(error?: string): string {
+export function loginPage(csrf: string, error?: string): string {
   return layout(
     "Log in",
     html`<section class="login">
@@ -41,6 +54,7 @@ export function loginPage(error?: string): string {
   <p>Paste an API token (created with <code>sessionvault token create</code>).</p>
   ${error ? html`<p class="error" role="alert">${error}</p>` : ""}
   <form method="post" action="/login">
+    ${csrfField(csrf)}
     <label for="token">Token</label>
     <input id="token" name="token" type="password" autocomplete="off" required autofocus>
     <button type="submit">Log in</button>

@@ -1,4 +1,4 @@
-import { redactSecrets } from "@sessionvault/core";
+import { redactSummary } from "@sessionvault/core";
 import type { ListQuery, SessionPage, SessionSummary } from "@sessionvault/core";
 import { html } from "./html.js";
 import { layout } from "./layout.js";
@@ -7,6 +7,8 @@ export interface ListPageInput {
   org: string;
   /** The login may manage tokens (the header links to them). */
   admin?: boolean;
+  /** For the logout form. */
+  csrf: string;
   query: ListQuery;
   page: SessionPage;
   /** The cursor of the page shown (to offer "first page" when paging). */
@@ -66,14 +68,15 @@ export function listPage(input: ListPageInput): string {
     ${page.next_cursor ? html`<a rel="next" href="/${params({ cursor: page.next_cursor })}">Older »</a>` : ""}
   </nav>
 </section>`;
-  return layout(query.q ? `Search: ${query.q}` : "Sessions", body, { org: input.org, admin: input.admin ?? false });
+  return layout(query.q ? `Search: ${query.q}` : "Sessions", body, { org: input.org, admin: input.admin ?? false, csrf: input.csrf });
 }
 
-function row(s: SessionSummary) {
+function row(stored: SessionSummary) {
+  const s = redactSummary(stored);
   const repo = s.git?.repository_url ? s.git.repository_url.replace(/^https?:\/\//, "").replace(/\.git$/, "") : null;
   return html`<tr class="session-row">
   <td class="when"><time datetime="${s.created_at}">${formatTime(s.created_at)}</time></td>
-  <td class="title"><a href="/sessions/${s.id}">${s.title ? redactSecrets(s.title) : "(untitled)"}</a>
+  <td class="title"><a href="/sessions/${s.id}">${s.title ?? "(untitled)"}</a>
     <span class="meta">${s.id.slice(0, 13)} · ${s.source ?? "?"} · ${s.cli_version ?? ""}${s.archived ? html` · <span class="badge">archived</span>` : ""}${s.parent_id ? " · sub-agent/fork" : ""}</span></td>
   <td class="where">${repo ? html`<span class="repo">${repo}</span>${s.git?.branch ? html` <span class="branch">${s.git.branch}</span>` : ""}<br>` : ""}<span class="cwd">${s.cwd ?? ""}</span></td>
   <td>${s.model_provider ?? ""}</td>

@@ -1,4 +1,4 @@
-import { redactSecrets } from "@sessionvault/core";
+import { redactSummary } from "@sessionvault/core";
 import type { SessionDetail } from "@sessionvault/core";
 import { html, type SafeHtml } from "./html.js";
 import { layout } from "./layout.js";
@@ -9,6 +9,8 @@ export interface SessionPageInput {
   org: string;
   /** The login may manage tokens (the header links to them). */
   admin?: boolean;
+  /** For the logout form. */
+  csrf: string;
   session: SessionDetail;
   timeline: TimelinePage;
   page: number;
@@ -16,12 +18,13 @@ export interface SessionPageInput {
 }
 
 export function sessionPage(input: SessionPageInput): string {
-  const { session: s, timeline, page } = input;
+  const { timeline, page } = input;
+  const s = redactSummary(input.session);
   const base = `/sessions/${s.id}`;
   const body = html`<article class="session">
   <header class="session-head">
     <p class="crumbs"><a href="/">Sessions</a> ›</p>
-    <h1>${s.title ? redactSecrets(s.title) : "(untitled session)"}</h1>
+    <h1>${s.title ?? "(untitled session)"}</h1>
     <dl class="facts">
       <div><dt>Id</dt><dd><code>${s.id}</code></dd></div>
       <div><dt>Started</dt><dd><time datetime="${s.created_at}">${formatTime(s.created_at)}</time></dd></div>
@@ -46,7 +49,7 @@ export function sessionPage(input: SessionPageInput): string {
   ${timeline.turns.length === 0 ? html`<p class="empty">${page === 0 ? "This session has no turns yet." : "No turns on this page."}</p>` : timeline.turns.map(turn)}
   ${pager(base, page, timeline.hasMore, input.turnsPerPage)}
 </article>`;
-  return layout(s.title ? redactSecrets(s.title) : s.id, body, { org: input.org, admin: input.admin ?? false });
+  return layout(s.title ?? s.id, body, { org: input.org, admin: input.admin ?? false, csrf: input.csrf });
 }
 
 function pager(base: string, page: number, hasMore: boolean, perPage: number): SafeHtml | string {

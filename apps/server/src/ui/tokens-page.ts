@@ -2,7 +2,7 @@ import type { CreatedToken } from "../tokens.js";
 import type { ListedToken } from "../org-tokens.js";
 import { TOKEN_SCOPES } from "../tokens.js";
 import { html } from "./html.js";
-import { layout } from "./layout.js";
+import { csrfField, layout } from "./layout.js";
 
 export interface TokensPageInput {
   org: string;
@@ -11,6 +11,7 @@ export interface TokensPageInput {
   currentTokenId: string;
   /** A token just created: its secret is shown on this page and nowhere else, ever. */
   created?: CreatedToken;
+  csrf: string;
 }
 
 /** An org admin's tokens: who can reach the archive, with a form to add one and a button to revoke each. */
@@ -32,15 +33,16 @@ export function tokensPage(input: TokensPageInput): string {
       <td><code>${t.id}</code>${t.id === input.currentTokenId ? html` <span class="badge">this login</span>` : ""}</td>
       <td>${t.scopes.join(", ")}</td>
       <td class="when"><time datetime="${t.created_at}">${t.created_at.slice(0, 16).replace("T", " ")}</time></td>
-      <td><form method="post" action="/tokens/${encodeURIComponent(t.id)}/revoke"><button type="submit" class="danger">Revoke</button></form></td>
+      <td><form method="post" action="/tokens/${encodeURIComponent(t.id)}/revoke">${csrfField(input.csrf)}<button type="submit" class="danger">Revoke</button></form></td>
     </tr>`,
     )}
     </tbody>
   </table>
   <form class="create-token" method="post" action="/tokens">
+    ${csrfField(input.csrf)}
     <label>Scope <select name="scope">${TOKEN_SCOPES.map((s) => html`<option value="${s}">${s}</option>`)}</select></label>
     <button type="submit">Create token</button>
   </form>
 </section>`;
-  return layout("API tokens", body, { org: input.org, admin: true });
+  return layout("API tokens", body, { org: input.org, admin: true, csrf: input.csrf });
 }
