@@ -1,4 +1,5 @@
 import type { Writable } from "node:stream";
+import { terminalSafe } from "./terminal-text.js";
 
 /**
  * What a command may touch of the outside world. Commands are plain
@@ -26,7 +27,7 @@ const warnings = new WeakMap<CliContext, number>();
 
 /** A skipped input (garbage line, unreadable file): one line on stderr, counted for the closing summary. */
 export function warn(ctx: CliContext, message: string): void {
-  ctx.stderr.write(`sessionvault: warning: ${message}\n`);
+  ctx.stderr.write(`sessionvault: warning: ${terminalSafe(message)}\n`);
   warnings.set(ctx, (warnings.get(ctx) ?? 0) + 1);
 }
 

@@ -3,6 +3,7 @@ import { isSessionvaultError } from "@sessionvault/core";
 import { EXIT_CODES, EXIT_UNEXPECTED } from "./exit-codes.js";
 import { processContext, warningCount, type CliContext } from "./io.js";
 import { buildProgram } from "./program.js";
+import { terminalSafe } from "./terminal-text.js";
 
 /** Runs the CLI and returns its exit code; errors become exit codes here and only here. */
 export async function main(argv: string[], ctx = processContext()): Promise<number> {
@@ -19,11 +20,12 @@ export async function main(argv: string[], ctx = processContext()): Promise<numb
       return err.exitCode === 0 ? 0 : 2;
     }
     if (isSessionvaultError(err)) {
-      ctx.stderr.write(`sessionvault: ${err.message}\n`);
+      // Messages can quote stored text (a title, a path from a store).
+      ctx.stderr.write(`sessionvault: ${terminalSafe(err.message)}\n`);
       return EXIT_CODES[err.code];
     }
     if ((err as NodeJS.ErrnoException | undefined)?.code === "EPIPE") return 0; // the reader went away (`| head`)
-    ctx.stderr.write(`sessionvault: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    ctx.stderr.write(`sessionvault: unexpected error: ${terminalSafe(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
     return EXIT_UNEXPECTED;
   }
 }

@@ -37,12 +37,13 @@ export function buildProgram(ctx: CliContext): Command {
       "--search <text>",
       "only sessions whose title, directory, repository, messages or commands contain it (Postgres: web-search words; a Codex home: read through, case-insensitive)",
     )
+    .option("--no-redact", "show titles, directories and repository URLs with their secrets (redacted by default)")
     .option("--json", 'print {"sessions": [...], "next_cursor"}')
     .addHelpText(
       "after",
       '\nExamples:\n  sessionvault list\n  sessionvault list --all --limit 10 --json\n  sessionvault list --cwd . --store ~/.codex\n  sessionvault list --all --search "cargo test"',
     )
-    .action(async (opts: { store?: string; limit?: string; cursor?: string; archived?: boolean; all?: boolean; cwd?: string; search?: string; json?: boolean }) => {
+    .action(async (opts: { store?: string; limit?: string; cursor?: string; archived?: boolean; all?: boolean; cwd?: string; search?: string; redact?: boolean; json?: boolean }) => {
       await list(opts, ctx);
     });
 
@@ -51,9 +52,10 @@ export function buildProgram(ctx: CliContext): Command {
     .description("Show one session: its summary (title, times, cwd, Codex version, git, parent or fork) and its streams")
     .argument("<id>", "session id or a unique prefix of at least 8 characters")
     .option("--store <url>", storeHelp)
+    .option("--no-redact", "show the summary with its secrets (redacted by default)")
     .option("--json", "print the session object plus streams [{name, lines, bytes}]")
     .addHelpText("after", "\nExamples:\n  sessionvault show 01a1fd77-5062\n  sessionvault show 01a1fd77-5062-78c3-9c88-31a6914d7240 --json")
-    .action(async (id: string, opts: { store?: string; json?: boolean }) => {
+    .action(async (id: string, opts: { store?: string; redact?: boolean; json?: boolean }) => {
       await show(id, opts, ctx);
     });
 

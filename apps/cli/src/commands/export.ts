@@ -2,10 +2,12 @@ import { createWriteStream } from "node:fs";
 import { resolve } from "node:path";
 import { finished } from "node:stream/promises";
 import type { Writable } from "node:stream";
-import { projectActions, redactSecrets, UsageError } from "@sessionvault/core";
+import { projectActions, redactSecrets, redactSummary, UsageError } from "@sessionvault/core";
+import type { RawStreamSource } from "@sessionvault/fs-store";
 import { linesAsChunks, printJson, writeAll, type CliContext } from "../io.js";
 import { renderMarkdown } from "../markdown-transcript.js";
 import { openStoreArg } from "../stores.js";
+import { terminalSafeChunks } from "../terminal-text.js";
 
 export const EXPORT_FORMATS = ["actions.v1", "jsonl", "markdown"] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -35,13 +37,21 @@ export async function exportSession(id: string, options: ExportOptions, ctx: Cli
   const store = openStoreArg(ctx, options.store);
   try {
     const session = await store.getSession(id);
-    const lines = store.readStream(session.id, "rollout");
-    const chunks: AsyncIterable<string> =
+    const raw = store as Partial<RawStreamSource>;
+    const lines = () => store.readStream(session.id, "rollout");
+    const chunks: AsyncIterable<string | Uint8Array> =
       format === "jsonl"
-        ? linesAsChunks(redact ? redactJsonLines(lines) : lines)
+        ? redact
+          ? linesAsChunks(redactJsonLines(lines()))
+          : // Unredacted, the export is the stored rollout: its bytes where the store has them (a line that is
+            // not valid UTF-8 stays as it is instead of being decoded into U+FFFD), else its lines.
+            typeof raw.readStreamBytes === "function"
+            ? raw.readStreamBytes(session.id, "rollout")
+            : linesAsChunks(lines())
         : format === "markdown"
-          ? renderMarkdown(session, lines, { redact })
-          : actionLines(projectActions(lines, { sessionId: session.id, redact }));
+          ? // Markdown is read in terminals (`less`, `cat`): no control character from the session gets through.
+            terminalSafeChunks(renderMarkdown(redact ? redactSummary(session) : session, lines(), { redact }))
+          : actionLines(projectActions(lines(), { sessionId: session.id, redact }));
     if (options.output) {
       // Open the file only once the session was found, so a bad id leaves no empty file behind.
       const path = resolve(ctx.cwd, options.output);
@@ -56,7 +66,7 @@ export async function exportSession(id: string, options: ExportOptions, ctx: Cli
   }
 }
 
-async function writeTo(out: Writable, chunks: AsyncIterable<string>): Promise<void> {
+async function writeTo(out: Writable, chunks: AsyncIterable<string | Uint8Array>): Promise<void> {
   try {
     await writeAll(out, chunks);
     out.end();

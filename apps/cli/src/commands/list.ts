@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
-import { UsageError, searchSessions, sessionInputOf, type ListQuery, type SessionSummary } from "@sessionvault/core";
+import { redactSummary, UsageError, searchSessions, sessionInputOf, type ListQuery, type SessionSummary } from "@sessionvault/core";
 import { printJson, type CliContext } from "../io.js";
+import { terminalSafe } from "../terminal-text.js";
 import { openStoreArg } from "../stores.js";
 
 export interface ListOptions {
@@ -12,6 +13,8 @@ export interface ListOptions {
   cwd?: string;
   /** Full-text search: the store's index (Postgres, the archive server), else a scan of the rollouts. */
   search?: string;
+  /** commander's `--no-redact` sets this to false. */
+  redact?: boolean;
   json?: boolean;
 }
 
@@ -35,11 +38,12 @@ export async function list(options: ListOptions, ctx: CliContext): Promise<void>
   try {
     // A store without a text index (a Codex home) is read through until the page is full.
     const page = query.q ? await searchSessions(store, query, { maxScanBytes: Infinity, maxSessions: Infinity }) : await store.listSessions(query);
+    const sessions = options.redact === false ? page.sessions : page.sessions.map(redactSummary);
     if (options.json) {
-      printJson(ctx, { sessions: page.sessions.map(sessionJson), next_cursor: page.next_cursor });
+      printJson(ctx, { sessions: sessions.map(sessionJson), next_cursor: page.next_cursor });
       return;
     }
-    ctx.stdout.write(table(page.sessions));
+    ctx.stdout.write(table(sessions));
     if (page.next_cursor) ctx.stderr.write(`sessionvault: more sessions: add --cursor ${page.next_cursor}\n`);
   } finally {
     await store.close();
@@ -63,7 +67,7 @@ function table(sessions: SessionSummary[]): string {
   const rows = sessions.map((s) => [
     s.id,
     s.created_at.slice(0, 16).replace("T", " "),
-    (s.source ?? "-") + (s.archived ? " (archived)" : ""),
+    terminalSafe(s.source ?? "-") + (s.archived ? " (archived)" : ""),
     String(s.lines),
     oneLine(s.title ?? "(untitled)", 72),
   ]);
@@ -79,5 +83,6 @@ function table(sessions: SessionSummary[]): string {
 
 export function oneLine(text: string, max: number): string {
   const t = text.replace(/\s+/g, " ").trim();
-  return t.length > max ? t.slice(0, max - 1) + "…" : t;
+  // Cut first, escape after: an escape sequence is never cut in half.
+  return terminalSafe(t.length > max ? t.slice(0, max - 1) + "…" : t);
 }

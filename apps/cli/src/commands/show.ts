@@ -1,10 +1,13 @@
-import type { SessionDetail } from "@sessionvault/core";
+import { redactSummary, type SessionDetail } from "@sessionvault/core";
 import { printJson, type CliContext } from "../io.js";
+import { terminalSafe } from "../terminal-text.js";
 import { openStoreArg } from "../stores.js";
 import { sessionJson } from "./list.js";
 
 export interface ShowOptions {
   store?: string;
+  /** commander's `--no-redact` sets this to false. */
+  redact?: boolean;
   json?: boolean;
 }
 
@@ -12,7 +15,8 @@ export interface ShowOptions {
 export async function show(id: string, options: ShowOptions, ctx: CliContext): Promise<void> {
   const store = openStoreArg(ctx, options.store);
   try {
-    const s = await store.getSession(id);
+    const stored = await store.getSession(id);
+    const s = options.redact === false ? stored : redactSummary(stored);
     if (options.json) {
       printJson(ctx, { ...sessionJson(s), legal_hold: s.legal_hold, streams: s.streams.map((x) => ({ name: x.name, lines: x.lines, bytes: x.bytes })) });
       return;
@@ -42,8 +46,8 @@ function human(s: SessionDetail): string {
   if (s.legal_hold) rows.push(["legal hold", "yes"]);
   rows.push(["rollout", `${s.lines} lines, ${s.bytes} bytes`]);
   const w = Math.max(...rows.map(([k]) => k.length));
-  let out = rows.map(([k, v]) => `${(k + ":").padEnd(w + 1)}  ${v}`).join("\n") + "\n\nstreams:\n";
+  let out = rows.map(([k, v]) => `${(k + ":").padEnd(w + 1)}  ${terminalSafe(v)}`).join("\n") + "\n\nstreams:\n";
   const nw = Math.max(...s.streams.map((x) => x.name.length));
-  for (const x of s.streams) out += `  ${x.name.padEnd(nw)}  ${String(x.lines).padStart(8)} lines  ${String(x.bytes).padStart(12)} bytes\n`;
+  for (const x of s.streams) out += `  ${terminalSafe(x.name).padEnd(nw)}  ${String(x.lines).padStart(8)} lines  ${String(x.bytes).padStart(12)} bytes\n`;
   return out;
 }
