@@ -139,25 +139,33 @@ export class HttpStore implements SessionStore {
     const bad = lines.findIndex((l) => l.includes("\n"));
     if (bad !== -1) throw new InvalidInputError(`line ${bad} of the batch contains a newline; a stream line cannot`);
     let seq = expectedSeq;
-    for (const batch of batches(lines, this.#maxBatch)) {
-      const durable = options?.durable ? "&durable=true" : "";
-      let res: Response;
-      try {
-        res = await this.#request("POST", `v1/sessions/${id}/streams/${name}?expected_seq=${seq}${durable}`, {
-          body: batch.body,
-          contentType: "application/x-ndjson",
-        });
-      } catch (err) {
-        // A batch is split down to single lines before it exceeds our own limit, so a refusal of one line is final.
-        if (err instanceof TooLargeError && batch.count === 1) {
-          throw new TooLargeError(`line ${seq} of ${name} is ${batch.body.length - 1} bytes, more than ${this.#base.origin} accepts in one request: it can never be stored there`);
-        }
-        throw err;
-      }
-      const out = (await res.json()) as AppendResult;
-      seq = out.seq;
-    }
+    const durable = options?.durable ?? false;
+    for (const batch of batches(lines, this.#maxBatch)) seq = await this.#appendBatch(id, name, seq, batch, durable);
     return { seq };
+  }
+
+  /**
+   * One append request. A server whose limit is below our batch size answers
+   * 413 having stored nothing: the batch is sent again in halves, down to a
+   * single line, which, refused, can never be stored there.
+   */
+  async #appendBatch(id: string, name: string, seq: number, parts: Buffer[], durable: boolean): Promise<number> {
+    let res: Response;
+    try {
+      res = await this.#request("POST", `v1/sessions/${id}/streams/${name}?expected_seq=${seq}${durable ? "&durable=true" : ""}`, {
+        body: parts.length === 1 ? parts[0]! : Buffer.concat(parts),
+        contentType: "application/x-ndjson",
+      });
+    } catch (err) {
+      if (!(err instanceof TooLargeError)) throw err;
+      if (parts.length === 1) {
+        throw new TooLargeError(`line ${seq} of ${name} is ${parts[0]!.length - 1} bytes, more than ${this.#base.origin} accepts in one request: it can never be stored there`);
+      }
+      const half = Math.ceil(parts.length / 2);
+      const mid = await this.#appendBatch(id, name, seq, parts.slice(0, half), durable);
+      return this.#appendBatch(id, name, mid, parts.slice(half), durable);
+    }
+    return ((await res.json()) as AppendResult).seq;
   }
 
   async *readStream(sessionId: string, stream: string, options: { fromSeq?: number } = {}): AsyncGenerator<string> {
@@ -268,19 +276,19 @@ async function errorFrom(res: Response, method: string, url: URL): Promise<Sessi
   return new StoreUnavailableError(`${url.origin}: ${message}`);
 }
 
-/** Splits lines into request bodies of at most `maxBytes` (each line "\n"-terminated). */
-function* batches(lines: readonly string[], maxBytes: number): Generator<{ body: Buffer; count: number }> {
+/** Splits lines into request bodies of at most `maxBytes`, as the "\n"-terminated lines of each. */
+function* batches(lines: readonly string[], maxBytes: number): Generator<Buffer[]> {
   let parts: Buffer[] = [];
   let size = 0;
   for (const line of lines) {
     const b = Buffer.from(line + "\n", "utf8");
     if (parts.length && size + b.length > maxBytes) {
-      yield { body: Buffer.concat(parts, size), count: parts.length };
+      yield parts;
       parts = [];
       size = 0;
     }
     parts.push(b);
     size += b.length;
   }
-  if (parts.length) yield { body: Buffer.concat(parts, size), count: parts.length };
+  if (parts.length) yield parts;
 }
