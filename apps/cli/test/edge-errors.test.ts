@@ -7,9 +7,9 @@ import { FsStore } from "@sessionvault/fs-store";
 import { createApiToken, startServer, type RunningServer } from "@sessionvault/server";
 import { conformanceId, sessionHeadLines } from "@sessionvault/core/conformance";
 import type { SessionInput } from "@sessionvault/core";
-import { uiLogin } from "../../server/test/support/ui-login.js";
+import { uiLogin } from "@sessionvault/testing/ui-login";
 import { EXIT_CODES } from "../src/exit-codes.js";
-import { FIXTURES, fixtureRollouts } from "./support/fixture-homes.js";
+import { FIXTURES, fixtureRollouts } from "@sessionvault/testing/codex-fixtures";
 import { runCli } from "./support/run-cli.js";
 
 // Errors the server and the CLI must make clear: a full disk, a line the server will never
@@ -121,14 +121,24 @@ describe("a session that is not there", () => {
     const dir = await tempDir("sv-paths-");
     const server = await startServer({ store: dir, port: 0, logger: false });
     try {
-      const { token } = await createApiToken(server.tokens, "acme", ["read"]);
+      const { token } = await createApiToken(server.tokens, "acme", ["admin"]);
+      // The org holds a session, so its directory exists (the message that named it).
+      const there = input("there");
+      const put = await fetch(`${server.url}/v1/sessions/${there.id}`, { method: "PUT", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(there) });
+      expect(put.status).toBe(200);
       const missing = conformanceId();
       for (const path of [`/v1/sessions/${missing}`, `/v1/sessions/${missing.slice(0, 13)}`, `/v1/sessions/${missing}/streams/rollout`, `/v1/sessions/${missing}/actions`]) {
         const res = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
         const body = await res.text();
         expect(res.status, path).toBe(404);
+        expect(body, path).toContain(missing.slice(0, 13));
         expect(body, path).not.toContain(dir);
         expect(body, path).not.toContain(tmpdir());
+      }
+      for (const method of ["DELETE"]) {
+        const res = await fetch(`${server.url}/v1/sessions/${missing}`, { method, headers: { authorization: `Bearer ${token}` } });
+        expect(res.status).toBe(404);
+        expect(await res.text()).not.toContain(tmpdir());
       }
       const { cookie } = await uiLogin(server.url, token);
       for (const path of [`/sessions/${missing}`, `/sessions/${missing}/download/rollout`]) {

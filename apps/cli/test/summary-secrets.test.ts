@@ -6,7 +6,7 @@ import { FsStore } from "@sessionvault/fs-store";
 import { createApiToken, startServer, type RunningServer } from "@sessionvault/server";
 import { sessionHeadLines } from "@sessionvault/core/conformance";
 import { syncStores, type SessionInput } from "@sessionvault/core";
-import { uiLogin } from "../../server/test/support/ui-login.js";
+import { uiLogin } from "@sessionvault/testing/ui-login";
 import { runCli } from "./support/run-cli.js";
 
 // A session whose summary fields hold secrets: every CLI, API and web UI output of it

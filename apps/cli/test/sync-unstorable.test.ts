@@ -7,8 +7,8 @@ import { PgStore } from "@sessionvault/pg-store";
 import { createApiToken, startServer, type RunningServer } from "@sessionvault/server";
 import { conformanceId, sessionHeadLines } from "@sessionvault/core/conformance";
 import type { SessionInput } from "@sessionvault/core";
-import { freshSchema } from "../../../packages/pg-store/test/support/fresh-schema.js";
-import { startPostgres, type TestPostgres } from "../../../packages/pg-store/test/support/postgres.js";
+import { freshSchema } from "@sessionvault/testing/fresh-schema";
+import { startPostgres, type TestPostgres } from "@sessionvault/testing/postgres";
 import { EXIT_CODES } from "../src/exit-codes.js";
 import { runCli } from "./support/run-cli.js";
 

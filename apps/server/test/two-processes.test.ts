@@ -9,7 +9,7 @@ import { createApiToken } from "../src/tokens.js";
 import { fixtureRollouts, fixtureThread } from "@sessionvault/testing/codex-fixtures";
 import { ingestRollout } from "./support/ingest.js";
 import { spawnServer, type ServerProcess } from "./support/server-process.js";
-import { uiLogin } from "./support/ui-login.js";
+import { uiLogin } from "@sessionvault/testing/ui-login";
 
 const VERSION = "0.98.0";
 const UI_SECRET = "two-processes-share-this-ui-secret-0123456789";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { startServer } from "../src/start-server.js";
 import { startTestServer, type TestServer } from "./support/server.js";
-import { uiLogin, uiLogout } from "./support/ui-login.js";
+import { uiLogin, uiLogout } from "@sessionvault/testing/ui-login";
 
 let t: TestServer;
 let writer: string;
