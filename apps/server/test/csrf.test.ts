@@ -135,4 +135,20 @@ describe("cross-site forms posted to the web UI from another port of the same ho
     expect(res.status).toBe(403);
     expect(res.headers.getSetCookie().some((c) => c.startsWith("sv_session="))).toBe(false);
   });
+
+  test("behind a proxy that rewrites Host, the browser's host in X-Forwarded-Host is this origin; any other is refused", async () => {
+    const form = await fetch(`${t.url}/login`);
+    const cookie = form.headers.getSetCookie().map((c) => c.split(";")[0]!).join("; ");
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1]!;
+    const post = (origin: string) =>
+      fetch(`${t.url}/login`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { "content-type": "application/x-www-form-urlencoded", cookie, origin, "x-forwarded-host": "archive.example.com" },
+        body: new URLSearchParams({ token: adminToken, _csrf: csrf }).toString(),
+      });
+    expect((await post("https://evil.example.com")).status).toBe(403);
+    expect((await post(attackerUrl)).status).toBe(403);
+    expect((await post("https://archive.example.com")).status).toBe(303);
+  });
 });

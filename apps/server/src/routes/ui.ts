@@ -189,8 +189,10 @@ function crossOrigin(req: FastifyRequest): string | null {
   } catch {
     return "Origin: unreadable";
   }
-  // The host alone: behind a TLS proxy the scheme the server sees is not the browser's.
-  return host === req.host ? null : `Origin: ${host || "null"}`;
+  // The host alone: behind a TLS proxy the scheme the server sees is not the browser's. A proxy that
+  // rewrites Host passes the browser's in X-Forwarded-Host, which a cross-site form cannot set.
+  const forwarded = req.headers["x-forwarded-host"];
+  return host === req.host || (typeof forwarded === "string" && host === forwarded.split(",")[0]!.trim()) ? null : `Origin: ${host || "null"}`;
 }
 
 function pick(q: UiQuery, keys: string[]): Record<string, string> {
