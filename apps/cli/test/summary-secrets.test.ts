@@ -133,6 +133,17 @@ describe("secrets in a session's summary (title, cwd, branch, repository URL)", 
     expectNoSecrets("export --format markdown -o FILE", await readFile(out, "utf8"));
   });
 
+  it("do not make sync send a summary again to a server that shows it redacted", async () => {
+    const { token } = await createApiToken(server.tokens, "sync-org", ["write"]);
+    const sync = async () => {
+      const res = await runCli(["sync", "--from", home, "--to", server.url, "--json"], { SESSIONVAULT_TOKEN: token });
+      expect(res.code, res.stderr).toBe(0);
+      return JSON.parse(res.out) as { sessions_sent: number; lines_sent: number };
+    };
+    expect(await sync()).toMatchObject({ sessions_sent: 1 });
+    expect(await sync()).toMatchObject({ sessions_sent: 0, lines_sent: 0 });
+  });
+
   afterAll(() => {
     // For the record: which outputs were checked for every secret.
     console.log(`outputs checked for ${Object.keys(SECRETS).length} secrets (${Object.keys(SECRETS).join(", ")}): ${[...checked.keys()].join("; ")}`);
