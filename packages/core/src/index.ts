@@ -42,3 +42,6 @@ export * from "./session-model/transcript-reader.js";
 export * from "./agents/codex/codex-reader.js";
 export * from "./session-model/session-facts.js";
 export * from "./agents/agent-readers.js";
+export * from "./agents/codex/line-timestamp.js";
+export * from "./agents/codex/codex-home.js";
+export * from "./agents/codex/injected-context.js";
