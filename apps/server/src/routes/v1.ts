@@ -7,6 +7,8 @@ import {
   InvalidInputError,
   projectActions,
   searchSessions,
+  storedSessionFacts,
+  withSessionFacts,
 } from "@sessionvault/core";
 import type { ListQuery, SessionInput, TokenScope } from "@sessionvault/core";
 import type { ServerContext } from "../server-context.js";
@@ -82,7 +84,10 @@ export async function v1Routes(app: FastifyInstance, ctx: ServerContext): Promis
     async (req) => {
       const store = storeFor(req, "read");
       const query = toListQuery(req.query);
-      return ctx.lists.read(`${(req.principal as Principal).org}\n${JSON.stringify(query)}`, () => searchSessions(store, query));
+      return ctx.lists.read(`${(req.principal as Principal).org}\n${JSON.stringify(query)}`, async () => {
+        const page = await searchSessions(store, query);
+        return { ...page, sessions: await withSessionFacts(store, page.sessions) };
+      });
     },
   );
 
@@ -96,7 +101,11 @@ export async function v1Routes(app: FastifyInstance, ctx: ServerContext): Promis
         response: { 200: sessionDetailSchema, ...errorResponses },
       },
     },
-    async (req) => storeFor(req, "read").getSession(assertIdOrPrefix(req.params.id)),
+    async (req) => {
+      const store = storeFor(req, "read");
+      const session = await store.getSession(assertIdOrPrefix(req.params.id));
+      return { ...session, ...(await storedSessionFacts(store, session.id)) };
+    },
   );
 
   app.put<{ Params: { id: string }; Body: Partial<SessionInput> & { created_at: string } }>(

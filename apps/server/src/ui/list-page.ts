@@ -1,5 +1,5 @@
 import { redactSecrets } from "@sessionvault/core";
-import type { ListQuery, SessionPage, SessionSummary } from "@sessionvault/core";
+import type { ListQuery, SessionFacts, SessionFactsPage, SessionSummary } from "@sessionvault/core";
 import { html } from "./html.js";
 import { layout } from "./layout.js";
 
@@ -8,7 +8,7 @@ export interface ListPageInput {
   /** The login may manage tokens (the header links to them). */
   admin?: boolean;
   query: ListQuery;
-  page: SessionPage;
+  page: SessionFactsPage;
   /** The cursor of the page shown (to offer "first page" when paging). */
   cursor: string | null;
 }
@@ -69,14 +69,14 @@ export function listPage(input: ListPageInput): string {
   return layout(query.q ? `Search: ${query.q}` : "Sessions", body, { org: input.org, admin: input.admin ?? false });
 }
 
-function row(s: SessionSummary) {
+function row(s: SessionSummary & SessionFacts) {
   const repo = s.git?.repository_url ? s.git.repository_url.replace(/^https?:\/\//, "").replace(/\.git$/, "") : null;
   return html`<tr class="session-row">
   <td class="when"><time datetime="${s.created_at}">${formatTime(s.created_at)}</time></td>
   <td class="title"><a href="/sessions/${s.id}">${s.title ? redactSecrets(s.title) : "(untitled)"}</a>
     <span class="meta">${s.id.slice(0, 13)} · ${s.source ?? "?"} · ${s.cli_version ?? ""}${s.archived ? html` · <span class="badge">archived</span>` : ""}${s.parent_id ? " · sub-agent/fork" : ""}</span></td>
   <td class="where">${repo ? html`<span class="repo">${repo}</span>${s.git?.branch ? html` <span class="branch">${s.git.branch}</span>` : ""}<br>` : ""}<span class="cwd">${s.cwd ?? ""}</span></td>
-  <td>${s.model_provider ?? ""}</td>
+  <td>${s.model ?? s.model_provider ?? ""}<br><span class="outcome outcome-${s.outcome}">${s.outcome.replace("_", " ")}</span></td>
   <td class="num">${s.lines}</td>
 </tr>`;
 }
