@@ -45,3 +45,6 @@ export * from "./agents/agent-readers.js";
 export * from "./agents/codex/line-timestamp.js";
 export * from "./agents/codex/codex-home.js";
 export * from "./agents/codex/injected-context.js";
+export * from "./session-model/search-text.js";
+export * from "./agents/codex/line-search-text.js";
+export * from "./agents/codex/line-facts.js";
