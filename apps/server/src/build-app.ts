@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import Fastify from "fastify";
+import Fastify, { LogController } from "fastify";
 import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import fastifyCookie from "@fastify/cookie";
 import fastifySwagger from "@fastify/swagger";
@@ -32,7 +32,8 @@ export interface AppOptions {
    * Signs web UI login cookies (HMAC-SHA256), at least 32 characters. Give
    * every instance that serves one store the same secret, and a login made on
    * one works on all. A list rotates it: the first signs, all verify.
-   * Default: random per process (a restart logs everyone out).
+   * Default: random per process (a restart logs everyone out); the
+   * server's main keeps one in the data folder instead.
    */
   uiSecret?: string | readonly string[];
 }
@@ -52,6 +53,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     keepAliveTimeout: 65_000,
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
+    // One line per request, at debug (below): fastify's own two lines at info bury everything else.
+    logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { removeAdditional: true, coerceTypes: "array", useDefaults: true, allErrors: false } },
   });
   const uiSecrets = typeof options.uiSecret === "string" ? [options.uiSecret] : [...(options.uiSecret ?? [])];
@@ -90,6 +93,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const route = req.routeOptions.url ?? "unmatched";
     ctx.metrics.requests.inc({ method: req.method, route, status: String(reply.statusCode) });
     ctx.metrics.latency.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+    // The route pattern, not the URL: a share link's URL is its secret.
+    req.log.debug({ method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, "request");
   });
 
   // Requests still running at shutdown end their connection when answered, so

@@ -6,6 +6,8 @@ import { isSessionvaultError } from "@sessionvault/core";
 import { parseUiSecret, startServer } from "./start-server.js";
 import { serverStoreRegistry } from "./server-stores.js";
 import { importCodexHome, QUICKSTART_ORG, quickstartToken } from "./quickstart.js";
+import { uiSecretFromDataDir } from "./ui-secret-file.js";
+import { loggerOptions } from "./logger-options.js";
 
 /**
  * `node apps/server/dist/main.js [--store URL] [--host H] [--port P] [--quickstart]`
@@ -27,7 +29,9 @@ async function main(): Promise<void> {
         "  --store       store URL or directory (default $SESSIONVAULT_STORE, else $SESSIONVAULT_DATA or ./.sessionvault-data)\n" +
         "  --host/--port where to listen (default 127.0.0.1:7420, or $HOST/$PORT)\n" +
         "  --quickstart  create an admin token on first start and import ~/.codex ($CODEX_HOME)\n" +
-        "  $SESSIONVAULT_UI_SECRET signs web UI logins (32+ characters); give every instance of one store the same\n",
+        "  $SESSIONVAULT_UI_SECRET signs web UI logins (32+ characters); give every instance of one store the same\n" +
+        "                (default: made once and kept in the data folder as ui-secret)\n" +
+        "  $LOG_LEVEL    info (default) or debug (one line per request); logs are readable on a terminal, JSON otherwise\n",
     );
     return;
   }
@@ -36,8 +40,9 @@ async function main(): Promise<void> {
   const store = values.store ?? env.SESSIONVAULT_STORE ?? dataDir;
   const port = Number(values.port ?? env.PORT ?? 7420);
   const host = values.host ?? env.HOST ?? "127.0.0.1";
-  const uiSecret = parseUiSecret(env.SESSIONVAULT_UI_SECRET);
-  const server = await startServer({ store, host, port, registry: serverStoreRegistry(env), processMetrics: true, logger: { level: env.LOG_LEVEL ?? "info" }, ...(uiSecret ? { uiSecret } : {}) });
+  const uiSecret = parseUiSecret(env.SESSIONVAULT_UI_SECRET) ?? (await uiSecretFromDataDir(dataDir));
+  const logger = loggerOptions(env.LOG_LEVEL ?? "info", process.stdout.isTTY === true);
+  const server = await startServer({ store, host, port, registry: serverStoreRegistry(env), processMetrics: true, logger, uiSecret });
 
   let stopping = false;
   const stop = (signal: string) => {

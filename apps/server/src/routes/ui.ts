@@ -30,6 +30,7 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
   const assets = {
     "style.css": { type: "text/css; charset=utf-8", body: await readFile(join(ctx.publicDir, "style.css")) },
     "app.js": { type: "text/javascript; charset=utf-8", body: await readFile(join(ctx.publicDir, "app.js")) },
+    "favicon.svg": { type: "image/svg+xml", body: await readFile(join(ctx.publicDir, "favicon.svg")) },
   };
 
   app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string", bodyLimit: 16 * 1024 }, (_req, body, done) => {
@@ -87,6 +88,11 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
     if (!a) return sendHtml(reply, errorPage(404, "no such asset"), 404);
     return reply.type(a.type).header("cache-control", "public, max-age=300").send(a.body);
   });
+
+  // Browsers ask for /favicon.ico whatever the page links; answer with the same icon.
+  app.get("/favicon.ico", { schema: { hide: true } }, async (_req, reply) =>
+    reply.type(assets["favicon.svg"].type).header("cache-control", "public, max-age=86400").send(assets["favicon.svg"].body),
+  );
 
   app.get("/login", { schema: { hide: true } }, async (_req, reply) => sendHtml(reply, loginPage(csrfFor(reply))));
 

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const SERVER_MAIN = fileURLToPath(new URL("../../dist/main.js", import.meta.url));
@@ -13,11 +15,14 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
 }
 
-/** The built server (dist/main.js) as a child process on 127.0.0.1, port 0. */
+/**
+ * The built server (dist/main.js) as a child process on 127.0.0.1, port 0.
+ * Its data folder (where it keeps the web UI secret) is a fresh temporary one unless env names one.
+ */
 export async function spawnServer(store: string, env: Record<string, string> = {}, args: string[] = []): Promise<ServerProcess> {
   if (!existsSync(SERVER_MAIN)) throw new Error(`${SERVER_MAIN} is missing: build the server first (turbo builds it before test)`);
   const child = spawn(process.execPath, [SERVER_MAIN, "--store", store, "--port", "0", ...args], {
-    env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", ...env },
+    env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", SESSIONVAULT_DATA: mkdtempSync(join(tmpdir(), "sv-data-")), ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
