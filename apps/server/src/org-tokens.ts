@@ -1,5 +1,6 @@
 import { ForbiddenError, NotFoundError, type TokenRecord, type TokenScope } from "@sessionvault/core";
 import type { ServerContext } from "./server-context.js";
+import { isShareRecord } from "./share-links.js";
 import { createApiToken, requireScope, type CreatedToken, type Principal } from "./tokens.js";
 
 /** A token as an org's admin sees it: never its hash (the store keeps no secret to show). */
@@ -37,6 +38,6 @@ export class OrgTokens {
 
   async #records(p: Principal): Promise<TokenRecord[]> {
     requireScope(p, "admin");
-    return (await this.#ctx.tokens.listTokens()).filter((t) => t.org === p.org);
+    return (await this.#ctx.tokens.listTokens()).filter((t) => t.org === p.org && !isShareRecord(t));
   }
 }

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { assertSlug, InvalidInputError, UnauthorizedError, ForbiddenError } from "@sessionvault/core";
 import type { TokenRecord, TokenScope, TokenStore } from "@sessionvault/core";
+import { isShareRecord } from "./share-links.js";
 
 export const TOKEN_SCOPES: readonly TokenScope[] = ["read", "write", "admin"];
 
@@ -96,7 +97,8 @@ export class TokenVerifier {
       principal = hit.principal;
     } else {
       const record = await this.#store.findTokenByHash(hash);
-      principal = record && sameHash(record.hash, hash) ? { tokenId: record.id, org: record.org, scopes: record.scopes } : null;
+      // A share link's record (no scopes, see ShareLinks) is never an API token or a login.
+      principal = record && sameHash(record.hash, hash) && !isShareRecord(record) ? { tokenId: record.id, org: record.org, scopes: record.scopes } : null;
       if (this.#cache.size >= MAX_CACHED) this.#cache.clear();
       this.#cache.set(hash, { principal, until: now + (principal ? POSITIVE_TTL_MS : NEGATIVE_TTL_MS) });
     }

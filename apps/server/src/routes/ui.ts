@@ -16,6 +16,8 @@ import { errorPage, loginPage } from "../ui/layout.js";
 import { listPage } from "../ui/list-page.js";
 import { sessionPage } from "../ui/session-page.js";
 import { tokensPage } from "../ui/tokens-page.js";
+import { sharesPage } from "../ui/shares-page.js";
+import { ShareLinks } from "../share-links.js";
 import { buildTimeline } from "../ui/timeline.js";
 
 const COOKIE = "sv_session";
@@ -141,6 +143,47 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
     const timeline = await buildTimeline(store.readStream(session.id, "rollout"), { firstTurn: page * TURNS_PER_PAGE, turnCount: TURNS_PER_PAGE });
     const facts = await storedSessionFacts(store, session.id);
     return sendHtml(reply, sessionPage({ org: p.org, admin: hasScope(p, "admin"), csrf: csrfFor(reply), session: { ...session, ...facts }, timeline, page, turnsPerPage: TURNS_PER_PAGE }));
+  });
+
+  // Share links: any member of the org makes and revokes them; the link itself needs no login and opens one
+  // session, redacted. A wrong, expired or revoked secret gets the same 404 as a session that does not exist.
+  const shares = new ShareLinks(ctx.tokens);
+  const shareUrl = (req: FastifyRequest, secret: string) => `${req.protocol}://${req.host}/s/${secret}`;
+  app.post<{ Params: { id: string }; Body: Record<string, unknown> }>("/sessions/:id/share", { schema: { hide: true } }, async (req, reply) => {
+    const p = await principalOf(req);
+    const session = await ctx.stores.get(p.org).getSession(assertIdOrPrefix(req.params.id));
+    const link = await shares.create(p, session.id, typeof req.body?.expiry === "string" ? req.body.expiry : "");
+    reply.header("cache-control", "no-store");
+    const created = { url: shareUrl(req, link.secret), session_id: link.session_id, expires_at: link.expires_at };
+    return sendHtml(reply, sharesPage({ org: p.org, admin: hasScope(p, "admin"), links: await shares.list(p), created, csrf: csrfFor(reply), now: Date.now() }));
+  });
+  app.get("/shares", { schema: { hide: true } }, async (req, reply) => {
+    const p = await principalOf(req);
+    return sendHtml(reply, sharesPage({ org: p.org, admin: hasScope(p, "admin"), links: await shares.list(p), csrf: csrfFor(reply), now: Date.now() }));
+  });
+  app.post<{ Params: { id: string } }>("/shares/:id/revoke", { schema: { hide: true } }, async (req, reply) => {
+    const p = await principalOf(req);
+    await shares.revoke(p, req.params.id);
+    return reply.redirect("/shares", 303);
+  });
+  app.get<{ Params: { secret: string }; Querystring: UiQuery }>("/s/:secret", { schema: { hide: true } }, async (req, reply) => {
+    reply.header("cache-control", "no-store").header("referrer-policy", "no-referrer").header("x-robots-tag", "noindex");
+    const opened = await shares.open(req.params.secret);
+    const notFound = () => sendHtml(reply, errorPage(404, "This link does not exist, has expired or was revoked."), 404);
+    if (!opened) return notFound();
+    const store = ctx.stores.get(opened.org);
+    const session = await store.getSession(opened.sessionId).catch((err: unknown) => {
+      if (isSessionvaultError(err) && err.code === "NOT_FOUND") return null;
+      throw err;
+    });
+    if (!session) return notFound();
+    const page = Math.max(0, Math.min(1_000_000, Number.parseInt(req.query.page ?? "0", 10) || 0));
+    const timeline = await buildTimeline(store.readStream(session.id, "rollout"), { firstTurn: page * TURNS_PER_PAGE, turnCount: TURNS_PER_PAGE, redact: true });
+    const facts = await storedSessionFacts(store, session.id);
+    return sendHtml(
+      reply,
+      sessionPage({ org: opened.org, csrf: "", session: { ...session, ...facts }, timeline, page, turnsPerPage: TURNS_PER_PAGE, share: { secret: req.params.secret, expiresAt: opened.expiresAt } }),
+    );
   });
 
   // Tokens: an org admin's page. The secret of a new token is in the answer to the POST and nowhere else

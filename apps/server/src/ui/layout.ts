@@ -7,6 +7,8 @@ export interface LayoutOptions {
   admin?: boolean;
   /** The CSRF token that every form posting back must carry (see csrfField). */
   csrf?: string;
+  /** A page seen through a share link: the brand leads nowhere (the reader may see nothing else). */
+  shared?: boolean;
 }
 
 /** The hidden field that a state-changing form sends its CSRF token in (the name @fastify/csrf-protection reads). */
@@ -27,7 +29,7 @@ export function layout(title: string, body: SafeHtml, options: LayoutOptions = {
 </head>
 <body>
 <header class="top">
-  <a class="brand" href="/">sessionvault</a>
+  ${options.shared ? html`<span class="brand">sessionvault</span>` : html`<a class="brand" href="/">sessionvault</a>`}
   ${options.org ? html`${options.admin ? html`<a class="nav" href="/tokens">Tokens</a>` : ""}<span class="org" title="organisation">${options.org}</span>
   <form method="post" action="/logout" class="logout">${csrfField(options.csrf)}<button type="submit">Log out</button></form>` : ""}
 </header>

@@ -1,7 +1,7 @@
 import { redactSummary } from "@sessionvault/core";
 import type { SessionDetail, SessionFacts } from "@sessionvault/core";
 import { html, type SafeHtml } from "./html.js";
-import { layout } from "./layout.js";
+import { csrfField, layout } from "./layout.js";
 import { formatTime } from "./list-page.js";
 import type { FileDiff, TimelineItem, TimelinePage, TokenUsage, Turn } from "./timeline.js";
 
@@ -15,15 +15,24 @@ export interface SessionPageInput {
   timeline: TimelinePage;
   page: number;
   turnsPerPage: number;
+  /** Shown through a share link: read-only, no links to anything else, no downloads, no login chrome. */
+  share?: { secret: string; expiresAt: string };
 }
+
+/** A link to another session, or just its id where the reader may see nothing else (a share link). */
+type SessionRef = (id: string) => SafeHtml;
 
 export function sessionPage(input: SessionPageInput): string {
   const { timeline, page } = input;
   const s = redactSummary(input.session);
-  const base = `/sessions/${s.id}`;
+  const share = input.share;
+  const base = share ? `/s/${share.secret}` : `/sessions/${s.id}`;
+  const ref: SessionRef = share ? (id) => html`<code>${id}</code>` : (id) => html`<a href="/sessions/${id}">${id}</a>`;
   const body = html`<article class="session">
   <header class="session-head">
-    <p class="crumbs"><a href="/">Sessions</a> ›</p>
+    ${share
+      ? html`<p class="notice shared-banner">A read-only shared view of one session (secrets redacted). The link works until <time datetime="${share.expiresAt}">${formatTime(share.expiresAt)}</time>.</p>`
+      : html`<p class="crumbs"><a href="/">Sessions</a> ›</p>`}
     <h1>${s.title ?? "(untitled session)"}</h1>
     <dl class="facts">
       <div><dt>Id</dt><dd><code>${s.id}</code></dd></div>
@@ -37,24 +46,29 @@ export function sessionPage(input: SessionPageInput): string {
       <div><dt>Turns</dt><dd>${s.turns}${s.duration_ms !== null ? ` in ${(s.duration_ms / 1000).toFixed(1)} s` : ""}</dd></div>
       ${s.tokens ? html`<div><dt>Tokens</dt><dd>${s.tokens.input} in (${s.tokens.cached_input} cached), ${s.tokens.output} out (${s.tokens.reasoning} reasoning)</dd></div>` : ""}
       <div><dt>Files changed</dt><dd>${s.files_changed}</dd></div>
-      ${s.children.length ? html`<div><dt>Sub-agents</dt><dd>${s.children.map((c) => html`<a href="/sessions/${c}">${c}</a> `)}</dd></div>` : ""}
-      ${s.parent_id ? html`<div><dt>Parent</dt><dd><a href="/sessions/${s.parent_id}">${s.parent_id}</a></dd></div>` : ""}
-      ${s.forked_from_id ? html`<div><dt>Forked from</dt><dd><a href="/sessions/${s.forked_from_id}">${s.forked_from_id}</a></dd></div>` : ""}
+      ${s.children.length ? html`<div><dt>Sub-agents</dt><dd>${s.children.map((c) => html`${ref(c)} `)}</dd></div>` : ""}
+      ${s.parent_id ? html`<div><dt>Parent</dt><dd>${ref(s.parent_id)}</dd></div>` : ""}
+      ${s.forked_from_id ? html`<div><dt>Forked from</dt><dd>${ref(s.forked_from_id)}</dd></div>` : ""}
       <div><dt>Size</dt><dd>${s.lines} lines, ${formatBytes(s.bytes)}</dd></div>
       ${s.legal_hold ? html`<div><dt>Legal hold</dt><dd><span class="badge hold">on hold</span></dd></div>` : ""}
     </dl>
-    <p class="downloads">
+    ${share ? "" : html`<p class="downloads">
       <a class="button" href="${base}/download/rollout" download>Download rollout (.jsonl)</a>
       <a class="button" href="${base}/download/actions" download>Download actions v1 (.ndjson)</a>
       ${s.streams.filter((st) => st.name !== "rollout").map((st) => html` <a class="button secondary" href="${base}/download/${st.name}" download>${st.name} (${st.lines} lines)</a>`)}
     </p>
+    <form class="share-form" method="post" action="${base}/share">
+      ${csrfField(input.csrf)}
+      <label>Share a read-only link, valid for <select name="expiry"><option value="1h">1 hour</option><option value="1d" selected>1 day</option><option value="7d">7 days</option><option value="30d">30 days</option></select></label>
+      <button type="submit">Create share link</button> <a href="/shares">Share links</a>
+    </form>`}
   </header>
   ${timeline.unparsableLines ? html`<p class="notice">${timeline.unparsableLines} line(s) of this rollout could not be parsed and are not shown.</p>` : ""}
   ${pager(base, page, timeline.hasMore, input.turnsPerPage)}
-  ${timeline.turns.length === 0 ? html`<p class="empty">${page === 0 ? "This session has no turns yet." : "No turns on this page."}</p>` : timeline.turns.map(turn)}
+  ${timeline.turns.length === 0 ? html`<p class="empty">${page === 0 ? "This session has no turns yet." : "No turns on this page."}</p>` : timeline.turns.map((t) => turn(t, ref))}
   ${pager(base, page, timeline.hasMore, input.turnsPerPage)}
 </article>`;
-  return layout(s.title ?? s.id, body, { org: input.org, admin: input.admin ?? false, csrf: input.csrf });
+  return layout(s.title ?? s.id, body, share ? { shared: true } : { org: input.org, admin: input.admin ?? false, csrf: input.csrf });
 }
 
 function pager(base: string, page: number, hasMore: boolean, perPage: number): SafeHtml | string {
@@ -66,7 +80,7 @@ function pager(base: string, page: number, hasMore: boolean, perPage: number): S
 </nav>`;
 }
 
-function turn(t: Turn) {
+function turn(t: Turn, ref: SessionRef) {
   return html`<section class="turn turn-${t.status}" id="turn-${t.index + 1}">
   <header class="turn-head">
     <h2><a href="#turn-${t.index + 1}">Turn ${t.index + 1}</a></h2>
@@ -74,7 +88,7 @@ function turn(t: Turn) {
     ${t.status === "aborted" ? html`<span class="badge aborted">aborted${t.abortReason ? `: ${t.abortReason}` : ""}</span>` : ""}
     ${t.tokens ? tokens(t.tokens) : ""}
   </header>
-  ${t.items.map(item)}
+  ${t.items.map((i) => item(i, ref))}
   ${t.omittedItems ? html`<p class="notice">${t.omittedItems} more item(s) in this turn are not shown; download the rollout for all of them.</p>` : ""}
 </section>`;
 }
@@ -83,7 +97,7 @@ function tokens(u: TokenUsage) {
   return html`<span class="tokens" title="input ${u.input_tokens} (cached ${u.cached_input_tokens}), output ${u.output_tokens} (reasoning ${u.reasoning_output_tokens})">${u.total_tokens.toLocaleString("en")} tokens · in ${u.input_tokens.toLocaleString("en")} · out ${u.output_tokens.toLocaleString("en")}</span>`;
 }
 
-function item(i: TimelineItem) {
+function item(i: TimelineItem, ref: SessionRef) {
   switch (i.kind) {
     case "user":
       return html`<div class="item msg user"><div class="who">User</div><div class="text">${i.text}</div></div>`;
@@ -115,7 +129,7 @@ function item(i: TimelineItem) {
     case "tool_call":
       return html`<div class="item tool">
   <div class="tool-head">Tool <code>${i.name}</code> <span class="status ${i.status}">${i.status.replace("_", " ")}</span>
-    ${i.childIds.map((c) => html` <a class="child" href="/sessions/${c}">${c}</a>`)}</div>
+    ${i.childIds.map((c) => html` <span class="child">${ref(c)}</span>`)}</div>
   ${i.input ? html`<details><summary>Input</summary><pre>${i.input}</pre></details>` : ""}
   ${i.output ? html`<details><summary>Output</summary><pre>${i.output}</pre></details>` : ""}
 </div>`;
