@@ -18,6 +18,7 @@ import { sessionPage } from "../ui/session-page.js";
 import { tokensPage } from "../ui/tokens-page.js";
 import { sharesPage } from "../ui/shares-page.js";
 import { ShareLinks } from "../share-links.js";
+import { LiveEvents } from "../live-events.js";
 import { buildTimeline } from "../ui/timeline.js";
 
 const COOKIE = "sv_session";
@@ -143,6 +144,27 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
     const timeline = await buildTimeline(store.readStream(session.id, "rollout"), { firstTurn: page * TURNS_PER_PAGE, turnCount: TURNS_PER_PAGE });
     const facts = await storedSessionFacts(store, session.id);
     return sendHtml(reply, sessionPage({ org: p.org, admin: hasScope(p, "admin"), csrf: csrfFor(reply), session: { ...session, ...facts }, timeline, page, turnsPerPage: TURNS_PER_PAGE }));
+  });
+
+  // Live: the list and a session page open an event stream and re-read themselves when it says "changed".
+  const live = new LiveEvents();
+  app.addHook("preClose", async () => live.closeAll());
+  app.get("/events/sessions", { schema: { hide: true } }, async (req, reply) => {
+    const p = await principalOf(req);
+    const store = ctx.stores.get(p.org);
+    await live.watch(req, reply, async () => {
+      const page = await store.listSessions({ limit: 50, archived: "all" });
+      return page.sessions.map((s) => `${s.id}:${s.lines}:${s.updated_at}`).join(",");
+    });
+  });
+  app.get<{ Params: { id: string } }>("/sessions/:id/events", { schema: { hide: true } }, async (req, reply) => {
+    const p = await principalOf(req);
+    const store = ctx.stores.get(p.org);
+    const id = (await store.getSession(assertIdOrPrefix(req.params.id))).id;
+    await live.watch(req, reply, async () => {
+      const s = await store.getSession(id);
+      return s.streams.map((st) => `${st.name}:${st.lines}`).join(",");
+    });
   });
 
   // Share links: any member of the org makes and revokes them; the link itself needs no login and opens one

@@ -55,6 +55,7 @@ export function listPage(input: ListPageInput): string {
       <p class="filter-actions"><button type="submit">Apply</button> <a href="/">Clear</a></p>
     </details>
   </form>
+  <div class="results"${input.cursor ? "" : html` data-live="/events/sessions"`}>
   ${page.sessions.length === 0
     ? html`<p class="empty">No sessions${filtered ? " match these filters" : " yet"}.</p>`
     : html`<table class="session-table">
@@ -67,6 +68,7 @@ export function listPage(input: ListPageInput): string {
     ${input.cursor ? html`<a href="/${params({})}">« Newest</a>` : ""}
     ${page.next_cursor ? html`<a rel="next" href="/${params({ cursor: page.next_cursor })}">Older »</a>` : ""}
   </nav>
+  </div>
 </section>`;
   return layout(query.q ? `Search: ${query.q}` : "Sessions", body, { org: input.org, admin: input.admin ?? false, csrf: input.csrf });
 }

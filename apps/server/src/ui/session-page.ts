@@ -28,7 +28,7 @@ export function sessionPage(input: SessionPageInput): string {
   const share = input.share;
   const base = share ? `/s/${share.secret}` : `/sessions/${s.id}`;
   const ref: SessionRef = share ? (id) => html`<code>${id}</code>` : (id) => html`<a href="/sessions/${id}">${id}</a>`;
-  const body = html`<article class="session">
+  const body = html`<article class="session"${share ? "" : html` data-live="${base}/events"`}>
   <header class="session-head">
     ${share
       ? html`<p class="notice shared-banner">A read-only shared view of one session (secrets redacted). The link works until <time datetime="${share.expiresAt}">${formatTime(share.expiresAt)}</time>.</p>`
