@@ -95,6 +95,7 @@ export function parseLineFacts(text: string): LineFacts {
   let search = parts.length ? parts.join("\n") : null;
   if (search !== null) {
     if (search.length > MAX_SEARCH_CHARS) search = search.slice(0, MAX_SEARCH_CHARS);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is the point: Postgres text cannot hold it
     search = search.replace(/\u0000/g, " ");
     // Postgres' parser keeps `deploy/api` or `tests/test_x.py` as one path
     // token; a search for `api` or `test_x` should still find it, so the

@@ -327,7 +327,7 @@ export class CodexReader implements TranscriptReader {
     if (cwd === null) return;
     this.#cwd = cwd;
     const t = this.#turnSlot;
-    if (t && t.awaitingCwd && !t.closed) {
+    if (t?.awaitingCwd && !t.closed) {
       const tid = str(p.turn_id);
       if (tid === null || tid === t.turnId) {
         t.cwd = cwd;
@@ -631,7 +631,7 @@ export class CodexReader implements TranscriptReader {
     slot.structuredDuration = parseDuration(p.duration) ?? slot.structuredDuration;
     const result = (p.result && typeof p.result === "object" ? p.result : null) as Obj | null;
     if (result && "Err" in result) slot.structuredStatus = "failed";
-    else if (result && result.Ok && typeof result.Ok === "object") {
+    else if (result?.Ok && typeof result.Ok === "object") {
       const ok = result.Ok as Obj;
       slot.structuredStatus = ok.isError === true || ok.is_error === true ? "failed" : "completed";
     }
