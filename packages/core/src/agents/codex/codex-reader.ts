@@ -920,6 +920,8 @@ function callStatus(s: Slot): CallStatus | null {
   switch (s.outcome) {
     case "exited":
       return s.outputExit === null || s.outputExit === 0 ? "completed" : "failed";
+    case "succeeded":
+      return "completed";
     case "running":
       if (s.stdinExit !== null) return s.stdinExit === 0 ? "completed" : "failed";
       return "completed";
