@@ -44,3 +44,6 @@ export * from "./session-model/session-facts.js";
 export * from "./agents/agent-readers.js";
 export * from "./redact-summary.js";
 export * from "./storable-text.js";
+export * from "./agents/codex/line-timestamp.js";
+export * from "./agents/codex/codex-home.js";
+export * from "./agents/codex/injected-context.js";

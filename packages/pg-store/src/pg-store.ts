@@ -2,6 +2,7 @@ import { Kysely, Migrator, PostgresDialect, sql, type Compilable, type Selectabl
 import { createHash } from "node:crypto";
 import pg from "pg";
 import {
+  lineTimestamp,
   AmbiguousIdError,
   ConflictError,
   InvalidInputError,
@@ -348,7 +349,7 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
         stamps.push(f.timestamp);
         metas.push(f.meta);
         search.push(f.search);
-        if (f.timestamp !== null && !Number.isNaN(Date.parse(f.timestamp))) lastTs = f.timestamp;
+        lastTs = lineTimestamp(line) ?? lastTs;
       }
     }
     // The lines travel as ONE parameter of UTF-8 bytes, split server-side: no
