@@ -2,6 +2,7 @@ import type { RawLine } from "../jsonl-reader.js";
 import type { SessionEvent } from "../session-model/session-event.js";
 import { SessionFactsBuilder, type SessionFacts } from "../session-model/session-facts.js";
 import { readTranscript, type TranscriptReader, type TranscriptReaderOptions } from "../session-model/transcript-reader.js";
+import type { SessionSummary } from "../session.js";
 import type { SessionStore } from "../store.js";
 import { CodexReader } from "./codex/codex-reader.js";
 
@@ -35,4 +36,17 @@ export async function readSessionFacts(lines: AsyncIterable<string | RawLine>, a
  */
 export async function storedSessionFacts(store: Pick<SessionStore, "readStream">, sessionId: string): Promise<SessionFacts> {
   return readSessionFacts(store.readStream(sessionId, "rollout"), "codex");
+}
+
+/** Sessions with their facts, read one after the other (a page of a listing). */
+export async function withSessionFacts<T extends { id: string }>(store: Pick<SessionStore, "readStream">, sessions: readonly T[]): Promise<(T & SessionFacts)[]> {
+  const out: (T & SessionFacts)[] = [];
+  for (const s of sessions) out.push({ ...s, ...(await storedSessionFacts(store, s.id)) });
+  return out;
+}
+
+/** A listing page whose sessions carry their facts. */
+export interface SessionFactsPage {
+  sessions: (SessionSummary & SessionFacts)[];
+  next_cursor: string | null;
 }
