@@ -878,7 +878,7 @@ export class CodexReader implements TranscriptReader {
         durationMs,
         exitCode: exit,
         paths: normalizePaths(s.mapPaths ?? s.patchPaths ?? [], s.cwd),
-        files: s.mapDiffs ?? s.patchDiffs ?? [],
+        files: s.patchDiffs ?? s.mapDiffs ?? [],
       };
     }
     return { ...call, type: "command", durationMs, command: s.command, argv: s.argv, exitCode: exit };
