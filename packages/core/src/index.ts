@@ -47,3 +47,6 @@ export * from "./storable-text.js";
 export * from "./agents/codex/line-timestamp.js";
 export * from "./agents/codex/codex-home.js";
 export * from "./agents/codex/injected-context.js";
+export * from "./session-model/search-text.js";
+export * from "./agents/codex/line-search-text.js";
+export * from "./agents/codex/line-facts.js";

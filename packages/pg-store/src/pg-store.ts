@@ -2,6 +2,7 @@ import { Kysely, Migrator, PostgresDialect, sql, type Compilable, type Selectabl
 import { createHash } from "node:crypto";
 import pg from "pg";
 import {
+  lineFacts,
   lineTimestamp,
   AmbiguousIdError,
   ConflictError,
@@ -36,7 +37,7 @@ import {
   type SoftDeletedSession,
   type DeletionAuditRecord,
 } from "@sessionvault/core";
-import { lineFacts } from "./line-facts.js";
+
 import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, migrationProvider } from "./migrations.js";
 import { describeConnection, pgCode, translatePgError } from "./pg-errors.js";
 import type { Database, DeletionsTable, GitJson, SessionsTable, TokensTable } from "./tables.js";
