@@ -1,11 +1,12 @@
-import { isInjectedUserText, isRolloutLine, parseJsonLine, redactSecrets, type SessionSummary } from "@sessionvault/core";
+import { readSessionEvents, redactSecrets, SessionFactsBuilder, type FileDiff, type SessionEvent, type SessionFacts, type SessionSummary } from "@sessionvault/core";
 
 /**
- * A readable Markdown transcript of a rollout: the user's and the agent's
- * messages, commands with their exit codes and (shortened) output, patches
- * and web searches, across the shapes of Codex 0.39 to 0.169. Reasoning,
- * injected context and bookkeeping records are left out. Streamed: one
- * chunk per rollout line that renders to something.
+ * A readable Markdown transcript of a session: a view of the session model
+ * (core) — the user's and the agent's messages, commands with their exit
+ * codes and (shortened) output, patches, tool calls and web searches, turn
+ * ends, and the session's facts at the end. Reasoning, injected context and
+ * bookkeeping records are left out. Streamed: one chunk per event that
+ * renders to something.
  */
 export interface MarkdownOptions {
   redact: boolean;
@@ -13,24 +14,17 @@ export interface MarkdownOptions {
   maxOutputChars?: number;
 }
 
-const COMMAND_TOOLS = new Set(["shell", "shell_command", "exec_command", "container.exec", "local_shell"]);
-
 export async function* renderMarkdown(summary: SessionSummary, lines: AsyncIterable<string>, options: MarkdownOptions): AsyncGenerator<string> {
   const r = options.redact ? redactSecrets : (t: string) => t;
   const maxOut = options.maxOutputChars ?? 2000;
+  const facts = new SessionFactsBuilder("codex");
   yield header(summary, r);
-  for await (const text of lines) {
-    let v: unknown;
-    try {
-      v = parseJsonLine(text);
-    } catch {
-      continue;
-    }
-    if (!isRolloutLine(v)) continue;
-    const p = v.payload as Record<string, unknown>;
-    const out = v.type === "response_item" ? responseItem(p, r, maxOut) : v.type === "event_msg" ? eventMsg(p) : v.type === "compacted" ? "_Context compacted._\n\n" : null;
+  for await (const e of readSessionEvents(lines, "codex", { text: true, usage: true })) {
+    facts.add(e);
+    const out = render(e, r, maxOut);
     if (out) yield out;
   }
+  yield footer(facts.facts());
 }
 
 function header(s: SessionSummary, r: (t: string) => string): string {
@@ -45,73 +39,63 @@ function header(s: SessionSummary, r: (t: string) => string): string {
   return `# ${r(s.title ?? "Untitled session").replace(/\s+/g, " ")}\n\n${rows.join("\n")}\n\n`;
 }
 
-function responseItem(p: Record<string, unknown>, r: (t: string) => string, maxOut: number): string | null {
-  switch (p.type) {
-    case "message": {
-      const text = contentText(p.content);
-      if (!text) return null;
-      if (p.role === "user") return isInjectedUserText(text) ? null : `## User\n\n${r(text)}\n\n`;
-      if (p.role === "assistant") return `## Assistant\n\n${r(text)}\n\n`;
+function render(e: SessionEvent, r: (t: string) => string, maxOut: number): string | null {
+  switch (e.type) {
+    case "message":
+      return e.role === "user" ? `## User\n\n${r(e.text)}\n\n` : `## Assistant\n\n${r(e.text)}\n\n`;
+    case "command":
+      return `**Command** \`${inlineCode(r(e.command ?? ""))}\`${status(e.status)}\n\n${output(e.output, e.exitCode, r, maxOut)}`;
+    case "file_change":
+      return `${patch(e.files, r)}${output(e.output, null, r, maxOut)}`;
+    case "tool_call":
+      if (e.webSearch) return `**Web search**${e.command ? `: ${r(e.command)}` : ""}\n\n`;
+      return `**Tool** \`${e.toolName ?? "tool"}\`${e.input ? ` ${inlineCode(r(oneLine(e.input, 200)))}` : ""}${status(e.status)}${e.subAgent?.childIds.length ? ` → ${e.subAgent.childIds.map((c) => `\`${c}\``).join(", ")}` : ""}\n\n`;
+    case "compaction":
+      return "_Context compacted._\n\n";
+    case "error":
+      return `_Error: ${r(oneLine(e.message, 500))}_\n\n`;
+    case "turn_ended":
+      if (e.status === "aborted") return `_Turn aborted${e.reason ? ` (${e.reason})` : ""}._\n\n`;
+      if (e.status === "failed") return `_Turn failed${e.reason ? `: ${r(oneLine(e.reason, 500))}` : ""}._\n\n`;
       return null;
-    }
-    case "function_call": {
-      const name = String(p.name ?? "");
-      const args = parseArgs(p.arguments);
-      if (COMMAND_TOOLS.has(name)) {
-        const argv = Array.isArray(args?.command) ? (args.command as unknown[]).map(String) : null;
-        if (argv?.[0] === "apply_patch" && argv[1]) return patch(argv[1], r);
-        const cmd = typeof args?.cmd === "string" ? args.cmd : argv ? displayArgv(argv) : String(p.arguments ?? "");
-        return `**Command** \`${inlineCode(r(cmd))}\`\n\n`;
-      }
-      if (name === "apply_patch" && typeof args?.input === "string") return patch(args.input, r);
-      return `**Tool** \`${name}\`${p.arguments ? ` ${inlineCode(r(oneLine(String(p.arguments), 200)))}` : ""}\n\n`;
-    }
-    case "local_shell_call": {
-      const action = p.action as { command?: unknown[] } | undefined;
-      return Array.isArray(action?.command) ? `**Command** \`${inlineCode(r(displayArgv(action.command.map(String))))}\`\n\n` : null;
-    }
-    case "custom_tool_call":
-      return p.name === "apply_patch" && typeof p.input === "string" ? patch(p.input, r) : `**Tool** \`${String(p.name ?? "")}\`\n\n`;
-    case "function_call_output":
-    case "custom_tool_call_output":
-      return output(p.output, r, maxOut);
-    case "web_search_call": {
-      const action = p.action as { query?: unknown } | undefined;
-      return `**Web search**${typeof action?.query === "string" ? `: ${r(action.query)}` : ""}\n\n`;
-    }
     default:
       return null;
   }
 }
 
-function eventMsg(p: Record<string, unknown>): string | null {
-  if (p.type === "turn_aborted") return `_Turn aborted${typeof p.reason === "string" ? ` (${p.reason})` : ""}._\n\n`;
-  return null;
+function status(s: string): string {
+  return s === "completed" || s === "failed" ? "" : ` _(${s.replace("_", " ")})_`;
 }
 
-function output(raw: unknown, r: (t: string) => string, maxOut: number): string | null {
-  let text = typeof raw === "string" ? raw : raw && typeof raw === "object" && typeof (raw as { content?: unknown }).content === "string" ? (raw as { content: string }).content : null;
-  if (text === null) return null;
-  let exit: number | null = null;
-  // 0.39 wraps output as JSON {"output", "metadata": {"exit_code"}}; 0.98+ writes "Process exited with code N" in text.
-  try {
-    const j = JSON.parse(text) as { output?: unknown; metadata?: { exit_code?: unknown } };
-    if (j && typeof j.output === "string") {
-      text = j.output;
-      if (typeof j.metadata?.exit_code === "number") exit = j.metadata.exit_code;
-    }
-  } catch {
-    const m = /(?:Process exited with code|^Exit code:) (-?\d+)/m.exec(text);
-    if (m) exit = Number(m[1]);
-    const o = text.indexOf("\nOutput:\n");
-    if (m && o !== -1) text = text.slice(o + "\nOutput:\n".length);
-  }
+function footer(f: SessionFacts): string {
+  const parts = [
+    `- Outcome: ${f.outcome.replace("_", " ")}`,
+    `- Turns: ${f.turns}`,
+    f.model ? `- Model: ${f.model}` : null,
+    f.tokens ? `- Tokens: ${f.tokens.input} in (${f.tokens.cached_input} cached), ${f.tokens.output} out (${f.tokens.reasoning} reasoning)` : null,
+    f.duration_ms !== null ? `- Duration: ${(f.duration_ms / 1000).toFixed(1)} s` : null,
+    `- Files changed: ${f.files_changed}`,
+    f.children.length ? `- Sub-agents: ${f.children.map((c) => `\`${c}\``).join(", ")}` : null,
+  ].filter(Boolean);
+  return `---\n\n${parts.join("\n")}\n`;
+}
+
+function output(text: string | null, exit: number | null, r: (t: string) => string, maxOut: number): string {
+  if (text === null || (text === "" && exit === null)) return "";
   const body = text.length > maxOut ? text.slice(0, maxOut) + `\n… (${text.length - maxOut} more characters)` : text;
   return `${exit !== null ? `Exit code ${exit}:\n\n` : ""}${fence(r(body.replace(/\n+$/, "")), "text")}\n\n`;
 }
 
-function patch(text: string, r: (t: string) => string): string {
-  return `**Patch**\n\n${fence(r(text.replace(/\n+$/, "")), "diff")}\n\n`;
+/** The change in apply_patch's own notation, whichever record it came from. */
+function patch(files: FileDiff[], r: (t: string) => string): string {
+  const parts = ["*** Begin Patch"];
+  for (const f of files) {
+    parts.push(`*** ${f.kind === "add" ? "Add" : f.kind === "delete" ? "Delete" : "Update"} File: ${f.path}`);
+    if (f.movePath) parts.push(`*** Move to: ${f.movePath}`);
+    if (f.diff) parts.push(f.diff.replace(/\n+$/, ""));
+  }
+  parts.push("*** End Patch");
+  return `**Patch**\n\n${fence(r(parts.join("\n")), "diff")}\n\n`;
 }
 
 /** A fence longer than any backtick run inside, so content cannot close it. */
@@ -130,26 +114,3 @@ function oneLine(text: string, max: number): string {
   return t.length > max ? t.slice(0, max - 1) + "…" : t;
 }
 
-function displayArgv(argv: string[]): string {
-  // Codex runs most commands as ["bash", "-lc", "<script>"]: show the script.
-  if (argv.length === 3 && /(^|\/)(ba|z)?sh$/.test(argv[0]!) && /^-l?c$/.test(argv[1]!)) return argv[2]!;
-  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(" ");
-}
-
-function parseArgs(raw: unknown): Record<string, unknown> | null {
-  if (typeof raw === "object" && raw !== null) return raw as Record<string, unknown>;
-  if (typeof raw !== "string") return null;
-  try {
-    const v = JSON.parse(raw) as unknown;
-    return typeof v === "object" && v !== null ? (v as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
-}
-
-function contentText(content: unknown): string | null {
-  if (typeof content === "string") return content;
-  if (!Array.isArray(content)) return null;
-  const parts = content.flatMap((c) => (c && typeof c === "object" && typeof (c as { text?: unknown }).text === "string" ? [(c as { text: string }).text] : []));
-  return parts.length ? parts.join("\n") : null;
-}

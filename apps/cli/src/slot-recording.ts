@@ -1,7 +1,8 @@
 import { readdir, realpath } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { isCodexCommand, parseCodexInvocation, SessionStateFile, assertSlug, type SlotInput } from "@sessionvault/core";
-import { mtimeMs, readRolloutHead, rolloutIdOf } from "./codex-rollouts.js";
+import { rolloutIdOf } from "@sessionvault/core";
+import { mtimeMs, readRolloutHead } from "./codex-rollouts.js";
 import type { CliContext } from "./io.js";
 import { filesOpenByDescendants } from "./proc-files.js";
 import { codexHomeDir, stateFilePath } from "./state-location.js";

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { FIXTURES, fixtureRollouts, fixtureRuns, VERSIONS } from "@sessionvault/testing/codex-fixtures";
 import { runCli } from "./support/run-cli.ts";
 
-const SESSION_KEYS = ["id", "created_at", "updated_at", "cwd", "title", "archived", "source", "originator", "cli_version", "model_provider", "git", "parent_id", "forked_from_id", "lines", "bytes"];
+const SESSION_KEYS = ["id", "created_at", "updated_at", "cwd", "title", "archived", "source", "originator", "cli_version", "model_provider", "git", "parent_id", "forked_from_id", "lines", "bytes", "agent", "model", "outcome", "turns", "tokens", "duration_ms", "files_changed", "children"];
 const dirs: string[] = [];
 afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
@@ -53,6 +53,25 @@ describe("sessionvault list", () => {
       expect(archived.every((s) => s.archived === true)).toBe(true);
     });
   }
+
+  it("carries the session facts: model, outcome, turns, tokens, duration, files changed, children", async () => {
+    const runs = fixtureRuns("0.169.0");
+    const all = await listAll(join(FIXTURES, "0.169.0"), ["--all"]);
+    const by = (label: string) => all.find((s) => s.id === runs.get(label))!;
+    for (const s of all) expect(s).toMatchObject({ agent: "codex", model: "gpt-5.5" });
+    expect(by("03-patch")).toMatchObject({ outcome: "completed", turns: 1, files_changed: 2 });
+    expect(by("05-multi-turn1")).toMatchObject({ turns: 3, outcome: "completed" });
+    expect(by("14-apierror")).toMatchObject({ outcome: "failed", tokens: null });
+    expect(by("16-interrupt")).toMatchObject({ outcome: "interrupted" });
+    const parent = by("12-subagent");
+    const child = all.find((s) => s.source === "subagent")!;
+    expect(parent.children).toEqual([child.id]);
+    expect(parent.tokens).toMatchObject({ input: expect.any(Number), cached_input: expect.any(Number), output: expect.any(Number), reasoning: expect.any(Number) });
+    expect(parent.duration_ms).toBeGreaterThan(0);
+    // Versions that record no turn ends say so.
+    const old = await listAll(join(FIXTURES, "0.98.0"), ["--all"]);
+    expect(old.find((s) => s.id === fixtureRuns("0.98.0").get("03-patch"))).toMatchObject({ outcome: "unknown", model: "gpt-5.2-codex", files_changed: 2 });
+  });
 
   it("shows sub-agent parents and fork origins in the JSON", async () => {
     const runs = fixtureRuns("0.169.0");

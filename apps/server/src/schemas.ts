@@ -32,9 +32,30 @@ const summaryProperties = {
   bytes: { type: "integer" },
 } as const;
 
+/** Derived from the rollout by the session model (docs/sessions.md); read-only. */
+const factsProperties = {
+  agent: { type: "string" },
+  model: nullableString,
+  outcome: { type: "string", enum: ["completed", "failed", "interrupted", "in_progress", "unknown"] },
+  turns: { type: "integer" },
+  tokens: {
+    type: ["object", "null"],
+    properties: { input: { type: "integer" }, cached_input: { type: "integer" }, output: { type: "integer" }, reasoning: { type: "integer" } },
+  },
+  duration_ms: { type: ["integer", "null"] },
+  files_changed: { type: "integer" },
+  children: { type: "array", items: { type: "string" } },
+} as const;
+
 export const sessionSummarySchema = {
   type: "object",
   properties: summaryProperties,
+} as const;
+
+/** A listed session: its summary and its facts. */
+export const listedSessionSchema = {
+  type: "object",
+  properties: { ...summaryProperties, ...factsProperties },
 } as const;
 
 export const streamInfoSchema = {
@@ -46,6 +67,7 @@ export const sessionDetailSchema = {
   type: "object",
   properties: {
     ...summaryProperties,
+    ...factsProperties,
     legal_hold: { type: "boolean" },
     streams: { type: "array", items: streamInfoSchema },
   },
@@ -54,7 +76,7 @@ export const sessionDetailSchema = {
 export const sessionPageSchema = {
   type: "object",
   properties: {
-    sessions: { type: "array", items: sessionSummarySchema },
+    sessions: { type: "array", items: listedSessionSchema },
     next_cursor: nullableString,
   },
 } as const;

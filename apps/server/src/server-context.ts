@@ -1,4 +1,4 @@
-import type { SessionPage, TokenStore } from "@sessionvault/core";
+import type { SessionFactsPage, TokenStore } from "@sessionvault/core";
 import type { CoalescedReads } from "./coalesced-reads.js";
 import type { OrgStores } from "./org-stores.js";
 import type { ServerMetrics } from "./metrics.js";
@@ -17,5 +17,5 @@ export interface ServerContext {
   inflight: Set<Promise<unknown>>;
   maxAppendBytes: number;
   /** Identical concurrent session lists share one store read (see CoalescedReads). */
-  lists: CoalescedReads<SessionPage>;
+  lists: CoalescedReads<SessionFactsPage>;
 }

@@ -119,6 +119,11 @@ describe("the v1 API over real HTTP, with the real Codex fixtures ingested", () 
     expect(res.status).toBe(200);
     const s = (await res.json()) as Record<string, unknown>;
     expect(s).toMatchObject({ id, cli_version: VERSION, legal_hold: false, title: expect.stringContaining("hello.txt") });
+    // The session facts, derived from the rollout by the session model.
+    expect(s).toMatchObject({ agent: "codex", outcome: "completed", turns: 1, files_changed: 0, children: [], tokens: { input: expect.any(Number), output: expect.any(Number) } });
+    expect(typeof s.model).toBe("string");
+    const listed = (await (await api("GET", `/v1/sessions?limit=100`, reader)).json()) as { sessions: Record<string, unknown>[] };
+    expect(listed.sessions.find((x) => x.id === id)).toMatchObject({ agent: "codex", outcome: "completed", turns: 1 });
     const lines = readFileSync(rollouts.find((r) => r.id === id)!.path, "utf8").split("\n").length - 1;
     expect(s.streams).toEqual(expect.arrayContaining([expect.objectContaining({ name: "rollout", lines })]));
 

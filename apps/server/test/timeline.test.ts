@@ -36,8 +36,10 @@ describe.each(["0.39.0", "0.98.0", "0.169.0"])("timeline of Codex %s rollouts", 
     const page = await buildTimeline(texts(rolloutOf(version, "02-shell")), { firstTurn: 0, turnCount: 20 });
     expect(page.turns).toHaveLength(1);
     const turn = page.turns[0]!;
-    expect(kinds(turn.items)).toEqual(["user", "command", "command", "agent"]);
-    const [user, ls, echo] = turn.items;
+    // Reasoning summaries are shown too (collapsed on the page).
+    expect(kinds(turn.items).filter((k) => k !== "reasoning")).toEqual(["user", "command", "command", "agent"]);
+    expect(kinds(turn.items)).toContain("reasoning");
+    const [user, ls, echo] = turn.items.filter((i) => i.kind !== "reasoning");
     expect(user).toMatchObject({ kind: "user", text: expect.stringContaining("create hello.txt") });
     expect(ls).toMatchObject({ kind: "command", command: "ls -la", exitCode: 0 });
     expect(echo).toMatchObject({ kind: "command", exitCode: 0, output: expect.stringContaining("hello") });

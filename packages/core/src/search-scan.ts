@@ -1,5 +1,5 @@
 import { isSessionvaultError } from "./errors.js";
-import { parseJsonLine } from "./jsonl-reader.js";
+import { codexLineSearchText } from "./agents/codex/line-search-text.js";
 import type { SessionSummary } from "./session.js";
 import type { ListQuery, SessionPage, SessionStore } from "./store.js";
 
@@ -55,32 +55,17 @@ function summaryMatches(s: SessionSummary, needle: string): boolean {
   return [s.title, s.cwd, s.git?.repository_url, s.git?.branch, s.id].some((v) => typeof v === "string" && v.toLowerCase().includes(needle));
 }
 
-/** True when a user or agent message, or a command / tool call, of the rollout contains the needle. */
+/**
+ * True when what a line of the rollout says (its search text: messages,
+ * commands, tool calls, changed files — the same text Postgres indexes)
+ * contains the needle. A line whose raw text does not contain it is not read.
+ */
 async function rolloutMatches(store: SessionStore, id: string, needle: string): Promise<{ match: boolean; bytes: number }> {
   let bytes = 0;
   for await (const line of store.readStream(id, "rollout")) {
     bytes += line.length + 1;
     if (!line.toLowerCase().includes(needle)) continue;
-    let v: unknown;
-    try {
-      v = parseJsonLine(line);
-    } catch {
-      continue;
-    }
-    const p = (v as { type?: string; payload?: Record<string, unknown> } | undefined)?.payload;
-    const type = (v as { type?: string } | undefined)?.type;
-    if (!p) continue;
-    const fields: unknown[] = [];
-    if (type === "response_item") {
-      if (p.type === "message" && (p.role === "user" || p.role === "assistant")) fields.push(JSON.stringify(p.content ?? ""));
-      if (typeof p.type === "string" && p.type.endsWith("_call")) fields.push(p.arguments, p.input, JSON.stringify(p.action ?? ""));
-    } else if (type === "event_msg") {
-      if (p.type === "user_message" || p.type === "agent_message") fields.push(p.message);
-      if (p.type === "exec_command_end") fields.push(JSON.stringify(p.command ?? ""));
-    }
-    if (fields.some((f) => typeof f === "string" && !f.trimStart().startsWith("[{\"type\":\"input_text\",\"text\":\"<") && f.toLowerCase().includes(needle))) {
-      return { match: true, bytes };
-    }
+    if (codexLineSearchText(line)?.toLowerCase().includes(needle)) return { match: true, bytes };
   }
   return { match: false, bytes };
 }

@@ -19,8 +19,19 @@ function privateTexts(path: string): string[] {
   const out: string[] = [];
   for (const line of readFileSync(path, "utf8").split("\n")) {
     if (!line) continue;
-    const v = JSON.parse(line) as { type: string; payload: Record<string, unknown> };
+    let v: { type: string; payload?: Record<string, unknown>; role?: string; content?: unknown };
+    try {
+      v = JSON.parse(line) as typeof v;
+    } catch {
+      continue; // a torn or doubled line (early builds): the export skips it too
+    }
+    if (v.type === "message" && Array.isArray(v.content)) {
+      // Bare-line builds: the response item itself.
+      for (const c of v.content as { text?: unknown }[]) if (typeof c?.text === "string") out.push(c.text);
+      continue;
+    }
     const p = v.payload;
+    if (!p) continue;
     if (v.type === "event_msg" && (p.type === "agent_message" || p.type === "user_message" || p.type === "agent_reasoning") && typeof (p.message ?? p.text) === "string") {
       out.push(String(p.message ?? p.text));
     }
@@ -30,8 +41,8 @@ function privateTexts(path: string): string[] {
 }
 
 describe("every emitted action validates against actions.v1.schema.json", () => {
-  it("covers fixtures of all three Codex versions", () => {
-    expect(new Set(rollouts.map((r) => r.version))).toEqual(new Set(["0.39.0", "0.98.0", "0.169.0"]));
+  it("covers fixtures of every Codex version, bare-line builds included", () => {
+    expect(new Set(rollouts.map((r) => r.version))).toEqual(new Set(["0.1.2505291658", "0.8.0", "0.20.0", "0.39.0", "0.98.0", "0.169.0", "0.171.0"]));
     expect(rollouts.length).toBeGreaterThan(35);
   });
 

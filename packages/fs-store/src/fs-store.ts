@@ -3,6 +3,7 @@ import type { BigIntStats } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { randomBytes } from "node:crypto";
 import {
+  codexPaths, dayDir, keyToDate, localStamp, rolloutFileName, uuidV7Time, type CodexPaths,
   applyRetention,
   assertIdOrPrefix,
   assertSessionId,
@@ -17,6 +18,7 @@ import {
   readLines,
   STREAM_FILES,
   summarizeRollout,
+  lineTimestamp,
   UnsupportedError,
   ConflictError,
   type AppendOptions,
@@ -40,7 +42,6 @@ import {
   type TokenRecord,
   type TokenStore,
 } from "@sessionvault/core";
-import { codexPaths, dayDir, keyToDate, localStamp, rolloutFileName, uuidV7Time, type CodexPaths } from "./codex-layout.js";
 import { FolderFilesCache, mergeNewestFirst, walkActive, walkAll, walkArchived, walkDays, type RolloutFile } from "./rollout-walk.js";
 import { appendAt, filePosition, lastLineHead, PositionCache, positionOf, readFileLineBatches, readSmallFile, type FilePosition } from "./stream-file.js";
 import { SessionIndex } from "./session-index.js";
@@ -712,14 +713,9 @@ async function atomicWrite(path: string, text: string): Promise<void> {
   await rename(tmp, path);
 }
 
-const TIMESTAMP = /^\s*\{\s*"timestamp"\s*:\s*"([^"]+)"/;
-
-/** `updated_at` = the timestamp of the last committed line (Codex puts it first). */
+/** `updated_at` = the timestamp of the last committed line. */
 function timestampOf(text: string | null): string | null {
-  const m = text ? TIMESTAMP.exec(text.replace(/^\uFEFF/, "")) : null;
-  if (!m) return null;
-  const d = new Date(m[1]!);
-  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+  return text ? lineTimestamp(text) : null;
 }
 
 async function* oneChunk(buf: Buffer): AsyncGenerator<Uint8Array> {

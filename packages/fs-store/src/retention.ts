@@ -2,6 +2,7 @@ import { lstat, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeF
 import { dirname, join, relative } from "node:path";
 import { randomBytes } from "node:crypto";
 import {
+  keyToDate, type CodexPaths,
   assertSessionId,
   assertSlug,
   InvalidInputError,
@@ -19,7 +20,6 @@ import {
   type SoftDeletedSession,
   type StreamInfo,
 } from "@sessionvault/core";
-import { keyToDate, type CodexPaths } from "./codex-layout.js";
 import type { RolloutFile } from "./rollout-walk.js";
 
 /** What retention needs from the FsStore that owns the home (its lookups and caches). */

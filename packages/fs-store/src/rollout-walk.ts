@@ -1,7 +1,6 @@
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { IoError } from "@sessionvault/core";
-import { parseRolloutName, type CodexPaths, type RolloutName } from "./codex-layout.js";
+import { IoError, parseRolloutName, type CodexPaths, type RolloutName } from "@sessionvault/core";
 
 export interface RolloutFile extends RolloutName {
   path: string;
@@ -84,6 +83,11 @@ export class FolderFilesCache {
  * O(all sessions).
  */
 export async function* walkActive(paths: CodexPaths, before: string | null, warn: WalkWarn, folder: FolderFiles = readFolderFiles): AsyncGenerator<RolloutFile> {
+  // The earliest native builds wrote rollouts flat in sessions/; merged by the same key.
+  yield* mergeNewestFirst(walkDated(paths, before, warn, folder), filesBefore(await folder(paths.sessions, false, warn), before));
+}
+
+async function* walkDated(paths: CodexPaths, before: string | null, warn: WalkWarn, folder: FolderFiles): AsyncGenerator<RolloutFile> {
   const by = before?.slice(0, 4) ?? null;
   const bm = before?.slice(5, 7) ?? null;
   const bd = before?.slice(8, 10) ?? null;
@@ -123,7 +127,7 @@ function* filesBefore(files: RolloutFile[], before: string | null): Generator<Ro
 }
 
 /** Merges two newest-first walks into one. */
-export async function* mergeNewestFirst(a: AsyncGenerator<RolloutFile>, b: AsyncGenerator<RolloutFile>): AsyncGenerator<RolloutFile> {
+export async function* mergeNewestFirst(a: AsyncIterator<RolloutFile>, b: AsyncIterator<RolloutFile> | Iterator<RolloutFile>): AsyncGenerator<RolloutFile> {
   let x = await a.next();
   let y = await b.next();
   while (!x.done || !y.done) {

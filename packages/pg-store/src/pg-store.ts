@@ -2,6 +2,8 @@ import { Kysely, Migrator, PostgresDialect, sql, type Compilable, type Selectabl
 import { createHash } from "node:crypto";
 import pg from "pg";
 import {
+  lineFacts,
+  lineTimestamp,
   AmbiguousIdError,
   ConflictError,
   InvalidInputError,
@@ -35,7 +37,7 @@ import {
   type SoftDeletedSession,
   type DeletionAuditRecord,
 } from "@sessionvault/core";
-import { lineFacts } from "./line-facts.js";
+
 import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, migrationProvider } from "./migrations.js";
 import { describeConnection, pgCode, translatePgError } from "./pg-errors.js";
 import type { Database, DeletionsTable, GitJson, SessionsTable, TokensTable } from "./tables.js";
@@ -348,7 +350,7 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
         stamps.push(f.timestamp);
         metas.push(f.meta);
         search.push(f.search);
-        if (f.timestamp !== null && !Number.isNaN(Date.parse(f.timestamp))) lastTs = f.timestamp;
+        lastTs = lineTimestamp(line) ?? lastTs;
       }
     }
     // The lines travel as ONE parameter of UTF-8 bytes, split server-side: no

@@ -93,7 +93,7 @@ describe("big appends of lines with syntax characters", () => {
     const store = open(schema);
     const s = input();
     await store.putSession(s);
-    const words = JSON.stringify({ timestamp: "2026-04-01T09:00:02.000Z", type: "event_msg", payload: { type: "user_message", message: "please frobnicate the\twombat" } });
+    const words = JSON.stringify({ timestamp: "2026-04-01T09:00:02.000Z", type: "response_item", payload: { type: "message", role: "user", content: [{ type: "input_text", text: "please frobnicate the\twombat" }] } });
     await store.append(s.id, "rollout", 0, [...sessionHeadLines(s), "not json", words]);
     expect((await store.listSessions({ q: "wombat" })).sessions.map((x) => x.id)).toEqual([s.id]);
     expect((await store.listSessions({ q: "frobnicate" })).sessions.map((x) => x.id)).toEqual([s.id]);
@@ -104,9 +104,9 @@ describe("big appends of lines with syntax characters", () => {
       expect(rows).toEqual([
         { seq: 0, type: "session_meta", payload_type: null, cwd: "/work/app", searchable: false },
         { seq: 1, type: "response_item", payload_type: "message", cwd: null, searchable: true },
-        { seq: 2, type: "event_msg", payload_type: "user_message", cwd: null, searchable: true },
+        { seq: 2, type: "event_msg", payload_type: "user_message", cwd: null, searchable: false },
         { seq: 3, type: null, payload_type: null, cwd: null, searchable: false },
-        { seq: 4, type: "event_msg", payload_type: "user_message", cwd: null, searchable: true },
+        { seq: 4, type: "response_item", payload_type: "message", cwd: null, searchable: true },
       ]);
     } finally {
       await admin.end();

@@ -201,7 +201,8 @@ describe("appends", () => {
       expect(rows).toEqual([
         { seq: 0, type: "session_meta", payload_type: null, timestamp: s.created_at, cwd: "/srv/facts", searchable: false },
         { seq: 1, type: "response_item", payload_type: "message", timestamp: s.created_at, cwd: null, searchable: true },
-        { seq: 2, type: "event_msg", payload_type: "user_message", timestamp: s.created_at, cwd: null, searchable: true },
+        // The UI copy of the message: its words are indexed once, from the response item.
+        { seq: 2, type: "event_msg", payload_type: "user_message", timestamp: s.created_at, cwd: null, searchable: false },
         { seq: 3, type: null, payload_type: null, timestamp: null, cwd: null, searchable: false },
         { seq: 4, type: "world_state", payload_type: "x", timestamp: "2026-04-01T09:00:05.000Z", cwd: null, searchable: false },
       ]);

@@ -71,6 +71,7 @@ import {
   type _Object,
 } from "@aws-sdk/client-s3";
 import {
+  lineTimestamp,
   AmbiguousIdError,
   ConflictError,
   InvalidInputError,
@@ -1075,13 +1076,6 @@ function matches(s: SessionSummary, q: ListQuery, archived: "active" | "archived
   if (q.branch !== undefined && s.git?.branch !== q.branch) return false;
   if (q.model_provider !== undefined && s.model_provider !== q.model_provider) return false;
   return true;
-}
-
-/** Codex lines start with their timestamp; a cheap look at the head avoids parsing a huge line. */
-function lineTimestamp(line: string): string | null {
-  const m = /"timestamp"\s*:\s*"([^"]{10,40})"/.exec(line.slice(0, 200));
-  if (!m || Number.isNaN(Date.parse(m[1]!))) return null;
-  return new Date(Date.parse(m[1]!)).toISOString();
 }
 
 /** A JSON object the store wrote itself; anything else under its key is named in the error rather than surfacing as a bare SyntaxError. */

@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { redactSummary, UsageError, searchSessions, sessionInputOf, type ListQuery, type SessionSummary } from "@sessionvault/core";
+import { redactSummary, UsageError, searchSessions, sessionInputOf, storedSessionFacts, type ListQuery, type SessionFacts, type SessionSummary } from "@sessionvault/core";
 import { printJson, type CliContext } from "../io.js";
 import { terminalSafe } from "../terminal-text.js";
 import { openStoreArg } from "../stores.js";
@@ -40,7 +40,9 @@ export async function list(options: ListOptions, ctx: CliContext): Promise<void>
     const page = query.q ? await searchSessions(store, query, { maxScanBytes: Infinity, maxSessions: Infinity }) : await store.listSessions(query);
     const sessions = options.redact === false ? page.sessions : page.sessions.map(redactSummary);
     if (options.json) {
-      printJson(ctx, { sessions: sessions.map(sessionJson), next_cursor: page.next_cursor });
+      const withFacts = [];
+      for (const s of sessions) withFacts.push(sessionJson(s, await storedSessionFacts(store, s.id)));
+      printJson(ctx, { sessions: withFacts, next_cursor: page.next_cursor });
       return;
     }
     ctx.stdout.write(table(sessions));
@@ -57,9 +59,21 @@ function parseLimit(value: string | number | undefined): number {
   return n;
 }
 
-/** The session object of `list --json` and `show --json`, fields in the documented order. */
-export function sessionJson(s: SessionSummary): Record<string, unknown> {
-  return { ...sessionInputOf(s), lines: s.lines, bytes: s.bytes };
+/** The session object of `list --json` and `show --json`, fields in the documented order (docs/sessions.md). */
+export function sessionJson(s: SessionSummary, f: SessionFacts): Record<string, unknown> {
+  return {
+    ...sessionInputOf(s),
+    lines: s.lines,
+    bytes: s.bytes,
+    agent: f.agent,
+    model: f.model,
+    outcome: f.outcome,
+    turns: f.turns,
+    tokens: f.tokens,
+    duration_ms: f.duration_ms,
+    files_changed: f.files_changed,
+    children: f.children,
+  };
 }
 
 function table(sessions: SessionSummary[]): string {

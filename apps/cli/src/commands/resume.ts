@@ -14,7 +14,7 @@ import {
   type SessionSummary,
   type SlotRecord,
 } from "@sessionvault/core";
-import { findRollout, type RolloutLocation } from "../codex-rollouts.js";
+import { findRollout, type RolloutLocation } from "@sessionvault/core";
 import type { CliContext } from "../io.js";
 import { processesHolding } from "../proc-files.js";
 import { openStateFile, withSlotRecording } from "../slot-recording.js";

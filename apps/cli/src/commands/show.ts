@@ -1,4 +1,4 @@
-import { redactSummary, type SessionDetail } from "@sessionvault/core";
+import { redactSummary, storedSessionFacts, type SessionDetail, type SessionFacts } from "@sessionvault/core";
 import { printJson, type CliContext } from "../io.js";
 import { terminalSafe } from "../terminal-text.js";
 import { openStoreArg } from "../stores.js";
@@ -17,17 +17,18 @@ export async function show(id: string, options: ShowOptions, ctx: CliContext): P
   try {
     const stored = await store.getSession(id);
     const s = options.redact === false ? stored : redactSummary(stored);
+    const facts = await storedSessionFacts(store, s.id);
     if (options.json) {
-      printJson(ctx, { ...sessionJson(s), legal_hold: s.legal_hold, streams: s.streams.map((x) => ({ name: x.name, lines: x.lines, bytes: x.bytes })) });
+      printJson(ctx, { ...sessionJson(s, facts), legal_hold: s.legal_hold, streams: s.streams.map((x) => ({ name: x.name, lines: x.lines, bytes: x.bytes })) });
       return;
     }
-    ctx.stdout.write(human(s));
+    ctx.stdout.write(human(s, facts));
   } finally {
     await store.close();
   }
 }
 
-function human(s: SessionDetail): string {
+function human(s: SessionDetail, f: SessionFacts): string {
   const rows: [string, string][] = [
     ["id", s.id],
     ["title", s.title ?? "(untitled)"],
@@ -38,7 +39,15 @@ function human(s: SessionDetail): string {
     ["originator", s.originator ?? "-"],
     ["cli version", s.cli_version ?? "-"],
     ["model provider", s.model_provider ?? "-"],
+    ["agent", f.agent],
+    ["model", f.model ?? "-"],
+    ["outcome", f.outcome],
+    ["turns", String(f.turns)],
+    ["tokens", f.tokens ? `${f.tokens.input} in (${f.tokens.cached_input} cached), ${f.tokens.output} out (${f.tokens.reasoning} reasoning)` : "-"],
+    ["duration", f.duration_ms === null ? "-" : `${(f.duration_ms / 1000).toFixed(1)} s`],
+    ["files changed", String(f.files_changed)],
   ];
+  if (f.children.length > 0) rows.push(["children", f.children.join(" ")]);
   if (s.git) rows.push(["git", [s.git.branch, s.git.commit_hash?.slice(0, 12), s.git.repository_url].filter(Boolean).join("  ")]);
   if (s.forked_from_id) rows.push(["forked from", s.forked_from_id]);
   else if (s.parent_id) rows.push(["parent", s.parent_id]);

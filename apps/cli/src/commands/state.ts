@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { assertIdOrPrefix, isSessionId, NotFoundError } from "@sessionvault/core";
-import { findRollout } from "../codex-rollouts.js";
+import { findRollout } from "@sessionvault/core";
 import { printJson, type CliContext } from "../io.js";
 import { openStateFile } from "../slot-recording.js";
 import { codexHomeDir } from "../state-location.js";

@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fastifyCsrf from "@fastify/csrf-protection";
 import { assertIdOrPrefix, assertSlug, ForbiddenError, isSessionvaultError, UnauthorizedError } from "@sessionvault/core";
 import type { ListQuery } from "@sessionvault/core";
-import { searchSessions } from "@sessionvault/core";
+import { searchSessions, storedSessionFacts, withSessionFacts } from "@sessionvault/core";
 import type { ServerContext } from "../server-context.js";
 import { hashToken, hasScope, parseScopes, type Principal } from "../tokens.js";
 import { OrgTokens } from "../org-tokens.js";
@@ -120,7 +120,10 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
       ...(q.until ? { until: endOfDay(q.until) } : {}),
       ...(q.archived === "archived" || q.archived === "all" ? { archived: q.archived } : {}),
     });
-    const page = await ctx.lists.read(`${p.org}\n${JSON.stringify(query)}`, () => searchSessions(store, query));
+    const page = await ctx.lists.read(`${p.org}\n${JSON.stringify(query)}`, async () => {
+      const found = await searchSessions(store, query);
+      return { ...found, sessions: await withSessionFacts(store, found.sessions) };
+    });
     return sendHtml(reply, listPage({ org: p.org, admin: hasScope(p, "admin"), csrf: csrfFor(reply), query, page, cursor: query.cursor ?? null }));
   });
 
@@ -130,7 +133,8 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
     const session = await store.getSession(assertIdOrPrefix(req.params.id));
     const page = Math.max(0, Math.min(1_000_000, Number.parseInt(req.query.page ?? "0", 10) || 0));
     const timeline = await buildTimeline(store.readStream(session.id, "rollout"), { firstTurn: page * TURNS_PER_PAGE, turnCount: TURNS_PER_PAGE });
-    return sendHtml(reply, sessionPage({ org: p.org, admin: hasScope(p, "admin"), csrf: csrfFor(reply), session, timeline, page, turnsPerPage: TURNS_PER_PAGE }));
+    const facts = await storedSessionFacts(store, session.id);
+    return sendHtml(reply, sessionPage({ org: p.org, admin: hasScope(p, "admin"), csrf: csrfFor(reply), session: { ...session, ...facts }, timeline, page, turnsPerPage: TURNS_PER_PAGE }));
   });
 
   // Tokens: an org admin's page. The secret of a new token is in the answer to the POST and nowhere else

@@ -10,6 +10,8 @@ import {
   redactSummary,
   projectActions,
   searchSessions,
+  storedSessionFacts,
+  withSessionFacts,
 } from "@sessionvault/core";
 import type { ListQuery, SessionInput, TokenScope } from "@sessionvault/core";
 import type { ServerContext } from "../server-context.js";
@@ -99,7 +101,10 @@ export async function v1Routes(app: FastifyInstance, ctx: ServerContext): Promis
       const { scope, redact } = redactionFor(req.query.redact);
       const store = storeFor(req, scope);
       const query = toListQuery(req.query);
-      const page = await ctx.lists.read(`${(req.principal as Principal).org}\n${JSON.stringify(query)}`, () => searchSessions(store, query));
+      const page = await ctx.lists.read(`${(req.principal as Principal).org}\n${JSON.stringify(query)}`, async () => {
+        const found = await searchSessions(store, query);
+        return { ...found, sessions: await withSessionFacts(store, found.sessions) };
+      });
       return redact ? { ...page, sessions: page.sessions.map(redactSummary) } : page;
     },
   );
@@ -117,8 +122,10 @@ export async function v1Routes(app: FastifyInstance, ctx: ServerContext): Promis
     },
     async (req) => {
       const { scope, redact } = redactionFor(req.query.redact);
-      const session = await storeFor(req, scope).getSession(assertIdOrPrefix(req.params.id));
-      return redact ? redactSummary(session) : session;
+      const store = storeFor(req, scope);
+      const session = await store.getSession(assertIdOrPrefix(req.params.id));
+      const facts = await storedSessionFacts(store, session.id);
+      return { ...(redact ? redactSummary(session) : session), ...facts };
     },
   );
 

@@ -1,5 +1,5 @@
 import { redactSummary } from "@sessionvault/core";
-import type { ListQuery, SessionPage, SessionSummary } from "@sessionvault/core";
+import type { ListQuery, SessionFacts, SessionFactsPage, SessionSummary } from "@sessionvault/core";
 import { html } from "./html.js";
 import { layout } from "./layout.js";
 
@@ -10,7 +10,7 @@ export interface ListPageInput {
   /** For the logout form. */
   csrf: string;
   query: ListQuery;
-  page: SessionPage;
+  page: SessionFactsPage;
   /** The cursor of the page shown (to offer "first page" when paging). */
   cursor: string | null;
 }
@@ -71,7 +71,7 @@ export function listPage(input: ListPageInput): string {
   return layout(query.q ? `Search: ${query.q}` : "Sessions", body, { org: input.org, admin: input.admin ?? false, csrf: input.csrf });
 }
 
-function row(stored: SessionSummary) {
+function row(stored: SessionSummary & SessionFacts) {
   const s = redactSummary(stored);
   const repo = s.git?.repository_url ? s.git.repository_url.replace(/^https?:\/\//, "").replace(/\.git$/, "") : null;
   return html`<tr class="session-row">
@@ -79,7 +79,7 @@ function row(stored: SessionSummary) {
   <td class="title"><a href="/sessions/${s.id}">${s.title ?? "(untitled)"}</a>
     <span class="meta">${s.id.slice(0, 13)} · ${s.source ?? "?"} · ${s.cli_version ?? ""}${s.archived ? html` · <span class="badge">archived</span>` : ""}${s.parent_id ? " · sub-agent/fork" : ""}</span></td>
   <td class="where">${repo ? html`<span class="repo">${repo}</span>${s.git?.branch ? html` <span class="branch">${s.git.branch}</span>` : ""}<br>` : ""}<span class="cwd">${s.cwd ?? ""}</span></td>
-  <td>${s.model_provider ?? ""}</td>
+  <td>${s.model ?? s.model_provider ?? ""}<br><span class="outcome outcome-${s.outcome}">${s.outcome.replace("_", " ")}</span></td>
   <td class="num">${s.lines}</td>
 </tr>`;
 }

@@ -1,5 +1,5 @@
 import { redactSummary } from "@sessionvault/core";
-import type { SessionDetail } from "@sessionvault/core";
+import type { SessionDetail, SessionFacts } from "@sessionvault/core";
 import { html, type SafeHtml } from "./html.js";
 import { layout } from "./layout.js";
 import { formatTime } from "./list-page.js";
@@ -11,7 +11,7 @@ export interface SessionPageInput {
   admin?: boolean;
   /** For the logout form. */
   csrf: string;
-  session: SessionDetail;
+  session: SessionDetail & SessionFacts;
   timeline: TimelinePage;
   page: number;
   turnsPerPage: number;
@@ -32,7 +32,12 @@ export function sessionPage(input: SessionPageInput): string {
       <div><dt>Directory</dt><dd><code>${s.cwd ?? "—"}</code></dd></div>
       ${s.git ? html`<div><dt>Git</dt><dd>${s.git.repository_url ?? ""} ${s.git.branch ? html`<span class="branch">${s.git.branch}</span>` : ""} <code>${s.git.commit_hash?.slice(0, 10) ?? ""}</code></dd></div>` : ""}
       <div><dt>Agent</dt><dd>${s.originator ?? "?"} ${s.cli_version ?? ""} (${s.source ?? "?"})</dd></div>
-      <div><dt>Model provider</dt><dd>${s.model_provider ?? "—"}</dd></div>
+      <div><dt>Model</dt><dd>${s.model ?? "—"} (${s.model_provider ?? "—"})</dd></div>
+      <div><dt>Outcome</dt><dd><span class="outcome outcome-${s.outcome}">${s.outcome.replace("_", " ")}</span></dd></div>
+      <div><dt>Turns</dt><dd>${s.turns}${s.duration_ms !== null ? ` in ${(s.duration_ms / 1000).toFixed(1)} s` : ""}</dd></div>
+      ${s.tokens ? html`<div><dt>Tokens</dt><dd>${s.tokens.input} in (${s.tokens.cached_input} cached), ${s.tokens.output} out (${s.tokens.reasoning} reasoning)</dd></div>` : ""}
+      <div><dt>Files changed</dt><dd>${s.files_changed}</dd></div>
+      ${s.children.length ? html`<div><dt>Sub-agents</dt><dd>${s.children.map((c) => html`<a href="/sessions/${c}">${c}</a> `)}</dd></div>` : ""}
       ${s.parent_id ? html`<div><dt>Parent</dt><dd><a href="/sessions/${s.parent_id}">${s.parent_id}</a></dd></div>` : ""}
       ${s.forked_from_id ? html`<div><dt>Forked from</dt><dd><a href="/sessions/${s.forked_from_id}">${s.forked_from_id}</a></dd></div>` : ""}
       <div><dt>Size</dt><dd>${s.lines} lines, ${formatBytes(s.bytes)}</dd></div>
@@ -84,11 +89,18 @@ function item(i: TimelineItem) {
       return html`<div class="item msg user"><div class="who">User</div><div class="text">${i.text}</div></div>`;
     case "agent":
       return html`<div class="item msg agent"><div class="who">Agent</div><div class="text">${i.text}</div></div>`;
+    case "reasoning":
+      return html`<details class="item reasoning"><summary>Reasoning</summary><div class="text">${i.text}</div></details>`;
+    case "compaction":
+      return html`<p class="item compaction">Context compacted.</p>`;
+    case "error":
+      return html`<div class="item error"><span class="status failed">error</span> ${i.text}</div>`;
     case "command": {
       const ok = i.exitCode === 0;
       return html`<div class="item command">
   <div class="cmd-line"><span class="prompt">$</span> <code class="cmd">${i.command}</code>
     <span class="exit ${i.exitCode === null ? "unknown" : ok ? "ok" : "fail"}">${i.exitCode === null ? "exit ?" : `exit ${i.exitCode}`}</span>
+    ${i.status !== "completed" && i.status !== "failed" ? html`<span class="status ${i.status}">${i.status.replace("_", " ")}</span>` : ""}
     ${i.durationMs !== null ? html`<span class="dur">${i.durationMs} ms</span>` : ""}</div>
   ${i.cwd ? html`<div class="cwd">in ${i.cwd}</div>` : ""}
   ${i.output ? html`<details class="output"${i.output.length < 2000 ? html` open` : ""}><summary>Output</summary><pre>${i.output}</pre></details>` : ""}
@@ -96,13 +108,14 @@ function item(i: TimelineItem) {
     }
     case "file_change":
       return html`<div class="item file-change">
-  <div class="fc-head">File change${i.files.length === 1 ? "" : "s"} ${i.status ? html`<span class="status ${i.status}">${i.status}</span>` : ""}</div>
+  <div class="fc-head">File change${i.files.length === 1 ? "" : "s"} <span class="status ${i.status}">${i.status.replace("_", " ")}</span></div>
   ${i.files.map(diff)}
   ${i.output ? html`<pre class="fc-output">${i.output}</pre>` : ""}
 </div>`;
     case "tool_call":
       return html`<div class="item tool">
-  <div class="tool-head">Tool <code>${i.name}</code></div>
+  <div class="tool-head">Tool <code>${i.name}</code> <span class="status ${i.status}">${i.status.replace("_", " ")}</span>
+    ${i.childIds.map((c) => html` <a class="child" href="/sessions/${c}">${c}</a>`)}</div>
   ${i.input ? html`<details><summary>Input</summary><pre>${i.input}</pre></details>` : ""}
   ${i.output ? html`<details><summary>Output</summary><pre>${i.output}</pre></details>` : ""}
 </div>`;

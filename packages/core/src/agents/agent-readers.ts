@@ -2,6 +2,8 @@ import type { RawLine } from "../jsonl-reader.js";
 import type { SessionEvent } from "../session-model/session-event.js";
 import { SessionFactsBuilder, type SessionFacts } from "../session-model/session-facts.js";
 import { readTranscript, type TranscriptReader, type TranscriptReaderOptions } from "../session-model/transcript-reader.js";
+import type { SessionSummary } from "../session.js";
+import type { SessionStore } from "../store.js";
 import { CodexReader } from "./codex/codex-reader.js";
 
 /** The agents whose transcripts can be read; a new agent is one folder here plus one entry below. */
@@ -25,4 +27,26 @@ export async function readSessionFacts(lines: AsyncIterable<string | RawLine>, a
   const b = new SessionFactsBuilder(agent);
   for await (const e of readSessionEvents(lines, agent, { ...options, text: false, usage: true })) b.add(e);
   return b.facts();
+}
+
+/**
+ * The facts of a session kept in any store, read from its rollout stream.
+ * Stores keep the rollout byte-exact whatever the agent; every stored
+ * session is a Codex one for now.
+ */
+export async function storedSessionFacts(store: Pick<SessionStore, "readStream">, sessionId: string): Promise<SessionFacts> {
+  return readSessionFacts(store.readStream(sessionId, "rollout"), "codex");
+}
+
+/** Sessions with their facts, read one after the other (a page of a listing). */
+export async function withSessionFacts<T extends { id: string }>(store: Pick<SessionStore, "readStream">, sessions: readonly T[]): Promise<(T & SessionFacts)[]> {
+  const out: (T & SessionFacts)[] = [];
+  for (const s of sessions) out.push({ ...s, ...(await storedSessionFacts(store, s.id)) });
+  return out;
+}
+
+/** A listing page whose sessions carry their facts. */
+export interface SessionFactsPage {
+  sessions: (SessionSummary & SessionFacts)[];
+  next_cursor: string | null;
 }

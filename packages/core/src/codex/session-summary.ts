@@ -1,6 +1,7 @@
 import type { LineWarning, RawLine } from "../jsonl-reader.js";
 import { parseJsonLine } from "../jsonl-reader.js";
 import type { GitInfo } from "../session.js";
+import { cwdFromEnvironmentContext, isInjectedUserText } from "../agents/codex/injected-context.js";
 import { isRolloutLine } from "./rollout-line.js";
 import type { SessionMetaLinePayload } from "./rollout-line.js";
 
@@ -40,29 +41,6 @@ export const DEFAULT_HEAD_LINES = 200;
 export const TITLE_MAX_CHARS = 200;
 
 /**
- * Codex injects context into the conversation as user messages (environment,
- * AGENTS.md, instructions, notifications); they are not what the user typed
- * and must not become the title or count as the user's first message.
- */
-const INJECTED_PREFIXES = [
-  "<environment_context>",
-  "<user_instructions>",
-  "<user_shell_command>",
-  "<turn_aborted>",
-  "<subagent_notification>",
-  "<skills_instructions>",
-  "<permissions instructions>",
-  "<collaboration_mode>",
-  "<INSTRUCTIONS>",
-  "# AGENTS.md instructions",
-];
-
-export function isInjectedUserText(text: string): boolean {
-  const t = text.trimStart();
-  return INJECTED_PREFIXES.some((p) => t.startsWith(p));
-}
-
-/**
  * Reads the head of a rollout and returns its summary, or null when the file
  * is not a visible session (no session_meta, or no real user message within
  * `maxHeadLines`). Stops reading as soon as both are found, so the cost does
@@ -73,6 +51,7 @@ export async function summarizeRollout(lines: AsyncIterable<RawLine>, options: S
   let head: RolloutHead | null = null;
   let title: string | null = null;
   let seen = 0;
+  let bare = false;
   for await (const line of lines) {
     if (++seen > maxLines) break;
     let value: unknown;
@@ -83,22 +62,48 @@ export async function summarizeRollout(lines: AsyncIterable<RawLine>, options: S
       continue;
     }
     if (value === undefined) continue;
-    if (!isRolloutLine(value)) {
-      options.onWarning?.({ kind: "unparsable", lineNo: line.lineNo, message: `line ${line.lineNo} is not a rollout line; skipped` });
+    if (head === null && !bare && isBareMeta(value)) {
+      // Bare-line builds: the meta object itself is the first line.
+      bare = true;
+      head = fromMeta(value as SessionMetaLinePayload, "");
       continue;
     }
-    if (value.type === "session_meta") {
+    if (bare) {
+      const item = value as Record<string, unknown>;
+      if (typeof item.type !== "string") continue;
+      const text = item.type === "message" && item.role === "user" ? contentText(item.content) : null;
+      // Bare files name their cwd only in the injected <environment_context> message.
+      if (text !== null && head !== null && head.cwd === null) head.cwd = cwdFromEnvironmentContext(text);
+      if (title === null) title = userText("response_item", item);
+    } else if (!isRolloutLine(value)) {
+      options.onWarning?.({ kind: "unparsable", lineNo: line.lineNo, message: `line ${line.lineNo} is not a rollout line; skipped` });
+      continue;
+    } else if (value.type === "session_meta") {
       // The first session_meta owns the file; later ones (a fork's copy of its parent's) do not.
       // A session_meta without an id is malformed and owns nothing.
       if (!head && typeof value.payload.id === "string" && value.payload.id !== "") head = fromMeta(value.payload as SessionMetaLinePayload, value.timestamp);
     } else if (title === null) {
       title = userText(value.type, value.payload);
     }
-    if (head && title !== null) break;
+    if (head && title !== null && (!bare || head.cwd !== null)) break;
   }
   if (!head || title === null) return null;
   head.title = title;
   return head;
+}
+
+/** The first line of a bare-line build's rollout: `{"id","timestamp",["instructions"],["git"]}`, no envelope. */
+export function isBareMeta(value: unknown): boolean {
+  if (!value || typeof value !== "object" || Array.isArray(value)) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.id === "string" && v.id !== "" && typeof v.timestamp === "string" && v.type === undefined && v.payload === undefined;
+}
+
+/** The meta of a rollout's first line, enveloped (`session_meta`) or bare; null for anything else. */
+export function sessionMetaOf(value: unknown): SessionMetaLinePayload | null {
+  if (isBareMeta(value)) return value as SessionMetaLinePayload;
+  if (isRolloutLine(value) && value.type === "session_meta" && typeof value.payload.id === "string") return value.payload as SessionMetaLinePayload;
+  return null;
 }
 
 function fromMeta(p: SessionMetaLinePayload, lineTimestamp: string): RolloutHead {

@@ -878,7 +878,7 @@ export class CodexReader implements TranscriptReader {
         durationMs,
         exitCode: exit,
         paths: normalizePaths(s.mapPaths ?? s.patchPaths ?? [], s.cwd),
-        files: s.mapDiffs ?? s.patchDiffs ?? [],
+        files: s.patchDiffs ?? s.mapDiffs ?? [],
       };
     }
     return { ...call, type: "command", durationMs, command: s.command, argv: s.argv, exitCode: exit };
@@ -920,6 +920,8 @@ function callStatus(s: Slot): CallStatus | null {
   switch (s.outcome) {
     case "exited":
       return s.outputExit === null || s.outputExit === 0 ? "completed" : "failed";
+    case "succeeded":
+      return "completed";
     case "running":
       if (s.stdinExit !== null) return s.stdinExit === 0 ? "completed" : "failed";
       return "completed";

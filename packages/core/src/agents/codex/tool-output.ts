@@ -12,9 +12,10 @@
  * - approvals: `exec command rejected by user`, `patch rejected by user`
  * - sandbox denials: `failed in sandbox … exit code: N, …` (0.39),
  *   `exec_command failed: CreateProcess { … Sandbox(Denied { … exit_code: N, …` (0.98)
+ * - early builds' apply_patch: `Success. Updated the following files:\n…` (no exit code)
  * - anything else (e.g. `apply_patch verification failed: …`) is an error text.
  */
-export type ToolOutcome = "exited" | "running" | "aborted" | "declined" | "error";
+export type ToolOutcome = "exited" | "succeeded" | "running" | "aborted" | "declined" | "error";
 
 export interface ParsedToolOutput {
   outcome: ToolOutcome;
@@ -90,6 +91,7 @@ function parseTextOutput(text: string): Omit<ParsedToolOutput, "body"> {
   if (exited) return { outcome: "exited", exitCode: Number(exited[1]), durationMs, processId: null };
   const running = /^Process running with session ID (\d+)/m.exec(head);
   if (running) return { outcome: "running", exitCode: null, durationMs, processId: running[1]! };
+  if (/^Success\. Updated the following files:/.test(head)) return { outcome: "succeeded", exitCode: null, durationMs, processId: null };
   const sandbox = /^(?:failed in sandbox|exec_command failed)\b[^\n]*?\bexit[_ ]code: (-?\d+)/.exec(head);
   if (sandbox) return { outcome: "exited", exitCode: Number(sandbox[1]), durationMs, processId: null };
   return { outcome: "error", exitCode: null, durationMs, processId: null };

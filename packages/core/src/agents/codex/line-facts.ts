@@ -1,13 +1,15 @@
-import { isRolloutLine, parseJsonLine } from "@sessionvault/core";
+import { isRolloutLine } from "../../codex/rollout-line.js";
+import { parseJsonLine } from "../../jsonl-reader.js";
+import { codexLineSearchText } from "./line-search-text.js";
 
-/** What the lines table keeps next to a rollout line's exact text. */
+/** What a store that indexes lines (Postgres) keeps next to a rollout line's exact text. */
 export interface LineFacts {
   type: string | null;
   payload_type: string | null;
   timestamp: string | null;
   /** A small JSON object for session_meta lines (the session's identity), else null. */
   meta: string | null;
-  /** User and agent messages and commands, for full-text search; null when the line has none. */
+  /** What was said, run, called or changed (`searchTextOf` the line's model events), for full-text search; null when the line has none. */
   search: string | null;
 }
 
@@ -24,8 +26,19 @@ const MAX_SEARCH_CHARS = 16 * 1024;
  * Anchored and escape-free, so a match is exactly the top-level fields.
  */
 const ENVELOPE = /^\{"timestamp":"([^"\\]*)",(?:"ordinal":\d+,)?"type":"([^"\\]*)","payload":\{"type":"([^"\\]*)"/;
-/** Payload types that carry searchable text; only these lines are parsed in full. */
-const SEARCHABLE = new Set(["message", "function_call", "local_shell_call", "user_message", "agent_message", "exec_command_end", "item_completed"]);
+/** Payload types that can carry search text (see codexLineSearchText); only these lines are parsed in full. */
+const SEARCHABLE = new Set([
+  "message",
+  "function_call",
+  "custom_tool_call",
+  "local_shell_call",
+  "web_search_call",
+  "exec_command_end",
+  "patch_apply_end",
+  "mcp_tool_call_end",
+  "web_search_end",
+  "item_completed",
+]);
 
 const ROLE = /"role":"([a-z]+)"/;
 /** The same envelope up to the payload's opening brace, whatever comes first in it. */
@@ -43,7 +56,7 @@ export function lineFacts(text: string): LineFacts {
     const payloadType = m[3]!;
     const fast = { type: m[2]!, payload_type: payloadType, timestamp: m[1]!, meta: null, search: null };
     if (!SEARCHABLE.has(payloadType)) return fast;
-    if (payloadType === "item_completed" && !text.includes("ommandExecution")) return fast;
+    if (payloadType === "item_completed" && !/"type":"(?:CommandExecution|FileChange|McpToolCall|WebSearch|CollabAgentToolCall|ImageView|DynamicToolCall)"/.test(text)) return fast;
     if (payloadType === "message") {
       const role = ROLE.exec(head)?.[1];
       if (role !== undefined && role !== "user" && role !== "assistant") return fast;
@@ -70,7 +83,11 @@ export function parseLineFacts(text: string): LineFacts {
   } catch {
     return NONE;
   }
-  if (!isRolloutLine(value)) return NONE;
+  if (!isRolloutLine(value)) {
+    // Bare-line builds write response items without an envelope: they still say something.
+    const bareItem = typeof value === "object" && value !== null && typeof (value as { type?: unknown }).type === "string";
+    return bareItem ? { ...NONE, search: indexable(codexLineSearchText(text)) } : NONE;
+  }
   const payload = value.payload as Record<string, unknown>;
   const payloadType = typeof payload.type === "string" ? payload.type : null;
   const timestamp = typeof value.timestamp === "string" ? value.timestamp : null;
@@ -90,52 +107,17 @@ export function parseLineFacts(text: string): LineFacts {
     // jsonb refuses \u0000; such a meta is simply not kept as jsonb.
     meta = json.includes("\\u0000") ? null : json;
   }
-  const parts: string[] = [];
-  collectSearchText(value.type, payload, parts);
-  let search = parts.length ? parts.join("\n") : null;
-  if (search !== null) {
-    if (search.length > MAX_SEARCH_CHARS) search = search.slice(0, MAX_SEARCH_CHARS);
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is the point: Postgres text cannot hold it
-    search = search.replace(/\u0000/g, " ");
-    // Postgres' parser keeps `deploy/api` or `tests/test_x.py` as one path
-    // token; a search for `api` or `test_x` should still find it, so the
-    // words between the punctuation are indexed too.
-    const split = search.replace(/[/\\.:=@#,;|&<>()[\]{}'"`-]+/g, " ");
-    if (split !== search) search = `${search}\n${split}`;
-  }
-  return { type: value.type, payload_type: payloadType, timestamp, meta, search };
+  return { type: value.type, payload_type: payloadType, timestamp, meta, search: indexable(codexLineSearchText(text)) };
 }
 
-function collectSearchText(kind: string, p: Record<string, unknown>, out: string[]): void {
-  if (kind === "event_msg") {
-    if ((p.type === "user_message" || p.type === "agent_message") && typeof p.message === "string") out.push(p.message);
-    else if (p.type === "exec_command_end") pushCommand(p.command, out);
-    else if (p.type === "item_completed" && typeof p.item === "object" && p.item !== null) {
-      const item = p.item as Record<string, unknown>;
-      if (item.type === "CommandExecution" || item.type === "commandExecution") pushCommand(item.command, out);
-    }
-    return;
-  }
-  if (kind !== "response_item") return;
-  if (p.type === "message" && (p.role === "user" || p.role === "assistant") && Array.isArray(p.content)) {
-    for (const c of p.content) {
-      const text = (c as Record<string, unknown> | null)?.text;
-      // Injected context (environment, instructions) is wrapped in tags; it is not what anyone said.
-      if (typeof text === "string" && !text.startsWith("<")) out.push(text);
-    }
-  } else if (p.type === "function_call" && typeof p.arguments === "string") {
-    try {
-      const args = JSON.parse(p.arguments) as Record<string, unknown>;
-      pushCommand(args.command ?? args.cmd, out);
-    } catch {
-      // Arguments that are not JSON carry no command we can index.
-    }
-  } else if (p.type === "local_shell_call" && typeof p.action === "object" && p.action !== null) {
-    pushCommand((p.action as Record<string, unknown>).command, out);
-  }
-}
-
-function pushCommand(command: unknown, out: string[]): void {
-  if (typeof command === "string") out.push(command);
-  else if (Array.isArray(command)) out.push(command.filter((c) => typeof c === "string").join(" "));
+function indexable(text: string | null): string | null {
+  if (text === null) return null;
+  let search = text.length > MAX_SEARCH_CHARS ? text.slice(0, MAX_SEARCH_CHARS) : text;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is the point: Postgres text cannot hold it
+  search = search.replace(/\u0000/g, " ");
+  // Postgres' parser keeps `deploy/api` or `tests/test_x.py` as one path
+  // token; a search for `api` or `test_x` should still find it, so the
+  // words between the punctuation are indexed too.
+  const split = search.replace(/[/\\.:=@#,;|&<>()[\]{}'"`-]+/g, " ");
+  return split !== search ? `${search}\n${split}` : search;
 }

@@ -1,9 +1,13 @@
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
+import { AmbiguousIdError, IoError } from "../../errors.js";
 
 /**
- * Paths of a Codex home (DESIGN.md §4): dated rollouts under
- * `sessions/YYYY/MM/DD/`, archived ones flat in `archived_sessions/`, and
- * sessionvault's per-session directory `sessions/<id>/` for the other streams.
+ * The layout of a Codex home (DESIGN.md §4), the one place that knows it:
+ * dated rollouts under `sessions/YYYY/MM/DD/`, the earliest native builds'
+ * flat `sessions/rollout-*.jsonl`, archived ones flat in
+ * `archived_sessions/` (possibly `.jsonl.zst`), and sessionvault's
+ * per-session directory `sessions/<id>/` for the other streams.
  */
 export interface CodexPaths {
   home: string;
@@ -72,4 +76,55 @@ export function uuidV7Time(id: string): Date | null {
   const ms = parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
   const d = new Date(ms);
   return Number.isNaN(d.getTime()) ? null : d;
+}
+
+/** The session id a rollout file name ends with, or null for any other file. */
+export function rolloutIdOf(name: string): string | null {
+  return parseRolloutName(name)?.id ?? null;
+}
+
+export interface RolloutLocation {
+  id: string;
+  path: string;
+  archived: boolean;
+}
+
+/** Every rollout of a Codex home: dated and flat ones under `sessions/`, then archived ones. */
+export async function* walkRollouts(home: string): AsyncGenerator<RolloutLocation> {
+  async function* walk(dir: string, depth: number, archived: boolean): AsyncGenerator<RolloutLocation> {
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "ENOTDIR") return;
+      throw new IoError(`cannot read ${dir}: ${(err as Error).message}`, { cause: err });
+    }
+    for (const e of entries) {
+      if (e.isDirectory() && depth > 0 && /^\d+$/.test(e.name)) yield* walk(join(dir, e.name), depth - 1, archived);
+      else if (e.isFile() || e.isSymbolicLink()) {
+        const id = rolloutIdOf(e.name);
+        if (id) yield { id, path: join(dir, e.name), archived };
+      }
+    }
+  }
+  const paths = codexPaths(home);
+  yield* walk(paths.sessions, 3, false);
+  yield* walk(paths.archived, 0, true);
+}
+
+/**
+ * The rollout of a session by full id or unique prefix, as `codex resume`
+ * finds it; an active rollout wins over an archived copy.
+ */
+export async function findRollout(home: string, idOrPrefix: string): Promise<RolloutLocation | null> {
+  const want = idOrPrefix.toLowerCase();
+  const hits = new Map<string, RolloutLocation>();
+  for await (const r of walkRollouts(home)) {
+    if (!r.id.startsWith(want)) continue;
+    const seen = hits.get(r.id);
+    if (!seen || (seen.archived && !r.archived)) hits.set(r.id, r);
+  }
+  if (hits.size > 1) throw new AmbiguousIdError(idOrPrefix, [...hits.keys()]);
+  return hits.values().next().value ?? null;
 }

@@ -1,0 +1,76 @@
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { codexLineSearchText, projectActions, readFileLines, type SessionSummary } from "@sessionvault/core";
+import { describe, expect, it } from "vitest";
+import { buildTimeline } from "../../server/src/ui/timeline.js";
+import { renderMarkdown } from "../src/markdown-transcript.js";
+import { FIXTURES, fixtureRollouts } from "./support/fixture-homes.js";
+
+/**
+ * Every view is built from the one session model, so over every session of
+ * every Codex version the views agree: the calls of actions v1 are the calls
+ * of the web timeline (same ids, kinds, statuses and exit codes), the
+ * markdown transcript shows each command with its exit code, and a search
+ * for each command's text finds it.
+ */
+const VERSIONS = readdirSync(FIXTURES).filter((v) => /^\d/.test(v)).sort();
+
+async function* texts(path: string): AsyncGenerator<string> {
+  for await (const l of readFileLines(path)) yield l.text;
+}
+
+interface Call {
+  id: string;
+  kind: string;
+  status: string;
+  exit: number | null;
+}
+
+describe.each(VERSIONS)("the views of Codex %s sessions agree", (version) => {
+  it("actions v1, the timeline, the markdown transcript and the search text name the same calls", async () => {
+    const rollouts = fixtureRollouts(version);
+    expect(rollouts.length).toBeGreaterThan(5);
+    let commands = 0;
+    for (const r of rollouts) {
+      const actions: Call[] = [];
+      const display: string[] = [];
+      for await (const a of projectActions(readFileLines(r.path), { sessionId: r.id, redact: false })) {
+        if (a.action_type === "command_execution" || a.action_type === "file_change" || a.action_type === "tool_call") {
+          actions.push({ id: a.call_id ?? "", kind: a.action_type === "command_execution" ? "command" : a.action_type, status: a.status, exit: a.action_type === "tool_call" ? null : a.exit_code });
+          if (a.action_type === "command_execution" && a.command) display.push(a.command);
+        }
+      }
+
+      const page = await buildTimeline(texts(r.path), { firstTurn: 0, turnCount: 1_000_000, redact: false, maxTextChars: 1_000_000 });
+      const timeline: Call[] = [];
+      for (const t of page.turns)
+        for (const i of t.items) {
+          if (i.kind === "command") timeline.push({ id: i.callId, kind: "command", status: i.status, exit: i.exitCode });
+          else if (i.kind === "file_change") timeline.push({ id: i.callId, kind: "file_change", status: i.status, exit: null });
+          else if (i.kind === "tool_call") timeline.push({ id: i.callId, kind: "tool_call", status: i.status, exit: null });
+        }
+      // A live session's export stops before its first running call; the timeline shows it running.
+      const running = timeline.findIndex((c) => c.status === "in_progress");
+      const final = running === -1 ? timeline : timeline.slice(0, running);
+      const withoutFileExit = (cs: Call[]) => cs.map((c) => (c.kind === "file_change" ? { ...c, exit: null } : c));
+      expect(withoutFileExit(final), r.path).toEqual(withoutFileExit(actions));
+
+      let md = "";
+      const summary = { id: r.id, created_at: "", title: null, cwd: null } as unknown as SessionSummary;
+      for await (const chunk of renderMarkdown(summary, texts(r.path), { redact: false, maxOutputChars: 100_000 })) md += chunk;
+      const mdCommands = [...md.matchAll(/^\*\*Command\*\* `/gm)].length;
+      expect(mdCommands, r.path).toBe(timeline.filter((c) => c.kind === "command").length);
+      for (const c of actions) if (c.kind === "command" && c.exit !== null) expect(md, r.path).toContain(`Exit code ${c.exit}:`);
+
+      const search: string[] = [];
+      for await (const l of readFileLines(r.path)) {
+        const t = codexLineSearchText(l.text);
+        if (t !== null) search.push(t);
+      }
+      const text = search.join("\n");
+      for (const d of display) expect(text, `${r.path}: ${d}`).toContain(d);
+      commands += display.length;
+    }
+    expect(commands).toBeGreaterThan(3);
+  });
+});
