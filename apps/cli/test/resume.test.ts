@@ -7,7 +7,7 @@ import { CLI_BIN, CODEX_BIN, codexExecArgs, listFiles, makeScratch, removeScratc
 import { assertCliBuilt, descendants, killAll, runsProgram } from "./support/process-tree.js";
 
 /**
- * Done-when tests of issue 5 with the real Codex CLI (0.169.0, a devDependency)
+ * Done-when tests of issue 5 with the real Codex CLI (0.171.0, a devDependency)
  * against the scripted mock Responses API: kill the agent or the supervisor
  * mid-turn, resume the slot, and check that the same rollout goes on.
  */

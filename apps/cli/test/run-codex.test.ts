@@ -24,7 +24,7 @@ import {
 import { runsProgram } from "./support/process-tree.js";
 import { reachableRepo } from "./support/reachable-repo.js";
 
-// The real Codex CLI 0.169.0 against the scripted Responses API mock; the CLI runs from its dist/ (turbo builds it before tests).
+// The real Codex CLI (the pinned devDependency, 0.171.0) against the scripted Responses API mock; the CLI runs from its dist/ (turbo builds it before tests).
 let mockDir: string;
 let mock: MockServer;
 const scratches: Scratch[] = [];
@@ -231,7 +231,7 @@ describe("sessionvault run --persist-session: secrets and sub-agents", () => {
     const parentRaw = (await jsonLines(join(s.codexHome, "sessions", parent, "session_oai_raw.log"))) as Raw[];
     for (const q of childRaw.filter((x) => x.type === "request")) expect(q.headers!["thread-id"]).toBe(child);
     for (const q of parentRaw.filter((x) => x.type === "request")) expect(q.headers!["thread-id"]).toBe(parent);
-    // 0.169 names the root session in the sub-agent's session-id header: that must not have decided the filing.
+    // 0.169 and later name the root session in the sub-agent's session-id header: that must not have decided the filing.
     expect(childRaw.some((x) => x.type === "request" && x.headers!["session-id"] === parent)).toBe(true);
     const meta = await jsonLines(join(s.codexHome, "sessions", parent, "session_meta.log"));
     expect(meta).toContainEqual(expect.objectContaining({ type: "subagent", session_id: child }));
