@@ -5,11 +5,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshSchema } from "../../../packages/pg-store/test/support/fresh-schema.js";
-import { startPostgres, type TestPostgres } from "../../../packages/pg-store/test/support/postgres.js";
-import { startS3Server, uniquePrefix, type TestS3Server } from "../../../packages/s3-store/test/support/s3-server.js";
-import { FIXTURES, fixtureRollouts } from "./support/fixture-homes.js";
-import { runCli } from "./support/run-cli.js";
+import { FIXTURES, fixtureRollouts } from "@sessionvault/testing/codex-fixtures";
+import { freshSchema } from "@sessionvault/testing/fresh-schema";
+import { startPostgres, type TestPostgres } from "@sessionvault/testing/postgres";
+import { startS3Server, uniquePrefix, type TestS3Server } from "@sessionvault/testing/s3-server";
+import { runCli } from "./support/run-cli.ts";
 
 /**
  * Rollouts of the bare-line builds (no envelope: the meta object as line 1,
