@@ -89,6 +89,13 @@ describe.each(BARE)("bare-line rollouts of Codex %s", (version) => {
         expect(cat.stdout.equals(committed(r.path)), `${r.id} from ${store}`).toBe(true);
       }
     }
+    // A command's text finds its session in the Codex home (read through) and in Postgres (its index).
+    const failing = rollouts.find((r) => readFileSync(r.path, "utf8").includes("does-not-exist"))!;
+    for (const [store, env] of [[home, {}], [pgUrl, {}]] as const) {
+      const found = await runCli(["list", "--store", store, "--all", "--search", "does-not-exist", "--json"], env);
+      expect(found.code, found.stderr).toBe(0);
+      expect((JSON.parse(found.out) as { sessions: { id: string }[] }).sessions.map((x) => x.id), store).toEqual([failing.id]);
+    }
     const again = await runCli(["sync", "--from", home, "--to", pgUrl, "--json"]);
     expect(JSON.parse(again.out)).toMatchObject({ sessions_sent: 0, lines_sent: 0 });
   });
