@@ -18,11 +18,22 @@ export const workspaceAliases = [
   { find: /^@sessionvault\/server$/, replacement: src("./apps/server/src/index.ts") },
 ];
 
-export function packageConfig(overrides: { testTimeout?: number; include?: string[] } = {}) {
+/**
+ * Servers a package's tests share: each named one is started once per package
+ * run by its globalSetup (packages/testing/src/*-global-setup.ts) and reached
+ * from a test file through @sessionvault/testing/shared-services.
+ */
+const serviceSetups = {
+  postgres: src("./packages/testing/src/postgres-global-setup.ts"),
+  s3: src("./packages/testing/src/s3-global-setup.ts"),
+};
+
+export function packageConfig(overrides: { testTimeout?: number; include?: string[]; services?: (keyof typeof serviceSetups)[] } = {}) {
   return defineConfig({
     resolve: { alias: workspaceAliases },
     test: {
       include: overrides.include ?? ["test/**/*.test.ts"],
+      globalSetup: (overrides.services ?? []).map((s) => serviceSetups[s]),
       testTimeout: overrides.testTimeout ?? 30_000,
       hookTimeout: 120_000,
       pool: "forks",

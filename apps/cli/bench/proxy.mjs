@@ -81,7 +81,10 @@ async function runUpstream() {
   await new Promise((r) => upstream.listen(0, "127.0.0.1", r));
   parentPort.on("message", (m) => {
     if (m === "release") release();
-    if (m === "stop") upstream.close(() => process.exit(0)), upstream.closeAllConnections();
+    if (m === "stop") {
+      upstream.close(() => process.exit(0));
+      upstream.closeAllConnections();
+    }
   });
   parentPort.postMessage(`http://127.0.0.1:${upstream.address().port}/v1`);
 }
@@ -115,7 +118,11 @@ async function runPlainProxy(upstreamUrl) {
   });
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
   parentPort.on("message", (m) => {
-    if (m === "stop") server.close(), server.closeAllConnections(), agent.destroy();
+    if (m === "stop") {
+      server.close();
+      server.closeAllConnections();
+      agent.destroy();
+    }
   });
   parentPort.postMessage(`http://127.0.0.1:${server.address().port}`);
 }

@@ -1,4 +1,4 @@
-import { Command, CommanderError } from "commander";
+import { type Command, CommanderError } from "commander";
 import { isSessionvaultError } from "@sessionvault/core";
 import { EXIT_CODES, EXIT_UNEXPECTED } from "./exit-codes.js";
 import { processContext, warningCount, type CliContext } from "./io.js";

@@ -5,11 +5,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshSchema } from "../../../packages/pg-store/test/support/fresh-schema.js";
-import { startPostgres, type TestPostgres } from "../../../packages/pg-store/test/support/postgres.js";
-import { startS3Server, uniquePrefix, type TestS3Server } from "../../../packages/s3-store/test/support/s3-server.js";
-import { FIXTURES, fixtureRollouts } from "./support/fixture-homes.js";
-import { runCli } from "./support/run-cli.js";
+import { FIXTURES, fixtureRollouts } from "@sessionvault/testing/codex-fixtures";
+import { freshSchema } from "@sessionvault/testing/fresh-schema";
+import { startPostgres, type TestPostgres } from "@sessionvault/testing/postgres";
+import { startS3Server, uniquePrefix, type TestS3Server } from "@sessionvault/testing/s3-server";
+import { runCli } from "./support/run-cli.ts";
 
 /**
  * Rollouts of the bare-line builds (no envelope: the meta object as line 1,
@@ -88,6 +88,13 @@ describe.each(BARE)("bare-line rollouts of Codex %s", (version) => {
         expect(cat.code, `${store} ${cat.stderr}`).toBe(0);
         expect(cat.stdout.equals(committed(r.path)), `${r.id} from ${store}`).toBe(true);
       }
+    }
+    // A command's text finds its session in the Codex home (read through) and in Postgres (its index).
+    const failing = rollouts.find((r) => readFileSync(r.path, "utf8").includes("does-not-exist"))!;
+    for (const [store, env] of [[home, {}], [pgUrl, {}]] as const) {
+      const found = await runCli(["list", "--store", store, "--all", "--search", "does-not-exist", "--json"], env);
+      expect(found.code, found.stderr).toBe(0);
+      expect((JSON.parse(found.out) as { sessions: { id: string }[] }).sessions.map((x) => x.id), store).toEqual([failing.id]);
     }
     const again = await runCli(["sync", "--from", home, "--to", pgUrl, "--json"]);
     expect(JSON.parse(again.out)).toMatchObject({ sessions_sent: 0, lines_sent: 0 });

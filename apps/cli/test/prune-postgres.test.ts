@@ -1,17 +1,13 @@
 import { PgStore } from "@sessionvault/pg-store";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { afterAll, expect, test } from "vitest";
 import { freshSchema } from "@sessionvault/testing/fresh-schema";
-import { startPostgres, type TestPostgres } from "@sessionvault/testing/postgres";
+import { sharedPostgres } from "@sessionvault/testing/shared-services";
 import { runCli } from "./support/run-cli.js";
 import { seedAgedSession } from "./support/aged-session.js";
 
 // The same `prune` command and policy flags on a postgres:// store (pg-store implements RetentionStore).
-let server: TestPostgres;
-beforeAll(async () => {
-  server = await startPostgres();
-});
+const server = sharedPostgres();
 afterAll(async () => {
-  await server?.stop();
 });
 
 test("prune --dry-run then prune on postgres://: old sessions go, held and recent ones stay", async () => {

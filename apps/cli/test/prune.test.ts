@@ -3,18 +3,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { S3Store } from "@sessionvault/s3-store";
 import { FsStore } from "@sessionvault/fs-store";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { startS3Server, uniquePrefix, type TestS3Server } from "@sessionvault/testing/s3-server";
+import { afterAll, describe, expect, test } from "vitest";
+import { uniquePrefix } from "@sessionvault/testing/s3-server";
+import { sharedS3Server } from "@sessionvault/testing/shared-services";
 import { FIXTURES } from "@sessionvault/testing/codex-fixtures";
 import { runCli } from "./support/run-cli.js";
 import { seedAgedSession } from "./support/aged-session.js";
 
-let server: TestS3Server;
-beforeAll(async () => {
-  server = await startS3Server();
-});
+const server = sharedS3Server();
 afterAll(async () => {
-  await server?.stop();
 });
 
 function s3Url(prefix: string): string {

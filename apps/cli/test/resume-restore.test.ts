@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SessionStateFile } from "@sessionvault/core";
 import { freshSchema } from "@sessionvault/testing/fresh-schema";
-import { startPostgres, type TestPostgres } from "@sessionvault/testing/postgres";
+import { sharedPostgres } from "@sessionvault/testing/shared-services";
 import { CLI_BIN, CODEX_BIN, codexExecArgs, listFiles, makeScratch, removeScratch, spawnProcess, startMock, type MockServer, type Scratch } from "./support/codex-harness.js";
 import { assertCliBuilt } from "./support/process-tree.js";
 import { runCli } from "./support/run-cli.js";
@@ -18,17 +18,15 @@ import { runCli } from "./support/run-cli.js";
 let mockDir: string;
 let mock: MockServer;
 let s: Scratch;
-let pg: TestPostgres;
+const pg = sharedPostgres();
 
 beforeAll(async () => {
   assertCliBuilt(["commands/resume.ts", "commands/run.ts", "slot-recording.ts", "codex-rollouts.ts", "program.ts"]);
   mockDir = mkdtempSync(join(tmpdir(), "sv-restore-mock-"));
   mock = await startMock(mockDir);
   s = await makeScratch(mock);
-  pg = await startPostgres();
 });
 afterAll(async () => {
-  await pg?.stop();
   await mock?.stop();
   if (s) await removeScratch(s);
   if (mockDir) rmSync(mockDir, { recursive: true, force: true });

@@ -4,10 +4,10 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SessionStateFile } from "@sessionvault/core";
 import { CLI_BIN, CODEX_BIN, codexExecArgs, listFiles, makeScratch, removeScratch, spawnProcess, startMock, waitFor, type Finished, type MockServer, type Scratch } from "./support/codex-harness.js";
-import { assertCliBuilt, descendants, killAll } from "./support/process-tree.js";
+import { assertCliBuilt, descendants, killAll, runsProgram } from "./support/process-tree.js";
 
 /**
- * Done-when tests of issue 5 with the real Codex CLI (0.169.0, a devDependency)
+ * Done-when tests of issue 5 with the real Codex CLI (0.171.0, a devDependency)
  * against the scripted mock Responses API: kill the agent or the supervisor
  * mid-turn, resume the slot, and check that the same rollout goes on.
  */
@@ -42,13 +42,13 @@ function cli(args: string[]) {
   return spawnProcess([process.execPath, CLI_BIN, ...args], s);
 }
 
-/** Starts `sessionvault run --slot SLOT -- codex exec … "Run the slow build"` and waits until Codex is inside the `sleep 25`. */
+/** Starts `sessionvault run --slot SLOT -- codex exec … "Run the slow build"` and waits until Codex is inside the `sleep 300` (which outlasts the test). */
 async function startSlowRun(slot: string) {
   const before = new Set(await rollouts());
-  const run = cli(["run", "--slot", slot, "--state-file", stateFile, "--", ...codexExecArgs(mock, "interrupt", ["Run the slow build"])]);
+  const run = cli(["run", "--slot", slot, "--state-file", stateFile, "--", ...codexExecArgs(mock, "hold", ["Run the slow build"])]);
   const rollout = await waitFor(async () => (await rollouts()).find((r) => !before.has(r)));
-  // Mid-turn: the shell command has been called and is running.
-  await waitFor(async () => lines(rollout).some((l) => l.includes('"function_call"')) && descendants(run.child.pid!).length > 0);
+  // Mid-turn: the shell command has been called and its `sleep` runs, so every process of the agent is one that lives until killed.
+  await waitFor(async () => lines(rollout).some((l) => l.includes('"function_call"')) && runsProgram(run.child.pid!, "sleep"));
   const id = idOf(rollout);
   await waitFor(async () => (await slotOf(slot)) === id);
   return { run, id, rollout };

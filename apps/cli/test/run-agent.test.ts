@@ -23,8 +23,18 @@ function context(env: Record<string, string>): CliContext & { out: () => string;
   let out = "";
   let err = "";
   return {
-    stdout: new Writable({ write: (c, _e, cb) => ((out += c.toString()), cb()) }),
-    stderr: new Writable({ write: (c, _e, cb) => ((err += c.toString()), cb()) }),
+    stdout: new Writable({
+      write: (c, _e, cb) => {
+        out += c.toString();
+        cb();
+      },
+    }),
+    stderr: new Writable({
+      write: (c, _e, cb) => {
+        err += c.toString();
+        cb();
+      },
+    }),
     env,
     cwd: root,
     out: () => out,

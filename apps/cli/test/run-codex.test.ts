@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findRolloutPath } from "@sessionvault/core";
 import { FsStore } from "@sessionvault/fs-store";
 import {
+  CLI_BIN,
   CODEX_BIN,
   codexExecArgs,
   FAKE_KEY,
@@ -20,8 +21,10 @@ import {
   type MockServer,
   type Scratch,
 } from "./support/codex-harness.js";
+import { runsProgram } from "./support/process-tree.js";
+import { reachableRepo } from "./support/reachable-repo.js";
 
-// The real Codex CLI 0.169.0 against the scripted Responses API mock; the CLI runs from its dist/ (turbo builds it before tests).
+// The real Codex CLI (the pinned devDependency, 0.171.0) against the scripted Responses API mock; the CLI runs from its dist/ (turbo builds it before tests).
 let mockDir: string;
 let mock: MockServer;
 const scratches: Scratch[] = [];
@@ -228,7 +231,7 @@ describe("sessionvault run --persist-session: secrets and sub-agents", () => {
     const parentRaw = (await jsonLines(join(s.codexHome, "sessions", parent, "session_oai_raw.log"))) as Raw[];
     for (const q of childRaw.filter((x) => x.type === "request")) expect(q.headers!["thread-id"]).toBe(child);
     for (const q of parentRaw.filter((x) => x.type === "request")) expect(q.headers!["thread-id"]).toBe(parent);
-    // 0.169 names the root session in the sub-agent's session-id header: that must not have decided the filing.
+    // 0.169 and later name the root session in the sub-agent's session-id header: that must not have decided the filing.
     expect(childRaw.some((x) => x.type === "request" && x.headers!["session-id"] === parent)).toBe(true);
     const meta = await jsonLines(join(s.codexHome, "sessions", parent, "session_meta.log"));
     expect(meta).toContainEqual(expect.objectContaining({ type: "subagent", session_id: child }));
@@ -301,9 +304,12 @@ describe("sessionvault run when the session directory cannot be written", () => 
       for (const p of [join(s.codexHome, "sessions"), join(dated, "../.."), join(dated, ".."), dated]) await chown(p, owner.uid, owner.gid);
     }
     await chmod(join(s.codexHome, "sessions"), 0o555);
-    const r = await spawnCli(["--persist-session"], codexExecArgs(mock, "qa", ["What is the capital of France?"]), s, owner ?? {}).done;
+    const repo = owner ? await reachableRepo(owner) : null;
+    const agent = codexExecArgs(mock, "qa", ["What is the capital of France?"]);
+    if (repo) agent[0] = repo.codexBin;
+    const r = await spawnProcess([process.execPath, repo?.cliBin ?? CLI_BIN, "run", "--persist-session", "--", ...agent], s, owner ?? {}).done.finally(() => repo?.remove());
     await chmod(join(s.codexHome, "sessions"), 0o755);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const warnings = r.stderr.split("\n").filter((l) => l.startsWith("sessionvault:"));
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/^sessionvault: warning: cannot write the session directory for [0-9a-f-]{36}: .*(EACCES|permission denied).*; the agent keeps running without session capture$/i);
@@ -323,7 +329,7 @@ describe("sessionvault run with a killed agent", () => {
     // Wait until Codex runs the slow command (the first response is through), then Ctrl-C, as the harness does.
     const id = await waitFor(async () => (await readdir(join(s.codexHome, "sessions")).catch(() => [])).find((n) => n.length === 36));
     await waitFor(async () => (await readFile(join(s.codexHome, "sessions", id, "session_oai_raw.log"), "utf8").catch(() => "")).includes('"response_end"'));
-    await new Promise((r) => setTimeout(r, 1500));
+    await waitFor(async () => runsProgram(child.pid!, "sleep"));
     child.kill("SIGINT");
     const r = await done;
     expect(r.code).toBe(1);
@@ -343,7 +349,7 @@ describe("sessionvault run with a killed agent", () => {
     const { child, done } = spawnCli(["--persist-session"], codexExecArgs(mock, "interrupt", ["Run the slow build."]), s);
     const id = await waitFor(async () => (await readdir(join(s.codexHome, "sessions")).catch(() => [])).find((n) => n.length === 36));
     await waitFor(async () => (await readFile(join(s.codexHome, "sessions", id, "session_oai_raw.log"), "utf8").catch(() => "")).includes('"response_end"'));
-    await new Promise((r) => setTimeout(r, 1500));
+    await waitFor(async () => runsProgram(child.pid!, "sleep"));
     child.kill("SIGINT");
     expect((await done).code).toBe(1);
     const again = await spawnCli(["--persist-session"], codexExecArgs(mock, "turn3", ["resume", "--last", "Anything else left to do?"]), s).done;

@@ -6,19 +6,17 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshSchema } from "@sessionvault/testing/fresh-schema";
-import { startPostgres, type TestPostgres } from "@sessionvault/testing/postgres";
+import { sharedPostgres } from "@sessionvault/testing/shared-services";
 import { snapshotTree } from "@sessionvault/testing/tree-snapshot";
 import { FIXTURES, fixtureRollouts } from "@sessionvault/testing/codex-fixtures";
 import { runCli } from "./support/run-cli.js";
 
-let server: TestPostgres;
+const server = sharedPostgres();
 let dir: string;
 beforeAll(async () => {
-  server = await startPostgres();
   dir = await mkdtemp(join(tmpdir(), "sv-sync-cache-"));
 });
 afterAll(async () => {
-  await server?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

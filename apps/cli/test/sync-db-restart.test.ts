@@ -40,8 +40,8 @@ function runSync(url: string): { done: Promise<{ code: number | null; stdout: st
 
 it.skipIf(!!process.env.DATABASE_URL)("Postgres stopped mid-sync: a clear one-line error and a non-zero exit; after a restart the rerun completes", async () => {
   const schema = freshSchema("restart");
-  const url = `${server.url}?schema=${schema}`;
   const counter = lineCounter(server.url, schema);
+  const url = counter.storeUrl;
   const first = runSync(url);
   try {
     while ((await counter.count()) === 0) await new Promise((r) => setTimeout(r, 10));

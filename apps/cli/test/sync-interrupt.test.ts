@@ -12,29 +12,27 @@ import { generateCodexHome, type GeneratedHome } from "@sessionvault/testing/cod
 import { freshSchema } from "@sessionvault/testing/fresh-schema";
 import { diffHomeAndStore } from "./support/home-in-store.js";
 import { lineCounter } from "@sessionvault/testing/line-count";
-import { startPostgres, type TestPostgres } from "@sessionvault/testing/postgres";
+import { sharedPostgres } from "@sessionvault/testing/shared-services";
 
 const CLI_BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
 
-let server: TestPostgres;
+const server = sharedPostgres();
 let dir: string;
 let home: GeneratedHome;
 beforeAll(async () => {
   if (!existsSync(join(CLI_BIN, "..", "commands", "sync.js"))) throw new Error(`${CLI_BIN} has no sync command: build the CLI first (pnpm turbo run build)`);
-  server = await startPostgres();
   dir = await mkdtemp(join(tmpdir(), "sv-kill-"));
   // Big enough that a sync takes a few seconds: ~200 sessions, ~20 MB.
   home = await generateCodexHome(join(dir, "home"), { sessions: 200, repeat: 3 });
 });
 afterAll(async () => {
-  await server?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 it("a sync killed with SIGKILL at random points and rerun ends with exactly the source's lines", async () => {
   const schema = freshSchema("kill");
-  const url = `${server.url}?schema=${schema}`;
   const counter = lineCounter(server.url, schema);
+  const url = counter.storeUrl;
   const kills: number[] = [];
   try {
     for (let attempt = 0; attempt < 5; attempt++) {

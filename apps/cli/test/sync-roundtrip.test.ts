@@ -11,20 +11,16 @@ import { FsStore } from "@sessionvault/fs-store";
 import { PgStore } from "@sessionvault/pg-store";
 import { conformanceId, sessionHeadLines } from "@sessionvault/core/conformance";
 import type { SessionInput } from "@sessionvault/core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { freshSchema } from "@sessionvault/testing/fresh-schema";
-import { startPostgres, type TestPostgres } from "@sessionvault/testing/postgres";
+import { sharedPostgres } from "@sessionvault/testing/shared-services";
 import { FIXTURES, VERSIONS } from "@sessionvault/testing/codex-fixtures";
 import { runCli } from "./support/run-cli.js";
 import { main } from "../src/main.js";
 
-let server: TestPostgres;
+const server = sharedPostgres();
 const dirs: string[] = [];
-beforeAll(async () => {
-  server = await startPostgres();
-});
 afterAll(async () => {
-  await server?.stop();
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 

@@ -28,6 +28,7 @@ test("SIGTERM lets an append that is still uploading finish, refuses new work, t
   const lines = Array.from({ length: 2000 }, (_, i) => JSON.stringify({ n: i, pad: "y".repeat(100) }));
   const body = Buffer.from(lines.join("\n") + "\n");
   const url = new URL(`${server.url}/v1/sessions/${id}/streams/debug-log?expected_seq=0`);
+  let requestHandle: ReturnType<typeof request> | undefined;
   const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
     const req = request(url, { method: "POST", headers: { ...headers, "content-type": "application/x-ndjson", "content-length": String(body.length) } }, (res) => {
       let text = "";
@@ -35,18 +36,19 @@ test("SIGTERM lets an append that is still uploading finish, refuses new work, t
       res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
     });
     req.on("error", reject);
-    // Half the body now, SIGTERM, the rest later.
+    requestHandle = req;
+    // Half the body now; the rest once the server drains.
     req.write(body.subarray(0, body.length / 2));
-    setTimeout(() => {
-      server!.child.kill("SIGTERM");
-      setTimeout(() => req.end(body.subarray(body.length / 2)), 300);
-    }, 200);
   });
+  // SIGTERM once the server is handling the request (it logs each incoming request).
+  while (!server.output().includes("/streams/debug-log")) await new Promise((r) => setTimeout(r, 10));
+  server.child.kill("SIGTERM");
 
-  // While draining, nothing new is accepted.
-  await new Promise((r) => setTimeout(r, 350));
-  const late = await fetch(`${server.url}/healthz`).then((r) => r.status, () => "refused");
+  // While draining, nothing new is accepted: wait until the server says so, then send the rest of the body in flight.
+  let late: number | string = 200;
+  while (late === 200) late = await fetch(`${server.url}/healthz`).then((r) => r.status, () => "refused");
   expect([503, "refused"]).toContain(late);
+  requestHandle!.end(body.subarray(body.length / 2));
 
   const res = await response;
   expect(res.status).toBe(200);

@@ -3,8 +3,9 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { TokenStore } from "@sessionvault/core";
 import { PgStore } from "@sessionvault/pg-store";
 import { S3Store } from "@sessionvault/s3-store";
-import { startPostgres } from "@sessionvault/testing/postgres";
-import { startS3Server, uniquePrefix } from "@sessionvault/testing/s3-server";
+import { freshSchema } from "@sessionvault/testing/fresh-schema";
+import { uniquePrefix } from "@sessionvault/testing/s3-server";
+import { sharedPostgres, sharedS3Server } from "@sessionvault/testing/shared-services";
 import { createApiToken } from "../src/tokens.js";
 import { fixtureRollouts, fixtureThread } from "@sessionvault/testing/codex-fixtures";
 import { ingestRollout } from "./support/ingest.js";
@@ -20,26 +21,24 @@ interface Backend {
   /** Extra environment of the server processes. */
   env: Record<string, string>;
   tokens(): TokenStore & { close(): Promise<void> };
-  stop(): Promise<void>;
 }
 
 const BACKENDS: Record<string, () => Promise<Backend>> = {
   Postgres: async () => {
-    const pg = await startPostgres();
-    const schema = `sv_two_${process.pid}`;
+    const pg = sharedPostgres();
+    const schema = freshSchema("two");
     const u = new URL(pg.url);
     u.searchParams.set("schema", schema);
-    return { url: u.href, env: {}, tokens: () => new PgStore({ connectionString: pg.url, schema }), stop: () => pg.stop() };
+    return { url: u.href, env: {}, tokens: () => new PgStore({ connectionString: pg.url, schema }) };
   },
   S3: async () => {
-    const s3 = await startS3Server();
+    const s3 = sharedS3Server();
     const prefix = uniquePrefix("two");
     const url = `s3://${s3.bucket}/${prefix}?endpoint=${encodeURIComponent(s3.endpoint)}&region=${s3.region}&force_path_style=true`;
     return {
       url,
       env: { AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey },
       tokens: () => new S3Store({ bucket: s3.bucket, prefix, endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: s3.credentials }),
-      stop: () => s3.stop(),
     };
   },
 };
@@ -73,7 +72,6 @@ describe.each(Object.keys(BACKENDS))("two server processes over one %s store", (
 
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
-    await backend?.stop();
   });
 
   async function get(s: ServerProcess, path: string): Promise<{ status: number; body: Buffer }> {

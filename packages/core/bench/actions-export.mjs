@@ -83,7 +83,7 @@ async function child(mode, file) {
     let lines = 0;
     let pending = null;
     for await (const chunk of createReadStream(file, { highWaterMark: MB })) {
-      let buf = pending ? Buffer.concat([pending, chunk]) : chunk;
+      const buf = pending ? Buffer.concat([pending, chunk]) : chunk;
       let start = 0;
       for (let nl = buf.indexOf(10, start); nl !== -1; nl = buf.indexOf(10, start)) {
         if (nl > start) {

@@ -1,7 +1,7 @@
 import type { SessionDetail, SessionInput, SessionSummary, StreamInfo } from "./session.js";
 
 /**
- * The store contract (DESIGN.md §6). Implemented by fs-store, s3-store,
+ * The store contract (DESIGN.md §6; docs/architecture.md says where it sits). Implemented by fs-store, s3-store,
  * pg-store and the archive server's HTTP client; checked by the conformance
  * suite in `@sessionvault/core/conformance`.
  *

@@ -21,8 +21,9 @@ const line = (type: string, payload: Record<string, unknown>): RolloutLine => ({
 
 describe("codexPersistencePolicy", () => {
   it("keeps every line of every rollout the real Codex CLI wrote (0.39, 0.98, 0.169, archived too)", async () => {
-    const versions = readdirSync(FIXTURES).filter((v) => statSync(join(FIXTURES, v)).isDirectory());
-    expect(versions.sort()).toEqual(["0.169.0", "0.39.0", "0.98.0"]);
+    // The enveloped versions (the bare-line builds have no kinds to check).
+    const versions = ["0.169.0", "0.39.0", "0.98.0"];
+    expect(readdirSync(FIXTURES).filter((v) => statSync(join(FIXTURES, v)).isDirectory())).toEqual(expect.arrayContaining(versions));
     const seenKinds = new Set<string>();
     let total = 0;
     let newlines = 0;

@@ -54,6 +54,11 @@ function wrap(store: MemoryStore, around: (call: () => Promise<{ seq: number }>,
 }
 
 /** A gate that holds appends until opened. */
+/** Waits until `cond` holds (the test's timeout bounds it). */
+async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setTimeout(r, 5));
+}
+
 function gate() {
   let open!: () => void;
   const opened = new Promise<void>((r) => (open = r));
@@ -276,6 +281,8 @@ describe("WriterQueue", () => {
       },
     });
     await q.write("x");
+    await until(() => called > 0);
+    // A turn more for a second (wrong) report or an unhandled rejection to show up.
     await new Promise((r) => setTimeout(r, 50));
     expect(called).toBe(1);
     expect(unhandled).toEqual([]);
@@ -296,10 +303,12 @@ describe("WriterQueue", () => {
     void q.write("bad\nline");
     void q.flush();
     g.open();
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => q.error !== null);
     for (const l of lines(3, "after")) void q.write(l);
     void q.flush();
-    void q.shutdown();
+    const shutdown = q.shutdown();
+    await shutdown.catch(() => {});
+    // A turn more for an unhandled rejection of the writes nobody awaited to show up.
     await new Promise((r) => setTimeout(r, 50));
     expect(unhandled).toEqual([]);
     expect(errors).toHaveLength(1);

@@ -63,6 +63,7 @@ export class FolderFilesCache {
     if (st && hit && hit.mtimeNs === st.mtimeNs && hit.ctimeNs === st.ctimeNs) return hit.files;
     this.#entries.delete(dir);
     const files = await readFolderFiles(dir, archived, warn);
+    // biome-ignore lint/complexity/useMathMinMax: bigints, which Math.max does not take
     if (st && (st.ctimeNs > st.mtimeNs ? st.ctimeNs : st.mtimeNs) < readAt - 2_000_000_000n) {
       if (this.#entries.size >= this.#max) this.#entries.delete(this.#entries.keys().next().value!);
       this.#entries.set(dir, { mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, files });
@@ -147,6 +148,6 @@ export async function* walkAll(paths: CodexPaths, warn: WalkWarn): AsyncGenerato
 }
 
 /** The files of a few day folders (the fast path for UUIDv7 ids). */
-export async function* walkDays(paths: CodexPaths, dayDirs: string[], warn: WalkWarn): AsyncGenerator<RolloutFile> {
+export async function* walkDays(_paths: CodexPaths, dayDirs: string[], warn: WalkWarn): AsyncGenerator<RolloutFile> {
   for (const dir of dayDirs) yield* await readFolderFiles(dir, false, warn);
 }

@@ -90,7 +90,7 @@ describe("fs-store under SIGKILL", () => {
       expect(lines.slice(0, head.length)).toEqual(head);
       const numbers = lines.slice(head.length).map((l) => (JSON.parse(l) as { payload: { i: number } }).payload.i);
       // Contiguous from the head: nothing lost, nothing duplicated, in order.
-      numbers.forEach((n, k) => expect(n).toBe(head.length + k));
+      for (const [k, n] of numbers.entries()) expect(n).toBe(head.length + k);
       const acked = Math.max(maxAcked, ...acks);
       expect(lines.length).toBeGreaterThanOrEqual(acked);
       maxAcked = acked;

@@ -161,7 +161,7 @@ it("sync a generated Codex home into Postgres, then re-sync it unchanged", async
   const from = new FsStore({ root: join(dir, "home"), summaryCache: cacheFile });
 
   // The source side alone, for context: how fast fs-store hands the lines over.
-  let t = performance.now();
+  const t = performance.now();
   let n = 0;
   for (const s of home.sessions) for await (const _ of from.readStream(s.id, "rollout")) n++;
   const readSeconds = (performance.now() - t) / 1000;

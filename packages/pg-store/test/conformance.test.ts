@@ -1,17 +1,13 @@
 import { runStoreConformance, runTokenConformance } from "@sessionvault/core/conformance";
 import pg from "pg";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, } from "vitest";
 import { PgStore } from "@sessionvault/pg-store";
 import { freshSchema } from "@sessionvault/testing/fresh-schema";
-import { startPostgres, type TestPostgres } from "@sessionvault/testing/postgres";
+import { sharedPostgres } from "@sessionvault/testing/shared-services";
 
-let server: TestPostgres;
+const server = sharedPostgres();
 const schemas: string[] = [];
-beforeAll(async () => {
-  server = await startPostgres();
-});
 afterAll(async () => {
-  await server?.stop();
 });
 
 runStoreConformance("pg-store", {

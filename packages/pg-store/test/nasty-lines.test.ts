@@ -2,18 +2,14 @@ import { ConflictError, type SessionInput } from "@sessionvault/core";
 import { conformanceId, sessionHeadLines } from "@sessionvault/core/conformance";
 import { PgStore } from "@sessionvault/pg-store";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { freshSchema } from "@sessionvault/testing/fresh-schema";
-import { startPostgres, type TestPostgres } from "@sessionvault/testing/postgres";
+import { sharedPostgres } from "@sessionvault/testing/shared-services";
 
-let server: TestPostgres;
+const server = sharedPostgres();
 const toClose: { close(): Promise<void> }[] = [];
-beforeAll(async () => {
-  server = await startPostgres();
-});
 afterAll(async () => {
   for (const s of toClose) await s.close();
-  await server?.stop();
 });
 
 function open(schema = freshSchema("nl")): PgStore {

@@ -3,18 +3,15 @@ import { agentMessageLines, conformanceId, sessionHeadLines } from "@sessionvaul
 import type { SessionInput } from "@sessionvault/core";
 import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, PgStore } from "@sessionvault/pg-store";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { freshSchema } from "@sessionvault/testing/fresh-schema";
-import { startPostgres, type TestPostgres } from "@sessionvault/testing/postgres";
+import { startPostgres } from "@sessionvault/testing/postgres";
+import { sharedPostgres } from "@sessionvault/testing/shared-services";
 
-let server: TestPostgres;
+const server = sharedPostgres();
 const toClose: { close(): Promise<void> }[] = [];
-beforeAll(async () => {
-  server = await startPostgres();
-});
 afterAll(async () => {
   for (const s of toClose) await s.close();
-  await server?.stop();
 });
 
 function open(options: Partial<ConstructorParameters<typeof PgStore>[0]> = {}): PgStore {
@@ -345,17 +342,20 @@ describe("availability", () => {
     await store.close();
   });
 
-  // An external DATABASE_URL server cannot be stopped by the test.
+  // Its own server, which it stops: the package run's shared one serves other files meanwhile, and an external DATABASE_URL server cannot be stopped by the test.
   it.skipIf(!!process.env.DATABASE_URL)("a restart of the server: unavailable while down, works again after", async () => {
-    const store = open();
+    const own = await startPostgres();
+    toClose.push({ close: () => own.stop() });
+    const store = new PgStore({ connectionString: own.url, schema: freshSchema("restart") });
+    toClose.unshift(store);
     const s = input();
     await store.putSession(s);
     await store.append(s.id, "debug-log", 0, ["before"]);
-    await server.pauseServer();
+    await own.pauseServer();
     try {
       await expect(store.append(s.id, "debug-log", 1, ["during"])).rejects.toBeInstanceOf(StoreUnavailableError);
     } finally {
-      await server.resumeServer();
+      await own.resumeServer();
     }
     // The pool drops the dead connections and reconnects.
     let ok = false;

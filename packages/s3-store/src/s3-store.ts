@@ -950,7 +950,7 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
     } catch (err) {
       if (isPreconditionFailed(err)) {
         const current = await this.#fetch(key);
-        return current && current.body.equals(bytes) ? current.etag : null;
+        return current?.body.equals(bytes) ? current.etag : null;
       }
       if (isConditionalConflict(err) || (etag !== null && isNotFound(err))) return null;
       throw storeError(`PUT ${key}`, err);

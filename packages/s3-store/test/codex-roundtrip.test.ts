@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { syncStores } from "@sessionvault/core";
 import { FsStore } from "@sessionvault/fs-store";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, describe, expect, test } from "vitest";
 import { openTestStore } from "./support/open-store.js";
-import { startS3Server, type TestS3Server } from "@sessionvault/testing/s3-server";
+import { sharedS3Server } from "@sessionvault/testing/shared-services";
 
 const FIXTURES = join(import.meta.dirname, "../../../fixtures/codex");
 
@@ -21,12 +21,8 @@ export async function rolloutFiles(home: string): Promise<Map<string, Buffer>> {
   return out;
 }
 
-let server: TestS3Server;
-beforeAll(async () => {
-  server = await startS3Server();
-});
+const server = sharedS3Server();
 afterAll(async () => {
-  await server?.stop();
 });
 
 describe("a Codex home synced to S3 and back out", () => {

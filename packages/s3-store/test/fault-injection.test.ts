@@ -4,21 +4,20 @@ import { FsStore } from "@sessionvault/fs-store";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { startFaultyProxy, type FaultyProxy } from "./support/faulty-proxy.js";
 import { openTestStore } from "./support/open-store.js";
-import { startS3Server, uniquePrefix, type TestS3Server } from "@sessionvault/testing/s3-server";
+import { uniquePrefix } from "@sessionvault/testing/s3-server";
+import { sharedS3Server } from "@sessionvault/testing/shared-services";
 import { S3Store } from "../src/index.js";
 
 const FIXTURES = join(import.meta.dirname, "../../../fixtures/codex");
 
-let server: TestS3Server;
+const server = sharedS3Server();
 let proxy: FaultyProxy;
 beforeAll(async () => {
-  server = await startS3Server();
   // SV_FAULT_SEED replays another fault sequence.
   proxy = await startFaultyProxy({ target: server.endpoint, rate: 0.1, slowMs: 900, seed: Number(process.env.SV_FAULT_SEED ?? 7) });
 });
 afterAll(async () => {
   await proxy?.stop();
-  await server?.stop();
 });
 
 async function readAll(store: SessionStore, id: string, stream: string): Promise<string[]> {

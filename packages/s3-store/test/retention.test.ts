@@ -4,17 +4,16 @@ import { conformanceId, runRetentionConformance } from "@sessionvault/core/confo
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { bucketLifecycleConfiguration, type S3Store } from "../src/index.js";
 import { openTestStore } from "./support/open-store.js";
-import { startS3Server, uniquePrefix, type TestS3Server } from "@sessionvault/testing/s3-server";
+import { uniquePrefix } from "@sessionvault/testing/s3-server";
+import { sharedS3Server } from "@sessionvault/testing/shared-services";
 
-let server: TestS3Server;
+const server = sharedS3Server();
 let client: S3Client;
 beforeAll(async () => {
-  server = await startS3Server();
   client = new S3Client({ endpoint: server.endpoint, region: server.region, credentials: server.credentials, forcePathStyle: true });
 });
 afterAll(async () => {
   client?.destroy();
-  await server?.stop();
 });
 
 runRetentionConformance("s3-store", {

@@ -3,17 +3,16 @@ import { ConflictError, InvalidIdError, InvalidInputError, type SessionInput } f
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { S3Store } from "../src/index.js";
 import { openTestStore } from "./support/open-store.js";
-import { startS3Server, uniquePrefix, type TestS3Server } from "@sessionvault/testing/s3-server";
+import { uniquePrefix } from "@sessionvault/testing/s3-server";
+import { sharedS3Server } from "@sessionvault/testing/shared-services";
 
-let server: TestS3Server;
+const server = sharedS3Server();
 let client: S3Client;
 beforeAll(async () => {
-  server = await startS3Server();
   client = new S3Client({ endpoint: server.endpoint, region: server.region, credentials: server.credentials, forcePathStyle: true });
 });
 afterAll(async () => {
   client?.destroy();
-  await server?.stop();
 });
 
 let n = 0;
@@ -92,13 +91,14 @@ describe("object layout", () => {
   });
 
   test("appends of at least multipartThresholdBytes go up by multipart upload and read back byte-exact", async () => {
-    const store = openTestStore(server, { multipartThresholdBytes: 5 * 1024 * 1024, partSizeBytes: 5 * 1024 * 1024 });
+    // Its own prefix picks its requests out of the log of the server other test files share.
+    const prefix = uniquePrefix();
+    const store = openTestStore(server, { prefix, multipartThresholdBytes: 5 * 1024 * 1024, partSizeBytes: 5 * 1024 * 1024 });
     const s = input();
     await store.putSession(s);
     const big = JSON.stringify({ type: "response_item", payload: { image: "data:image/png;base64," + "QUJD".repeat(3 * 1024 * 1024) } });
-    await server.clearRequestLog();
     await store.append(s.id, "rollout", 0, ["first", big, "last ✓"]);
-    const log = (await server.requestLog()).join("\n");
+    const log = (await server.requestLog(`/${prefix}/`)).join("\n");
     expect(log).toMatch(/POST .*appends\/000000000000\?uploads/);
     expect(log.match(/PUT .*appends\/000000000000\?.*partNumber=/g)?.length).toBe(3);
     expect(log).toMatch(/POST .*appends\/000000000000\?uploadId=/);

@@ -83,7 +83,7 @@ export async function generateCodexHome(home: string, options: GenerateOptions):
       tick++;
       lines++;
       bytes += Buffer.byteLength(text);
-      if (!out.write(text)) await new Promise((r) => out.once("drain", r));
+      if (!out.write(text)) await new Promise<void>((r) => out.once("drain", () => r()));
     };
     for (const l of tpl.lines.slice(0, HEAD_LINES)) await write(l);
     for (let r = 0; r < repeat; r++) for (const l of tpl.lines.slice(HEAD_LINES)) await write(l);

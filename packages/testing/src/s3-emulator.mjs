@@ -5,7 +5,9 @@
 //
 //   node s3-emulator.mjs --dir DIR --bucket NAME
 // prints one JSON line {"port": N} when ready; GET /__emulator/stats answers
-// {"requests": N, "log": [...]} and DELETE /__emulator/log clears the log.
+// {"requests": N, "log": [...]} (with ?contains=TEXT only the log lines that
+// contain TEXT, e.g. one test's key prefix: a package run shares one
+// emulator) and DELETE /__emulator/log clears the log.
 import { mkdirSync } from "node:fs";
 import { createServer, request as httpRequest } from "node:http";
 import { parseArgs } from "node:util";
@@ -33,7 +35,9 @@ const locks = new Map();
 const server = createServer((req, res) => {
   if (req.url?.startsWith("/__emulator/")) return control(req, res);
   requests++;
-  if (log.length < 100_000) log.push(`${req.method} ${req.url}`);
+  log.push(`${req.method} ${req.url}`);
+  // Keep the newest requests: a shared emulator serves many test files, and the last test to ask must see its own.
+  if (log.length > 200_000) log = log.slice(-100_000);
   handle(req, res).catch((err) => {
     if (!res.headersSent) sendError(res, 500, "InternalError", err.message);
     else res.destroy();
@@ -56,8 +60,10 @@ process.stdin.on("end", () => process.exit(0));
 process.stdin.resume();
 
 function control(req, res) {
-  if (req.method === "DELETE" && req.url === "/__emulator/log") log = [];
-  const body = JSON.stringify({ requests, log });
+  const url = new URL(req.url ?? "/", "http://x");
+  if (req.method === "DELETE" && url.pathname === "/__emulator/log") log = [];
+  const contains = url.searchParams.get("contains");
+  const body = JSON.stringify({ requests, log: contains === null ? log : log.filter((l) => l.includes(contains)) });
   res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
   res.end(body);
 }

@@ -54,15 +54,25 @@ import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
  * The front server counts and logs requests, which the bench reports and
  * tests inspect.
  */
-export interface TestS3Server {
+/** What a test needs to reach the server; plain data, so a vitest globalSetup can hand it to the test files (`shared-services.ts`). */
+export interface S3ServerAddress {
   endpoint: string;
   bucket: string;
   region: string;
   credentials: { accessKeyId: string; secretAccessKey: string };
+  /** Whether it is the emulator (whose front server logs requests) rather than S3_ENDPOINT. */
+  emulated: boolean;
+}
+
+export interface TestS3Server extends S3ServerAddress {
   /** Requests seen by the front server (0 when S3_ENDPOINT is used). */
   requestCount(): Promise<number>;
-  /** `METHOD /path?query` of the requests seen since the last clear, oldest first (empty when S3_ENDPOINT is used). */
-  requestLog(): Promise<string[]>;
+  /**
+   * `METHOD /path?query` of the requests seen since the last clear, oldest
+   * first (empty when S3_ENDPOINT is used); with `contains`, only those whose
+   * line contains it (a test's key prefix: other test files share the server).
+   */
+  requestLog(contains?: string): Promise<string[]>;
   clearRequestLog(): Promise<void>;
   /** With the emulator: s3rver's data directory for the bucket (the bench writes index objects there directly). */
   dataDir: string | null;
@@ -83,21 +93,15 @@ export async function startS3Server(env: Record<string, string | undefined> = pr
     child.once("exit", (code) => reject(new Error(`S3 emulator exited with ${code}`)));
     child.once("error", reject);
   });
-  const endpoint = `http://127.0.0.1:${port}`;
-  const stats = async (method = "GET"): Promise<{ requests: number; log: string[] }> => {
-    const res = await fetch(`${endpoint}/__emulator/${method === "GET" ? "stats" : "log"}`, { method });
-    return (await res.json()) as { requests: number; log: string[] };
-  };
-  return {
-    endpoint,
+  const address: S3ServerAddress = {
+    endpoint: `http://127.0.0.1:${port}`,
     bucket,
     region: "us-east-1",
     credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
-    requestCount: async () => (await stats()).requests,
-    requestLog: async () => (await stats()).log,
-    clearRequestLog: async () => {
-      await stats("DELETE");
-    },
+    emulated: true,
+  };
+  return {
+    ...attachS3Server(address),
     dataDir: join(dir, bucket),
     async stop() {
       if (child.exitCode === null) {
@@ -106,6 +110,27 @@ export async function startS3Server(env: Record<string, string | undefined> = pr
         await exited;
       }
       await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A handle on a server someone else started and stops (the package run's shared one): its stop() does nothing. */
+export function attachS3Server(address: S3ServerAddress): TestS3Server {
+  const base = { ...address, dataDir: null, stop: async () => {} };
+  if (!address.emulated) {
+    return { ...base, requestCount: async () => 0, requestLog: async () => [], clearRequestLog: async () => {} };
+  }
+  const stats = async (contains?: string): Promise<{ requests: number; log: string[] }> => {
+    const query = contains === undefined ? "" : `?contains=${encodeURIComponent(contains)}`;
+    const res = await fetch(`${address.endpoint}/__emulator/stats${query}`);
+    return (await res.json()) as { requests: number; log: string[] };
+  };
+  return {
+    ...base,
+    requestCount: async () => (await stats()).requests,
+    requestLog: async (contains) => (await stats(contains)).log,
+    clearRequestLog: async () => {
+      await fetch(`${address.endpoint}/__emulator/log`, { method: "DELETE" });
     },
   };
 }
@@ -124,17 +149,7 @@ async function useExternal(env: Record<string, string | undefined>): Promise<Tes
   } finally {
     client.destroy();
   }
-  return {
-    endpoint,
-    bucket,
-    region,
-    credentials,
-    requestCount: async () => 0,
-    requestLog: async () => [],
-    clearRequestLog: async () => {},
-    dataDir: null,
-    async stop() {},
-  };
+  return attachS3Server({ endpoint, bucket, region, credentials, emulated: false });
 }
 
 /** A fresh key prefix per test store, so tests never see each other's objects. */

@@ -40,9 +40,9 @@ export async function list(options: ListOptions, ctx: CliContext): Promise<void>
     const page = query.q ? await searchSessions(store, query, { maxScanBytes: Infinity, maxSessions: Infinity }) : await store.listSessions(query);
     const sessions = options.redact === false ? page.sessions : page.sessions.map(redactSummary);
     if (options.json) {
-      const out = [];
-      for (const s of sessions) out.push(sessionJson(s, await storedSessionFacts(store, s.id)));
-      printJson(ctx, { sessions: out, next_cursor: page.next_cursor });
+      const withFacts = [];
+      for (const s of sessions) withFacts.push(sessionJson(s, await storedSessionFacts(store, s.id)));
+      printJson(ctx, { sessions: withFacts, next_cursor: page.next_cursor });
       return;
     }
     ctx.stdout.write(table(sessions));

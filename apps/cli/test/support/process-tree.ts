@@ -30,6 +30,17 @@ export function descendants(pid: number): number[] {
   return out;
 }
 
+/** Whether a descendant of `pid` runs the program `comm` (e.g. the agent's `sleep` is running). */
+export function runsProgram(pid: number, comm: string): boolean {
+  return descendants(pid).some((p) => {
+    try {
+      return readFileSync(`/proc/${p}/comm`, "utf8").trim() === comm;
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** kill -9 a set of processes (each may already be gone). */
 export function killAll(pids: number[]): void {
   for (const p of pids) {

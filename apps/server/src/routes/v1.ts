@@ -124,8 +124,8 @@ export async function v1Routes(app: FastifyInstance, ctx: ServerContext): Promis
       const { scope, redact } = redactionFor(req.query.redact);
       const store = storeFor(req, scope);
       const session = await store.getSession(assertIdOrPrefix(req.params.id));
-      const full = { ...session, ...(await storedSessionFacts(store, session.id)) };
-      return redact ? redactSummary(full) : full;
+      const facts = await storedSessionFacts(store, session.id);
+      return { ...(redact ? redactSummary(session) : session), ...facts };
     },
   );
 

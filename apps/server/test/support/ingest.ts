@@ -1,6 +1,6 @@
 import { expect } from "vitest";
 import { readFileLines, summarizeRollout } from "@sessionvault/core";
-import type { FixtureRollout } from "./fixtures.js";
+import type { FixtureRollout } from "@sessionvault/testing/codex-fixtures";
 
 /** Uploads one real rollout over the API as a client would: PUT the summary, then POST the lines in batches by position. */
 export async function ingestRollout(baseUrl: string, token: string, r: FixtureRollout, batchLines = 25): Promise<number> {

@@ -414,7 +414,7 @@ export function runStoreConformance(name: string, context: ConformanceContext): 
         const store = await open();
         const base = Date.parse("2026-02-01T08:00:00.000Z");
         // Shuffled creation order; three sessions share one created_at so the cursor must break ties.
-        const offsets = [7, 3, 19, 0, 11, 24, 5, 16, 2, 21, 9, 14, 1, 23, 6, 18, 12, 4, 22, 10, 15, 8, 20, 17, 13].map((o) => (o >= 22 ? 22 : o));
+        const offsets = [7, 3, 19, 0, 11, 24, 5, 16, 2, 21, 9, 14, 1, 23, 6, 18, 12, 4, 22, 10, 15, 8, 20, 17, 13].map((o) => Math.min(o, 22));
         const created: SessionInput[] = [];
         for (const o of offsets) created.push((await createSession(store, { created_at: iso(base + o * MINUTE), title: `task ${created.length}` })).input);
 

@@ -54,7 +54,7 @@ export function normalizePaths(paths: readonly string[], cwd: string | null): st
   const set = new Set<string>();
   for (const p of paths) {
     if (p.startsWith("/")) set.add(posix.normalize(p));
-    else if (cwd && cwd.startsWith("/")) set.add(posix.join(cwd, p));
+    else if (cwd?.startsWith("/")) set.add(posix.join(cwd, p));
     else set.add(p);
   }
   return [...set].sort();

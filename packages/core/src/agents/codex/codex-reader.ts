@@ -5,6 +5,7 @@ import type { TranscriptReader, TranscriptReaderOptions } from "../../session-mo
 import { changesMapFiles, changesMapPaths, normalizePaths, patchFiles, patchFromArgv, patchPaths } from "./apply-patch.js";
 import { cwdFromRecord, displayCommand, isStringArray } from "./command-display.js";
 import { cwdFromEnvironmentContext, isInjectedUserText } from "./injected-context.js";
+import { contentText } from "./message-text.js";
 import type { ToolOutcome } from "./tool-output.js";
 import { outputSuccessFlag, outputText, parseDuration, parseToolOutput } from "./tool-output.js";
 
@@ -327,7 +328,7 @@ export class CodexReader implements TranscriptReader {
     if (cwd === null) return;
     this.#cwd = cwd;
     const t = this.#turnSlot;
-    if (t && t.awaitingCwd && !t.closed) {
+    if (t?.awaitingCwd && !t.closed) {
       const tid = str(p.turn_id);
       if (tid === null || tid === t.turnId) {
         t.cwd = cwd;
@@ -631,7 +632,7 @@ export class CodexReader implements TranscriptReader {
     slot.structuredDuration = parseDuration(p.duration) ?? slot.structuredDuration;
     const result = (p.result && typeof p.result === "object" ? p.result : null) as Obj | null;
     if (result && "Err" in result) slot.structuredStatus = "failed";
-    else if (result && result.Ok && typeof result.Ok === "object") {
+    else if (result?.Ok && typeof result.Ok === "object") {
       const ok = result.Ok as Obj;
       slot.structuredStatus = ok.isError === true || ok.is_error === true ? "failed" : "completed";
     }
@@ -1009,14 +1010,6 @@ function addIds(into: string[], ids: readonly string[]): void {
 function processIdOf(v: unknown): string | null {
   if (typeof v === "number" && Number.isInteger(v)) return String(v);
   return typeof v === "string" && v !== "" ? v : null;
-}
-
-function contentText(content: unknown): string {
-  if (typeof content === "string") return content;
-  if (!Array.isArray(content)) return "";
-  const parts: string[] = [];
-  for (const c of content) if (c && typeof c === "object" && typeof (c as Obj).text === "string") parts.push((c as Obj).text as string);
-  return parts.join("\n");
 }
 
 function summaryText(summary: unknown): string {
