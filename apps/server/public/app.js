@@ -1,4 +1,26 @@
 // Small progressive enhancements; every page works without this script.
+
+// j/k (or the arrow keys) pick a row of the session list, Enter opens it.
+document.addEventListener("keydown", (e) => {
+  if (e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement || e.target instanceof HTMLSelectElement) return;
+  if (e.ctrlKey || e.metaKey || e.altKey) return;
+  const rows = [...document.querySelectorAll("tr.session-row")];
+  if (!rows.length) return;
+  const at = rows.findIndex((r) => r.classList.contains("selected"));
+  let next = null;
+  if (e.key === "j" || e.key === "ArrowDown") next = Math.min(rows.length - 1, at + 1);
+  else if (e.key === "k" || e.key === "ArrowUp") next = Math.max(0, at - 1);
+  else if (e.key === "Enter" && at >= 0) {
+    const link = rows[at].querySelector(".title a");
+    if (link) location.href = link.href;
+    return;
+  } else return;
+  e.preventDefault();
+  rows[at]?.classList.remove("selected");
+  rows[next].classList.add("selected");
+  rows[next].scrollIntoView({ block: "nearest" });
+});
+
 document.addEventListener("keydown", (e) => {
   // "/" jumps to the search box, as in most code hosts.
   if (e.key !== "/" || e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement) return;
@@ -9,9 +31,14 @@ document.addEventListener("keydown", (e) => {
   }
 });
 
-// Show times in the reader's time zone; the server renders UTC.
+// Show times in the reader's time zone; the server renders UTC. Relative times ("3 h ago") keep their
+// text and get the local time to the second on hover.
 function localTimes(root) {
-  for (const t of root.querySelectorAll("time[datetime]")) {
+  for (const t of root.querySelectorAll("time.rel[datetime]")) {
+    const d = new Date(t.getAttribute("datetime"));
+    if (!Number.isNaN(d.getTime())) t.title = d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
+  }
+  for (const t of root.querySelectorAll("time[datetime]:not(.rel)")) {
     const d = new Date(t.getAttribute("datetime"));
     if (!Number.isNaN(d.getTime())) {
       t.title = t.textContent;

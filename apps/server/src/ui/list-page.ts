@@ -1,6 +1,6 @@
 import { redactSummary } from "@sessionvault/core";
 import type { ListQuery, SessionFacts, SessionFactsPage, SessionSummary } from "@sessionvault/core";
-import { html } from "./html.js";
+import { html, type SafeHtml } from "./html.js";
 import { layout } from "./layout.js";
 
 export interface ListPageInput {
@@ -59,7 +59,7 @@ export function listPage(input: ListPageInput): string {
   ${page.sessions.length === 0
     ? html`<p class="empty">No sessions${filtered ? " match these filters" : " yet"}.</p>`
     : html`<table class="session-table">
-    <thead><tr><th>Started</th><th>Title</th><th>Repository / directory</th><th>Model</th><th class="num">Lines</th></tr></thead>
+    <thead><tr><th>Started</th><th>Title</th><th>Agent</th><th>Model</th><th>Outcome</th><th class="num">Duration</th><th class="num">Tokens</th><th class="num">Files</th><th>Repository / directory</th></tr></thead>
     <tbody>
     ${page.sessions.map(row)}
     </tbody>
@@ -77,13 +77,45 @@ function row(stored: SessionSummary & SessionFacts) {
   const s = redactSummary(stored);
   const repo = s.git?.repository_url ? s.git.repository_url.replace(/^https?:\/\//, "").replace(/\.git$/, "") : null;
   return html`<tr class="session-row">
-  <td class="when"><time datetime="${s.created_at}">${formatTime(s.created_at)}</time></td>
+  <td class="when" data-label="Started">${relativeTime(s.created_at)}</td>
   <td class="title"><a href="/sessions/${s.id}">${s.title ?? "(untitled)"}</a>
     <span class="meta">${s.id.slice(0, 13)} · ${s.source ?? "?"} · ${s.cli_version ?? ""}${s.archived ? html` · <span class="badge">archived</span>` : ""}${s.parent_id ? " · sub-agent/fork" : ""}</span></td>
+  <td class="agent" data-label="Agent">${s.agent}</td>
+  <td class="model" data-label="Model">${s.model ?? s.model_provider ?? "—"}</td>
+  <td data-label="Outcome"><span class="outcome outcome-${s.outcome}">${s.outcome.replace("_", " ")}</span></td>
+  <td class="num duration" data-label="Duration">${s.duration_ms === null ? "—" : formatDuration(s.duration_ms)}</td>
+  <td class="num tokens" data-label="Tokens" title="${s.tokens ? `in ${s.tokens.input} (cached ${s.tokens.cached_input}), out ${s.tokens.output} (reasoning ${s.tokens.reasoning})` : ""}">${s.tokens ? compact(s.tokens.input + s.tokens.output) : "—"}</td>
+  <td class="num files" data-label="Files">${s.files_changed}</td>
   <td class="where">${repo ? html`<span class="repo">${repo}</span>${s.git?.branch ? html` <span class="branch">${s.git.branch}</span>` : ""}<br>` : ""}<span class="cwd">${s.cwd ?? ""}</span></td>
-  <td>${s.model ?? s.model_provider ?? ""}<br><span class="outcome outcome-${s.outcome}">${s.outcome.replace("_", " ")}</span></td>
-  <td class="num">${s.lines}</td>
 </tr>`;
+}
+
+/** "3 h ago", with the time to the second (UTC) on hover; the page's script keeps it current and local. */
+export function relativeTime(iso: string, now = Date.now()): SafeHtml {
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return html`${iso}`;
+  const full = new Date(t).toISOString().replace("T", " ").slice(0, 19) + " UTC";
+  return html`<time class="rel" datetime="${iso}" title="${full}">${ago(now - t)}</time>`;
+}
+
+function ago(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 45) return "just now";
+  if (s < 3600) return `${Math.round(s / 60)} min ago`;
+  if (s < 86_400) return `${Math.round(s / 3600)} h ago`;
+  if (s < 30 * 86_400) return `${Math.round(s / 86_400)} d ago`;
+  return new Date(Date.now() - ms).toISOString().slice(0, 10);
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+  return `${Math.floor(ms / 3_600_000)} h ${Math.round((ms % 3_600_000) / 60_000)} min`;
+}
+
+function compact(n: number): string {
+  return n < 1000 ? String(n) : n < 1_000_000 ? `${(n / 1000).toFixed(1)}k` : `${(n / 1_000_000).toFixed(1)}M`;
 }
 
 export function formatTime(iso: string): string {
