@@ -2,6 +2,7 @@ import { redactSummary } from "@sessionvault/core";
 import type { SessionDetail, SessionFacts } from "@sessionvault/core";
 import { html, type SafeHtml } from "./html.js";
 import { csrfField, layout } from "./layout.js";
+import { renderMarkdown } from "./markdown.js";
 import { formatTime } from "./list-page.js";
 import type { FileDiff, TimelineItem, TimelinePage, TokenUsage, Turn } from "./timeline.js";
 
@@ -102,9 +103,9 @@ function item(i: TimelineItem, ref: SessionRef) {
     case "user":
       return html`<div class="item msg user"><div class="who">User</div><div class="text">${i.text}</div></div>`;
     case "agent":
-      return html`<div class="item msg agent"><div class="who">Agent</div><div class="text">${i.text}</div></div>`;
+      return html`<div class="item msg agent"><div class="who">Agent</div><div class="text markdown">${renderMarkdown(i.text)}</div></div>`;
     case "reasoning":
-      return html`<details class="item reasoning"><summary>Reasoning</summary><div class="text">${i.text}</div></details>`;
+      return html`<details class="item reasoning"><summary>Reasoning</summary><div class="text markdown">${renderMarkdown(i.text)}</div></details>`;
     case "compaction":
       return html`<p class="item compaction">Context compacted.</p>`;
     case "error":
