@@ -155,7 +155,7 @@ test("an org admin creates a token on the Tokens page, sees it once, and revokes
     await page.fill("#token", admin);
     await page.click("button[type=submit]");
     await page.waitForURL(`${t.url}/`);
-    await page.click(".top a.nav");
+    await page.click(".top a.tokens-link");
     await page.waitForURL(`${t.url}/tokens`);
     const rows = page.locator("tr.token-row");
     const before = await rows.count();
@@ -187,7 +187,7 @@ test("an org admin creates a token on the Tokens page, sees it once, and revokes
     await page.fill("#token", token);
     await page.click("button[type=submit]");
     await page.waitForURL(`${t.url}/`);
-    expect(await page.locator(".top a.nav").count()).toBe(0);
+    expect(await page.locator(".top a.tokens-link").count()).toBe(0);
     const denied = await page.goto(`${t.url}/tokens`);
     expect(denied?.status()).toBe(403);
     expect(await page.locator(".error-page").textContent()).toContain("admin");

@@ -100,3 +100,34 @@ test("at 390 px neither the list nor a session page scrolls sideways", async () 
     await context.close();
   }
 });
+
+test("the usage page's totals are the sums of the sessions' facts, and its Chart.js charts draw them", async () => {
+  const { context, page } = await loggedIn(1400);
+  try {
+    const all = (await (await fetch(`${t.url}/v1/sessions?limit=200&archived=all`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+      sessions: { outcome: string; model: string | null; files_changed: number; tokens: { input: number; output: number } | null }[];
+    };
+    await page.click(".top a.usage-link");
+    await page.waitForURL(`${t.url}/usage`);
+    expect(await page.locator("#total-sessions").innerText()).toBe(String(all.sessions.length));
+    const sum = (f: (s: (typeof all.sessions)[number]) => number) => all.sessions.reduce((n, s) => n + f(s), 0);
+    expect(await page.locator("#total-tokens-in").innerText()).toBe(sum((s) => s.tokens?.input ?? 0).toLocaleString("en"));
+    expect(await page.locator("#total-tokens-out").innerText()).toBe(sum((s) => s.tokens?.output ?? 0).toLocaleString("en"));
+    expect(await page.locator("#total-files").innerText()).toBe(String(sum((s) => s.files_changed)));
+    await page.waitForFunction(() => (window as unknown as { usageCharts?: unknown[] }).usageCharts?.length === 6);
+    const charts = await page.evaluate(() =>
+      (window as unknown as { usageCharts: { canvas: HTMLCanvasElement; data: { labels: string[]; datasets: { data: number[] }[] } }[] }).usageCharts.map((c) => ({
+        id: c.canvas.id,
+        labels: c.data.labels,
+        total: c.data.datasets[0]!.data.reduce((a, b) => a + b, 0),
+        drawn: c.canvas.width > 0 && c.canvas.height > 0,
+      })),
+    );
+    for (const id of ["chart-sessions-day", "chart-model", "chart-outcome", "chart-repo"]) expect(charts.find((c) => c.id === id)?.total, id).toBe(all.sessions.length);
+    expect(charts.find((c) => c.id === "chart-tokens-day")?.total).toBe(sum((s) => (s.tokens?.input ?? 0) + (s.tokens?.output ?? 0)));
+    expect(charts.find((c) => c.id === "chart-outcome")?.labels.sort()).toEqual([...new Set(all.sessions.map((s) => s.outcome))].sort());
+    expect(charts.every((c) => c.drawn)).toBe(true);
+  } finally {
+    await context.close();
+  }
+});

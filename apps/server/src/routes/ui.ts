@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { createRequire } from "node:module";
 import { parse as parseQuery } from "node:querystring";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fastifyCsrf from "@fastify/csrf-protection";
@@ -19,6 +20,8 @@ import { tokensPage } from "../ui/tokens-page.js";
 import { sharesPage } from "../ui/shares-page.js";
 import { ShareLinks } from "../share-links.js";
 import { LiveEvents } from "../live-events.js";
+import { allSessionsWithFacts, usageOf } from "../usage.js";
+import { usagePage } from "../ui/usage-page.js";
 import { buildTimeline } from "../ui/timeline.js";
 
 const COOKIE = "sv_session";
@@ -33,6 +36,9 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
   const assets = {
     "style.css": { type: "text/css; charset=utf-8", body: await readFile(join(ctx.publicDir, "style.css")) },
     "app.js": { type: "text/javascript; charset=utf-8", body: await readFile(join(ctx.publicDir, "app.js")) },
+    "usage.js": { type: "text/javascript; charset=utf-8", body: await readFile(join(ctx.publicDir, "usage.js")) },
+    // Chart.js, served from its npm package as it is.
+    "chart.umd.js": { type: "text/javascript; charset=utf-8", body: await readFile(join(dirname(createRequire(import.meta.url).resolve("chart.js")), "chart.umd.js")) },
     "favicon.svg": { type: "image/svg+xml", body: await readFile(join(ctx.publicDir, "favicon.svg")) },
   };
 
@@ -144,6 +150,12 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
     const timeline = await buildTimeline(store.readStream(session.id, "rollout"), { firstTurn: page * TURNS_PER_PAGE, turnCount: TURNS_PER_PAGE });
     const facts = await storedSessionFacts(store, session.id);
     return sendHtml(reply, sessionPage({ org: p.org, admin: hasScope(p, "admin"), csrf: csrfFor(reply), session: { ...session, ...facts }, timeline, page, turnsPerPage: TURNS_PER_PAGE }));
+  });
+
+  app.get("/usage", { schema: { hide: true } }, async (req, reply) => {
+    const p = await principalOf(req);
+    const usage = usageOf(await allSessionsWithFacts(ctx.stores.get(p.org)));
+    return sendHtml(reply, usagePage({ org: p.org, admin: hasScope(p, "admin"), csrf: csrfFor(reply), usage }));
   });
 
   // Live: the list and a session page open an event stream and re-read themselves when it says "changed".
