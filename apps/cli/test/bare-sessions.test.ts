@@ -4,11 +4,11 @@ import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshSchema } from "../../../packages/pg-store/test/support/fresh-schema.js";
-import { startPostgres, type TestPostgres } from "../../../packages/pg-store/test/support/postgres.js";
-import { startS3Server, uniquePrefix, type TestS3Server } from "../../../packages/s3-store/test/support/s3-server.js";
-import { FIXTURES, fixtureRollouts } from "./support/fixture-homes.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { FIXTURES, fixtureRollouts } from "@sessionvault/testing/codex-fixtures";
+import { freshSchema } from "@sessionvault/testing/fresh-schema";
+import { uniquePrefix } from "@sessionvault/testing/s3-server";
+import { sharedPostgres, sharedS3Server } from "@sessionvault/testing/shared-services";
 import { runCli } from "./support/run-cli.js";
 
 /**
@@ -19,14 +19,10 @@ import { runCli } from "./support/run-cli.js";
  */
 const BARE = ["0.1.2505291658", "0.8.0", "0.20.0"] as const;
 
-let pg: TestPostgres;
-let s3: TestS3Server;
+const pg = sharedPostgres();
+const s3 = sharedS3Server();
 const dirs: string[] = [];
-beforeAll(async () => {
-  [pg, s3] = await Promise.all([startPostgres(), startS3Server()]);
-});
 afterAll(async () => {
-  await Promise.all([pg?.stop(), s3?.stop()]);
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 const s3Env = () => ({ AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey });

@@ -1,10 +1,9 @@
 import { readdirSync } from "node:fs";
-import { join } from "node:path";
 import { codexLineSearchText, projectActions, readFileLines, type SessionSummary } from "@sessionvault/core";
 import { describe, expect, it } from "vitest";
 import { buildTimeline } from "../../server/src/ui/timeline.js";
 import { renderMarkdown } from "../src/markdown-transcript.js";
-import { FIXTURES, fixtureRollouts } from "./support/fixture-homes.js";
+import { FIXTURES, fixtureRollouts } from "@sessionvault/testing/codex-fixtures";
 
 /**
  * Every view is built from the one session model, so over every session of
