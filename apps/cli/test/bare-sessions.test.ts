@@ -4,12 +4,12 @@ import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FIXTURES, fixtureRollouts } from "@sessionvault/testing/codex-fixtures";
 import { freshSchema } from "@sessionvault/testing/fresh-schema";
-import { uniquePrefix } from "@sessionvault/testing/s3-server";
-import { sharedPostgres, sharedS3Server } from "@sessionvault/testing/shared-services";
-import { runCli } from "./support/run-cli.js";
+import { startPostgres, type TestPostgres } from "@sessionvault/testing/postgres";
+import { startS3Server, uniquePrefix, type TestS3Server } from "@sessionvault/testing/s3-server";
+import { runCli } from "./support/run-cli.ts";
 
 /**
  * Rollouts of the bare-line builds (no envelope: the meta object as line 1,
@@ -19,10 +19,14 @@ import { runCli } from "./support/run-cli.js";
  */
 const BARE = ["0.1.2505291658", "0.8.0", "0.20.0"] as const;
 
-const pg = sharedPostgres();
-const s3 = sharedS3Server();
+let pg: TestPostgres;
+let s3: TestS3Server;
 const dirs: string[] = [];
+beforeAll(async () => {
+  [pg, s3] = await Promise.all([startPostgres(), startS3Server()]);
+});
 afterAll(async () => {
+  await Promise.all([pg?.stop(), s3?.stop()]);
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 const s3Env = () => ({ AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey });
@@ -84,6 +88,13 @@ describe.each(BARE)("bare-line rollouts of Codex %s", (version) => {
         expect(cat.code, `${store} ${cat.stderr}`).toBe(0);
         expect(cat.stdout.equals(committed(r.path)), `${r.id} from ${store}`).toBe(true);
       }
+    }
+    // A command's text finds its session in the Codex home (read through) and in Postgres (its index).
+    const failing = rollouts.find((r) => readFileSync(r.path, "utf8").includes("does-not-exist"))!;
+    for (const [store, env] of [[home, {}], [pgUrl, {}]] as const) {
+      const found = await runCli(["list", "--store", store, "--all", "--search", "does-not-exist", "--json"], env);
+      expect(found.code, found.stderr).toBe(0);
+      expect((JSON.parse(found.out) as { sessions: { id: string }[] }).sessions.map((x) => x.id), store).toEqual([failing.id]);
     }
     const again = await runCli(["sync", "--from", home, "--to", pgUrl, "--json"]);
     expect(JSON.parse(again.out)).toMatchObject({ sessions_sent: 0, lines_sent: 0 });

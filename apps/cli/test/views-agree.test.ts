@@ -1,8 +1,8 @@
 import { readdirSync } from "node:fs";
 import { codexLineSearchText, projectActions, readFileLines, type SessionSummary } from "@sessionvault/core";
 import { describe, expect, it } from "vitest";
-import { buildTimeline } from "../../server/src/ui/timeline.js";
-import { renderMarkdown } from "../src/markdown-transcript.js";
+import { buildTimeline } from "../../server/src/ui/timeline.ts";
+import { renderMarkdown } from "../src/markdown-transcript.ts";
 import { FIXTURES, fixtureRollouts } from "@sessionvault/testing/codex-fixtures";
 
 /**

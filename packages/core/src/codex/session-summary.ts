@@ -2,6 +2,7 @@ import type { LineWarning, RawLine } from "../jsonl-reader.js";
 import { parseJsonLine } from "../jsonl-reader.js";
 import type { GitInfo } from "../session.js";
 import { cwdFromEnvironmentContext, isInjectedUserText } from "../agents/codex/injected-context.js";
+import { contentText } from "../agents/codex/message-text.js";
 import { isRolloutLine } from "./rollout-line.js";
 import type { SessionMetaLinePayload } from "./rollout-line.js";
 
@@ -71,7 +72,7 @@ export async function summarizeRollout(lines: AsyncIterable<RawLine>, options: S
     if (bare) {
       const item = value as Record<string, unknown>;
       if (typeof item.type !== "string") continue;
-      const text = item.type === "message" && item.role === "user" ? contentText(item.content) : null;
+      const text = item.type === "message" && item.role === "user" ? (contentText(item.content) || null) : null;
       // Bare files name their cwd only in the injected <environment_context> message.
       if (text !== null && head !== null && head.cwd === null) head.cwd = cwdFromEnvironmentContext(text);
       if (title === null) title = userText("response_item", item);
@@ -147,25 +148,15 @@ function userText(kind: string, payload: Record<string, unknown>): string | null
   if (kind === "event_msg" && payload.type === "user_message") {
     text = str(payload.message);
   } else if (kind === "response_item" && payload.type === "message" && payload.role === "user") {
-    text = contentText(payload.content);
+    text = contentText(payload.content) || null;
   } else if (kind === "event_msg" && payload.type === "item_completed") {
     const item = payload.item as Record<string, unknown> | undefined;
-    if (item && item.type === "UserMessage") text = contentText(item.content);
+    if (item && item.type === "UserMessage") text = contentText(item.content) || null;
   }
   if (text === null || isInjectedUserText(text)) return null;
   const t = text.replace(/\s+/g, " ").trim();
   if (t === "") return null;
   return t.length > TITLE_MAX_CHARS ? t.slice(0, TITLE_MAX_CHARS - 1) + "…" : t;
-}
-
-function contentText(content: unknown): string | null {
-  if (typeof content === "string") return content;
-  if (!Array.isArray(content)) return null;
-  const parts: string[] = [];
-  for (const c of content) {
-    if (typeof c === "object" && c !== null && typeof (c as { text?: unknown }).text === "string") parts.push((c as { text: string }).text);
-  }
-  return parts.length ? parts.join("\n") : null;
 }
 
 function str(v: unknown): string | null {

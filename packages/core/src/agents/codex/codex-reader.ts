@@ -5,6 +5,7 @@ import type { TranscriptReader, TranscriptReaderOptions } from "../../session-mo
 import { changesMapFiles, changesMapPaths, normalizePaths, patchFiles, patchFromArgv, patchPaths } from "./apply-patch.js";
 import { cwdFromRecord, displayCommand, isStringArray } from "./command-display.js";
 import { cwdFromEnvironmentContext, isInjectedUserText } from "./injected-context.js";
+import { contentText } from "./message-text.js";
 import type { ToolOutcome } from "./tool-output.js";
 import { outputSuccessFlag, outputText, parseDuration, parseToolOutput } from "./tool-output.js";
 
@@ -1009,14 +1010,6 @@ function addIds(into: string[], ids: readonly string[]): void {
 function processIdOf(v: unknown): string | null {
   if (typeof v === "number" && Number.isInteger(v)) return String(v);
   return typeof v === "string" && v !== "" ? v : null;
-}
-
-function contentText(content: unknown): string {
-  if (typeof content === "string") return content;
-  if (!Array.isArray(content)) return "";
-  const parts: string[] = [];
-  for (const c of content) if (c && typeof c === "object" && typeof (c as Obj).text === "string") parts.push((c as Obj).text as string);
-  return parts.join("\n");
 }
 
 function summaryText(summary: unknown): string {
