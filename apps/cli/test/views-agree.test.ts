@@ -1,5 +1,4 @@
 import { readdirSync } from "node:fs";
-import { join } from "node:path";
 import { codexLineSearchText, projectActions, readFileLines, type SessionSummary } from "@sessionvault/core";
 import { describe, expect, it } from "vitest";
 import { buildTimeline } from "../../server/src/ui/timeline.ts";

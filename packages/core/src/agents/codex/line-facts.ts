@@ -113,7 +113,6 @@ export function parseLineFacts(text: string): LineFacts {
 function indexable(text: string | null): string | null {
   if (text === null) return null;
   let search = text.length > MAX_SEARCH_CHARS ? text.slice(0, MAX_SEARCH_CHARS) : text;
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is the point: Postgres text cannot hold it
   search = search.replace(/\u0000/g, " ");
   // Postgres' parser keeps `deploy/api` or `tests/test_x.py` as one path
   // token; a search for `api` or `test_x` should still find it, so the
