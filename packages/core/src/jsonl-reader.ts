@@ -25,7 +25,21 @@ export interface RawLine {
   byteLength: number;
 }
 
-export type LineWarningKind = "invalid-utf8" | "too-long" | "torn-last-line" | "unparsable" | "not-a-session-start" | "unknown-record";
+export type LineWarningKind =
+  | "invalid-utf8"
+  | "too-long"
+  | "torn-last-line"
+  | "unparsable"
+  | "not-a-session-start"
+  | "unknown-record"
+  /** A tool result whose call the transcript does not hold. */
+  | "result-without-call"
+  /** A tool call that never got its result before the session moved on. */
+  | "call-without-result"
+  /** A sub-agent transcript whose parent session is not there. */
+  | "sub-agent-without-parent"
+  /** A record already read was written again with other content (an in-place rewrite); the newer one wins. */
+  | "rewritten";
 
 export interface LineWarning {
   kind: LineWarningKind;

@@ -4,16 +4,22 @@ import { SessionFactsBuilder, type SessionFacts } from "../session-model/session
 import { readTranscript, type TranscriptReader, type TranscriptReaderOptions } from "../session-model/transcript-reader.js";
 import type { SessionSummary } from "../session.js";
 import type { SessionStore } from "../store.js";
+import { ClaudeCodeReader } from "./claude-code/claude-code-reader.js";
 import { CodexReader } from "./codex/codex-reader.js";
+import { GeminiCliReader } from "./gemini-cli/gemini-cli-reader.js";
 
 /** The agents whose transcripts can be read; a new agent is one folder here plus one entry below. */
-export const AGENTS = ["codex"] as const;
+export const AGENTS = ["codex", "claude-code", "gemini-cli"] as const;
 export type AgentName = (typeof AGENTS)[number];
 
 export function createTranscriptReader(agent: AgentName, options: TranscriptReaderOptions = {}): TranscriptReader {
   switch (agent) {
     case "codex":
       return new CodexReader(options);
+    case "claude-code":
+      return new ClaudeCodeReader(options);
+    case "gemini-cli":
+      return new GeminiCliReader(options);
   }
 }
 
