@@ -43,14 +43,13 @@ const IGNORED_TYPES = new Set([
   "tools-used",
   "mode",
   "atis-latch",
-  "cost-state",
   "file-history-snapshot",
   "progress",
   "pr-link",
   "tag",
 ]);
 /** Top-level line types that a lean read (no text, no usage) never needs to parse. */
-const LEAN_SKIP_PREFIX = /^\{"type":"(?:queue-operation|agent-name|api-request|api-request-shape|api-request-blob|tools-used|mode|atis-latch|cost-state|file-history-snapshot|progress)"/;
+const LEAN_SKIP_PREFIX = /^\{"type":"(?:queue-operation|agent-name|api-request|api-request-shape|api-request-blob|tools-used|mode|atis-latch|file-history-snapshot|progress)"/;
 
 type Obj = Record<string, unknown>;
 
@@ -114,6 +113,10 @@ export class ClaudeCodeReader implements TranscriptReader {
   /** Something (a prompt or a tool result) waits for the model's answer. */
   #awaitingAnswer = false;
   #compaction: Entry | null = null;
+  /** Calls of the open turn answered with a rejection: an interrupt marker right after makes them aborted. */
+  #rejected: PendingCall[] = [];
+  /** The last record marks the end of a run of the CLI (nothing after it yet). */
+  #runEnded = false;
 
   #msgId: string | null = null;
   #msgUsage: TokenUsage | null = null;
@@ -160,6 +163,10 @@ export class ClaudeCodeReader implements TranscriptReader {
     this.#header(r, ts);
     if (this.#skipUuids !== null && typeof r.uuid === "string" && this.#skipUuids.has(r.uuid)) return;
     if (ts !== "") this.#lastTimestamp = ts;
+    if (r.type === "user" || r.type === "assistant" || r.type === "system") {
+      this.#runEnded = false;
+      if (this.#rejected.length > 0 && !isInterruptMarker(r)) this.#settleRejected();
+    }
     switch (r.type) {
       case "user":
         this.#user(r, ts, lineNo);
@@ -174,11 +181,11 @@ export class ClaudeCodeReader implements TranscriptReader {
         if (typeof r.summary === "string") this.#summaryTitle = r.summary;
         break;
       case "last-prompt":
-        // 2.1.x writes it as a run of the CLI ends: a call still without its result was cut off (≤ 2.1.112 writes none at an interrupt).
-        if (this.#calls.size > 0) {
-          this.#abortCalls("aborted");
-          if (this.#turnId !== null) this.#endTurn("aborted", "interrupted");
-        }
+        // Up to 2.1.112 it is written as a run of the CLI ends; later builds also write it mid-run.
+        if (!writesLastPromptMidRun(this.#info.version)) this.#runEnded = true;
+        break;
+      case "cost-state":
+        this.#runEnded = true;
         break;
       case "custom-title":
         if (typeof r.customTitle === "string") this.#customTitle = r.customTitle;
@@ -197,9 +204,14 @@ export class ClaudeCodeReader implements TranscriptReader {
   finish(): void {
     this.#commitUsage();
     this.#closeCompaction();
+    this.#settleRejected();
     if (this.#turnId !== null) {
-      if (this.#calls.size > 0) {
-        // Results may still come: a live session, or a CLI killed mid-call (≤ 2.1.112 writes no result then).
+      if (this.#calls.size > 0 && this.#runEnded) {
+        // The run ended without the result: interrupted (≤ 2.1.112 writes no result then).
+        this.#abortCalls("aborted");
+        this.#endTurn("aborted", "interrupted");
+      } else if (this.#calls.size > 0) {
+        // Results may still come: a live session.
         for (const c of this.#calls.values()) c.entry.done = true;
         this.#calls.clear();
       } else if (!this.#awaitingAnswer) {
@@ -265,6 +277,9 @@ export class ClaudeCodeReader implements TranscriptReader {
     if (r.isMeta === true || this.#inlineSidechain(r)) return;
     if (text.startsWith("[Request interrupted by user")) {
       this.#touch(ts);
+      // 2.1.x answers the running call with a rejection, then writes this marker.
+      for (const c of this.#rejected) c.ev.status = "aborted";
+      this.#settleRejected();
       this.#abortCalls("aborted");
       if (this.#turnId !== null) this.#endTurn("aborted", "interrupted");
       return;
@@ -395,6 +410,7 @@ export class ClaudeCodeReader implements TranscriptReader {
     const out = resultOutcome(call.kind, block.is_error === true, text, structured);
     const ev = call.ev;
     ev.status = out.status;
+
     const end = Date.parse(ts);
     ev.durationMs = Number.isFinite(end) && Number.isFinite(call.startMs) && end >= call.startMs ? end - call.startMs : null;
     if (this.#text) ev.output = this.#cut(text);
@@ -411,6 +427,16 @@ export class ClaudeCodeReader implements TranscriptReader {
       ev.subAgent.childIds = [s.agentId];
     }
     this.#closeCall(id, call);
+    if (out.status === "declined") {
+      // Held back until the next record says whether it was an interrupt.
+      call.entry.done = false;
+      this.#rejected.push(call);
+    }
+  }
+
+  #settleRejected(): void {
+    for (const c of this.#rejected) c.entry.done = true;
+    this.#rejected = [];
   }
 
   // ---- turns -----------------------------------------------------------
@@ -439,6 +465,7 @@ export class ClaudeCodeReader implements TranscriptReader {
     this.#turnId = null;
     this.#turnError = null;
     this.#awaitingAnswer = false;
+    this.#settleRejected();
   }
 
   #abortCalls(status: CallStatus): void {
@@ -559,6 +586,21 @@ export class ClaudeCodeReader implements TranscriptReader {
   get usageSeen(): boolean {
     return this.#usageSeen;
   }
+}
+
+function isInterruptMarker(r: Obj): boolean {
+  if (r.type !== "user") return false;
+  const c = obj(r.message)?.content;
+  const text = typeof c === "string" ? c : Array.isArray(c) && c.every((b) => obj(b)?.type === "text") ? resultText(c) : "";
+  return text.startsWith("[Request interrupted by user");
+}
+
+/** Whether `last-prompt` may come mid-run: in builds after 2.1.112 (2.1.332 writes it before each request). */
+function writesLastPromptMidRun(version: string | null): boolean {
+  const m = version === null ? null : /^(\d+)\.(\d+)\.(\d+)/.exec(version);
+  if (!m) return true;
+  const v = [Number(m[1]), Number(m[2]), Number(m[3])];
+  return v[0]! > 2 || (v[0] === 2 && (v[1]! > 1 || (v[1] === 1 && v[2]! > 112)));
 }
 
 /** The record's own time: Claude Code writes it after `message`, so the last occurrence is the top-level one. */
