@@ -23,11 +23,21 @@ export interface ProjectActionsOptions {
   onWarning?: (warning: LineWarning) => void;
   /** Actions held back for merging before the oldest is forced out (default 512). */
   maxPendingActions?: number;
+  /** Claude Code: record uuids a fork copied from its parent (`ClaudeCodeHome.copiedUuids`), skipped so nothing counts twice. */
+  skipUuids?: ReadonlySet<string>;
+  /** Gemini CLI: the project root, which its chats do not record (`GeminiSessionFiles.cwd`). */
+  cwd?: string | null;
 }
 
 export async function* projectActions(lines: AsyncIterable<string | RawLine>, options: ProjectActionsOptions): AsyncGenerator<ActionV1> {
   if (typeof options.sessionId !== "string" || options.sessionId === "") throw new InvalidInputError("projectActions needs the session id");
-  const reader = createTranscriptReader(options.agent ?? "codex", { text: false, onWarning: options.onWarning, maxPending: options.maxPendingActions });
+  const reader = createTranscriptReader(options.agent ?? "codex", {
+    text: false,
+    onWarning: options.onWarning,
+    maxPending: options.maxPendingActions,
+    skipUuids: options.skipUuids,
+    cwd: options.cwd,
+  });
   yield* actionsOf(readTranscript(lines, reader), options.sessionId, options.redact ?? true);
 }
 

@@ -4,15 +4,18 @@ import { SessionFactsBuilder, type SessionFacts } from "../session-model/session
 import { readTranscript, type TranscriptReader, type TranscriptReaderOptions } from "../session-model/transcript-reader.js";
 import type { SessionSummary } from "../session.js";
 import type { SessionStore } from "../store.js";
-import { ClaudeCodeReader } from "./claude-code/claude-code-reader.js";
+import { ClaudeCodeReader, type ClaudeCodeReaderOptions } from "./claude-code/claude-code-reader.js";
 import { CodexReader } from "./codex/codex-reader.js";
-import { GeminiCliReader } from "./gemini-cli/gemini-cli-reader.js";
+import { GeminiCliReader, type GeminiCliReaderOptions } from "./gemini-cli/gemini-cli-reader.js";
+
+/** Options of every reader; each takes the ones that concern its agent. */
+export type AgentReaderOptions = TranscriptReaderOptions & Pick<ClaudeCodeReaderOptions, "skipUuids"> & Pick<GeminiCliReaderOptions, "cwd">;
 
 /** The agents whose transcripts can be read; a new agent is one folder here plus one entry below. */
 export const AGENTS = ["codex", "claude-code", "gemini-cli"] as const;
 export type AgentName = (typeof AGENTS)[number];
 
-export function createTranscriptReader(agent: AgentName, options: TranscriptReaderOptions = {}): TranscriptReader {
+export function createTranscriptReader(agent: AgentName, options: AgentReaderOptions = {}): TranscriptReader {
   switch (agent) {
     case "codex":
       return new CodexReader(options);
@@ -24,12 +27,12 @@ export function createTranscriptReader(agent: AgentName, options: TranscriptRead
 }
 
 /** The model events of a transcript. */
-export function readSessionEvents(lines: AsyncIterable<string | RawLine>, agent: AgentName, options: TranscriptReaderOptions = {}): AsyncGenerator<SessionEvent> {
+export function readSessionEvents(lines: AsyncIterable<string | RawLine>, agent: AgentName, options: AgentReaderOptions = {}): AsyncGenerator<SessionEvent> {
   return readTranscript(lines, createTranscriptReader(agent, options));
 }
 
 /** The facts of a whole transcript (one streaming pass, no texts kept). */
-export async function readSessionFacts(lines: AsyncIterable<string | RawLine>, agent: AgentName, options: Omit<TranscriptReaderOptions, "text" | "usage"> = {}): Promise<SessionFacts> {
+export async function readSessionFacts(lines: AsyncIterable<string | RawLine>, agent: AgentName, options: Omit<AgentReaderOptions, "text" | "usage"> = {}): Promise<SessionFacts> {
   const b = new SessionFactsBuilder(agent);
   for await (const e of readSessionEvents(lines, agent, { ...options, text: false, usage: true })) b.add(e);
   return b.facts();

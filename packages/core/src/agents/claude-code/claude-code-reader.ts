@@ -236,11 +236,14 @@ export class ClaudeCodeReader implements TranscriptReader {
     }
     if (this.#sessionEntry === null && (typeof r.sessionId === "string" || cwd !== null)) {
       this.#sessionEntry = this.#event({ type: "session_started", sessionId: this.#info.sessionId, cwd, timestamp: ts, turnId: null }, cwd !== null);
-    } else if (this.#sessionEntry !== null && !this.#sessionEntry.done && cwd !== null) {
-      // The first lines (queue operations) name the session but not its cwd.
+    } else if (this.#sessionEntry !== null && !this.#sessionEntry.done) {
+      // The first lines (titles, queue operations) name the session but not its cwd, and titles have no time.
       const ev = this.#sessionEntry.ev;
-      if (ev.type === "session_started") ev.cwd = cwd;
-      this.#sessionEntry.done = true;
+      if (ev.timestamp === "") ev.timestamp = ts;
+      if (cwd !== null) {
+        if (ev.type === "session_started") ev.cwd = cwd;
+        this.#sessionEntry.done = true;
+      }
     }
     if ((r.type === "user" || r.type === "assistant") && this.#sidechainFile === null) this.#sidechainFile = r.isSidechain === true;
   }

@@ -232,8 +232,12 @@ export class GeminiCliReader implements TranscriptReader {
       }
       if (m.type !== "gemini") continue; // info / warning notices
       if (ts !== "") turnLast = ts;
-      waiting = false;
-      failed = null;
+      // 0.61.0 writes a model message first without its calls; one that never got them is no answer (the CLI stopped).
+      const answered = (contentText(m.content) ?? "") !== "" || (Array.isArray(m.toolCalls) && m.toolCalls.length > 0);
+      if (answered) {
+        waiting = false;
+        failed = null;
+      }
       if (typeof m.model === "string" && m.model !== model) {
         model = m.model;
         out.push({ type: "model", model, cwd, timestamp: ts, turnId });

@@ -1,0 +1,113 @@
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import Ajv2020 from "ajv/dist/2020.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { readSessionEvents, readSessionFacts } from "../src/agents/agent-readers.js";
+import type { ToolCallEvent } from "../src/session-model/session-event.js";
+import { type FixtureSession, fixtureSessions, goldenPath, projectFixture, sessionLines } from "./support/agent-fixtures.js";
+
+/**
+ * actions v1 of the Claude Code and Gemini CLI fixtures (fixtures/<agent>/<version>/,
+ * written by the real CLIs): every session and sub-agent transcript has a
+ * golden export under test/golden/<agent>/<version>/, checked against the
+ * transcript by hand when it was written; any change in an emitted byte
+ * fails here. Every line validates against the v1 schema.
+ */
+const schema = JSON.parse(readFileSync(fileURLToPath(new URL("../schemas/actions.v1.schema.json", import.meta.url)), "utf8"));
+const validate = new Ajv2020({ allErrors: true, strict: true }).compile(schema);
+
+let sessions: FixtureSession[] = [];
+beforeAll(async () => {
+  sessions = await fixtureSessions();
+});
+
+function find(agent: string, version: string, label: string): FixtureSession {
+  const s = sessions.find((x) => x.agent === agent && x.version === version && x.label === label);
+  if (!s) throw new Error(`no fixture session ${agent} ${version} ${label}`);
+  return s;
+}
+
+describe("actions v1 of Claude Code and Gemini CLI fixtures", () => {
+  it("finds every fixture transcript through the home layouts", () => {
+    const agents = new Set(sessions.map((s) => `${s.agent}/${s.version}`));
+    expect([...agents].sort()).toEqual(["claude-code/2.1.112", "claude-code/2.1.332", "gemini-cli/0.61.0"]);
+    // 17 session files + 2 sub-agents per Claude version (resumes append to their session); 13 Gemini sessions (two of them in two files) + 1 sub-agent chat.
+    expect(sessions.filter((s) => s.agent === "claude-code").length).toBe(38);
+    expect(sessions.filter((s) => s.agent === "gemini-cli").length).toBe(14);
+  });
+
+  it("matches the golden export of every session byte for byte, and every line validates", async () => {
+    expect(sessions.length).toBeGreaterThan(0);
+    for (const s of sessions) {
+      const path = goldenPath(s);
+      expect(existsSync(path), path).toBe(true);
+      const expected = readFileSync(path, "utf8").split("\n").filter((l) => l !== "");
+      const actions = await projectFixture(s);
+      expect(actions.map((a) => JSON.stringify(a)), `${s.agent} ${s.version} ${s.label}`).toEqual(expected);
+      for (const a of actions) expect(validate(a), JSON.stringify(validate.errors)).toBe(true);
+    }
+  });
+
+  it("never exports prompt or answer texts", async () => {
+    const s = find("claude-code", "2.1.332", "04-fail");
+    const text = (await projectFixture(s)).map((a) => JSON.stringify(a)).join("\n");
+    expect(text).not.toContain("Run the checks");
+    expect(text).not.toContain("Both commands failed");
+  });
+
+  it("a fork exports only what it added, not the records it copied from its parent", async () => {
+    for (const version of ["2.1.112", "2.1.332"]) {
+      const fork = find("claude-code", version, "08-fork");
+      expect(fork.skipUuids!.size).toBeGreaterThan(5);
+      const parent = find("claude-code", version, "05-multi-turn1");
+      const forkCalls = (await projectFixture(fork)).filter((a) => a.call_id !== null).map((a) => a.call_id);
+      const parentCalls = (await projectFixture(parent)).filter((a) => a.call_id !== null).map((a) => a.call_id);
+      expect(forkCalls.length).toBe(1);
+      expect(parentCalls.length).toBe(3);
+      expect(forkCalls.filter((c) => parentCalls.includes(c))).toEqual([]);
+    }
+  });
+
+  it("links a Claude Code sub-agent to the parent's tool call, and a Gemini CLI one to its invoke_agent call", async () => {
+    for (const version of ["2.1.112", "2.1.332"]) {
+      const sub = sessions.find((s) => s.agent === "claude-code" && s.version === version && s.label.startsWith("09-subagent-sub-"))!;
+      const parent = find("claude-code", version, "09-subagent");
+      const calls: ToolCallEvent[] = [];
+      for await (const e of readSessionEvents(sessionLines(parent.files), "claude-code")) if (e.type === "tool_call" && e.subAgent) calls.push(e);
+      expect(calls.map((c) => [c.toolName, c.subAgent])).toEqual([["Agent", { action: "spawn", childIds: [sub.sessionId] }]]);
+    }
+    const gsub = sessions.find((s) => s.agent === "gemini-cli" && s.label.startsWith("08-subagent-sub-"))!;
+    const gparent = find("gemini-cli", "0.61.0", "08-subagent");
+    const facts = await readSessionFacts(sessionLines(gparent.files), "gemini-cli", { cwd: gparent.cwd });
+    expect(facts.children).toEqual([gsub.sessionId]);
+  });
+
+  it("session facts: model, outcome, tokens, files changed", async () => {
+    const facts = async (s: FixtureSession) => readSessionFacts(sessionLines(s.files), s.agent, { skipUuids: s.skipUuids, cwd: s.cwd });
+    const fail = await facts(find("claude-code", "2.1.112", "04-fail"));
+    expect(fail).toMatchObject({ agent: "claude-code", model: "claude-sonnet-4-6", outcome: "completed", turns: 1, files_changed: 1 });
+    expect(fail.tokens!.output).toBeGreaterThan(0);
+    expect((await facts(find("claude-code", "2.1.332", "15-apierror"))).outcome).toBe("failed");
+    expect((await facts(find("claude-code", "2.1.112", "18-interrupt"))).outcome).toBe("interrupted");
+    expect((await facts(find("claude-code", "2.1.332", "18-interrupt"))).outcome).toBe("interrupted");
+    const gedit = await facts(find("gemini-cli", "0.61.0", "03-edit"));
+    expect(gedit).toMatchObject({ agent: "gemini-cli", outcome: "completed", turns: 1, files_changed: 2 });
+    expect(gedit.model).toMatch(/^gemini-/);
+    expect(gedit.tokens!.input).toBeGreaterThan(0);
+  });
+
+  it("keeps per-file diffs from structuredPatch (Claude Code) and fileDiff (Gemini CLI) in the model", async () => {
+    const diffs = async (s: FixtureSession) => {
+      const out: string[] = [];
+      for await (const e of readSessionEvents(sessionLines(s.files), s.agent, { text: true, cwd: s.cwd })) if (e.type === "file_change") for (const f of e.files) out.push(`${f.kind} ${f.diff}`);
+      return out;
+    };
+    const c = await diffs(find("claude-code", "2.1.332", "03-edit"));
+    expect(c[0]).toMatch(/^add @@ -0,0 \+1,\d+ @@\n\+# Notes\n/);
+    expect(c.slice(1, 4).every((d) => d.startsWith("update @@ ") && /\n-.*\n\+/.test(d))).toBe(true);
+    const g = await diffs(find("gemini-cli", "0.61.0", "03-edit"));
+    expect(g.length).toBe(4);
+    expect(g[0]).toMatch(/^add @@ /);
+    expect(g.slice(1).some((d) => /^update @@ [^\n]*\n(?:.*\n)*-.*\n(?:.*\n)*\+/.test(d))).toBe(true);
+  });
+});
