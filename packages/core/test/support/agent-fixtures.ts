@@ -49,6 +49,7 @@ export async function fixtureSessions(): Promise<FixtureSession[]> {
     const byId = labels(dir);
     const home = new ClaudeCodeHome(dir);
     for await (const s of home.listSessions()) {
+      if (s.kind !== "session") continue;
       const files = await home.sessionFiles(s.sessionId);
       const label = byId.get(s.sessionId) ?? s.sessionId;
       out.push({ agent: "claude-code", version, label, sessionId: s.sessionId, files: [s.transcript], skipUuids: await home.copiedUuids(files) });

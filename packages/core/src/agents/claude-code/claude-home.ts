@@ -1,6 +1,7 @@
 import { open, readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { InvalidIdError, NotFoundError } from "../../errors.js";
+import type { LineWarning } from "../../jsonl-reader.js";
 import { readFileLines } from "../../jsonl-reader.js";
 
 /**
@@ -36,7 +37,12 @@ export interface ClaudeSessionFiles {
 }
 
 export interface ClaudeSessionEntry {
+  /** A session's own transcript, or a sub-agent transcript whose parent session is gone (kept so nothing is lost). */
+  kind: "session" | "orphan-sub-agent";
+  /** The session id; for an orphan sub-agent, its agent id. */
   sessionId: string;
+  /** For an orphan sub-agent: the session that started it. */
+  parentSessionId: string | null;
   projectDir: string;
   transcript: string;
   bytes: number;
@@ -67,19 +73,44 @@ export class ClaudeCodeHome {
     return (await stat(this.projectsDir).catch(() => null))?.isDirectory() ?? false;
   }
 
-  /** Every top-level session transcript, project by project (sub-agent files are not sessions of their own here). */
-  async *listSessions(): AsyncGenerator<ClaudeSessionEntry> {
+  /**
+   * Every session transcript, project by project. Sub-agent transcripts
+   * belong to their session (`sessionFiles`); one whose session file is
+   * gone is listed on its own as an `orphan-sub-agent`, with a warning.
+   */
+  async *listSessions(options: { onWarning?: (w: LineWarning) => void } = {}): AsyncGenerator<ClaudeSessionEntry> {
+    const warn = options.onWarning ?? (() => {});
     for (const project of (await readdir(this.projectsDir).catch(() => [] as string[])).sort()) {
       const projectDir = join(this.projectsDir, project);
-      const names = await readdir(projectDir).catch(() => [] as string[]);
-      for (const name of names.sort()) {
-        if (!name.endsWith(".jsonl")) continue;
-        const id = name.slice(0, -".jsonl".length);
-        if (!UUID.test(id)) continue;
+      const names = (await readdir(projectDir).catch(() => [] as string[])).sort();
+      const sessions = new Set(names.filter((n) => n.endsWith(".jsonl") && UUID.test(n.slice(0, -".jsonl".length))).map((n) => n.slice(0, -".jsonl".length)));
+      for (const name of names) {
         const transcript = join(projectDir, name);
-        const st = await stat(transcript).catch(() => null);
-        if (!st?.isFile()) continue;
-        yield { sessionId: id, projectDir, transcript, bytes: st.size, mtimeMs: st.mtimeMs };
+        if (name.endsWith(".jsonl") && sessions.has(name.slice(0, -".jsonl".length))) {
+          const st = await stat(transcript).catch(() => null);
+          if (st?.isFile()) yield { kind: "session", sessionId: name.slice(0, -".jsonl".length), parentSessionId: null, projectDir, transcript, bytes: st.size, mtimeMs: st.mtimeMs };
+          continue;
+        }
+        const orphans: { agentId: string; parent: string | null; path: string }[] = [];
+        const m = AGENT_FILE.exec(name);
+        if (m) {
+          // 2.0.x: beside the session; its records name the parent.
+          const head = await firstRecord(transcript);
+          if (head !== null && !head.warmup && (head.sessionId === null || !sessions.has(head.sessionId))) orphans.push({ agentId: m[1]!, parent: head.sessionId, path: transcript });
+        } else if (UUID.test(name) && !sessions.has(name)) {
+          // 2.1.x: <sessionId>/subagents/ without <sessionId>.jsonl.
+          const subDir = join(transcript, "subagents");
+          for (const sub of (await readdir(subDir).catch(() => [] as string[])).sort()) {
+            const sm = AGENT_FILE.exec(sub);
+            if (sm && !(await isWarmup(join(subDir, sub)))) orphans.push({ agentId: sm[1]!, parent: name, path: join(subDir, sub) });
+          }
+        }
+        for (const o of orphans) {
+          const st = await stat(o.path).catch(() => null);
+          if (!st?.isFile()) continue;
+          warn({ kind: "sub-agent-without-parent", lineNo: 0, message: `sub-agent transcript ${o.path} has no parent session ${o.parent ?? "(unnamed)"}; listed on its own` });
+          yield { kind: "orphan-sub-agent", sessionId: o.agentId, parentSessionId: o.parent, projectDir, transcript: o.path, bytes: st.size, mtimeMs: st.mtimeMs };
+        }
       }
     }
   }
