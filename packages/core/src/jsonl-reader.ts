@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { open } from "node:fs/promises";
 import { Decompress } from "fzstd";
 import { InvalidInputError } from "./errors.js";
@@ -96,6 +97,8 @@ export async function* readLineBatches(source: AsyncIterable<Uint8Array>, option
     const buf = pending.length === 0 ? tail : Buffer.concat([...pending, tail], total);
     pending = [];
     pendingBytes = 0;
+    // isUtf8 + toString (both native) validate and decode faster than a fatal TextDecoder; the BOM is kept either way.
+    if (isUtf8(buf)) return { lineNo, text: buf.toString("utf8"), byteLength: total };
     try {
       return { lineNo, text: decoder.decode(buf), byteLength: total };
     } catch {

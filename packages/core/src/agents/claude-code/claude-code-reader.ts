@@ -562,6 +562,8 @@ export class ClaudeCodeReader implements TranscriptReader {
 
   #leanSkip(text: string): boolean {
     if (LEAN_SKIP_PREFIX.test(text)) return true;
+    // Attachments (often the biggest lines: prompt snapshots, listings) name `attachment` right after the chain fields.
+    if (text.slice(0, 200).includes(',"attachment":{')) return true;
     // Structural tokens cannot occur unescaped inside a JSON string, so these substring tests are exact enough.
     if (text.includes('"type":"assistant"')) {
       if (text.includes('"type":"tool_use"') || text.includes('"isApiErrorMessage":true') || text.includes('"model":"<synthetic>"')) return false;
@@ -577,7 +579,7 @@ export class ClaudeCodeReader implements TranscriptReader {
       }
       return true;
     }
-    return text.includes('"type":"attachment"') && text.includes('"attachment":{');
+    return false;
   }
 
   #cut(s: string | null): string | null {
