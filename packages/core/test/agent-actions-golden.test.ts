@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import Ajv2020 from "ajv/dist/2020.js";
 import { beforeAll, describe, expect, it } from "vitest";
-import { readSessionEvents, readSessionFacts } from "../src/agents/agent-readers.js";
+import { readAgentSessionSummary, readSessionEvents, readSessionFacts } from "../src/agents/agent-readers.js";
 import type { ToolCallEvent } from "../src/session-model/session-event.js";
 import { type FixtureSession, fixtureSessions, goldenPath, projectFixture, sessionLines } from "./support/agent-fixtures.js";
 
@@ -109,5 +109,19 @@ describe("actions v1 of Claude Code and Gemini CLI fixtures", () => {
     expect(g.length).toBe(4);
     expect(g[0]).toMatch(/^add @@ /);
     expect(g.slice(1).some((d) => /^update @@ [^\n]*\n(?:.*\n)*-.*\n(?:.*\n)*\+/.test(d))).toBe(true);
+  });
+
+  it("session summaries: title, cwd, git branch and CLI version from the reader", async () => {
+    const git = find("claude-code", "2.1.332", "12-git");
+    const sum = await readAgentSessionSummary(sessionLines(git.files), "claude-code");
+    expect(sum).toMatchObject({ agent: "claude-code", session_id: git.sessionId, git_branch: "feature/changelog", cli_version: "2.1.332", outcome: "completed" });
+    expect(sum.cwd).toMatch(/\/work\/git$/);
+    const named = await readAgentSessionSummary(sessionLines(find("claude-code", "2.1.112", "05-multi-turn1").files), "claude-code");
+    expect(named.title).toBe("Log file work");
+    expect(named.turns).toBe(3);
+    const g = find("gemini-cli", "0.61.0", "02-shell");
+    const gs = await readAgentSessionSummary(sessionLines(g.files), "gemini-cli", { cwd: g.cwd });
+    expect(gs).toMatchObject({ agent: "gemini-cli", session_id: g.sessionId, title: "List the files here, then create hello.txt containing hello.", git_branch: null });
+    expect(gs.cwd).toMatch(/\/work\/shell$/);
   });
 });

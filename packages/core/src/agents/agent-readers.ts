@@ -47,6 +47,37 @@ export async function storedSessionFacts(store: Pick<SessionStore, "readStream">
   return readSessionFacts(store.readStream(sessionId, "rollout"), "codex");
 }
 
+/** What a Claude Code or Gemini CLI transcript says about its session: the facts plus its title, cwd, branch and CLI version. */
+export interface AgentSessionSummary extends SessionFacts {
+  session_id: string | null;
+  /** Claude Code: `custom-title`, else `summary`, else the first prompt; Gemini CLI: the first prompt. */
+  title: string | null;
+  cwd: string | null;
+  /** Claude Code's `gitBranch` (Gemini CLI records none). */
+  git_branch: string | null;
+  cli_version: string | null;
+}
+
+/** The summary of a Claude Code or Gemini CLI session in one streaming pass (no texts kept). */
+export async function readAgentSessionSummary(
+  lines: AsyncIterable<string | RawLine>,
+  agent: "claude-code" | "gemini-cli",
+  options: Omit<AgentReaderOptions, "text" | "usage"> = {},
+): Promise<AgentSessionSummary> {
+  const b = new SessionFactsBuilder(agent);
+  const opts = { ...options, text: false, usage: true };
+  if (agent === "claude-code") {
+    const reader = new ClaudeCodeReader(opts);
+    for await (const e of readTranscript(lines, reader)) b.add(e);
+    const i = reader.info();
+    return { ...b.facts(), session_id: i.sessionId, title: i.title, cwd: i.cwd, git_branch: i.gitBranch, cli_version: i.version };
+  }
+  const reader = new GeminiCliReader(opts);
+  for await (const e of readTranscript(lines, reader)) b.add(e);
+  const i = reader.info();
+  return { ...b.facts(), session_id: i.sessionId, title: i.title, cwd: i.cwd, git_branch: null, cli_version: null };
+}
+
 /** Sessions with their facts, read one after the other (a page of a listing). */
 export async function withSessionFacts<T extends { id: string }>(store: Pick<SessionStore, "readStream">, sessions: readonly T[]): Promise<(T & SessionFacts)[]> {
   const out: (T & SessionFacts)[] = [];
