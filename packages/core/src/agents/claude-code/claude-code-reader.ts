@@ -31,6 +31,7 @@ import { callKind, fileDiffOf, fileToolPath, isSubAgentTool, resultOutcome, resu
 const DEFAULT_MAX_PENDING = 512;
 const DEFAULT_MAX_TEXT = 100_000;
 const RECENT_CLOSED_IDS = 8192;
+const NOTHING = Object.freeze([]) as unknown as SessionEvent[];
 
 /** Line types that carry nothing for the model (bookkeeping, request records, attachments). */
 const IGNORED_TYPES = new Set([
@@ -144,7 +145,8 @@ export class ClaudeCodeReader implements TranscriptReader {
   }
 
   take(): SessionEvent[] {
-    return this.#out.splice(0, this.#out.length);
+    // Called after every line: no new array when nothing became final.
+    return this.#out.length === 0 ? NOTHING : this.#out.splice(0, this.#out.length);
   }
 
   push(text: string, lineNo: number): void {
