@@ -30,10 +30,13 @@ function find(agent: string, version: string, label: string): FixtureSession {
 describe("actions v1 of Claude Code and Gemini CLI fixtures", () => {
   it("finds every fixture transcript through the home layouts", () => {
     const agents = new Set(sessions.map((s) => `${s.agent}/${s.version}`));
-    expect([...agents].sort()).toEqual(["claude-code/2.1.112", "claude-code/2.1.332", "gemini-cli/0.61.0"]);
-    // 17 session files + 2 sub-agents per Claude version (resumes append to their session); 13 Gemini sessions (two of them in two files) + 1 sub-agent chat.
+    expect([...agents].sort()).toEqual(["claude-code/2.1.112", "claude-code/2.1.332", "gemini-cli/0.20.0", "gemini-cli/0.61.0"]);
+    // 17 session files + 2 sub-agents per Claude version (resumes append to their session);
+    // Gemini 0.61.0: 13 sessions (two of them in two files) + 1 sub-agent chat; 0.20.0: 13 sessions (one in two .json files), no sub-agent chat.
     expect(sessions.filter((s) => s.agent === "claude-code").length).toBe(38);
-    expect(sessions.filter((s) => s.agent === "gemini-cli").length).toBe(14);
+    expect(sessions.filter((s) => s.agent === "gemini-cli" && s.version === "0.61.0").length).toBe(14);
+    expect(sessions.filter((s) => s.agent === "gemini-cli" && s.version === "0.20.0").length).toBe(13);
+    expect(sessions.find((s) => s.version === "0.20.0" && s.label === "15-compress1")!.files.map((f) => f.slice(-5))).toEqual([".json", ".json"]);
   });
 
   it("matches the golden export of every session byte for byte, and every line validates", async () => {

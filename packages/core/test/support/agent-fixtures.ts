@@ -5,7 +5,7 @@ import type { ActionV1 } from "../../src/actions/action-v1.js";
 import { projectActions } from "../../src/actions/project-actions.js";
 import type { AgentName } from "../../src/agents/agent-readers.js";
 import { ClaudeCodeHome } from "../../src/agents/claude-code/claude-home.js";
-import { GeminiCliHome } from "../../src/agents/gemini-cli/gemini-home.js";
+import { GeminiCliHome, readGeminiChatLines } from "../../src/agents/gemini-cli/gemini-home.js";
 import type { LineWarning, RawLine } from "../../src/jsonl-reader.js";
 import { readFileLines } from "../../src/jsonl-reader.js";
 
@@ -71,7 +71,8 @@ export async function fixtureSessions(): Promise<FixtureSession[]> {
 
 /** The lines of a session's files, one after the other. */
 export async function* sessionLines(files: string[]): AsyncGenerator<RawLine> {
-  for (const f of files) yield* readFileLines(f);
+  if (files.some((f) => f.endsWith(".json"))) yield* readGeminiChatLines(files);
+  else for (const f of files) yield* readFileLines(f);
 }
 
 export async function projectFixture(s: FixtureSession, onWarning?: (w: LineWarning) => void): Promise<ActionV1[]> {

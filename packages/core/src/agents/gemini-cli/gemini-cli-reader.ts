@@ -77,10 +77,15 @@ export class GeminiCliReader implements TranscriptReader {
 
   push(text: string, lineNo: number): void {
     if (this.#doc !== null) {
-      this.#doc.push(text);
-      // JSON.stringify(doc, null, 2) closes the document with a "}" alone at column 0.
-      if (text === "}" || text === "}\r") this.#endDoc();
-      return;
+      if (text === "{" || text === "{\r") {
+        // The next file of the session starts while this one never got its "}" (a .json file ends without a newline).
+        this.#endDoc(true);
+      } else {
+        this.#doc.push(text);
+        // JSON.stringify(doc, null, 2) closes the document with a "}" alone at column 0.
+        if (text === "}" || text === "}\r") this.#endDoc(false);
+        return;
+      }
     }
     if (text === "" || (text.length < 64 && text.trim() === "")) return;
     if (text === "{" || text === "{\r") {
@@ -100,10 +105,7 @@ export class GeminiCliReader implements TranscriptReader {
   }
 
   finish(): void {
-    if (this.#doc !== null) {
-      this.#warn({ kind: "torn-last-line", lineNo: this.#docLine, message: `the JSON document from line ${this.#docLine} never ends (rewritten while read?); skipped` });
-      this.#doc = null;
-    }
+    if (this.#doc !== null) this.#endDoc(true);
     if (this.#finished) return;
     this.#finished = true;
     this.#emit();
@@ -111,14 +113,20 @@ export class GeminiCliReader implements TranscriptReader {
 
   // ---- folding ---------------------------------------------------------
 
-  #endDoc(): void {
+  /**
+   * `unclosed`: the document's last line did not come — a line reader holds
+   * back a last line without "\n", which is how Gemini CLI ends its `.json`
+   * files; when adding that "}" makes the document whole, nothing was lost.
+   */
+  #endDoc(unclosed: boolean): void {
     const lines = this.#doc!;
     this.#doc = null;
     let value: unknown;
     try {
-      value = JSON.parse(lines.join("\n"));
+      value = JSON.parse(unclosed ? `${lines.join("\n")}\n}` : lines.join("\n"));
     } catch {
-      this.#warn({ kind: "unparsable", lineNo: this.#docLine, message: `the JSON document from line ${this.#docLine} is not valid JSON (rewritten while read?); skipped` });
+      const kind = unclosed ? "torn-last-line" : "unparsable";
+      this.#warn({ kind, lineNo: this.#docLine, message: `the JSON document from line ${this.#docLine} is ${unclosed ? "cut short" : "not valid JSON"} (rewritten while read?); skipped` });
       return;
     }
     const r = obj(value);

@@ -1,6 +1,8 @@
 import { open, readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { InvalidIdError, NotFoundError } from "../../errors.js";
+import type { LineWarning, RawLine } from "../../jsonl-reader.js";
+import { readFileLines } from "../../jsonl-reader.js";
 
 /**
  * Where Gemini CLI keeps its chats (DESIGN.md §12): `~/.gemini/tmp/<project>/chats/`
@@ -112,5 +114,26 @@ async function headSessionId(path: string): Promise<string | null> {
     return SESSION_ID.exec(buf.subarray(0, bytesRead).toString("utf8"))?.[1] ?? null;
   } finally {
     await fh.close();
+  }
+}
+
+/**
+ * The lines of a session's chat files, one file after the other, for a
+ * `GeminiCliReader`. A `.json` file is one document that Gemini CLI rewrites
+ * whole and ends without a newline: its last line is a committed line here,
+ * not a torn write.
+ */
+export async function* readGeminiChatLines(files: readonly string[], options: { onWarning?: (w: LineWarning) => void } = {}): AsyncGenerator<RawLine> {
+  for (const path of files) {
+    if (path.endsWith(".json")) {
+      const text = await readFile(path, "utf8");
+      let lineNo = 0;
+      for (const line of text.split("\n")) {
+        lineNo++;
+        if (line !== "" || lineNo === 1) yield { lineNo, text: line, byteLength: Buffer.byteLength(line) };
+      }
+    } else {
+      yield* readFileLines(path, options);
+    }
   }
 }
