@@ -30,10 +30,12 @@ function find(agent: string, version: string, label: string): FixtureSession {
 describe("actions v1 of Claude Code and Gemini CLI fixtures", () => {
   it("finds every fixture transcript through the home layouts", () => {
     const agents = new Set(sessions.map((s) => `${s.agent}/${s.version}`));
-    expect([...agents].sort()).toEqual(["claude-code/2.1.112", "claude-code/2.1.332", "gemini-cli/0.20.0", "gemini-cli/0.61.0"]);
-    // 17 session files + 2 sub-agents per Claude version (resumes append to their session);
+    expect([...agents].sort()).toEqual(["claude-code/1.0.128", "claude-code/2.0.77", "claude-code/2.1.112", "claude-code/2.1.332", "gemini-cli/0.20.0", "gemini-cli/0.61.0"]);
+    // Claude 2.1.x: 17 session files + 2 sub-agents (resumes append to their session); 2.0.77: 17 + 3 empty
+    // session files + 2 sub-agents (60 warm-up agents left out); 1.0.128: 16 + 2 summary-only files, sub-agents inline.
     // Gemini 0.61.0: 13 sessions (two of them in two files) + 1 sub-agent chat; 0.20.0: 13 sessions (one in two .json files), no sub-agent chat.
-    expect(sessions.filter((s) => s.agent === "claude-code").length).toBe(38);
+    const claude = (v: string) => sessions.filter((s) => s.agent === "claude-code" && s.version === v);
+    expect([claude("1.0.128").length, claude("2.0.77").length, claude("2.1.112").length, claude("2.1.332").length]).toEqual([18, 22, 19, 19]);
     expect(sessions.filter((s) => s.agent === "gemini-cli" && s.version === "0.61.0").length).toBe(14);
     expect(sessions.filter((s) => s.agent === "gemini-cli" && s.version === "0.20.0").length).toBe(13);
     expect(sessions.find((s) => s.version === "0.20.0" && s.label === "15-compress1")!.files.map((f) => f.slice(-5))).toEqual([".json", ".json"]);
@@ -59,7 +61,7 @@ describe("actions v1 of Claude Code and Gemini CLI fixtures", () => {
   });
 
   it("a fork exports only what it added, not the records it copied from its parent", async () => {
-    for (const version of ["2.1.112", "2.1.332"]) {
+    for (const version of ["1.0.128", "2.0.77", "2.1.112", "2.1.332"]) {
       const fork = find("claude-code", version, "08-fork");
       expect(fork.skipUuids!.size).toBeGreaterThan(5);
       const parent = find("claude-code", version, "05-multi-turn1");
@@ -72,12 +74,12 @@ describe("actions v1 of Claude Code and Gemini CLI fixtures", () => {
   });
 
   it("links a Claude Code sub-agent to the parent's tool call, and a Gemini CLI one to its invoke_agent call", async () => {
-    for (const version of ["2.1.112", "2.1.332"]) {
+    for (const version of ["2.0.77", "2.1.112", "2.1.332"]) {
       const sub = sessions.find((s) => s.agent === "claude-code" && s.version === version && s.label.startsWith("09-subagent-sub-"))!;
       const parent = find("claude-code", version, "09-subagent");
       const calls: ToolCallEvent[] = [];
       for await (const e of readSessionEvents(sessionLines(parent.files), "claude-code")) if (e.type === "tool_call" && e.subAgent) calls.push(e);
-      expect(calls.map((c) => [c.toolName, c.subAgent])).toEqual([["Agent", { action: "spawn", childIds: [sub.sessionId] }]]);
+      expect(calls.map((c) => [c.toolName, c.subAgent])).toEqual([[version === "2.0.77" ? "Task" : "Agent", { action: "spawn", childIds: [sub.sessionId] }]]);
     }
     const gsub = sessions.find((s) => s.agent === "gemini-cli" && s.label.startsWith("08-subagent-sub-"))!;
     const gparent = find("gemini-cli", "0.61.0", "08-subagent");
