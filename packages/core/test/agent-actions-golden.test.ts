@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import Ajv2020 from "ajv/dist/2020.js";
+import { Ajv2020 } from "ajv/dist/2020.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readAgentSessionSummary, readSessionEvents, readSessionFacts } from "../src/agents/agent-readers.js";
 import type { ToolCallEvent } from "../src/session-model/session-event.js";
