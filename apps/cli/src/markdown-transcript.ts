@@ -1,4 +1,4 @@
-import { readSessionEvents, redactSecrets, SessionFactsBuilder, type FileDiff, type SessionEvent, type SessionFacts, type SessionSummary } from "@sessionvault/core";
+import { readSessionEvents, redactSecrets, SessionFactsBuilder, type AgentName, type FileDiff, type SessionEvent, type SessionFacts, type SessionSummary } from "@sessionvault/core";
 
 /**
  * A readable Markdown transcript of a session: a view of the session model
@@ -12,14 +12,17 @@ export interface MarkdownOptions {
   redact: boolean;
   /** Longest command output kept per call (default 2000 characters). */
   maxOutputChars?: number;
+  /** Whose transcript the lines are (default `codex`). */
+  agent?: AgentName;
 }
 
 export async function* renderMarkdown(summary: SessionSummary, lines: AsyncIterable<string>, options: MarkdownOptions): AsyncGenerator<string> {
   const r = options.redact ? redactSecrets : (t: string) => t;
   const maxOut = options.maxOutputChars ?? 2000;
-  const facts = new SessionFactsBuilder("codex");
+  const agent = options.agent ?? "codex";
+  const facts = new SessionFactsBuilder(agent);
   yield header(summary, r);
-  for await (const e of readSessionEvents(lines, "codex", { text: true, usage: true })) {
+  for await (const e of readSessionEvents(lines, agent, { text: true, usage: true })) {
     facts.add(e);
     const out = render(e, r, maxOut);
     if (out) yield out;

@@ -50,3 +50,7 @@ export * from "./agents/codex/injected-context.js";
 export * from "./session-model/search-text.js";
 export * from "./agents/codex/line-search-text.js";
 export * from "./agents/codex/line-facts.js";
+export * from "./agents/claude-code/claude-code-reader.js";
+export * from "./agents/claude-code/claude-home.js";
+export * from "./agents/gemini-cli/gemini-cli-reader.js";
+export * from "./agents/gemini-cli/gemini-home.js";

@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { open } from "node:fs/promises";
 import { Decompress } from "fzstd";
 import { InvalidInputError } from "./errors.js";
@@ -25,7 +26,21 @@ export interface RawLine {
   byteLength: number;
 }
 
-export type LineWarningKind = "invalid-utf8" | "too-long" | "torn-last-line" | "unparsable" | "not-a-session-start" | "unknown-record";
+export type LineWarningKind =
+  | "invalid-utf8"
+  | "too-long"
+  | "torn-last-line"
+  | "unparsable"
+  | "not-a-session-start"
+  | "unknown-record"
+  /** A tool result whose call the transcript does not hold. */
+  | "result-without-call"
+  /** A tool call that never got its result before the session moved on. */
+  | "call-without-result"
+  /** A sub-agent transcript whose parent session is not there. */
+  | "sub-agent-without-parent"
+  /** A record already read was written again with other content (an in-place rewrite); the newer one wins. */
+  | "rewritten";
 
 export interface LineWarning {
   kind: LineWarningKind;
@@ -82,6 +97,8 @@ export async function* readLineBatches(source: AsyncIterable<Uint8Array>, option
     const buf = pending.length === 0 ? tail : Buffer.concat([...pending, tail], total);
     pending = [];
     pendingBytes = 0;
+    // isUtf8 + toString (both native) validate and decode faster than a fatal TextDecoder; the BOM is kept either way.
+    if (isUtf8(buf)) return { lineNo, text: buf.toString("utf8"), byteLength: total };
     try {
       return { lineNo, text: decoder.decode(buf), byteLength: total };
     } catch {

@@ -1,4 +1,4 @@
-import { readSessionEvents, redactSecrets, type CallStatus, type SessionEvent, type TokenUsage as ModelTokens } from "@sessionvault/core";
+import { readSessionEvents, redactSecrets, type AgentName, type CallStatus, type SessionEvent, type TokenUsage as ModelTokens } from "@sessionvault/core";
 
 /**
  * A session seen as turns, for the session page: a view of the session
@@ -60,6 +60,8 @@ export interface TimelineOptions {
   maxTextChars?: number;
   /** Replace credentials in every shown text with [REDACTED] (default true: the page is for a whole org). */
   redact?: boolean;
+  /** Whose transcript the lines are (default `codex`). */
+  agent?: AgentName;
 }
 
 /** How much text the reader keeps per item before this view cuts it (the cut says how much more there was). */
@@ -108,7 +110,7 @@ export async function buildTimeline(lines: AsyncIterable<string>, options: Timel
     return true;
   };
 
-  const events = readSessionEvents(lines, "codex", {
+  const events = readSessionEvents(lines, options.agent ?? "codex", {
     text: true,
     maxTextChars: READER_TEXT_CHARS,
     onWarning: (w) => {

@@ -1,4 +1,4 @@
-import { CodexReader } from "../agents/codex/codex-reader.js";
+import { type AgentName, createTranscriptReader } from "../agents/agent-readers.js";
 import { InvalidInputError } from "../errors.js";
 import type { LineWarning, RawLine } from "../jsonl-reader.js";
 import { redactSecrets } from "../redact.js";
@@ -15,17 +15,29 @@ import type { ActionV1 } from "./action-v1.js";
  */
 export interface ProjectActionsOptions {
   sessionId: string;
+  /** Whose transcript the lines are (default `codex`); docs/actions-v1.md has the mapping of each agent. */
+  agent?: AgentName;
   /** Redact secrets in `command` and `argv` (default true). */
   redact?: boolean;
   /** Unparsable lines are skipped and reported here; the projection never throws on content. */
   onWarning?: (warning: LineWarning) => void;
   /** Actions held back for merging before the oldest is forced out (default 512). */
   maxPendingActions?: number;
+  /** Claude Code: record uuids a fork copied from its parent (`ClaudeCodeHome.copiedUuids`), skipped so nothing counts twice. */
+  skipUuids?: ReadonlySet<string>;
+  /** Gemini CLI: the project root, which its chats do not record (`GeminiSessionFiles.cwd`). */
+  cwd?: string | null;
 }
 
 export async function* projectActions(lines: AsyncIterable<string | RawLine>, options: ProjectActionsOptions): AsyncGenerator<ActionV1> {
   if (typeof options.sessionId !== "string" || options.sessionId === "") throw new InvalidInputError("projectActions needs the session id");
-  const reader = new CodexReader({ text: false, onWarning: options.onWarning, maxPending: options.maxPendingActions });
+  const reader = createTranscriptReader(options.agent ?? "codex", {
+    text: false,
+    onWarning: options.onWarning,
+    maxPending: options.maxPendingActions,
+    skipUuids: options.skipUuids,
+    cwd: options.cwd,
+  });
   yield* actionsOf(readTranscript(lines, reader), options.sessionId, options.redact ?? true);
 }
 

@@ -4,26 +4,35 @@ import { SessionFactsBuilder, type SessionFacts } from "../session-model/session
 import { readTranscript, type TranscriptReader, type TranscriptReaderOptions } from "../session-model/transcript-reader.js";
 import type { SessionSummary } from "../session.js";
 import type { SessionStore } from "../store.js";
+import { ClaudeCodeReader, type ClaudeCodeReaderOptions } from "./claude-code/claude-code-reader.js";
 import { CodexReader } from "./codex/codex-reader.js";
+import { GeminiCliReader, type GeminiCliReaderOptions } from "./gemini-cli/gemini-cli-reader.js";
+
+/** Options of every reader; each takes the ones that concern its agent. */
+export type AgentReaderOptions = TranscriptReaderOptions & Pick<ClaudeCodeReaderOptions, "skipUuids"> & Pick<GeminiCliReaderOptions, "cwd">;
 
 /** The agents whose transcripts can be read; a new agent is one folder here plus one entry below. */
-export const AGENTS = ["codex"] as const;
+export const AGENTS = ["codex", "claude-code", "gemini-cli"] as const;
 export type AgentName = (typeof AGENTS)[number];
 
-export function createTranscriptReader(agent: AgentName, options: TranscriptReaderOptions = {}): TranscriptReader {
+export function createTranscriptReader(agent: AgentName, options: AgentReaderOptions = {}): TranscriptReader {
   switch (agent) {
     case "codex":
       return new CodexReader(options);
+    case "claude-code":
+      return new ClaudeCodeReader(options);
+    case "gemini-cli":
+      return new GeminiCliReader(options);
   }
 }
 
 /** The model events of a transcript. */
-export function readSessionEvents(lines: AsyncIterable<string | RawLine>, agent: AgentName, options: TranscriptReaderOptions = {}): AsyncGenerator<SessionEvent> {
+export function readSessionEvents(lines: AsyncIterable<string | RawLine>, agent: AgentName, options: AgentReaderOptions = {}): AsyncGenerator<SessionEvent> {
   return readTranscript(lines, createTranscriptReader(agent, options));
 }
 
 /** The facts of a whole transcript (one streaming pass, no texts kept). */
-export async function readSessionFacts(lines: AsyncIterable<string | RawLine>, agent: AgentName, options: Omit<TranscriptReaderOptions, "text" | "usage"> = {}): Promise<SessionFacts> {
+export async function readSessionFacts(lines: AsyncIterable<string | RawLine>, agent: AgentName, options: Omit<AgentReaderOptions, "text" | "usage"> = {}): Promise<SessionFacts> {
   const b = new SessionFactsBuilder(agent);
   for await (const e of readSessionEvents(lines, agent, { ...options, text: false, usage: true })) b.add(e);
   return b.facts();
@@ -36,6 +45,37 @@ export async function readSessionFacts(lines: AsyncIterable<string | RawLine>, a
  */
 export async function storedSessionFacts(store: Pick<SessionStore, "readStream">, sessionId: string): Promise<SessionFacts> {
   return readSessionFacts(store.readStream(sessionId, "rollout"), "codex");
+}
+
+/** What a Claude Code or Gemini CLI transcript says about its session: the facts plus its title, cwd, branch and CLI version. */
+export interface AgentSessionSummary extends SessionFacts {
+  session_id: string | null;
+  /** Claude Code: `custom-title`, else `summary`, else the first prompt; Gemini CLI: the first prompt. */
+  title: string | null;
+  cwd: string | null;
+  /** Claude Code's `gitBranch` (Gemini CLI records none). */
+  git_branch: string | null;
+  cli_version: string | null;
+}
+
+/** The summary of a Claude Code or Gemini CLI session in one streaming pass (no texts kept). */
+export async function readAgentSessionSummary(
+  lines: AsyncIterable<string | RawLine>,
+  agent: "claude-code" | "gemini-cli",
+  options: Omit<AgentReaderOptions, "text" | "usage"> = {},
+): Promise<AgentSessionSummary> {
+  const b = new SessionFactsBuilder(agent);
+  const opts = { ...options, text: false, usage: true };
+  if (agent === "claude-code") {
+    const reader = new ClaudeCodeReader(opts);
+    for await (const e of readTranscript(lines, reader)) b.add(e);
+    const i = reader.info();
+    return { ...b.facts(), session_id: i.sessionId, title: i.title, cwd: i.cwd, git_branch: i.gitBranch, cli_version: i.version };
+  }
+  const reader = new GeminiCliReader(opts);
+  for await (const e of readTranscript(lines, reader)) b.add(e);
+  const i = reader.info();
+  return { ...b.facts(), session_id: i.sessionId, title: i.title, cwd: i.cwd, git_branch: null, cli_version: null };
 }
 
 /** Sessions with their facts, read one after the other (a page of a listing). */
