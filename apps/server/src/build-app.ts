@@ -53,7 +53,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     keepAliveTimeout: 65_000,
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
-    // One line per request, at debug (below): fastify's own two lines at info bury everything else.
+    // Request lines only at debug (below): at info, two lines per request bury everything else.
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { removeAdditional: true, coerceTypes: "array", useDefaults: true, allErrors: false } },
   });
@@ -89,6 +89,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   app.setNotFoundHandler(async (req, reply) => reply.code(404).send({ code: "ROUTE_NOT_FOUND", message: `no route ${req.method} ${req.url.split("?")[0]}` }));
 
+  // At debug, a line when a request starts too: what a server is busy with when it seems stuck.
+  app.addHook("onRequest", async (req) => {
+    req.log.debug({ method: req.method, route: req.routeOptions.url ?? "unmatched" }, "incoming request");
+  });
   app.addHook("onResponse", async (req, reply) => {
     const route = req.routeOptions.url ?? "unmatched";
     ctx.metrics.requests.inc({ method: req.method, route, status: String(reply.statusCode) });

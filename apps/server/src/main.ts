@@ -31,7 +31,7 @@ async function main(): Promise<void> {
         "  --quickstart  create an admin token on first start and import ~/.codex ($CODEX_HOME)\n" +
         "  $SESSIONVAULT_UI_SECRET signs web UI logins (32+ characters); give every instance of one store the same\n" +
         "                (default: made once and kept in the data folder as ui-secret)\n" +
-        "  $LOG_LEVEL    info (default) or debug (one line per request); logs are readable on a terminal, JSON otherwise\n",
+        "  $LOG_LEVEL    info (default) or debug (adds per-request lines); logs are readable on a terminal, JSON otherwise\n",
     );
     return;
   }

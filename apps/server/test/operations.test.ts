@@ -95,7 +95,7 @@ test("no favicon or asset request fails, and error pages never show the server's
   }
 });
 
-test("logs: JSON lines when not on a terminal, one line per request only at debug", async () => {
+test("logs: JSON lines when not on a terminal, per-request lines only at debug", async () => {
   const quiet = await start();
   for (let i = 0; i < 3; i++) await (await fetch(`${quiet.url}/login`)).text();
   await fetch(`${quiet.url}/healthz`);

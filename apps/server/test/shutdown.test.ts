@@ -20,7 +20,8 @@ test("SIGTERM lets an append that is still uploading finish, refuses new work, t
   const { token } = await createApiToken(store, "acme", ["write"]);
   const id = "0c0c0c0c-0000-7000-8000-000000000001";
   await store.close();
-  server = await spawnServer(dir);
+  // At debug the server logs each request as it starts (the wait below needs that).
+  server = await spawnServer(dir, { LOG_LEVEL: "debug" });
   const headers = { authorization: `Bearer ${token}` };
   const put = await fetch(`${server.url}/v1/sessions/${id}`, { method: "PUT", headers: { ...headers, "content-type": "application/json" }, body: JSON.stringify({ created_at: "2026-01-01T00:00:00.000Z" }) });
   expect(put.status).toBe(200);
@@ -41,7 +42,8 @@ test("SIGTERM lets an append that is still uploading finish, refuses new work, t
     req.write(body.subarray(0, body.length / 2));
   });
   // SIGTERM once the server is handling the request (it logs each incoming request).
-  while (!server.output().includes("/streams/debug-log")) await new Promise((r) => setTimeout(r, 10));
+  const started = () => server!.output().split("\n").some((l) => l.includes('"msg":"incoming request"') && l.includes("/streams/:name"));
+  while (!started()) await new Promise((r) => setTimeout(r, 10));
   server.child.kill("SIGTERM");
 
   // While draining, nothing new is accepted: wait until the server says so, then send the rest of the body in flight.
