@@ -10,6 +10,8 @@ import { startTestServer, type TestServer } from "./support/server.js";
  * but conflicts.
  */
 const RUNS = 5;
+const APPENDERS = 6;
+const BATCHES = 15;
 const MAX_TOGGLES = 10_000;
 
 let t: TestServer;
@@ -38,8 +40,8 @@ test(`appends racing archive/unarchive toggles: 0 lost, 0 duplicated, over ${RUN
       token,
       sessionId: id,
       stream: "rollout",
-      appenders: 8,
-      batches: 20,
+      appenders: APPENDERS,
+      batches: BATCHES,
       linesPerBatch: 3,
       // Flips as fast as answers come, until the appenders are done.
       alongside: async (done) => {
@@ -52,10 +54,10 @@ test(`appends racing archive/unarchive toggles: 0 lost, 0 duplicated, over ${RUN
       },
     });
     all.push({ ...figures, toggles });
+    expect({ run, lost: figures.lost, duplicated: figures.duplicated }).toEqual({ run, lost: 0, duplicated: 0 });
     expect(toggleErrors, `run ${run}: archive toggles refused`).toEqual([]);
     expect(figures.unexpected, `run ${run}: appends answered with an error`).toEqual([]);
-    expect({ run, lost: figures.lost, duplicated: figures.duplicated }).toEqual({ run, lost: 0, duplicated: 0 });
-    expect(figures.lines).toBe(8 * 20 * 3);
+    expect(figures.lines).toBe(APPENDERS * BATCHES * 3);
     expect(toggles, "the toggles overlapped the appends").toBeGreaterThan(1);
   }
   const sum = (k: "appends" | "lines" | "lost" | "duplicated" | "conflicts" | "toggles") => all.reduce((n, f) => n + f[k], 0);
