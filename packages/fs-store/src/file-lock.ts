@@ -119,7 +119,7 @@ async function acquire(lockPath: string, timeoutMs: number): Promise<FileHandle>
         throw new IoError(`${lockPath} is held by ${holder} for more than ${timeoutMs} ms; is another writer stuck?`);
       }
       await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, 25);
+      delay = Math.min(delay * 2, 10);
     }
   }
 }
