@@ -44,7 +44,7 @@ import {
 } from "@sessionvault/core";
 import { FolderFilesCache, mergeNewestFirst, walkActive, walkAll, walkArchived, walkDays, type RolloutFile } from "./rollout-walk.js";
 import { withLock, type HeldLock } from "./file-lock.js";
-import { appendAt, filePosition, lastLineHead, PositionCache, positionOf, readFileLineBatches, readSmallFile, type FilePosition } from "./stream-file.js";
+import { appendAt, assertStoreFile, filePosition, lastLineHead, PositionCache, positionOf, readFileLineBatches, readSmallFile, type FilePosition } from "./stream-file.js";
 import { SessionIndex } from "./session-index.js";
 import { SummaryCache } from "./summary-cache.js";
 import { TokenFile } from "./token-file.js";
@@ -99,6 +99,14 @@ export interface RawStreamSource {
   readStreamBytes(sessionId: string, stream: string): AsyncIterable<Uint8Array>;
 }
 
+/** A rollout a listing found but could not read (permissions, a link, a folder in its place). */
+export interface UnreadableSession {
+  session_id: string;
+  path: string;
+  /** Says what is wrong, naming the path. */
+  message: string;
+}
+
 export class FsStore implements SessionStore, TokenStore, RawStreamSource, RetentionStore {
   readonly root: string;
   /** The Codex home this store serves (`root`, or `root/orgs/<org>`). */
@@ -114,6 +122,8 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
   readonly #summaryCache: SummaryCache | null;
   /** Listing pages walk the same big folders again: their sorted contents are kept while unchanged. */
   readonly #folders = new FolderFilesCache();
+  /** Rollouts that listings found but could not read, by path. */
+  readonly #unreadable = new Map<string, UnreadableSession>();
   #homeChecked = false;
   #retentionImpl: FsRetention | null = null;
 
@@ -243,6 +253,16 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
     return { sessions, next_cursor: more && lastKey ? encodeCursor(lastKey) : null };
   }
 
+  /**
+   * The rollouts that listings of this store skipped because they could not
+   * be read (EACCES, a symbolic link, a folder named like a rollout, …), one
+   * per file, until a later listing reads it. `sync` reports each as an
+   * error of its session instead of passing over it in silence.
+   */
+  unreadableSessions(): UnreadableSession[] {
+    return [...this.#unreadable.values()];
+  }
+
   // ---- streams ----------------------------------------------------------
 
   async append(sessionId: string, stream: string, expectedSeq: number, lines: readonly string[], options: AppendOptions = {}): Promise<AppendResult> {
@@ -282,6 +302,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
         // Lines are taken a chunk at a time: one async step per chunk, not per line.
         // The size its listing counted spares an fstat (a file that grew since is still read to its end).
         const sizeHint = this.#positions.get(path)?.size;
+        await assertStoreFile(path);
         for await (const batch of readFileLineBatches(path, { onWarning: this.#options.onWarning, sizeHint })) {
           for (const line of batch) {
             if (line.lineNo > fromSeq) {
@@ -327,6 +348,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
     assertSlug(stream, "stream name");
     const file = await this.#locate(id);
     const path = stream === "rollout" ? file.path : this.#streamPath(id, stream);
+    await assertStoreFile(path);
     const pos = await filePosition(path, this.#positions);
     if (!pos) return;
     let left = pos.committed;
@@ -568,15 +590,23 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
     return f;
   }
 
-  /** Like #summarize, but a file that cannot be read is a warning and is skipped: one bad file must not hide the rest. */
+  /**
+   * Like #summarize, but a file that cannot be read is skipped, reported
+   * (onWarning) and remembered (`unreadableSessions`): one bad file must not
+   * hide the rest, nor go unnoticed.
+   */
   async #summarizeForList(file: RolloutFile, names: Map<string, string>, includeHidden = false, sessionDirs?: Set<string>): Promise<SessionSummary | null> {
     try {
-      return await this.#summarize(file, names, includeHidden, sessionDirs);
+      const s = await this.#summarize(file, names, includeHidden, sessionDirs);
+      this.#unreadable.delete(file.path);
+      return s;
     } catch (err) {
       if (err instanceof NotFoundError) return null; // deleted while we listed
       const errno = (err as NodeJS.ErrnoException).code ?? ((err as { cause?: NodeJS.ErrnoException }).cause?.code);
       if (err instanceof IoError || (typeof errno === "string" && errno.startsWith("E"))) {
-        this.#warn(`cannot read ${file.path}: ${errno ?? (err as Error).message}; skipped`);
+        const message = err instanceof IoError ? err.message : `cannot read ${file.path}: ${errno}`;
+        this.#warn(`${message}; skipped`);
+        if (this.#unreadable.size < 100_000) this.#unreadable.set(file.path, { session_id: file.id, path: file.path, message });
         return null;
       }
       throw err;
@@ -676,7 +706,8 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
     const rollout = rolloutPos ?? (await filePosition(file.path, this.#positions));
     const out: StreamInfo[] = [{ name: "rollout", lines: rollout?.seq ?? 0, bytes: rollout?.committed ?? 0 }];
     const dir = this.#sessionDir(file.id);
-    const entries = await readdir(dir).catch(() => [] as string[]);
+    // Only regular files are streams: a link or a folder in there is not followed.
+    const entries = (await readdir(dir, { withFileTypes: true }).catch(() => [])).filter((e) => e.isFile()).map((e) => e.name);
     const byFile = new Map(Object.entries(STREAM_FILES).map(([name, f]) => [f, name]));
     for (const entry of entries.sort()) {
       if (entry === ROLLOUT_LINK) continue;

@@ -111,13 +111,42 @@ export async function readSmallFile(path: string, max = 1024 * 1024): Promise<Bu
 }
 
 /** The file open for reading, or null when it does not exist. */
-async function openIfPresent(path: string): Promise<FileHandle | null> {
+function openIfPresent(path: string): Promise<FileHandle | null> {
+  return openStoreFile(path, constants.O_RDONLY);
+}
+
+/**
+ * Opens a file of the store, never through a symbolic link (the store reads
+ * and writes only inside its own tree) and only if it is a regular file (a
+ * folder named like a rollout is not one). Null when it does not exist; an
+ * IoError that says what is wrong otherwise.
+ */
+export async function openStoreFile(path: string, flags: number, mode?: number): Promise<FileHandle | null> {
+  let fh: FileHandle;
   try {
-    return await open(path, "r");
+    fh = await open(path, flags | constants.O_NOFOLLOW, mode);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return null;
+    if (code === "ELOOP") throw new IoError(`${path} is a symbolic link; sessionvault does not follow links inside the store`, { cause: err });
+    if (code === "EISDIR") throw new IoError(`${path} is a folder, not a file`, { cause: err });
     throw new IoError(`cannot open ${path}: ${(err as Error).message}`, { cause: err });
   }
+  const st = await fh.stat().catch(async (err: unknown) => {
+    await fh.close();
+    throw new IoError(`cannot read ${path}: ${(err as Error).message}`, { cause: err });
+  });
+  if (!st.isFile()) {
+    await fh.close();
+    throw new IoError(`${path} is ${st.isDirectory() ? "a folder" : "not a regular file"}, not a file of the store`);
+  }
+  return fh;
+}
+
+/** Refuses a path that is a symbolic link or not a regular file (for readers that open by path). */
+export async function assertStoreFile(path: string): Promise<void> {
+  const fh = await openStoreFile(path, constants.O_RDONLY);
+  await fh?.close();
 }
 
 /** Position of a file by path (a `.zst` file is counted through its decompressed bytes). */
@@ -207,13 +236,9 @@ export function validateLines(lines: readonly string[]): void {
 export async function appendAt(path: string, expectedSeq: number, lines: readonly string[], cache: PositionCache, options: AppendFileOptions = {}): Promise<AppendResult> {
   validateLines(lines);
   if (!Number.isInteger(expectedSeq) || expectedSeq < 0) throw new InvalidInputError(`expected position must be a non-negative integer, got ${expectedSeq}`);
-  let fh: FileHandle;
-  try {
-    // Positioned writes, so no O_APPEND; O_CREAT only for streams that may start empty.
-    fh = await open(path, options.create ? constants.O_RDWR | constants.O_CREAT : constants.O_RDWR, 0o600);
-  } catch (err) {
-    throw new IoError(`cannot open ${path} for writing: ${(err as Error).message}`, { cause: err });
-  }
+  // Positioned writes, so no O_APPEND; O_CREAT only for streams that may start empty.
+  const fh = await openStoreFile(path, options.create ? constants.O_RDWR | constants.O_CREAT : constants.O_RDWR, 0o600);
+  if (!fh) throw new IoError(`cannot open ${path} for writing: it is gone`);
   try {
     const { size } = await fh.stat();
     const pos = await countPosition(fh, size, cache.get(path));
