@@ -138,7 +138,7 @@ export async function openStoreFile(path: string, flags: number, mode?: number):
   });
   if (!st.isFile()) {
     await fh.close();
-    throw new IoError(`${path} is ${st.isDirectory() ? "a folder" : "not a regular file"}, not a file of the store`);
+    throw new IoError(`${path} is ${st.isDirectory() ? "a folder, not a file" : "not a regular file"}`);
   }
   return fh;
 }
