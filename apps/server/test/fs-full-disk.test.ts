@@ -2,7 +2,7 @@ import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { FsStore } from "@sessionvault/fs-store";
-import { mountSmallDisk, type SmallDisk } from "../../../packages/core/test/support/tmpfs.js";
+import { mountSmallDisk, type SmallDisk } from "@sessionvault/testing/small-disk";
 import { createApiToken } from "../src/tokens.js";
 import { spawnServer, type ServerProcess } from "./support/server-process.js";
 

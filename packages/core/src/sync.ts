@@ -127,7 +127,10 @@ export async function syncStores(from: SessionStore, to: SessionStore, options: 
   }
   // A source that skipped files it found but could not read (the fs store: EACCES,
   // a link, a folder in a rollout's place) names them: each is an error of its session.
-  for (const u of (from as { unreadableSessions?: () => SyncError[] }).unreadableSessions?.() ?? []) summary.errors.push({ session_id: u.session_id, message: u.message });
+  // Not permanent: the file can be fixed (its permissions, a link put back) and synced by a rerun.
+  for (const u of (from as { unreadableSessions?: () => { session_id: string; message: string }[] }).unreadableSessions?.() ?? []) {
+    summary.errors.push({ session_id: u.session_id, message: u.message, code: "IO", permanent: false });
+  }
   current = null;
   report();
   return summary;

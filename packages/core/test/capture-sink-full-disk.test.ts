@@ -2,7 +2,7 @@ import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { DirectorySink, IoError } from "@sessionvault/core";
-import { mountSmallDisk, type SmallDisk } from "./support/tmpfs.ts";
+import { mountSmallDisk, type SmallDisk } from "@sessionvault/testing/small-disk";
 
 /**
  * Issue 12, item 1 for capture streams: a batch that a full disk cuts short
