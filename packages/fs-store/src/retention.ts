@@ -1,4 +1,4 @@
-import { lstat, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { randomBytes } from "node:crypto";
 import {
@@ -20,8 +20,7 @@ import {
   type SoftDeletedSession,
   type StreamInfo,
 } from "@sessionvault/core";
-import type { HeldLock } from "./file-lock.js";
-import { withLock } from "./file-lock.js";
+import { withLock, type HeldLock } from "./file-lock.js";
 import { appendRecord } from "./stream-file.js";
 import type { RolloutFile } from "./rollout-walk.js";
 
