@@ -13,7 +13,10 @@ const env = { ...process.env, TURBO_TELEMETRY_DISABLED: "1" };
 const bundled = join(dirname(dirname(process.execPath)), "include", "node");
 if (!env.npm_config_nodedir && existsSync(join(bundled, "common.gypi"))) env.npm_config_nodedir = dirname(dirname(bundled));
 
-for (const args of [["install", "--frozen-lockfile"], ["exec", "turbo", "run", "build"]]) {
+for (const args of [
+  ["install", "--frozen-lockfile"],
+  ["exec", "turbo", "run", "build"],
+]) {
   const r = spawnSync("pnpm", args, { stdio: "inherit", env });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }

@@ -31,7 +31,11 @@ test(`appends racing archive/unarchive toggles: 0 lost, 0 duplicated, over ${RUN
     const id = randomUUID();
     const summary = { created_at: "2026-11-21T09:36:57.445Z", cwd: "/w", title: `race ${run}` };
     const put = (archived: boolean) =>
-      fetch(`${t.url}/v1/sessions/${id}`, { method: "PUT", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ ...summary, archived }) });
+      fetch(`${t.url}/v1/sessions/${id}`, {
+        method: "PUT",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ ...summary, archived }),
+      });
     expect((await put(false)).status).toBe(200);
     let toggles = 0;
     const toggleErrors: string[] = [];
@@ -61,5 +65,7 @@ test(`appends racing archive/unarchive toggles: 0 lost, 0 duplicated, over ${RUN
     expect(toggles, "the toggles overlapped the appends").toBeGreaterThan(1);
   }
   const sum = (k: "appends" | "lines" | "lost" | "duplicated" | "conflicts" | "toggles") => all.reduce((n, f) => n + f[k], 0);
-  console.log(`archive race: ${RUNS} runs, ${sum("appends")} appends (${sum("lines")} lines), ${sum("toggles")} archive toggles, ${sum("conflicts")} conflicts, lost ${sum("lost")}, duplicated ${sum("duplicated")}`);
+  console.log(
+    `archive race: ${RUNS} runs, ${sum("appends")} appends (${sum("lines")} lines), ${sum("toggles")} archive toggles, ${sum("conflicts")} conflicts, lost ${sum("lost")}, duplicated ${sum("duplicated")}`,
+  );
 }, 300_000);

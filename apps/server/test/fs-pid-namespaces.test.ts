@@ -64,6 +64,8 @@ describe.skipIf(skip !== null)(`two servers in separate PID namespaces over one 
       expect(figures.lines).toBe(8 * 25 * 2);
     }
     const sum = (k: "appends" | "lines" | "lost" | "duplicated" | "conflicts") => all.reduce((n, f) => n + f[k], 0);
-    console.log(`pid namespaces: ${RUNS} runs, ${sum("appends")} appends (${sum("lines")} lines) over 2 servers, ${sum("conflicts")} conflicts, lost ${sum("lost")}, duplicated ${sum("duplicated")}`);
+    console.log(
+      `pid namespaces: ${RUNS} runs, ${sum("appends")} appends (${sum("lines")} lines) over 2 servers, ${sum("conflicts")} conflicts, lost ${sum("lost")}, duplicated ${sum("duplicated")}`,
+    );
   }, 300_000);
 });

@@ -109,7 +109,10 @@ async function acquire(lockPath: string, timeoutMs: number): Promise<FileHandle>
     }
     if (locked && (await namesFile(lockPath, fh))) {
       // Only names the holder in a waiter's timeout message: a full disk must not fail the lock.
-      await fh.truncate(0).then(() => fh.write(`${hostname()} pid ${process.pid} owner ${NONCE}`, 0)).catch(() => {});
+      await fh
+        .truncate(0)
+        .then(() => fh.write(`${hostname()} pid ${process.pid} owner ${NONCE}`, 0))
+        .catch(() => {});
       return fh;
     }
     await fh.close();

@@ -49,7 +49,20 @@ describe("record files after a torn last line", () => {
     const root = await tempHome();
     const store = new FsStore({ root });
     const id = "01a1fd77-5062-78c3-9c88-31a6914d7401";
-    const input: SessionInput = { id, created_at: "2026-11-21T09:36:57.445Z", cwd: "/w", title: "t", archived: false, source: "exec", originator: "codex_exec", cli_version: "0.169.0", model_provider: "openai", git: null, parent_id: null, forked_from_id: null };
+    const input: SessionInput = {
+      id,
+      created_at: "2026-11-21T09:36:57.445Z",
+      cwd: "/w",
+      title: "t",
+      archived: false,
+      source: "exec",
+      originator: "codex_exec",
+      cli_version: "0.169.0",
+      model_provider: "openai",
+      git: null,
+      parent_id: null,
+      forked_from_id: null,
+    };
     await store.putSession(input);
     const file = join(root, ".sessionvault", "deletions.jsonl");
     await appendFile(file, '{"at":"2026-11-21T10:00:00.000Z","action":"dele');

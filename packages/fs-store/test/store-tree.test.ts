@@ -25,7 +25,20 @@ async function tempDir(): Promise<string> {
 }
 
 function input(id: string, title = "task"): SessionInput {
-  return { id, created_at: "2026-11-21T09:36:57.445Z", cwd: "/w", title, archived: false, source: "exec", originator: "codex_exec", cli_version: "0.169.0", model_provider: "openai", git: null, parent_id: null, forked_from_id: null };
+  return {
+    id,
+    created_at: "2026-11-21T09:36:57.445Z",
+    cwd: "/w",
+    title,
+    archived: false,
+    source: "exec",
+    originator: "codex_exec",
+    cli_version: "0.169.0",
+    model_provider: "openai",
+    git: null,
+    parent_id: null,
+    forked_from_id: null,
+  };
 }
 
 /** A session with a head (so listings show it); returns its rollout's path. */

@@ -50,7 +50,11 @@ export async function raceAppends(o: RaceOptions): Promise<RaceFigures> {
       for (let tries = 0; ; tries++) {
         if (tries === MAX_TRIES) throw new Error(`appender ${i} batch ${b}: no answer but conflicts after ${MAX_TRIES} tries`);
         const url = o.urls[turn++ % o.urls.length]!;
-        const res = await fetch(`${url}/v1/sessions/${o.sessionId}/streams/${o.stream}?expected_seq=${seq}`, { method: "POST", headers, body: lines.map((l) => l + "\n").join("") });
+        const res = await fetch(`${url}/v1/sessions/${o.sessionId}/streams/${o.stream}?expected_seq=${seq}`, {
+          method: "POST",
+          headers,
+          body: lines.map((l) => l + "\n").join(""),
+        });
         const text = await res.text();
         if (res.status === 200) {
           seq = (JSON.parse(text) as { seq: number }).seq;
