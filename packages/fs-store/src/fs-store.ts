@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, readFile, rename, stat, symlink, writeFile } from "node:fs/promises";
+import { lstat, mkdir, open, readdir, readFile, rename, stat, symlink, unlink, writeFile } from "node:fs/promises";
 import type { BigIntStats } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -43,7 +43,8 @@ import {
   type TokenStore,
 } from "@sessionvault/core";
 import { FolderFilesCache, mergeNewestFirst, walkActive, walkAll, walkArchived, walkDays, type RolloutFile } from "./rollout-walk.js";
-import { appendAt, filePosition, lastLineHead, PositionCache, positionOf, readFileLineBatches, readSmallFile, type FilePosition } from "./stream-file.js";
+import { withLock, type HeldLock } from "./file-lock.js";
+import { appendAt, assertStoreFile, filePosition, lastLineHead, PositionCache, positionOf, readFileLineBatches, readSmallFile, type FilePosition } from "./stream-file.js";
 import { SessionIndex } from "./session-index.js";
 import { SummaryCache } from "./summary-cache.js";
 import { TokenFile } from "./token-file.js";
@@ -98,6 +99,14 @@ export interface RawStreamSource {
   readStreamBytes(sessionId: string, stream: string): AsyncIterable<Uint8Array>;
 }
 
+/** A rollout a listing found but could not read (permissions, a link, a folder in its place). */
+export interface UnreadableSession {
+  session_id: string;
+  path: string;
+  /** Says what is wrong, naming the path. */
+  message: string;
+}
+
 export class FsStore implements SessionStore, TokenStore, RawStreamSource, RetentionStore {
   readonly root: string;
   /** The Codex home this store serves (`root`, or `root/orgs/<org>`). */
@@ -113,6 +122,8 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
   readonly #summaryCache: SummaryCache | null;
   /** Listing pages walk the same big folders again: their sorted contents are kept while unchanged. */
   readonly #folders = new FolderFilesCache();
+  /** Rollouts that listings found but could not read, by path. */
+  readonly #unreadable = new Map<string, UnreadableSession>();
   #homeChecked = false;
   #retentionImpl: FsRetention | null = null;
 
@@ -122,7 +133,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
     this.home = options.org ? join(options.root, "orgs", assertSlug(options.org, "org name")) : options.root;
     this.#paths = codexPaths(this.home);
     this.#index = new SessionIndex(this.#paths.sessionIndex);
-    this.#tokens = new TokenFile(join(options.root, ".sessionvault", "tokens.jsonl"));
+    this.#tokens = new TokenFile(join(options.root, ".sessionvault", "tokens.jsonl"), join(options.root, ".sessionvault", "locks", "tokens.lock"), { timeoutMs: options.lockTimeoutMs });
     this.#summaryCache = options.summaryCache ? new SummaryCache(options.summaryCache, options.headLines ?? 200) : null;
   }
 
@@ -133,6 +144,12 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
     const created = new Date(input.created_at);
     if (Number.isNaN(created.getTime())) throw new InvalidInputError(`created_at ${JSON.stringify(input.created_at)} is not a date`);
     await this.#checkHome(true);
+    // Creating, moving (archive/unarchive) and re-linking the rollout happen under the
+    // lock appends take, so an append never writes to a path that is being renamed.
+    return this.#locked(id, () => this.#putLocked(id, created, input));
+  }
+
+  async #putLocked(id: string, created: Date, input: SessionInput): Promise<SessionSummary> {
     let file = await this.#findExact(id);
     if (!file) {
       await this.#retention.assertNotTrashed(id);
@@ -151,6 +168,8 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
     }
     const sdir = this.#sessionDir(id);
     await mkdir(sdir, { recursive: true, mode: 0o700 });
+    await assertRealDir(sdir);
+    await sweepTempFiles(sdir);
     await atomicWrite(join(sdir, SIDECAR), JSON.stringify(input) + "\n");
     await this.#linkRollout(file);
     const summary = await this.#summarize(file, await this.#index.names(), true);
@@ -234,22 +253,39 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
     return { sessions, next_cursor: more && lastKey ? encodeCursor(lastKey) : null };
   }
 
+  /**
+   * The rollouts that listings of this store skipped because they could not
+   * be read (EACCES, a symbolic link, a folder named like a rollout, …), one
+   * per file, until a later listing reads it. `sync` reports each as an
+   * error of its session instead of passing over it in silence.
+   */
+  unreadableSessions(): UnreadableSession[] {
+    return [...this.#unreadable.values()];
+  }
+
   // ---- streams ----------------------------------------------------------
 
   async append(sessionId: string, stream: string, expectedSeq: number, lines: readonly string[], options: AppendOptions = {}): Promise<AppendResult> {
     const id = assertSessionId(sessionId);
     assertSlug(stream, "stream name");
-    const file = await this.#locate(id);
+    await this.#locate(id);
+    // The rollout is looked up again under the lock: an archive or a soft delete
+    // may have moved it while this append waited.
+    return this.#locked(id, async () => this.#appendLocked(id, await this.#locate(id), stream, expectedSeq, lines, options));
+  }
+
+  async #appendLocked(id: string, file: RolloutFile, stream: string, expectedSeq: number, lines: readonly string[], options: AppendOptions): Promise<AppendResult> {
     if (stream === "rollout") {
       if (file.compressed) throw new UnsupportedError(`session ${id} is archived compressed (${file.path}); it cannot be appended to`);
-      return appendAt(file.path, expectedSeq, lines, this.#positions, { durable: options.durable, lockTimeoutMs: this.#options.lockTimeoutMs });
+      return appendAt(file.path, expectedSeq, lines, this.#positions, { durable: options.durable });
     }
     const path = this.#streamPath(id, stream);
     if (expectedSeq !== 0 && !(await exists(path))) {
       throw new ConflictError(`append at position ${expectedSeq} refused: stream ${stream} is empty`, 0);
     }
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-    return appendAt(path, expectedSeq, lines, this.#positions, { durable: options.durable, create: true, lockTimeoutMs: this.#options.lockTimeoutMs });
+    await assertRealDir(dirname(path));
+    return appendAt(path, expectedSeq, lines, this.#positions, { durable: options.durable, create: true });
   }
 
   async *readStream(sessionId: string, stream: string, options: { fromSeq?: number } = {}): AsyncGenerator<string> {
@@ -266,6 +302,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
         // Lines are taken a chunk at a time: one async step per chunk, not per line.
         // The size its listing counted spares an fstat (a file that grew since is still read to its end).
         const sizeHint = this.#positions.get(path)?.size;
+        await assertStoreFile(path);
         for await (const batch of readFileLineBatches(path, { onWarning: this.#options.onWarning, sizeHint })) {
           for (const line of batch) {
             if (line.lineNo > fromSeq) {
@@ -311,6 +348,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
     assertSlug(stream, "stream name");
     const file = await this.#locate(id);
     const path = stream === "rollout" ? file.path : this.#streamPath(id, stream);
+    await assertStoreFile(path);
     const pos = await filePosition(path, this.#positions);
     if (!pos) return;
     let left = pos.committed;
@@ -342,9 +380,12 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
 
   async setLegalHold(sessionId: string, held: boolean): Promise<void> {
     const id = assertSessionId(sessionId);
-    // A soft-deleted session can be held too, which blocks its purge.
-    if (!(await this.#findExact(id))) return this.#retention.setTrashedLegalHold(id, held);
-    await setMarker(join(this.#sessionDir(id), HOLD_MARKER), held);
+    if (!(await this.#checkHome(false))) throw new NotFoundError(`no session ${id} in ${this.home}`);
+    await this.#locked(id, async () => {
+      // A soft-deleted session can be held too, which blocks its purge.
+      if (!(await this.#findExact(id))) return this.#retention.setTrashedLegalHold(id, held);
+      await setMarker(join(this.#sessionDir(id), HOLD_MARKER), held);
+    });
   }
 
   /** Expires and purges at once (no grace), skipping held sessions; `applyRetention` with a policy does more. */
@@ -441,12 +482,24 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
       },
       summary: async (file) => this.#summarizeForList(file, await this.#index.names(), true),
       streams: (file) => this.#streams(file),
+      locked: (id, fn) => this.#locked(id, fn),
+      lockTimeoutMs: this.#options.lockTimeoutMs,
       forget: (file) => {
         this.#forgetPath(file.path);
         this.#known.delete(file.id);
       },
     });
     return this.#retentionImpl;
+  }
+
+  /**
+   * Runs `fn` holding the session's lock (`.sessionvault/locks/<id>.lock` in
+   * the home): every append to any of its streams and every create, rename or
+   * removal of its files. Keyed by id, not by path, because archiving and
+   * retention move the files.
+   */
+  #locked<T>(id: string, fn: (held: HeldLock) => Promise<T>): Promise<T> {
+    return withLock(join(this.home, ".sessionvault", "locks", `${id}.lock`), fn, { timeoutMs: this.#options.lockTimeoutMs });
   }
 
   /** Drops what the store knows of a rollout file that moved or went. */
@@ -537,15 +590,23 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
     return f;
   }
 
-  /** Like #summarize, but a file that cannot be read is a warning and is skipped: one bad file must not hide the rest. */
+  /**
+   * Like #summarize, but a file that cannot be read is skipped, reported
+   * (onWarning) and remembered (`unreadableSessions`): one bad file must not
+   * hide the rest, nor go unnoticed.
+   */
   async #summarizeForList(file: RolloutFile, names: Map<string, string>, includeHidden = false, sessionDirs?: Set<string>): Promise<SessionSummary | null> {
     try {
-      return await this.#summarize(file, names, includeHidden, sessionDirs);
+      const s = await this.#summarize(file, names, includeHidden, sessionDirs);
+      this.#unreadable.delete(file.path);
+      return s;
     } catch (err) {
       if (err instanceof NotFoundError) return null; // deleted while we listed
       const errno = (err as NodeJS.ErrnoException).code ?? ((err as { cause?: NodeJS.ErrnoException }).cause?.code);
       if (err instanceof IoError || (typeof errno === "string" && errno.startsWith("E"))) {
-        this.#warn(`cannot read ${file.path}: ${errno ?? (err as Error).message}; skipped`);
+        const message = err instanceof IoError ? err.message : `cannot read ${file.path}: ${errno}`;
+        this.#warn(`${message}; skipped`);
+        if (this.#unreadable.size < 100_000) this.#unreadable.set(file.path, { session_id: file.id, path: file.path, message });
         return null;
       }
       throw err;
@@ -645,7 +706,8 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
     const rollout = rolloutPos ?? (await filePosition(file.path, this.#positions));
     const out: StreamInfo[] = [{ name: "rollout", lines: rollout?.seq ?? 0, bytes: rollout?.committed ?? 0 }];
     const dir = this.#sessionDir(file.id);
-    const entries = await readdir(dir).catch(() => [] as string[]);
+    // Only regular files are streams: a link or a folder in there is not followed.
+    const entries = (await readdir(dir, { withFileTypes: true }).catch(() => [])).filter((e) => e.isFile()).map((e) => e.name);
     const byFile = new Map(Object.entries(STREAM_FILES).map(([name, f]) => [f, name]));
     for (const entry of entries.sort()) {
       if (entry === ROLLOUT_LINK) continue;
@@ -703,6 +765,29 @@ async function readSidecar(path: string): Promise<SessionInput | null> {
     return JSON.parse(await readFile(path, "utf8")) as SessionInput;
   } catch {
     return null;
+  }
+}
+
+/**
+ * Refuses a session folder that is a symbolic link: the store writes only
+ * inside its own tree and never follows a link out of it.
+ */
+async function assertRealDir(dir: string): Promise<void> {
+  const st = await lstat(dir).catch(() => null);
+  if (st && !st.isDirectory()) throw new IoError(`${dir} is ${st.isSymbolicLink() ? "a symbolic link" : "not a folder"}; sessionvault does not follow links inside the store`);
+}
+
+/** Temp files of `atomicWrite` and `#linkRollout`. */
+const TEMP_FILE = /^(?:session\.json|rollout\.jsonl)\.[0-9a-f]{8}\.tmp$/;
+
+/**
+ * Removes the temp files that writers killed between write and rename left
+ * in a session folder. Called under the session's lock, which every writer
+ * of these files holds: none of them can belong to a live writer.
+ */
+async function sweepTempFiles(dir: string): Promise<void> {
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (TEMP_FILE.test(name)) await unlink(join(dir, name)).catch(() => {});
   }
 }
 
