@@ -125,18 +125,21 @@ function generateHome(n) {
 
 /** Runs a whole process under /usr/bin/time: wall seconds, peak RSS in MB, stdout. */
 function run(cmd, args, env = {}) {
-  const r = spawnSync("/usr/bin/time", ["-f", "\n%e %M", cmd, ...args], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...env } });
-  const m = /\n(\d+(?:\.\d+)?) (\d+)\s*$/.exec(r.stderr);
+  const r = spawnSync("/usr/bin/time", ["-f", "\n%e %M %U %S", cmd, ...args], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...env } });
+  const m = /\n(\d+(?:\.\d+)?) (\d+) (\d+(?:\.\d+)?) (\d+(?:\.\d+)?)\s*$/.exec(r.stderr);
   if (!m) throw new Error(`${cmd} ${args.join(" ")}: no timing (exit ${r.status}): ${r.stderr.slice(-2000)}`);
   const errText = r.stderr.slice(0, m.index);
   if (r.status !== 0 && !(cmd === "rg" && r.status === 1)) throw new Error(`${cmd} ${args.join(" ")} exited ${r.status}: ${errText.slice(-2000)}`);
-  return { s: Number(m[1]), mb: Number(m[2]) / 1024, out: r.stdout, err: errText };
+  return { s: Number(m[1]), mb: Number(m[2]) / 1024, cpu: Number(m[3]) + Number(m[4]), out: r.stdout, err: errText };
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 function measure(rounds, fn) {
   const runs = [];
   for (let i = 0; i < rounds; i++) runs.push(fn(i));
-  return { s: median(runs.map((r) => r.s)), mb: Math.max(...runs.map((r) => r.mb)), last: runs[runs.length - 1] };
+  return pick(runs);
+}
+function pick(runs) {
+  return { s: median(runs.map((r) => r.s)), mb: Math.max(...runs.map((r) => r.mb)), cpu: median(runs.map((r) => r.cpu)), last: runs[runs.length - 1] };
 }
 const sv = (args, cache) => run(process.execPath, [CLI, ...args], { XDG_CACHE_HOME: cache, NO_COLOR: "1" });
 
@@ -146,19 +149,22 @@ function row(what, ours, peer, peerName, maxRatio, maxMb) {
   const ok = ratio <= maxRatio && (maxMb === undefined || ours.mb < maxMb);
   rows.push({ what, ours, peer, peerName, ratio, maxRatio, maxMb, ok });
   console.log(
-    `${what}: sessionvault ${ours.s.toFixed(2)} s, ${ours.mb.toFixed(0)} MB RSS; ${peerName} ${peer.s.toFixed(2)} s, ${peer.mb.toFixed(0)} MB; ratio ${ratio.toFixed(1)}x (target <= ${maxRatio}x${maxMb ? `, < ${maxMb} MB` : ""}) ${ok ? "OK" : "ABOVE TARGET"}`,
+    `${what}: sessionvault ${ours.s.toFixed(2)} s (${ours.cpu.toFixed(2)} s CPU, of which ~${startup.cpu.toFixed(2)} s starting the CLI), ${ours.mb.toFixed(0)} MB RSS; ${peerName} ${peer.s.toFixed(2)} s (${peer.cpu.toFixed(2)} s CPU), ${peer.mb.toFixed(0)} MB; ratio ${ratio.toFixed(1)}x wall, ${(ours.cpu / Math.max(peer.cpu, 0.01)).toFixed(1)}x CPU (target <= ${maxRatio}x${maxMb ? `, < ${maxMb} MB` : ""}) ${ok ? "OK" : "ABOVE TARGET"}`,
   );
 }
 
 const home = generateHome(SESSIONS);
 const scratch = mkdtempSync(join(BASE, "sv-bench-local-"));
+mkdirSync(join(scratch, "empty"));
 const cache = join(scratch, "cache");
 const du = spawnSync("du", ["-sm", home], { encoding: "utf8" }).stdout.split("\t")[0];
 console.log(`home: ${SESSIONS} sessions, ${du} MB (${home}); cli: ${CLI}`);
 
 const node = measure(ROUNDS, () => run(process.execPath, ["-e", ""]));
-const version = measure(ROUNDS, () => sv(["--help"], cache));
-console.log(`process start: node -e "" ${node.s.toFixed(2)} s, ${node.mb.toFixed(0)} MB; sessionvault --help ${version.s.toFixed(2)} s, ${version.mb.toFixed(0)} MB (import cost, part of every figure below)`);
+const startup = measure(ROUNDS, () => sv(["list", "--store", join(scratch, "empty"), "--json"], cache));
+console.log(
+  `process start: node -e "" ${node.s.toFixed(2)} s (${node.cpu.toFixed(2)} s CPU), ${node.mb.toFixed(0)} MB; sessionvault list of an empty dir ${startup.s.toFixed(2)} s (${startup.cpu.toFixed(2)} s CPU), ${startup.mb.toFixed(0)} MB: module loading, part of every figure below`,
+);
 
 try {
   if (ONLY.includes("search")) {
@@ -192,7 +198,6 @@ try {
         rmSync(rsyncTarget, { recursive: true, force: true });
       }
     }
-    const pick = (runs) => ({ s: median(runs.map((r) => r.s)), mb: Math.max(...runs.map((r) => r.mb)), last: runs.at(-1) });
     const summary = JSON.parse(pick(fresh).last.out);
     row(`sync to an empty dir (${summary.sessions_sent} sessions, ${(summary.bytes_sent / 1e6).toFixed(0)} MB sent)`, pick(fresh), pick(rsyncFresh), "rsync -a", 3, 150);
     const again = measure(ROUNDS, () => sv(["sync", "--from", home, "--to", target, "--json"], cache));

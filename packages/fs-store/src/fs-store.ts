@@ -626,7 +626,8 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
 
   /**
    * Summary = what the rollout's head says (as Codex reads it), gaps filled
-   * from the putSession sidecar, title overridden by session_index.jsonl.
+   * from the putSession sidecar, title from session_index.jsonl, else the
+   * sidecar, else the head.
    * Null for a file Codex would not list (no visible head and no sidecar),
    * unless `includeHidden`. `sessionDirs`: the names in sessions/ when the
    * caller just read them (a session without a folder has no sidecar).
@@ -688,7 +689,10 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
       created_at: created,
       updated_at: updated,
       cwd: pick("cwd"),
-      title: names.get(file.id) ?? pick("title"),
+      // A title put explicitly (a thread name a sync carried over) names the
+      // session like Codex's own thread names do; the head's first message only
+      // stands in for a name. Otherwise a synced copy never matches its source.
+      title: names.get(file.id) ?? sidecar?.title ?? head?.title ?? null,
       archived: file.archived,
       source: pick("source"),
       originator: pick("originator"),
