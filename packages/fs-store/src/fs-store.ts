@@ -73,6 +73,16 @@ export interface FsStoreOptions {
    * outside the Codex home.
    */
   summaryCache?: string;
+  /**
+   * For a writer that owns the home while it runs (a sync into a backup
+   * directory): how long one walk of every folder answers "is this id
+   * anywhere else?" for ids not in their day folders or archived_sessions,
+   * which are still read each time. Without it (0, the default), each new
+   * session walks the whole home: 40 ms a session at 10,000. A session
+   * another process puts meanwhile under a folder far from its id's time,
+   * or restores from the trash, is not seen for that long.
+   */
+  reuseWalkMs?: number;
 }
 
 /** Files sessionvault keeps in `sessions/<id>/` besides the streams. */
@@ -83,8 +93,6 @@ const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 1000;
 /** Folder dates are local time; this much slack keeps `since` from cutting a walk short across time zones. */
 const DAY_SLACK_MS = 36 * 3600_000;
-/** How long a walk of the whole home answers "is this id anywhere else?" (see #findExact). */
-const FULL_WALK_REUSE_MS = 10_000;
 /** Names Codex keeps in a home that has no sessions yet. */
 const CODEX_HOME_MARKERS = ["sessions", "archived_sessions", "session_index.jsonl", "config.toml", "auth.json", "history.jsonl", "log", ".sessionvault", "orgs"];
 
@@ -583,13 +591,12 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
     }
     for (const f of await this.#folders.files(this.#paths.archived, true, this.#warn)) if (f.id === id) return this.#remember(f);
     // A file named by another time (an import's created_at, a rename) is only
-    // found by walking every folder. That walk is kept for a while: without
-    // it, each new session of a sync to this home walked the whole home
-    // (40 ms a session at 10,000). The day folders above are still read
-    // every time, so a session Codex starts meanwhile is seen.
+    // found by walking every folder. With `reuseWalkMs` that walk is kept for
+    // a while (see FsStoreOptions).
+    const reuseMs = this.#options.reuseWalkMs ?? 0;
     for (let fresh = false; ; fresh = true) {
       const now = Date.now();
-      if (fresh || this.#allFiles === null || now - this.#allFiles.at > FULL_WALK_REUSE_MS) {
+      if (fresh || this.#allFiles === null || now - this.#allFiles.at >= reuseMs) {
         const files = new Map<string, RolloutFile>();
         for await (const f of walkAll(this.#paths, this.#warn, this.#folders.files)) if (!files.has(f.id)) files.set(f.id, f);
         this.#allFiles = { at: now, files };
