@@ -9,9 +9,9 @@
 // fresh UUIDv7 id (written into the file wherever the fixture's own id was)
 // and laid out as Codex does (sessions/YYYY/MM/DD/rollout-<local time>-<id>.jsonl,
 // 5 % in archived_sessions/, a session_index.jsonl naming every tenth).
-// Every session gets one extra real-shaped user_message line saying
+// Every session gets one extra user message (a response_item shaped as the fixtures' own) saying
 // "please run the benchmark <n>", and exactly one says "zanzibar" too. It is
-// generated once into $SV_BENCH_DIR/sv-bench-codex-<n> and reused.
+// generated once into $SV_BENCH_DIR/sv-bench-codex-v2-<n> and reused.
 //
 //   1. list --search zanzibar (one session)           vs rg -l -i zanzibar   (target ≤ 2×, RSS < 150 MB)
 //   2. list --search benchmark --limit 1000 (all)     vs rg -l -i benchmark  (target ≤ 2×, RSS < 150 MB)
@@ -63,10 +63,14 @@ function fixtureRollouts() {
     }
   };
   walk(join(repo, "fixtures", "codex"));
-  return out.sort().map((path) => {
+  // The enveloped rollouts with UUIDv7 ids, as current Codex writes them (not the early bare-line builds).
+  return out.sort().flatMap((path) => {
+    const first = readFileSync(path, "utf8").slice(0, 4096);
+    return /^\{"timestamp":"[^"]*",(?:"ordinal":0,)?"type":"session_meta","payload":\{/.test(first) ? [path] : [];
+  }).map((path) => {
     const id = /([0-9a-f-]{36})\.jsonl$/.exec(path)[1];
     const text = readFileSync(path, "utf8");
-    const userLine = text.split("\n").find((l) => l.includes('"type":"user_message"'));
+    const userLine = text.split("\n").find((l) => /"type":"response_item".*"role":"user".*"input_text","text":"[^<]/.test(l));
     const metaTs = JSON.parse(text.slice(0, text.indexOf("\n"))).payload.timestamp;
     return { id, text: text.endsWith("\n") ? text : text + "\n", userLine, metaTs };
   });
@@ -85,13 +89,13 @@ const pad = (n, w = 2) => String(n).padStart(w, "0");
 const stamp = (d) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}-${pad(d.getMinutes())}-${pad(d.getSeconds())}`;
 
 function generateHome(n) {
-  const home = join(BASE, `sv-bench-codex-${n}`);
+  const home = join(BASE, `sv-bench-codex-v2-${n}`);
   if (existsSync(join(home, ".complete"))) return home;
   rmSync(home, { recursive: true, force: true });
   const tmp = `${home}.${process.pid}.tmp`;
   rmSync(tmp, { recursive: true, force: true });
   const fixtures = fixtureRollouts();
-  // Newer rollouts keep user input only in response_items: they get the line shape of an older one.
+  // A fixture without such a line (0.39's) gets the line shape of another one.
   const userShape = fixtures.find((f) => f.userLine).userLine;
   const start = Date.UTC(2026, 0, 1, 8);
   const step = Math.floor((330 * 86400_000) / n);
@@ -107,7 +111,7 @@ function generateHome(n) {
     const said = `please run the benchmark ${i}${i === one ? " and the zanzibar migration" : ""}`;
     const user = JSON.parse(f.userLine ?? userShape);
     user.timestamp = new Date(Date.parse(f.userLine ? user.timestamp : f.metaTs) + delta + 1).toISOString();
-    user.payload.message = said;
+    user.payload.content = [{ type: "input_text", text: said }];
     text += JSON.stringify(user) + "\n";
     const archived = i % 20 === 7;
     const dir = archived ? join(tmp, "archived_sessions") : join(tmp, "sessions", pad(created.getFullYear(), 4), pad(created.getMonth() + 1), pad(created.getDate()));

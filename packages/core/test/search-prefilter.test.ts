@@ -19,7 +19,8 @@ const summary: SessionSummary = {
   bytes: 1,
 };
 
-const userLine = (message: string, json = JSON.stringify) => json({ timestamp: "2026-11-21T09:36:58.000Z", type: "event_msg", payload: { type: "user_message", message } });
+const userLine = (message: string, json = JSON.stringify) =>
+  json({ timestamp: "2026-11-21T09:36:58.000Z", type: "response_item", payload: { type: "message", role: "user", content: [{ type: "input_text", text: message }] } });
 /** A JSON writer that spells every non-ASCII character, and these ASCII ones, as \uXXXX (Python's json.dumps does the former). */
 const escapingJson = (ascii: string) => (v: unknown) =>
   JSON.stringify(v).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`).replace(new RegExp(`[${ascii}]`, "g"), (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`);
