@@ -64,16 +64,19 @@ function fixtureRollouts() {
   };
   walk(join(repo, "fixtures", "codex"));
   // The enveloped rollouts with UUIDv7 ids, as current Codex writes them (not the early bare-line builds).
-  return out.sort().flatMap((path) => {
-    const first = readFileSync(path, "utf8").slice(0, 4096);
-    return /^\{"timestamp":"[^"]*",(?:"ordinal":0,)?"type":"session_meta","payload":\{/.test(first) ? [path] : [];
-  }).map((path) => {
-    const id = /([0-9a-f-]{36})\.jsonl$/.exec(path)[1];
-    const text = readFileSync(path, "utf8");
-    const userLine = text.split("\n").find((l) => /"type":"response_item".*"role":"user".*"input_text","text":"[^<]/.test(l));
-    const metaTs = JSON.parse(text.slice(0, text.indexOf("\n"))).payload.timestamp;
-    return { id, text: text.endsWith("\n") ? text : text + "\n", userLine, metaTs };
-  });
+  return out
+    .sort()
+    .flatMap((path) => {
+      const first = readFileSync(path, "utf8").slice(0, 4096);
+      return /^\{"timestamp":"[^"]*",(?:"ordinal":0,)?"type":"session_meta","payload":\{/.test(first) ? [path] : [];
+    })
+    .map((path) => {
+      const id = /([0-9a-f-]{36})\.jsonl$/.exec(path)[1];
+      const text = readFileSync(path, "utf8");
+      const userLine = text.split("\n").find((l) => /"type":"response_item".*"role":"user".*"input_text","text":"[^<]/.test(l));
+      const metaTs = JSON.parse(text.slice(0, text.indexOf("\n"))).payload.timestamp;
+      return { id, text: text.endsWith("\n") ? text : text + "\n", userLine, metaTs };
+    });
 }
 
 function uuidV7(ms) {
@@ -107,14 +110,19 @@ function generateHome(n) {
     const id = uuidV7(created.getTime());
     // Codex names the file after session_meta's timestamp: every timestamp moves with the session.
     const delta = created.getTime() - Date.parse(f.metaTs);
-    let text = f.text.split(f.id).join(id).replace(ISO, (t) => new Date(Date.parse(t) + delta).toISOString());
+    let text = f.text
+      .split(f.id)
+      .join(id)
+      .replace(ISO, (t) => new Date(Date.parse(t) + delta).toISOString());
     const said = `please run the benchmark ${i}${i === one ? " and the zanzibar migration" : ""}`;
     const user = JSON.parse(f.userLine ?? userShape);
     user.timestamp = new Date(Date.parse(f.userLine ? user.timestamp : f.metaTs) + delta + 1).toISOString();
     user.payload.content = [{ type: "input_text", text: said }];
     text += JSON.stringify(user) + "\n";
     const archived = i % 20 === 7;
-    const dir = archived ? join(tmp, "archived_sessions") : join(tmp, "sessions", pad(created.getFullYear(), 4), pad(created.getMonth() + 1), pad(created.getDate()));
+    const dir = archived
+      ? join(tmp, "archived_sessions")
+      : join(tmp, "sessions", pad(created.getFullYear(), 4), pad(created.getMonth() + 1), pad(created.getDate()));
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, `rollout-${stamp(created)}-${id}.jsonl`), text);
     if (i % 10 === 3) index.push(JSON.stringify({ id, thread_name: `bench thread ${i}`, updated_at: created.toISOString() }));
@@ -129,7 +137,11 @@ function generateHome(n) {
 
 /** Runs a whole process under /usr/bin/time: wall seconds, peak RSS in MB, stdout. */
 function run(cmd, args, env = {}) {
-  const r = spawnSync("/usr/bin/time", ["-f", "\n%e %M %U %S", cmd, ...args], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...env } });
+  const r = spawnSync("/usr/bin/time", ["-f", "\n%e %M %U %S", cmd, ...args], {
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+    env: { ...process.env, ...env },
+  });
   const m = /\n(\d+(?:\.\d+)?) (\d+) (\d+(?:\.\d+)?) (\d+(?:\.\d+)?)\s*$/.exec(r.stderr);
   if (!m) throw new Error(`${cmd} ${args.join(" ")}: no timing (exit ${r.status}): ${r.stderr.slice(-2000)}`);
   const errText = r.stderr.slice(0, m.index);
@@ -203,13 +215,22 @@ try {
       }
     }
     const summary = JSON.parse(pick(fresh).last.out);
-    row(`sync to an empty dir (${summary.sessions_sent} sessions, ${(summary.bytes_sent / 1e6).toFixed(0)} MB sent)`, pick(fresh), pick(rsyncFresh), "rsync -a", 3, 150);
+    row(
+      `sync to an empty dir (${summary.sessions_sent} sessions, ${(summary.bytes_sent / 1e6).toFixed(0)} MB sent)`,
+      pick(fresh),
+      pick(rsyncFresh),
+      "rsync -a",
+      3,
+      150,
+    );
     const again = measure(ROUNDS, () => sv(["sync", "--from", home, "--to", target, "--json"], cache));
     const rsyncAgain = measure(ROUNDS, () => run("rsync", ["-a", home + "/", rsyncTarget + "/"]));
     const s2 = JSON.parse(again.last.out);
     row(`sync again, nothing changed (${s2.sessions_sent} sent)`, again, rsyncAgain, "rsync -a", 3, 150);
     const diff = spawnSync("diff", ["-rq", "-x", ".complete", "-x", "session_index.jsonl", home, target], { encoding: "utf8" });
-    const onlyOurs = diff.stdout.split("\n").filter((l) => l && !/^Only in .*: (\.sessionvault|\.complete)$/.test(l) && !/^Only in [^:]*\/sessions: [0-9a-f-]{36}$/.test(l));
+    const onlyOurs = diff.stdout
+      .split("\n")
+      .filter((l) => l && !/^Only in .*: (\.sessionvault|\.complete)$/.test(l) && !/^Only in [^:]*\/sessions: [0-9a-f-]{36}$/.test(l));
     console.log(`target vs source rollouts: ${onlyOurs.length === 0 ? "byte-identical" : `DIFFER:\n${onlyOurs.slice(0, 10).join("\n")}`}`);
   }
 } finally {

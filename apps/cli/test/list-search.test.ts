@@ -16,7 +16,11 @@ beforeAll(async () => {
   quoted = /([0-9a-f-]{36})\.jsonl$/.exec(files[0]!)![1]!;
   escaped = /([0-9a-f-]{36})\.jsonl$/.exec(files[1]!)![1]!;
   const said = (message: string) =>
-    JSON.stringify({ timestamp: "2026-11-21T09:40:00.000Z", type: "response_item", payload: { type: "message", role: "user", content: [{ type: "input_text", text: message }] } });
+    JSON.stringify({
+      timestamp: "2026-11-21T09:40:00.000Z",
+      type: "response_item",
+      payload: { type: "message", role: "user", content: [{ type: "input_text", text: message }] },
+    });
   // A message with quotes: JSON stores them as \" in the file.
   await appendFile(join(day, files[0]!), said('now run "make deploy" on staging') + "\n");
   // A writer that escapes letters as \u00XX (legal JSON): the raw bytes never spell the word.

@@ -94,7 +94,10 @@ it(`an fs -> fs sync killed with SIGKILL at ${KILLS} random points and rerun: ev
     });
     const r = await result;
     stop = true;
-    expect(r.signal, `attempt ${attempt}: the sync must still be running when it is killed (it ended with ${r.code}: ${r.out}; had ${have.size} files ${haveBytes} bytes, kill at ${byFiles ? `${filesAt} files` : `${bytesAt} bytes`}, now ${JSON.stringify(await rollouts(target).then((m) => [m.size, [...m.values()].reduce((a, b) => a + b, 0)]))} of ${total} files ${totalBytes} bytes)`).toBe("SIGKILL");
+    expect(
+      r.signal,
+      `attempt ${attempt}: the sync must still be running when it is killed (it ended with ${r.code}: ${r.out}; had ${have.size} files ${haveBytes} bytes, kill at ${byFiles ? `${filesAt} files` : `${bytesAt} bytes`}, now ${JSON.stringify(await rollouts(target).then((m) => [m.size, [...m.values()].reduce((a, b) => a + b, 0)]))} of ${total} files ${totalBytes} bytes)`,
+    ).toBe("SIGKILL");
     const after = await rollouts(target);
     kills.push({ files: after.size, bytes: [...after.values()].reduce((a, b) => a + b, 0) });
   }

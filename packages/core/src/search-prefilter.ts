@@ -26,7 +26,6 @@ const SHORT_ESCAPES: Record<string, string> = { '"': '\\"', "\\": "\\\\", "/": "
 
 export function bytePrefilter(q: string): BytePrefilter {
   const needle = q.toLowerCase();
-  // eslint-disable-next-line no-control-regex
   if (/^[\x00-\x7f]*$/.test(needle)) return asciiPrefilter(needle);
   return {
     testBytes: (bytes) => bytes.includes("\\u") || bytes.toString("utf8").toLowerCase().includes(needle),

@@ -89,7 +89,7 @@ async function rolloutMatch(lines: AsyncIterable<string> | Iterable<string>, nee
   for await (const line of lines) {
     if (!maybe.testText(line)) continue;
     const text = codexLineSearchText(line);
-    if (text !== null && text.toLowerCase().includes(needle)) return { snippet: snippetOf(text, needle) };
+    if (text?.toLowerCase().includes(needle)) return { snippet: snippetOf(text, needle) };
   }
   return null;
 }

@@ -20,10 +20,16 @@ const summary: SessionSummary = {
 };
 
 const userLine = (message: string, json = JSON.stringify) =>
-  json({ timestamp: "2026-11-21T09:36:58.000Z", type: "response_item", payload: { type: "message", role: "user", content: [{ type: "input_text", text: message }] } });
+  json({
+    timestamp: "2026-11-21T09:36:58.000Z",
+    type: "response_item",
+    payload: { type: "message", role: "user", content: [{ type: "input_text", text: message }] },
+  });
 /** A JSON writer that spells every non-ASCII character, and these ASCII ones, as \uXXXX (Python's json.dumps does the former). */
 const escapingJson = (ascii: string) => (v: unknown) =>
-  JSON.stringify(v).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`).replace(new RegExp(`[${ascii}]`, "g"), (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`);
+  JSON.stringify(v)
+    .replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
+    .replace(new RegExp(`[${ascii}]`, "g"), (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`);
 
 /** The search's own answer for one line, and the pre-filter's over its bytes. */
 async function both(needle: string, line: string): Promise<{ match: boolean; maybe: boolean }> {
@@ -36,7 +42,7 @@ describe("bytePrefilter", () => {
   const cases: [string, string, (v: unknown) => string][] = [
     ["Zanzibar", "run the zanzibar migration", JSON.stringify],
     ["zanzibar", "run the ZANZIBAR migration", JSON.stringify],
-    ["say \"hi\"", 'then say "hi" twice', JSON.stringify],
+    ['say "hi"', 'then say "hi" twice', JSON.stringify],
     ["a\\b", "path a\\b\\c", JSON.stringify],
     ["line1\nline2", "line1\nline2", JSON.stringify],
     ["zanzibar", "run the zanzibar migration", escapingJson("zab")],
@@ -59,7 +65,7 @@ describe("bytePrefilter", () => {
   it("a file without the needle in any spelling does not pass (that is what makes the scan fast)", async () => {
     for (const [needle, text] of [
       ["zanzibar", "run the migration"],
-      ["say \"hi\"", "say hi"],
+      ['say "hi"', "say hi"],
       ["tin", "TİN"], // İ lower-cases to i + a combining dot: "tin" is not in "ti̇n"
       ["café", "cafe"],
     ] as const) {
