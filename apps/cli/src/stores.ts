@@ -16,6 +16,8 @@ import { HttpStore } from "./stores/http-store.js";
 export interface FsOpenOptions {
   /** Keep listing facts in the user's cache directory (see `fsSummaryCachePath`). */
   summaryCache?: boolean;
+  /** See FsStoreOptions.reuseWalkMs: for a sync that writes a whole home. */
+  reuseWalkMs?: number;
 }
 
 export function storeRegistry(ctx: CliContext, fsOptions: FsOpenOptions = {}): StoreRegistry {
@@ -25,7 +27,8 @@ export function storeRegistry(ctx: CliContext, fsOptions: FsOpenOptions = {}): S
   registry.register(["file"], (url, options) => {
     const root = fileURLToPath(url);
     const cache = fsOptions.summaryCache ? { summaryCache: fsSummaryCachePath(ctx, root, options.org) } : {};
-    return new FsStore({ root, ...(options.org ? { org: options.org } : {}), ...cache, onWarning: (m) => warn(ctx, m) });
+    const reuse = fsOptions.reuseWalkMs ? { reuseWalkMs: fsOptions.reuseWalkMs } : {};
+    return new FsStore({ root, ...(options.org ? { org: options.org } : {}), ...cache, ...reuse, onWarning: (m) => warn(ctx, m) });
   });
   registry.register(["postgres", "postgresql"], (url, options) => {
     // `?schema=` is ours, not libpq's: take it out of the connection string.

@@ -9,6 +9,8 @@ export * from "./store-url.js";
 export * from "./append.js";
 export * from "./sync.js";
 export * from "./search-scan.js";
+export * from "./search-prefilter.js";
+export * from "./search-prefiltered.js";
 export * from "./lines-to-utf8.js";
 export * from "./jsonl-reader.js";
 export * from "./codex/rollout-line.js";

@@ -23,6 +23,9 @@ import {
   ConflictError,
   type AppendOptions,
   type AppendResult,
+  type BytePrefilter,
+  type RolloutScanEntry,
+  type RolloutScanSource,
   type DeleteOptions,
   type DeletionAuditRecord,
   type LineWarning,
@@ -50,6 +53,7 @@ import { SummaryCache } from "./summary-cache.js";
 import { TokenFile } from "./token-file.js";
 import { FsRetention, setMarker } from "./retention.js";
 import { decodeCursor, encodeCursor } from "./list-cursor.js";
+import { testRolloutFiles } from "./rollout-scan.js";
 
 export interface FsStoreOptions {
   /** A Codex home (`$CODEX_HOME`, `~/.codex`) or a directory to become one. */
@@ -70,6 +74,16 @@ export interface FsStoreOptions {
    * outside the Codex home.
    */
   summaryCache?: string;
+  /**
+   * For a writer that owns the home while it runs (a sync into a backup
+   * directory): how long one walk of every folder answers "is this id
+   * anywhere else?" for ids not in their day folders or archived_sessions,
+   * which are still read each time. Without it (0, the default), each new
+   * session walks the whole home: 40 ms a session at 10,000. A session
+   * another process puts meanwhile under a folder far from its id's time,
+   * or restores from the trash, is not seen for that long.
+   */
+  reuseWalkMs?: number;
 }
 
 /** Files sessionvault keeps in `sessions/<id>/` besides the streams. */
@@ -107,7 +121,7 @@ export interface UnreadableSession {
   message: string;
 }
 
-export class FsStore implements SessionStore, TokenStore, RawStreamSource, RetentionStore {
+export class FsStore implements SessionStore, TokenStore, RawStreamSource, RetentionStore, RolloutScanSource {
   readonly root: string;
   /** The Codex home this store serves (`root`, or `root/orgs/<org>`). */
   readonly home: string;
@@ -124,6 +138,8 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
   readonly #folders = new FolderFilesCache();
   /** Rollouts that listings found but could not read, by path. */
   readonly #unreadable = new Map<string, UnreadableSession>();
+  /** Every rollout of the last walk of the whole home, and when it was taken (see #findExact). */
+  #allFiles: { at: number; files: Map<string, RolloutFile> } | null = null;
   #homeChecked = false;
   #retentionImpl: FsRetention | null = null;
 
@@ -162,7 +178,8 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
         throw new IoError(`cannot create ${path}: ${err.message}`, { cause: err });
       });
       await fh?.close();
-      file = { id, key: name.slice(8, 64), compressed: false, path, archived: input.archived };
+      file = this.#remember({ id, key: name.slice(8, 64), compressed: false, path, archived: input.archived });
+      this.#allFiles?.files.set(id, file);
     } else if (file.archived !== input.archived) {
       file = await this.#move(file, input.archived);
     }
@@ -188,23 +205,8 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
     if (query.q !== undefined && query.q !== "") throw new UnsupportedError("fs-store cannot search sessions (q); use a postgres store or the archive server");
     const limit = query.limit ?? DEFAULT_LIMIT;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new InvalidInputError(`limit must be an integer from 1 to ${MAX_LIMIT}, got ${limit}`);
-    let before = query.cursor ? decodeCursor(query.cursor) : null;
+    const { walk, since, until, mode } = this.#listWalk(query);
     if (!(await this.#checkHome(false))) return { sessions: [], next_cursor: null };
-    const since = query.since ? parseDate(query.since, "since") : null;
-    const until = query.until ? parseDate(query.until, "until") : null;
-    if (until) {
-      // Start the walk at `until` (plus time-zone slack) instead of skipping every newer session.
-      const untilKey = `${localStamp(new Date(until.getTime() + DAY_SLACK_MS))}-ffffffff-ffff-ffff-ffff-ffffffffffff`;
-      if (before === null || untilKey < before) before = untilKey;
-    }
-    const warn = this.#warn;
-    const mode = query.archived ?? "active";
-    const walk =
-      mode === "active"
-        ? walkActive(this.#paths, before, warn, this.#folders.files)
-        : mode === "archived"
-          ? walkArchived(this.#paths, before, warn, this.#folders.files)
-          : mergeNewestFirst(walkActive(this.#paths, before, warn, this.#folders.files), walkArchived(this.#paths, before, warn, this.#folders.files));
     const names = await this.#index.names();
     // Most rollouts have no sessions/<id>/ folder: one read of sessions/ spares a failed sidecar open per session.
     const sessionDirs = await readdir(this.#paths.sessions).then((n) => new Set(n), () => undefined);
@@ -261,6 +263,69 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
    */
   unreadableSessions(): UnreadableSession[] {
     return [...this.#unreadable.values()];
+  }
+
+  /** The walk a listing of `query` follows, newest first from its cursor (home already checked). */
+  #listWalk(query: Omit<ListQuery, "q">) {
+    let before = query.cursor ? decodeCursor(query.cursor) : null;
+    const since = query.since ? parseDate(query.since, "since") : null;
+    const until = query.until ? parseDate(query.until, "until") : null;
+    if (until) {
+      // Start the walk at `until` (plus time-zone slack) instead of skipping every newer session.
+      const untilKey = `${localStamp(new Date(until.getTime() + DAY_SLACK_MS))}-ffffffff-ffff-ffff-ffff-ffffffffffff`;
+      if (before === null || untilKey < before) before = untilKey;
+    }
+    const warn = this.#warn;
+    const mode = query.archived ?? "active";
+    const walk =
+      mode === "active"
+        ? walkActive(this.#paths, before, warn, this.#folders.files)
+        : mode === "archived"
+          ? walkArchived(this.#paths, before, warn, this.#folders.files)
+          : mergeNewestFirst(walkActive(this.#paths, before, warn, this.#folders.files), walkArchived(this.#paths, before, warn, this.#folders.files));
+    return { walk, since, until, mode };
+  }
+
+  /**
+   * What `list --search` reads over a Codex home (see RolloutScanSource):
+   * every rollout's bytes are tested, several files in flight, and only the
+   * files that pass (or whose thread name, sidecar or id does) are summarized.
+   */
+  async *scanRollouts(query: Omit<ListQuery, "q">, maybe: BytePrefilter): AsyncGenerator<RolloutScanEntry> {
+    const { walk, since, until } = this.#listWalk(query);
+    if (!(await this.#checkHome(false))) return;
+    const names = await this.#index.names();
+    const sessionDirs = await readdir(this.#paths.sessions).then((n) => new Set(n), () => undefined);
+    const files: AsyncIterator<RolloutFile> = {
+      next: async () => {
+        const n = await walk.next();
+        if (n.done || (since && keyToDate(n.value.key).getTime() < since.getTime() - DAY_SLACK_MS)) return { done: true, value: undefined };
+        return n;
+      },
+    };
+    const summarize = async (f: RolloutFile, whole: Buffer | null) => {
+      const s = await this.#summarizeForList(f, names, false, sessionDirs, whole);
+      if (!s || !matches(s, query, since, until)) return null;
+      this.#remember(f);
+      // The bytes just tested are the lines to search: a passing file is read once.
+      return { summary: s, lines: whole ? committedLines(whole) : this.readStream(f.id, "rollout") };
+    };
+    try {
+      for await (const tested of testRolloutFiles(files, maybe, summarize)) {
+        const f = tested.file;
+        let found = tested.result;
+        let pass = found !== null || maybe.testText(f.id);
+        if (!pass) {
+          const name = names.get(f.id);
+          pass = name !== undefined && maybe.testText(name);
+        }
+        if (!pass && sessionDirs?.has(f.id)) pass = maybe.testText(await readFile(join(this.#sessionDir(f.id), SIDECAR), "utf8").catch(() => ""));
+        if (pass && found === null) found = await summarize(f, null);
+        yield { summary: found?.summary ?? null, lines: found?.lines ?? [], cursor: encodeCursor(f.key), bytes: tested.bytes };
+      }
+    } finally {
+      await walk.return(undefined);
+    }
   }
 
   // ---- streams ----------------------------------------------------------
@@ -504,6 +569,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
 
   /** Drops what the store knows of a rollout file that moved or went. */
   #forgetPath(path: string): void {
+    this.#allFiles = null;
     this.#positions.delete(path);
     this.#heads.delete(path);
     this.#summaryCache?.delete(relative(this.home, path));
@@ -576,12 +642,25 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
       const days = [-1, 0, 1].map((d) => dayDir(this.#paths, new Date(t.getTime() + d * 86400_000)));
       for await (const f of walkDays(this.#paths, [...new Set(days)], this.#warn)) if (f.id === id) return this.#remember(f);
     }
-    let found: RolloutFile | null = null;
-    for await (const f of walkAll(this.#paths, this.#warn)) {
-      this.#remember(f);
-      if (f.id === id && !found) found = f;
+    for (const f of await this.#folders.files(this.#paths.archived, true, this.#warn)) if (f.id === id) return this.#remember(f);
+    // A file named by another time (an import's created_at, a rename) is only
+    // found by walking every folder. With `reuseWalkMs` that walk is kept for
+    // a while (see FsStoreOptions).
+    const reuseMs = this.#options.reuseWalkMs ?? 0;
+    for (let fresh = false; ; fresh = true) {
+      const now = Date.now();
+      if (fresh || this.#allFiles === null || now - this.#allFiles.at >= reuseMs) {
+        const files = new Map<string, RolloutFile>();
+        for await (const f of walkAll(this.#paths, this.#warn, this.#folders.files)) if (!files.has(f.id)) files.set(f.id, f);
+        this.#allFiles = { at: now, files };
+        fresh = true;
+      }
+      const found = this.#allFiles.files.get(id);
+      if (!found) return null;
+      if (await exists(found.path)) return this.#remember(found);
+      // Moved since that walk: walk again.
+      if (fresh) return null;
     }
-    return found;
   }
 
   #remember(f: RolloutFile): RolloutFile {
@@ -595,9 +674,9 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
    * (onWarning) and remembered (`unreadableSessions`): one bad file must not
    * hide the rest, nor go unnoticed.
    */
-  async #summarizeForList(file: RolloutFile, names: Map<string, string>, includeHidden = false, sessionDirs?: Set<string>): Promise<SessionSummary | null> {
+  async #summarizeForList(file: RolloutFile, names: Map<string, string>, includeHidden = false, sessionDirs?: Set<string>, whole?: Buffer | null): Promise<SessionSummary | null> {
     try {
-      const s = await this.#summarize(file, names, includeHidden, sessionDirs);
+      const s = await this.#summarize(file, names, includeHidden, sessionDirs, whole);
       this.#unreadable.delete(file.path);
       return s;
     } catch (err) {
@@ -615,12 +694,14 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
 
   /**
    * Summary = what the rollout's head says (as Codex reads it), gaps filled
-   * from the putSession sidecar, title overridden by session_index.jsonl.
+   * from the putSession sidecar, title from session_index.jsonl, else the
+   * sidecar, else the head.
    * Null for a file Codex would not list (no visible head and no sidecar),
    * unless `includeHidden`. `sessionDirs`: the names in sessions/ when the
    * caller just read them (a session without a folder has no sidecar).
+   * `whole`: the file's bytes when the caller just read all of them.
    */
-  async #summarize(file: RolloutFile, names: Map<string, string>, includeHidden: boolean, sessionDirs?: Set<string>): Promise<SessionSummary | null> {
+  async #summarize(file: RolloutFile, names: Map<string, string>, includeHidden: boolean, sessionDirs?: Set<string>, whole?: Buffer | null): Promise<SessionSummary | null> {
     let pos: FilePosition | null;
     let head: RolloutHead | null;
     let lastTs: string | null;
@@ -640,7 +721,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
         return this.#summaryOf(file, names, includeHidden, hit.pos, hit.head, hit.lastTs, sessionDirs);
       }
     }
-    const small = st !== null && st.size > 1024n * 1024n ? null : await readSmallFile(file.path);
+    const small = whole ?? (st !== null && st.size > 1024n * 1024n ? null : await readSmallFile(file.path));
     if (small) {
       pos = positionOf(small);
       this.#positions.set(file.path, pos);
@@ -676,7 +757,10 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
       created_at: created,
       updated_at: updated,
       cwd: pick("cwd"),
-      title: names.get(file.id) ?? pick("title"),
+      // A title put explicitly (a thread name a sync carried over) names the
+      // session like Codex's own thread names do; the head's first message only
+      // stands in for a name. Otherwise a synced copy never matches its source.
+      title: names.get(file.id) ?? sidecar?.title ?? head?.title ?? null,
       archived: file.archived,
       source: pick("source"),
       originator: pick("originator"),
@@ -801,6 +885,15 @@ async function atomicWrite(path: string, text: string): Promise<void> {
 /** `updated_at` = the timestamp of the last committed line. */
 function timestampOf(text: string | null): string | null {
   return text ? lineTimestamp(text) : null;
+}
+
+/** The complete lines of a rollout read whole, decoded one at a time (a torn last line is left out, as readStream does). */
+function* committedLines(buf: Buffer): Generator<string> {
+  let start = 0;
+  for (let nl = buf.indexOf(10); nl !== -1; nl = buf.indexOf(10, start)) {
+    yield buf.toString("utf8", start, nl);
+    start = nl + 1;
+  }
 }
 
 async function* oneChunk(buf: Buffer): AsyncGenerator<Uint8Array> {

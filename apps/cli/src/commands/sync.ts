@@ -21,9 +21,12 @@ export async function sync(options: SyncCommandOptions, ctx: CliContext): Promis
   if (!options.to) throw new UsageError("sync needs --to URL (the store to send sessions to)");
   const fromUrl = options.from ?? defaultStoreUrl(ctx);
   if (fromUrl === options.to) throw new UsageError("sync needs two different stores (--from and --to are the same)");
-  // A rerun over a big unchanged Codex home then costs a stat per rollout, not a read.
+  // A rerun over a big unchanged Codex home then costs a stat per rollout, not
+  // a read, on either side (a backup directory is listed whole too). Each new
+  // session in a directory target reuses one walk of it for 10 s instead of
+  // walking it again (see FsStoreOptions.reuseWalkMs).
   const from = openStoreArg(ctx, fromUrl, { summaryCache: true });
-  const to = openStoreArg(ctx, options.to);
+  const to = openStoreArg(ctx, options.to, { summaryCache: true, reuseWalkMs: 10_000 });
   const bar = !options.json && ctx.stderr.isTTY ? progressBar(ctx) : null;
   let summary: SyncSummary;
   try {
