@@ -74,8 +74,8 @@ export function buildProgram(ctx: CliContext): Command {
   program
     .command("export")
     .description(
-      "Export a session: jsonl (the rollout lines), markdown (a readable transcript) or actions.v1 (one JSON action per line, " +
-        "the stable format for tools). Secrets are redacted unless --no-redact.",
+      "Export a session: jsonl (the rollout lines), markdown (a readable transcript), actions.v1 (one JSON action per line, " +
+        "the stable format for tools) or otlp (OTLP/JSON traces, one request per turn per line; docs/otel.md). Secrets are redacted unless --no-redact.",
     )
     .argument("<id>", "session id or a unique prefix of at least 8 characters")
     .addOption(new Option("--format <format>", "output format").choices([...EXPORT_FORMATS]).makeOptionMandatory())
@@ -83,8 +83,12 @@ export function buildProgram(ctx: CliContext): Command {
     .option("--no-redact", "keep secrets as they are")
     .option("--store <url>", storeHelp)
     .option("--json", 'with -o: print {"id", "format", "output", "bytes"} when done')
-    .addHelpText("after", "\nExamples:\n  sessionvault export 01a1fd77-5062 --format markdown -o session.md\n  sessionvault export 01a1fd77-5062 --format actions.v1 | jq .action_type")
-    .action(async (id: string, opts: { format?: string; output?: string; redact?: boolean; store?: string; json?: boolean }) => {
+    .option("--include-content", "otlp: put message texts, tool inputs and outputs on the spans (redacted)")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  sessionvault export 01a1fd77-5062 --format markdown -o session.md\n  sessionvault export 01a1fd77-5062 --format actions.v1 | jq .action_type\n  sessionvault export 01a1fd77-5062 --format otlp -o trace.jsonl",
+    )
+    .action(async (id: string, opts: { format?: string; output?: string; redact?: boolean; store?: string; json?: boolean; includeContent?: boolean }) => {
       await exportSession(id, opts, ctx);
     });
 
