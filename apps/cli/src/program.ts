@@ -243,14 +243,15 @@ export function buildProgram(ctx: CliContext): Command {
         "sent, by stream positions; interrupting and rerunning is safe and never duplicates a line. A rerun over an unchanged source sends nothing.",
     )
     .option("--from <url>", "source store URL or directory (default $CODEX_HOME, else ~/.codex)")
-    .option("--to <url>", "target store URL or directory (required)")
+    .option("--to <url>", "target store URL or directory, or an OpenTelemetry collector otlp+http://HOST:4318 (required)")
     .option("--dry-run", "report what would be sent; write nothing")
-    .option("--json", 'print {"sessions_scanned", "sessions_sent", "lines_sent", "bytes_sent", "conflicts", "errors"}')
+    .option("--include-content", "with --to otlp+http://…: put message texts, tool inputs and outputs on the spans (redacted)")
+    .option("--json", 'print {"sessions_scanned", "sessions_sent", "lines_sent", "bytes_sent", "conflicts", "errors"} (OTLP: {"sessions_scanned", "sessions_sent", "turns_sent", "spans_sent", "errors"})')
     .addHelpText(
       "after",
-      "\nExamples:\n  sessionvault sync --to postgres://archive@db:5432/sessions?schema=sessionvault\n  sessionvault sync --from postgres://archive@db/sessions --to ./restored-codex-home --json\n  SESSIONVAULT_TOKEN=… sessionvault sync --to https://archive.internal --dry-run",
+      "\nExamples:\n  sessionvault sync --to postgres://archive@db:5432/sessions?schema=sessionvault\n  sessionvault sync --from postgres://archive@db/sessions --to ./restored-codex-home --json\n  SESSIONVAULT_TOKEN=… sessionvault sync --to https://archive.internal --dry-run\n  sessionvault sync --to otlp+http://localhost:4318",
     )
-    .action(async (opts: { from?: string; to?: string; dryRun?: boolean; json?: boolean }) => {
+    .action(async (opts: { from?: string; to?: string; dryRun?: boolean; json?: boolean; includeContent?: boolean }) => {
       await sync(opts, ctx);
     });
 
