@@ -2,6 +2,7 @@ import { Command, Option } from "commander";
 import { cat } from "./commands/cat.js";
 import { EXPORT_FORMATS, exportSession } from "./commands/export.js";
 import { list } from "./commands/list.js";
+import { mcp } from "./commands/mcp.js";
 import { show } from "./commands/show.js";
 import { resume } from "./commands/resume.js";
 import { run } from "./commands/run.js";
@@ -253,6 +254,18 @@ export function buildProgram(ctx: CliContext): Command {
     )
     .action(async (opts: { from?: string; to?: string; dryRun?: boolean; json?: boolean; includeContent?: boolean }) => {
       await sync(opts, ctx);
+    });
+
+  program
+    .command("mcp")
+    .description(
+      "Serve the archive to agents over MCP on stdio: search_sessions, get_session, get_actions, get_transcript, get_file_changes " +
+        "(redacted, size-bounded). Configure it as an MCP server of Codex, Claude Code or Gemini CLI (docs/mcp.md).",
+    )
+    .option("--store <url>", storeHelp)
+    .addHelpText("after", "\nExamples:\n  sessionvault mcp\n  claude mcp add sessionvault -- sessionvault mcp --store postgres://archive@db/sessions")
+    .action(async (opts: { store?: string }) => {
+      await mcp(opts, ctx);
     });
 
   program
