@@ -15,7 +15,7 @@ export async function mcp(options: McpOptions, ctx: CliContext): Promise<void> {
   const [{ McpServer }, { StdioServerTransport }, { registerArchiveTools }] = await Promise.all([
     import("@modelcontextprotocol/sdk/server/mcp.js"),
     import("@modelcontextprotocol/sdk/server/stdio.js"),
-    import("../mcp/archive-tools.js"),
+    import("@sessionvault/server/mcp-tools"),
   ]);
   const store = openStoreArg(ctx, options.store);
   const server = new McpServer({ name: "sessionvault", version: "0.1.0" });
