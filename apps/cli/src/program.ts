@@ -2,6 +2,7 @@ import { Command, Option } from "commander";
 import { cat } from "./commands/cat.js";
 import { EXPORT_FORMATS, exportSession } from "./commands/export.js";
 import { list } from "./commands/list.js";
+import { mcp } from "./commands/mcp.js";
 import { show } from "./commands/show.js";
 import { resume } from "./commands/resume.js";
 import { run } from "./commands/run.js";
@@ -74,8 +75,8 @@ export function buildProgram(ctx: CliContext): Command {
   program
     .command("export")
     .description(
-      "Export a session: jsonl (the rollout lines), markdown (a readable transcript) or actions.v1 (one JSON action per line, " +
-        "the stable format for tools). Secrets are redacted unless --no-redact.",
+      "Export a session: jsonl (the rollout lines), markdown (a readable transcript), actions.v1 (one JSON action per line, " +
+        "the stable format for tools) or otlp (OTLP/JSON traces, one request per turn per line; docs/otel.md). Secrets are redacted unless --no-redact.",
     )
     .argument("<id>", "session id or a unique prefix of at least 8 characters")
     .addOption(new Option("--format <format>", "output format").choices([...EXPORT_FORMATS]).makeOptionMandatory())
@@ -83,8 +84,12 @@ export function buildProgram(ctx: CliContext): Command {
     .option("--no-redact", "keep secrets as they are")
     .option("--store <url>", storeHelp)
     .option("--json", 'with -o: print {"id", "format", "output", "bytes"} when done')
-    .addHelpText("after", "\nExamples:\n  sessionvault export 01a1fd77-5062 --format markdown -o session.md\n  sessionvault export 01a1fd77-5062 --format actions.v1 | jq .action_type")
-    .action(async (id: string, opts: { format?: string; output?: string; redact?: boolean; store?: string; json?: boolean }) => {
+    .option("--include-content", "otlp: put message texts, tool inputs and outputs on the spans (redacted)")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  sessionvault export 01a1fd77-5062 --format markdown -o session.md\n  sessionvault export 01a1fd77-5062 --format actions.v1 | jq .action_type\n  sessionvault export 01a1fd77-5062 --format otlp -o trace.jsonl",
+    )
+    .action(async (id: string, opts: { format?: string; output?: string; redact?: boolean; store?: string; json?: boolean; includeContent?: boolean }) => {
       await exportSession(id, opts, ctx);
     });
 
@@ -239,15 +244,28 @@ export function buildProgram(ctx: CliContext): Command {
         "sent, by stream positions; interrupting and rerunning is safe and never duplicates a line. A rerun over an unchanged source sends nothing.",
     )
     .option("--from <url>", "source store URL or directory (default $CODEX_HOME, else ~/.codex)")
-    .option("--to <url>", "target store URL or directory (required)")
+    .option("--to <url>", "target store URL or directory, or an OpenTelemetry collector otlp+http://HOST:4318 (required)")
     .option("--dry-run", "report what would be sent; write nothing")
-    .option("--json", 'print {"sessions_scanned", "sessions_sent", "lines_sent", "bytes_sent", "conflicts", "errors"}')
+    .option("--include-content", "with --to otlp+http://…: put message texts, tool inputs and outputs on the spans (redacted)")
+    .option("--json", 'print {"sessions_scanned", "sessions_sent", "lines_sent", "bytes_sent", "conflicts", "errors"} (OTLP: {"sessions_scanned", "sessions_sent", "turns_sent", "spans_sent", "errors"})')
     .addHelpText(
       "after",
-      "\nExamples:\n  sessionvault sync --to postgres://archive@db:5432/sessions?schema=sessionvault\n  sessionvault sync --from postgres://archive@db/sessions --to ./restored-codex-home --json\n  SESSIONVAULT_TOKEN=… sessionvault sync --to https://archive.internal --dry-run",
+      "\nExamples:\n  sessionvault sync --to postgres://archive@db:5432/sessions?schema=sessionvault\n  sessionvault sync --from postgres://archive@db/sessions --to ./restored-codex-home --json\n  SESSIONVAULT_TOKEN=… sessionvault sync --to https://archive.internal --dry-run\n  sessionvault sync --to otlp+http://localhost:4318",
     )
-    .action(async (opts: { from?: string; to?: string; dryRun?: boolean; json?: boolean }) => {
+    .action(async (opts: { from?: string; to?: string; dryRun?: boolean; json?: boolean; includeContent?: boolean }) => {
       await sync(opts, ctx);
+    });
+
+  program
+    .command("mcp")
+    .description(
+      "Serve the archive to agents over MCP on stdio: search_sessions, get_session, get_actions, get_transcript, get_file_changes " +
+        "(redacted, size-bounded). Configure it as an MCP server of Codex, Claude Code or Gemini CLI (docs/mcp.md).",
+    )
+    .option("--store <url>", storeHelp)
+    .addHelpText("after", "\nExamples:\n  sessionvault mcp\n  claude mcp add sessionvault -- sessionvault mcp --store postgres://archive@db/sessions")
+    .action(async (opts: { store?: string }) => {
+      await mcp(opts, ctx);
     });
 
   program
