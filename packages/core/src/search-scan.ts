@@ -1,4 +1,3 @@
-import { isSessionvaultError } from "./errors.js";
 import { codexLineSearchText } from "./agents/codex/line-search-text.js";
 import type { SessionSummary } from "./session.js";
 import type { ListQuery, SessionPage, SessionStore } from "./store.js";
@@ -13,8 +12,8 @@ export interface ScanSearchOptions {
 }
 
 /**
- * Lists sessions with `q`. Stores that index text (Postgres) answer
- * themselves; for the others (a plain directory) this scans: titles,
+ * Lists sessions with `q`. Stores that index text (Postgres, the archive
+ * server) answer themselves; for the others (a plain directory) this scans: titles,
  * directories and repositories first, then the rollout's messages and
  * commands, newest first, for a case-insensitive substring. The archive
  * server gives each request a budget (a page may then hold fewer than
@@ -22,12 +21,12 @@ export interface ScanSearchOptions {
  * page is full.
  */
 export async function searchSessions(store: SessionStore, query: ListQuery, options: ScanSearchOptions = {}): Promise<SearchPage> {
-  try {
-    return await store.listSessions(query);
-  } catch (err) {
-    if (!(isSessionvaultError(err) && err.code === "UNSUPPORTED" && query.q)) throw err;
-  }
+  // A store states whether it has a text index (`StoreCapabilities.textSearch`); the others are scanned.
+  if (!query.q || (store as { capabilities?: { textSearch?: boolean } }).capabilities?.textSearch === true) return store.listSessions(query);
+  // A store opened through the checked layer scans through its driver's fast path, when the driver has one.
+  const driver = (store as { driver?: SessionStore }).driver;
   if (isRolloutScanSource(store)) return prefilteredSearch(store, query, options);
+  if (driver && isRolloutScanSource(driver)) return prefilteredSearch(driver, query, options);
   const needle = query.q!.toLowerCase();
   const limit = query.limit ?? 50;
   const maxBytes = options.maxScanBytes ?? 256 * 1024 * 1024;
