@@ -6,7 +6,8 @@ import type { GitInfo, SessionInput } from "./session.js";
  * The one normalisation of a summary a writer hands to `putSession`, applied
  * by the checked store layer before any store sees it (docs/architecture.md):
  * a missing optional field is `null`, times are ISO-8601 UTC with
- * milliseconds, `git` has its three keys or is `null`. Fields this function
+ * milliseconds, `git` has its three keys or is `null`, and `updated_at`
+ * is left to the store (it follows the rollout). Fields this function
  * does not know are passed on untouched, so a newer summary loses nothing.
  */
 export function normaliseSessionInput(input: SessionInput): SessionInput {
@@ -28,8 +29,10 @@ export function normaliseSessionInput(input: SessionInput): SessionInput {
     forked_from_id: text(input.forked_from_id, "forked_from_id"),
   };
   if (typeof out.archived !== "boolean") throw new InvalidInputError(`archived must be true or false, got ${JSON.stringify(input.archived)}`);
-  if (input.updated_at !== undefined && input.updated_at !== null) out.updated_at = isoTime(input.updated_at, "updated_at");
-  else delete out.updated_at;
+  // updated_at is the rollout's: the timestamp of its last timestamped line, derived by the store.
+  // A writer's claim is checked and then dropped, so no store can report it instead.
+  if (input.updated_at !== undefined && input.updated_at !== null) isoTime(input.updated_at, "updated_at");
+  delete out.updated_at;
   return out;
 }
 

@@ -22,6 +22,8 @@ export interface FromUrlOptions extends OpenStoreOptions {
   cacheDir?: string;
   /** Non-fatal problems with the data (a skipped file, say). */
   onWarning?: (message: string) => void;
+  /** fs-store: reuse one walk of a directory for this long (a sync writing many new sessions into it). */
+  reuseWalkMs?: number;
 }
 
 /** The module a scheme's loader resolves to: a store package's entry point. */

@@ -87,6 +87,8 @@ const RETENTION_PAGE = 500;
  * and a batch costs one round trip.
  */
 export class PgStore implements SessionStore, TokenStore, RetentionStore {
+  /** Postgres answers `ListQuery.q` with its own text index. */
+  readonly capabilities = { textSearch: true } as const;
   readonly #db: Kysely<Database>;
   readonly #schema: string;
   readonly #org: string;

@@ -9,8 +9,9 @@ import { renderMarkdown } from "../markdown-transcript.js";
 import { openStoreArg } from "../stores.js";
 import { terminalSafeChunks } from "../terminal-text.js";
 
-export const EXPORT_FORMATS = ["actions.v1", "jsonl", "markdown", "otlp"] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+import { EXPORT_FORMATS, type ExportFormat } from "../export-formats.js";
+
+export { EXPORT_FORMATS, type ExportFormat };
 
 export interface ExportOptions {
   format?: string;
@@ -39,7 +40,7 @@ export async function exportSession(id: string, options: ExportOptions, ctx: Cli
   if (format === "otlp" && options.redact === false) throw new UsageError("--format otlp is always redacted: --no-redact does not apply");
   if (options.json && !options.output) throw new UsageError("--json prints a summary of the written file: use it with -o FILE");
   const redact = options.redact !== false;
-  const store = openStoreArg(ctx, options.store);
+  const store = await openStoreArg(ctx, options.store);
   try {
     const session = await store.getSession(id);
     const raw = store as Partial<RawStreamSource>;

@@ -34,7 +34,7 @@ export async function list(options: ListOptions, ctx: CliContext): Promise<void>
     if (options.search.trim() === "") throw new UsageError("--search needs some text");
     query.q = options.search;
   }
-  const store = openStoreArg(ctx, options.store);
+  const store = await openStoreArg(ctx, options.store);
   try {
     // A store without a text index (a Codex home) is read through until the page is full.
     const page: SearchPage = query.q ? await searchSessions(store, query, { maxScanBytes: Infinity, maxSessions: Infinity }) : await store.listSessions(query);

@@ -17,7 +17,7 @@ export async function mcp(options: McpOptions, ctx: CliContext): Promise<void> {
     import("@modelcontextprotocol/sdk/server/stdio.js"),
     import("@sessionvault/server/mcp-tools"),
   ]);
-  const store = openStoreArg(ctx, options.store);
+  const store = await openStoreArg(ctx, options.store);
   const server = new McpServer({ name: "sessionvault", version: "0.1.0" });
   registerArchiveTools(server, store);
   const transport = new StdioServerTransport();

@@ -24,7 +24,7 @@ export async function sync(options: SyncCommandOptions, ctx: CliContext): Promis
   const fromUrl = options.from ?? defaultStoreUrl(ctx);
   if (fromUrl === options.to) throw new UsageError("sync needs two different stores (--from and --to are the same)");
   if (/^otlp\+/i.test(options.to)) {
-    const from = openStoreArg(ctx, fromUrl, { summaryCache: true });
+    const from = await openStoreArg(ctx, fromUrl, { summaryCache: true });
     try {
       // Loaded here so the OpenTelemetry packages cost nothing to the other commands.
       const { syncToOtlp } = await import("../otlp/otlp-sync.js");
@@ -39,8 +39,8 @@ export async function sync(options: SyncCommandOptions, ctx: CliContext): Promis
   // a read, on either side (a backup directory is listed whole too). Each new
   // session in a directory target reuses one walk of it for 10 s instead of
   // walking it again (see FsStoreOptions.reuseWalkMs).
-  const from = openStoreArg(ctx, fromUrl, { summaryCache: true });
-  const to = openStoreArg(ctx, options.to, { summaryCache: true, reuseWalkMs: 10_000 });
+  const from = await openStoreArg(ctx, fromUrl, { summaryCache: true });
+  const to = await openStoreArg(ctx, options.to, { summaryCache: true, reuseWalkMs: 10_000 });
   const bar = !options.json && ctx.stderr.isTTY ? progressBar(ctx) : null;
   let summary: SyncSummary;
   try {

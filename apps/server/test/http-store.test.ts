@@ -7,7 +7,7 @@ import { runStoreConformance } from "@sessionvault/core/conformance";
 import { ConflictError, StoreUnavailableError, syncStores, UnauthorizedError, ForbiddenError, NotFoundError } from "@sessionvault/core";
 import { FsStore } from "@sessionvault/fs-store";
 import { createApiToken, startServer, type RunningServer } from "@sessionvault/server";
-import { HttpStore } from "../src/stores/http-store.js";
+import { HttpStore } from "@sessionvault/http-store";
 
 const FIXTURES = join(import.meta.dirname, "../../../fixtures/codex");
 

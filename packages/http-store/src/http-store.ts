@@ -29,8 +29,8 @@ import type {
   DeleteOptions,
   ErrorCode,
   ListQuery,
-  PruneOptions,
-  PruneResult,
+  RetentionPolicy,
+  RetentionReport,
   SessionDetail,
   SessionInput,
   SessionPage,
@@ -94,6 +94,8 @@ const FROM_WIRE: Record<ErrorCode, (b: ErrorBody, message: string) => Sessionvau
  * position, and recognises a retried append that already landed.
  */
 export class HttpStore implements SessionStore {
+  /** The server answers `q` itself (its store's index, or its own bounded scan). */
+  readonly capabilities = { textSearch: true } as const;
   readonly #base: URL;
   readonly #token: string | undefined;
   readonly #maxBatch: number;
@@ -196,9 +198,23 @@ export class HttpStore implements SessionStore {
     await this.#request("PUT", `v1/sessions/${assertSessionId(sessionId)}/legal-hold`, { json: { held } });
   }
 
-  async prune(options: PruneOptions): Promise<PruneResult> {
-    const res = await this.#request("POST", "v1/prune", { json: { older_than: options.olderThan.toISOString(), dry_run: options.dryRun ?? false } });
-    return (await res.json()) as PruneResult;
+  /**
+   * Retention on the server: it runs core's `applyRetention` over its own
+   * store (soft delete, purge after the grace, the deletion audit), exactly
+   * as `prune` does against that store directly. The audit's actor is this
+   * store's token.
+   */
+  async applyRetentionRemotely(policy: RetentionPolicy, options: { dryRun?: boolean; actor?: string } = {}): Promise<RetentionReport> {
+    const res = await this.#request("POST", "v1/prune", {
+      json: {
+        policy: policy.name,
+        ttl_ms: policy.defaultTtlMs,
+        grace_ms: policy.graceMs,
+        ...(policy.streamTtlsMs && Object.keys(policy.streamTtlsMs).length ? { stream_ttls_ms: policy.streamTtlsMs } : {}),
+        dry_run: options.dryRun ?? false,
+      },
+    });
+    return (await res.json()) as RetentionReport;
   }
 
   /** A new token in the org of this store's (admin) token; the answer is the only place the secret appears. */
