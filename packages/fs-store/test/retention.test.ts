@@ -199,8 +199,8 @@ describe("retention on a Codex home (RetentionStore + applyRetention)", () => {
     await store.deleteSession(s.id, { actor: "carol", reason: "asked by the user" });
     await expect(store.getSession(s.id)).rejects.toBeInstanceOf(NotFoundError);
     expect(existsSync(join(home, "sessions", s.id))).toBe(false);
-    // fs-store's prune has no grace period: soft delete and purge in one go.
-    const pruned = await store.prune({ olderThan: new Date(), actor: "cron" });
+    // `prune` with no grace: soft delete and purge in one go.
+    const pruned = await applyRetention(store, { name: "prune", defaultTtlMs: 0, graceMs: 0 }, { actor: "cron" });
     expect(pruned.expired).toEqual([t.id]);
     expect(await listed(store)).toEqual([]);
     expect(await readdir(join(home, ".sessionvault", "trash"))).toEqual([]);

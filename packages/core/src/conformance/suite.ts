@@ -609,17 +609,18 @@ export function runStoreConformance(name: string, context: ConformanceContext): 
         expect(first.bytes_freed).toBeGreaterThanOrEqual(bytesOf(gone.head));
       });
 
-      it("a legal hold blocks delete and prune until it is cleared", async (t) => {
+      it("a legal hold blocks delete and prune until it is cleared", async () => {
         const store = await open();
-        skipWithoutRetention(t, store);
         const old = Date.parse("2020-05-01T00:00:00.000Z");
         const held = await createSession(store, { created_at: iso(old), updated_at: iso(old) });
         await store.setLegalHold(held.input.id, true);
         expect((await store.getSession(held.input.id)).legal_hold).toBe(true);
         await expectRejects(store.deleteSession(held.input.id), LegalHoldError);
-        const pruned = await prune(store, new Date("2021-01-01T00:00:00.000Z"));
-        expect(pruned.expired).toEqual([]);
-        expect(pruned.held).toEqual([held.input.id]);
+        if (store.capabilities.retention || store.capabilities.remoteRetention) {
+          const pruned = await prune(store, new Date("2021-01-01T00:00:00.000Z"));
+          expect(pruned.expired).toEqual([]);
+          expect(pruned.held).toEqual([held.input.id]);
+        }
         expect(await readAll(store, held.input.id, "rollout")).toEqual(held.head);
 
         await store.setLegalHold(held.input.id, false);

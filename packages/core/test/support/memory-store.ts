@@ -11,8 +11,6 @@ import {
   parseJsonLine,
   type AppendResult,
   type ListQuery,
-  type PruneOptions,
-  type PruneResult,
   type SessionDetail,
   type SessionInput,
   type SessionPage,
@@ -115,21 +113,6 @@ export class MemoryStore implements SessionStore {
   async setLegalHold(sessionId: string, held: boolean): Promise<void> {
     assertSessionId(sessionId);
     this.entry(sessionId).held = held;
-  }
-
-  async prune(options: PruneOptions): Promise<PruneResult> {
-    const result: PruneResult = { expired: [], held: [], bytes_freed: 0, dry_run: options.dryRun === true };
-    for (const [id, entry] of this.sessions) {
-      if (Date.parse(this.summary(entry).updated_at) >= options.olderThan.getTime()) continue;
-      if (entry.held) {
-        result.held.push(id);
-        continue;
-      }
-      result.expired.push(id);
-      result.bytes_freed += this.positions(entry).reduce((n, p) => n + p.bytes, 0);
-      if (!result.dry_run) this.sessions.delete(id);
-    }
-    return result;
   }
 
   async close(): Promise<void> {
