@@ -8,9 +8,9 @@ import { HttpStore } from "@sessionvault/http-store";
 import { PgStore } from "@sessionvault/pg-store";
 import { S3Store } from "@sessionvault/s3-store";
 import { startServer, type RunningServer } from "@sessionvault/server";
-import { freshSchema } from "../../../packages/pg-store/test/support/fresh-schema.js";
-import { startPostgres, type TestPostgres } from "../../../packages/pg-store/test/support/postgres.js";
-import { startS3Server, uniquePrefix, type TestS3Server } from "../../../packages/s3-store/test/support/s3-server.js";
+import { freshSchema } from "@sessionvault/testing/fresh-schema";
+import { startPostgres, type TestPostgres } from "@sessionvault/testing/postgres";
+import { startS3Server, uniquePrefix, type TestS3Server } from "@sessionvault/testing/s3-server";
 import { runCli } from "./support/run-cli.js";
 
 /**
