@@ -11,6 +11,7 @@ const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
 export const workspaceAliases = [
   { find: /^@sessionvault\/core\/conformance$/, replacement: src("./packages/core/src/conformance/suite.ts") },
+  { find: /^@sessionvault\/core\/store-api$/, replacement: src("./packages/core/src/store-api.ts") },
   { find: /^@sessionvault\/core\/errors$/, replacement: src("./packages/core/src/errors.ts") },
   { find: /^@sessionvault\/core$/, replacement: src("./packages/core/src/index.ts") },
   { find: /^@sessionvault\/fs-store$/, replacement: src("./packages/fs-store/src/index.ts") },

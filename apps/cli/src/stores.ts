@@ -1,6 +1,6 @@
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
-import type { OpenedStore, StoreRegistry } from "@sessionvault/core";
+import type { OpenedStore, StoreRegistry } from "@sessionvault/core/store-api";
 import { defaultStoreRegistry } from "@sessionvault/store-registry";
 import { warn, type CliContext } from "./io.js";
 

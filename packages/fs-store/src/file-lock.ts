@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { lock as osLock } from "os-lock";
-import { IoError } from "@sessionvault/core";
+import { IoError } from "@sessionvault/core/store-api";
 
 /**
  * An exclusive lock shared by every process that reaches the file — other

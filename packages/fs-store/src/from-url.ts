@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { FromUrlOptions } from "@sessionvault/core";
+import type { FromUrlOptions } from "@sessionvault/core/store-api";
 import { FsStore } from "./fs-store.js";
 
 /**

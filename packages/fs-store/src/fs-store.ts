@@ -41,7 +41,7 @@ import {
   type StreamInfo,
   type TokenRecord,
   type TokenStore,
-} from "@sessionvault/core";
+} from "@sessionvault/core/store-api";
 import { FolderFilesCache, mergeNewestFirst, walkActive, walkAll, walkArchived, walkDays, type RolloutFile } from "./rollout-walk.js";
 import { withLock, type HeldLock } from "./file-lock.js";
 import { appendAt, assertStoreFile, filePosition, lastLineHead, PositionCache, positionOf, readFileLineBatches, readSmallFile, type FilePosition } from "./stream-file.js";

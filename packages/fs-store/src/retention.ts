@@ -19,7 +19,7 @@ import {
   type SessionSummary,
   type SoftDeletedSession,
   type StreamInfo,
-} from "@sessionvault/core";
+} from "@sessionvault/core/store-api";
 import { withLock, type HeldLock } from "./file-lock.js";
 import { appendRecord } from "./stream-file.js";
 import type { RolloutFile } from "./rollout-walk.js";

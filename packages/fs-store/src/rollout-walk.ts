@@ -1,6 +1,6 @@
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { IoError, parseRolloutName, type CodexPaths, type RolloutName } from "@sessionvault/core";
+import { IoError, parseRolloutName, type CodexPaths, type RolloutName } from "@sessionvault/core/store-api";
 
 export interface RolloutFile extends RolloutName {
   path: string;

@@ -1,6 +1,6 @@
 import { constants } from "node:fs";
 import { open, stat, type FileHandle } from "node:fs/promises";
-import { ConflictError, InvalidInputError, IoError, linesToUtf8, openFileBytes, readLineBatches, type AppendResult, type RawLine } from "@sessionvault/core";
+import { ConflictError, InvalidInputError, IoError, linesToUtf8, openFileBytes, readLineBatches, type AppendResult, type RawLine } from "@sessionvault/core/store-api";
 
 /**
  * One stream file: committed lines end with "\n"; bytes after the last "\n"

@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
-import { parseJsonLine, readFileLines, type TokenRecord } from "@sessionvault/core";
+import { parseJsonLine, readFileLines, type TokenRecord } from "@sessionvault/core/store-api";
 import { withLock, type LockOptions } from "./file-lock.js";
 import { appendRecord } from "./stream-file.js";
 

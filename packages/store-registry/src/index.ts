@@ -1,4 +1,4 @@
-import { StoreRegistry, type FromUrlOptions } from "@sessionvault/core";
+import { StoreRegistry, type FromUrlOptions } from "@sessionvault/core/store-api";
 
 /**
  * The one table of store URL schemes (DESIGN.md §5), for the CLI and the

@@ -1,4 +1,4 @@
-import { assertSlug, NotFoundError } from "@sessionvault/core";
+import { assertSlug, NotFoundError } from "@sessionvault/core/store-api";
 import type { RawStreamSource } from "@sessionvault/fs-store";
 import { linesAsChunks, writeAll, type CliContext } from "../io.js";
 import { openStoreArg } from "../stores.js";

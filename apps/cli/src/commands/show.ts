@@ -1,4 +1,4 @@
-import { redactSummary, storedSessionFacts, type SessionDetail, type SessionFacts } from "@sessionvault/core";
+import { redactSummary, storedSessionFacts, type SessionDetail, type SessionFacts } from "@sessionvault/core/store-api";
 import { printJson, type CliContext } from "../io.js";
 import { terminalSafe } from "../terminal-text.js";
 import { openStoreArg } from "../stores.js";
