@@ -40,7 +40,20 @@ function codexHome(n) {
     }
     const hex = i.toString(16).padStart(12, "0");
     const id = `${at.getTime().toString(16).padStart(12, "0").slice(0, 8)}-${at.getTime().toString(16).padStart(12, "0").slice(8, 12)}-7000-8000-${hex}`;
-    const input = { id, created_at: iso, cwd: `/home/dev/project-${i % 40}`, title: `task ${i}: fix the flaky test`, archived: false, source: "cli", originator: "codex_cli_rs", cli_version: "0.98.0", model_provider: "openai", git: null, parent_id: null, forked_from_id: null };
+    const input = {
+      id,
+      created_at: iso,
+      cwd: `/home/dev/project-${i % 40}`,
+      title: `task ${i}: fix the flaky test`,
+      archived: false,
+      source: "cli",
+      originator: "codex_cli_rs",
+      cli_version: "0.98.0",
+      model_provider: "openai",
+      git: null,
+      parent_id: null,
+      forked_from_id: null,
+    };
     const name = `rollout-${iso.slice(0, 19).replace(/:/g, "-")}-${id}.jsonl`;
     writeFileSync(join(d, name), sessionHeadLines(input).join("\n") + "\n");
   }

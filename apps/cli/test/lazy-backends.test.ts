@@ -64,8 +64,14 @@ describe("commands over a Codex home load no other backend and not the server", 
     const log = join(tmp, "pg.log");
     const env = { ...process.env, CODEX_HOME: HOME, SV_IMPORT_LOG: log };
     // Port 1 refuses at once: the command fails, after its backend was loaded.
-    await exec(process.execPath, ["--import", HOOK, BIN, "sync", "--to", "postgres://nobody@127.0.0.1:1/none", "--dry-run"], { env, cwd: tmp }).catch(() => undefined);
-    const loaded = new Set(readFileSync(log, "utf8").split("\n").map((u) => HEAVY.exec(u)?.[1]));
+    await exec(process.execPath, ["--import", HOOK, BIN, "sync", "--to", "postgres://nobody@127.0.0.1:1/none", "--dry-run"], { env, cwd: tmp }).catch(
+      () => undefined,
+    );
+    const loaded = new Set(
+      readFileSync(log, "utf8")
+        .split("\n")
+        .map((u) => HEAVY.exec(u)?.[1]),
+    );
     expect(loaded.has("kysely")).toBe(true);
     expect(loaded.has("@aws-sdk/client-s3")).toBe(false);
   });

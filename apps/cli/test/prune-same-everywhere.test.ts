@@ -54,7 +54,9 @@ async function targets(): Promise<Record<string, Target>> {
   const schema = freshSchema("prunesame");
   const pgUrl = new URL(pg.url);
   pgUrl.searchParams.set("schema", schema);
-  const s3Direct = checkedStore(new S3Store({ bucket: s3.bucket, prefix, endpoint: s3.endpoint, region: s3.region, credentials: s3.credentials, forcePathStyle: true }));
+  const s3Direct = checkedStore(
+    new S3Store({ bucket: s3.bucket, prefix, endpoint: s3.endpoint, region: s3.region, credentials: s3.credentials, forcePathStyle: true }),
+  );
   const pgDirect = checkedStore(new PgStore({ connectionString: pg.url, schema }));
   const fsDirect = checkedStore(new FsStore({ root: home }));
   const org = `prune-${prefix.slice(-8).replace(/[^a-z0-9]/g, "x")}`;
@@ -68,7 +70,12 @@ async function targets(): Promise<Record<string, Target>> {
       writer: s3Direct,
     },
     postgres: { url: pgUrl.href, env: {}, direct: pgDirect, writer: pgDirect },
-    "archive server": { url: server.url, env: { SESSIONVAULT_TOKEN: token }, direct: checkedStore(server.orgStore(org)), writer: checkedStore(new HttpStore({ baseUrl: server.url, token })) },
+    "archive server": {
+      url: server.url,
+      env: { SESSIONVAULT_TOKEN: token },
+      direct: checkedStore(server.orgStore(org)),
+      writer: checkedStore(new HttpStore({ baseUrl: server.url, token })),
+    },
   };
 }
 
@@ -84,7 +91,20 @@ const IDS: Record<keyof typeof AGES, string> = {
 async function seed(store: CheckedStore): Promise<void> {
   for (const [name, ageDays] of Object.entries(AGES) as [keyof typeof AGES, number][]) {
     const at = new Date(Date.now() - ageDays * DAY_MS).toISOString();
-    const input: SessionInput = { id: IDS[name], created_at: at, cwd: "/w", title: name, archived: false, source: "cli", originator: "t", cli_version: "0.169.0", model_provider: null, git: null, parent_id: null, forked_from_id: null };
+    const input: SessionInput = {
+      id: IDS[name],
+      created_at: at,
+      cwd: "/w",
+      title: name,
+      archived: false,
+      source: "cli",
+      originator: "t",
+      cli_version: "0.169.0",
+      model_provider: null,
+      git: null,
+      parent_id: null,
+      forked_from_id: null,
+    };
     await store.putSession(input);
     await store.append(input.id, "rollout", 0, sessionHeadLines(input));
     await store.append(input.id, "raw-api", 0, ['{"direction":"response","status":200}']);
@@ -104,16 +124,33 @@ test("prune --older-than 30d --grace 7d --stream-ttl raw-api=7d: the same sessio
   try {
     for (const [name, t] of Object.entries(all)) {
       await seed(t.writer);
-      const res = await runCli(["prune", "--store", t.url, "--older-than", "30d", "--grace", "7d", "--stream-ttl", "raw-api=7d", "--json"], { ...t.env, USER: "alice" });
+      const res = await runCli(["prune", "--store", t.url, "--older-than", "30d", "--grace", "7d", "--stream-ttl", "raw-api=7d", "--json"], {
+        ...t.env,
+        USER: "alice",
+      });
       expect(res.stderr, name).toBe("");
       expect(res.code, name).toBe(0);
-      const report = JSON.parse(res.out) as { expired: string[]; held: string[]; purged: string[]; streams_expired: { session_id: string; stream: string }[]; dry_run: boolean };
+      const report = JSON.parse(res.out) as {
+        expired: string[];
+        held: string[];
+        purged: string[];
+        streams_expired: { session_id: string; stream: string }[];
+        dry_run: boolean;
+      };
       const listed = (await t.direct.listSessions({ archived: "all" })).sessions.map((s) => s.id).sort();
       const audit = (await collect(t.direct.deletionAudit())).map((r) => [r.action, r.session_id, r.stream, r.policy]);
       const trash = (await collect(t.direct.softDeletedSessions())).map((s) => s.id).sort();
-      const rawApiLeft = await Promise.all([IDS.recent, IDS.fresh].map(async (id) => (await t.direct.streamPositions(id)).find((p) => p.name === "raw-api")?.lines ?? 0));
+      const rawApiLeft = await Promise.all(
+        [IDS.recent, IDS.fresh].map(async (id) => (await t.direct.streamPositions(id)).find((p) => p.name === "raw-api")?.lines ?? 0),
+      );
       outcome[name] = {
-        report: { expired: [...report.expired].sort(), held: report.held, purged: report.purged, streams: report.streams_expired.map((s) => [s.session_id, s.stream]).sort(), dry_run: report.dry_run },
+        report: {
+          expired: [...report.expired].sort(),
+          held: report.held,
+          purged: report.purged,
+          streams: report.streams_expired.map((s) => [s.session_id, s.stream]).sort(),
+          dry_run: report.dry_run,
+        },
         listed,
         audit,
         trash,

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import { hashToken, UnauthorizedError, ForbiddenError } from "@sessionvault/core";
-import type { TokenRecord, TokenScope, TokenStore } from "@sessionvault/core";
+import type { TokenScope, TokenStore } from "@sessionvault/core";
 
 // Token hashing and creation live in core (the CLI's token commands use them without loading the server).
 export { TOKEN_SCOPES, hashToken, parseScopes, createApiToken, type CreatedToken } from "@sessionvault/core";

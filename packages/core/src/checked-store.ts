@@ -188,7 +188,8 @@ export function checkedQuery(query: ListQuery): ListQuery {
     throw new InvalidInputError(`limit must be an integer from 1 to ${MAX_LIST_LIMIT}, got ${JSON.stringify(query.limit)}`);
   }
   const out: ListQuery = { ...query, limit };
-  if (out.archived !== undefined && !ARCHIVED.has(out.archived)) throw new InvalidInputError(`archived must be active, archived or all, got ${JSON.stringify(out.archived)}`);
+  if (out.archived !== undefined && !ARCHIVED.has(out.archived))
+    throw new InvalidInputError(`archived must be active, archived or all, got ${JSON.stringify(out.archived)}`);
   if (out.cursor === undefined || out.cursor === "") out.cursor = null;
   if (out.cursor !== null && typeof out.cursor !== "string") throw new InvalidInputError("cursor must be a string");
   for (const key of ["since", "until"] as const) if (out[key] !== undefined) out[key] = isoTime(out[key], key);
@@ -199,8 +200,9 @@ export function checkedQuery(query: ListQuery): ListQuery {
   return out;
 }
 
-async function* failing(err: unknown): AsyncGenerator<never> {
-  throw err;
+/** An iterable whose first `next()` rejects with `err`. */
+function failing(err: unknown): AsyncIterable<never> {
+  return { [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(err) }) };
 }
 
 function position(value: number, what: string): void {

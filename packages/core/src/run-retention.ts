@@ -12,7 +12,10 @@ import type { CheckedStore } from "./checked-store.js";
 export async function runRetention(store: CheckedStore, policy: RetentionPolicy, options: ApplyRetentionOptions = {}): Promise<RetentionReport> {
   if (store.capabilities.retention) return applyRetention(store, policy, options);
   if (store.capabilities.remoteRetention) {
-    return store.applyRetentionRemotely(policy, { ...(options.dryRun !== undefined ? { dryRun: options.dryRun } : {}), ...(options.actor !== undefined ? { actor: options.actor } : {}) });
+    return store.applyRetentionRemotely(policy, {
+      ...(options.dryRun !== undefined ? { dryRun: options.dryRun } : {}),
+      ...(options.actor !== undefined ? { actor: options.actor } : {}),
+    });
   }
   throw new UnsupportedError("this store has no retention (soft delete, purge, deletion audit)");
 }

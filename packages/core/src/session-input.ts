@@ -52,5 +52,9 @@ function text(value: unknown, what: string): string | null {
 function git(value: Partial<GitInfo> | null | undefined): GitInfo | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== "object") throw new InvalidInputError(`git must be an object or null, got ${JSON.stringify(value)}`);
-  return { commit_hash: text(value.commit_hash, "git.commit_hash"), branch: text(value.branch, "git.branch"), repository_url: text(value.repository_url, "git.repository_url") };
+  return {
+    commit_hash: text(value.commit_hash, "git.commit_hash"),
+    branch: text(value.branch, "git.branch"),
+    repository_url: text(value.repository_url, "git.repository_url"),
+  };
 }

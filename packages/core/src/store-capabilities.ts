@@ -28,7 +28,17 @@ export interface DriverCapabilities {
   readonly capabilities?: Partial<Pick<StoreCapabilities, "textSearch">>;
 }
 
-const RETENTION_METHODS = ["retentionCandidates", "softDeleteSession", "softDeletedSessions", "restoreSession", "purgeSession", "deleteStream", "setOrgLegalHold", "orgLegalHold", "deletionAudit"] as const;
+const RETENTION_METHODS = [
+  "retentionCandidates",
+  "softDeleteSession",
+  "softDeletedSessions",
+  "restoreSession",
+  "purgeSession",
+  "deleteStream",
+  "setOrgLegalHold",
+  "orgLegalHold",
+  "deletionAudit",
+] as const;
 const TOKEN_METHODS = ["saveToken", "findTokenByHash", "listTokens", "deleteToken"] as const;
 
 /** Reads what a driver implements once, when it is opened. */

@@ -22,6 +22,9 @@ export function fromUrl(url: URL, options: FromUrlOptions = {}): FsStore {
 
 /** One cache file per home and org, named by a hash of both. */
 export function summaryCachePath(cacheDir: string, root: string, org?: string): string {
-  const key = createHash("sha256").update(`${resolve(root)}\0${org ?? ""}`).digest("hex").slice(0, 24);
+  const key = createHash("sha256")
+    .update(`${resolve(root)}\0${org ?? ""}`)
+    .digest("hex")
+    .slice(0, 24);
   return join(cacheDir, `fs-summary-${key}.json`);
 }

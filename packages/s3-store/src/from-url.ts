@@ -22,7 +22,13 @@ export function fromUrl(url: URL, options: FromUrlOptions = {}): S3Store {
     // A custom endpoint (MinIO, an emulator) rarely has per-bucket DNS names.
     forcePathStyle: pathStyle === null ? endpoint !== undefined : pathStyle === "true" || pathStyle === "1",
     ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
-      ? { credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) } }
+      ? {
+          credentials: {
+            accessKeyId: env.AWS_ACCESS_KEY_ID,
+            secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+            ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+          },
+        }
       : {}),
   });
 }

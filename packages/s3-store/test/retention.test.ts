@@ -1,5 +1,5 @@
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
-import { applyRetention, DAY_MS, InvalidInputError, NotFoundError, sessionHeadLines, type RetentionPolicy, type SessionInput } from "@sessionvault/core";
+import { applyRetention, DAY_MS, InvalidInputError, sessionHeadLines, type RetentionPolicy, type SessionInput } from "@sessionvault/core";
 import { conformanceId, runRetentionConformance } from "@sessionvault/core/conformance";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { bucketLifecycleConfiguration, type S3Store } from "../src/index.js";
