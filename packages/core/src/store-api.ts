@@ -27,3 +27,5 @@ export * from "./redact.js";
 export * from "./redact-summary.js";
 export * from "./session-model/session-facts.js";
 export * from "./agents/agent-readers.js";
+export * from "./search-prefilter.js";
+export * from "./search-prefiltered.js";

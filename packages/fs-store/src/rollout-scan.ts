@@ -1,6 +1,6 @@
 import { close, open, read } from "node:fs";
 import { promisify } from "node:util";
-import type { BytePrefilter } from "@sessionvault/core";
+import type { BytePrefilter } from "@sessionvault/core/store-api";
 import type { RolloutFile } from "./rollout-walk.js";
 
 /** Files tested at once: enough to keep the thread pool's reads going while the main thread tests. */
