@@ -43,7 +43,7 @@ export async function exportSession(id: string, options: ExportOptions, ctx: Cli
   const store = await openStoreArg(ctx, options.store);
   try {
     const session = await store.getSession(id);
-    const raw = store as Partial<RawStreamSource>;
+    const raw = store.driver as Partial<RawStreamSource>;
     const lines = () => store.readStream(session.id, "rollout");
     const chunks: AsyncIterable<string | Uint8Array> =
       format === "jsonl"
