@@ -11,10 +11,14 @@ const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
 export const workspaceAliases = [
   { find: /^@sessionvault\/core\/conformance$/, replacement: src("./packages/core/src/conformance/suite.ts") },
+  { find: /^@sessionvault\/core\/store-api$/, replacement: src("./packages/core/src/store-api.ts") },
+  { find: /^@sessionvault\/core\/errors$/, replacement: src("./packages/core/src/errors.ts") },
   { find: /^@sessionvault\/core$/, replacement: src("./packages/core/src/index.ts") },
   { find: /^@sessionvault\/fs-store$/, replacement: src("./packages/fs-store/src/index.ts") },
   { find: /^@sessionvault\/s3-store$/, replacement: src("./packages/s3-store/src/index.ts") },
   { find: /^@sessionvault\/pg-store$/, replacement: src("./packages/pg-store/src/index.ts") },
+  { find: /^@sessionvault\/http-store$/, replacement: src("./packages/http-store/src/index.ts") },
+  { find: /^@sessionvault\/store-registry$/, replacement: src("./packages/store-registry/src/index.ts") },
   { find: /^@sessionvault\/server$/, replacement: src("./apps/server/src/index.ts") },
 ];
 

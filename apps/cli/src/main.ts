@@ -1,5 +1,6 @@
 import { type Command, CommanderError } from "commander";
-import { isSessionvaultError } from "@sessionvault/core";
+// Only the error classes: `--help` and usage errors load no more of core than this.
+import { isSessionvaultError } from "@sessionvault/core/errors";
 import { EXIT_CODES, EXIT_UNEXPECTED } from "./exit-codes.js";
 import { processContext, warningCount, type CliContext } from "./io.js";
 import { buildProgram } from "./program.js";

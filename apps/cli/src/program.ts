@@ -1,21 +1,12 @@
 import { Command, Option } from "commander";
-import { cat } from "./commands/cat.js";
-import { EXPORT_FORMATS, exportSession } from "./commands/export.js";
-import { list } from "./commands/list.js";
-import { show } from "./commands/show.js";
-import { resume } from "./commands/resume.js";
-import { run } from "./commands/run.js";
-import { serve } from "./commands/serve.js";
-import { stateClear, stateGet, stateList, stateSet } from "./commands/state.js";
-import { prune } from "./commands/prune.js";
-import { sync } from "./commands/sync.js";
-import { tokenCreate, tokenList, tokenRevoke } from "./commands/token.js";
+import { EXPORT_FORMATS } from "./export-formats.js";
 import type { CliContext } from "./io.js";
 
 /**
  * Builds the commander program. Each command lives in commands/<name>.ts as
  * a plain function `(options, ctx) => Promise<void>`; this file only wires
- * flags to those functions.
+ * flags to those functions, importing a command's module when it runs, so
+ * `--help` or `list` never load what `serve`, `sync` or `run` need.
  */
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command("sessionvault")
@@ -44,6 +35,7 @@ export function buildProgram(ctx: CliContext): Command {
       '\nExamples:\n  sessionvault list\n  sessionvault list --all --limit 10 --json\n  sessionvault list --cwd . --store ~/.codex\n  sessionvault list --all --search "cargo test"',
     )
     .action(async (opts: { store?: string; limit?: string; cursor?: string; archived?: boolean; all?: boolean; cwd?: string; search?: string; redact?: boolean; json?: boolean }) => {
+      const { list } = await import("./commands/list.js");
       await list(opts, ctx);
     });
 
@@ -56,6 +48,7 @@ export function buildProgram(ctx: CliContext): Command {
     .option("--json", "print the session object plus streams [{name, lines, bytes}]")
     .addHelpText("after", "\nExamples:\n  sessionvault show 01a1fd77-5062\n  sessionvault show 01a1fd77-5062-78c3-9c88-31a6914d7240 --json")
     .action(async (id: string, opts: { store?: string; redact?: boolean; json?: boolean }) => {
+      const { show } = await import("./commands/show.js");
       await show(id, opts, ctx);
     });
 
@@ -68,14 +61,15 @@ export function buildProgram(ctx: CliContext): Command {
     .option("--json", 'one JSON object per line instead of raw bytes: {"seq", "line"}')
     .addHelpText("after", "\nExamples:\n  sessionvault cat 01a1fd77-5062 > rollout.jsonl\n  sessionvault cat 01a1fd77-5062 --stream debug-log | less")
     .action(async (id: string, opts: { stream?: string; store?: string; json?: boolean }) => {
+      const { cat } = await import("./commands/cat.js");
       await cat(id, opts, ctx);
     });
 
   program
     .command("export")
     .description(
-      "Export a session: jsonl (the rollout lines), markdown (a readable transcript) or actions.v1 (one JSON action per line, " +
-        "the stable format for tools). Secrets are redacted unless --no-redact.",
+      "Export a session: jsonl (the rollout lines), markdown (a readable transcript), actions.v1 (one JSON action per line, " +
+        "the stable format for tools) or otlp (OTLP/JSON traces, one request per turn per line; docs/otel.md). Secrets are redacted unless --no-redact.",
     )
     .argument("<id>", "session id or a unique prefix of at least 8 characters")
     .addOption(new Option("--format <format>", "output format").choices([...EXPORT_FORMATS]).makeOptionMandatory())
@@ -83,8 +77,13 @@ export function buildProgram(ctx: CliContext): Command {
     .option("--no-redact", "keep secrets as they are")
     .option("--store <url>", storeHelp)
     .option("--json", 'with -o: print {"id", "format", "output", "bytes"} when done')
-    .addHelpText("after", "\nExamples:\n  sessionvault export 01a1fd77-5062 --format markdown -o session.md\n  sessionvault export 01a1fd77-5062 --format actions.v1 | jq .action_type")
-    .action(async (id: string, opts: { format?: string; output?: string; redact?: boolean; store?: string; json?: boolean }) => {
+    .option("--include-content", "otlp: put message texts, tool inputs and outputs on the spans (redacted)")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  sessionvault export 01a1fd77-5062 --format markdown -o session.md\n  sessionvault export 01a1fd77-5062 --format actions.v1 | jq .action_type\n  sessionvault export 01a1fd77-5062 --format otlp -o trace.jsonl",
+    )
+    .action(async (id: string, opts: { format?: string; output?: string; redact?: boolean; store?: string; json?: boolean; includeContent?: boolean }) => {
+      const { exportSession } = await import("./commands/export.js");
       await exportSession(id, opts, ctx);
     });
 
@@ -106,6 +105,7 @@ export function buildProgram(ctx: CliContext): Command {
     .option("--state-file <path>", "session-state file for --slot (default $SESSIONVAULT_STATE, else <codex home>/sessionvault/state.json)")
     .addHelpText("after", "\nExamples:\n  sessionvault run --persist-session -- codex exec \"add a test\"\n  sessionvault run --persist-session --debug-log /tmp/codex.log -- codex exec resume --last \"continue\"\n  sessionvault run --persist-session -- codex")
     .action(async (command: string[], opts: { persistSession?: boolean; debugLog?: string; logLevel?: string; store?: string; upstream?: string; slot?: string; stateFile?: string }) => {
+      const { run } = await import("./commands/run.js");
       await run({ command, ...opts }, ctx);
     });
 
@@ -123,6 +123,7 @@ export function buildProgram(ctx: CliContext): Command {
     .option("--state-file <path>", stateFileHelp)
     .option("--json", 'print {"slots": [{"slot", "session_id", "agent", "cwd", "updated_at", …}]}')
     .action(async (opts: { stateFile?: string; json?: boolean }) => {
+      const { stateList } = await import("./commands/state.js");
       await stateList(opts, ctx);
     });
   state
@@ -132,6 +133,7 @@ export function buildProgram(ctx: CliContext): Command {
     .option("--state-file <path>", stateFileHelp)
     .option("--json", "print the whole slot record")
     .action(async (slot: string, opts: { stateFile?: string; json?: boolean }) => {
+      const { stateGet } = await import("./commands/state.js");
       await stateGet({ slot, ...opts }, ctx);
     });
   state
@@ -144,6 +146,7 @@ export function buildProgram(ctx: CliContext): Command {
     .option("--state-file <path>", stateFileHelp)
     .option("--json", "print the record written")
     .action(async (slot: string, id: string, opts: { stateFile?: string; json?: boolean; agent?: string; cwd?: string }) => {
+      const { stateSet } = await import("./commands/state.js");
       await stateSet({ slot, id, ...opts }, ctx);
     });
   state
@@ -153,6 +156,7 @@ export function buildProgram(ctx: CliContext): Command {
     .option("--state-file <path>", stateFileHelp)
     .option("--json", 'print {"slot", "cleared"}')
     .action(async (slot: string, opts: { stateFile?: string; json?: boolean }) => {
+      const { stateClear } = await import("./commands/state.js");
       await stateClear({ slot, ...opts }, ctx);
     });
 
@@ -176,6 +180,7 @@ export function buildProgram(ctx: CliContext): Command {
       '\nExamples:\n  sessionvault resume pane-2\n  sessionvault resume ci-job-17 -- exec --json "continue with the failing tests"\n  sessionvault resume 019a4f1c\n  sessionvault resume pane-2 --restore-from https://archive.internal',
     )
     .action(async (target: string, agentArgs: string[], opts: { agentBin?: string; codexHome?: string; stateFile?: string; persistSession?: boolean; restoreFrom?: string; wait?: string }) => {
+      const { resume } = await import("./commands/resume.js");
       await resume({ target, agentArgs, ...opts }, ctx);
     });
 
@@ -195,6 +200,7 @@ export function buildProgram(ctx: CliContext): Command {
         "\nExamples:\n  sessionvault serve\n  sessionvault serve --store postgres://archive@db/sessions --host 0.0.0.0 --port 8080",
     )
     .action(async (opts: { store?: string; host?: string; port?: string }) => {
+      const { serve } = await import("./commands/serve.js");
       await serve(opts, ctx);
     });
 
@@ -210,6 +216,7 @@ export function buildProgram(ctx: CliContext): Command {
     .option("--json", 'print {"token", "id", "org", "scopes"}')
     .addHelpText("after", "\nExamples:\n  sessionvault token create --org acme --scope write\n  SESSIONVAULT_TOKEN=$(sessionvault token create --org acme --scope read) sessionvault list --store http://127.0.0.1:7420")
     .action(async (opts: { store?: string; org?: string; scope?: string[]; json?: boolean }) => {
+      const { tokenCreate } = await import("./commands/token.js");
       await tokenCreate(opts, ctx);
     });
   token
@@ -219,6 +226,7 @@ export function buildProgram(ctx: CliContext): Command {
     .option("--org <org>", "only this organisation's tokens")
     .option("--json", 'print {"tokens": [{"id", "org", "scopes", "created_at"}]}')
     .action(async (opts: { store?: string; org?: string; json?: boolean }) => {
+      const { tokenList } = await import("./commands/token.js");
       await tokenList(opts, ctx);
     });
   token
@@ -229,6 +237,7 @@ export function buildProgram(ctx: CliContext): Command {
     .option("--json", 'print {"revoked": id}')
     .addHelpText("after", "\nExample:\n  sessionvault token list --org acme\n  sessionvault token revoke tok_0123456789abcdef")
     .action(async (id: string, opts: { store?: string; json?: boolean }) => {
+      const { tokenRevoke } = await import("./commands/token.js");
       await tokenRevoke(id, opts, ctx);
     });
 
@@ -239,15 +248,30 @@ export function buildProgram(ctx: CliContext): Command {
         "sent, by stream positions; interrupting and rerunning is safe and never duplicates a line. A rerun over an unchanged source sends nothing.",
     )
     .option("--from <url>", "source store URL or directory (default $CODEX_HOME, else ~/.codex)")
-    .option("--to <url>", "target store URL or directory (required)")
+    .option("--to <url>", "target store URL or directory, or an OpenTelemetry collector otlp+http://HOST:4318 (required)")
     .option("--dry-run", "report what would be sent; write nothing")
-    .option("--json", 'print {"sessions_scanned", "sessions_sent", "lines_sent", "bytes_sent", "conflicts", "errors"}')
+    .option("--include-content", "with --to otlp+http://…: put message texts, tool inputs and outputs on the spans (redacted)")
+    .option("--json", 'print {"sessions_scanned", "sessions_sent", "lines_sent", "bytes_sent", "conflicts", "errors"} (OTLP: {"sessions_scanned", "sessions_sent", "turns_sent", "spans_sent", "errors"})')
     .addHelpText(
       "after",
-      "\nExamples:\n  sessionvault sync --to postgres://archive@db:5432/sessions?schema=sessionvault\n  sessionvault sync --from postgres://archive@db/sessions --to ./restored-codex-home --json\n  SESSIONVAULT_TOKEN=… sessionvault sync --to https://archive.internal --dry-run",
+      "\nExamples:\n  sessionvault sync --to postgres://archive@db:5432/sessions?schema=sessionvault\n  sessionvault sync --from postgres://archive@db/sessions --to ./restored-codex-home --json\n  SESSIONVAULT_TOKEN=… sessionvault sync --to https://archive.internal --dry-run\n  sessionvault sync --to otlp+http://localhost:4318",
     )
-    .action(async (opts: { from?: string; to?: string; dryRun?: boolean; json?: boolean }) => {
+    .action(async (opts: { from?: string; to?: string; dryRun?: boolean; json?: boolean; includeContent?: boolean }) => {
+      const { sync } = await import("./commands/sync.js");
       await sync(opts, ctx);
+    });
+
+  program
+    .command("mcp")
+    .description(
+      "Serve the archive to agents over MCP on stdio: search_sessions, get_session, get_actions, get_transcript, get_file_changes " +
+        "(redacted, size-bounded). Configure it as an MCP server of Codex, Claude Code or Gemini CLI (docs/mcp.md).",
+    )
+    .option("--store <url>", storeHelp)
+    .addHelpText("after", "\nExamples:\n  sessionvault mcp\n  claude mcp add sessionvault -- sessionvault mcp --store postgres://archive@db/sessions")
+    .action(async (opts: { store?: string }) => {
+      const { mcp } = await import("./commands/mcp.js");
+      await mcp(opts, ctx);
     });
 
   program
@@ -269,6 +293,7 @@ export function buildProgram(ctx: CliContext): Command {
       "\nExamples:\n  sessionvault prune --store ~/.codex --older-than 90d --dry-run\n  sessionvault prune --store 's3://archive/sessions?region=eu-west-1' --older-than 365d --grace 14d --stream-ttl raw-api=30d --json",
     )
     .action(async (opts: { store?: string; olderThan?: string; dryRun?: boolean; grace?: string; streamTtl?: string[]; actor?: string; json?: boolean }) => {
+      const { prune } = await import("./commands/prune.js");
       await prune(opts, ctx);
     });
 

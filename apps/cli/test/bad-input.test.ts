@@ -49,7 +49,7 @@ describe("sessionvault on bad input", () => {
     expect((JSON.parse(r.out) as { sessions: unknown[] }).sessions).toHaveLength(fixtureRollouts("0.98.0").length);
     const lines = r.stderr.split("\n").filter(Boolean);
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^sessionvault: warning: cannot read .*01a1fd79-0000-7000-8000-000000000000\.jsonl: EISDIR; skipped$/);
+    expect(lines[0]).toMatch(/^sessionvault: warning: \/.*01a1fd79-0000-7000-8000-000000000000\.jsonl is a folder, not a file; skipped$/);
     expect(lines[1]).toBe("sessionvault: 1 warning: some input was skipped (see above)");
     expect(await snapshotTree(root)).toEqual(before);
   });

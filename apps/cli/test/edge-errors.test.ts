@@ -81,7 +81,8 @@ describe.skipIf(disk === null)("a full disk on the server (a 256 KiB tmpfs)", ()
     const api = await fetch(`${server.url}/v1/sessions/${s.id}/streams/rollout?expected_seq=${(await (await fetch(`${server.url}/v1/sessions/${s.id}`, { headers: { authorization: `Bearer ${token}` } })).json() as { lines: number }).lines}`, {
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "content-type": "application/x-ndjson" },
-      body: agentLine("z".repeat(200_000)) + "\n",
+      // Larger than the whole disk: it cannot fit whatever the sync left (a failed write is cut back).
+      body: agentLine("z".repeat(300_000)) + "\n",
     });
     expect(api.status).toBe(507);
     expect(await api.json()).toEqual({ code: "STORAGE_FULL", message: "the server's storage is full: nothing more can be stored until space is freed" });

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterEach, beforeEach, expect, test } from "vitest";
-import { HttpStore } from "../src/stores/http-store.js";
+import { HttpStore } from "@sessionvault/http-store";
 import { serve } from "../src/commands/serve.js";
 import { tokenCreate } from "../src/commands/token.js";
 import { main } from "../src/main.js";

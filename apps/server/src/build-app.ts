@@ -13,6 +13,7 @@ import { TokenVerifier } from "./tokens.js";
 import { UiSessions } from "./ui-sessions.js";
 import type { ServerContext } from "./server-context.js";
 import { v1Routes } from "./routes/v1.js";
+import { mcpRoutes } from "./routes/mcp.js";
 import { uiRoutes } from "./routes/ui.js";
 
 export interface AppOptions {
@@ -135,6 +136,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(async (api) => v1Routes(api, ctx), { prefix: "/v1" });
+  await app.register(async (api) => mcpRoutes(api, ctx));
   await app.register(async (ui) => uiRoutes(ui, { ...ctx, publicDir: options.publicDir ?? DEFAULT_PUBLIC }));
   return app;
 }

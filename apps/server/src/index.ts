@@ -1,5 +1,6 @@
 // Public API of @sessionvault/server.
-export { parseUiSecret, startServer, tokenStoreOf, type StartServerOptions, type RunningServer } from "./start-server.js";
+export { parseUiSecret, startServer, type StartServerOptions, type RunningServer } from "./start-server.js";
+export { tokenStoreOf } from "@sessionvault/core";
 export { buildApp, type AppOptions } from "./build-app.js";
 export { serverStoreRegistry } from "./server-stores.js";
 export { createApiToken, hashToken, parseScopes, TOKEN_SCOPES, type CreatedToken } from "./tokens.js";

@@ -1,6 +1,6 @@
 import { mkdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { syncStores } from "@sessionvault/core";
+import { checkedStore, syncStores } from "@sessionvault/core";
 import type { OpenedStore, SyncSummary } from "@sessionvault/core";
 import { FsStore } from "@sessionvault/fs-store";
 import type { RunningServer } from "./start-server.js";
@@ -31,7 +31,7 @@ export async function quickstartToken(server: RunningServer, dataDir: string): P
 export async function importCodexHome(server: RunningServer, codexHome: string, onStart?: () => void): Promise<SyncSummary | null> {
   if (!(await exists(join(codexHome, "sessions"))) && !(await exists(join(codexHome, "archived_sessions")))) return null;
   onStart?.();
-  const from: OpenedStore = new FsStore({ root: codexHome });
+  const from: OpenedStore = checkedStore(new FsStore({ root: codexHome }));
   try {
     return await syncStores(from, server.orgStore(QUICKSTART_ORG));
   } finally {

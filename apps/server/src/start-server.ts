@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { UnsupportedError } from "@sessionvault/core";
+import { tokenStoreOf } from "@sessionvault/core";
 import type { OpenedStore, StoreRegistry, TokenStore } from "@sessionvault/core";
 import { buildApp, type AppOptions } from "./build-app.js";
 import { OrgStores } from "./org-stores.js";
@@ -11,7 +11,7 @@ export interface StartServerOptions {
   host?: string;
   /** 0 picks a free port. Default 7420. */
   port?: number;
-  /** Store URL schemes; default: file, postgres. */
+  /** Store URL schemes; default: the shared table (file, s3, postgres). */
   registry?: StoreRegistry;
   logger?: AppOptions["logger"];
   maxAppendBytes?: number;
@@ -32,14 +32,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export function tokenStoreOf(store: OpenedStore, url: string): TokenStore {
-  const methods = ["saveToken", "findTokenByHash", "listTokens", "deleteToken"] as const;
-  if (methods.some((m) => typeof (store as Partial<TokenStore>)[m] !== "function")) {
-    throw new UnsupportedError(`the store at ${url} cannot keep API tokens`);
-  }
-  return store as OpenedStore & TokenStore;
-}
-
 /** `SESSIONVAULT_UI_SECRET` as the apps read it: one secret, or a comma-separated list for rotation (the first signs). */
 export function parseUiSecret(value: string | undefined): string[] | undefined {
   const secrets = (value ?? "").split(",").map((s) => s.trim()).filter(Boolean);
@@ -48,9 +40,11 @@ export function parseUiSecret(value: string | undefined): string[] | undefined {
 
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const registry = options.registry ?? serverStoreRegistry();
-  const root = registry.open(options.store);
+  // The backend's code is loaded once here; each org's store then opens without I/O.
+  const open = await registry.opener(options.store);
+  const root = open();
   const tokens = tokenStoreOf(root, options.store);
-  const stores = new OrgStores((org) => registry.open(options.store, { org }));
+  const stores = new OrgStores((org) => open({ org }));
   let app: FastifyInstance | undefined;
   try {
     app = await buildApp({

@@ -1,58 +1,16 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { assertSlug, InvalidInputError, UnauthorizedError, ForbiddenError } from "@sessionvault/core";
-import type { TokenRecord, TokenScope, TokenStore } from "@sessionvault/core";
+import { timingSafeEqual } from "node:crypto";
+import { hashToken, UnauthorizedError, ForbiddenError } from "@sessionvault/core";
+import type { TokenScope, TokenStore } from "@sessionvault/core";
 import { isShareRecord } from "./share-links.js";
 
-export const TOKEN_SCOPES: readonly TokenScope[] = ["read", "write", "admin"];
+// Token hashing and creation live in core (the CLI's token commands use them without loading the server).
+export { TOKEN_SCOPES, hashToken, parseScopes, createApiToken, type CreatedToken } from "@sessionvault/core";
 
 /** Who a request acts as, after its token was checked. */
 export interface Principal {
   tokenId: string;
   org: string;
   scopes: readonly TokenScope[];
-}
-
-export interface CreatedToken {
-  token: string;
-  /** What `token list` shows and `token revoke` takes; not a secret. */
-  id: string;
-  org: string;
-  scopes: TokenScope[];
-}
-
-export function hashToken(token: string): string {
-  return createHash("sha256").update(token, "utf8").digest("hex");
-}
-
-export function parseScopes(values: readonly string[]): TokenScope[] {
-  const scopes = new Set<TokenScope>();
-  for (const raw of values.flatMap((v) => v.split(","))) {
-    const s = raw.trim();
-    if (!(TOKEN_SCOPES as readonly string[]).includes(s)) {
-      throw new InvalidInputError(`unknown scope ${JSON.stringify(s)}: use read, write or admin`);
-    }
-    scopes.add(s as TokenScope);
-  }
-  if (scopes.size === 0) throw new InvalidInputError("a token needs at least one scope (read, write or admin)");
-  return [...scopes];
-}
-
-/**
- * Creates an API token. Only its sha256 is stored: the plain token exists in
- * the return value and nowhere else, so the caller prints it once.
- */
-export async function createApiToken(store: TokenStore, org: string, scopes: readonly TokenScope[]): Promise<CreatedToken> {
-  assertSlug(org, "org");
-  const token = `sv_${randomBytes(32).toString("base64url")}`;
-  const record: TokenRecord = {
-    id: `tok_${randomBytes(8).toString("hex")}`,
-    org,
-    scopes: [...scopes],
-    hash: hashToken(token),
-    created_at: new Date().toISOString(),
-  };
-  await store.saveToken(record);
-  return { token, id: record.id, org, scopes: [...scopes] };
 }
 
 /** admin ⊃ write ⊃ read. */

@@ -116,8 +116,8 @@ test("log in, list, search, open a session, see commands and diffs, download act
     expect(await failing.locator(".exit").getAttribute("class")).toContain("fail");
     await page.screenshot({ path: join(ARTIFACTS, "03-session-commands.png"), fullPage: true });
 
-    // A session with file changes shows them as diffs.
-    await page.goto(`${t.url}/?q=${encodeURIComponent("patched")}`);
+    // A session with file changes shows them as diffs; a changed path is searchable.
+    await page.goto(`${t.url}/?q=${encodeURIComponent("notes.md")}`);
     await page.locator("tr.session-row a", { hasText: "hello.txt" }).first().click();
     await page.waitForURL(new RegExp(`/sessions/${fixtureThread(VERSION, "03-patch")}`));
     const added = page.locator(".diff .dl.add", { hasText: "+hello, patched world" });

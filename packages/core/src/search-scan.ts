@@ -1,7 +1,8 @@
-import { isSessionvaultError } from "./errors.js";
 import { codexLineSearchText } from "./agents/codex/line-search-text.js";
 import type { SessionSummary } from "./session.js";
 import type { ListQuery, SessionPage, SessionStore } from "./store.js";
+import { bytePrefilter, type BytePrefilter } from "./search-prefilter.js";
+import { isRolloutScanSource, prefilteredSearch } from "./search-prefiltered.js";
 
 export interface ScanSearchOptions {
   /** Stop after reading this many rollout bytes and hand out a cursor to continue (default 256 MiB). */
@@ -11,26 +12,28 @@ export interface ScanSearchOptions {
 }
 
 /**
- * Lists sessions with `q`. Stores that index text (Postgres) answer
- * themselves; for the others (a plain directory) this scans: titles,
+ * Lists sessions with `q`. Stores that index text (Postgres, the archive
+ * server) answer themselves; for the others (a plain directory) this scans: titles,
  * directories and repositories first, then the rollout's messages and
  * commands, newest first, for a case-insensitive substring. The archive
  * server gives each request a budget (a page may then hold fewer than
  * `limit` sessions and still have a next cursor); the CLI scans on until the
  * page is full.
  */
-export async function searchSessions(store: SessionStore, query: ListQuery, options: ScanSearchOptions = {}): Promise<SessionPage> {
-  try {
-    return await store.listSessions(query);
-  } catch (err) {
-    if (!(isSessionvaultError(err) && err.code === "UNSUPPORTED" && query.q)) throw err;
-  }
+export async function searchSessions(store: SessionStore, query: ListQuery, options: ScanSearchOptions = {}): Promise<SearchPage> {
+  // A store states whether it has a text index (`StoreCapabilities.textSearch`); the others are scanned.
+  if (!query.q || (store as { capabilities?: { textSearch?: boolean } }).capabilities?.textSearch === true) return store.listSessions(query);
+  // A store opened through the checked layer scans through its driver's fast path, when the driver has one.
+  const driver = (store as { driver?: SessionStore }).driver;
+  if (isRolloutScanSource(store)) return prefilteredSearch(store, query, options);
+  if (driver && isRolloutScanSource(driver)) return prefilteredSearch(driver, query, options);
   const needle = query.q!.toLowerCase();
   const limit = query.limit ?? 50;
   const maxBytes = options.maxScanBytes ?? 256 * 1024 * 1024;
   const maxSessions = options.maxSessions ?? 2000;
   const { q: _q, ...rest } = query;
   const matches: SessionSummary[] = [];
+  const snippets: Record<string, string> = {};
   let cursor = query.cursor ?? null;
   let scannedBytes = 0;
   let scannedSessions = 0;
@@ -38,34 +41,84 @@ export async function searchSessions(store: SessionStore, query: ListQuery, opti
     const page = await store.listSessions({ ...rest, cursor, limit });
     for (const s of page.sessions) {
       scannedSessions++;
-      if (summaryMatches(s, needle)) matches.push(s);
-      else {
-        const found = await rolloutMatches(store, s.id, needle);
-        scannedBytes += found.bytes;
-        if (found.match) matches.push(s);
+      const counted = countBytes(store.readStream(s.id, "rollout"));
+      const hit = await sessionTextMatch(s, counted.lines, needle);
+      scannedBytes += counted.bytes();
+      if (hit) {
+        matches.push(s);
+        snippets[s.id] = hit.snippet;
       }
     }
     cursor = page.next_cursor;
     if (!cursor || matches.length >= limit || scannedBytes >= maxBytes || scannedSessions >= maxSessions) break;
   }
-  return { sessions: matches, next_cursor: cursor };
+  return { sessions: matches, next_cursor: cursor, snippets };
 }
 
-function summaryMatches(s: SessionSummary, needle: string): boolean {
-  return [s.title, s.cwd, s.git?.repository_url, s.git?.branch, s.id].some((v) => typeof v === "string" && v.toLowerCase().includes(needle));
+/** A search page: the sessions, and for each a snippet of where the text matched. */
+export interface SearchPage extends SessionPage {
+  snippets?: Record<string, string>;
+}
+
+export interface SearchHit {
+  /** Up to ~100 characters of the matching title, message or command, on one line, around the match. */
+  snippet: string;
 }
 
 /**
- * True when what a line of the rollout says (its search text: messages,
- * commands, tool calls, changed files — the same text Postgres indexes)
- * contains the needle. A line whose raw text does not contain it is not read.
+ * Whether a session's search text (its title, directory, repository and id,
+ * then the user and agent messages and commands of its rollout) holds
+ * `needle` (lower-cased), case-insensitively, and where. The one step every
+ * scan calls per session: a pre-filter may skip sessions before it, never
+ * replace it.
  */
-async function rolloutMatches(store: SessionStore, id: string, needle: string): Promise<{ match: boolean; bytes: number }> {
-  let bytes = 0;
-  for await (const line of store.readStream(id, "rollout")) {
-    bytes += line.length + 1;
-    if (!line.toLowerCase().includes(needle)) continue;
-    if (codexLineSearchText(line)?.toLowerCase().includes(needle)) return { match: true, bytes };
+export async function sessionTextMatch(s: SessionSummary, lines: AsyncIterable<string> | Iterable<string>, needle: string): Promise<SearchHit | null> {
+  const field = [s.title, s.cwd, s.git?.repository_url, s.git?.branch, s.id].find((v) => typeof v === "string" && v.toLowerCase().includes(needle));
+  if (field !== undefined) return { snippet: snippetOf(field!, needle) };
+  return rolloutMatch(lines, needle);
+}
+
+/**
+ * The first line whose search text (messages, commands, tool calls, changed
+ * files — the same text Postgres indexes) contains the needle.
+ */
+async function rolloutMatch(lines: AsyncIterable<string> | Iterable<string>, needle: string): Promise<SearchHit | null> {
+  // The raw line may spell the needle with JSON escapes: the pre-filter's line test knows every spelling.
+  const maybe = linePrefilter(needle);
+  for await (const line of lines) {
+    if (!maybe.testText(line)) continue;
+    const text = codexLineSearchText(line);
+    if (text?.toLowerCase().includes(needle)) return { snippet: snippetOf(text, needle) };
   }
-  return { match: false, bytes };
+  return null;
+}
+
+let lastPrefilter: { needle: string; filter: BytePrefilter } | null = null;
+
+function linePrefilter(needle: string): BytePrefilter {
+  if (lastPrefilter?.needle !== needle) lastPrefilter = { needle, filter: bytePrefilter(needle) };
+  return lastPrefilter.filter;
+}
+
+const SNIPPET_CONTEXT = 40;
+
+function snippetOf(text: string, needle: string): string {
+  const at = Math.max(0, text.toLowerCase().indexOf(needle));
+  const from = Math.max(0, at - SNIPPET_CONTEXT);
+  const to = Math.min(text.length, at + needle.length + SNIPPET_CONTEXT);
+  const body = text.slice(from, to).replace(/\s+/g, " ").trim();
+  return (from > 0 ? "…" : "") + body + (to < text.length ? "…" : "");
+}
+
+function countBytes(lines: AsyncIterable<string>): { lines: AsyncIterable<string>; bytes: () => number } {
+  let bytes = 0;
+  return {
+    lines: (async function* () {
+      for await (const line of lines) {
+        bytes += line.length + 1;
+        yield line;
+      }
+    })(),
+    bytes: () => bytes,
+  };
 }

@@ -1,31 +1,69 @@
 import { pathToFileURL } from "node:url";
+import { checkedStore, type CheckedStore } from "./checked-store.js";
 import { UsageError } from "./errors.js";
 import type { OpenStoreOptions, SessionStore, TokenStore } from "./store.js";
 
 /**
- * Store URLs (DESIGN.md §5). Core imports no store: apps register the
- * schemes they ship (`file:`, `s3:`, `postgres:`, `http(s):`) at start-up.
+ * Store URLs (DESIGN.md §5). Core imports no store: each store package owns
+ * its URL (a `fromUrl` next to the README that documents it) and the apps
+ * register a loader per scheme, `() => import("@sessionvault/x-store")`, so a
+ * command loads only the backend its URL names (docs/architecture.md).
  */
-export type OpenedStore = SessionStore & Partial<TokenStore>;
-export type StoreFactory = (url: URL, options: OpenStoreOptions) => OpenedStore;
+export type OpenedStore = CheckedStore;
+
+/** What a store driver may offer beyond `SessionStore`; the checked layer exposes it through typed guards. */
+export type StoreDriver = SessionStore & Partial<TokenStore>;
+
+/** What every store package's `fromUrl` receives. Packages never read `process.env`: the app passes it. */
+export interface FromUrlOptions extends OpenStoreOptions {
+  /** The process environment, for settings given the usual way (AWS keys, a token). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Where a store may keep a cache of its own (fs-store: listing facts), never inside the data. */
+  cacheDir?: string;
+  /** Non-fatal problems with the data (a skipped file, say). */
+  onWarning?: (message: string) => void;
+  /** fs-store: reuse one walk of a directory for this long (a sync writing many new sessions into it). */
+  reuseWalkMs?: number;
+}
+
+/** The module a scheme's loader resolves to: a store package's entry point. */
+export interface StoreModule {
+  fromUrl(url: URL, options: FromUrlOptions): StoreDriver;
+}
+
+export type StoreLoader = () => Promise<StoreModule>;
+
+/** Opens stores of one URL: the backend module is loaded once, then each open is synchronous and does no I/O. */
+export type StoreOpener = (options?: FromUrlOptions) => OpenedStore;
 
 export class StoreRegistry {
-  readonly #factories = new Map<string, StoreFactory>();
+  readonly #loaders = new Map<string, StoreLoader>();
+  readonly #defaults: FromUrlOptions;
 
-  register(schemes: string[], factory: StoreFactory): this {
-    for (const s of schemes) this.#factories.set(s.replace(/:$/, ""), factory);
+  constructor(defaults: FromUrlOptions = {}) {
+    this.#defaults = defaults;
+  }
+
+  register(schemes: string[], loader: StoreLoader): this {
+    for (const s of schemes) this.#loaders.set(s.replace(/:$/, ""), loader);
     return this;
   }
 
-  /** Opens a store; does no I/O (stores connect lazily). */
-  open(urlOrPath: string, options: OpenStoreOptions = {}): OpenedStore {
+  /** Loads the backend of `urlOrPath` (only that one) and returns an opener for it. */
+  async opener(urlOrPath: string): Promise<StoreOpener> {
     const url = parseStoreUrl(urlOrPath);
     const scheme = url.protocol.replace(/:$/, "");
-    const factory = this.#factories.get(scheme);
-    if (!factory) {
-      throw new UsageError(`unsupported store URL scheme "${scheme}:" (known: ${[...this.#factories.keys()].map((k) => `${k}:`).join(", ")})`);
+    const loader = this.#loaders.get(scheme);
+    if (!loader) {
+      throw new UsageError(`unsupported store URL scheme "${scheme}:" (known: ${[...this.#loaders.keys()].map((k) => `${k}:`).join(", ")})`);
     }
-    return factory(url, options);
+    const mod = await loader();
+    return (options = {}) => checkedStore(mod.fromUrl(new URL(url.href), { ...this.#defaults, ...options }));
+  }
+
+  /** Opens a store through the checked layer; the only I/O is loading the backend's code. */
+  async open(urlOrPath: string, options: FromUrlOptions = {}): Promise<OpenedStore> {
+    return (await this.opener(urlOrPath))(options);
   }
 }
 

@@ -47,8 +47,8 @@ export interface SessionStore {
   /** Sets or clears a legal hold on one session. */
   setLegalHold(sessionId: string, held: boolean): Promise<void>;
 
-  /** Expires sessions last updated before `olderThan`, skipping held ones. */
-  prune(options: PruneOptions): Promise<PruneResult>;
+  // Retention (expiry, soft delete, purge, the deletion audit) is not part of this contract:
+  // it is core's `applyRetention` over `RetentionStore`, run through `runRetention`.
 
   /** Releases connections, file handles and timers. Safe to call twice. */
   close(): Promise<void>;

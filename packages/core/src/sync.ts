@@ -125,6 +125,12 @@ export async function syncStores(from: SessionStore, to: SessionStore, options: 
     // A page read ahead that nobody waits for must not become an unhandled rejection.
     nextPage?.catch(() => {});
   }
+  // A source that skipped files it found but could not read (the fs store: EACCES,
+  // a link, a folder in a rollout's place) names them: each is an error of its session.
+  // Not permanent: the file can be fixed (its permissions, a link put back) and synced by a rerun.
+  for (const u of (from as { unreadableSessions?: () => { session_id: string; message: string }[] }).unreadableSessions?.() ?? []) {
+    summary.errors.push({ session_id: u.session_id, message: u.message, code: "IO", permanent: false });
+  }
   current = null;
   report();
   return summary;

@@ -1,114 +1,134 @@
-import { link, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { mkdir, open, readFile, realpath, stat, unlink, type FileHandle } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
-import { IoError } from "@sessionvault/core";
+import { hostname } from "node:os";
+import { basename, dirname, join } from "node:path";
+import { lock as osLock } from "os-lock";
+import { IoError } from "@sessionvault/core/store-api";
 
 /**
- * An exclusive lock on one stream file, shared by every process on the host:
- * `<file>.lock` created with O_EXCL holding the owner's pid. Only the lock
- * holder reads the position and writes, so "append at N" has exactly one
- * winner even across processes.
+ * An exclusive lock shared by every process that reaches the file — other
+ * PID namespaces (containers sharing a volume) and, through the NFS lock
+ * manager, other hosts: a POSIX record lock (`fcntl(F_SETLK)`) on a lock
+ * file. The kernel holds it for as long as the owner's file descriptor is
+ * open and drops it when the owner exits or is killed, so staleness is never
+ * guessed from pids (which repeat across namespaces) or from ages.
  *
- * A writer killed while holding the lock leaves the file behind; the next
- * writer sees that the pid is gone and takes the lock over. Within one
- * process appends to a file are queued first (see `withFileLock`), so a lock
- * carrying our own pid is always a leftover from a dead process that had the
- * same pid.
+ * Lock files are named by what they protect (a session id, `tokens`), never
+ * by the path of the data file, which moves when a session is archived or
+ * trashed. They stay in place between uses; a lock file is only removed by
+ * its holder (`discard`), and an acquirer re-checks after locking that the
+ * path still names the file it locked, so a removal never lets two owners in.
+ *
+ * POSIX locks belong to a process, not to a descriptor: two callers in one
+ * process would not exclude each other, and closing any descriptor of the
+ * file drops the lock. So callers in one process are queued per lock file
+ * (by its real path) before the OS lock is asked for, and nothing else in
+ * the process opens a lock file while it is held.
  */
 export interface LockOptions {
   /** How long to wait for a live holder before giving up (default 30 s). */
   timeoutMs?: number;
 }
 
-const inProcess = new Map<string, Promise<void>>();
-/** An empty lock file (a crash between create and write) counts as stale after this. */
-const EMPTY_LOCK_STALE_MS = 2_000;
+/** What a holder can do with the lock while it holds it. */
+export interface HeldLock {
+  /** Removes the lock file on release (the thing it protects is gone for good). */
+  discard(): void;
+}
 
-export async function withFileLock<T>(file: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
-  const prev = inProcess.get(file) ?? Promise.resolve();
+const inProcess = new Map<string, Promise<void>>();
+const realDirs = new Map<string, string>();
+/** This process's lock owner id, written into the files it holds: names the holder in a timeout message. */
+const NONCE = randomBytes(8).toString("hex");
+
+/** Runs `fn` while holding the lock file `lockPath` (created with its folder on first use). */
+export async function withLock<T>(lockPath: string, fn: (held: HeldLock) => Promise<T>, options: LockOptions = {}): Promise<T> {
+  const key = await canonical(lockPath);
+  const prev = inProcess.get(key) ?? Promise.resolve();
   let release!: () => void;
   const mine = new Promise<void>((r) => (release = r));
   const tail = prev.then(() => mine);
-  inProcess.set(file, tail);
+  inProcess.set(key, tail);
   await prev;
   try {
-    const lockPath = `${file}.lock`;
-    await acquire(lockPath, options.timeoutMs ?? 30_000);
+    const fh = await acquire(key, options.timeoutMs ?? 30_000);
+    let discard = false;
     try {
-      return await fn();
+      return await fn({ discard: () => (discard = true) });
     } finally {
-      await unlink(lockPath).catch(() => {});
+      // Unlinked before the descriptor closes (which drops the lock): a waiter that
+      // locked the old file sees that the path no longer names it and starts over.
+      if (discard) await unlink(key).catch(() => {});
+      await fh.close();
     }
   } finally {
     release();
-    if (inProcess.get(file) === tail) inProcess.delete(file);
+    if (inProcess.get(key) === tail) inProcess.delete(key);
   }
 }
 
-async function acquire(lockPath: string, timeoutMs: number): Promise<void> {
+/** The lock file's path through its real folder, so two spellings of one folder share one in-process queue. */
+async function canonical(lockPath: string): Promise<string> {
+  const dir = dirname(lockPath);
+  let real = realDirs.get(dir);
+  if (!real) {
+    try {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      real = await realpath(dir);
+    } catch (err) {
+      throw new IoError(`cannot create the lock folder ${dir}: ${(err as Error).message}`, { cause: err });
+    }
+    if (realDirs.size > 1000) realDirs.clear();
+    realDirs.set(dir, real);
+  }
+  return join(real, basename(lockPath));
+}
+
+async function acquire(lockPath: string, timeoutMs: number): Promise<FileHandle> {
   const deadline = Date.now() + timeoutMs;
   let delay = 1;
   for (;;) {
+    let fh: FileHandle;
     try {
-      await writeFile(lockPath, String(process.pid), { flag: "wx", mode: 0o600 });
-      return;
+      fh = await open(lockPath, constants.O_RDWR | constants.O_CREAT, 0o600);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") {
-        throw new IoError(`cannot create lock ${lockPath}: ${(err as Error).message}`, { cause: err });
+      throw new IoError(`cannot open lock ${lockPath}: ${(err as Error).message}`, { cause: err });
+    }
+    let locked = false;
+    try {
+      // Never the blocking F_SETLKW: a waiter would hold one of libuv's few pool threads.
+      await osLock(fh.fd, { exclusive: true, immediate: true });
+      locked = true;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== "EAGAIN" && code !== "EACCES") {
+        await fh.close();
+        throw new IoError(`cannot lock ${lockPath}: ${(err as Error).message}`, { cause: err });
       }
     }
-    const holder = await readHolder(lockPath);
-    if (holder !== "gone" && (await isStale(lockPath, holder))) {
-      await takeOver(lockPath, holder);
-      continue;
+    if (locked && (await namesFile(lockPath, fh))) {
+      // Only names the holder in a waiter's timeout message: a full disk must not fail the lock.
+      await fh
+        .truncate(0)
+        .then(() => fh.write(`${hostname()} pid ${process.pid} owner ${NONCE}`, 0))
+        .catch(() => {});
+      return fh;
     }
-    if (Date.now() > deadline) {
-      throw new IoError(`${lockPath} is held by process ${holder} for more than ${timeoutMs} ms; is another writer stuck?`);
+    await fh.close();
+    if (!locked) {
+      if (Date.now() > deadline) {
+        const holder = (await readFile(lockPath, "utf8").catch(() => "")).trim() || "another process";
+        throw new IoError(`${lockPath} is held by ${holder} for more than ${timeoutMs} ms; is another writer stuck?`);
+      }
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 10);
     }
-    await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(delay * 2, 50);
   }
 }
 
-async function readHolder(lockPath: string): Promise<string | "gone"> {
-  try {
-    return (await readFile(lockPath, "utf8")).trim();
-  } catch {
-    return "gone";
-  }
-}
-
-async function isStale(lockPath: string, holder: string): Promise<boolean> {
-  if (holder === "") {
-    const st = await stat(lockPath).catch(() => null);
-    return st !== null && Date.now() - st.mtimeMs > EMPTY_LOCK_STALE_MS;
-  }
-  const pid = Number(holder);
-  if (!Number.isInteger(pid) || pid <= 0) return true;
-  // Our own pid: this process queues its appends per file, so it is a dead process's leftover.
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "ESRCH";
-  }
-}
-
-/**
- * Removes a stale lock without ever removing a live one: the lock is renamed
- * away first (atomic), and if what we moved is not the stale lock we saw
- * (another writer took it over and re-created it meanwhile), it is put back.
- */
-async function takeOver(lockPath: string, staleHolder: string): Promise<void> {
-  const aside = `${lockPath}.stale-${process.pid}-${randomBytes(4).toString("hex")}`;
-  try {
-    await rename(lockPath, aside);
-  } catch {
-    return; // someone else moved it first
-  }
-  const moved = await readHolder(aside);
-  if (moved !== staleHolder && moved !== "gone") {
-    await link(aside, lockPath).catch(() => {});
-  }
-  await unlink(aside).catch(() => {});
+/** True while `path` is still the file `fh` has open (its holder did not remove it meanwhile). */
+async function namesFile(path: string, fh: FileHandle): Promise<boolean> {
+  const [a, b] = await Promise.all([fh.stat(), stat(path).catch(() => null)]);
+  return b !== null && a.ino === b.ino && a.dev === b.dev;
 }

@@ -1,10 +1,9 @@
-import { mkdir, open, readdir, readFile, rename, stat, symlink, writeFile } from "node:fs/promises";
+import { lstat, mkdir, open, readdir, readFile, rename, stat, symlink, unlink, writeFile } from "node:fs/promises";
 import type { BigIntStats } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { randomBytes } from "node:crypto";
 import {
   codexPaths, dayDir, keyToDate, localStamp, rolloutFileName, uuidV7Time, type CodexPaths,
-  applyRetention,
   assertIdOrPrefix,
   assertSessionId,
   assertSlug,
@@ -23,12 +22,13 @@ import {
   ConflictError,
   type AppendOptions,
   type AppendResult,
+  type BytePrefilter,
+  type RolloutScanEntry,
+  type RolloutScanSource,
   type DeleteOptions,
   type DeletionAuditRecord,
   type LineWarning,
   type ListQuery,
-  type PruneOptions,
-  type PruneResult,
   type RetentionCandidate,
   type RetentionStore,
   type RolloutHead,
@@ -41,14 +41,16 @@ import {
   type StreamInfo,
   type TokenRecord,
   type TokenStore,
-} from "@sessionvault/core";
+} from "@sessionvault/core/store-api";
 import { FolderFilesCache, mergeNewestFirst, walkActive, walkAll, walkArchived, walkDays, type RolloutFile } from "./rollout-walk.js";
-import { appendAt, filePosition, lastLineHead, PositionCache, positionOf, readFileLineBatches, readSmallFile, type FilePosition } from "./stream-file.js";
+import { withLock, type HeldLock } from "./file-lock.js";
+import { appendAt, assertStoreFile, filePosition, lastLineHead, PositionCache, positionOf, readFileLineBatches, readSmallFile, type FilePosition } from "./stream-file.js";
 import { SessionIndex } from "./session-index.js";
 import { SummaryCache } from "./summary-cache.js";
 import { TokenFile } from "./token-file.js";
 import { FsRetention, setMarker } from "./retention.js";
 import { decodeCursor, encodeCursor } from "./list-cursor.js";
+import { testRolloutFiles } from "./rollout-scan.js";
 
 export interface FsStoreOptions {
   /** A Codex home (`$CODEX_HOME`, `~/.codex`) or a directory to become one. */
@@ -69,6 +71,16 @@ export interface FsStoreOptions {
    * outside the Codex home.
    */
   summaryCache?: string;
+  /**
+   * For a writer that owns the home while it runs (a sync into a backup
+   * directory): how long one walk of every folder answers "is this id
+   * anywhere else?" for ids not in their day folders or archived_sessions,
+   * which are still read each time. Without it (0, the default), each new
+   * session walks the whole home: 40 ms a session at 10,000. A session
+   * another process puts meanwhile under a folder far from its id's time,
+   * or restores from the trash, is not seen for that long.
+   */
+  reuseWalkMs?: number;
 }
 
 /** Files sessionvault keeps in `sessions/<id>/` besides the streams. */
@@ -98,7 +110,15 @@ export interface RawStreamSource {
   readStreamBytes(sessionId: string, stream: string): AsyncIterable<Uint8Array>;
 }
 
-export class FsStore implements SessionStore, TokenStore, RawStreamSource, RetentionStore {
+/** A rollout a listing found but could not read (permissions, a link, a folder in its place). */
+export interface UnreadableSession {
+  session_id: string;
+  path: string;
+  /** Says what is wrong, naming the path. */
+  message: string;
+}
+
+export class FsStore implements SessionStore, TokenStore, RawStreamSource, RetentionStore, RolloutScanSource {
   readonly root: string;
   /** The Codex home this store serves (`root`, or `root/orgs/<org>`). */
   readonly home: string;
@@ -113,6 +133,10 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
   readonly #summaryCache: SummaryCache | null;
   /** Listing pages walk the same big folders again: their sorted contents are kept while unchanged. */
   readonly #folders = new FolderFilesCache();
+  /** Rollouts that listings found but could not read, by path. */
+  readonly #unreadable = new Map<string, UnreadableSession>();
+  /** Every rollout of the last walk of the whole home, and when it was taken (see #findExact). */
+  #allFiles: { at: number; files: Map<string, RolloutFile> } | null = null;
   #homeChecked = false;
   #retentionImpl: FsRetention | null = null;
 
@@ -122,7 +146,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
     this.home = options.org ? join(options.root, "orgs", assertSlug(options.org, "org name")) : options.root;
     this.#paths = codexPaths(this.home);
     this.#index = new SessionIndex(this.#paths.sessionIndex);
-    this.#tokens = new TokenFile(join(options.root, ".sessionvault", "tokens.jsonl"));
+    this.#tokens = new TokenFile(join(options.root, ".sessionvault", "tokens.jsonl"), join(options.root, ".sessionvault", "locks", "tokens.lock"), { timeoutMs: options.lockTimeoutMs });
     this.#summaryCache = options.summaryCache ? new SummaryCache(options.summaryCache, options.headLines ?? 200) : null;
   }
 
@@ -133,6 +157,12 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
     const created = new Date(input.created_at);
     if (Number.isNaN(created.getTime())) throw new InvalidInputError(`created_at ${JSON.stringify(input.created_at)} is not a date`);
     await this.#checkHome(true);
+    // Creating, moving (archive/unarchive) and re-linking the rollout happen under the
+    // lock appends take, so an append never writes to a path that is being renamed.
+    return this.#locked(id, () => this.#putLocked(id, created, input));
+  }
+
+  async #putLocked(id: string, created: Date, input: SessionInput): Promise<SessionSummary> {
     let file = await this.#findExact(id);
     if (!file) {
       await this.#retention.assertNotTrashed(id);
@@ -145,12 +175,15 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
         throw new IoError(`cannot create ${path}: ${err.message}`, { cause: err });
       });
       await fh?.close();
-      file = { id, key: name.slice(8, 64), compressed: false, path, archived: input.archived };
+      file = this.#remember({ id, key: name.slice(8, 64), compressed: false, path, archived: input.archived });
+      this.#allFiles?.files.set(id, file);
     } else if (file.archived !== input.archived) {
       file = await this.#move(file, input.archived);
     }
     const sdir = this.#sessionDir(id);
     await mkdir(sdir, { recursive: true, mode: 0o700 });
+    await assertRealDir(sdir);
+    await sweepTempFiles(sdir);
     await atomicWrite(join(sdir, SIDECAR), JSON.stringify(input) + "\n");
     await this.#linkRollout(file);
     const summary = await this.#summarize(file, await this.#index.names(), true);
@@ -169,23 +202,8 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
     if (query.q !== undefined && query.q !== "") throw new UnsupportedError("fs-store cannot search sessions (q); use a postgres store or the archive server");
     const limit = query.limit ?? DEFAULT_LIMIT;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new InvalidInputError(`limit must be an integer from 1 to ${MAX_LIMIT}, got ${limit}`);
-    let before = query.cursor ? decodeCursor(query.cursor) : null;
+    const { walk, since, until, mode } = this.#listWalk(query);
     if (!(await this.#checkHome(false))) return { sessions: [], next_cursor: null };
-    const since = query.since ? parseDate(query.since, "since") : null;
-    const until = query.until ? parseDate(query.until, "until") : null;
-    if (until) {
-      // Start the walk at `until` (plus time-zone slack) instead of skipping every newer session.
-      const untilKey = `${localStamp(new Date(until.getTime() + DAY_SLACK_MS))}-ffffffff-ffff-ffff-ffff-ffffffffffff`;
-      if (before === null || untilKey < before) before = untilKey;
-    }
-    const warn = this.#warn;
-    const mode = query.archived ?? "active";
-    const walk =
-      mode === "active"
-        ? walkActive(this.#paths, before, warn, this.#folders.files)
-        : mode === "archived"
-          ? walkArchived(this.#paths, before, warn, this.#folders.files)
-          : mergeNewestFirst(walkActive(this.#paths, before, warn, this.#folders.files), walkArchived(this.#paths, before, warn, this.#folders.files));
     const names = await this.#index.names();
     // Most rollouts have no sessions/<id>/ folder: one read of sessions/ spares a failed sidecar open per session.
     const sessionDirs = await readdir(this.#paths.sessions).then((n) => new Set(n), () => undefined);
@@ -234,22 +252,102 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
     return { sessions, next_cursor: more && lastKey ? encodeCursor(lastKey) : null };
   }
 
+  /**
+   * The rollouts that listings of this store skipped because they could not
+   * be read (EACCES, a symbolic link, a folder named like a rollout, …), one
+   * per file, until a later listing reads it. `sync` reports each as an
+   * error of its session instead of passing over it in silence.
+   */
+  unreadableSessions(): UnreadableSession[] {
+    return [...this.#unreadable.values()];
+  }
+
+  /** The walk a listing of `query` follows, newest first from its cursor (home already checked). */
+  #listWalk(query: Omit<ListQuery, "q">) {
+    let before = query.cursor ? decodeCursor(query.cursor) : null;
+    const since = query.since ? parseDate(query.since, "since") : null;
+    const until = query.until ? parseDate(query.until, "until") : null;
+    if (until) {
+      // Start the walk at `until` (plus time-zone slack) instead of skipping every newer session.
+      const untilKey = `${localStamp(new Date(until.getTime() + DAY_SLACK_MS))}-ffffffff-ffff-ffff-ffff-ffffffffffff`;
+      if (before === null || untilKey < before) before = untilKey;
+    }
+    const warn = this.#warn;
+    const mode = query.archived ?? "active";
+    const walk =
+      mode === "active"
+        ? walkActive(this.#paths, before, warn, this.#folders.files)
+        : mode === "archived"
+          ? walkArchived(this.#paths, before, warn, this.#folders.files)
+          : mergeNewestFirst(walkActive(this.#paths, before, warn, this.#folders.files), walkArchived(this.#paths, before, warn, this.#folders.files));
+    return { walk, since, until, mode };
+  }
+
+  /**
+   * What `list --search` reads over a Codex home (see RolloutScanSource):
+   * every rollout's bytes are tested, several files in flight, and only the
+   * files that pass (or whose thread name, sidecar or id does) are summarized.
+   */
+  async *scanRollouts(query: Omit<ListQuery, "q">, maybe: BytePrefilter): AsyncGenerator<RolloutScanEntry> {
+    const { walk, since, until } = this.#listWalk(query);
+    if (!(await this.#checkHome(false))) return;
+    const names = await this.#index.names();
+    const sessionDirs = await readdir(this.#paths.sessions).then((n) => new Set(n), () => undefined);
+    const files: AsyncIterator<RolloutFile> = {
+      next: async () => {
+        const n = await walk.next();
+        if (n.done || (since && keyToDate(n.value.key).getTime() < since.getTime() - DAY_SLACK_MS)) return { done: true, value: undefined };
+        return n;
+      },
+    };
+    const summarize = async (f: RolloutFile, whole: Buffer | null) => {
+      const s = await this.#summarizeForList(f, names, false, sessionDirs, whole);
+      if (!s || !matches(s, query, since, until)) return null;
+      this.#remember(f);
+      // The bytes just tested are the lines to search: a passing file is read once.
+      return { summary: s, lines: whole ? committedLines(whole) : this.readStream(f.id, "rollout") };
+    };
+    try {
+      for await (const tested of testRolloutFiles(files, maybe, summarize)) {
+        const f = tested.file;
+        let found = tested.result;
+        let pass = found !== null || maybe.testText(f.id);
+        if (!pass) {
+          const name = names.get(f.id);
+          pass = name !== undefined && maybe.testText(name);
+        }
+        if (!pass && sessionDirs?.has(f.id)) pass = maybe.testText(await readFile(join(this.#sessionDir(f.id), SIDECAR), "utf8").catch(() => ""));
+        if (pass && found === null) found = await summarize(f, null);
+        yield { summary: found?.summary ?? null, lines: found?.lines ?? [], cursor: encodeCursor(f.key), bytes: tested.bytes };
+      }
+    } finally {
+      await walk.return(undefined);
+    }
+  }
+
   // ---- streams ----------------------------------------------------------
 
   async append(sessionId: string, stream: string, expectedSeq: number, lines: readonly string[], options: AppendOptions = {}): Promise<AppendResult> {
     const id = assertSessionId(sessionId);
     assertSlug(stream, "stream name");
-    const file = await this.#locate(id);
+    await this.#locate(id);
+    // The rollout is looked up again under the lock: an archive or a soft delete
+    // may have moved it while this append waited.
+    return this.#locked(id, async () => this.#appendLocked(id, await this.#locate(id), stream, expectedSeq, lines, options));
+  }
+
+  async #appendLocked(id: string, file: RolloutFile, stream: string, expectedSeq: number, lines: readonly string[], options: AppendOptions): Promise<AppendResult> {
     if (stream === "rollout") {
       if (file.compressed) throw new UnsupportedError(`session ${id} is archived compressed (${file.path}); it cannot be appended to`);
-      return appendAt(file.path, expectedSeq, lines, this.#positions, { durable: options.durable, lockTimeoutMs: this.#options.lockTimeoutMs });
+      return appendAt(file.path, expectedSeq, lines, this.#positions, { durable: options.durable });
     }
     const path = this.#streamPath(id, stream);
     if (expectedSeq !== 0 && !(await exists(path))) {
       throw new ConflictError(`append at position ${expectedSeq} refused: stream ${stream} is empty`, 0);
     }
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-    return appendAt(path, expectedSeq, lines, this.#positions, { durable: options.durable, create: true, lockTimeoutMs: this.#options.lockTimeoutMs });
+    await assertRealDir(dirname(path));
+    return appendAt(path, expectedSeq, lines, this.#positions, { durable: options.durable, create: true });
   }
 
   async *readStream(sessionId: string, stream: string, options: { fromSeq?: number } = {}): AsyncGenerator<string> {
@@ -266,6 +364,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
         // Lines are taken a chunk at a time: one async step per chunk, not per line.
         // The size its listing counted spares an fstat (a file that grew since is still read to its end).
         const sizeHint = this.#positions.get(path)?.size;
+        await assertStoreFile(path);
         for await (const batch of readFileLineBatches(path, { onWarning: this.#options.onWarning, sizeHint })) {
           for (const line of batch) {
             if (line.lineNo > fromSeq) {
@@ -311,6 +410,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
     assertSlug(stream, "stream name");
     const file = await this.#locate(id);
     const path = stream === "rollout" ? file.path : this.#streamPath(id, stream);
+    await assertStoreFile(path);
     const pos = await filePosition(path, this.#positions);
     if (!pos) return;
     let left = pos.committed;
@@ -342,19 +442,12 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
 
   async setLegalHold(sessionId: string, held: boolean): Promise<void> {
     const id = assertSessionId(sessionId);
-    // A soft-deleted session can be held too, which blocks its purge.
-    if (!(await this.#findExact(id))) return this.#retention.setTrashedLegalHold(id, held);
-    await setMarker(join(this.#sessionDir(id), HOLD_MARKER), held);
-  }
-
-  /** Expires and purges at once (no grace), skipping held sessions; `applyRetention` with a policy does more. */
-  async prune(options: PruneOptions): Promise<PruneResult> {
-    if (!(options.olderThan instanceof Date) || Number.isNaN(options.olderThan.getTime())) throw new InvalidInputError("prune needs a valid olderThan date");
-    const now = new Date();
-    const ttl = now.getTime() - options.olderThan.getTime();
-    if (ttl < 0) throw new InvalidInputError("prune: olderThan is in the future");
-    const report = await applyRetention(this, { name: "prune", defaultTtlMs: ttl, graceMs: 0 }, { now, dryRun: options.dryRun, actor: options.actor ?? "prune" });
-    return { expired: report.expired, held: report.held, bytes_freed: report.bytes_freed, dry_run: report.dry_run };
+    if (!(await this.#checkHome(false))) throw new NotFoundError(`no session ${id} in ${this.home}`);
+    await this.#locked(id, async () => {
+      // A soft-deleted session can be held too, which blocks its purge.
+      if (!(await this.#findExact(id))) return this.#retention.setTrashedLegalHold(id, held);
+      await setMarker(join(this.#sessionDir(id), HOLD_MARKER), held);
+    });
   }
 
   // ---- RetentionStore: soft delete into .sessionvault/trash/ (see retention.ts) ----
@@ -441,6 +534,8 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
       },
       summary: async (file) => this.#summarizeForList(file, await this.#index.names(), true),
       streams: (file) => this.#streams(file),
+      locked: (id, fn) => this.#locked(id, fn),
+      lockTimeoutMs: this.#options.lockTimeoutMs,
       forget: (file) => {
         this.#forgetPath(file.path);
         this.#known.delete(file.id);
@@ -449,8 +544,19 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
     return this.#retentionImpl;
   }
 
+  /**
+   * Runs `fn` holding the session's lock (`.sessionvault/locks/<id>.lock` in
+   * the home): every append to any of its streams and every create, rename or
+   * removal of its files. Keyed by id, not by path, because archiving and
+   * retention move the files.
+   */
+  #locked<T>(id: string, fn: (held: HeldLock) => Promise<T>): Promise<T> {
+    return withLock(join(this.home, ".sessionvault", "locks", `${id}.lock`), fn, { timeoutMs: this.#options.lockTimeoutMs });
+  }
+
   /** Drops what the store knows of a rollout file that moved or went. */
   #forgetPath(path: string): void {
+    this.#allFiles = null;
     this.#positions.delete(path);
     this.#heads.delete(path);
     this.#summaryCache?.delete(relative(this.home, path));
@@ -523,12 +629,25 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
       const days = [-1, 0, 1].map((d) => dayDir(this.#paths, new Date(t.getTime() + d * 86400_000)));
       for await (const f of walkDays(this.#paths, [...new Set(days)], this.#warn)) if (f.id === id) return this.#remember(f);
     }
-    let found: RolloutFile | null = null;
-    for await (const f of walkAll(this.#paths, this.#warn)) {
-      this.#remember(f);
-      if (f.id === id && !found) found = f;
+    for (const f of await this.#folders.files(this.#paths.archived, true, this.#warn)) if (f.id === id) return this.#remember(f);
+    // A file named by another time (an import's created_at, a rename) is only
+    // found by walking every folder. With `reuseWalkMs` that walk is kept for
+    // a while (see FsStoreOptions).
+    const reuseMs = this.#options.reuseWalkMs ?? 0;
+    for (let fresh = false; ; fresh = true) {
+      const now = Date.now();
+      if (fresh || this.#allFiles === null || now - this.#allFiles.at >= reuseMs) {
+        const files = new Map<string, RolloutFile>();
+        for await (const f of walkAll(this.#paths, this.#warn, this.#folders.files)) if (!files.has(f.id)) files.set(f.id, f);
+        this.#allFiles = { at: now, files };
+        fresh = true;
+      }
+      const found = this.#allFiles.files.get(id);
+      if (!found) return null;
+      if (await exists(found.path)) return this.#remember(found);
+      // Moved since that walk: walk again.
+      if (fresh) return null;
     }
-    return found;
   }
 
   #remember(f: RolloutFile): RolloutFile {
@@ -537,15 +656,23 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
     return f;
   }
 
-  /** Like #summarize, but a file that cannot be read is a warning and is skipped: one bad file must not hide the rest. */
-  async #summarizeForList(file: RolloutFile, names: Map<string, string>, includeHidden = false, sessionDirs?: Set<string>): Promise<SessionSummary | null> {
+  /**
+   * Like #summarize, but a file that cannot be read is skipped, reported
+   * (onWarning) and remembered (`unreadableSessions`): one bad file must not
+   * hide the rest, nor go unnoticed.
+   */
+  async #summarizeForList(file: RolloutFile, names: Map<string, string>, includeHidden = false, sessionDirs?: Set<string>, whole?: Buffer | null): Promise<SessionSummary | null> {
     try {
-      return await this.#summarize(file, names, includeHidden, sessionDirs);
+      const s = await this.#summarize(file, names, includeHidden, sessionDirs, whole);
+      this.#unreadable.delete(file.path);
+      return s;
     } catch (err) {
       if (err instanceof NotFoundError) return null; // deleted while we listed
       const errno = (err as NodeJS.ErrnoException).code ?? ((err as { cause?: NodeJS.ErrnoException }).cause?.code);
       if (err instanceof IoError || (typeof errno === "string" && errno.startsWith("E"))) {
-        this.#warn(`cannot read ${file.path}: ${errno ?? (err as Error).message}; skipped`);
+        const message = err instanceof IoError ? err.message : `cannot read ${file.path}: ${errno}`;
+        this.#warn(`${message}; skipped`);
+        if (this.#unreadable.size < 100_000) this.#unreadable.set(file.path, { session_id: file.id, path: file.path, message });
         return null;
       }
       throw err;
@@ -554,12 +681,14 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
 
   /**
    * Summary = what the rollout's head says (as Codex reads it), gaps filled
-   * from the putSession sidecar, title overridden by session_index.jsonl.
+   * from the putSession sidecar, title from session_index.jsonl, else the
+   * sidecar, else the head.
    * Null for a file Codex would not list (no visible head and no sidecar),
    * unless `includeHidden`. `sessionDirs`: the names in sessions/ when the
    * caller just read them (a session without a folder has no sidecar).
+   * `whole`: the file's bytes when the caller just read all of them.
    */
-  async #summarize(file: RolloutFile, names: Map<string, string>, includeHidden: boolean, sessionDirs?: Set<string>): Promise<SessionSummary | null> {
+  async #summarize(file: RolloutFile, names: Map<string, string>, includeHidden: boolean, sessionDirs?: Set<string>, whole?: Buffer | null): Promise<SessionSummary | null> {
     let pos: FilePosition | null;
     let head: RolloutHead | null;
     let lastTs: string | null;
@@ -579,17 +708,19 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
         return this.#summaryOf(file, names, includeHidden, hit.pos, hit.head, hit.lastTs, sessionDirs);
       }
     }
-    const small = st !== null && st.size > 1024n * 1024n ? null : await readSmallFile(file.path);
+    const small = whole ?? (st !== null && st.size > 1024n * 1024n ? null : await readSmallFile(file.path));
     if (small) {
       pos = positionOf(small);
       this.#positions.set(file.path, pos);
       head = await this.#head(file, pos, small);
       lastTs = timestampOf(pos.seq > 0 ? small.subarray(pos.lastLineStart, Math.min(pos.committed, pos.lastLineStart + 256)).toString("utf8") : null);
+      if (!lastTs && pos.seq > 1) lastTs = lastTimestampBefore(small.subarray(Math.max(0, pos.lastLineStart - TAIL_SCAN), pos.lastLineStart));
     } else {
       pos = await filePosition(file.path, this.#positions);
       if (!pos) throw new NotFoundError(`session ${file.id} was removed while it was read`);
       head = await this.#head(file, pos, null);
       lastTs = timestampOf(await lastLineHead(file.path, pos));
+      if (!lastTs && pos.seq > 1 && !file.path.endsWith(".zst")) lastTs = lastTimestampBefore(await readRange(file.path, Math.max(0, pos.lastLineStart - TAIL_SCAN), pos.lastLineStart));
     }
     if (cache && st) cache.set(key, st, { pos, head, lastTs }, readAt);
     return this.#summaryOf(file, names, includeHidden, pos, head, lastTs, sessionDirs);
@@ -615,7 +746,10 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
       created_at: created,
       updated_at: updated,
       cwd: pick("cwd"),
-      title: names.get(file.id) ?? pick("title"),
+      // A title put explicitly (a thread name a sync carried over) names the
+      // session like Codex's own thread names do; the head's first message only
+      // stands in for a name. Otherwise a synced copy never matches its source.
+      title: names.get(file.id) ?? sidecar?.title ?? head?.title ?? null,
       archived: file.archived,
       source: pick("source"),
       originator: pick("originator"),
@@ -645,7 +779,8 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
     const rollout = rolloutPos ?? (await filePosition(file.path, this.#positions));
     const out: StreamInfo[] = [{ name: "rollout", lines: rollout?.seq ?? 0, bytes: rollout?.committed ?? 0 }];
     const dir = this.#sessionDir(file.id);
-    const entries = await readdir(dir).catch(() => [] as string[]);
+    // Only regular files are streams: a link or a folder in there is not followed.
+    const entries = (await readdir(dir, { withFileTypes: true }).catch(() => [])).filter((e) => e.isFile()).map((e) => e.name);
     const byFile = new Map(Object.entries(STREAM_FILES).map(([name, f]) => [f, name]));
     for (const entry of entries.sort()) {
       if (entry === ROLLOUT_LINK) continue;
@@ -706,6 +841,29 @@ async function readSidecar(path: string): Promise<SessionInput | null> {
   }
 }
 
+/**
+ * Refuses a session folder that is a symbolic link: the store writes only
+ * inside its own tree and never follows a link out of it.
+ */
+async function assertRealDir(dir: string): Promise<void> {
+  const st = await lstat(dir).catch(() => null);
+  if (st && !st.isDirectory()) throw new IoError(`${dir} is ${st.isSymbolicLink() ? "a symbolic link" : "not a folder"}; sessionvault does not follow links inside the store`);
+}
+
+/** Temp files of `atomicWrite` and `#linkRollout`. */
+const TEMP_FILE = /^(?:session\.json|rollout\.jsonl)\.[0-9a-f]{8}\.tmp$/;
+
+/**
+ * Removes the temp files that writers killed between write and rename left
+ * in a session folder. Called under the session's lock, which every writer
+ * of these files holds: none of them can belong to a live writer.
+ */
+async function sweepTempFiles(dir: string): Promise<void> {
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (TEMP_FILE.test(name)) await unlink(join(dir, name)).catch(() => {});
+  }
+}
+
 /** Write-then-rename, so a reader never sees half a file. */
 async function atomicWrite(path: string, text: string): Promise<void> {
   const tmp = `${path}.${randomBytes(4).toString("hex")}.tmp`;
@@ -716,6 +874,48 @@ async function atomicWrite(path: string, text: string): Promise<void> {
 /** `updated_at` = the timestamp of the last committed line. */
 function timestampOf(text: string | null): string | null {
   return text ? lineTimestamp(text) : null;
+}
+
+/** The complete lines of a rollout read whole, decoded one at a time (a torn last line is left out, as readStream does). */
+function* committedLines(buf: Buffer): Generator<string> {
+  let start = 0;
+  for (let nl = buf.indexOf(10); nl !== -1; nl = buf.indexOf(10, start)) {
+    yield buf.toString("utf8", start, nl);
+    start = nl + 1;
+  }
+}
+
+/** How far back before the last line `updated_at` is looked for when that line has no timestamp (`{"record_type":"state"}`, say). */
+const TAIL_SCAN = 16 * 1024;
+
+/**
+ * The timestamp of the last line in `buf` that has one (the lines before a
+ * rollout's last line), so that `updated_at` is the last timestamped line's
+ * on every store (the conformance suite checks it). The first, possibly cut,
+ * line of `buf` is skipped.
+ */
+function lastTimestampBefore(buf: Buffer): string | null {
+  let end = buf.length;
+  while (end > 0) {
+    const nl = buf.lastIndexOf(10, end - 2);
+    if (nl === -1) return null;
+    const ts = timestampOf(buf.subarray(nl + 1, Math.min(end, nl + 1 + 256)).toString("utf8"));
+    if (ts) return ts;
+    end = nl + 1;
+  }
+  return null;
+}
+
+async function readRange(path: string, from: number, to: number): Promise<Buffer> {
+  const fh = await open(path, "r").catch(() => null);
+  if (!fh) return Buffer.alloc(0);
+  try {
+    const buf = Buffer.alloc(Math.max(0, to - from));
+    const { bytesRead } = await fh.read(buf, 0, buf.length, from);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
 }
 
 async function* oneChunk(buf: Buffer): AsyncGenerator<Uint8Array> {

@@ -1,1 +1,2 @@
-export { FsStore, type FsStoreOptions, type RawStreamSource } from "./fs-store.js";
+export { FsStore, type FsStoreOptions, type RawStreamSource, type UnreadableSession } from "./fs-store.js";
+export { fromUrl, summaryCachePath } from "./from-url.js";

@@ -1,4 +1,4 @@
-import { InvalidInputError } from "@sessionvault/core";
+import { InvalidInputError } from "@sessionvault/core/store-api";
 
 /**
  * The listing cursor: the key (`YYYY-MM-DDThh-mm-ss-<id>`) of the last file

@@ -1,4 +1,4 @@
-import { lstat, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { randomBytes } from "node:crypto";
 import {
@@ -19,7 +19,9 @@ import {
   type SessionSummary,
   type SoftDeletedSession,
   type StreamInfo,
-} from "@sessionvault/core";
+} from "@sessionvault/core/store-api";
+import { withLock, type HeldLock } from "./file-lock.js";
+import { appendRecord } from "./stream-file.js";
 import type { RolloutFile } from "./rollout-walk.js";
 
 /** What retention needs from the FsStore that owns the home (its lookups and caches). */
@@ -35,6 +37,9 @@ export interface FsRetentionHost {
   streams(file: RolloutFile): Promise<StreamInfo[]>;
   /** Drops what the store cached about a rollout that moved or went. */
   forget(file: RolloutFile): void;
+  /** Runs `fn` holding the session's lock, the one appends take: every move of a session's files happens under it. */
+  locked<T>(id: string, fn: (held: HeldLock) => Promise<T>): Promise<T>;
+  lockTimeoutMs?: number | undefined;
 }
 
 type Who = { actor: string; policy?: string | undefined; reason?: string | undefined };
@@ -120,7 +125,8 @@ export class FsRetention {
   }
 
   async softDeleteSession(sessionId: string, options: Who & { purgeAfter: Date }): Promise<void> {
-    await this.#trashLive(assertSessionId(sessionId), options, "soft_delete", options.purgeAfter);
+    const id = assertSessionId(sessionId);
+    await this.#host.locked(id, () => this.#trashLive(id, options, "soft_delete", options.purgeAfter));
   }
 
   async *softDeletedSessions(): AsyncGenerator<SoftDeletedSession> {
@@ -133,7 +139,7 @@ export class FsRetention {
         continue;
       }
       if (!isSessionId(name)) continue;
-      const r = await this.#settle(name);
+      const r = await this.#host.locked(name, () => this.#settle(name));
       if (r) entries.push(r);
     }
     entries.sort((a, b) => (a.purge_after < b.purge_after ? -1 : a.purge_after > b.purge_after ? 1 : a.id < b.id ? -1 : 1));
@@ -145,6 +151,10 @@ export class FsRetention {
 
   async restoreSession(sessionId: string, options: Who): Promise<void> {
     const id = assertSessionId(sessionId);
+    await this.#host.locked(id, () => this.#restoreLocked(id, options));
+  }
+
+  async #restoreLocked(id: string, options: Who): Promise<void> {
     const r = await this.#settle(id);
     if (!r) throw new NotFoundError(`session ${id} is not soft-deleted`);
     if (await this.#host.find(id)) throw new InvalidInputError(`session ${id} was created again since it was soft-deleted; delete that one first`);
@@ -156,6 +166,15 @@ export class FsRetention {
   /** A soft-deleted session, or a live one (`action` "delete" for a manual delete, which sees only live sessions). */
   async purgeSession(sessionId: string, options: Who, action: "purge" | "delete" = "purge"): Promise<number> {
     const id = assertSessionId(sessionId);
+    return this.#host.locked(id, async (held) => {
+      const bytes = await this.#purgeLocked(id, options, action);
+      // The session is gone for good: so is its lock file.
+      held.discard();
+      return bytes;
+    });
+  }
+
+  async #purgeLocked(id: string, options: Who, action: "purge" | "delete"): Promise<number> {
     const trashed = action === "purge" ? await this.#settle(id) : null;
     if (!trashed) {
       // Out of Codex's view first (one rename), then gone; a crash in between leaves a trash entry the next run purges.
@@ -174,6 +193,10 @@ export class FsRetention {
     const id = assertSessionId(sessionId);
     assertSlug(stream, "stream name");
     if (stream === STREAMS.rollout) throw new InvalidInputError("the rollout is the session: delete the session instead");
+    return this.#host.locked(id, () => this.#deleteStreamLocked(id, stream, options));
+  }
+
+  async #deleteStreamLocked(id: string, stream: string, options: Who): Promise<number> {
     await this.#live(id);
     await this.#assertNotHeld(id, join(this.#sessionDir(id), HOLD_MARKER));
     const path = join(this.#sessionDir(id), STREAM_FILES[stream] ?? `${stream}.jsonl`);
@@ -194,14 +217,14 @@ export class FsRetention {
     return exists(join(this.#dir, "org-hold"));
   }
 
-  /** Sets or clears the hold of a soft-deleted session (so that its purge is blocked). NotFoundError if it is not in the trash. */
+  /** Sets or clears the hold of a soft-deleted session (so that its purge is blocked). NotFoundError if it is not in the trash. The caller holds the session's lock. */
   async setTrashedLegalHold(sessionId: string, held: boolean): Promise<void> {
     const id = assertSessionId(sessionId);
     if (!(await this.#settle(id))) throw new NotFoundError(`no session ${id} in ${this.#host.home}`);
     await setMarker(this.#trashedHoldMarker(id), held);
   }
 
-  /** Refuses to create a session whose id is in the trash: restore or purge it first. */
+  /** Refuses to create a session whose id is in the trash: restore or purge it first. The caller holds the session's lock. */
   async assertNotTrashed(id: string): Promise<void> {
     const r = await this.#settle(id);
     if (r) throw new InvalidInputError(`session ${id} was deleted by retention on ${r.deleted_at} and is purged after ${r.purge_after}; restore it first`);
@@ -223,16 +246,14 @@ export class FsRetention {
     }
   }
 
-  /** Appends one audit record and makes it durable before the deletion it records happens. */
+  /**
+   * Appends one audit record and makes it durable before the deletion it
+   * records happens; under the audit's own lock, so a torn last line is cut
+   * before the record is written.
+   */
   async audit(record: DeletionAuditRecord): Promise<void> {
     await mkdir(this.#dir, { recursive: true, mode: 0o700 });
-    const fh = await open(this.auditPath, "a", 0o600);
-    try {
-      await fh.write(JSON.stringify(record) + "\n");
-      await fh.datasync();
-    } finally {
-      await fh.close();
-    }
+    await withLock(join(this.#dir, "locks", "deletions.lock"), () => appendRecord(this.auditPath, record, { durable: true }), { timeoutMs: this.#host.lockTimeoutMs });
   }
 
   // ---- internals ----------------------------------------------------------

@@ -1,6 +1,6 @@
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { IoError, parseRolloutName, type CodexPaths, type RolloutName } from "@sessionvault/core";
+import { IoError, parseRolloutName, type CodexPaths, type RolloutName } from "@sessionvault/core/store-api";
 
 export interface RolloutFile extends RolloutName {
   path: string;
@@ -142,9 +142,9 @@ export async function* mergeNewestFirst(a: AsyncIterator<RolloutFile>, b: AsyncI
 }
 
 /** Every rollout file, in no particular order (id lookups, prune). */
-export async function* walkAll(paths: CodexPaths, warn: WalkWarn): AsyncGenerator<RolloutFile> {
-  yield* walkActive(paths, null, warn);
-  yield* walkArchived(paths, null, warn);
+export async function* walkAll(paths: CodexPaths, warn: WalkWarn, folder: FolderFiles = readFolderFiles): AsyncGenerator<RolloutFile> {
+  yield* walkActive(paths, null, warn, folder);
+  yield* walkArchived(paths, null, warn, folder);
 }
 
 /** The files of a few day folders (the fast path for UUIDv7 ids). */

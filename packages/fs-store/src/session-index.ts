@@ -1,5 +1,5 @@
 import { stat } from "node:fs/promises";
-import { parseJsonLine, readFileLines } from "@sessionvault/core";
+import { parseJsonLine, readFileLines } from "@sessionvault/core/store-api";
 
 /**
  * Thread names from Codex's `session_index.jsonl` (`{"id", "thread_name",

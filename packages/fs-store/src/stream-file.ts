@@ -1,7 +1,6 @@
 import { constants } from "node:fs";
 import { open, stat, type FileHandle } from "node:fs/promises";
-import { ConflictError, InvalidInputError, IoError, linesToUtf8, openFileBytes, readLineBatches, type AppendResult, type RawLine } from "@sessionvault/core";
-import { withFileLock } from "./file-lock.js";
+import { ConflictError, InvalidInputError, IoError, linesToUtf8, openFileBytes, readLineBatches, type AppendResult, type RawLine } from "@sessionvault/core/store-api";
 
 /**
  * One stream file: committed lines end with "\n"; bytes after the last "\n"
@@ -112,13 +111,42 @@ export async function readSmallFile(path: string, max = 1024 * 1024): Promise<Bu
 }
 
 /** The file open for reading, or null when it does not exist. */
-async function openIfPresent(path: string): Promise<FileHandle | null> {
+function openIfPresent(path: string): Promise<FileHandle | null> {
+  return openStoreFile(path, constants.O_RDONLY);
+}
+
+/**
+ * Opens a file of the store, never through a symbolic link (the store reads
+ * and writes only inside its own tree) and only if it is a regular file (a
+ * folder named like a rollout is not one). Null when it does not exist; an
+ * IoError that says what is wrong otherwise.
+ */
+export async function openStoreFile(path: string, flags: number, mode?: number): Promise<FileHandle | null> {
+  let fh: FileHandle;
   try {
-    return await open(path, "r");
+    fh = await open(path, flags | constants.O_NOFOLLOW, mode);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return null;
+    if (code === "ELOOP") throw new IoError(`${path} is a symbolic link; sessionvault does not follow links inside the store`, { cause: err });
+    if (code === "EISDIR") throw new IoError(`${path} is a folder, not a file`, { cause: err });
     throw new IoError(`cannot open ${path}: ${(err as Error).message}`, { cause: err });
   }
+  const st = await fh.stat().catch(async (err: unknown) => {
+    await fh.close();
+    throw new IoError(`cannot read ${path}: ${(err as Error).message}`, { cause: err });
+  });
+  if (!st.isFile()) {
+    await fh.close();
+    throw new IoError(`${path} is ${st.isDirectory() ? "a folder, not a file" : "not a regular file"}`);
+  }
+  return fh;
+}
+
+/** Refuses a path that is a symbolic link or not a regular file (for readers that open by path). */
+export async function assertStoreFile(path: string): Promise<void> {
+  const fh = await openStoreFile(path, constants.O_RDONLY);
+  await fh?.close();
 }
 
 /** Position of a file by path (a `.zst` file is counted through its decompressed bytes). */
@@ -198,53 +226,104 @@ export function validateLines(lines: readonly string[]): void {
 }
 
 /**
- * Appends `lines` at position `expectedSeq`, under the file's lock, with one
- * write. A torn tail left by a crashed writer is cut off first so the file
- * reads cleanly; a wrong position is a ConflictError and writes nothing.
+ * Appends `lines` at position `expectedSeq` with one write. The caller holds
+ * the session's lock (see FsStore), so the position read here cannot change
+ * before the write lands. A torn tail left by a crashed writer is cut off
+ * first so the file reads cleanly; a wrong position is a ConflictError and
+ * writes nothing; a write that fails part-way (a full disk) is cut back, so a
+ * refused append leaves no fragment for the next one to land on.
  */
 export async function appendAt(path: string, expectedSeq: number, lines: readonly string[], cache: PositionCache, options: AppendFileOptions = {}): Promise<AppendResult> {
   validateLines(lines);
   if (!Number.isInteger(expectedSeq) || expectedSeq < 0) throw new InvalidInputError(`expected position must be a non-negative integer, got ${expectedSeq}`);
-  return withFileLock(path, async () => {
-    let fh: FileHandle;
-    try {
-      // Positioned writes, so no O_APPEND; O_CREAT only for streams that may start empty.
-      fh = await open(path, options.create ? constants.O_RDWR | constants.O_CREAT : constants.O_RDWR, 0o600);
-    } catch (err) {
-      throw new IoError(`cannot open ${path} for writing: ${(err as Error).message}`, { cause: err });
-    }
-    try {
-      const { size } = await fh.stat();
-      const pos = await countPosition(fh, size, cache.get(path));
-      if (pos.committed < size) {
-        await fh.truncate(pos.committed);
-        if (options.durable) await fh.datasync();
-      }
-      const clean: FilePosition = { ...pos, size: pos.committed };
-      cache.set(path, clean);
-      if (expectedSeq !== pos.seq) {
-        throw new ConflictError(`append at position ${expectedSeq} refused: the stream is at ${pos.seq}`, pos.seq);
-      }
-      if (lines.length === 0) return { seq: pos.seq };
-      const buf = linesToUtf8(lines);
-      let written = 0;
-      while (written < buf.length) {
-        const { bytesWritten } = await fh.write(buf, written, buf.length - written, pos.committed + written);
-        written += bytesWritten;
-      }
+  // Positioned writes, so no O_APPEND; O_CREAT only for streams that may start empty.
+  const fh = await openStoreFile(path, options.create ? constants.O_RDWR | constants.O_CREAT : constants.O_RDWR, 0o600);
+  if (!fh) throw new IoError(`cannot open ${path} for writing: it is gone`);
+  try {
+    const { size } = await fh.stat();
+    const pos = await countPosition(fh, size, cache.get(path));
+    if (pos.committed < size) {
+      await fh.truncate(pos.committed);
       if (options.durable) await fh.datasync();
-      const lastLen = Buffer.byteLength(lines[lines.length - 1]!, "utf8") + 1;
-      const next: FilePosition = { seq: pos.seq + lines.length, committed: pos.committed + buf.length, size: pos.committed + buf.length, lastLineStart: pos.committed + buf.length - lastLen };
-      cache.set(path, next);
-      return { seq: next.seq };
-    } catch (err) {
-      // Unknown state after a failed write: count again next time.
-      if (!(err instanceof ConflictError)) cache.delete(path);
-      throw err;
-    } finally {
-      await fh.close();
     }
-  }, { timeoutMs: options.lockTimeoutMs });
+    const clean: FilePosition = { ...pos, size: pos.committed };
+    cache.set(path, clean);
+    if (expectedSeq !== pos.seq) {
+      throw new ConflictError(`append at position ${expectedSeq} refused: the stream is at ${pos.seq}`, pos.seq);
+    }
+    if (lines.length === 0) return { seq: pos.seq };
+    const buf = linesToUtf8(lines);
+    await writeAllOrNothing(fh, path, buf, pos.committed, options.durable === true);
+    const bytes = buf.length;
+    const lastLen = Buffer.byteLength(lines[lines.length - 1]!, "utf8") + 1;
+    const next: FilePosition = { seq: pos.seq + lines.length, committed: pos.committed + bytes, size: pos.committed + bytes, lastLineStart: pos.committed + bytes - lastLen };
+    cache.set(path, next);
+    return { seq: next.seq };
+  } catch (err) {
+    // Unknown state after a failed write: count again next time.
+    if (!(err instanceof ConflictError)) cache.delete(path);
+    throw err;
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Writes `buf` at `offset`; if any part fails (ENOSPC, EIO), the file is cut
+ * back to `offset` before the error is passed on, so no partial line stays.
+ */
+async function writeAllOrNothing(fh: FileHandle, path: string, buf: Buffer, offset: number, durable: boolean): Promise<void> {
+  let written = 0;
+  try {
+    while (written < buf.length) {
+      const { bytesWritten } = await fh.write(buf, written, buf.length - written, offset + written);
+      written += bytesWritten;
+    }
+    if (durable) await fh.datasync();
+  } catch (err) {
+    // If even the cut fails, the next append cuts the torn tail before writing.
+    await fh.truncate(offset).catch(() => {});
+    throw new IoError(`cannot write ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * Appends one record line to a JSONL file sessionvault owns (tokens, the
+ * deletion audit), under the caller's lock: whatever follows the last "\n"
+ * (the torn tail of a writer that crashed or hit a full disk) is cut first,
+ * so the record starts on a line boundary and is never glued onto a
+ * fragment and lost with it.
+ */
+export async function appendRecord(path: string, record: unknown, options: { durable?: boolean } = {}): Promise<void> {
+  const line = JSON.stringify(record);
+  let fh: FileHandle;
+  try {
+    fh = await open(path, constants.O_RDWR | constants.O_CREAT, 0o600);
+  } catch (err) {
+    throw new IoError(`cannot open ${path} for writing: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    const { size } = await fh.stat();
+    const end = await committedEnd(fh, size);
+    if (end < size) await fh.truncate(end);
+    await writeAllOrNothing(fh, path, Buffer.from(line + "\n", "utf8"), end, options.durable === true);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Offset just after the last "\n" of the first `size` bytes (0 when there is none): read backwards, a block at a time. */
+async function committedEnd(fh: FileHandle, size: number): Promise<number> {
+  const buf = Buffer.allocUnsafe(4096);
+  let end = size;
+  while (end > 0) {
+    const start = Math.max(0, end - buf.length);
+    const { bytesRead } = await fh.read(buf, 0, end - start, start);
+    const i = buf.subarray(0, bytesRead).lastIndexOf(NL);
+    if (i !== -1) return start + i + 1;
+    end = start;
+  }
+  return 0;
 }
 
 /**

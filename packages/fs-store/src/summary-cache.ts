@@ -2,7 +2,7 @@ import type { BigIntStats } from "node:fs";
 import { mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { dirname } from "node:path";
-import type { RolloutHead } from "@sessionvault/core";
+import type { RolloutHead } from "@sessionvault/core/store-api";
 import type { FilePosition } from "./stream-file.js";
 
 /** What a listing learns from reading a whole rollout, worth keeping between runs. */

@@ -1,6 +1,8 @@
-import { appendFile, mkdir } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
-import { parseJsonLine, readFileLines, type TokenRecord } from "@sessionvault/core";
+import { parseJsonLine, readFileLines, type TokenRecord } from "@sessionvault/core/store-api";
+import { withLock, type LockOptions } from "./file-lock.js";
+import { appendRecord } from "./stream-file.js";
 
 /** A line that revokes the token with this id. */
 interface Revocation {
@@ -13,15 +15,21 @@ interface Revocation {
  * record per line, file mode 0600. Tokens are shared by every org of the
  * root; each record names its org.
  *
- * The file is only ever appended to, so concurrent writers never lose each
- * other's lines: a later record with the same id replaces an earlier one, and
- * a revocation line `{"id", "deleted_at"}` removes it.
+ * The file is only ever appended to, under a lock (`lockPath`), so
+ * concurrent writers never lose each other's lines: a later record with the
+ * same id replaces an earlier one, and a revocation line `{"id",
+ * "deleted_at"}` removes it. A torn last line (a full disk, a crash) is cut
+ * before the next record is written, so a revocation is never glued onto it.
  */
 export class TokenFile {
   readonly #path: string;
+  readonly #lockPath: string;
+  readonly #lockOptions: LockOptions;
 
-  constructor(path: string) {
+  constructor(path: string, lockPath: string, lockOptions: LockOptions = {}) {
     this.#path = path;
+    this.#lockPath = lockPath;
+    this.#lockOptions = lockOptions;
   }
 
   save(record: TokenRecord): Promise<void> {
@@ -37,17 +45,23 @@ export class TokenFile {
     return [...(await this.#current()).values()].sort((a, b) => a.created_at.localeCompare(b.created_at));
   }
 
-  async delete(id: string): Promise<boolean> {
-    if (!(await this.#current()).has(id)) return false;
-    const revocation: Revocation = { id, deleted_at: new Date().toISOString() };
-    await this.#append(revocation);
-    return true;
+  delete(id: string): Promise<boolean> {
+    return this.#locked(async () => {
+      if (!(await this.#current()).has(id)) return false;
+      const revocation: Revocation = { id, deleted_at: new Date().toISOString() };
+      await appendRecord(this.#path, revocation, { durable: true });
+      return true;
+    });
   }
 
-  async #append(value: TokenRecord | Revocation): Promise<void> {
+  #append(value: TokenRecord | Revocation): Promise<void> {
+    // Durable: a token printed once, or a revocation answered, must survive a power loss.
+    return this.#locked(() => appendRecord(this.#path, value, { durable: true }));
+  }
+
+  async #locked<T>(fn: () => Promise<T>): Promise<T> {
     await mkdir(dirname(this.#path), { recursive: true, mode: 0o700 });
-    // One write of one short line with O_APPEND: concurrent writers cannot interleave.
-    await appendFile(this.#path, JSON.stringify(value) + "\n", { mode: 0o600 });
+    return withLock(this.#lockPath, fn, this.#lockOptions);
   }
 
   /** The live tokens by id. */

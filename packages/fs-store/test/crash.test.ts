@@ -76,13 +76,11 @@ describe("fs-store under SIGKILL", () => {
     const path = (await store.streamFile(ID, "rollout"))!;
 
     let tornSeen = 0;
-    let locksLeft = 0;
     let maxAcked = head.length;
     for (let it = 0; it < ITERATIONS; it++) {
       const ackFile = join(root, `acks-${it}`);
       await runAndKill(ackFile, it + 1, 20 + Math.floor(Math.random() * 400));
       const acks = (await readFile(ackFile, "utf8").catch(() => "")).split("\n").filter((l) => l.startsWith("ack ")).map((l) => Number(l.slice(4)));
-      if (existsSync(`${path}.lock`)) locksLeft++; // the next writer must take it over
       const { lines, warnings } = await readAll(path);
       // Only a torn last line may be reported; every other line is committed and whole.
       expect(warnings.filter((w) => w.kind !== "torn-last-line")).toEqual([]);
@@ -108,9 +106,9 @@ describe("fs-store under SIGKILL", () => {
     expect(after.warnings).toEqual([]);
     expect(after.lines.length).toBe(before + 1);
     expect(after.lines.at(-1)).toBe(extra);
-    expect(existsSync(`${path}.lock`)).toBe(false);
-    // Report how often a kill landed mid-write (not asserted: it is random).
-    console.log(`crash test: ${ITERATIONS} kills, ${tornSeen} left a torn last line, ${locksLeft} left a stale lock, ${maxAcked} lines acknowledged`);
+    // Report how often a kill landed mid-write (not asserted: it is random). A killed
+    // writer's lock is dropped by the kernel, so each next writer started at once.
+    console.log(`crash test: ${ITERATIONS} kills, ${tornSeen} left a torn last line, ${maxAcked} lines acknowledged`);
     await store.close();
   }, 180_000);
 });

@@ -199,34 +199,54 @@ describe("fs-store appends", () => {
     expect(lines).toHaveLength(21);
   });
 
-  it("takes over a lock left by a dead process, and waits for a live one", async () => {
+  it("a lock file left by a killed writer never blocks; a live holder (an OS lock, whatever its pid) makes an append wait, then fail naming it", async () => {
     const root = await tempHome();
     const store = new FsStore({ root, lockTimeoutMs: 300 });
     const id = "01a1fd77-5062-78c3-9c88-31a6914d7246";
     await store.putSession(input(id));
     const path = (await store.streamFile(id, "rollout"))!;
-    const dead = spawn(process.execPath, ["-e", ""]);
-    const deadPid = dead.pid!;
-    await new Promise((r) => dead.on("exit", r));
-    await writeFile(`${path}.lock`, String(deadPid));
+    const lockPath = join(root, ".sessionvault", "locks", `${id}.lock`);
+    // A holder that is SIGKILLed while holding the lock: the kernel drops its lock with it.
+    const killed = await holdLock(lockPath, "4242");
+    killed.kill("SIGKILL");
+    await new Promise((r) => killed.once("exit", r));
+    expect(readFileSync(lockPath, "utf8")).toBe("elsewhere pid 4242 owner test");
     expect(await store.append(id, "rollout", 0, ["one"])).toEqual({ seq: 1 });
-    await expect(stat(`${path}.lock`)).rejects.toMatchObject({ code: "ENOENT" });
 
-    const live = spawn(process.execPath, ["-e", "setTimeout(() => {}, 10000)"]);
+    // A live holder, even one whose lock file names our own pid (as PID 1 in two containers would).
+    const live = await holdLock(lockPath, String(process.pid));
     try {
-      await writeFile(`${path}.lock`, String(live.pid));
       const err = await store.append(id, "rollout", 1, ["two"]).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(IoError);
-      expect((err as Error).message).toMatch(/held by process \d+/);
+      expect((err as Error).message).toContain(`is held by elsewhere pid ${process.pid} owner test for more than 300 ms`);
       expect(readFileSync(path, "utf8")).toBe("one\n");
-      expect(readFileSync(`${path}.lock`, "utf8")).toBe(String(live.pid));
     } finally {
       live.kill("SIGKILL");
+      await new Promise((r) => live.once("exit", r));
     }
-    await rm(`${path}.lock`);
     expect(await store.append(id, "rollout", 1, ["two"], { durable: true })).toEqual({ seq: 2 });
   });
 });
+
+/** A separate process that holds the OS lock on `lockPath` (naming `pid` as its holder in it) until killed. */
+async function holdLock(lockPath: string, pid: string): Promise<ReturnType<typeof spawn>> {
+  const script = `
+    const fs = require("node:fs");
+    const { lock } = require("os-lock");
+    const fd = fs.openSync(process.argv[1], "w+");
+    lock(fd, { exclusive: true, immediate: true }).then(() => {
+      fs.writeSync(fd, process.argv[2]);
+      process.stdout.write("locked\\n");
+      setInterval(() => {}, 1000);
+    });`;
+  await mkdir(join(lockPath, ".."), { recursive: true });
+  const child = spawn(process.execPath, ["-e", script, lockPath, `elsewhere pid ${pid} owner test`], { cwd: fileURLToPath(new URL("..", import.meta.url)), stdio: ["ignore", "pipe", "inherit"] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on("data", (d: Buffer) => d.toString().includes("locked") && resolve());
+    child.once("exit", (code) => reject(new Error(`lock holder exited with ${code}`)));
+  });
+  return child;
+}
 
 describe("fs-store reads archived .jsonl.zst rollouts", () => {
   it("lists, counts and reads a zstd-compressed archived rollout transparently", async () => {
@@ -302,7 +322,7 @@ describe("fs-store listing cost", () => {
     }
     expect(all).toBe(24);
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/cannot read .*rollout-2026-10-01.*skipped/);
+    expect(warnings[0]).toMatch(/rollout-2026-10-01.* is a folder, not a file; skipped$/);
     await expect(readFile(oldest)).rejects.toMatchObject({ code: "EISDIR" });
   });
 });

@@ -21,8 +21,6 @@ import {
   type AppendResult,
   type DeleteOptions,
   type ListQuery,
-  type PruneOptions,
-  type PruneResult,
   type SessionDetail,
   type SessionInput,
   type SessionPage,
@@ -87,6 +85,8 @@ const RETENTION_PAGE = 500;
  * and a batch costs one round trip.
  */
 export class PgStore implements SessionStore, TokenStore, RetentionStore {
+  /** Postgres answers `ListQuery.q` with its own text index. */
+  readonly capabilities = { textSearch: true } as const;
   readonly #db: Kysely<Database>;
   readonly #schema: string;
   readonly #org: string;
@@ -542,43 +542,6 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
       // A soft-deleted session can be held too (that keeps it from the purge).
       const r = await this.#db.updateTable("sessions").set({ legal_hold: held }).where("org", "=", this.#org).where("id", "=", id).executeTakeFirst();
       if (Number(r.numUpdatedRows) === 0) throw new NotFoundError(`session ${id} not found`);
-    });
-  }
-
-  async prune(options: PruneOptions): Promise<PruneResult> {
-    if (!(options.olderThan instanceof Date) || Number.isNaN(options.olderThan.getTime())) throw new InvalidInputError("prune needs a valid olderThan date");
-    return this.#run(async () => {
-      const rows = await this.#db
-        .selectFrom("sessions")
-        .select(["id", "legal_hold", this.#bytesOf().as("bytes")])
-        .where("org", "=", this.#org)
-        .where("deleted_at", "is", null)
-        .where("updated_ts", "<", options.olderThan)
-        .orderBy("updated_ts")
-        .execute();
-      const result: PruneResult = { expired: [], held: [], bytes_freed: 0, dry_run: options.dryRun ?? false };
-      const orgHeld = await this.#orgHeld();
-      for (const r of rows) {
-        if (r.legal_hold || orgHeld) {
-          result.held.push(r.id);
-          continue;
-        }
-        if (result.dry_run) {
-          result.expired.push(r.id);
-          result.bytes_freed += Number(r.bytes);
-          continue;
-        }
-        try {
-          const { bytes } = await this.#delete(r.id, { actor: options.actor ?? "prune", reason: `not updated since ${options.olderThan.toISOString()}` });
-          result.expired.push(r.id);
-          result.bytes_freed += bytes;
-        } catch (err) {
-          // Held or deleted between the scan and the delete: report what is true now.
-          if (err instanceof LegalHoldError) result.held.push(r.id);
-          else if (!(err instanceof NotFoundError)) throw err;
-        }
-      }
-      return result;
     });
   }
 

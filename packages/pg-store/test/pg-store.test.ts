@@ -1,4 +1,4 @@
-import { ConflictError, InvalidInputError, NotFoundError, StoreUnavailableError, appendLines } from "@sessionvault/core";
+import { ConflictError, InvalidInputError, NotFoundError, StoreUnavailableError, appendLines, applyRetention } from "@sessionvault/core";
 import { agentMessageLines, conformanceId, sessionHeadLines } from "@sessionvault/core/conformance";
 import type { SessionInput } from "@sessionvault/core";
 import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, PgStore } from "@sessionvault/pg-store";
@@ -295,7 +295,7 @@ describe("orgs, filters, tokens", () => {
     await expect(globex.deleteSession(s.id)).rejects.toBeInstanceOf(NotFoundError);
     expect((await globex.listSessions({ archived: "all" })).sessions).toEqual([]);
     expect((await globex.listSessions({ q: "secret" })).sessions).toEqual([]);
-    expect((await globex.prune({ olderThan: new Date("2100-01-01") })).expired).toEqual([]);
+    expect((await applyRetention(globex, { name: "prune", defaultTtlMs: 0, graceMs: 0 }, { now: new Date("2100-01-01") })).expired).toEqual([]);
     // The same id in another org is another session.
     await globex.putSession({ ...s, title: "globex copy" });
     expect((await globex.getSession(s.id)).lines).toBe(0);

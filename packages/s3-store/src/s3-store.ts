@@ -79,7 +79,6 @@ import {
   LegalHoldError,
   NotFoundError,
   UnsupportedError,
-  applyRetention,
   assertIdOrPrefix,
   assertSessionId,
   assertSlug,
@@ -91,8 +90,6 @@ import {
   type DeleteOptions,
   type DeletionAuditRecord,
   type ListQuery,
-  type PruneOptions,
-  type PruneResult,
   type RetentionCandidate,
   type RetentionStore,
   type SessionDetail,
@@ -136,8 +133,6 @@ export interface S3StoreOptions {
   compactObjectMaxBytes?: number;
   /** Upper bound of one merged segment (default 8 MiB). */
   compactSegmentMaxBytes?: number;
-  /** How long `prune()` keeps expired sessions soft-deleted before purging them (default 0: purge in the same run). */
-  pruneGraceMs?: number;
   /** Also set S3 Object Lock legal holds on a held session's objects (the bucket must have Object Lock enabled). */
   objectLockLegalHolds?: boolean;
   /** Tag append objects with `sessionvault-stream=<name>`, so per-stream bucket lifecycle rules can match them. */
@@ -184,7 +179,7 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
   readonly #client: S3Client;
   readonly #ownsClient: boolean;
   readonly #keys: StoreKeys;
-  readonly #opts: Required<Pick<S3StoreOptions, "multipartThresholdBytes" | "partSizeBytes" | "compactAfterAppends" | "compactObjectMaxBytes" | "compactSegmentMaxBytes" | "pruneGraceMs" | "concurrency">> &
+  readonly #opts: Required<Pick<S3StoreOptions, "multipartThresholdBytes" | "partSizeBytes" | "compactAfterAppends" | "compactObjectMaxBytes" | "compactSegmentMaxBytes" | "concurrency">> &
     S3StoreOptions;
   /** Stream ends this instance saw or wrote: lets a sequential writer skip the position check. */
   readonly #ends = new Map<string, { lines: number; bytes: number; uncompacted: number }>();
@@ -205,7 +200,6 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
       compactAfterAppends: 32,
       compactObjectMaxBytes: MIB,
       compactSegmentMaxBytes: 8 * MIB,
-      pruneGraceMs: 0,
       concurrency: 16,
       ...options,
     };
@@ -361,7 +355,9 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
     // Listings show the rollout's counts and last activity: keep that hint in step. Other streams are
     // only ever counted from their objects, so their appends cost one request.
     if (stream === STREAMS.rollout) {
-      const lastTs = lineTimestamp(lines[lines.length - 1]!);
+      // The last line that has a timestamp (a trailing `{"record_type":"state"}` has none), as every store reports it.
+      let lastTs: string | null = null;
+      for (let i = lines.length - 1; i >= 0 && lastTs === null; i--) lastTs = lineTimestamp(lines[i]!);
       await this.#updateDoc(id, (doc) => {
         if (!doc || doc.deleted) throw new NotFoundError(`session ${id} was deleted while appending`);
         const hint = doc.streams[stream];
@@ -534,19 +530,6 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
       );
     }
     if (!held) await this.#delete(this.#keys.sessionHold(id));
-  }
-
-  async prune(options: PruneOptions): Promise<PruneResult> {
-    if (!(options.olderThan instanceof Date) || Number.isNaN(options.olderThan.getTime())) throw new InvalidInputError("prune needs a valid olderThan date");
-    const now = new Date();
-    const ttl = now.getTime() - options.olderThan.getTime();
-    if (ttl < 0) throw new InvalidInputError("prune: olderThan is in the future");
-    const report = await applyRetention(
-      this,
-      { name: "prune", defaultTtlMs: ttl, graceMs: this.#opts.pruneGraceMs },
-      { now, dryRun: options.dryRun, actor: options.actor },
-    );
-    return { expired: report.expired, held: report.held, bytes_freed: report.bytes_freed, dry_run: report.dry_run };
   }
 
   // --------------------------------------------------------------- retention

@@ -1,5 +1,5 @@
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
-import { applyRetention, DAY_MS, InvalidInputError, NotFoundError, sessionHeadLines, type RetentionPolicy, type SessionInput } from "@sessionvault/core";
+import { applyRetention, DAY_MS, InvalidInputError, sessionHeadLines, type RetentionPolicy, type SessionInput } from "@sessionvault/core";
 import { conformanceId, runRetentionConformance } from "@sessionvault/core/conformance";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { bucketLifecycleConfiguration, type S3Store } from "../src/index.js";
@@ -80,20 +80,6 @@ describe("retention on S3: the objects", () => {
     expect(keys).toHaveLength(2);
     const records = await Promise.all(keys.map(async (Key) => JSON.parse(await (await client.send(new GetObjectCommand({ Bucket: server.bucket, Key }))).Body!.transformToString()) as { action: string; session_id: string }));
     expect(records.map((r) => [r.action, r.session_id]).sort()).toEqual([["purge", old], ["soft_delete", old]]);
-    await store.close();
-  });
-
-  test("prune() (the store contract, used by the CLI) soft-deletes with the store's grace period", async () => {
-    const prefix = uniquePrefix();
-    const store = openTestStore(server, { prefix, pruneGraceMs: 7 * DAY_MS });
-    const old = await session(store, 400);
-    const res = await store.prune({ olderThan: new Date(Date.now() - 30 * DAY_MS), actor: "cli" });
-    expect(res).toEqual({ expired: [old], held: [], bytes_freed: expect.any(Number), dry_run: false });
-    await expect(store.getSession(old)).rejects.toBeInstanceOf(NotFoundError);
-    expect((await objects(`${prefix}/sessions/${old}/`)).size).toBeGreaterThan(0);
-    const audit = [];
-    for await (const r of store.deletionAudit()) audit.push([r.action, r.actor]);
-    expect(audit).toEqual([["soft_delete", "cli"]]);
     await store.close();
   });
 });

@@ -1,4 +1,4 @@
-import { assertSlug, NotFoundError } from "@sessionvault/core";
+import { assertSlug, NotFoundError } from "@sessionvault/core/store-api";
 import type { RawStreamSource } from "@sessionvault/fs-store";
 import { linesAsChunks, writeAll, type CliContext } from "../io.js";
 import { openStoreArg } from "../stores.js";
@@ -17,13 +17,13 @@ export interface CatOptions {
  */
 export async function cat(id: string, options: CatOptions, ctx: CliContext): Promise<void> {
   const name = assertSlug(options.stream ?? "rollout", "stream name");
-  const store = openStoreArg(ctx, options.store);
+  const store = await openStoreArg(ctx, options.store);
   try {
     const session = await store.getSession(id);
     if (name !== "rollout" && !session.streams.some((s) => s.name === name)) {
       throw new NotFoundError(`session ${session.id} has no stream "${name}" (it has: ${session.streams.map((s) => s.name).join(", ")})`);
     }
-    const raw = store as Partial<RawStreamSource>;
+    const raw = store.driver as Partial<RawStreamSource>;
     if (!options.json && typeof raw.readStreamBytes === "function") {
       await writeAll(ctx.stdout, raw.readStreamBytes(session.id, name));
       return;

@@ -9,8 +9,9 @@ import { renderMarkdown } from "../markdown-transcript.js";
 import { openStoreArg } from "../stores.js";
 import { terminalSafeChunks } from "../terminal-text.js";
 
-export const EXPORT_FORMATS = ["actions.v1", "jsonl", "markdown"] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+import { EXPORT_FORMATS, type ExportFormat } from "../export-formats.js";
+
+export { EXPORT_FORMATS, type ExportFormat };
 
 export interface ExportOptions {
   format?: string;
@@ -20,6 +21,8 @@ export interface ExportOptions {
   output?: string;
   /** With -o: print {"id", "format", "output", "bytes"} once the file is written. */
   json?: boolean;
+  /** otlp: put redacted message texts, tool inputs and outputs on the spans. */
+  includeContent?: boolean;
 }
 
 /**
@@ -32,12 +35,15 @@ export async function exportSession(id: string, options: ExportOptions, ctx: Cli
   if (!format || !EXPORT_FORMATS.includes(format)) {
     throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(", ")}${options.format ? `, got ${JSON.stringify(options.format)}` : ""}`);
   }
+  if (options.includeContent && format !== "otlp") throw new UsageError("--include-content is for --format otlp");
+  // Spans leave for a collector the user may not control: they are always redacted.
+  if (format === "otlp" && options.redact === false) throw new UsageError("--format otlp is always redacted: --no-redact does not apply");
   if (options.json && !options.output) throw new UsageError("--json prints a summary of the written file: use it with -o FILE");
   const redact = options.redact !== false;
-  const store = openStoreArg(ctx, options.store);
+  const store = await openStoreArg(ctx, options.store);
   try {
     const session = await store.getSession(id);
-    const raw = store as Partial<RawStreamSource>;
+    const raw = store.driver as Partial<RawStreamSource>;
     const lines = () => store.readStream(session.id, "rollout");
     const chunks: AsyncIterable<string | Uint8Array> =
       format === "jsonl"
@@ -48,10 +54,13 @@ export async function exportSession(id: string, options: ExportOptions, ctx: Cli
             typeof raw.readStreamBytes === "function"
             ? raw.readStreamBytes(session.id, "rollout")
             : linesAsChunks(lines())
-        : format === "markdown"
+        : format === "otlp"
+          ? // Loaded here so the OpenTelemetry packages cost nothing to the other commands.
+            (await import("../otlp/otlp-json-lines.js")).otlpJsonLines(session, lines(), { includeContent: options.includeContent ?? false })
+          : format === "markdown"
           ? // Markdown is read in terminals (`less`, `cat`): no control character from the session gets through.
             terminalSafeChunks(renderMarkdown(redact ? redactSummary(session) : session, lines(), { redact }))
-          : actionLines(projectActions(lines(), { sessionId: session.id, redact }));
+            : actionLines(projectActions(lines(), { sessionId: session.id, redact }));
     if (options.output) {
       // Open the file only once the session was found, so a bad id leaves no empty file behind.
       const path = resolve(ctx.cwd, options.output);

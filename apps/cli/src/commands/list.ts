@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { redactSummary, UsageError, searchSessions, sessionInputOf, storedSessionFacts, type ListQuery, type SessionFacts, type SessionSummary } from "@sessionvault/core";
+import { redactSecrets, redactSummary, UsageError, searchSessions, sessionInputOf, storedSessionFacts, type ListQuery, type SearchPage, type SessionFacts, type SessionSummary } from "@sessionvault/core/store-api";
 import { printJson, type CliContext } from "../io.js";
 import { terminalSafe } from "../terminal-text.js";
 import { openStoreArg } from "../stores.js";
@@ -34,18 +34,24 @@ export async function list(options: ListOptions, ctx: CliContext): Promise<void>
     if (options.search.trim() === "") throw new UsageError("--search needs some text");
     query.q = options.search;
   }
-  const store = openStoreArg(ctx, options.store);
+  const store = await openStoreArg(ctx, options.store);
   try {
     // A store without a text index (a Codex home) is read through until the page is full.
-    const page = query.q ? await searchSessions(store, query, { maxScanBytes: Infinity, maxSessions: Infinity }) : await store.listSessions(query);
-    const sessions = options.redact === false ? page.sessions : page.sessions.map(redactSummary);
+    const page: SearchPage = query.q ? await searchSessions(store, query, { maxScanBytes: Infinity, maxSessions: Infinity }) : await store.listSessions(query);
+    const redact = options.redact !== false;
+    const sessions = redact ? page.sessions.map(redactSummary) : page.sessions;
+    // A snippet is message text: it is redacted like the summary.
+    const snippets = page.snippets && redact ? Object.fromEntries(Object.entries(page.snippets).map(([id, t]) => [id, redactSecrets(t)])) : page.snippets;
     if (options.json) {
       const withFacts = [];
-      for (const s of sessions) withFacts.push(sessionJson(s, await storedSessionFacts(store, s.id)));
+      for (const s of sessions) {
+        const json = sessionJson(s, await storedSessionFacts(store, s.id));
+        withFacts.push(snippets?.[s.id] !== undefined ? { ...json, snippet: snippets[s.id] } : json);
+      }
       printJson(ctx, { sessions: withFacts, next_cursor: page.next_cursor });
       return;
     }
-    ctx.stdout.write(table(sessions));
+    ctx.stdout.write(table(sessions, snippets));
     if (page.next_cursor) ctx.stderr.write(`sessionvault: more sessions: add --cursor ${page.next_cursor}\n`);
   } finally {
     await store.close();
@@ -76,7 +82,8 @@ export function sessionJson(s: SessionSummary, f: SessionFacts): Record<string, 
   };
 }
 
-function table(sessions: SessionSummary[]): string {
+/** One row per session; under it, when searching, where the text matched. */
+function table(sessions: SessionSummary[], snippets?: Record<string, string>): string {
   if (sessions.length === 0) return "no sessions\n";
   const rows = sessions.map((s) => [
     s.id,
@@ -92,7 +99,13 @@ function table(sessions: SessionSummary[]): string {
       .map((c, i) => (i === 3 ? c.padStart(widths[i]!) : i === r.length - 1 ? c : c.padEnd(widths[i]!)))
       .join("  ")
       .trimEnd();
-  return [fmt(head), ...rows.map(fmt)].join("\n") + "\n";
+  const lines = [fmt(head)];
+  sessions.forEach((s, i) => {
+    lines.push(fmt(rows[i]!));
+    const snippet = snippets?.[s.id];
+    if (snippet !== undefined) lines.push(`    ${oneLine(snippet, 100)}`);
+  });
+  return lines.join("\n") + "\n";
 }
 
 export function oneLine(text: string, max: number): string {

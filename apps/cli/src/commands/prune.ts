@@ -1,12 +1,4 @@
-import {
-  applyRetention,
-  InvalidInputError,
-  parseDuration,
-  UnsupportedError,
-  UsageError,
-  type OpenedStore,
-  type RetentionStore,
-} from "@sessionvault/core";
+import { InvalidInputError, parseDuration, runRetention, UsageError, type RetentionReport } from "@sessionvault/core";
 import { printJson, type CliContext } from "../io.js";
 import { openStoreArg } from "../stores.js";
 
@@ -25,10 +17,10 @@ export interface PruneCommandOptions {
 
 /**
  * `sessionvault prune --store URL --older-than DURATION`: expires sessions
- * with no activity for DURATION, skipping sessions on legal hold. Stores with
- * retention support (a Codex home, s3, postgres) soft-delete first and purge
- * after `--grace`, expire single streams (`--stream-ttl`), and audit every
- * deletion; other stores (the archive server) use their own `prune`.
+ * with no activity for DURATION, skipping sessions on legal hold. Every store
+ * (a Codex home, s3, postgres, the archive server) soft-deletes first and
+ * purges after `--grace`, expires single streams (`--stream-ttl`), and audits
+ * every deletion: core's `runRetention`.
  */
 export async function prune(options: PruneCommandOptions, ctx: CliContext): Promise<void> {
   if (!options.store) throw new UsageError("prune needs --store URL (the store to prune)");
@@ -44,26 +36,16 @@ export async function prune(options: PruneCommandOptions, ctx: CliContext): Prom
   const actor = options.actor ?? `cli:${ctx.env.USER || ctx.env.LOGNAME || "unknown"}`;
   const dryRun = options.dryRun ?? false;
 
-  const store = openStoreArg(ctx, options.store);
+  const store = await openStoreArg(ctx, options.store);
   try {
-    const now = new Date();
-    let result: { expired: string[]; held: string[]; bytes_freed: number; dry_run: boolean; purged?: string[]; bytes_purged?: number; streams_expired?: unknown[] };
-    if (isRetentionStore(store)) {
-      try {
-        result = await applyRetention(
-          store,
-          { name: "cli-prune", defaultTtlMs: ttl, streamTtlsMs: streamTtls, graceMs: graceMs ?? 0 },
-          { now, dryRun, actor },
-        );
-      } catch (err) {
-        if (err instanceof InvalidInputError) throw new UsageError(err.message);
-        throw err;
-      }
-    } else {
-      if (graceMs !== undefined || Object.keys(streamTtls).length > 0) {
-        throw new UnsupportedError("this store has no soft delete or per-stream retention: --grace and --stream-ttl need a Codex home, an s3:// or a postgres:// store");
-      }
-      result = await store.prune({ olderThan: new Date(now.getTime() - ttl), dryRun, actor });
+    // The same retention on every store: soft delete, purge after the grace, the deletion audit
+    // (on the archive server, the server runs it over its own store).
+    let result: RetentionReport;
+    try {
+      result = await runRetention(store, { name: "cli-prune", defaultTtlMs: ttl, streamTtlsMs: streamTtls, graceMs: graceMs ?? 0 }, { now: new Date(), dryRun, actor });
+    } catch (err) {
+      if (err instanceof InvalidInputError) throw new UsageError(err.message);
+      throw err;
     }
     if (options.json) {
       printJson(ctx, result);
@@ -89,11 +71,6 @@ function duration(flag: string, text: string): number {
   } catch (err) {
     throw new UsageError(`${flag}: ${(err as Error).message}`);
   }
-}
-
-function isRetentionStore(store: OpenedStore): store is OpenedStore & RetentionStore {
-  const s = store as Partial<RetentionStore>;
-  return typeof s.retentionCandidates === "function" && typeof s.softDeleteSession === "function" && typeof s.purgeSession === "function";
 }
 
 function formatBytes(n: number): string {

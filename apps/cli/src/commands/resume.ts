@@ -156,8 +156,8 @@ async function waitUntilClosed(rollout: string, id: string, seconds: number, say
  * that Codex finds its rollout. Null if the archive does not have it.
  */
 async function restore(ctx: CliContext, url: string, home: string, idOrPrefix: string, say: (m: string) => void): Promise<RolloutLocation | null> {
-  const from = openStoreArg(ctx, url);
-  const to = openStoreArg(ctx, home);
+  const from = await openStoreArg(ctx, url);
+  const to = await openStoreArg(ctx, home);
   try {
     let session: SessionSummary;
     try {

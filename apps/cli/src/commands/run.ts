@@ -69,7 +69,7 @@ export async function run(options: RunOptions, ctx: CliContext): Promise<void> {
   const codex = isCodexCommand(argv);
   const invocation = codex ? parseCodexInvocation(argv) : null;
   // --store naming the agent's own Codex home is the default layout: the store must not race Codex for the rollout file.
-  const store = options.store && !sameDir(options.store, codexHome, ctx) ? openStoreArg(ctx, options.store) : undefined;
+  const store = options.store && !sameDir(options.store, codexHome, ctx) ? await openStoreArg(ctx, options.store) : undefined;
 
   let warned = false;
   const warn = (message: string) => {

@@ -1,5 +1,4 @@
 import { resolve } from "node:path";
-import { parseUiSecret, startServer } from "@sessionvault/server";
 import { UsageError } from "@sessionvault/core";
 import type { CliContext } from "../io.js";
 import { storeRegistry } from "../stores.js";
@@ -24,6 +23,8 @@ export async function serve(options: ServeOptions, ctx: CliContext): Promise<voi
   const port = options.port === undefined ? 7420 : Number(options.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid --port ${JSON.stringify(options.port)}`);
   const store = options.store ?? defaultServerStore(ctx);
+  // The server (fastify and its plugins) is loaded only by the command that runs it.
+  const { parseUiSecret, startServer } = await import("@sessionvault/server");
   const uiSecret = parseUiSecret(ctx.env.SESSIONVAULT_UI_SECRET);
   const server = await startServer({
     store,

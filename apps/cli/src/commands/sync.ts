@@ -10,6 +10,8 @@ export interface SyncCommandOptions {
   to?: string;
   dryRun?: boolean;
   json?: boolean;
+  /** --to otlp+http://…: put redacted message texts, tool inputs and outputs on the spans. */
+  includeContent?: boolean;
 }
 
 /**
@@ -21,9 +23,24 @@ export async function sync(options: SyncCommandOptions, ctx: CliContext): Promis
   if (!options.to) throw new UsageError("sync needs --to URL (the store to send sessions to)");
   const fromUrl = options.from ?? defaultStoreUrl(ctx);
   if (fromUrl === options.to) throw new UsageError("sync needs two different stores (--from and --to are the same)");
-  // A rerun over a big unchanged Codex home then costs a stat per rollout, not a read.
-  const from = openStoreArg(ctx, fromUrl, { summaryCache: true });
-  const to = openStoreArg(ctx, options.to);
+  if (/^otlp\+/i.test(options.to)) {
+    const from = await openStoreArg(ctx, fromUrl, { summaryCache: true });
+    try {
+      // Loaded here so the OpenTelemetry packages cost nothing to the other commands.
+      const { syncToOtlp } = await import("../otlp/otlp-sync.js");
+      await syncToOtlp(from, { to: options.to, fromUrl, includeContent: options.includeContent ?? false, dryRun: options.dryRun ?? false, json: options.json ?? false }, ctx);
+    } finally {
+      await from.close();
+    }
+    return;
+  }
+  if (options.includeContent) throw new UsageError("--include-content is for --to otlp+http://…");
+  // A rerun over a big unchanged Codex home then costs a stat per rollout, not
+  // a read, on either side (a backup directory is listed whole too). Each new
+  // session in a directory target reuses one walk of it for 10 s instead of
+  // walking it again (see FsStoreOptions.reuseWalkMs).
+  const from = await openStoreArg(ctx, fromUrl, { summaryCache: true });
+  const to = await openStoreArg(ctx, options.to, { summaryCache: true, reuseWalkMs: 10_000 });
   const bar = !options.json && ctx.stderr.isTTY ? progressBar(ctx) : null;
   let summary: SyncSummary;
   try {

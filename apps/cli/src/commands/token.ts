@@ -1,9 +1,8 @@
-import { createApiToken, parseScopes, tokenStoreOf, type CreatedToken } from "@sessionvault/server";
-import { NotFoundError, UsageError, type TokenRecord, type TokenScope } from "@sessionvault/core";
+import { createApiToken, NotFoundError, parseScopes, tokenStoreOf, UsageError, type CreatedToken, type TokenRecord, type TokenScope } from "@sessionvault/core";
+import { HttpStore } from "@sessionvault/http-store";
 import type { CliContext } from "../io.js";
 import { printJson } from "../io.js";
-import { storeRegistry } from "../stores.js";
-import { HttpStore } from "../stores/http-store.js";
+import { storeArg, storeRegistry } from "../stores.js";
 import { defaultServerStore } from "./serve.js";
 
 export interface TokenCreateOptions {
@@ -39,11 +38,12 @@ interface TokenAdmin {
 
 /** Opens the server's store (default: the one `serve` would serve) for the length of `fn`. */
 async function withTokenAdmin<T>(storeUrl: string | undefined, ctx: CliContext, fn: (admin: TokenAdmin) => Promise<T>): Promise<T> {
-  const url = storeUrl ?? defaultServerStore(ctx);
-  const store = storeRegistry(ctx).open(url);
+  const url = storeArg(ctx, storeUrl ?? defaultServerStore(ctx));
+  const store = await storeRegistry(ctx).open(url);
   try {
-    if (store instanceof HttpStore) {
-      return await fn({ create: (org, scopes) => store.createToken(scopes, org), list: () => store.listOrgTokens(), revoke: (id) => store.revokeToken(id) });
+    const server = store.driver;
+    if (server instanceof HttpStore) {
+      return await fn({ create: (org, scopes) => server.createToken(scopes, org), list: () => server.listOrgTokens(), revoke: (id) => server.revokeToken(id) });
     }
     const tokens = tokenStoreOf(store, url);
     return await fn({

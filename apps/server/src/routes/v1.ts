@@ -9,6 +9,7 @@ import {
   InvalidInputError,
   redactSummary,
   projectActions,
+  runRetention,
   searchSessions,
   storedSessionFacts,
   withSessionFacts,
@@ -279,26 +280,44 @@ export async function v1Routes(app: FastifyInstance, ctx: ServerContext): Promis
     },
   );
 
-  app.post<{ Body: { older_than: string; dry_run?: boolean } }>(
+  app.post<{ Body: PruneBody }>(
     "/prune",
     {
       schema: {
-        summary: "Expire sessions last updated before older_than (held sessions are kept)",
+        summary:
+          "Apply retention to the token's org, as `sessionvault prune` does on any store: sessions idle longer than ttl_ms (or last active before older_than) " +
+          "are soft-deleted and purged once grace_ms has passed, streams in stream_ttls_ms expire sooner, held sessions are kept, every deletion is audited",
         security: bearerSecurity,
         body: {
           type: "object",
-          required: ["older_than"],
           additionalProperties: false,
-          properties: { older_than: { type: "string", maxLength: 40 }, dry_run: { type: "boolean" } },
+          properties: {
+            older_than: { type: "string", maxLength: 40 },
+            ttl_ms: { type: "integer", minimum: 0 },
+            grace_ms: { type: "integer", minimum: 0 },
+            stream_ttls_ms: { type: "object", maxProperties: 32, additionalProperties: { type: "integer", minimum: 0 } },
+            policy: { type: "string", maxLength: 64 },
+            dry_run: { type: "boolean" },
+          },
         },
         response: { ...errorResponses },
       },
     },
     async (req) => {
       const store = storeFor(req, "admin");
-      const olderThan = new Date(req.body.older_than);
-      if (Number.isNaN(olderThan.getTime())) throw new InvalidInputError("older_than must be an ISO date");
-      return store.prune({ olderThan, dryRun: req.body.dry_run ?? false, actor: `token:${(req.principal as Principal).tokenId}` });
+      const now = new Date();
+      let ttl = req.body.ttl_ms;
+      if (req.body.older_than !== undefined) {
+        const olderThan = Date.parse(req.body.older_than);
+        if (Number.isNaN(olderThan)) throw new InvalidInputError("older_than must be an ISO date");
+        ttl = Math.max(0, now.getTime() - olderThan);
+      }
+      if (ttl === undefined) throw new InvalidInputError("prune needs ttl_ms or older_than");
+      return runRetention(
+        store,
+        { name: req.body.policy ?? "api-prune", defaultTtlMs: ttl, graceMs: req.body.grace_ms ?? 0, ...(req.body.stream_ttls_ms ? { streamTtlsMs: req.body.stream_ttls_ms } : {}) },
+        { now, dryRun: req.body.dry_run ?? false, actor: `token:${(req.principal as Principal).tokenId}` },
+      );
     },
   );
 
@@ -307,6 +326,15 @@ export async function v1Routes(app: FastifyInstance, ctx: ServerContext): Promis
 
 export async function* actionLines(rollout: AsyncIterable<string>, sessionId: string, redact = true): AsyncGenerator<string> {
   for await (const action of projectActions(rollout, { sessionId, redact })) yield JSON.stringify(action);
+}
+
+interface PruneBody {
+  older_than?: string;
+  ttl_ms?: number;
+  grace_ms?: number;
+  stream_ttls_ms?: Record<string, number>;
+  policy?: string;
+  dry_run?: boolean;
 }
 
 declare module "fastify" {

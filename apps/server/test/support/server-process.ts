@@ -18,10 +18,12 @@ export interface ServerProcess {
 /**
  * The built server (dist/main.js) as a child process on 127.0.0.1, port 0.
  * Its data folder (where it keeps the web UI secret) is a fresh temporary one unless env names one.
+ * `launcher`: a command that runs it (e.g. `unshare --pid --fork --kill-child`).
  */
-export async function spawnServer(store: string, env: Record<string, string> = {}, args: string[] = []): Promise<ServerProcess> {
+export async function spawnServer(store: string, env: Record<string, string> = {}, args: string[] = [], launcher: string[] = []): Promise<ServerProcess> {
   if (!existsSync(SERVER_MAIN)) throw new Error(`${SERVER_MAIN} is missing: build the server first (turbo builds it before test)`);
-  const child = spawn(process.execPath, [SERVER_MAIN, "--store", store, "--port", "0", ...args], {
+  const argv = [...launcher, process.execPath, SERVER_MAIN, "--store", store, "--port", "0", ...args];
+  const child = spawn(argv[0]!, argv.slice(1), {
     env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", SESSIONVAULT_DATA: mkdtempSync(join(tmpdir(), "sv-data-")), ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -49,8 +51,20 @@ export async function spawnServer(store: string, env: Record<string, string> = {
     child,
     output: () => out,
     async stop() {
-      if (child.exitCode === null) child.kill("SIGTERM");
-      return exited;
+      if (launcher.length === 0) {
+        if (child.exitCode === null) child.kill("SIGTERM");
+        return exited;
+      }
+      // A launcher such as `unshare --fork` ignores SIGTERM while it waits; killed, it
+      // hands the server SIGTERM (--kill-child). Done once the server stops answering.
+      if (child.exitCode === null) child.kill("SIGKILL");
+      const code = await exited;
+      for (let i = 0; i < 600; i++) {
+        const up = await fetch(`${url}/healthz`).then(() => true, () => false);
+        if (!up) return code;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`server at ${url} still answers after its launcher was killed`);
     },
   };
 }

@@ -15,6 +15,8 @@ interface OpenFile {
   fh: FileHandle;
   path: string;
   created: boolean;
+  /** A write failed part-way (a full disk): the file may end inside a line. */
+  torn: boolean;
 }
 
 /**
@@ -60,12 +62,18 @@ export class DirectorySink implements StreamSink {
     const file = await this.#open(stream);
     const buf = Buffer.from(lines.join("\n") + "\n", "utf8");
     try {
+      if (file.torn) {
+        await terminateTornLine(file.fh, file.path, (await file.fh.stat()).size);
+        file.torn = false;
+      }
       let off = 0;
       while (off < buf.length) {
         const { bytesWritten } = await file.fh.write(buf, off, buf.length - off);
         off += bytesWritten;
       }
     } catch (cause) {
+      // What did land ends inside a line: the next batch must not be glued onto it.
+      file.torn = true;
       throw new IoError(`cannot write ${file.path}: ${(cause as Error).message}`, { cause });
     }
   }
@@ -115,7 +123,7 @@ export class DirectorySink implements StreamSink {
           throw new IoError(`cannot open ${path}: ${(cause as Error).message}`, { cause });
         }
         if (existed > 0) await terminateTornLine(fh, path, existed);
-        return { fh, path, created: existed < 0 };
+        return { fh, path, created: existed < 0, torn: false };
       })();
       this.#files.set(stream, p);
       // A failed open is not cached: discard() must not trip over it.
@@ -131,6 +139,7 @@ export class DirectorySink implements StreamSink {
  * new line whole (the torn fragment stays a separate, unparsable line).
  */
 async function terminateTornLine(fh: FileHandle, path: string, size: number): Promise<void> {
+  if (size === 0) return;
   const r = await open(path, "r");
   try {
     const last = Buffer.alloc(1);

@@ -244,7 +244,7 @@ export function runRetentionConformance(name: string, context: RetentionConforma
       ]) {
         await expect(attempt()).rejects.toBeInstanceOf(LegalHoldError);
       }
-      const pruned = await acme!.prune({ olderThan: NOW });
+      const pruned = await applyRetention(acme!, { name: "prune", defaultTtlMs: 0, graceMs: 0 }, { now: NOW });
       expect(pruned.expired).toEqual([]);
       expect(pruned.held).toContain(b.id);
       expect(await listed(acme!)).toEqual(sorted([b.id, young.id]));

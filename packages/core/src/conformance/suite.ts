@@ -8,10 +8,13 @@ import {
   InvalidInputError,
   LegalHoldError,
   NotFoundError,
-  UnsupportedError,
 } from "../errors.js";
 import type { SessionInput, SessionSummary } from "../session.js";
 import type { SessionStore } from "../store.js";
+import { checkedStore, MAX_LIST_LIMIT, type CheckedStore } from "../checked-store.js";
+import { runRetention } from "../run-retention.js";
+import { isRetentionStore } from "../store-capabilities.js";
+import { DAY_MS, type RetentionReport } from "../retention.js";
 import { agentMessageLines, sessionHeadLines } from "../codex/session-lines.js";
 
 export { agentMessageLines, sessionHeadLines, sessionMetaLine, userMessageLines } from "../codex/session-lines.js";
@@ -39,7 +42,7 @@ export interface ConformanceContext {
   open(): Promise<SessionStore>;
   /** Runs once after every case of the suite (stores were already closed). */
   cleanup?(): Promise<void>;
-  /** The store implements `ListQuery.q`; without it the suite expects UnsupportedError. */
+  /** Ignored: every store answers `ListQuery.q` (its own index, or core's scan); see `StoreCapabilities.textSearch`. */
   supportsSearch?: boolean;
 }
 
@@ -93,6 +96,12 @@ async function readAll(store: SessionStore, id: string, stream: string, fromSeq?
   return out;
 }
 
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of items) out.push(x);
+  return out;
+}
+
 function bytesOf(lines: readonly string[]): number {
   return lines.reduce((n, l) => n + Buffer.byteLength(l, "utf8") + 1, 0);
 }
@@ -120,14 +129,30 @@ async function expectRejects<E extends Error>(p: Promise<unknown> | (() => Promi
   return caught as E;
 }
 
+/** `prune --older-than` as every store runs it: core's retention, no grace (purged in the same run). */
+function prune(store: CheckedStore, olderThan: Date, options: { dryRun?: boolean; actor?: string; graceMs?: number } = {}): Promise<RetentionReport> {
+  const now = new Date();
+  return runRetention(store, { name: "conformance", defaultTtlMs: Math.max(0, now.getTime() - olderThan.getTime()), graceMs: options.graceMs ?? 0 }, {
+    now,
+    ...(options.dryRun !== undefined ? { dryRun: options.dryRun } : {}),
+    ...(options.actor !== undefined ? { actor: options.actor } : {}),
+  });
+}
+
+/** A test double without retention (the in-memory store of core's own tests) skips the prune cases; every real store runs them. */
+function skipWithoutRetention(t: { skip(note?: string): void }, store: CheckedStore): void {
+  if (!store.capabilities.retention && !store.capabilities.remoteRetention) t.skip("the store has no retention");
+}
+
 const BAD_IDS = ["../etc", "abc/def", "..", "../../../../etc/passwd", "01a1fd77/../../x", "01a1fd77-..-x", ""];
 const BAD_STREAMS = ["../x", "a/b", "..", "", "Rollout", "x\u0000y"];
 
 export function runStoreConformance(name: string, context: ConformanceContext): void {
   describe(`${name} — SessionStore conformance`, () => {
     const opened: SessionStore[] = [];
-    const open = async (): Promise<SessionStore> => {
-      const store = await context.open();
+    // Every store is opened through core's checked layer, as the apps open them.
+    const open = async (): Promise<CheckedStore> => {
+      const store = checkedStore(await context.open());
       opened.push(store);
       return store;
     };
@@ -182,6 +207,34 @@ export function runStoreConformance(name: string, context: ConformanceContext): 
         const gotFork = await store.getSession(fork.input.id);
         expect(gotFork.forked_from_id).toBe(origin);
         expect(gotFork.parent_id).toBe(origin);
+      });
+
+      it("normalises a summary the same way on every store: missing fields null, times ISO-8601 UTC with ms, git with its three keys", async () => {
+        const store = await open();
+        const id = conformanceId();
+        const loose = { id, created_at: "2026-03-01T12:00:00+02:00", cwd: "/w", title: "normalise me", archived: false, source: "cli", originator: "codex_cli_rs", cli_version: "0.98.0", git: { branch: "main" } } as unknown as SessionInput;
+        await store.putSession(loose);
+        await store.append(id, "rollout", 0, sessionHeadLines({ ...loose, model_provider: null, parent_id: null, forked_from_id: null, git: { commit_hash: null, branch: "main", repository_url: null } }));
+        const got = await store.getSession(id);
+        expect(got).toMatchObject({ created_at: "2026-03-01T10:00:00.000Z", model_provider: null, parent_id: null, forked_from_id: null, git: { commit_hash: null, branch: "main", repository_url: null } });
+        expect((await store.listSessions({})).sessions[0]).toMatchObject({ created_at: "2026-03-01T10:00:00.000Z", git: { commit_hash: null, branch: "main", repository_url: null } });
+        await expectRejects(store.putSession({ ...loose, id: conformanceId(), created_at: "yesterday" }), InvalidInputError);
+        await expectRejects(store.putSession({ ...loose, id: conformanceId(), cwd: 42 } as unknown as SessionInput), InvalidInputError);
+      });
+
+      it("updated_at of the same rollout is the same everywhere: its last timestamped line, not what putSession claimed", async () => {
+        const store = await open();
+        const created = Date.parse("2026-02-01T08:00:00.000Z");
+        const s = await createSession(store, { created_at: iso(created), updated_at: iso(created + DAY_MS) });
+        expect((await store.getSession(s.input.id)).updated_at).toBe(iso(created));
+        const later = iso(created + 3 * MINUTE);
+        await store.append(s.input.id, "rollout", s.head.length, [...agentMessageLines("done", later), '{"record_type":"state"}']);
+        const got = await store.getSession(s.input.id);
+        expect(got.updated_at).toBe(later);
+        expect((await store.listSessions({})).sessions[0]!.updated_at).toBe(later);
+        // Other streams do not move it.
+        await store.append(s.input.id, "debug-log", 0, [`${iso(created + DAY_MS)} INFO later`]);
+        expect((await store.getSession(s.input.id)).updated_at).toBe(later);
       });
 
       it("putSession is idempotent: a second call neither duplicates the session nor touches its streams", async () => {
@@ -485,21 +538,22 @@ export function runStoreConformance(name: string, context: ConformanceContext): 
         expect(listed).toMatchObject({ id: a.input.id, cwd: a.input.cwd, title: a.input.title, lines: a.head.length, bytes: bytesOf(a.head) });
       });
 
-      if (context.supportsSearch) {
-        it("finds sessions by a query over titles and messages", async () => {
-          const store = await open();
-          const hit = await createSession(store, { title: "Migrate the zebrafish pipeline" });
-          await createSession(store, { title: "Unrelated work" });
-          const res = await store.listSessions({ q: "zebrafish" });
-          expect(res.sessions.map((s) => s.id)).toEqual([hit.input.id]);
-        });
-      } else {
-        it("a full-text query is an UnsupportedError", async () => {
-          const store = await open();
-          await createSession(store);
-          await expectRejects(store.listSessions({ q: "anything" }), UnsupportedError);
-        });
-      }
+      it("finds sessions by a query over titles and messages (the store's index, or core's scan of the rollouts)", async () => {
+        const store = await open();
+        const hit = await createSession(store, { title: "Migrate the zebrafish pipeline" });
+        await createSession(store, { title: "Unrelated work" });
+        const res = await store.listSessions({ q: "zebrafish" });
+        expect(res.sessions.map((s) => s.id)).toEqual([hit.input.id]);
+      });
+
+      it(`limit: default 50, at most ${MAX_LIST_LIMIT}; anything else is an InvalidInputError on every store`, async () => {
+        const store = await open();
+        await createSession(store);
+        for (const limit of [0, -1, 1.5, MAX_LIST_LIMIT + 1, 5000]) await expectRejects(store.listSessions({ limit }), InvalidInputError);
+        expect((await store.listSessions({ limit: MAX_LIST_LIMIT })).sessions).toHaveLength(1);
+        expect((await store.listSessions({})).sessions).toHaveLength(1);
+        await expectRejects(store.listSessions({ since: "not a date" }), InvalidInputError);
+      });
     });
 
     describe("deletion and retention", () => {
@@ -520,8 +574,9 @@ export function runStoreConformance(name: string, context: ConformanceContext): 
         expect(await readAll(store, gone.input.id, "rollout")).toEqual([]);
       });
 
-      it("updated_at follows the last rollout line, and prune judges by it, not by created_at", async () => {
+      it("updated_at follows the last rollout line, and prune judges by it, not by created_at", async (t) => {
         const store = await open();
+        skipWithoutRetention(t, store);
         const created = Date.parse("2020-01-01T00:00:00.000Z");
         const active = await createSession(store, { created_at: iso(created), updated_at: iso(created) });
         const resumedAt = new Date(Date.now() - 5 * MINUTE).toISOString();
@@ -530,9 +585,28 @@ export function runStoreConformance(name: string, context: ConformanceContext): 
         const dormant = await createSession(store, { created_at: iso(created + MINUTE), updated_at: iso(created + MINUTE) });
         expect((await store.getSession(dormant.input.id)).updated_at).toBe(iso(created + MINUTE));
 
-        const res = await store.prune({ olderThan: new Date("2021-01-01T00:00:00.000Z") });
+        const res = await prune(store, new Date("2021-01-01T00:00:00.000Z"));
         expect(res.expired).toEqual([dormant.input.id]);
         expect((await store.getSession(active.input.id)).id).toBe(active.input.id);
+      });
+
+      it("prune leaves the same audit on every store: soft_delete by the policy, then purge once the grace is over", async (t) => {
+        const store = await open();
+        skipWithoutRetention(t, store);
+        const old = Date.parse("2020-07-01T00:00:00.000Z");
+        const gone = await createSession(store, { created_at: iso(old), updated_at: iso(old) });
+        const kept = await createSession(store, { created_at: iso(Date.now() - MINUTE), updated_at: iso(Date.now() - MINUTE) });
+        const first = await prune(store, new Date("2021-01-01T00:00:00.000Z"), { graceMs: 7 * DAY_MS, actor: "cli:conformance" });
+        expect(first).toMatchObject({ expired: [gone.input.id], purged: [], held: [] });
+        // Soft-deleted: gone from reads and listings, restorable until the grace is over.
+        await expectRejects(store.getSession(gone.input.id), NotFoundError);
+        expect((await listAll(store)).map((s) => s.id)).toEqual([kept.input.id]);
+        if (!isRetentionStore(store)) return; // the archive server keeps its audit; the shared prune test reads it there
+        expect((await collect(store.softDeletedSessions())).map((s) => s.id)).toEqual([gone.input.id]);
+        const audit = await collect(store.deletionAudit());
+        expect(audit.map((r) => [r.action, r.session_id, r.actor, r.policy])).toEqual([["soft_delete", gone.input.id, "cli:conformance", "conformance"]]);
+        expect(audit[0]!.bytes).toBe(first.bytes_freed);
+        expect(first.bytes_freed).toBeGreaterThanOrEqual(bytesOf(gone.head));
       });
 
       it("a legal hold blocks delete and prune until it is cleared", async () => {
@@ -542,9 +616,11 @@ export function runStoreConformance(name: string, context: ConformanceContext): 
         await store.setLegalHold(held.input.id, true);
         expect((await store.getSession(held.input.id)).legal_hold).toBe(true);
         await expectRejects(store.deleteSession(held.input.id), LegalHoldError);
-        const pruned = await store.prune({ olderThan: new Date("2021-01-01T00:00:00.000Z") });
-        expect(pruned.expired).toEqual([]);
-        expect(pruned.held).toEqual([held.input.id]);
+        if (store.capabilities.retention || store.capabilities.remoteRetention) {
+          const pruned = await prune(store, new Date("2021-01-01T00:00:00.000Z"));
+          expect(pruned.expired).toEqual([]);
+          expect(pruned.held).toEqual([held.input.id]);
+        }
         expect(await readAll(store, held.input.id, "rollout")).toEqual(held.head);
 
         await store.setLegalHold(held.input.id, false);
@@ -554,8 +630,9 @@ export function runStoreConformance(name: string, context: ConformanceContext): 
         await expectRejects(store.setLegalHold(conformanceId(), true), NotFoundError);
       });
 
-      it("prune: a dry run changes nothing and reports; a real run expires old sessions and keeps new and held ones", async () => {
+      it("prune: a dry run changes nothing and reports; a real run expires old sessions and keeps new and held ones", async (t) => {
         const store = await open();
+        skipWithoutRetention(t, store);
         const oldBase = Date.parse("2020-06-01T00:00:00.000Z");
         const newBase = Date.now() - 60 * MINUTE;
         const olds = [
@@ -573,7 +650,7 @@ export function runStoreConformance(name: string, context: ConformanceContext): 
         const oldIds = olds.map((o) => o.input.id).sort();
         const oldRolloutBytes = olds.reduce((n, o) => n + bytesOf(o.head), 0);
 
-        const dry = await store.prune({ olderThan, dryRun: true, actor: "policy:conformance" });
+        const dry = await prune(store, olderThan, { dryRun: true, actor: "policy:conformance" });
         expect(dry.dry_run).toBe(true);
         expect([...dry.expired].sort()).toEqual(oldIds);
         expect(dry.held).toEqual([heldOld.input.id]);
@@ -581,7 +658,7 @@ export function runStoreConformance(name: string, context: ConformanceContext): 
         expect((await listAll(store)).length).toBe(5);
         for (const o of olds) expect(await readAll(store, o.input.id, "rollout")).toEqual(o.head);
 
-        const real = await store.prune({ olderThan, actor: "policy:conformance" });
+        const real = await prune(store, olderThan, { actor: "policy:conformance" });
         expect(real.dry_run).toBe(false);
         expect([...real.expired].sort()).toEqual(oldIds);
         expect(real.held).toEqual([heldOld.input.id]);
@@ -591,7 +668,7 @@ export function runStoreConformance(name: string, context: ConformanceContext): 
         expect((await store.getSession(heldOld.input.id)).legal_hold).toBe(true);
         expect((await listAll(store)).map((s) => s.id).sort()).toEqual([heldOld.input.id, ...news.map((n) => n.input.id)].sort());
 
-        const again = await store.prune({ olderThan });
+        const again = await prune(store, olderThan);
         expect(again.expired).toEqual([]);
         expect(again.bytes_freed).toBe(0);
       });

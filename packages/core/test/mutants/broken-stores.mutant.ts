@@ -1,6 +1,6 @@
 // Run only by conformance-catches-bugs.test.ts (through its own vitest config):
 // the conformance suite against stores with one deliberate bug each.
-import { ConflictError, NotFoundError, isSessionId, type AppendOptions, type ListQuery, type PruneOptions, type SessionStore } from "@sessionvault/core";
+import { ConflictError, NotFoundError, isSessionId, type AppendOptions, type ListQuery, type SessionStore } from "@sessionvault/core";
 import { runStoreConformance } from "@sessionvault/core/conformance";
 import { MemoryStore } from "../support/memory-store.js";
 
@@ -48,30 +48,6 @@ class IgnoresHold extends MemoryStore {
   }
 }
 
-class DryRunDeletes extends MemoryStore {
-  override prune(options: PruneOptions) {
-    return super.prune({ ...options, dryRun: false }).then((r) => ({ ...r, dry_run: options.dryRun === true }));
-  }
-}
-
-class PrunesByCreation extends MemoryStore {
-  override async prune(options: PruneOptions) {
-    const result = { expired: [] as string[], held: [] as string[], bytes_freed: 0, dry_run: options.dryRun === true };
-    for (const s of (await this.listSessions({ archived: "all", limit: 1000 })).sessions) {
-      if (Date.parse(s.created_at) >= options.olderThan.getTime()) continue;
-      const detail = await this.getSession(s.id);
-      if (detail.legal_hold) {
-        result.held.push(s.id);
-        continue;
-      }
-      result.expired.push(s.id);
-      result.bytes_freed += detail.streams.reduce((n, x) => n + x.bytes, 0);
-      if (!result.dry_run) await this.deleteSession(s.id);
-    }
-    return result;
-  }
-}
-
 class ListsArchived extends MemoryStore {
   override listSessions(query: ListQuery = {}) {
     return super.listSessions({ archived: "all", ...query });
@@ -96,9 +72,7 @@ const mutants: Record<string, () => SessionStore> = {
   "ignores-cursor": () => new IgnoresCursor(),
   "no-id-check": () => new NoIdCheck(),
   "ignores-hold": () => new IgnoresHold(),
-  "dry-run-deletes": () => new DryRunDeletes(),
   "lists-archived": () => new ListsArchived(),
-  "prunes-by-creation": () => new PrunesByCreation(),
   "append-creates-sessions": () => new AppendCreatesSessions(),
 };
 

@@ -11,8 +11,6 @@ import {
   parseJsonLine,
   type AppendResult,
   type ListQuery,
-  type PruneOptions,
-  type PruneResult,
   type SessionDetail,
   type SessionInput,
   type SessionPage,
@@ -38,8 +36,11 @@ export class MemoryStore implements SessionStore {
   private readonly search: boolean;
   closed = 0;
 
+  readonly capabilities: { textSearch: boolean };
+
   constructor(options: { search?: boolean } = {}) {
     this.search = options.search ?? true;
+    this.capabilities = { textSearch: this.search };
   }
 
   async putSession(input: SessionInput): Promise<SessionSummary> {
@@ -114,21 +115,6 @@ export class MemoryStore implements SessionStore {
     this.entry(sessionId).held = held;
   }
 
-  async prune(options: PruneOptions): Promise<PruneResult> {
-    const result: PruneResult = { expired: [], held: [], bytes_freed: 0, dry_run: options.dryRun === true };
-    for (const [id, entry] of this.sessions) {
-      if (Date.parse(this.summary(entry).updated_at) >= options.olderThan.getTime()) continue;
-      if (entry.held) {
-        result.held.push(id);
-        continue;
-      }
-      result.expired.push(id);
-      result.bytes_freed += this.positions(entry).reduce((n, p) => n + p.bytes, 0);
-      if (!result.dry_run) this.sessions.delete(id);
-    }
-    return result;
-  }
-
   async close(): Promise<void> {
     this.closed++;
   }
@@ -155,13 +141,16 @@ export class MemoryStore implements SessionStore {
     const rollout = entry.streams.get("rollout") ?? [];
     const { updated_at: inputUpdated, ...input } = entry.input;
     let updated = inputUpdated ?? input.created_at;
-    const last = rollout.at(-1);
-    if (last !== undefined) {
+    if (rollout.length > 0) updated = input.created_at;
+    for (let i = rollout.length - 1; i >= 0; i--) {
       try {
-        const value = parseJsonLine(last) as { timestamp?: unknown } | undefined;
-        if (typeof value?.timestamp === "string") updated = value.timestamp;
+        const value = parseJsonLine(rollout[i]!) as { timestamp?: unknown } | undefined;
+        if (typeof value?.timestamp === "string") {
+          updated = value.timestamp;
+          break;
+        }
       } catch {
-        // A non-JSON last line has no timestamp; keep the previous one.
+        // A non-JSON line has no timestamp; look further back.
       }
     }
     return { ...input, updated_at: updated, lines: rollout.length, bytes: rollout.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0) };

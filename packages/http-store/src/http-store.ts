@@ -29,8 +29,8 @@ import type {
   DeleteOptions,
   ErrorCode,
   ListQuery,
-  PruneOptions,
-  PruneResult,
+  RetentionPolicy,
+  RetentionReport,
   SessionDetail,
   SessionInput,
   SessionPage,
@@ -72,7 +72,8 @@ const FROM_WIRE: Record<ErrorCode, (b: ErrorBody, message: string) => Sessionvau
   AMBIGUOUS_ID: (b, m) => (b.candidates ? new AmbiguousIdError(b.session_id ?? "", b.candidates) : new SessionvaultError("AMBIGUOUS_ID", m)),
   INVALID_ID: (_b, m) => new InvalidIdError(m),
   INVALID_INPUT: (_b, m) => new InvalidInputError(m),
-  INVALID_FIELD: (b, m) => (b.field ? new InvalidFieldError(b.field, m.startsWith(`${b.field}: `) ? m.slice(b.field.length + 2) : m) : new InvalidInputError(m)),
+  INVALID_FIELD: (b, m) =>
+    b.field ? new InvalidFieldError(b.field, m.startsWith(`${b.field}: `) ? m.slice(b.field.length + 2) : m) : new InvalidInputError(m),
   CONFLICT: (b, m) => new ConflictError(m, b.current_seq ?? -1),
   LEGAL_HOLD: (b, m) => (b.session_id ? new LegalHoldError(b.session_id) : new SessionvaultError("LEGAL_HOLD", m)),
   NOT_A_CODEX_HOME: (_b, m) => new SessionvaultError("NOT_A_CODEX_HOME", m),
@@ -94,6 +95,8 @@ const FROM_WIRE: Record<ErrorCode, (b: ErrorBody, message: string) => Sessionvau
  * position, and recognises a retried append that already landed.
  */
 export class HttpStore implements SessionStore {
+  /** The server answers `q` itself (its store's index, or its own bounded scan). */
+  readonly capabilities = { textSearch: true } as const;
   readonly #base: URL;
   readonly #token: string | undefined;
   readonly #maxBatch: number;
@@ -159,7 +162,9 @@ export class HttpStore implements SessionStore {
     } catch (err) {
       if (!(err instanceof TooLargeError)) throw err;
       if (parts.length === 1) {
-        throw new TooLargeError(`line ${seq} of ${name} is ${parts[0]!.length - 1} bytes, more than ${this.#base.origin} accepts in one request: it can never be stored there`);
+        throw new TooLargeError(
+          `line ${seq} of ${name} is ${parts[0]!.length - 1} bytes, more than ${this.#base.origin} accepts in one request: it can never be stored there`,
+        );
       }
       const half = Math.ceil(parts.length / 2);
       const mid = await this.#appendBatch(id, name, seq, parts.slice(0, half), durable);
@@ -176,7 +181,12 @@ export class HttpStore implements SessionStore {
     let torn = false;
     try {
       const bytes = Readable.fromWeb(res.body as import("node:stream/web").ReadableStream<Uint8Array>);
-      for await (const line of readLines(bytes, { onWarning: (w) => { if (w.kind === "torn-last-line") torn = true; } })) yield line.text;
+      for await (const line of readLines(bytes, {
+        onWarning: (w) => {
+          if (w.kind === "torn-last-line") torn = true;
+        },
+      }))
+        yield line.text;
     } catch (cause) {
       throw new StoreUnavailableError(`reading ${name} of ${id} from ${this.#base.origin} failed mid-way`, { cause });
     }
@@ -196,9 +206,23 @@ export class HttpStore implements SessionStore {
     await this.#request("PUT", `v1/sessions/${assertSessionId(sessionId)}/legal-hold`, { json: { held } });
   }
 
-  async prune(options: PruneOptions): Promise<PruneResult> {
-    const res = await this.#request("POST", "v1/prune", { json: { older_than: options.olderThan.toISOString(), dry_run: options.dryRun ?? false } });
-    return (await res.json()) as PruneResult;
+  /**
+   * Retention on the server: it runs core's `applyRetention` over its own
+   * store (soft delete, purge after the grace, the deletion audit), exactly
+   * as `prune` does against that store directly. The audit's actor is this
+   * store's token.
+   */
+  async applyRetentionRemotely(policy: RetentionPolicy, options: { dryRun?: boolean; actor?: string } = {}): Promise<RetentionReport> {
+    const res = await this.#request("POST", "v1/prune", {
+      json: {
+        policy: policy.name,
+        ttl_ms: policy.defaultTtlMs,
+        grace_ms: policy.graceMs,
+        ...(policy.streamTtlsMs && Object.keys(policy.streamTtlsMs).length ? { stream_ttls_ms: policy.streamTtlsMs } : {}),
+        dry_run: options.dryRun ?? false,
+      },
+    });
+    return (await res.json()) as RetentionReport;
   }
 
   /** A new token in the org of this store's (admin) token; the answer is the only place the secret appears. */

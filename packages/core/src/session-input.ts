@@ -1,0 +1,60 @@
+import { assertSessionId } from "./ids.js";
+import { InvalidInputError } from "./errors.js";
+import type { GitInfo, SessionInput } from "./session.js";
+
+/**
+ * The one normalisation of a summary a writer hands to `putSession`, applied
+ * by the checked store layer before any store sees it (docs/architecture.md):
+ * a missing optional field is `null`, times are ISO-8601 UTC with
+ * milliseconds, `git` has its three keys or is `null`, and `updated_at`
+ * is left to the store (it follows the rollout). Fields this function
+ * does not know are passed on untouched, so a newer summary loses nothing.
+ */
+export function normaliseSessionInput(input: SessionInput): SessionInput {
+  if (typeof input !== "object" || input === null) throw new InvalidInputError("a session summary must be an object");
+  const id = assertSessionId(input.id);
+  const out: SessionInput = {
+    ...input,
+    id,
+    created_at: isoTime(input.created_at, "created_at"),
+    cwd: text(input.cwd, "cwd"),
+    title: text(input.title, "title"),
+    archived: input.archived ?? false,
+    source: text(input.source, "source"),
+    originator: text(input.originator, "originator"),
+    cli_version: text(input.cli_version, "cli_version"),
+    model_provider: text(input.model_provider, "model_provider"),
+    git: git(input.git),
+    parent_id: text(input.parent_id, "parent_id"),
+    forked_from_id: text(input.forked_from_id, "forked_from_id"),
+  };
+  if (typeof out.archived !== "boolean") throw new InvalidInputError(`archived must be true or false, got ${JSON.stringify(input.archived)}`);
+  // updated_at is the rollout's: the timestamp of its last timestamped line, derived by the store.
+  // A writer's claim is checked and then dropped, so no store can report it instead.
+  if (input.updated_at !== undefined && input.updated_at !== null) isoTime(input.updated_at, "updated_at");
+  delete out.updated_at;
+  return out;
+}
+
+/** Any date `Date` parses, as `YYYY-MM-DDThh:mm:ss.sssZ`; anything else is an InvalidInputError. */
+export function isoTime(value: unknown, what: string): string {
+  const d = typeof value === "string" ? new Date(value) : value instanceof Date ? value : null;
+  if (!d || Number.isNaN(d.getTime())) throw new InvalidInputError(`${what} ${JSON.stringify(value)} is not a date: expected ISO-8601`);
+  return d.toISOString();
+}
+
+function text(value: unknown, what: string): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== "string") throw new InvalidInputError(`${what} must be a string or null, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function git(value: Partial<GitInfo> | null | undefined): GitInfo | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== "object") throw new InvalidInputError(`git must be an object or null, got ${JSON.stringify(value)}`);
+  return {
+    commit_hash: text(value.commit_hash, "git.commit_hash"),
+    branch: text(value.branch, "git.branch"),
+    repository_url: text(value.repository_url, "git.repository_url"),
+  };
+}
