@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startPostgres } from "@sessionvault/testing/postgres";
 import { startS3Server, uniquePrefix } from "@sessionvault/testing/s3-server";
 import { StoreRegistry } from "@sessionvault/core";
-import { S3Store } from "@sessionvault/s3-store";
 import { startTestServer, type TestServer } from "./support/server.js";
 
 interface Backend {
@@ -25,12 +24,10 @@ const BACKENDS: Record<string, () => Promise<Backend>> = {
   },
   S3: async () => {
     const s3 = await startS3Server();
-    const prefix = uniquePrefix("live");
-    // The emulator's keys go to the store directly (the server binary takes them from the AWS environment).
-    const registry = new StoreRegistry().register(["s3"], (_url, options) =>
-      new S3Store({ bucket: s3.bucket, prefix, endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: s3.credentials, ...(options.org ? { org: options.org } : {}) }),
-    );
-    const server = await startTestServer({ store: `s3://${s3.bucket}/${prefix}`, registry });
+    const url = `s3://${s3.bucket}/${uniquePrefix("live")}?endpoint=${encodeURIComponent(s3.endpoint)}&region=${s3.region}&force_path_style=true`;
+    // The emulator's keys reach the store the way the server binary passes them: as its environment.
+    const registry = new StoreRegistry({ env: { AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey } }).register(["s3"], () => import("@sessionvault/s3-store"));
+    const server = await startTestServer({ store: url, registry });
     return { server, stop: async () => (await server.stop(), await s3.stop()) };
   },
 };
