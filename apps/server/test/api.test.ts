@@ -18,7 +18,7 @@ async function api(method: string, path: string, token: string | null, body?: un
   const init: RequestInit = { method, headers: { ...(token ? auth(token) : {}), ...headers } };
   if (body !== undefined) {
     if (typeof body === "string" || Buffer.isBuffer(body)) {
-      init.body = body;
+      init.body = typeof body === "string" ? body : new Uint8Array(body);
       (init.headers as Record<string, string>)["content-type"] ??= "application/x-ndjson";
     } else {
       init.body = JSON.stringify(body);

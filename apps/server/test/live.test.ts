@@ -20,7 +20,13 @@ const BACKENDS: Record<string, () => Promise<Backend>> = {
     const u = new URL(pg.url);
     u.searchParams.set("schema", `sv_live_${process.pid}`);
     const server = await startTestServer({ store: u.href });
-    return { server, stop: async () => (await server.stop(), await pg.stop()) };
+    return {
+      server,
+      stop: async () => {
+        await server.stop();
+        await pg.stop();
+      },
+    };
   },
   S3: async () => {
     const s3 = await startS3Server();
@@ -28,7 +34,13 @@ const BACKENDS: Record<string, () => Promise<Backend>> = {
     // The emulator's keys reach the store the way the server binary passes them: as its environment.
     const registry = new StoreRegistry({ env: { AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey } }).register(["s3"], () => import("@sessionvault/s3-store"));
     const server = await startTestServer({ store: url, registry });
-    return { server, stop: async () => (await server.stop(), await s3.stop()) };
+    return {
+      server,
+      stop: async () => {
+        await server.stop();
+        await s3.stop();
+      },
+    };
   },
 };
 
