@@ -65,6 +65,15 @@ describe("control characters in stored text", () => {
     expect(md).toContain("\\x9b31m");
   });
 
+  it("are escaped by state list (a slot records the session's cwd)", async () => {
+    const stateFile = join(home, "state.json");
+    expect((await runCli(["state", "set", "pane-1", ID, "--state-file", stateFile, "--cwd", `/work/${CLEAR}x`])).code).toBe(0);
+    const res = await runCli(["state", "list", "--state-file", stateFile]);
+    expect(res.code).toBe(0);
+    expect(res.out).toContain("\\x1b[2J");
+    expect(res.out).not.toMatch(RAW_CONTROL);
+  });
+
   it("keep JSON outputs exact (JSON escapes them itself)", async () => {
     const res = await runCli(["show", ID, "--json", "--store", home]);
     expect((JSON.parse(res.out) as { title: string }).title).toContain(RETITLE);

@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { assertIdOrPrefix, isSessionId, NotFoundError } from "@sessionvault/core";
 import { findRollout } from "@sessionvault/core";
 import { printJson, type CliContext } from "../io.js";
+import { terminalSafe } from "../terminal-text.js";
 import { openStateFile } from "../slot-recording.js";
 import { codexHomeDir } from "../state-location.js";
 
@@ -26,7 +27,8 @@ export async function stateList(options: StateOptions, ctx: CliContext): Promise
   const width = Math.max(4, ...entries.map((e) => e.slot.length));
   ctx.stdout.write(`${"SLOT".padEnd(width)}  SESSION                               AGENT   UPDATED                   CWD\n`);
   for (const { slot, record } of entries) {
-    ctx.stdout.write(`${slot.padEnd(width)}  ${record.session_id.padEnd(36)}  ${record.agent.padEnd(6)}  ${record.updated_at.padEnd(24)}  ${record.cwd}\n`);
+    // A state file is written by whoever can write it: its text reaches the terminal escaped, as every stored text does.
+    ctx.stdout.write(terminalSafe(`${slot.padEnd(width)}  ${record.session_id.padEnd(36)}  ${record.agent.padEnd(6)}  ${record.updated_at.padEnd(24)}  ${record.cwd}`) + "\n");
   }
 }
 
