@@ -6,7 +6,7 @@ import {
   redactSummary,
   searchSessions,
   searchTextOf,
-  storedSessionFacts,
+  summaryFacts,
   AGENTS,
   type AgentName,
   type ListQuery,
@@ -59,7 +59,7 @@ export function registerArchiveTools(server: McpServer, store: SessionStore): vo
       do {
         const page: SessionPage = query.q ? await searchSessions(store, { ...query, cursor }) : await store.listSessions({ ...query, cursor });
         for (const s of page.sessions) {
-          const facts = await storedSessionFacts(store, s.id);
+          const facts = await summaryFacts(store, s);
           if (args.agent && facts.agent !== args.agent) continue;
           if (args.model && facts.model !== args.model) continue;
           if (args.outcome && facts.outcome !== args.outcome) continue;
@@ -92,8 +92,8 @@ export function registerArchiveTools(server: McpServer, store: SessionStore): vo
       inputSchema: { id: z.string().describe("session id or a unique prefix of 8+ characters") },
     },
     async ({ id }) => {
-      const s = await store.getSession(id);
-      return json({ ...redactSummary(s), ...(await storedSessionFacts(store, s.id)) });
+      const { facts: stored, ...s } = await store.getSession(id);
+      return json({ ...redactSummary(s), ...(await summaryFacts(store, { id: s.id, facts: stored })) });
     },
   );
 

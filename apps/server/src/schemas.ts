@@ -122,6 +122,27 @@ export const sessionInputSchema = {
     },
     parent_id: maxText(36),
     forked_from_id: maxText(36),
+    /** The session's facts as the writer computed them from its rollout (a sync carries the source's). */
+    facts: {
+      type: ["object", "null"],
+      additionalProperties: false,
+      required: ["agent", "model", "outcome", "turns", "tokens", "duration_ms", "files_changed", "children"],
+      properties: {
+        ...factsProperties,
+        agent: { type: "string", maxLength: 64 },
+        model: maxText(256),
+        turns: { type: "integer", minimum: 0 },
+        tokens: {
+          type: ["object", "null"],
+          additionalProperties: false,
+          required: ["input", "cached_input", "output", "reasoning"],
+          properties: { input: { type: "integer", minimum: 0 }, cached_input: { type: "integer", minimum: 0 }, output: { type: "integer", minimum: 0 }, reasoning: { type: "integer", minimum: 0 } },
+        },
+        duration_ms: { type: ["integer", "null"], minimum: 0 },
+        files_changed: { type: "integer", minimum: 0 },
+        children: { type: "array", maxItems: 10000, items: { type: "string", maxLength: 64 } },
+      },
+    },
   },
 } as const;
 

@@ -1,3 +1,5 @@
+import type { SessionFacts } from "./session-model/session-facts.js";
+
 /**
  * The session model (DESIGN.md §3). Field names are snake_case because they
  * are the wire format too: the CLI's `--json`, the server's JSON bodies and
@@ -33,6 +35,12 @@ export interface SessionSummary {
   /** Committed lines and bytes of the rollout stream. */
   lines: number;
   bytes: number;
+  /**
+   * What the whole rollout amounts to, as the store keeps it so a listing
+   * never reads rollouts; absent or null from a store that has none for
+   * this session (a row written before facts were kept): read the rollout then.
+   */
+  facts?: SessionFacts | null;
 }
 
 export interface StreamInfo {
@@ -81,6 +89,7 @@ export function sessionInputOf(s: SessionSummary): SessionInput & { updated_at: 
     git: s.git,
     parent_id: s.parent_id,
     forked_from_id: s.forked_from_id,
+    ...(s.facts ? { facts: s.facts } : {}),
   };
 }
 

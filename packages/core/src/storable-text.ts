@@ -25,6 +25,11 @@ const FILTER_TEXT = ["cursor", "cwd", "repo", "branch", "model_provider", "q", "
 export function assertStorableSummary(input: SessionInput): void {
   for (const key of SUMMARY_TEXT) check(input[key], key);
   if (input.git) for (const key of GIT_TEXT) check(input.git[key], `git.${key}`);
+  if (input.facts) {
+    check(input.facts.agent, "facts.agent");
+    check(input.facts.model, "facts.model");
+    for (const c of input.facts.children) check(c, "facts.children");
+  }
 }
 
 /** Throws InvalidFieldError naming the first list filter that no stored value could match. */

@@ -1,6 +1,7 @@
 import { appendLines } from "./append.js";
 import { ConflictError, isSessionvaultError, isStorageFull, NotACodexHomeError, NotFoundError, StoreUnavailableError, type ErrorCode } from "./errors.js";
 import { redactSummary } from "./redact-summary.js";
+import type { SessionFacts } from "./session-model/session-facts.js";
 import { STREAMS, sessionInputOf, type SessionSummary, type StreamInfo } from "./session.js";
 import type { SessionPage, SessionStore } from "./store.js";
 
@@ -308,9 +309,26 @@ function summaryDiffers(a: SessionSummary, b: SessionSummary): boolean {
 
 function fieldsDiffer(a: SessionSummary, b: SessionSummary): boolean {
   for (const f of SUMMARY_FIELDS) if (a[f] !== b[f]) return true;
+  // Facts the source has and the target lacks or holds otherwise are sent; a source without facts leaves the target's alone.
+  if (a.facts && (!b.facts || !sameFacts(a.facts, b.facts))) return true;
   const ga = a.git;
   const gb = b.git;
   if (ga === null || gb === null) return ga !== gb;
   return ga.commit_hash !== gb.commit_hash || ga.branch !== gb.branch || ga.repository_url !== gb.repository_url;
 }
 
+function sameFacts(a: SessionFacts, b: SessionFacts): boolean {
+  const ta = a.tokens;
+  const tb = b.tokens;
+  return (
+    a.agent === b.agent &&
+    a.model === b.model &&
+    a.outcome === b.outcome &&
+    a.turns === b.turns &&
+    a.duration_ms === b.duration_ms &&
+    a.files_changed === b.files_changed &&
+    a.children.length === b.children.length &&
+    a.children.every((c, i) => c === b.children[i]) &&
+    (ta === null || tb === null ? ta === tb : JSON.stringify(ta, Object.keys(ta).sort()) === JSON.stringify(tb, Object.keys(tb).sort()))
+  );
+}

@@ -15,6 +15,8 @@ import {
   NotFoundError,
   openFileBytes,
   readLines,
+  readSessionFacts,
+  type SessionFacts,
   STREAM_FILES,
   summarizeRollout,
   lineTimestamp,
@@ -126,6 +128,8 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
   readonly #options: FsStoreOptions;
   readonly #positions = new PositionCache();
   readonly #heads = new Map<string, HeadCacheEntry>();
+  /** Facts per rollout path, for the size they were read at (a process without a summary cache reads each file once). */
+  readonly #facts = new Map<string, { facts: SessionFacts; size: number }>();
   /** Where each id's rollout was last seen, so repeated lookups skip the walk (checked with a stat before use). */
   readonly #known = new Map<string, RolloutFile>();
   readonly #index: SessionIndex;
@@ -148,6 +152,11 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
     this.#index = new SessionIndex(this.#paths.sessionIndex);
     this.#tokens = new TokenFile(join(options.root, ".sessionvault", "tokens.jsonl"), join(options.root, ".sessionvault", "locks", "tokens.lock"), { timeoutMs: options.lockTimeoutMs });
     this.#summaryCache = options.summaryCache ? new SummaryCache(options.summaryCache, options.headLines ?? 200) : null;
+  }
+
+  /** How the summary cache answered this store's lookups so far (null without one): a hit read no rollout. */
+  get summaryCacheStats(): { hits: number; misses: number } | null {
+    return this.#summaryCache ? { ...this.#summaryCache.stats } : null;
   }
 
   // ---- sessions ---------------------------------------------------------
@@ -184,7 +193,9 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
     await mkdir(sdir, { recursive: true, mode: 0o700 });
     await assertRealDir(sdir);
     await sweepTempFiles(sdir);
-    await atomicWrite(join(sdir, SIDECAR), JSON.stringify(input) + "\n");
+    // A Codex home's facts are what its rollout says: facts a writer sends are not kept beside it.
+    const { facts: _computedHere, ...sidecar } = input;
+    await atomicWrite(join(sdir, SIDECAR), JSON.stringify(sidecar) + "\n");
     await this.#linkRollout(file);
     const summary = await this.#summarize(file, await this.#index.names(), true);
     return summary!;
@@ -692,6 +703,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
     let pos: FilePosition | null;
     let head: RolloutHead | null;
     let lastTs: string | null;
+    let facts: SessionFacts;
     const cache = this.#summaryCache;
     const key = relative(this.home, file.path);
     let st: BigIntStats | null = null;
@@ -705,7 +717,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
       const hit = cache.get(key, st);
       if (hit) {
         this.#positions.set(file.path, hit.pos);
-        return this.#summaryOf(file, names, includeHidden, hit.pos, hit.head, hit.lastTs, sessionDirs);
+        return this.#summaryOf(file, names, includeHidden, hit.pos, hit.head, hit.lastTs, hit.facts, sessionDirs);
       }
     }
     const small = whole ?? (st !== null && st.size > 1024n * 1024n ? null : await readSmallFile(file.path));
@@ -715,15 +727,28 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
       head = await this.#head(file, pos, small);
       lastTs = timestampOf(pos.seq > 0 ? small.subarray(pos.lastLineStart, Math.min(pos.committed, pos.lastLineStart + 256)).toString("utf8") : null);
       if (!lastTs && pos.seq > 1) lastTs = lastTimestampBefore(small.subarray(Math.max(0, pos.lastLineStart - TAIL_SCAN), pos.lastLineStart));
+      facts = await this.#factsOf(file, pos, small);
     } else {
       pos = await filePosition(file.path, this.#positions);
       if (!pos) throw new NotFoundError(`session ${file.id} was removed while it was read`);
       head = await this.#head(file, pos, null);
       lastTs = timestampOf(await lastLineHead(file.path, pos));
       if (!lastTs && pos.seq > 1 && !file.path.endsWith(".zst")) lastTs = lastTimestampBefore(await readRange(file.path, Math.max(0, pos.lastLineStart - TAIL_SCAN), pos.lastLineStart));
+      facts = await this.#factsOf(file, pos, null);
     }
-    if (cache && st) cache.set(key, st, { pos, head, lastTs }, readAt);
-    return this.#summaryOf(file, names, includeHidden, pos, head, lastTs, sessionDirs);
+    if (cache && st) cache.set(key, st, { pos, head, lastTs, facts }, readAt);
+    return this.#summaryOf(file, names, includeHidden, pos, head, lastTs, facts, sessionDirs);
+  }
+
+  /** The facts of the rollout's committed lines (one streaming pass over the file, or the bytes already read). */
+  async #factsOf(file: RolloutFile, pos: FilePosition, whole: Buffer | null): Promise<SessionFacts> {
+    const known = this.#facts.get(file.path);
+    if (known && known.size === pos.size) return known.facts;
+    const bytes: AsyncIterable<Uint8Array> = whole ? oneChunk(whole.subarray(0, pos.committed)) : committedBytes(file.path, pos.committed);
+    const facts = await readSessionFacts(readLines(bytes), "codex");
+    if (this.#facts.size > 50_000) this.#facts.clear();
+    this.#facts.set(file.path, { facts, size: pos.size });
+    return facts;
   }
 
   async #summaryOf(
@@ -733,6 +758,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
     pos: FilePosition,
     head: RolloutHead | null,
     lastTs: string | null,
+    facts: SessionFacts,
     sessionDirs?: Set<string>,
   ): Promise<SessionSummary | null> {
     const sidecar = sessionDirs && !sessionDirs.has(file.id) ? null : await readSidecar(join(this.#sessionDir(file.id), SIDECAR));
@@ -760,6 +786,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
       forked_from_id: pick("forked_from_id"),
       lines: pos.seq,
       bytes: pos.committed,
+      facts,
     };
   }
 
@@ -920,4 +947,15 @@ async function readRange(path: string, from: number, to: number): Promise<Buffer
 
 async function* oneChunk(buf: Buffer): AsyncGenerator<Uint8Array> {
   yield buf;
+}
+
+/** A file's first `committed` bytes (the complete lines a listing counted; a line being written is left out). */
+async function* committedBytes(path: string, committed: number): AsyncGenerator<Uint8Array> {
+  let left = committed;
+  for await (const chunk of openFileBytes(path)) {
+    if (left <= 0) return;
+    const part = chunk.byteLength > left ? chunk.subarray(0, left) : chunk;
+    left -= part.byteLength;
+    yield part;
+  }
 }

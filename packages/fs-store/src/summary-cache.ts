@@ -2,7 +2,7 @@ import type { BigIntStats } from "node:fs";
 import { mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { dirname } from "node:path";
-import type { RolloutHead } from "@sessionvault/core/store-api";
+import type { RolloutHead, SessionFacts } from "@sessionvault/core/store-api";
 import type { FilePosition } from "./stream-file.js";
 
 /** What a listing learns from reading a whole rollout, worth keeping between runs. */
@@ -10,6 +10,8 @@ export interface CachedRolloutFacts {
   pos: FilePosition;
   head: RolloutHead | null;
   lastTs: string | null;
+  /** The session facts of the committed lines (agent, model, outcome, turns, tokens, …). */
+  facts: SessionFacts;
 }
 
 interface Entry extends CachedRolloutFacts {
@@ -26,7 +28,8 @@ interface CacheFile {
   entries: Record<string, Entry>;
 }
 
-const VERSION = 1;
+/** 2: entries carry the session facts. */
+const VERSION = 2;
 /**
  * A file changed again within the file system's timestamp granularity after
  * we read it could keep the same times and size; an entry is only kept for a
@@ -53,6 +56,8 @@ export class SummaryCache {
   readonly #touched = new Set<string>();
   #loaded: Promise<void> | null = null;
   #dirty = false;
+  /** Lookups answered from an entry (no read of the file) and lookups that sent the caller to the file. */
+  readonly stats = { hits: 0, misses: 0 };
 
   constructor(path: string, headLines: number) {
     this.#path = path;
@@ -79,13 +84,18 @@ export class SummaryCache {
   get(key: string, st: BigIntStats): CachedRolloutFacts | undefined {
     this.#touched.add(key);
     const e = this.#entries.get(key);
-    if (!e) return undefined;
+    if (!e) {
+      this.stats.misses++;
+      return undefined;
+    }
     if (e.ino !== String(st.ino) || e.size !== Number(st.size) || e.mtimeNs !== String(st.mtimeNs) || e.ctimeNs !== String(st.ctimeNs)) {
       this.#entries.delete(key);
       this.#dirty = true;
+      this.stats.misses++;
       return undefined;
     }
-    return { pos: { ...e.pos }, head: e.head, lastTs: e.lastTs };
+    this.stats.hits++;
+    return { pos: { ...e.pos }, head: e.head, lastTs: e.lastTs, facts: e.facts };
   }
 
   /**
@@ -151,6 +161,11 @@ function validEntry(e: unknown): e is Entry {
     [p.seq, p.committed, p.size, p.lastLineStart].every((n) => Number.isSafeInteger(n) && n >= 0) &&
     p.size === x.size &&
     (x.lastTs === null || typeof x.lastTs === "string") &&
+    typeof x.facts === "object" &&
+    x.facts !== null &&
+    typeof x.facts.agent === "string" &&
+    typeof x.facts.turns === "number" &&
+    Array.isArray(x.facts.children) &&
     (x.head === null || (typeof x.head === "object" && typeof x.head.id === "string"))
   );
 }

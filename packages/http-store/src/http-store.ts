@@ -24,6 +24,7 @@ import {
   UsageError,
 } from "@sessionvault/core";
 import type {
+  SessionFacts,
   AppendOptions,
   AppendResult,
   DeleteOptions,
@@ -123,7 +124,7 @@ export class HttpStore implements SessionStore {
 
   async getSession(idOrPrefix: string): Promise<SessionDetail> {
     const res = await this.#request("GET", `v1/sessions/${encodeURIComponent(assertIdOrPrefix(idOrPrefix))}`);
-    return (await res.json()) as SessionDetail;
+    return nestFacts((await res.json()) as SessionDetail & Partial<SessionFacts>);
   }
 
   async listSessions(query: ListQuery = {}): Promise<SessionPage> {
@@ -132,7 +133,8 @@ export class HttpStore implements SessionStore {
       if (v !== undefined && v !== null && v !== "") sp.set(k, String(v));
     }
     const res = await this.#request("GET", `v1/sessions${sp.size ? `?${sp}` : ""}`);
-    return (await res.json()) as SessionPage;
+    const page = (await res.json()) as { sessions: (SessionSummary & Partial<SessionFacts>)[]; next_cursor: string | null };
+    return { sessions: page.sessions.map(nestFacts), next_cursor: page.next_cursor };
   }
 
   async append(sessionId: string, stream: string, expectedSeq: number, lines: readonly string[], options?: AppendOptions): Promise<AppendResult> {
@@ -315,4 +317,19 @@ function* batches(lines: readonly string[], maxBytes: number): Generator<Buffer[
     size += b.length;
   }
   if (parts.length) yield parts;
+}
+
+const FACT_FIELDS = ["agent", "model", "outcome", "turns", "tokens", "duration_ms", "files_changed", "children"] as const;
+
+/** The server answers with a session's facts flattened into it (docs/sessions.md); the store interface keeps them apart. */
+function nestFacts<T extends SessionSummary>(flat: T & Partial<SessionFacts>): T {
+  if (flat.agent === undefined) return flat;
+  const out = { ...flat } as Record<string, unknown>;
+  const facts: Record<string, unknown> = {};
+  for (const k of FACT_FIELDS) {
+    facts[k] = (flat as Partial<SessionFacts>)[k];
+    delete out[k];
+  }
+  out.facts = facts;
+  return out as T;
 }

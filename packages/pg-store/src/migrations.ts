@@ -136,6 +136,17 @@ export function migrations(schema: string): Record<string, Migration> {
         await sql`alter table ${t("sessions")} drop column deleted_at, drop column purge_after`.execute(db);
       },
     },
+    // Session facts (agent, model, outcome, turns, tokens, …) kept with the
+    // summary so a listing never reads rollouts; null on rows written
+    // before, which readers then compute from the rollout.
+    "0003_session_facts": {
+      async up(db: Kysely<unknown>) {
+        await sql`alter table ${t("sessions")} add column facts jsonb`.execute(db);
+      },
+      async down(db: Kysely<unknown>) {
+        await sql`alter table ${t("sessions")} drop column if exists facts`.execute(db);
+      },
+    },
   };
 }
 

@@ -70,7 +70,7 @@ export interface PgStoreOptions {
 
 type SessionRow = Selectable<SessionsTable>;
 /** What a SessionSummary is made of; named, so that a prepared statement returning them keeps its result type when a migration adds a column. */
-const SUMMARY_COLUMNS = ["id", "created_at", "updated_at", "cwd", "title", "archived", "source", "originator", "cli_version", "model_provider", "git", "parent_id", "forked_from_id", "lines", "bytes"] as const;
+const SUMMARY_COLUMNS = ["id", "created_at", "updated_at", "cwd", "title", "archived", "source", "originator", "cli_version", "model_provider", "git", "parent_id", "forked_from_id", "facts", "lines", "bytes"] as const;
 type SummaryRow = Pick<SessionRow, (typeof SUMMARY_COLUMNS)[number]>;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -194,6 +194,8 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
     const updatedAt = input.updated_at ?? null;
     const updatedTs = updatedAt === null ? null : parseTime(updatedAt, "updated_at");
     const git = input.git ? JSON.stringify(normalizeGit(input.git)) : null;
+    // Facts left out of the input keep what the row has (a writer that does not compute them).
+    const facts = input.facts === undefined ? undefined : input.facts === null ? null : JSON.stringify(input.facts);
     return this.#run(async () => {
       const fields = {
         created_at: input.created_at,
@@ -208,6 +210,7 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
         git,
         parent_id: input.parent_id ?? null,
         forked_from_id: input.forked_from_id ?? null,
+        ...(facts !== undefined ? { facts } : {}),
       };
       const query = this.#db
         .insertInto("sessions")
@@ -746,6 +749,7 @@ function toSummary(r: SummaryRow): SessionSummary {
     forked_from_id: r.forked_from_id,
     lines: Number(r.lines),
     bytes: Number(r.bytes),
+    facts: r.facts,
   };
 }
 

@@ -59,7 +59,7 @@ describe("migrations", () => {
       const tables = await admin.query("select table_name from information_schema.tables where table_schema = $1 order by table_name", [schema]);
       expect(tables.rows.map((r) => r.table_name)).toEqual(["deletions", "lines", "org_holds", "sessions", MIGRATION_TABLE, MIGRATION_LOCK_TABLE, "streams", "tokens"]);
       const applied = await admin.query(`select name from "${schema}".${MIGRATION_TABLE}`);
-      expect(applied.rows.map((r) => r.name).sort()).toEqual(["0001_initial", "0002_retention"]);
+      expect(applied.rows.map((r) => r.name).sort()).toEqual(["0001_initial", "0002_retention", "0003_session_facts"]);
       // Nothing leaked into public.
       const pub = await admin.query("select table_name from information_schema.tables where table_schema = 'public' and table_name in ('sessions', 'lines')");
       expect(pub.rowCount).toBe(0);
@@ -70,7 +70,7 @@ describe("migrations", () => {
       const c = new PgStore({ connectionString: server.url, schema });
       expect((await c.getSession(s.id)).id).toBe(s.id);
       await c.close();
-      expect((await admin.query(`select count(*)::int as n from "${schema}".${MIGRATION_TABLE}`)).rows[0].n).toBe(2);
+      expect((await admin.query(`select count(*)::int as n from "${schema}".${MIGRATION_TABLE}`)).rows[0].n).toBe(3);
     } finally {
       await admin.end();
     }

@@ -235,7 +235,9 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
         throw new InvalidInputError(`session ${id} was deleted by retention on ${current.deleted.at} and is purged after ${current.deleted.purge_after}; restore it first`);
       }
       previousCreated = current?.summary.created_at ?? null;
-      return { v: 1, summary, streams: current?.streams ?? {}, rollout_last_ts: current?.rollout_last_ts ?? null, deleted: null };
+      // Facts left out of the input keep what the document has (a writer that does not compute them).
+      const kept = input.facts === undefined && current?.summary.facts !== undefined ? { ...summary, facts: current.summary.facts } : summary;
+      return { v: 1, summary: kept, streams: current?.streams ?? {}, rollout_last_ts: current?.rollout_last_ts ?? null, deleted: null };
     }, { createFirst: true });
     // A session.json we created means no stream of it has objects (a deletion removes session.json
     // last): its first appends need no position check. A racing writer still loses on If-None-Match.
@@ -1040,6 +1042,7 @@ function pickInput(input: SessionInput): SessionInput {
     git: input.git ?? null,
     parent_id: input.parent_id ?? null,
     forked_from_id: input.forked_from_id ?? null,
+    ...(input.facts !== undefined ? { facts: input.facts } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { redactSecrets, redactSummary, UsageError, searchSessions, sessionInputOf, storedSessionFacts, type ListQuery, type SearchPage, type SessionFacts, type SessionSummary } from "@sessionvault/core/store-api";
+import { redactSecrets, redactSummary, UsageError, searchSessions, sessionInputOf, summaryFacts, type ListQuery, type SearchPage, type SessionFacts, type SessionSummary } from "@sessionvault/core/store-api";
 import { printJson, type CliContext } from "../io.js";
 import { terminalSafe } from "../terminal-text.js";
 import { openStoreArg } from "../stores.js";
@@ -45,7 +45,7 @@ export async function list(options: ListOptions, ctx: CliContext): Promise<void>
     if (options.json) {
       const withFacts = [];
       for (const s of sessions) {
-        const json = sessionJson(s, await storedSessionFacts(store, s.id));
+        const json = sessionJson(s, await summaryFacts(store, s));
         withFacts.push(snippets?.[s.id] !== undefined ? { ...json, snippet: snippets[s.id] } : json);
       }
       printJson(ctx, { sessions: withFacts, next_cursor: page.next_cursor });
@@ -67,8 +67,9 @@ function parseLimit(value: string | number | undefined): number {
 
 /** The session object of `list --json` and `show --json`, fields in the documented order (docs/sessions.md). */
 export function sessionJson(s: SessionSummary, f: SessionFacts): Record<string, unknown> {
+  const { facts: _nested, ...input } = sessionInputOf(s);
   return {
-    ...sessionInputOf(s),
+    ...input,
     lines: s.lines,
     bytes: s.bytes,
     agent: f.agent,

@@ -1,4 +1,4 @@
-import { redactSummary, storedSessionFacts, type SessionDetail, type SessionFacts } from "@sessionvault/core/store-api";
+import { redactSummary, summaryFacts, type SessionDetail, type SessionFacts } from "@sessionvault/core/store-api";
 import { printJson, type CliContext } from "../io.js";
 import { terminalSafe } from "../terminal-text.js";
 import { openStoreArg } from "../stores.js";
@@ -17,7 +17,7 @@ export async function show(id: string, options: ShowOptions, ctx: CliContext): P
   try {
     const stored = await store.getSession(id);
     const s = options.redact === false ? stored : redactSummary(stored);
-    const facts = await storedSessionFacts(store, s.id);
+    const facts = await summaryFacts(store, s);
     if (options.json) {
       printJson(ctx, { ...sessionJson(s, facts), legal_hold: s.legal_hold, streams: s.streams.map((x) => ({ name: x.name, lines: x.lines, bytes: x.bytes })) });
       return;

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fastifyCsrf from "@fastify/csrf-protection";
 import { assertIdOrPrefix, assertSlug, ForbiddenError, isSessionvaultError, UnauthorizedError } from "@sessionvault/core";
 import type { ListQuery } from "@sessionvault/core";
-import { searchSessions, storedSessionFacts, withSessionFacts } from "@sessionvault/core";
+import { searchSessions, summaryFacts, withSessionFacts } from "@sessionvault/core";
 import type { ServerContext } from "../server-context.js";
 import { hashToken, hasScope, parseScopes, type Principal } from "../tokens.js";
 import { OrgTokens } from "../org-tokens.js";
@@ -148,8 +148,9 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
     const session = await store.getSession(assertIdOrPrefix(req.params.id));
     const page = Math.max(0, Math.min(1_000_000, Number.parseInt(req.query.page ?? "0", 10) || 0));
     const timeline = await buildTimeline(store.readStream(session.id, "rollout"), { firstTurn: page * TURNS_PER_PAGE, turnCount: TURNS_PER_PAGE });
-    const facts = await storedSessionFacts(store, session.id);
-    return sendHtml(reply, sessionPage({ org: p.org, admin: hasScope(p, "admin"), csrf: csrfFor(reply), session: { ...session, ...facts }, timeline, page, turnsPerPage: TURNS_PER_PAGE }));
+    const { facts: stored, ...summary } = session;
+    const facts = await summaryFacts(store, { id: session.id, facts: stored });
+    return sendHtml(reply, sessionPage({ org: p.org, admin: hasScope(p, "admin"), csrf: csrfFor(reply), session: { ...summary, ...facts }, timeline, page, turnsPerPage: TURNS_PER_PAGE }));
   });
 
   app.get("/usage", { schema: { hide: true } }, async (req, reply) => {
@@ -213,10 +214,11 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
     if (!session) return notFound();
     const page = Math.max(0, Math.min(1_000_000, Number.parseInt(req.query.page ?? "0", 10) || 0));
     const timeline = await buildTimeline(store.readStream(session.id, "rollout"), { firstTurn: page * TURNS_PER_PAGE, turnCount: TURNS_PER_PAGE, redact: true });
-    const facts = await storedSessionFacts(store, session.id);
+    const { facts: stored, ...summary } = session;
+    const facts = await summaryFacts(store, { id: session.id, facts: stored });
     return sendHtml(
       reply,
-      sessionPage({ org: opened.org, csrf: "", session: { ...session, ...facts }, timeline, page, turnsPerPage: TURNS_PER_PAGE, share: { secret: req.params.secret, expiresAt: opened.expiresAt } }),
+      sessionPage({ org: opened.org, csrf: "", session: { ...summary, ...facts }, timeline, page, turnsPerPage: TURNS_PER_PAGE, share: { secret: req.params.secret, expiresAt: opened.expiresAt } }),
     );
   });
 

@@ -11,7 +11,7 @@ import {
   projectActions,
   runRetention,
   searchSessions,
-  storedSessionFacts,
+  summaryFacts,
   withSessionFacts,
 } from "@sessionvault/core";
 import type { ListQuery, SessionInput, TokenScope } from "@sessionvault/core";
@@ -125,8 +125,9 @@ export async function v1Routes(app: FastifyInstance, ctx: ServerContext): Promis
       const { scope, redact } = redactionFor(req.query.redact);
       const store = storeFor(req, scope);
       const session = await store.getSession(assertIdOrPrefix(req.params.id));
-      const facts = await storedSessionFacts(store, session.id);
-      return { ...(redact ? redactSummary(session) : session), ...facts };
+      const { facts: stored, ...summary } = session;
+      const facts = await summaryFacts(store, { id: session.id, facts: stored });
+      return { ...(redact ? redactSummary(summary) : summary), ...facts };
     },
   );
 
@@ -162,6 +163,7 @@ export async function v1Routes(app: FastifyInstance, ctx: ServerContext): Promis
         forked_from_id: b.forked_from_id ?? null,
       };
       if (b.updated_at) input.updated_at = b.updated_at;
+      if (b.facts) input.facts = b.facts;
       assertStorableSummary(input);
       return redactSummary(await store.putSession(input));
     },

@@ -78,10 +78,24 @@ export async function readAgentSessionSummary(
   return { ...b.facts(), session_id: i.sessionId, title: i.title, cwd: i.cwd, git_branch: null, cli_version: null };
 }
 
-/** Sessions with their facts, read one after the other (a page of a listing). */
-export async function withSessionFacts<T extends { id: string }>(store: Pick<SessionStore, "readStream">, sessions: readonly T[]): Promise<(T & SessionFacts)[]> {
-  const out: (T & SessionFacts)[] = [];
-  for (const s of sessions) out.push({ ...s, ...(await storedSessionFacts(store, s.id)) });
+/**
+ * A session's facts: those its store keeps with the summary, else (a row
+ * written before stores kept facts) read from its rollout.
+ */
+export async function summaryFacts(store: Pick<SessionStore, "readStream">, session: { id: string; facts?: SessionFacts | null }): Promise<SessionFacts> {
+  return session.facts ?? storedSessionFacts(store, session.id);
+}
+
+/** Sessions with their facts flattened in (a page of a listing); only sessions without stored facts read their rollout, one after the other. */
+export async function withSessionFacts<T extends { id: string; facts?: SessionFacts | null }>(
+  store: Pick<SessionStore, "readStream">,
+  sessions: readonly T[],
+): Promise<(Omit<T, "facts"> & SessionFacts)[]> {
+  const out: (Omit<T, "facts"> & SessionFacts)[] = [];
+  for (const s of sessions) {
+    const { facts: _stored, ...rest } = s;
+    out.push({ ...rest, ...(await summaryFacts(store, s)) });
+  }
   return out;
 }
 

@@ -16,6 +16,7 @@ import { runRetention } from "../run-retention.js";
 import { isRetentionStore } from "../store-capabilities.js";
 import { DAY_MS, type RetentionReport } from "../retention.js";
 import { agentMessageLines, sessionHeadLines } from "../codex/session-lines.js";
+import { readSessionFacts } from "../agents/agent-readers.js";
 
 export { agentMessageLines, sessionHeadLines, sessionMetaLine, userMessageLines } from "../codex/session-lines.js";
 export { runRetentionConformance, type RetentionConformanceContext, type RetentionConformanceStore } from "./retention-suite.js";
@@ -88,6 +89,27 @@ async function createSession(store: SessionStore, overrides: Partial<SessionInpu
   const res = await store.append(input.id, "rollout", 0, head);
   expect(res.seq).toBe(head.length);
   return { input, summary, head };
+}
+
+/** A Codex turn after the head: it starts, names its model, reports tokens, answers and completes. */
+function turnLines(at: string): string[] {
+  const t0 = Date.parse(at);
+  const ts = (ms: number) => iso(t0 + ms);
+  return [
+    JSON.stringify({ timestamp: ts(1000), type: "event_msg", payload: { type: "task_started", turn_id: "turn-1", model_context_window: 272000 } }),
+    JSON.stringify({ timestamp: ts(1100), type: "turn_context", payload: { turn_id: "turn-1", cwd: "/home/dev/project", approval_policy: "never", sandbox_policy: { type: "read-only" }, model: "gpt-5.1-codex", summary: "auto" } }),
+    JSON.stringify({
+      timestamp: ts(5000),
+      type: "event_msg",
+      payload: { type: "token_count", info: { total_token_usage: { input_tokens: 1200, cached_input_tokens: 800, output_tokens: 90, reasoning_output_tokens: 40, total_tokens: 1290 } } },
+    }),
+    ...agentMessageLines("Done: the test waits on the server's ready line now.", ts(6000)),
+    JSON.stringify({ timestamp: ts(6500), type: "event_msg", payload: { type: "task_complete", turn_id: "turn-1", last_agent_message: "Done." } }),
+  ];
+}
+
+async function* each<T>(xs: readonly T[]): AsyncGenerator<T> {
+  yield* xs;
 }
 
 async function readAll(store: SessionStore, id: string, stream: string, fromSeq?: number): Promise<string[]> {
@@ -191,6 +213,24 @@ export function runStoreConformance(name: string, context: ConformanceContext): 
         });
         expect(Date.parse(got.updated_at)).toBeGreaterThanOrEqual(Date.parse(input.created_at));
         expect(got.streams.find((s) => s.name === "rollout")).toEqual({ name: "rollout", lines: head.length, bytes: bytesOf(head) });
+      });
+
+      it("facts put with a session (those of its rollout) come back from getSession and listSessions, and a put without facts keeps them", async () => {
+        const store = await open();
+        const input = sessionInput();
+        const lines = [...sessionHeadLines(input), ...turnLines(input.created_at)];
+        const facts = await readSessionFacts(each(lines), "codex");
+        // A rollout with a model, tokens and a finished turn: facts a store could drop or garble field by field.
+        expect(facts).toMatchObject({ agent: "codex", model: "gpt-5.1-codex", outcome: "completed" });
+        expect(facts.turns).toBeGreaterThan(0);
+        expect(facts.tokens).not.toBeNull();
+        expect(facts.duration_ms).toBeGreaterThan(0);
+        await store.putSession({ ...input, facts });
+        await store.append(input.id, "rollout", 0, lines);
+        expect((await store.getSession(input.id)).facts).toEqual(facts);
+        expect((await listAll(store)).find((s) => s.id === input.id)?.facts).toEqual(facts);
+        await store.putSession(input);
+        expect((await store.getSession(input.id)).facts).toEqual(facts);
       });
 
       it("reports sub-agent parents and fork origins", async () => {

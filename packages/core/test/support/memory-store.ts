@@ -46,7 +46,8 @@ export class MemoryStore implements SessionStore {
   async putSession(input: SessionInput): Promise<SessionSummary> {
     assertSessionId(input.id);
     const existing = this.sessions.get(input.id);
-    if (existing) existing.input = { ...input };
+    // Facts left out of the input keep the stored ones (the SessionStore contract).
+    if (existing) existing.input = input.facts === undefined && existing.input.facts !== undefined ? { ...input, facts: existing.input.facts } : { ...input };
     else this.sessions.set(input.id, { input: { ...input }, streams: new Map(), held: false });
     return this.summary(this.sessions.get(input.id)!);
   }
