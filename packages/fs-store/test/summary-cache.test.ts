@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SessionSummary } from "@sessionvault/core";
+import { readSessionFacts, type SessionSummary } from "@sessionvault/core";
 import { FsStore } from "@sessionvault/fs-store";
 import { snapshotTree } from "@sessionvault/testing/tree-snapshot";
 
@@ -145,5 +145,57 @@ describe("summary cache (FsStoreOptions.summaryCache)", () => {
     const body = JSON.parse(await readFile(cacheFile, "utf8")) as CacheBody;
     expect(Object.keys(body.entries).some((k) => k.endsWith(`${victim.id}.jsonl`))).toBe(false);
     expect(Object.keys(body.entries).length).toBe(listed.length - 1);
+  });
+});
+
+describe("session facts in the summary cache", () => {
+  it("a second listing reads no rollout; a rollout appended since is read again and its facts follow", async () => {
+    const home = await mkdtemp(join(tmpdir(), "sv-fs-facts-"));
+    dirs.push(home, home + "-cache");
+    await cp(join(FIXTURES, "0.169.0", "sessions"), join(home, "sessions"), { recursive: true });
+    const cacheFile = join(home + "-cache", "summary.json");
+    // Files changed within the last 2 s are never cached (their times could still hide a change).
+    await sleep(2100);
+
+    const first = new FsStore({ root: home, summaryCache: cacheFile });
+    const listed = byId(await listAll(first));
+    await first.close();
+    expect(listed.size).toBeGreaterThan(3);
+    // Every rollout read once (a lookup repeated across pages may hit what this store just read).
+    expect(first.summaryCacheStats?.misses).toBe(listed.size);
+    for (const s of listed.values()) {
+      // The facts a listing gives are those read from the rollout itself.
+      expect(s.facts, s.id).toEqual(await readSessionFacts(first.readStream(s.id, "rollout"), "codex"));
+    }
+
+    const second = new FsStore({ root: home, summaryCache: cacheFile });
+    expect(byId(await listAll(second))).toEqual(listed);
+    expect(second.summaryCacheStats?.misses).toBe(0);
+    expect(second.summaryCacheStats?.hits).toBeGreaterThanOrEqual(listed.size);
+    await second.close();
+
+    // One more turn on a session: a new model, new token totals, and the turn completes.
+    const s = [...listed.values()].find((x) => x.facts && x.facts.turns > 0)!;
+    const path = join(home, Object.keys((JSON.parse(await readFile(cacheFile, "utf8")) as CacheBody).entries).find((k) => k.endsWith(`${s.id}.jsonl`))!);
+    const at = (ms: number) => new Date(Date.parse(s.updated_at) + ms).toISOString();
+    const turn = [
+      { timestamp: at(1000), type: "event_msg", payload: { type: "task_started", turn_id: "appended-turn" } },
+      { timestamp: at(1100), type: "turn_context", payload: { turn_id: "appended-turn", cwd: "/tmp", approval_policy: "never", sandbox_policy: { type: "read-only" }, model: "appended-model", summary: "auto" } },
+      {
+        timestamp: at(2000),
+        type: "event_msg",
+        payload: { type: "token_count", info: { total_token_usage: { input_tokens: 987654, cached_input_tokens: 1, output_tokens: 2, reasoning_output_tokens: 3, total_tokens: 987656 } } },
+      },
+      { timestamp: at(3000), type: "event_msg", payload: { type: "task_complete", turn_id: "appended-turn", last_agent_message: null } },
+    ];
+    await appendFile(path, turn.map((l) => JSON.stringify(l) + "\n").join(""));
+
+    const third = new FsStore({ root: home, summaryCache: cacheFile });
+    const after = byId(await listAll(third));
+    expect(third.summaryCacheStats?.misses).toBe(1);
+    const facts = after.get(s.id)!.facts!;
+    expect(facts).toEqual(await readSessionFacts(third.readStream(s.id, "rollout"), "codex"));
+    expect(facts).toMatchObject({ model: "appended-model", turns: s.facts!.turns + 1, outcome: "completed", tokens: { input: 987654, cached_input: 1, output: 2, reasoning: 3 } });
+    await third.close();
   });
 });
