@@ -64,5 +64,18 @@ describe("sync carries session facts to Postgres", () => {
     // A rerun over the unchanged source sends nothing, facts included.
     const again = await runCli(["sync", "--from", home, "--to", pgUrl, "--json"], env);
     expect(JSON.parse(again.out)).toMatchObject({ sessions_sent: 0, lines_sent: 0 });
+
+    // A target whose facts differ from the source's (a row written by an older reader) is updated, and only it.
+    const other = new PgStore({ connectionString: server.url, schema });
+    try {
+      const victim = await other.getSession(rollouts[0]!.id);
+      const { streams: _s, legal_hold: _h, lines: _l, bytes: _b, ...summary } = victim;
+      await other.putSession({ ...summary, facts: { ...victim.facts!, turns: victim.facts!.turns + 7, model: "stale-model" } });
+      const fixed = await runCli(["sync", "--from", home, "--to", pgUrl, "--json"], env);
+      expect(JSON.parse(fixed.out)).toMatchObject({ sessions_sent: 1, lines_sent: 0 });
+      expect((await other.getSession(victim.id)).facts).toEqual(victim.facts);
+    } finally {
+      await other.close();
+    }
   });
 });

@@ -329,6 +329,6 @@ function sameFacts(a: SessionFacts, b: SessionFacts): boolean {
     a.files_changed === b.files_changed &&
     a.children.length === b.children.length &&
     a.children.every((c, i) => c === b.children[i]) &&
-    (ta === null || tb === null ? ta === tb : JSON.stringify(ta, Object.keys(ta).sort()) === JSON.stringify(tb, Object.keys(tb).sort()))
+    (ta === null || tb === null ? ta === tb : ta.input === tb.input && ta.cached_input === tb.cached_input && ta.output === tb.output && ta.reasoning === tb.reasoning)
   );
 }
