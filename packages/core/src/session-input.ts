@@ -1,5 +1,7 @@
 import { assertSessionId } from "./ids.js";
 import { InvalidInputError } from "./errors.js";
+import type { SessionFacts, SessionOutcome } from "./session-model/session-facts.js";
+import type { TokenUsage } from "./session-model/session-event.js";
 import type { GitInfo, SessionInput } from "./session.js";
 
 /**
@@ -28,6 +30,8 @@ export function normaliseSessionInput(input: SessionInput): SessionInput {
     parent_id: text(input.parent_id, "parent_id"),
     forked_from_id: text(input.forked_from_id, "forked_from_id"),
   };
+  // Facts left out stay out: the store keeps the ones it has (docs/sessions.md).
+  if (input.facts !== undefined) out.facts = input.facts === null ? null : facts(input.facts);
   if (typeof out.archived !== "boolean") throw new InvalidInputError(`archived must be true or false, got ${JSON.stringify(input.archived)}`);
   // updated_at is the rollout's: the timestamp of its last timestamped line, derived by the store.
   // A writer's claim is checked and then dropped, so no store can report it instead.
@@ -57,4 +61,41 @@ function git(value: Partial<GitInfo> | null | undefined): GitInfo | null {
     branch: text(value.branch, "git.branch"),
     repository_url: text(value.repository_url, "git.repository_url"),
   };
+}
+
+const OUTCOMES: readonly SessionOutcome[] = ["completed", "failed", "interrupted", "in_progress", "unknown"];
+
+/** Session facts with exactly their documented fields, checked (a store keeps them as given and lists them unread). */
+function facts(value: unknown): SessionFacts {
+  if (typeof value !== "object" || value === null) throw new InvalidInputError(`facts must be an object or null, got ${JSON.stringify(value)}`);
+  const f = value as Partial<Record<keyof SessionFacts, unknown>>;
+  if (typeof f.agent !== "string" || f.agent === "") throw new InvalidInputError(`facts.agent must be a non-empty string, got ${JSON.stringify(f.agent)}`);
+  if (!OUTCOMES.includes(f.outcome as SessionOutcome)) throw new InvalidInputError(`facts.outcome must be one of ${OUTCOMES.join(", ")}, got ${JSON.stringify(f.outcome)}`);
+  if (!Array.isArray(f.children) || !f.children.every((c) => typeof c === "string")) throw new InvalidInputError("facts.children must be an array of session ids");
+  return {
+    agent: f.agent,
+    model: text(f.model, "facts.model"),
+    outcome: f.outcome as SessionOutcome,
+    turns: count(f.turns, "facts.turns"),
+    tokens: f.tokens === undefined || f.tokens === null ? null : tokens(f.tokens),
+    duration_ms: f.duration_ms === undefined || f.duration_ms === null ? null : count(f.duration_ms, "facts.duration_ms"),
+    files_changed: count(f.files_changed, "facts.files_changed"),
+    children: [...(f.children as string[])],
+  };
+}
+
+function tokens(value: unknown): TokenUsage {
+  if (typeof value !== "object" || value === null) throw new InvalidInputError(`facts.tokens must be an object or null, got ${JSON.stringify(value)}`);
+  const t = value as Partial<Record<keyof TokenUsage, unknown>>;
+  return {
+    input: count(t.input, "facts.tokens.input"),
+    cached_input: count(t.cached_input, "facts.tokens.cached_input"),
+    output: count(t.output, "facts.tokens.output"),
+    reasoning: count(t.reasoning, "facts.tokens.reasoning"),
+  };
+}
+
+function count(value: unknown, what: string): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) throw new InvalidInputError(`${what} must be a whole number ≥ 0, got ${JSON.stringify(value)}`);
+  return value;
 }
