@@ -5,9 +5,7 @@ import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
-const packages = ["packages", "apps"].flatMap((dir) =>
-  readdirSync(join(root, dir)).map((name) => join(root, dir, name)),
-);
+const packages = ["packages", "apps"].flatMap((dir) => readdirSync(join(root, dir)).map((name) => join(root, dir, name)));
 for (const pkg of packages) rmSync(join(pkg, "test-results"), { recursive: true, force: true });
 
 const turbo = spawnSync("pnpm", ["exec", "turbo", "run", "test", "--concurrency=1", "--continue", ...process.argv.slice(2)], {

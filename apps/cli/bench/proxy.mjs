@@ -193,26 +193,36 @@ async function runClient() {
   }
 
   const f = (n) => n.toFixed(3);
-  console.log(`proxy bench: ${REQUESTS} requests (body ${BODY_BYTES} B), SSE ${SSE_MB} MB in ${SSE_EVENTS} events of ${EVENT.length} B; upstream and proxy in worker threads`);
+  console.log(
+    `proxy bench: ${REQUESTS} requests (body ${BODY_BYTES} B), SSE ${SSE_MB} MB in ${SSE_EVENTS} events of ${EVENT.length} B; upstream and proxy in worker threads`,
+  );
 
   const dLat = await latency(upstreamUrl);
   const pLat = await latency(proxyUrl);
   console.log(`latency direct (baseline): p50 ${f(dLat.p50)} ms  p90 ${f(dLat.p90)} ms  p99 ${f(dLat.p99)} ms`);
   console.log(`latency via proxy        : p50 ${f(pLat.p50)} ms  p90 ${f(pLat.p90)} ms  p99 ${f(pLat.p99)} ms`);
   const added = pLat.p50 - dLat.p50;
-  console.log(`added latency p50: ${f(added)} ms (target < 2 ms: ${added < 2 ? "met" : "NOT met"}); ratio proxy/direct p50 ${(pLat.p50 / dLat.p50).toFixed(2)}x`);
+  console.log(
+    `added latency p50: ${f(added)} ms (target < 2 ms: ${added < 2 ? "met" : "NOT met"}); ratio proxy/direct p50 ${(pLat.p50 / dLat.p50).toFixed(2)}x`,
+  );
 
   const dTp = await throughput(upstreamUrl);
   const plainTp = await throughput(plainUrl);
   const pTp = await throughput(proxyUrl);
   if (dTp.bytes !== pTp.bytes) throw new Error(`proxy delivered ${pTp.bytes} bytes, upstream sent ${dTp.bytes}`);
   console.log(`SSE throughput direct (baseline): ${dTp.mbps.toFixed(1)} MB/s`);
-  console.log(`SSE throughput via plain proxy  : ${plainTp.mbps.toFixed(1)} MB/s (ratio ${(plainTp.mbps / dTp.mbps).toFixed(2)}x of direct; forwards only, records nothing)`);
-  console.log(`SSE throughput via proxy        : ${pTp.mbps.toFixed(1)} MB/s (ratio ${(pTp.mbps / dTp.mbps).toFixed(2)}x of direct, ${(pTp.mbps / plainTp.mbps).toFixed(2)}x of the plain proxy), ${Math.round(pTp.eventsPerSec)} events/s each parsed, redacted and written`);
+  console.log(
+    `SSE throughput via plain proxy  : ${plainTp.mbps.toFixed(1)} MB/s (ratio ${(plainTp.mbps / dTp.mbps).toFixed(2)}x of direct; forwards only, records nothing)`,
+  );
+  console.log(
+    `SSE throughput via proxy        : ${pTp.mbps.toFixed(1)} MB/s (ratio ${(pTp.mbps / dTp.mbps).toFixed(2)}x of direct, ${(pTp.mbps / plainTp.mbps).toFixed(2)}x of the plain proxy), ${Math.round(pTp.eventsPerSec)} events/s each parsed, redacted and written`,
+  );
 
   const dPass = await passThrough(upstreamUrl);
   const pPass = await passThrough(proxyUrl);
-  console.log(`pass-through: first event before the upstream finished — direct ${dPass.unbuffered ? "yes" : "NO"} (${f(dPass.firstEventMs)} ms), via proxy ${pPass.unbuffered ? "yes" : "NO"} (${f(pPass.firstEventMs)} ms)`);
+  console.log(
+    `pass-through: first event before the upstream finished — direct ${dPass.unbuffered ? "yes" : "NO"} (${f(dPass.firstEventMs)} ms), via proxy ${pPass.unbuffered ? "yes" : "NO"} (${f(pPass.firstEventMs)} ms)`,
+  );
 
   const { recordedBytes } = await new Promise((r) => {
     proxyWorker.once("message", r);

@@ -1,4 +1,13 @@
-import { readSessionEvents, redactSecrets, SessionFactsBuilder, type AgentName, type FileDiff, type SessionEvent, type SessionFacts, type SessionSummary } from "@sessionvault/core";
+import {
+  readSessionEvents,
+  redactSecrets,
+  SessionFactsBuilder,
+  type AgentName,
+  type FileDiff,
+  type SessionEvent,
+  type SessionFacts,
+  type SessionSummary,
+} from "@sessionvault/core";
 
 /**
  * A readable Markdown transcript of a session: a view of the session model
@@ -116,4 +125,3 @@ function oneLine(text: string, max: number): string {
   const t = text.replace(/\s+/g, " ").trim();
   return t.length > max ? t.slice(0, max - 1) + "…" : t;
 }
-

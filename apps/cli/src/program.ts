@@ -34,10 +34,22 @@ export function buildProgram(ctx: CliContext): Command {
       "after",
       '\nExamples:\n  sessionvault list\n  sessionvault list --all --limit 10 --json\n  sessionvault list --cwd . --store ~/.codex\n  sessionvault list --all --search "cargo test"',
     )
-    .action(async (opts: { store?: string; limit?: string; cursor?: string; archived?: boolean; all?: boolean; cwd?: string; search?: string; redact?: boolean; json?: boolean }) => {
-      const { list } = await import("./commands/list.js");
-      await list(opts, ctx);
-    });
+    .action(
+      async (opts: {
+        store?: string;
+        limit?: string;
+        cursor?: string;
+        archived?: boolean;
+        all?: boolean;
+        cwd?: string;
+        search?: string;
+        redact?: boolean;
+        json?: boolean;
+      }) => {
+        const { list } = await import("./commands/list.js");
+        await list(opts, ctx);
+      },
+    );
 
   program
     .command("show")
@@ -103,11 +115,19 @@ export function buildProgram(ctx: CliContext): Command {
     .option("--upstream <url>", "model API base URL to forward to (default: the agent's configured provider base_url)")
     .option("--slot <name>", "record the agent's session in this session-state slot, so `sessionvault resume NAME` continues it after a kill")
     .option("--state-file <path>", "session-state file for --slot (default $SESSIONVAULT_STATE, else <codex home>/sessionvault/state.json)")
-    .addHelpText("after", "\nExamples:\n  sessionvault run --persist-session -- codex exec \"add a test\"\n  sessionvault run --persist-session --debug-log /tmp/codex.log -- codex exec resume --last \"continue\"\n  sessionvault run --persist-session -- codex")
-    .action(async (command: string[], opts: { persistSession?: boolean; debugLog?: string; logLevel?: string; store?: string; upstream?: string; slot?: string; stateFile?: string }) => {
-      const { run } = await import("./commands/run.js");
-      await run({ command, ...opts }, ctx);
-    });
+    .addHelpText(
+      "after",
+      '\nExamples:\n  sessionvault run --persist-session -- codex exec "add a test"\n  sessionvault run --persist-session --debug-log /tmp/codex.log -- codex exec resume --last "continue"\n  sessionvault run --persist-session -- codex',
+    )
+    .action(
+      async (
+        command: string[],
+        opts: { persistSession?: boolean; debugLog?: string; logLevel?: string; store?: string; upstream?: string; slot?: string; stateFile?: string },
+      ) => {
+        const { run } = await import("./commands/run.js");
+        await run({ command, ...opts }, ctx);
+      },
+    );
 
   const stateFileHelp = "session-state file (default $SESSIONVAULT_STATE, else <codex home>/sessionvault/state.json)";
   const state = program
@@ -116,7 +136,10 @@ export function buildProgram(ctx: CliContext): Command {
       "Named session slots (e.g. pane-2, ci-job-17) that tell a supervisor which session to resume. The state file is written " +
         "atomically under a lock, so kills and concurrent writers never lose or tear it; a corrupt file is reported and moved aside.",
     )
-    .addHelpText("after", "\nExamples:\n  sessionvault state list --json\n  codex resume $(sessionvault state get pane-2)\n  sessionvault state set pane-2 019a4f1c-…\n  sessionvault state clear pane-2");
+    .addHelpText(
+      "after",
+      "\nExamples:\n  sessionvault state list --json\n  codex resume $(sessionvault state get pane-2)\n  sessionvault state set pane-2 019a4f1c-…\n  sessionvault state clear pane-2",
+    );
   state
     .command("list")
     .description("List every slot with its session, agent, last update and cwd")
@@ -174,15 +197,25 @@ export function buildProgram(ctx: CliContext): Command {
     .option("--state-file <path>", stateFileHelp)
     .option("--persist-session", "capture the session as `sessionvault run --persist-session` does")
     .option("--restore-from <url>", "archive store to restore the session from when its rollout is not in the Codex home (e.g. postgres://…, s3://…)")
-    .option("--wait <seconds>", "how long to wait for an agent that still has the session open (e.g. one that outlived a killed supervisor) before giving up with exit 5", "10")
+    .option(
+      "--wait <seconds>",
+      "how long to wait for an agent that still has the session open (e.g. one that outlived a killed supervisor) before giving up with exit 5",
+      "10",
+    )
     .addHelpText(
       "after",
       '\nExamples:\n  sessionvault resume pane-2\n  sessionvault resume ci-job-17 -- exec --json "continue with the failing tests"\n  sessionvault resume 019a4f1c\n  sessionvault resume pane-2 --restore-from https://archive.internal',
     )
-    .action(async (target: string, agentArgs: string[], opts: { agentBin?: string; codexHome?: string; stateFile?: string; persistSession?: boolean; restoreFrom?: string; wait?: string }) => {
-      const { resume } = await import("./commands/resume.js");
-      await resume({ target, agentArgs, ...opts }, ctx);
-    });
+    .action(
+      async (
+        target: string,
+        agentArgs: string[],
+        opts: { agentBin?: string; codexHome?: string; stateFile?: string; persistSession?: boolean; restoreFrom?: string; wait?: string },
+      ) => {
+        const { resume } = await import("./commands/resume.js");
+        await resume({ target, agentArgs, ...opts }, ctx);
+      },
+    );
 
   program
     .command("serve")
@@ -214,7 +247,10 @@ export function buildProgram(ctx: CliContext): Command {
     .option("--org <org>", "organisation the token belongs to (it only ever sees this org's sessions); with an http(s) --store, the admin token's org")
     .requiredOption("--scope <scope...>", "read, write and/or admin (admin ⊃ write ⊃ read)")
     .option("--json", 'print {"token", "id", "org", "scopes"}')
-    .addHelpText("after", "\nExamples:\n  sessionvault token create --org acme --scope write\n  SESSIONVAULT_TOKEN=$(sessionvault token create --org acme --scope read) sessionvault list --store http://127.0.0.1:7420")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  sessionvault token create --org acme --scope write\n  SESSIONVAULT_TOKEN=$(sessionvault token create --org acme --scope read) sessionvault list --store http://127.0.0.1:7420",
+    )
     .action(async (opts: { store?: string; org?: string; scope?: string[]; json?: boolean }) => {
       const { tokenCreate } = await import("./commands/token.js");
       await tokenCreate(opts, ctx);
@@ -251,7 +287,10 @@ export function buildProgram(ctx: CliContext): Command {
     .option("--to <url>", "target store URL or directory, or an OpenTelemetry collector otlp+http://HOST:4318 (required)")
     .option("--dry-run", "report what would be sent; write nothing")
     .option("--include-content", "with --to otlp+http://…: put message texts, tool inputs and outputs on the spans (redacted)")
-    .option("--json", 'print {"sessions_scanned", "sessions_sent", "lines_sent", "bytes_sent", "conflicts", "errors"} (OTLP: {"sessions_scanned", "sessions_sent", "turns_sent", "spans_sent", "errors"})')
+    .option(
+      "--json",
+      'print {"sessions_scanned", "sessions_sent", "lines_sent", "bytes_sent", "conflicts", "errors"} (OTLP: {"sessions_scanned", "sessions_sent", "turns_sent", "spans_sent", "errors"})',
+    )
     .addHelpText(
       "after",
       "\nExamples:\n  sessionvault sync --to postgres://archive@db:5432/sessions?schema=sessionvault\n  sessionvault sync --from postgres://archive@db/sessions --to ./restored-codex-home --json\n  SESSIONVAULT_TOKEN=… sessionvault sync --to https://archive.internal --dry-run\n  sessionvault sync --to otlp+http://localhost:4318",
@@ -284,7 +323,10 @@ export function buildProgram(ctx: CliContext): Command {
     .option("--store <url>", "the store to prune (required): a Codex home, postgres://, s3://bucket/prefix?endpoint=…")
     .option("--older-than <duration>", "expire sessions idle longer than this: 30d, 12h, 2w, 1d12h (required)")
     .option("--dry-run", "list what would be deleted, with counts and bytes; change nothing")
-    .option("--grace <duration>", "keep expired sessions soft-deleted this long before purging them (default 0: purge now); in a Codex home they wait in .sessionvault/trash/")
+    .option(
+      "--grace <duration>",
+      "keep expired sessions soft-deleted this long before purging them (default 0: purge now); in a Codex home they wait in .sessionvault/trash/",
+    )
     .option("--stream-ttl <name=duration...>", "a stream that expires sooner than its session, e.g. raw-api=7d")
     .option("--actor <name>", "who prunes, for the deletion audit (default cli:$USER)")
     .option("--json", 'print {"expired": [ids], "held": [ids], "bytes_freed", "dry_run", "purged": [ids], "bytes_purged", "streams_expired"}')

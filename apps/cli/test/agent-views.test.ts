@@ -51,7 +51,23 @@ describe.each(CASES)("views of a $agent session", ({ agent, path }) => {
     const items = page.turns.flatMap((t) => t.items).filter((i) => i.kind === "command" || i.kind === "file_change" || i.kind === "tool_call");
     expect(items.map((i) => ({ id: i.callId, status: i.status, exit: i.kind === "command" ? i.exitCode : null }))).toEqual(calls);
 
-    const summary = { id: "s", created_at: "", updated_at: "", cwd: null, title: `a ${agent} session`, archived: false, source: null, originator: null, cli_version: null, model_provider: null, git: null, parent_id: null, forked_from_id: null, lines: 0, bytes: 0 } satisfies SessionSummary;
+    const summary = {
+      id: "s",
+      created_at: "",
+      updated_at: "",
+      cwd: null,
+      title: `a ${agent} session`,
+      archived: false,
+      source: null,
+      originator: null,
+      cli_version: null,
+      model_provider: null,
+      git: null,
+      parent_id: null,
+      forked_from_id: null,
+      lines: 0,
+      bytes: 0,
+    } satisfies SessionSummary;
     let md = "";
     for await (const chunk of renderMarkdown(summary, texts(path), { redact: false, agent })) md += chunk;
     expect(md).toContain("Run the checks (they may fail)");

@@ -94,7 +94,11 @@ describe("sessionvault on bad input", () => {
     const f = fixtureRollouts("0.98.0")[0]!;
     const path = join(root, f.path.slice(join(FIXTURES, "0.98.0").length + 1));
     const { readFile } = await import("node:fs/promises");
-    const latin1 = Buffer.concat([Buffer.from('{"timestamp":"2026-11-21T10:00:00.000Z","type":"event_msg","payload":{"type":"note","text":"caf'), Buffer.from([0xe9]), Buffer.from('"}}\n')]);
+    const latin1 = Buffer.concat([
+      Buffer.from('{"timestamp":"2026-11-21T10:00:00.000Z","type":"event_msg","payload":{"type":"note","text":"caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('"}}\n'),
+    ]);
     await appendFile(path, latin1);
     const committed = await readFile(path);
     await appendFile(path, '{"timestamp":"2026-11-21T10:00:01.000Z","type":"ev');
@@ -111,7 +115,11 @@ describe("sessionvault on bad input", () => {
     const root = await copyHome("0.169.0");
     const f = fixtureRollouts("0.169.0").find((x) => !x.archived)!;
     const path = join(root, f.path.slice(join(FIXTURES, "0.169.0").length + 1));
-    const big = JSON.stringify({ timestamp: "2026-11-21T10:00:00.000Z", type: "response_item", payload: { type: "message", role: "user", content: [{ type: "input_image", image_url: "data:image/png;base64," + "Q".repeat(50 * 1024 * 1024) }] } });
+    const big = JSON.stringify({
+      timestamp: "2026-11-21T10:00:00.000Z",
+      type: "response_item",
+      payload: { type: "message", role: "user", content: [{ type: "input_image", image_url: "data:image/png;base64," + "Q".repeat(50 * 1024 * 1024) }] },
+    });
     await appendFile(path, big + "\n");
     const before = await snapshotTree(root);
     const show = await runCli(["show", f.id, "--json", "--store", root]);

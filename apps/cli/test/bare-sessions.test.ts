@@ -63,7 +63,10 @@ describe.each(BARE)("bare-line rollouts of Codex %s", (version) => {
       expect(cat.stdout.equals(committed(r.path)), r.path).toBe(true);
       const exp = await runCli(["export", r.id, "--format", "actions.v1", "--store", home]);
       expect(exp.code, exp.stderr).toBe(0);
-      const actions = exp.out.split("\n").filter(Boolean).map((l) => JSON.parse(l));
+      const actions = exp.out
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
       expect(actions[0]).toMatchObject({ action_type: "session_started", session_id: r.id });
       expect(actions.map((a: { seq: number }) => a.seq)).toEqual(actions.map((_: unknown, i: number) => i));
     }
@@ -83,7 +86,11 @@ describe.each(BARE)("bare-line rollouts of Codex %s", (version) => {
     expect(down.code, down.stderr).toBe(0);
     expect(JSON.parse(down.out)).toMatchObject({ sessions_sent: rollouts.length, errors: [] });
     for (const r of rollouts) {
-      for (const [store, env] of [[pgUrl, {}], [s3Store, s3Env()], [scratch, {}]] as const) {
+      for (const [store, env] of [
+        [pgUrl, {}],
+        [s3Store, s3Env()],
+        [scratch, {}],
+      ] as const) {
         const cat = await runCli(["cat", r.id, "--store", store], env);
         expect(cat.code, `${store} ${cat.stderr}`).toBe(0);
         expect(cat.stdout.equals(committed(r.path)), `${r.id} from ${store}`).toBe(true);
@@ -91,10 +98,16 @@ describe.each(BARE)("bare-line rollouts of Codex %s", (version) => {
     }
     // A command's text finds its session in the Codex home (read through) and in Postgres (its index).
     const failing = rollouts.find((r) => readFileSync(r.path, "utf8").includes("does-not-exist"))!;
-    for (const [store, env] of [[home, {}], [pgUrl, {}]] as const) {
+    for (const [store, env] of [
+      [home, {}],
+      [pgUrl, {}],
+    ] as const) {
       const found = await runCli(["list", "--store", store, "--all", "--search", "does-not-exist", "--json"], env);
       expect(found.code, found.stderr).toBe(0);
-      expect((JSON.parse(found.out) as { sessions: { id: string }[] }).sessions.map((x) => x.id), store).toEqual([failing.id]);
+      expect(
+        (JSON.parse(found.out) as { sessions: { id: string }[] }).sessions.map((x) => x.id),
+        store,
+      ).toEqual([failing.id]);
     }
     const again = await runCli(["sync", "--from", home, "--to", pgUrl, "--json"]);
     expect(JSON.parse(again.out)).toMatchObject({ sessions_sent: 0, lines_sent: 0 });

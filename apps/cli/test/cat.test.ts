@@ -35,14 +35,21 @@ describe("sessionvault cat", () => {
     it("node dist/bin.js cat is byte-identical for one session of each version, via a unique prefix", async () => {
       for (const version of VERSIONS) {
         const f = fixtureRollouts(version).at(-1)!;
-        const { stdout } = await exec(process.execPath, [BIN, "cat", f.id.slice(0, 23), "--store", join(FIXTURES, version)], { encoding: "buffer", maxBuffer: 64 * 1024 * 1024 });
+        const { stdout } = await exec(process.execPath, [BIN, "cat", f.id.slice(0, 23), "--store", join(FIXTURES, version)], {
+          encoding: "buffer",
+          maxBuffer: 64 * 1024 * 1024,
+        });
         expect(stdout.equals(readFileSync(f.path))).toBe(true);
       }
     });
 
     it("pnpm sessionvault cat from the repo root", async () => {
       const f = fixtureRollouts("0.169.0").find((x) => x.archived)!;
-      const { stdout } = await exec("pnpm", ["--silent", "sessionvault", "cat", f.id, "--store", join(FIXTURES, "0.169.0")], { cwd: REPO, encoding: "buffer", maxBuffer: 64 * 1024 * 1024 });
+      const { stdout } = await exec("pnpm", ["--silent", "sessionvault", "cat", f.id, "--store", join(FIXTURES, "0.169.0")], {
+        cwd: REPO,
+        encoding: "buffer",
+        maxBuffer: 64 * 1024 * 1024,
+      });
       expect(stdout.equals(readFileSync(f.path))).toBe(true);
     });
   });
@@ -53,7 +60,20 @@ describe("sessionvault cat", () => {
     beforeAll(async () => {
       root = await mkdtemp(join(tmpdir(), "sv-cat-"));
       const store = new FsStore({ root });
-      await store.putSession({ id, created_at: "2026-11-21T09:00:00.000Z", cwd: "/w", title: "t", archived: false, source: "exec", originator: "codex_exec", cli_version: "0.169.0", model_provider: "openai", git: null, parent_id: null, forked_from_id: null });
+      await store.putSession({
+        id,
+        created_at: "2026-11-21T09:00:00.000Z",
+        cwd: "/w",
+        title: "t",
+        archived: false,
+        source: "exec",
+        originator: "codex_exec",
+        cli_version: "0.169.0",
+        model_provider: "openai",
+        git: null,
+        parent_id: null,
+        forked_from_id: null,
+      });
       await store.append(id, "debug-log", 0, ["plain text", "windows\r", "ümlaut 🚀"]);
     });
     afterAll(async () => {
@@ -64,7 +84,16 @@ describe("sessionvault cat", () => {
       const raw = await runCli(["cat", id, "--stream", "debug-log", "--store", root]);
       expect(raw.stdout.equals(Buffer.from("plain text\nwindows\r\nümlaut 🚀\n"))).toBe(true);
       const json = await runCli(["cat", id, "--stream", "debug-log", "--json", "--store", root]);
-      expect(json.out.trimEnd().split("\n").map((l) => JSON.parse(l))).toEqual([{ seq: 0, line: "plain text" }, { seq: 1, line: "windows\r" }, { seq: 2, line: "ümlaut 🚀" }]);
+      expect(
+        json.out
+          .trimEnd()
+          .split("\n")
+          .map((l) => JSON.parse(l)),
+      ).toEqual([
+        { seq: 0, line: "plain text" },
+        { seq: 1, line: "windows\r" },
+        { seq: 2, line: "ümlaut 🚀" },
+      ]);
     });
 
     it("a stream the session does not have is a one-line error", async () => {

@@ -41,7 +41,20 @@ async function smallDisk(): Promise<string | null> {
 }
 
 function input(title: string): SessionInput {
-  return { id: conformanceId(), created_at: "2026-05-01T10:00:00.000Z", cwd: "/work", title, archived: false, source: "exec", originator: "codex_exec", cli_version: "0.169.0", model_provider: "openai", git: null, parent_id: null, forked_from_id: null };
+  return {
+    id: conformanceId(),
+    created_at: "2026-05-01T10:00:00.000Z",
+    cwd: "/work",
+    title,
+    archived: false,
+    source: "exec",
+    originator: "codex_exec",
+    cli_version: "0.169.0",
+    model_provider: "openai",
+    git: null,
+    parent_id: null,
+    forked_from_id: null,
+  };
 }
 
 /** A Codex home holding `sessions`, each its head lines plus `extra` lines. */
@@ -59,7 +72,8 @@ async function homeWith(sessions: { input: SessionInput; extra: string[] }[]): P
   return home;
 }
 
-const agentLine = (text: string) => JSON.stringify({ timestamp: "2026-05-01T10:00:01.000Z", type: "event_msg", payload: { type: "agent_message", message: text } });
+const agentLine = (text: string) =>
+  JSON.stringify({ timestamp: "2026-05-01T10:00:01.000Z", type: "event_msg", payload: { type: "agent_message", message: text } });
 
 const disk = await smallDisk();
 
@@ -78,12 +92,15 @@ describe.skipIf(disk === null)("a full disk on the server (a 256 KiB tmpfs)", ()
     expect(res.code).toBe(EXIT_CODES.STORAGE_FULL);
     expect(res.stderr).toBe("sessionvault: the server's storage is full: nothing more can be stored until space is freed\n");
 
-    const api = await fetch(`${server.url}/v1/sessions/${s.id}/streams/rollout?expected_seq=${(await (await fetch(`${server.url}/v1/sessions/${s.id}`, { headers: { authorization: `Bearer ${token}` } })).json() as { lines: number }).lines}`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/x-ndjson" },
-      // Larger than the whole disk: it cannot fit whatever the sync left (a failed write is cut back).
-      body: agentLine("z".repeat(300_000)) + "\n",
-    });
+    const api = await fetch(
+      `${server.url}/v1/sessions/${s.id}/streams/rollout?expected_seq=${((await (await fetch(`${server.url}/v1/sessions/${s.id}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { lines: number }).lines}`,
+      {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/x-ndjson" },
+        // Larger than the whole disk: it cannot fit whatever the sync left (a failed write is cut back).
+        body: agentLine("z".repeat(300_000)) + "\n",
+      },
+    );
     expect(api.status).toBe(507);
     expect(await api.json()).toEqual({ code: "STORAGE_FULL", message: "the server's storage is full: nothing more can be stored until space is freed" });
   });
@@ -103,12 +120,17 @@ describe("a line the server never accepts (larger than its append limit)", () =>
       ]);
       const res = await runCli(["sync", "--from", home, "--to", server.url], { SESSIONVAULT_TOKEN: token });
       expect(res.code).toBe(EXIT_CODES.PARTIAL_FAILURE);
-      expect(res.stderr).toMatch(new RegExp(`session ${big.id}: line 3 of rollout is \\d+ bytes, more than http://127\\.0\\.0\\.1:\\d+ accepts in one request: it can never be stored there`));
+      expect(res.stderr).toMatch(
+        new RegExp(
+          `session ${big.id}: line 3 of rollout is \\d+ bytes, more than http://127\\.0\\.0\\.1:\\d+ accepts in one request: it can never be stored there`,
+        ),
+      );
       expect(res.stderr).toContain("1 can never be stored in the target");
       expect(res.stderr).not.toContain("retry");
       expect(res.out).toMatch(/^sent 1 of 2 sessions/);
       // The lines before the huge one were sent (the batch was split), and the other session whole.
-      const get = (id: string) => fetch(`${server.url}/v1/sessions/${id}`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.json() as Promise<{ lines: number }>);
+      const get = (id: string) =>
+        fetch(`${server.url}/v1/sessions/${id}`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.json() as Promise<{ lines: number }>);
       expect((await get(big.id)).lines).toBe(3);
       expect((await get(fine.id)).lines).toBe(4);
     } finally {
@@ -125,10 +147,19 @@ describe("a session that is not there", () => {
       const { token } = await createApiToken(server.tokens, "acme", ["admin"]);
       // The org holds a session, so its directory exists (the message that named it).
       const there = input("there");
-      const put = await fetch(`${server.url}/v1/sessions/${there.id}`, { method: "PUT", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(there) });
+      const put = await fetch(`${server.url}/v1/sessions/${there.id}`, {
+        method: "PUT",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify(there),
+      });
       expect(put.status).toBe(200);
       const missing = conformanceId();
-      for (const path of [`/v1/sessions/${missing}`, `/v1/sessions/${missing.slice(0, 13)}`, `/v1/sessions/${missing}/streams/rollout`, `/v1/sessions/${missing}/actions`]) {
+      for (const path of [
+        `/v1/sessions/${missing}`,
+        `/v1/sessions/${missing.slice(0, 13)}`,
+        `/v1/sessions/${missing}/streams/rollout`,
+        `/v1/sessions/${missing}/actions`,
+      ]) {
         const res = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
         const body = await res.text();
         expect(res.status, path).toBe(404);
@@ -162,7 +193,14 @@ describe("export --format jsonl --no-redact", () => {
     await mkdir(join(root, "archived_sessions"), { recursive: true });
     const f = fixtureRollouts("0.98.0")[0]!;
     const path = join(root, f.path.slice(join(FIXTURES, "0.98.0").length + 1));
-    await appendFile(path, Buffer.concat([Buffer.from('{"timestamp":"2026-11-21T10:00:00.000Z","type":"event_msg","payload":{"type":"note","text":"caf'), Buffer.from([0xe9, 0xff]), Buffer.from('"}}\n')]));
+    await appendFile(
+      path,
+      Buffer.concat([
+        Buffer.from('{"timestamp":"2026-11-21T10:00:00.000Z","type":"event_msg","payload":{"type":"note","text":"caf'),
+        Buffer.from([0xe9, 0xff]),
+        Buffer.from('"}}\n'),
+      ]),
+    );
     const res = await runCli(["export", f.id, "--format", "jsonl", "--no-redact", "--store", root]);
     expect(res.code).toBe(0);
     expect(res.stdout.equals(await readFile(path))).toBe(true);

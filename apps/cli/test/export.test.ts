@@ -16,12 +16,33 @@ const ID = "01a1fd77-5062-78c3-9c88-31a6914d7270";
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "sv-export-"));
   const store = new FsStore({ root });
-  const input = { id: ID, created_at: "2026-11-21T09:00:00.000Z", cwd: "/w", title: "deploy with the key", archived: false, source: "exec", originator: "codex_exec", cli_version: "0.98.0", model_provider: "openai", git: null, parent_id: null, forked_from_id: null };
+  const input = {
+    id: ID,
+    created_at: "2026-11-21T09:00:00.000Z",
+    cwd: "/w",
+    title: "deploy with the key",
+    archived: false,
+    source: "exec",
+    originator: "codex_exec",
+    cli_version: "0.98.0",
+    model_provider: "openai",
+    git: null,
+    parent_id: null,
+    forked_from_id: null,
+  };
   await store.putSession(input);
   await store.append(ID, "rollout", 0, [
     ...sessionHeadLines(input),
-    JSON.stringify({ timestamp: "2026-11-21T09:00:01.000Z", type: "response_item", payload: { type: "function_call", name: "exec_command", arguments: JSON.stringify({ cmd: `OPENAI_API_KEY=${SECRET} ./deploy.sh` }), call_id: "c1" } }),
-    JSON.stringify({ timestamp: "2026-11-21T09:00:02.000Z", type: "response_item", payload: { type: "function_call_output", call_id: "c1", output: "Process exited with code 0\nOutput:\ndeployed\n" } }),
+    JSON.stringify({
+      timestamp: "2026-11-21T09:00:01.000Z",
+      type: "response_item",
+      payload: { type: "function_call", name: "exec_command", arguments: JSON.stringify({ cmd: `OPENAI_API_KEY=${SECRET} ./deploy.sh` }), call_id: "c1" },
+    }),
+    JSON.stringify({
+      timestamp: "2026-11-21T09:00:02.000Z",
+      type: "response_item",
+      payload: { type: "function_call_output", call_id: "c1", output: "Process exited with code 0\nOutput:\ndeployed\n" },
+    }),
   ]);
 });
 afterAll(async () => {
@@ -71,7 +92,10 @@ describe("sessionvault export", () => {
       for (const f of fixtureRollouts(version)) {
         const r = await runCli(["export", f.id, "--format", "actions.v1", "--store", join(FIXTURES, version)]);
         expect(r.code).toBe(0);
-        const actions = r.out.trimEnd().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+        const actions = r.out
+          .trimEnd()
+          .split("\n")
+          .map((l) => JSON.parse(l) as Record<string, unknown>);
         actions.forEach((a, i) => {
           expect(a.schema_version).toBe(1);
           expect(a.session_id).toBe(f.id);
@@ -82,7 +106,11 @@ describe("sessionvault export", () => {
       }
       const shell = fixtureRuns(version).get("02-shell")!;
       const r = await runCli(["export", shell, "--format", "actions.v1", "--store", join(FIXTURES, version)]);
-      const cmds = r.out.trimEnd().split("\n").map((l) => JSON.parse(l) as { action_type: string; command: string }).filter((a) => a.action_type === "command_execution");
+      const cmds = r.out
+        .trimEnd()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { action_type: string; command: string })
+        .filter((a) => a.action_type === "command_execution");
       expect(cmds.map((c) => c.command)).toEqual(["ls -la", "echo hello > hello.txt && cat hello.txt"]);
     }
   });

@@ -5,7 +5,31 @@ import { afterAll, describe, expect, it } from "vitest";
 import { FIXTURES, fixtureRollouts, fixtureRuns, VERSIONS } from "@sessionvault/testing/codex-fixtures";
 import { runCli } from "./support/run-cli.ts";
 
-const SESSION_KEYS = ["id", "created_at", "updated_at", "cwd", "title", "archived", "source", "originator", "cli_version", "model_provider", "git", "parent_id", "forked_from_id", "lines", "bytes", "agent", "model", "outcome", "turns", "tokens", "duration_ms", "files_changed", "children"];
+const SESSION_KEYS = [
+  "id",
+  "created_at",
+  "updated_at",
+  "cwd",
+  "title",
+  "archived",
+  "source",
+  "originator",
+  "cli_version",
+  "model_provider",
+  "git",
+  "parent_id",
+  "forked_from_id",
+  "lines",
+  "bytes",
+  "agent",
+  "model",
+  "outcome",
+  "turns",
+  "tokens",
+  "duration_ms",
+  "files_changed",
+  "children",
+];
 const dirs: string[] = [];
 afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
@@ -47,7 +71,12 @@ describe("sessionvault list", () => {
       for (let i = 1; i < times.length; i++) expect(times[i]!).toBeLessThanOrEqual(times[i - 1]! + 999);
       // Without --all the archived ones are hidden; with --archived only they show.
       const active = await listAll(store);
-      expect(active.map((s) => s.id).sort()).toEqual(files.filter((f) => !f.archived).map((f) => f.id).sort());
+      expect(active.map((s) => s.id).sort()).toEqual(
+        files
+          .filter((f) => !f.archived)
+          .map((f) => f.id)
+          .sort(),
+      );
       const archived = await listAll(store, ["--archived"]);
       expect(archived.map((s) => s.id)).toEqual(files.filter((f) => f.archived).map((f) => f.id));
       expect(archived.every((s) => s.archived === true)).toBe(true);
@@ -66,7 +95,12 @@ describe("sessionvault list", () => {
     const parent = by("12-subagent");
     const child = all.find((s) => s.source === "subagent")!;
     expect(parent.children).toEqual([child.id]);
-    expect(parent.tokens).toMatchObject({ input: expect.any(Number), cached_input: expect.any(Number), output: expect.any(Number), reasoning: expect.any(Number) });
+    expect(parent.tokens).toMatchObject({
+      input: expect.any(Number),
+      cached_input: expect.any(Number),
+      output: expect.any(Number),
+      reasoning: expect.any(Number),
+    });
     expect(parent.duration_ms).toBeGreaterThan(0);
     // Versions that record no turn ends say so.
     const old = await listAll(join(FIXTURES, "0.98.0"), ["--all"]);
@@ -106,7 +140,11 @@ describe("sessionvault list", () => {
     dirs.push(home);
     await cp(join(FIXTURES, "0.39.0", "sessions"), join(home, "codex", "sessions"), { recursive: true });
     const expected = fixtureRollouts("0.39.0").length;
-    for (const [store, cwd] of [[`file://${join(home, "codex")}`, "/"], ["~/codex", "/"], ["codex", home]] as const) {
+    for (const [store, cwd] of [
+      [`file://${join(home, "codex")}`, "/"],
+      ["~/codex", "/"],
+      ["codex", home],
+    ] as const) {
       const r = await runCli(["list", "--json", "--store", store], { HOME: home }, cwd);
       expect(r.code, store).toBe(0);
       expect((JSON.parse(r.out) as ListJson).sessions).toHaveLength(expected);
@@ -125,7 +163,12 @@ describe("sessionvault list", () => {
   });
 
   it("usage errors exit 2 with one line", async () => {
-    for (const argv of [["list", "--archived", "--all"], ["list", "--limit", "abc"], ["list", "--limit", "0"], ["list", "--bogus"]]) {
+    for (const argv of [
+      ["list", "--archived", "--all"],
+      ["list", "--limit", "abc"],
+      ["list", "--limit", "0"],
+      ["list", "--bogus"],
+    ]) {
       const r = await runCli([...argv, "--store", join(FIXTURES, "0.169.0")]);
       expect(r.code, argv.join(" ")).toBe(2);
       expect(r.stderr).toMatch(/^sessionvault: [^\n]+\n$/);

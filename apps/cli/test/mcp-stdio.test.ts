@@ -20,7 +20,14 @@ let tmp: string;
 
 async function connect(store: string): Promise<Client> {
   const c = new Client({ name: "sessionvault-test", version: "1.0.0" });
-  await c.connect(new StdioClientTransport({ command: process.execPath, args: [CLI_BIN, "mcp", "--store", store], env: { HOME: tmp, PATH: process.env.PATH ?? "" }, stderr: "pipe" }));
+  await c.connect(
+    new StdioClientTransport({
+      command: process.execPath,
+      args: [CLI_BIN, "mcp", "--store", store],
+      env: { HOME: tmp, PATH: process.env.PATH ?? "" },
+      stderr: "pipe",
+    }),
+  );
   return c;
 }
 async function call(c: Client, name: string, args: Record<string, unknown>): Promise<{ text: string; json: unknown; isError: boolean }> {
@@ -33,12 +40,33 @@ beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), "sv-mcp-"));
   const root = join(tmp, "store");
   const store = new FsStore({ root });
-  const input = { id: SECRET_ID, created_at: "2026-11-21T09:00:00.000Z", cwd: "/w", title: "deploy with the key", archived: false, source: "exec", originator: "codex_exec", cli_version: "0.98.0", model_provider: "openai", git: null, parent_id: null, forked_from_id: null };
+  const input = {
+    id: SECRET_ID,
+    created_at: "2026-11-21T09:00:00.000Z",
+    cwd: "/w",
+    title: "deploy with the key",
+    archived: false,
+    source: "exec",
+    originator: "codex_exec",
+    cli_version: "0.98.0",
+    model_provider: "openai",
+    git: null,
+    parent_id: null,
+    forked_from_id: null,
+  };
   await store.putSession(input);
   await store.append(SECRET_ID, "rollout", 0, [
     ...sessionHeadLines(input),
-    JSON.stringify({ timestamp: "2026-11-21T09:00:01.000Z", type: "response_item", payload: { type: "function_call", name: "exec_command", arguments: JSON.stringify({ cmd: `OPENAI_API_KEY=${SECRET} ./deploy.sh` }), call_id: "c1" } }),
-    JSON.stringify({ timestamp: "2026-11-21T09:00:02.000Z", type: "response_item", payload: { type: "function_call_output", call_id: "c1", output: `Process exited with code 0\nOutput:\nused ${SECRET}\n` } }),
+    JSON.stringify({
+      timestamp: "2026-11-21T09:00:01.000Z",
+      type: "response_item",
+      payload: { type: "function_call", name: "exec_command", arguments: JSON.stringify({ cmd: `OPENAI_API_KEY=${SECRET} ./deploy.sh` }), call_id: "c1" },
+    }),
+    JSON.stringify({
+      timestamp: "2026-11-21T09:00:02.000Z",
+      type: "response_item",
+      payload: { type: "function_call_output", call_id: "c1", output: `Process exited with code 0\nOutput:\nused ${SECRET}\n` },
+    }),
   ]);
   await store.close();
   client = await connect(STORE);
@@ -78,10 +106,16 @@ describe("sessionvault mcp (stdio)", () => {
     const p1 = (await call(client, "get_actions", { id, limit: 3 })).json as { actions: { seq: number }[]; next_offset: number | null };
     expect(p1.actions.map((a) => a.seq)).toEqual([0, 1, 2]);
     expect(p1.next_offset).toBe(3);
-    const p2 = (await call(client, "get_actions", { id, offset: 3, limit: 200 })).json as { actions: { seq: number; action_type: string }[]; next_offset: number | null };
+    const p2 = (await call(client, "get_actions", { id, offset: 3, limit: 200 })).json as {
+      actions: { seq: number; action_type: string }[];
+      next_offset: number | null;
+    };
     expect(p2.actions[0]!.seq).toBe(3);
     expect(p2.next_offset).toBeNull();
-    expect(p2.actions.filter((a) => a.action_type === "turn_started").length + p1.actions.filter((a) => (a as { action_type?: string }).action_type === "turn_started").length).toBe(3);
+    expect(
+      p2.actions.filter((a) => a.action_type === "turn_started").length +
+        p1.actions.filter((a) => (a as { action_type?: string }).action_type === "turn_started").length,
+    ).toBe(3);
   });
 
   it("get_transcript is readable, paged by size, and redacted", async () => {

@@ -83,7 +83,10 @@ function attr(s: OtlpSpan, key: string): unknown {
 async function actionsOf(id: string, store: string): Promise<Action[]> {
   const r = await runCli(["export", id, "--format", "actions.v1", "--store", store]);
   expect(r.code, r.stderr).toBe(0);
-  return r.out.trimEnd().split("\n").map((l) => JSON.parse(l) as Action);
+  return r.out
+    .trimEnd()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Action);
 }
 const env = (name: string) => ({ XDG_STATE_HOME: join(tmp, name, "state"), XDG_CACHE_HOME: join(tmp, name, "cache") });
 const CALLS = new Set(["command_execution", "file_change", "tool_call"]);
@@ -172,7 +175,9 @@ describe("sync --to otlp+http://", () => {
     const actions = await actionsOf(id, home);
     const turnIds = actions.filter((a) => a.action_type === "turn_started").map((a) => a.turn_id);
     expect(turnIds).toHaveLength(3);
-    expect(secondSpans.filter((s) => attr(s, "gen_ai.operation.name") === "invoke_agent").map((s) => attr(s, "sessionvault.turn.id"))).toEqual(turnIds.slice(1));
+    expect(secondSpans.filter((s) => attr(s, "gen_ai.operation.name") === "invoke_agent").map((s) => attr(s, "sessionvault.turn.id"))).toEqual(
+      turnIds.slice(1),
+    );
     // Nothing of the first turn again, and together exactly the spans of a full sync.
     const seen = new Set(firstSpans.map((s) => s.spanId));
     expect(secondSpans.filter((s) => seen.has(s.spanId))).toEqual([]);
@@ -184,14 +189,20 @@ describe("sync --to otlp+http://", () => {
     const id = fixtureRuns(VERSION).get("02-shell")!;
     const plain = await runCli(["export", id, "--format", "otlp", "--store", store]);
     expect(plain.code, plain.stderr).toBe(0);
-    const requests = plain.out.trimEnd().split("\n").map((l) => JSON.parse(l) as ExportRequest);
+    const requests = plain.out
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l) as ExportRequest);
     const ex = requests.flatMap((r) => r.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((s) => s.spans)));
     expect(ex.some((s) => attr(s, "gen_ai.tool.call.result") !== undefined || attr(s, "gen_ai.input.messages") !== undefined)).toBe(false);
     const rerun = await runCli(["export", id, "--format", "otlp", "--store", store]);
     expect(rerun.out).toBe(plain.out);
     const withContent = await runCli(["export", id, "--format", "otlp", "--include-content", "--store", store]);
     expect(withContent.code, withContent.stderr).toBe(0);
-    const wc = withContent.out.trimEnd().split("\n").flatMap((l) => (JSON.parse(l) as ExportRequest).resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((s) => s.spans)));
+    const wc = withContent.out
+      .trimEnd()
+      .split("\n")
+      .flatMap((l) => (JSON.parse(l) as ExportRequest).resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((s) => s.spans)));
     expect(wc.map((s) => s.spanId)).toEqual(ex.map((s) => s.spanId));
     expect(wc.some((s) => typeof attr(s, "gen_ai.input.messages") === "string")).toBe(true);
     expect(wc.some((s) => typeof attr(s, "gen_ai.tool.call.result") === "string")).toBe(true);

@@ -7,8 +7,7 @@ import { seedAgedSession } from "./support/aged-session.js";
 
 // The same `prune` command and policy flags on a postgres:// store (pg-store implements RetentionStore).
 const server = sharedPostgres();
-afterAll(async () => {
-});
+afterAll(async () => {});
 
 test("prune --dry-run then prune on postgres://: old sessions go, held and recent ones stay", async () => {
   const schema = freshSchema("prune");

@@ -11,8 +11,7 @@ import { runCli } from "./support/run-cli.js";
 import { seedAgedSession } from "./support/aged-session.js";
 
 const server = sharedS3Server();
-afterAll(async () => {
-});
+afterAll(async () => {});
 
 function s3Url(prefix: string): string {
   return `s3://${server.bucket}/${prefix}?endpoint=${encodeURIComponent(server.endpoint)}&region=${server.region}&force_path_style=true`;
@@ -20,7 +19,14 @@ function s3Url(prefix: string): string {
 const env = () => ({ AWS_ACCESS_KEY_ID: server.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: server.credentials.secretAccessKey, USER: "alice" });
 
 function directStore(prefix: string): S3Store {
-  return new S3Store({ bucket: server.bucket, prefix, endpoint: server.endpoint, region: server.region, credentials: server.credentials, forcePathStyle: true });
+  return new S3Store({
+    bucket: server.bucket,
+    prefix,
+    endpoint: server.endpoint,
+    region: server.region,
+    credentials: server.credentials,
+    forcePathStyle: true,
+  });
 }
 
 async function ids(store: S3Store): Promise<string[]> {
@@ -62,7 +68,10 @@ describe("sessionvault prune on s3://", () => {
     const store = directStore(prefix);
     const old = await seedAgedSession(store, 50);
     const mid = await seedAgedSession(store, 10);
-    const res = await runCli(["prune", "--store", s3Url(prefix), "--older-than", "30d", "--grace", "2w", "--stream-ttl", "raw-api=7d", "--actor", "ops"], env());
+    const res = await runCli(
+      ["prune", "--store", s3Url(prefix), "--older-than", "30d", "--grace", "2w", "--stream-ttl", "raw-api=7d", "--actor", "ops"],
+      env(),
+    );
     expect(res.code).toBe(0);
     expect(res.out).toContain("expired 1 session(s)");
     expect(res.out).toContain(old);
@@ -142,7 +151,13 @@ describe("sessionvault prune on a Codex home", () => {
 
       const dry = await runCli([...argv, "--dry-run", "--json"]);
       expect(dry.stderr).toBe("");
-      expect(JSON.parse(dry.out)).toMatchObject({ dry_run: true, expired: [old], held: [held], purged: [], streams_expired: [{ session_id: mid, stream: "raw-api" }] });
+      expect(JSON.parse(dry.out)).toMatchObject({
+        dry_run: true,
+        expired: [old],
+        held: [held],
+        purged: [],
+        streams_expired: [{ session_id: mid, stream: "raw-api" }],
+      });
       expect((await fs.streamPositions(mid)).map((s) => s.name)).toContain("raw-api");
 
       const res = await runCli(argv);

@@ -27,18 +27,28 @@ beforeEach(() => {
   mkdirSync(sessionCwd);
   const day = join(home, "sessions", "2026", "11", "21");
   mkdirSync(day, { recursive: true });
-  writeFileSync(join(day, `rollout-2026-11-21T10-00-00-${ID}.jsonl`), JSON.stringify({ timestamp: "2026-11-21T10:00:00.000Z", type: "session_meta", payload: { id: ID, cwd: sessionCwd } }) + "\n");
+  writeFileSync(
+    join(day, `rollout-2026-11-21T10-00-00-${ID}.jsonl`),
+    JSON.stringify({ timestamp: "2026-11-21T10:00:00.000Z", type: "session_meta", payload: { id: ID, cwd: sessionCwd } }) + "\n",
+  );
   mkdirSync(join(root, "bin"));
   bin = join(root, "bin", "codex");
   argvFile = join(root, "argv.json");
-  writeFileSync(bin, `#!/usr/bin/env node\nrequire("fs").writeFileSync(${JSON.stringify(argvFile)}, JSON.stringify({ argv: process.argv.slice(2), cwd: process.cwd() }));\nprocess.exit(Number(process.env.FAKE_EXIT || 0));\n`);
+  writeFileSync(
+    bin,
+    `#!/usr/bin/env node\nrequire("fs").writeFileSync(${JSON.stringify(argvFile)}, JSON.stringify({ argv: process.argv.slice(2), cwd: process.cwd() }));\nprocess.exit(Number(process.env.FAKE_EXIT || 0));\n`,
+  );
   chmodSync(bin, 0o755);
   stateFile = join(root, "state.json");
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 async function resume(args: string[], extra: string[] = [], env: Record<string, string> = {}) {
-  const r = await runCli(["resume", ...args, "--state-file", stateFile, "--agent-bin", bin, "--", ...extra], { CODEX_HOME: home, HOME: root, PATH: process.env.PATH ?? "", ...env }, root);
+  const r = await runCli(
+    ["resume", ...args, "--state-file", stateFile, "--agent-bin", bin, "--", ...extra],
+    { CODEX_HOME: home, HOME: root, PATH: process.env.PATH ?? "", ...env },
+    root,
+  );
   const ran = existsSync(argvFile) ? (JSON.parse(readFileSync(argvFile, "utf8")) as { argv: string[]; cwd: string }) : null;
   rmSync(argvFile, { force: true });
   return { ...r, ran };
@@ -60,7 +70,11 @@ describe("resume command lines", () => {
 
   it("a relative --state-file means the caller's directory even though the agent runs in the session's", async () => {
     await slot("pane-1");
-    const r = await runCli(["resume", "pane-1", "--state-file", "state.json", "--agent-bin", bin, "--", "exec", "x"], { CODEX_HOME: home, HOME: root, PATH: process.env.PATH ?? "" }, root);
+    const r = await runCli(
+      ["resume", "pane-1", "--state-file", "state.json", "--agent-bin", bin, "--", "exec", "x"],
+      { CODEX_HOME: home, HOME: root, PATH: process.env.PATH ?? "" },
+      root,
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(readFileSync(argvFile, "utf8")).cwd).toBe(sessionCwd);
     expect((await new SessionStateFile(stateFile).get("pane-1"))?.started_by).toBe("resume");
@@ -95,7 +109,9 @@ describe("resume command lines", () => {
     await slot("pane-2", other);
     const r = await resume(["pane-2"], ["exec", "hi"]);
     expect(r.ran?.argv).toEqual(["exec", "hi"]);
-    expect(r.stderr).toContain(`sessionvault: slot pane-2 has no usable session (rollout ${join(home, "archived_sessions", `rollout-2026-11-20T10-00-00-${other}.jsonl`)} is archived; "codex unarchive ${other}" restores it); starting fresh`);
+    expect(r.stderr).toContain(
+      `sessionvault: slot pane-2 has no usable session (rollout ${join(home, "archived_sessions", `rollout-2026-11-20T10-00-00-${other}.jsonl`)} is archived; "codex unarchive ${other}" restores it); starting fresh`,
+    );
   });
 
   it("the agent's exit status is passed through", async () => {

@@ -5,7 +5,18 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SessionStateFile } from "@sessionvault/core";
 import { freshSchema } from "@sessionvault/testing/fresh-schema";
 import { sharedPostgres } from "@sessionvault/testing/shared-services";
-import { CLI_BIN, CODEX_BIN, codexExecArgs, listFiles, makeScratch, removeScratch, spawnProcess, startMock, type MockServer, type Scratch } from "./support/codex-harness.js";
+import {
+  CLI_BIN,
+  CODEX_BIN,
+  codexExecArgs,
+  listFiles,
+  makeScratch,
+  removeScratch,
+  spawnProcess,
+  startMock,
+  type MockServer,
+  type Scratch,
+} from "./support/codex-harness.js";
 import { assertCliBuilt } from "./support/process-tree.js";
 import { runCli } from "./support/run-cli.js";
 
@@ -36,7 +47,20 @@ afterAll(async () => {
 async function sessionInArchive(slot: string, stateFile: string) {
   const rolloutsOf = async () => (await listFiles(join(s.codexHome, "sessions"))).filter((f) => /(^|\/)rollout-.*\.jsonl$/.test(f));
   const before = new Set(await rolloutsOf());
-  const first = await spawnProcess([process.execPath, CLI_BIN, "run", "--slot", slot, "--state-file", stateFile, "--", ...codexExecArgs(mock, "turn1", ["Start a log file called log.txt with one line."])], s).done;
+  const first = await spawnProcess(
+    [
+      process.execPath,
+      CLI_BIN,
+      "run",
+      "--slot",
+      slot,
+      "--state-file",
+      stateFile,
+      "--",
+      ...codexExecArgs(mock, "turn1", ["Start a log file called log.txt with one line."]),
+    ],
+    s,
+  ).done;
   expect(first.code, first.stderr).toBe(0);
   const id = (await new SessionStateFile(stateFile).get(slot))!.session_id;
   const created = (await rolloutsOf()).filter((f) => !before.has(f));
@@ -61,10 +85,22 @@ function emptyHome(name: string): string {
 }
 
 async function resumeOn(home: string, args: string[]) {
-  return spawnProcess([process.execPath, CLI_BIN, "resume", ...args, "--agent-bin", CODEX_BIN, "--", ...codexExecArgs(mock, "turn2", ["Now add a second line to log.txt."]).slice(1)], {
-    ...s,
-    codexHome: home,
-  }).done;
+  return spawnProcess(
+    [
+      process.execPath,
+      CLI_BIN,
+      "resume",
+      ...args,
+      "--agent-bin",
+      CODEX_BIN,
+      "--",
+      ...codexExecArgs(mock, "turn2", ["Now add a second line to log.txt."]).slice(1),
+    ],
+    {
+      ...s,
+      codexHome: home,
+    },
+  ).done;
 }
 
 describe("restore a session into an empty Codex home", () => {

@@ -3,7 +3,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SessionStateFile } from "@sessionvault/core";
-import { CLI_BIN, CODEX_BIN, codexExecArgs, listFiles, makeScratch, removeScratch, spawnProcess, startMock, waitFor, type Finished, type MockServer, type Scratch } from "./support/codex-harness.js";
+import {
+  CLI_BIN,
+  CODEX_BIN,
+  codexExecArgs,
+  listFiles,
+  makeScratch,
+  removeScratch,
+  spawnProcess,
+  startMock,
+  waitFor,
+  type Finished,
+  type MockServer,
+  type Scratch,
+} from "./support/codex-harness.js";
 import { assertCliBuilt, descendants, killAll, runsProgram } from "./support/process-tree.js";
 
 /**
@@ -34,7 +47,8 @@ const idOf = (path: string) => path.slice(-42, -6);
 const lines = (path: string) => readFileSync(path, "utf8").split("\n").filter(Boolean);
 const kinds = (path: string) => lines(path).map((l) => JSON.parse(l) as { type: string; payload: { type?: string } });
 const slotOf = async (slot: string) => (await new SessionStateFile(stateFile).get(slot))?.session_id ?? null;
-const rollouts = async () => (await listFiles(join(s.codexHome, "sessions"))).filter((f) => /rollout-.*\.jsonl$/.test(f)).map((f) => join(s.codexHome, "sessions", f));
+const rollouts = async () =>
+  (await listFiles(join(s.codexHome, "sessions"))).filter((f) => /rollout-.*\.jsonl$/.test(f)).map((f) => join(s.codexHome, "sessions", f));
 /** The agent arguments after `--` for a Codex exec run of a mock scenario (without the program). */
 const execArgs = (scenario: string, prompt: string) => codexExecArgs(mock, scenario, [prompt]).slice(1);
 
@@ -102,7 +116,8 @@ describe("resume with the real Codex CLI", () => {
     // second agent on the same rollout. It waits (--wait), then names the pid to stop.
     await waitFor(async () => !isAlive(run.child.pid!));
     expect(agent.every(isAlive)).toBe(true);
-    const busy = await cli(["resume", "pane-2", "--state-file", stateFile, "--agent-bin", CODEX_BIN, "--wait", "1", "--", ...execArgs("turn3", "Continue.")]).done;
+    const busy = await cli(["resume", "pane-2", "--state-file", stateFile, "--agent-bin", CODEX_BIN, "--wait", "1", "--", ...execArgs("turn3", "Continue.")])
+      .done;
     expect(busy.code).toBe(5);
     expect(busy.stderr).toMatch(new RegExp(`sessionvault: session ${id} is still open in pid (\\d+)\\b.*waiting up to 1 s`));
     const holder = Number(/still open in pid (\d+)/.exec(busy.stderr)![1]);
@@ -122,7 +137,8 @@ describe("resume with the real Codex CLI", () => {
   }, 120_000);
 
   it("a slot whose rollout was deleted starts fresh, says so, and then holds the new session", async () => {
-    const first = await cli(["run", "--slot", "pane-3", "--state-file", stateFile, "--", ...codexExecArgs(mock, "qa", ["What is the capital of France?"])]).done;
+    const first = await cli(["run", "--slot", "pane-3", "--state-file", stateFile, "--", ...codexExecArgs(mock, "qa", ["What is the capital of France?"])])
+      .done;
     expect(first.code, first.stderr).toBe(0);
     const oldId = (await slotOf("pane-3"))!;
     const oldRollout = (await rollouts()).find((r) => idOf(r) === oldId)!;
@@ -131,7 +147,9 @@ describe("resume with the real Codex CLI", () => {
 
     const before = new Set(await rollouts());
     const fresh = await resumeSlot("pane-3", "qa", "And the capital of Italy?");
-    expect(fresh.stderr).toContain(`sessionvault: slot pane-3 has no usable session (rollout of ${oldId} missing in ${join(s.codexHome, "sessions")}); starting fresh`);
+    expect(fresh.stderr).toContain(
+      `sessionvault: slot pane-3 has no usable session (rollout of ${oldId} missing in ${join(s.codexHome, "sessions")}); starting fresh`,
+    );
     const created = (await rollouts()).filter((r) => !before.has(r));
     expect(created).toHaveLength(1);
     const newId = idOf(created[0]!);
@@ -168,7 +186,15 @@ describe("resume with the real Codex CLI", () => {
 
   it("run --slot with `codex exec resume --last` records the session Codex appended to", async () => {
     const before = new Set(await rollouts());
-    const r = await cli(["run", "--slot", "last-1", "--state-file", stateFile, "--", ...codexExecArgs(mock, "turn3", ["resume", "--last", "Anything else left to do?"])]).done;
+    const r = await cli([
+      "run",
+      "--slot",
+      "last-1",
+      "--state-file",
+      stateFile,
+      "--",
+      ...codexExecArgs(mock, "turn3", ["resume", "--last", "Anything else left to do?"]),
+    ]).done;
     expect(r.code, r.stderr).toBe(0);
     const thread = /"type":"thread\.started","thread_id":"([0-9a-f-]{36})"/.exec(r.stdout)![1]!;
     expect(await rollouts()).toEqual([...before]); // appended, nothing new
@@ -185,7 +211,16 @@ describe("resume with the real Codex CLI", () => {
     const id = idOf(created[0]!);
     expect(await slotOf("ci-job-17")).toBe(id);
 
-    const byId = await cli(["resume", id.slice(0, 13), "--state-file", stateFile, "--agent-bin", CODEX_BIN, "--", ...execArgs("turn2", "Now add a second line to log.txt.")]).done;
+    const byId = await cli([
+      "resume",
+      id.slice(0, 13),
+      "--state-file",
+      stateFile,
+      "--agent-bin",
+      CODEX_BIN,
+      "--",
+      ...execArgs("turn2", "Now add a second line to log.txt."),
+    ]).done;
     expect(byId.code, byId.stderr).toBe(0);
     expect(byId.stderr).toContain(`sessionvault: resuming session ${id}\n`);
     expect(readFileSync(join(s.work, "log.txt"), "utf8")).toBe("line one\nline two\n");

@@ -64,11 +64,17 @@ describe("sessionvault run (command function)", () => {
     expect(seen.headers.authorization).toBe("Bearer sk-test-agentkey0123456789abcdefghij");
     const dir = join(home, "sessions", id);
     expect((await readdir(dir)).sort()).toEqual(["session.log", "session_meta.log", "session_oai_raw.log"]);
-    const raw = (await readFile(join(dir, "session_oai_raw.log"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+    const raw = (await readFile(join(dir, "session_oai_raw.log"), "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(raw.map((r) => r.type)).toEqual(["request", "response", "response_body"]);
     expect(raw[0].headers.authorization).toBe("Bearer [REDACTED]");
     expect(raw[0].url).toBe(`${upstream.url}/models`);
-    const meta = (await readFile(join(dir, "session_meta.log"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+    const meta = (await readFile(join(dir, "session_meta.log"), "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(meta[0]).toMatchObject({ type: "started", agent: "node" });
     expect(meta.at(-1)).toMatchObject({ type: "exited", code: 3 });
     for (const f of await readdir(dir)) expect(await readFile(join(dir, f), "utf8")).not.toContain("agentkey0123456789");

@@ -132,7 +132,11 @@ describe("sessionvault run --persist-session with the real Codex CLI", () => {
     const id = threadIdOf(first.stdout);
     const dir = join(s.codexHome, "sessions", id);
     const before = (await jsonLines(join(dir, "session_oai_raw.log"))).length;
-    const second = await spawnCli(["--persist-session", "--debug-log", "resume.log"], codexExecArgs(mock, "turn2", ["resume", id, "Now add a second line to log.txt."]), s).done;
+    const second = await spawnCli(
+      ["--persist-session", "--debug-log", "resume.log"],
+      codexExecArgs(mock, "turn2", ["resume", id, "Now add a second line to log.txt."]),
+      s,
+    ).done;
     expect(second.code).toBe(0);
     expect((await readdir(dir)).sort()).toEqual(["resume.log", "rollout.jsonl", "session.log", "session_meta.log", "session_oai_raw.log"]);
     const meta = await jsonLines(join(dir, "session_meta.log"));
@@ -166,14 +170,28 @@ describe("sessionvault run --persist-session with the real Codex CLI", () => {
     expect(b.stderr).not.toMatch(/sessionvault/);
     const shape = async (s: Scratch) =>
       (await listFiles(s.root))
-        .map((f) => f.replace(/rollout-[\dT-]+-[0-9a-f-]{36}\.jsonl$/, "rollout-*.jsonl").replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, "<uuid>"))
+        .map((f) =>
+          f
+            .replace(/rollout-[\dT-]+-[0-9a-f-]{36}\.jsonl$/, "rollout-*.jsonl")
+            .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, "<uuid>"),
+        )
         // SQLite's -wal/-shm files come and go with Codex's background checkpoints, wrapped or not.
         .filter((f) => !/\.sqlite-(wal|shm)$/.test(f))
         .sort();
     expect(await shape(wrapped)).toEqual(await shape(plain));
     const sessions = await readdir(join(wrapped.codexHome, "sessions"));
     expect(sessions.every((n) => /^\d{4}$/.test(n))).toBe(true);
-    expect(b.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l).type)).toEqual(a.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l).type));
+    expect(
+      b.stdout
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l).type),
+    ).toEqual(
+      a.stdout
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l).type),
+    );
   });
 
   it("exits with the agent's exit code", async () => {
@@ -190,7 +208,12 @@ describe("sessionvault run --persist-session: secrets and sub-agents", () => {
   it("no secret from a known list reaches any file sessionvault writes; the API keys reach no file at all", async () => {
     const headerSecret = "xk-live-7d1c0ffee0ddba11cafe5eed";
     const s = await scratch(undefined, `http_headers = { "x-api-key" = "${headerSecret}" }\n`);
-    const inPrompt = ["ghp_0123456789abcdefghijABCDEFGHIJ012345", "AKIAIOSFODNN7EXAMPLE", "sk-proj-ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210", "glpat-abcdefghij0123456789"];
+    const inPrompt = [
+      "ghp_0123456789abcdefghijABCDEFGHIJ012345",
+      "AKIAIOSFODNN7EXAMPLE",
+      "sk-proj-ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210",
+      "glpat-abcdefghij0123456789",
+    ];
     const prompt = `Deploy with GITHUB_TOKEN=${inPrompt[0]} and aws key ${inPrompt[1]}; openai ${inPrompt[2]}; gitlab ${inPrompt[3]}. What is the capital of France?`;
     const r = await spawnCli(["--persist-session", "--log-level", "debug"], codexExecArgs(mock, "qa", [prompt]), s).done;
     expect(r.code).toBe(0);
@@ -217,7 +240,8 @@ describe("sessionvault run --persist-session: secrets and sub-agents", () => {
 
   it("files a sub-agent's exchanges under its own thread id, not under the parent", async () => {
     const s = await scratch();
-    const r = await spawnCli(["--persist-session"], codexExecArgs(mock, "subagent", ["Use a sub-agent to create child.txt, wait for it, then close it."]), s).done;
+    const r = await spawnCli(["--persist-session"], codexExecArgs(mock, "subagent", ["Use a sub-agent to create child.txt, wait for it, then close it."]), s)
+      .done;
     expect(r.code).toBe(0);
     const parent = threadIdOf(r.stdout);
     const dirs = (await readdir(join(s.codexHome, "sessions"))).filter((n) => n.length === 36);
@@ -245,7 +269,8 @@ describe("sessionvault run --persist-session: secrets and sub-agents", () => {
     );
     const apiKey = "sk-test-openaiprovider0123456789abcdefgh";
     const agent = [CODEX_BIN, "exec", "--json", "--skip-git-repo-check", "What is the capital of France?"];
-    const r = await spawnCli(["--persist-session"], agent, s, { env: { MOCK_API_KEY: undefined, CODEX_API_KEY: apiKey, OPENAI_BASE_URL: mock.baseUrl("qa") } }).done;
+    const r = await spawnCli(["--persist-session"], agent, s, { env: { MOCK_API_KEY: undefined, CODEX_API_KEY: apiKey, OPENAI_BASE_URL: mock.baseUrl("qa") } })
+      .done;
     expect(r.code).toBe(0);
     const id = threadIdOf(r.stdout);
     const raw = (await jsonLines(join(s.codexHome, "sessions", id, "session_oai_raw.log"))) as Raw[];
@@ -265,7 +290,11 @@ describe("sessionvault run --persist-session: secrets and sub-agents", () => {
   it("--store writes the captured streams into that store instead of the Codex home", async () => {
     const s = await scratch();
     const archive = join(s.root, "archive");
-    const r = await spawnCli(["--persist-session", "--store", archive], codexExecArgs(mock, "shell", ["List the files here, then create hello.txt containing hello."]), s).done;
+    const r = await spawnCli(
+      ["--persist-session", "--store", archive],
+      codexExecArgs(mock, "shell", ["List the files here, then create hello.txt containing hello."]),
+      s,
+    ).done;
     expect(r.code).toBe(0);
     expect(r.stderr).not.toMatch(/sessionvault: /);
     const id = threadIdOf(r.stdout);
@@ -297,7 +326,13 @@ describe("sessionvault run when the session directory cannot be written", () => 
     const s = await scratch(owner);
     // Codex may still write its dated tree; only <home>/sessions/<id>/ cannot be created.
     const now = new Date();
-    const dated = join(s.codexHome, "sessions", String(now.getUTCFullYear()), String(now.getUTCMonth() + 1).padStart(2, "0"), String(now.getUTCDate()).padStart(2, "0"));
+    const dated = join(
+      s.codexHome,
+      "sessions",
+      String(now.getUTCFullYear()),
+      String(now.getUTCMonth() + 1).padStart(2, "0"),
+      String(now.getUTCDate()).padStart(2, "0"),
+    );
     await mkdir(dated, { recursive: true });
     if (owner) {
       const { chown } = await import("node:fs/promises");
@@ -307,12 +342,16 @@ describe("sessionvault run when the session directory cannot be written", () => 
     const repo = owner ? await reachableRepo(owner) : null;
     const agent = codexExecArgs(mock, "qa", ["What is the capital of France?"]);
     if (repo) agent[0] = repo.codexBin;
-    const r = await spawnProcess([process.execPath, repo?.cliBin ?? CLI_BIN, "run", "--persist-session", "--", ...agent], s, owner ?? {}).done.finally(() => repo?.remove());
+    const r = await spawnProcess([process.execPath, repo?.cliBin ?? CLI_BIN, "run", "--persist-session", "--", ...agent], s, owner ?? {}).done.finally(() =>
+      repo?.remove(),
+    );
     await chmod(join(s.codexHome, "sessions"), 0o755);
     expect(r.code, r.stderr).toBe(0);
     const warnings = r.stderr.split("\n").filter((l) => l.startsWith("sessionvault:"));
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^sessionvault: warning: cannot write the session directory for [0-9a-f-]{36}: .*(EACCES|permission denied).*; the agent keeps running without session capture$/i);
+    expect(warnings[0]).toMatch(
+      /^sessionvault: warning: cannot write the session directory for [0-9a-f-]{36}: .*(EACCES|permission denied).*; the agent keeps running without session capture$/i,
+    );
     const id = threadIdOf(r.stdout);
     expect(r.stdout).toContain('"type":"turn.completed"');
     expect(await findRolloutPath(s.codexHome, id)).not.toBeNull();

@@ -14,7 +14,14 @@ describe("sessionvault show", () => {
         expect(r.code).toBe(0);
         const s = JSON.parse(r.out) as Record<string, unknown>;
         const bytes = readFileSync(f.path);
-        expect(s).toMatchObject({ id: f.id, archived: f.archived, cli_version: version, bytes: bytes.length, lines: bytes.toString().split("\n").length - 1, legal_hold: false });
+        expect(s).toMatchObject({
+          id: f.id,
+          archived: f.archived,
+          cli_version: version,
+          bytes: bytes.length,
+          lines: bytes.toString().split("\n").length - 1,
+          legal_hold: false,
+        });
         expect(s.streams).toEqual([{ name: "rollout", lines: s.lines, bytes: s.bytes }]);
         expect(Object.keys(s).slice(0, 3)).toEqual(["id", "created_at", "updated_at"]);
       }

@@ -88,7 +88,11 @@ describe("sessionvault state", () => {
     writeFileSync(file, '{"version":1,"slots":{"a":');
     const r = await sv(["state", "list", "--json", "--state-file", file]);
     expect(r.code).toBe(0);
-    expect(r.err).toMatch(new RegExp(`^sessionvault: warning: state file ${file} is corrupt \\(not valid JSON.*\\); moved it to ${file}\\.corrupt-\\S+ and started with an empty state\\n$`));
+    expect(r.err).toMatch(
+      new RegExp(
+        `^sessionvault: warning: state file ${file} is corrupt \\(not valid JSON.*\\); moved it to ${file}\\.corrupt-\\S+ and started with an empty state\\n$`,
+      ),
+    );
     expect(JSON.parse(r.out)).toEqual({ slots: [] });
     const aside = readdirSync(root).filter((n) => n.startsWith("state.json.corrupt-"));
     expect(aside).toHaveLength(1);

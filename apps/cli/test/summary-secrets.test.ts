@@ -30,7 +30,11 @@ const INPUT: SessionInput = {
   originator: "codex_exec",
   cli_version: "0.169.0",
   model_provider: "openai",
-  git: { commit_hash: "3f1c2a9e8b7d6c5f4e3d2c1b0a9f8e7d6c5b4a39", branch: `fix/${GHP}`, repository_url: `https://deploy:${URL_PASSWORD}@git.example.com/org/repo.git` },
+  git: {
+    commit_hash: "3f1c2a9e8b7d6c5f4e3d2c1b0a9f8e7d6c5b4a39",
+    branch: `fix/${GHP}`,
+    repository_url: `https://deploy:${URL_PASSWORD}@git.example.com/org/repo.git`,
+  },
   parent_id: null,
   forked_from_id: null,
 };
@@ -88,7 +92,12 @@ describe("secrets in a session's summary (title, cwd, branch, repository URL)", 
   });
 
   it("are shown by --no-redact (the flag reaches every one of those outputs)", async () => {
-    for (const args of [["list", "--json"], ["show", ID], ["show", ID, "--json"], ["export", ID, "--format", "markdown"]]) {
+    for (const args of [
+      ["list", "--json"],
+      ["show", ID],
+      ["show", ID, "--json"],
+      ["export", ID, "--format", "markdown"],
+    ]) {
       const res = await runCli([...args, "--no-redact", "--store", home]);
       expect(res.code).toBe(0);
       expectAllSecrets(args.join(" "), res.out);

@@ -65,7 +65,9 @@ it("a sync killed with SIGKILL at random points and rerun ends with exactly the 
     for (let i = 1; i < kills.length; i++) expect(kills[i]!).toBeGreaterThan(kills[i - 1]!);
 
     const rest = await new Promise<{ code: number | null; out: string }>((resolve) => {
-      const child = spawn(process.execPath, [CLI_BIN, "sync", "--from", join(dir, "home"), "--to", url, "--json"], { env: { PATH: process.env.PATH, TZ: "UTC", HOME: dir } });
+      const child = spawn(process.execPath, [CLI_BIN, "sync", "--from", join(dir, "home"), "--to", url, "--json"], {
+        env: { PATH: process.env.PATH, TZ: "UTC", HOME: dir },
+      });
       let out = "";
       child.stdout.on("data", (d) => (out += d));
       child.on("exit", (code) => resolve({ code, out }));

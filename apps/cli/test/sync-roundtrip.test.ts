@@ -55,7 +55,20 @@ interface Summary {
 }
 
 function sessionInput(cliVersion: string, title: string): SessionInput {
-  return { id: conformanceId(), created_at: "2026-05-01T10:00:00.000Z", cwd: "/work", title, archived: false, source: "exec", originator: "codex_exec", cli_version: cliVersion, model_provider: "openai", git: null, parent_id: null, forked_from_id: null };
+  return {
+    id: conformanceId(),
+    created_at: "2026-05-01T10:00:00.000Z",
+    cwd: "/work",
+    title,
+    archived: false,
+    source: "exec",
+    originator: "codex_exec",
+    cli_version: cliVersion,
+    model_provider: "openai",
+    git: null,
+    parent_id: null,
+    forked_from_id: null,
+  };
 }
 
 async function syncJson(args: string[]): Promise<Summary> {
@@ -75,11 +88,23 @@ describe.each(VERSIONS)("sync round trip of the Codex %s fixture home: fs → po
     const pgUrl = `${server.url}?schema=${freshSchema("rt")}`;
 
     const dry = await syncJson(["--from", source, "--to", pgUrl, "--dry-run"]);
-    expect(dry).toEqual({ sessions_scanned: original.size, sessions_sent: original.size, lines_sent: totalLines, bytes_sent: totalBytes, conflicts: 0, errors: [] });
+    expect(dry).toEqual({
+      sessions_scanned: original.size,
+      sessions_sent: original.size,
+      lines_sent: totalLines,
+      bytes_sent: totalBytes,
+      conflicts: 0,
+      errors: [],
+    });
 
     const up = await syncJson(["--from", source, "--to", pgUrl]);
     expect(up).toEqual(dry);
-    expect(await syncJson(["--from", source, "--to", pgUrl])).toMatchObject({ sessions_scanned: original.size, sessions_sent: 0, lines_sent: 0, bytes_sent: 0 });
+    expect(await syncJson(["--from", source, "--to", pgUrl])).toMatchObject({
+      sessions_scanned: original.size,
+      sessions_sent: 0,
+      lines_sent: 0,
+      bytes_sent: 0,
+    });
 
     // What Postgres holds, seen through another client: every session, archived ones included.
     const schema = new URL(pgUrl).searchParams.get("schema")!;
@@ -102,7 +127,14 @@ describe.each(VERSIONS)("sync round trip of the Codex %s fixture home: fs → po
       expect(restored.get(path)?.length, path).toBe(bytes.length);
       expect(restored.get(path)!.equals(bytes), path).toBe(true);
     }
-    expect(await syncJson(["--from", pgUrl, "--to", restoredHome])).toEqual({ sessions_scanned: original.size, sessions_sent: 0, lines_sent: 0, bytes_sent: 0, conflicts: 0, errors: [] });
+    expect(await syncJson(["--from", pgUrl, "--to", restoredHome])).toEqual({
+      sessions_scanned: original.size,
+      sessions_sent: 0,
+      lines_sent: 0,
+      bytes_sent: 0,
+      conflicts: 0,
+      errors: [],
+    });
   });
 });
 
@@ -139,7 +171,9 @@ describe("sync command", () => {
     expect(res.code).toBe(13);
     const summary = JSON.parse(res.out) as Summary & { errors: { session_id: string; message: string }[] };
     expect(summary.errors).toEqual([{ session_id: bad.id, message: expect.stringContaining("NUL"), code: "INVALID_INPUT", permanent: true }]);
-    expect(res.stderr).toMatch(/^sessionvault: 1 session\(s\) could not be synced, the others were: 1 can never be stored in the target as it is \(see the reasons above\); first: [0-9a-f-]+: .*NUL.*\n$/);
+    expect(res.stderr).toMatch(
+      /^sessionvault: 1 session\(s\) could not be synced, the others were: 1 can never be stored in the target as it is \(see the reasons above\); first: [0-9a-f-]+: .*NUL.*\n$/,
+    );
     const pg = new PgStore({ connectionString: server.url, schema: new URL(pgUrl).searchParams.get("schema")! });
     try {
       expect((await pg.getSession(good.id)).lines).toBe(3);
@@ -166,7 +200,12 @@ describe("sync command", () => {
     stderr.on("data", (d: Buffer) => (err += d.toString()));
     stdout.on("data", (d: Buffer) => (out += d.toString()));
     const pgUrl = `${server.url}?schema=${freshSchema("tty")}`;
-    const code = await main(["sync", "--from", join(FIXTURES, "0.98.0"), "--to", pgUrl], { stdout, stderr, env: { HOME: "/nonexistent-home" }, cwd: process.cwd() });
+    const code = await main(["sync", "--from", join(FIXTURES, "0.98.0"), "--to", pgUrl], {
+      stdout,
+      stderr,
+      env: { HOME: "/nonexistent-home" },
+      cwd: process.cwd(),
+    });
     expect(code).toBe(0);
     expect(err).toMatch(/sync \|[█░]+\| 13\/13 sessions \| \d+ lines \| [\d.]+ KiB/);
     expect(out).toMatch(/^sent 13 of 13 sessions/);

@@ -27,7 +27,21 @@ afterAll(async () => {
 });
 
 function input(title: string, overrides: Partial<SessionInput> = {}): SessionInput {
-  return { id: conformanceId(), created_at: "2026-05-01T10:00:00.000Z", cwd: "/work", title, archived: false, source: "exec", originator: "codex_exec", cli_version: "0.169.0", model_provider: "openai", git: null, parent_id: null, forked_from_id: null, ...overrides };
+  return {
+    id: conformanceId(),
+    created_at: "2026-05-01T10:00:00.000Z",
+    cwd: "/work",
+    title,
+    archived: false,
+    source: "exec",
+    originator: "codex_exec",
+    cli_version: "0.169.0",
+    model_provider: "openai",
+    git: null,
+    parent_id: null,
+    forked_from_id: null,
+    ...overrides,
+  };
 }
 
 /** A Codex home with two good sessions and the bad ones given. */
@@ -103,7 +117,12 @@ describe("sync of summaries that Postgres cannot store", () => {
       });
       expect(put.status).toBe(400);
       expect(await put.json()).toMatchObject({ code: "INVALID_FIELD", field: "title", message: expect.stringContaining("NUL") });
-      for (const [filter, field] of [["cwd=%00", "cwd"], ["q=a%00b", "q"], ["repo=%00", "repo"], ["branch=x%00", "branch"]] as const) {
+      for (const [filter, field] of [
+        ["cwd=%00", "cwd"],
+        ["q=a%00b", "q"],
+        ["repo=%00", "repo"],
+        ["branch=x%00", "branch"],
+      ] as const) {
         const get = await fetch(`${server.url}/v1/sessions?${filter}`, { headers: auth });
         expect(get.status, filter).toBe(400);
         expect(await get.json()).toMatchObject({ code: "INVALID_FIELD", field });

@@ -12,7 +12,9 @@ import { FIXTURES, fixtureRollouts } from "@sessionvault/testing/codex-fixtures"
  * markdown transcript shows each command with its exit code, and a search
  * for each command's text finds it.
  */
-const VERSIONS = readdirSync(FIXTURES).filter((v) => /^\d/.test(v)).sort();
+const VERSIONS = readdirSync(FIXTURES)
+  .filter((v) => /^\d/.test(v))
+  .sort();
 
 async function* texts(path: string): AsyncGenerator<string> {
   for await (const l of readFileLines(path)) yield l.text;
@@ -35,7 +37,12 @@ describe.each(VERSIONS)("the views of Codex %s sessions agree", (version) => {
       const display: string[] = [];
       for await (const a of projectActions(readFileLines(r.path), { sessionId: r.id, redact: false })) {
         if (a.action_type === "command_execution" || a.action_type === "file_change" || a.action_type === "tool_call") {
-          actions.push({ id: a.call_id ?? "", kind: a.action_type === "command_execution" ? "command" : a.action_type, status: a.status, exit: a.action_type === "tool_call" ? null : a.exit_code });
+          actions.push({
+            id: a.call_id ?? "",
+            kind: a.action_type === "command_execution" ? "command" : a.action_type,
+            status: a.status,
+            exit: a.action_type === "tool_call" ? null : a.exit_code,
+          });
           if (a.action_type === "command_execution" && a.command) display.push(a.command);
         }
       }

@@ -19,20 +19,55 @@ function* turnLines(t, ts) {
   const at = (k) => new Date(ts + t * 1000 + k).toISOString();
   const call = `call_${t}`;
   yield JSON.stringify({ timestamp: at(0), type: "event_msg", payload: { type: "task_started", turn_id: `turn-${t}` } });
-  yield JSON.stringify({ timestamp: at(1), type: "response_item", payload: { type: "message", role: "user", content: [{ type: "input_text", text: `Step ${t}: run the build` }] } });
-  yield JSON.stringify({ timestamp: at(2), type: "response_item", payload: { type: "function_call", name: "exec_command", arguments: JSON.stringify({ cmd: `make step-${t}` }), call_id: call } });
+  yield JSON.stringify({
+    timestamp: at(1),
+    type: "response_item",
+    payload: { type: "message", role: "user", content: [{ type: "input_text", text: `Step ${t}: run the build` }] },
+  });
+  yield JSON.stringify({
+    timestamp: at(2),
+    type: "response_item",
+    payload: { type: "function_call", name: "exec_command", arguments: JSON.stringify({ cmd: `make step-${t}` }), call_id: call },
+  });
   const output = `Process exited with code 0\nOutput:\n${`build log line for step ${t} `.repeat(Math.ceil(OUTPUT_BYTES / 30)).slice(0, OUTPUT_BYTES)}`;
   yield JSON.stringify({ timestamp: at(3), type: "response_item", payload: { type: "function_call_output", call_id: call, output } });
-  yield JSON.stringify({ timestamp: at(4), type: "response_item", payload: { type: "message", role: "assistant", content: [{ type: "output_text", text: `Step ${t} built.` }] } });
-  yield JSON.stringify({ timestamp: at(5), type: "event_msg", payload: { type: "token_count", info: { total_token_usage: { input_tokens: t * 1000, output_tokens: t * 10, total_tokens: t * 1010 } } } });
+  yield JSON.stringify({
+    timestamp: at(4),
+    type: "response_item",
+    payload: { type: "message", role: "assistant", content: [{ type: "output_text", text: `Step ${t} built.` }] },
+  });
+  yield JSON.stringify({
+    timestamp: at(5),
+    type: "event_msg",
+    payload: { type: "token_count", info: { total_token_usage: { input_tokens: t * 1000, output_tokens: t * 10, total_tokens: t * 1010 } } },
+  });
   yield JSON.stringify({ timestamp: at(6), type: "event_msg", payload: { type: "task_complete", turn_id: `turn-${t}` } });
 }
 
 async function writeSession(store, id, turns) {
   const ts = Date.UTC(2026, 0, 1);
-  await store.putSession({ id, created_at: new Date(ts).toISOString(), cwd: "/big", title: `session of ${turns} turns`, archived: false, source: "exec", originator: "bench", cli_version: "0.0.0", model_provider: "bench", git: null, parent_id: null, forked_from_id: null });
+  await store.putSession({
+    id,
+    created_at: new Date(ts).toISOString(),
+    cwd: "/big",
+    title: `session of ${turns} turns`,
+    archived: false,
+    source: "exec",
+    originator: "bench",
+    cli_version: "0.0.0",
+    model_provider: "bench",
+    git: null,
+    parent_id: null,
+    forked_from_id: null,
+  });
   let seq = 0;
-  let batch = [JSON.stringify({ timestamp: new Date(ts).toISOString(), type: "session_meta", payload: { id, timestamp: new Date(ts).toISOString(), cwd: "/big", originator: "bench", cli_version: "0.0.0", source: "exec" } })];
+  let batch = [
+    JSON.stringify({
+      timestamp: new Date(ts).toISOString(),
+      type: "session_meta",
+      payload: { id, timestamp: new Date(ts).toISOString(), cwd: "/big", originator: "bench", cli_version: "0.0.0", source: "exec" },
+    }),
+  ];
   let bytes = 0;
   for (let t = 0; t < turns; t++) {
     for (const l of turnLines(t, ts)) {
@@ -83,7 +118,10 @@ async function main() {
       const { token } = await createApiToken(server.tokens, "bench", ["read"]);
       // The login form first: its CSRF cookie and token go with the login.
       const form = await fetch(`${server.url}/login`);
-      const csrfCookie = form.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+      const csrfCookie = form.headers
+        .getSetCookie()
+        .map((c) => c.split(";")[0])
+        .join("; ");
       const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())[1];
       const login = await fetch(`${server.url}/login`, {
         method: "POST",
@@ -91,16 +129,27 @@ async function main() {
         headers: { "content-type": "application/x-www-form-urlencoded", cookie: csrfCookie, origin: server.url },
         body: new URLSearchParams({ token, _csrf: csrf }).toString(),
       });
-      const cookie = login.headers.getSetCookie().find((c) => c.startsWith("sv_session=")).split(";")[0];
+      const cookie = login.headers
+        .getSetCookie()
+        .find((c) => c.startsWith("sv_session="))
+        .split(";")[0];
       const lastPage = Math.floor((turns - 1) / 20);
       const rssBefore = process.memoryUsage().rss;
       const base = await time(`${server.url}/sessions/${small}`, cookie);
       console.log(`baseline (1-turn session page): ${base.ms.toFixed(1)} ms, ${(base.size / 1024).toFixed(0)} KiB of HTML`);
-      for (const [name, page] of [["first page", 0], ["middle page", Math.floor(lastPage / 2)], ["last page", lastPage]]) {
+      for (const [name, page] of [
+        ["first page", 0],
+        ["middle page", Math.floor(lastPage / 2)],
+        ["last page", lastPage],
+      ]) {
         const r = await time(`${server.url}/sessions/${big}?page=${page}`, cookie);
-        console.log(`${name} (turns ${page * 20 + 1}–${Math.min(turns, page * 20 + 20)}): ${r.ms.toFixed(1)} ms (${(r.ms / base.ms).toFixed(1)}× baseline), ${(r.size / 1024).toFixed(0)} KiB of HTML`);
+        console.log(
+          `${name} (turns ${page * 20 + 1}–${Math.min(turns, page * 20 + 20)}): ${r.ms.toFixed(1)} ms (${(r.ms / base.ms).toFixed(1)}× baseline), ${(r.size / 1024).toFixed(0)} KiB of HTML`,
+        );
       }
-      console.log(`server RSS grew by ${((process.memoryUsage().rss - rssBefore) / 1024 / 1024).toFixed(1)} MiB while serving pages of a ${(bytes / 1024 / 1024).toFixed(0)} MiB session`);
+      console.log(
+        `server RSS grew by ${((process.memoryUsage().rss - rssBefore) / 1024 / 1024).toFixed(1)} MiB while serving pages of a ${(bytes / 1024 / 1024).toFixed(0)} MiB session`,
+      );
     } finally {
       await server.close();
     }

@@ -36,12 +36,40 @@ const MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
 const RUN = Date.now().toString(16).slice(-6);
 
 const pad = "x".repeat(Math.max(0, LINE_BYTES - 120));
-const line = (sid, n) => JSON.stringify({ timestamp: new Date(1_790_000_000_000 + n).toISOString(), type: "event_msg", payload: { type: "agent_message", message: `line ${n} of ${sid.slice(0, 8)} ${pad}` } });
+const line = (sid, n) =>
+  JSON.stringify({
+    timestamp: new Date(1_790_000_000_000 + n).toISOString(),
+    type: "event_msg",
+    payload: { type: "agent_message", message: `line ${n} of ${sid.slice(0, 8)} ${pad}` },
+  });
 const batchLines = (sid, from) => Array.from({ length: BATCH }, (_, i) => line(sid, from + i));
 const sessionId = (i, salt) => `${salt}${RUN}0-${String(i).padStart(4, "0")}-7000-8000-${String(i).padStart(12, "0")}`;
-const metaLine = (id) => JSON.stringify({ timestamp: "2026-01-01T00:00:00.000Z", type: "session_meta", payload: { id, timestamp: "2026-01-01T00:00:00.000Z", cwd: "/bench", originator: "bench", cli_version: "0.0.0", source: "exec", model_provider: "bench" } });
-const userLine = (i) => JSON.stringify({ timestamp: "2026-01-01T00:00:00.001Z", type: "response_item", payload: { type: "message", role: "user", content: [{ type: "input_text", text: `bench session ${i}` }] } });
-const input = (id, i) => ({ id, created_at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(), cwd: "/bench", title: `bench session ${i}`, archived: false, source: "exec", originator: "bench", cli_version: "0.0.0", model_provider: "bench", git: null, parent_id: null, forked_from_id: null });
+const metaLine = (id) =>
+  JSON.stringify({
+    timestamp: "2026-01-01T00:00:00.000Z",
+    type: "session_meta",
+    payload: { id, timestamp: "2026-01-01T00:00:00.000Z", cwd: "/bench", originator: "bench", cli_version: "0.0.0", source: "exec", model_provider: "bench" },
+  });
+const userLine = (i) =>
+  JSON.stringify({
+    timestamp: "2026-01-01T00:00:00.001Z",
+    type: "response_item",
+    payload: { type: "message", role: "user", content: [{ type: "input_text", text: `bench session ${i}` }] },
+  });
+const input = (id, i) => ({
+  id,
+  created_at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+  cwd: "/bench",
+  title: `bench session ${i}`,
+  archived: false,
+  source: "exec",
+  originator: "bench",
+  cli_version: "0.0.0",
+  model_provider: "bench",
+  git: null,
+  parent_id: null,
+  forked_from_id: null,
+});
 const HEAD = 2;
 
 async function baseline(storeUrl) {
@@ -71,7 +99,10 @@ async function baseline(storeUrl) {
 }
 
 async function startServer(storeUrl) {
-  const child = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean), MAIN, "--store", storeUrl, "--port", "0"], { env: { ...process.env, LOG_LEVEL: "warn" }, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean), MAIN, "--store", storeUrl, "--port", "0"], {
+    env: { ...process.env, LOG_LEVEL: "warn" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const url = await new Promise((resolve, reject) => {
     let out = "";
     child.stdout.on("data", (c) => {
@@ -84,14 +115,17 @@ async function startServer(storeUrl) {
   return { url, child };
 }
 
-const cannon = (opts) => new Promise((resolve, reject) => autocannon({ duration: DURATION, timeout: 30, ...opts }, (err, res) => (err ? reject(err) : resolve(res))));
+const cannon = (opts) =>
+  new Promise((resolve, reject) => autocannon({ duration: DURATION, timeout: 30, ...opts }, (err, res) => (err ? reject(err) : resolve(res))));
 const fmt = (n) => Math.round(n).toLocaleString("en");
 
 async function main() {
   const base = await mkdtemp(join(tmpdir(), "sv-bench-"));
   const storeUrl = process.env.BENCH_STORE || join(base, "store");
   try {
-    console.log(`load bench: ${APPENDERS} appenders × ${BATCH} lines/POST (${LINE_BYTES} B lines) + ${LISTERS} listers, ${DURATION}s per phase, store ${process.env.BENCH_STORE ? storeUrl.replace(/\/\/[^@]*@/, "//…@") : "fs (fresh directory)"}`);
+    console.log(
+      `load bench: ${APPENDERS} appenders × ${BATCH} lines/POST (${LINE_BYTES} B lines) + ${LISTERS} listers, ${DURATION}s per phase, store ${process.env.BENCH_STORE ? storeUrl.replace(/\/\/[^@]*@/, "//…@") : "fs (fresh directory)"}`,
+    );
     const baselineRate = await baseline(storeUrl);
     console.log(`baseline: the store in-process, ${APPENDERS} writers, no HTTP: ${fmt(baselineRate)} lines/s`);
 
@@ -106,9 +140,17 @@ async function main() {
       const pool = [];
       for (let i = 0; i < APPENDERS * 2; i++) {
         const id = sessionId(i, "b");
-        const put = await fetch(`${url}/v1/sessions/${id}`, { method: "PUT", headers: { ...headers, "content-type": "application/json" }, body: JSON.stringify(input(id, i)) });
+        const put = await fetch(`${url}/v1/sessions/${id}`, {
+          method: "PUT",
+          headers: { ...headers, "content-type": "application/json" },
+          body: JSON.stringify(input(id, i)),
+        });
         if (!put.ok) throw new Error(`PUT ${put.status} ${await put.text()}`);
-        const head = await fetch(`${url}/v1/sessions/${id}/streams/rollout?expected_seq=0`, { method: "POST", headers: { ...headers, "content-type": "application/x-ndjson" }, body: `${metaLine(id)}\n${userLine(i)}\n` });
+        const head = await fetch(`${url}/v1/sessions/${id}/streams/rollout?expected_seq=0`, {
+          method: "POST",
+          headers: { ...headers, "content-type": "application/x-ndjson" },
+          body: `${metaLine(id)}\n${userLine(i)}\n`,
+        });
         if (!head.ok) throw new Error(`POST ${head.status} ${await head.text()}`);
         pool.push({ id, seq: HEAD, inFlight: false });
       }
@@ -121,7 +163,12 @@ async function main() {
           const s = pool.shift();
           s.inFlight = true;
           ctx.s = s;
-          return { ...req, path: `/v1/sessions/${s.id}/streams/rollout?expected_seq=${s.seq}`, headers: { ...headers, "content-type": "application/x-ndjson" }, body: batchLines(s.id, s.seq).join("\n") + "\n" };
+          return {
+            ...req,
+            path: `/v1/sessions/${s.id}/streams/rollout?expected_seq=${s.seq}`,
+            headers: { ...headers, "content-type": "application/x-ndjson" },
+            body: batchLines(s.id, s.seq).join("\n") + "\n",
+          };
         },
         onResponse(status, body, ctx) {
           const s = ctx.s;
@@ -140,10 +187,14 @@ async function main() {
       const phase = async (name, extra) => {
         const [a, l] = await Promise.all([
           cannon({ url, connections: APPENDERS, requests: [appendRequest], ...extra }),
-          LISTERS > 0 ? cannon({ url: `${url}/v1/sessions?limit=50`, connections: LISTERS, headers }) : { "2xx": 0, non2xx: 0, errors: 0, latency: { p50: 0, p99: 0 } },
+          LISTERS > 0
+            ? cannon({ url: `${url}/v1/sessions?limit=50`, connections: LISTERS, headers })
+            : { "2xx": 0, non2xx: 0, errors: 0, latency: { p50: 0, p99: 0 } },
         ]);
         const rate = (a["2xx"] * BATCH) / DURATION;
-        console.log(`${name}: appends ${fmt(rate)} lines/s (${fmt(a["2xx"])} POSTs, ${a.non2xx} non-2xx, ${a.errors} errors) p50 ${a.latency.p50} ms p99 ${a.latency.p99} ms | lists ${fmt(l["2xx"] / DURATION)}/s (${l.non2xx} non-2xx, ${l.errors} errors) p50 ${l.latency.p50} ms p99 ${l.latency.p99} ms`);
+        console.log(
+          `${name}: appends ${fmt(rate)} lines/s (${fmt(a["2xx"])} POSTs, ${a.non2xx} non-2xx, ${a.errors} errors) p50 ${a.latency.p50} ms p99 ${a.latency.p99} ms | lists ${fmt(l["2xx"] / DURATION)}/s (${l.non2xx} non-2xx, ${l.errors} errors) p50 ${l.latency.p50} ms p99 ${l.latency.p99} ms`,
+        );
         // Requests cut off when a phase ends were sent but never answered to us: re-sync those clients.
         for (const s of all) {
           if (!s.inFlight) continue;
@@ -202,17 +253,23 @@ async function main() {
         };
         const [, l] = await Promise.all([
           Promise.all(Array.from({ length: APPENDERS }, client)),
-          LISTERS > 0 ? cannon({ url: `${url}/v1/sessions?limit=50`, connections: LISTERS, headers }) : { "2xx": 0, non2xx: 0, errors: 0, latency: { p50: 0, p99: 0 } },
+          LISTERS > 0
+            ? cannon({ url: `${url}/v1/sessions?limit=50`, connections: LISTERS, headers })
+            : { "2xx": 0, non2xx: 0, errors: 0, latency: { p50: 0, p99: 0 } },
         ]);
         latencies.sort((x, y) => x - y);
         const pct = (q) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0);
         const rate = (ok * BATCH) / DURATION;
-        console.log(`at ${fmt(TARGET)} lines/s (Poisson arrivals): appends ${fmt(rate)} lines/s (${fmt(ok)} POSTs, ${failed} failed) p50 ${pct(0.5)} ms p99 ${pct(0.99)} ms | lists ${fmt(l["2xx"] / DURATION)}/s (${l.non2xx} non-2xx, ${l.errors} errors) p50 ${l.latency.p50} ms p99 ${l.latency.p99} ms`);
+        console.log(
+          `at ${fmt(TARGET)} lines/s (Poisson arrivals): appends ${fmt(rate)} lines/s (${fmt(ok)} POSTs, ${failed} failed) p50 ${pct(0.5)} ms p99 ${pct(0.99)} ms | lists ${fmt(l["2xx"] / DURATION)}/s (${l.non2xx} non-2xx, ${l.errors} errors) p50 ${l.latency.p50} ms p99 ${l.latency.p99} ms`,
+        );
         return { rate, a: { latency: { p99: pct(0.99) } } };
       };
       const paced = await pacedRun();
 
-      console.log(`ratio vs baseline: ${(sat.rate / baselineRate).toFixed(2)}× of the store's in-process append rate (${fmt(sat.rate)} / ${fmt(baselineRate)} lines/s)`);
+      console.log(
+        `ratio vs baseline: ${(sat.rate / baselineRate).toFixed(2)}× of the store's in-process append rate (${fmt(sat.rate)} / ${fmt(baselineRate)} lines/s)`,
+      );
       console.log(
         `targets: ≥ 20,000 lines/s: ${sat.rate >= 20_000 ? "met" : "MISSED"} (${fmt(sat.rate)}); ` +
           `p99 < 100 ms: saturation ${sat.a.latency.p99 < 100 ? "met" : "MISSED"} (${sat.a.latency.p99} ms), ` +
@@ -238,7 +295,9 @@ async function main() {
       const metrics = await (await fetch(`${url}/metrics`)).text();
       const counted = Number(/^sessionvault_lines_appended_total (\d+)/m.exec(metrics)?.[1] ?? NaN) - all.length * HEAD;
       const ok = bad === 0 && stored === acked && counted === acked && conflicts === 0;
-      console.log(`count check: ${fmt(acked)} lines acknowledged, ${fmt(stored)} read back, ${fmt(counted)} counted by /metrics, ${bad} stream(s) with a gap, repeat or wrong length, ${conflicts} conflict(s) → ${ok ? "nothing lost, nothing duplicated" : "MISMATCH"}`);
+      console.log(
+        `count check: ${fmt(acked)} lines acknowledged, ${fmt(stored)} read back, ${fmt(counted)} counted by /metrics, ${bad} stream(s) with a gap, repeat or wrong length, ${conflicts} conflict(s) → ${ok ? "nothing lost, nothing duplicated" : "MISMATCH"}`,
+      );
       if (!ok) process.exitCode = 1;
     } finally {
       child.kill("SIGTERM");

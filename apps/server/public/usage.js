@@ -14,7 +14,10 @@ window.usageCharts = [
   bar("chart-model", usage.byModel, (r) => r.sessions, "sessions"),
   new Chart(document.getElementById("chart-outcome"), {
     type: "doughnut",
-    data: { labels: usage.byOutcome.map((r) => r.key), datasets: [{ data: usage.byOutcome.map((r) => r.sessions), backgroundColor: ["#1a7f37", "#c62828", "#a15c00", "#2f5bd3", "#667085", "#6e40c9"] }] },
+    data: {
+      labels: usage.byOutcome.map((r) => r.key),
+      datasets: [{ data: usage.byOutcome.map((r) => r.sessions), backgroundColor: ["#1a7f37", "#c62828", "#a15c00", "#2f5bd3", "#667085", "#6e40c9"] }],
+    },
     options: { animation: false },
   }),
   bar("chart-repo", usage.byRepo, (r) => r.sessions, "sessions"),

@@ -124,12 +124,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(fastifySwagger, {
     openapi: {
       openapi: "3.1.0",
-      info: { title: "sessionvault archive server", version: "1", description: "Sessions of AI coding agents: list, read byte-exact, append by position, export actions v1." },
+      info: {
+        title: "sessionvault archive server",
+        version: "1",
+        description: "Sessions of AI coding agents: list, read byte-exact, append by position, export actions v1.",
+      },
       components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
     },
   });
 
-  app.get("/healthz", { schema: { summary: "Liveness (no auth)", response: { 200: { type: "object", properties: { ok: { type: "boolean" } } } } } }, async () => ({ ok: true }));
+  app.get(
+    "/healthz",
+    { schema: { summary: "Liveness (no auth)", response: { 200: { type: "object", properties: { ok: { type: "boolean" } } } } } },
+    async () => ({ ok: true }),
+  );
   app.get("/metrics", { schema: { summary: "Prometheus metrics (no auth)" } }, async (_req, reply) => {
     return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
   });

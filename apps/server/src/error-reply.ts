@@ -41,7 +41,8 @@ export function errorReply(err: unknown): { status: number; body: ErrorBody; int
     return { status: 400, body: { code: "INVALID_INPUT", message: `invalid request: ${fe.message}` }, internal: false };
   }
   if (typeof fe.statusCode === "number" && fe.statusCode >= 400 && fe.statusCode < 500) {
-    const code: ErrorBody["code"] = fe.statusCode === 413 ? "TOO_LARGE" : fe.statusCode === 401 ? "UNAUTHORIZED" : fe.statusCode === 403 ? "FORBIDDEN" : "INVALID_INPUT";
+    const code: ErrorBody["code"] =
+      fe.statusCode === 413 ? "TOO_LARGE" : fe.statusCode === 401 ? "UNAUTHORIZED" : fe.statusCode === 403 ? "FORBIDDEN" : "INVALID_INPUT";
     return { status: fe.statusCode, body: { code, message: fe.message ?? "bad request" }, internal: false };
   }
   return { status: 500, body: { code: "INTERNAL", message: "internal server error" }, internal: true };

@@ -21,7 +21,12 @@ export class LiveEvents {
     let last = await probe();
     reply.hijack();
     const res = reply.raw;
-    res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", "x-accel-buffering": "no", connection: "keep-alive" });
+    res.writeHead(200, {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-store",
+      "x-accel-buffering": "no",
+      connection: "keep-alive",
+    });
     // A reconnecting browser waits this long; the first comment opens the stream at once.
     res.write(`retry: 2000\n: watching\n\n`);
     let timer: NodeJS.Timeout | undefined;

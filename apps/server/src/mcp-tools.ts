@@ -128,7 +128,8 @@ export function registerArchiveTools(server: McpServer, store: SessionStore): vo
     "get_transcript",
     {
       title: "Read a session's transcript",
-      description: "What the user and the agent said, the commands run (with exit codes and output) and the files changed, as readable text; redacted, a page at a time.",
+      description:
+        "What the user and the agent said, the commands run (with exit codes and output) and the files changed, as readable text; redacted, a page at a time.",
       inputSchema: {
         id: z.string(),
         offset: z.number().int().min(0).optional().describe("first entry (default 0)"),
@@ -215,7 +216,11 @@ function transcriptEntry(e: SessionEvent): string | null {
 
 /** A piece of the session's search text around the first place it says `text`. */
 async function snippetOf(store: SessionStore, s: SessionSummary, text: string): Promise<string | null> {
-  const needle = text.toLowerCase().split(/\s+/).find((w) => w.length > 0) ?? "";
+  const needle =
+    text
+      .toLowerCase()
+      .split(/\s+/)
+      .find((w) => w.length > 0) ?? "";
   for await (const e of readSessionEvents(store.readStream(s.id, "rollout"), agentOf(s), { text: true })) {
     const t = searchTextOf(e);
     if (!t) continue;

@@ -136,7 +136,12 @@ export const sessionInputSchema = {
           type: ["object", "null"],
           additionalProperties: false,
           required: ["input", "cached_input", "output", "reasoning"],
-          properties: { input: { type: "integer", minimum: 0 }, cached_input: { type: "integer", minimum: 0 }, output: { type: "integer", minimum: 0 }, reasoning: { type: "integer", minimum: 0 } },
+          properties: {
+            input: { type: "integer", minimum: 0 },
+            cached_input: { type: "integer", minimum: 0 },
+            output: { type: "integer", minimum: 0 },
+            reasoning: { type: "integer", minimum: 0 },
+          },
         },
         duration_ms: { type: ["integer", "null"], minimum: 0 },
         files_changed: { type: "integer", minimum: 0 },

@@ -37,7 +37,13 @@ export class ShareLinks {
     assertSessionId(sessionId);
     const expires = now + SHARE_EXPIRIES[expiry as ShareExpiry];
     const secret = `svs_${randomBytes(32).toString("base64url")}`;
-    const record: TokenRecord = { id: `${PREFIX}${sessionId}_${expires}_${randomBytes(8).toString("hex")}`, org: p.org, scopes: [], hash: hashOf(secret), created_at: new Date(now).toISOString() };
+    const record: TokenRecord = {
+      id: `${PREFIX}${sessionId}_${expires}_${randomBytes(8).toString("hex")}`,
+      org: p.org,
+      scopes: [],
+      hash: hashOf(secret),
+      created_at: new Date(now).toISOString(),
+    };
     await this.#tokens.saveToken(record);
     return { ...linkOf(record)!, secret };
   }

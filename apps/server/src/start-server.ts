@@ -34,7 +34,10 @@ export interface RunningServer {
 
 /** `SESSIONVAULT_UI_SECRET` as the apps read it: one secret, or a comma-separated list for rotation (the first signs). */
 export function parseUiSecret(value: string | undefined): string[] | undefined {
-  const secrets = (value ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const secrets = (value ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   return secrets.length ? secrets : undefined;
 }
 

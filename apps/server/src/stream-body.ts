@@ -40,7 +40,7 @@ export async function linesToBody(lines: AsyncIterable<string>): Promise<Readabl
  */
 export function splitBody(body: Buffer): string[] | string {
   if (body.length === 0) return "the body holds no lines";
-  if (body[body.length - 1] !== 0x0a) return "the body must end with a newline: every line is \"\\n\"-terminated";
+  if (body[body.length - 1] !== 0x0a) return 'the body must end with a newline: every line is "\\n"-terminated';
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(body);

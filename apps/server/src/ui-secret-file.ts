@@ -25,6 +25,7 @@ export async function uiSecretFromDataDir(dataDir: string): Promise<string> {
     await rm(tmp, { force: true });
   }
   const secret = (await readFile(file, "utf8")).trim();
-  if (secret.length < 32) throw new InvalidInputError(`the web UI secret in the data folder (${UI_SECRET_FILE}) is shorter than 32 characters: delete it and a new one is made`);
+  if (secret.length < 32)
+    throw new InvalidInputError(`the web UI secret in the data folder (${UI_SECRET_FILE}) is shorter than 32 characters: delete it and a new one is made`);
   return secret;
 }

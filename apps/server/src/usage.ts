@@ -18,7 +18,12 @@ export interface Usage {
 /** Sums of an org's sessions from their summaries and facts: per day (UTC), model, repository and outcome. */
 export function usageOf(sessions: readonly (SessionSummary & SessionFacts)[]): Usage {
   const totals = { sessions: 0, tokens_input: 0, tokens_output: 0, duration_ms: 0, files_changed: 0 };
-  const groups = { byDay: new Map<string, UsageRow>(), byModel: new Map<string, UsageRow>(), byRepo: new Map<string, UsageRow>(), byOutcome: new Map<string, UsageRow>() };
+  const groups = {
+    byDay: new Map<string, UsageRow>(),
+    byModel: new Map<string, UsageRow>(),
+    byRepo: new Map<string, UsageRow>(),
+    byOutcome: new Map<string, UsageRow>(),
+  };
   for (const s of sessions) {
     const tokens = (s.tokens?.input ?? 0) + (s.tokens?.output ?? 0);
     const duration = s.duration_ms ?? 0;

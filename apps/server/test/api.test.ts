@@ -120,7 +120,14 @@ describe("the v1 API over real HTTP, with the real Codex fixtures ingested", () 
     const s = (await res.json()) as Record<string, unknown>;
     expect(s).toMatchObject({ id, cli_version: VERSION, legal_hold: false, title: expect.stringContaining("hello.txt") });
     // The session facts, derived from the rollout by the session model.
-    expect(s).toMatchObject({ agent: "codex", outcome: "completed", turns: 1, files_changed: 0, children: [], tokens: { input: expect.any(Number), output: expect.any(Number) } });
+    expect(s).toMatchObject({
+      agent: "codex",
+      outcome: "completed",
+      turns: 1,
+      files_changed: 0,
+      children: [],
+      tokens: { input: expect.any(Number), output: expect.any(Number) },
+    });
     expect(typeof s.model).toBe("string");
     const listed = (await (await api("GET", `/v1/sessions?limit=100`, reader)).json()) as { sessions: Record<string, unknown>[] };
     expect(listed.sessions.find((x) => x.id === id)).toMatchObject({ agent: "codex", outcome: "completed", turns: 1 });
@@ -139,7 +146,10 @@ describe("the v1 API over real HTTP, with the real Codex fixtures ingested", () 
     expect(res.headers.get("content-type")).toContain("application/x-ndjson");
     const text = await res.text();
     expect(text.endsWith("\n")).toBe(true);
-    const actions = text.trimEnd().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const actions = text
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(actions.map((a) => a.seq)).toEqual(actions.map((_, i) => i));
     expect(actions.every((a) => a.schema_version === 1 && a.session_id === id)).toBe(true);
     const commands = actions.filter((a) => a.action_type === "command_execution");
@@ -151,8 +161,21 @@ describe("the v1 API over real HTTP, with the real Codex fixtures ingested", () 
     const id = fixtureThread(VERSION, "02-shell");
     const key = "sk-proj-" + "Zz9Yy8Xx7W".repeat(4);
     const n = ((await (await api("GET", `/v1/sessions/${id}`, reader)).json()) as { lines: number }).lines;
-    const line = JSON.stringify({ timestamp: "2026-11-21T09:40:00.000Z", type: "response_item", payload: { type: "function_call", name: "exec_command", arguments: JSON.stringify({ cmd: `curl -H 'Authorization: Bearer ${key}' https://api.example` }), call_id: "call_secret" } });
-    const out = JSON.stringify({ timestamp: "2026-11-21T09:40:01.000Z", type: "response_item", payload: { type: "function_call_output", call_id: "call_secret", output: "Process exited with code 0\nOutput:\nok\n" } });
+    const line = JSON.stringify({
+      timestamp: "2026-11-21T09:40:00.000Z",
+      type: "response_item",
+      payload: {
+        type: "function_call",
+        name: "exec_command",
+        arguments: JSON.stringify({ cmd: `curl -H 'Authorization: Bearer ${key}' https://api.example` }),
+        call_id: "call_secret",
+      },
+    });
+    const out = JSON.stringify({
+      timestamp: "2026-11-21T09:40:01.000Z",
+      type: "response_item",
+      payload: { type: "function_call_output", call_id: "call_secret", output: "Process exited with code 0\nOutput:\nok\n" },
+    });
     expect((await api("POST", `/v1/sessions/${id}/streams/rollout?expected_seq=${n}`, writer, `${line}\n${out}\n`)).status).toBe(200);
 
     const redacted = await (await api("GET", `/v1/sessions/${id}/actions`, reader)).text();
@@ -247,7 +270,12 @@ describe("the v1 API over real HTTP, with the real Codex fixtures ingested", () 
 describe("auth", () => {
   test("a missing or wrong token gets 401, on every /v1 route", async () => {
     const id = fixtureThread(VERSION, "02-shell");
-    for (const [method, path] of [["GET", "/v1/sessions"], ["GET", `/v1/sessions/${id}`], ["GET", `/v1/sessions/${id}/streams/rollout`], ["GET", `/v1/sessions/${id}/actions`]] as const) {
+    for (const [method, path] of [
+      ["GET", "/v1/sessions"],
+      ["GET", `/v1/sessions/${id}`],
+      ["GET", `/v1/sessions/${id}/streams/rollout`],
+      ["GET", `/v1/sessions/${id}/actions`],
+    ] as const) {
       const none = await api(method, path, null);
       expect(none.status).toBe(401);
       expect(await none.json()).toMatchObject({ code: "UNAUTHORIZED" });
@@ -349,7 +377,13 @@ describe("operations", () => {
     const doc = (await (await fetch(`${t.url}/openapi.json`)).json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(["/v1/sessions", "/v1/sessions/{id}", "/v1/sessions/{id}/streams/{name}", "/v1/sessions/{id}/actions", "/v1/sessions/{id}/legal-hold"]),
+      expect.arrayContaining([
+        "/v1/sessions",
+        "/v1/sessions/{id}",
+        "/v1/sessions/{id}/streams/{name}",
+        "/v1/sessions/{id}/actions",
+        "/v1/sessions/{id}/legal-hold",
+      ]),
     );
     expect(Object.keys(doc.paths["/v1/sessions/{id}/streams/{name}"]!)).toEqual(expect.arrayContaining(["get", "post"]));
   });

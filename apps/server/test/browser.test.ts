@@ -132,7 +132,10 @@ test("log in, list, search, open a session, see commands and diffs, download act
     expect(download.suggestedFilename()).toBe(`${fixtureThread(VERSION, "03-patch")}.actions.v1.ndjson`);
     const file = join(profile, "actions.ndjson");
     await download.saveAs(file);
-    const actions = (await readFile(file, "utf8")).trimEnd().split("\n").map((l) => JSON.parse(l) as { action_type: string; changed_paths: string[] | null });
+    const actions = (await readFile(file, "utf8"))
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { action_type: string; changed_paths: string[] | null });
     expect(actions.filter((a) => a.action_type === "file_change").length).toBe(2);
     expect(actions.some((a) => a.action_type === "command_execution")).toBe(true);
 

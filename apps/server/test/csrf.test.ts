@@ -138,7 +138,10 @@ describe("cross-site forms posted to the web UI from another port of the same ho
 
   test("behind a proxy that rewrites Host, the browser's host in X-Forwarded-Host is this origin; any other is refused", async () => {
     const form = await fetch(`${t.url}/login`);
-    const cookie = form.headers.getSetCookie().map((c) => c.split(";")[0]!).join("; ");
+    const cookie = form.headers
+      .getSetCookie()
+      .map((c) => c.split(";")[0]!)
+      .join("; ");
     const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1]!;
     const post = (origin: string) =>
       fetch(`${t.url}/login`, {

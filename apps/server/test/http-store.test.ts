@@ -82,7 +82,20 @@ describe("sync through the archive server", () => {
   test("an append racing a stale position gets ConflictError with the server's position", async () => {
     const to = new HttpStore({ baseUrl: server.url, token });
     const id = "0a0a0a0a-0000-7000-8000-000000000001";
-    await to.putSession({ id, created_at: "2026-01-01T00:00:00.000Z", cwd: "/w", title: "race", archived: false, source: "cli", originator: "t", cli_version: "0", model_provider: null, git: null, parent_id: null, forked_from_id: null });
+    await to.putSession({
+      id,
+      created_at: "2026-01-01T00:00:00.000Z",
+      cwd: "/w",
+      title: "race",
+      archived: false,
+      source: "cli",
+      originator: "t",
+      cli_version: "0",
+      model_provider: null,
+      git: null,
+      parent_id: null,
+      forked_from_id: null,
+    });
     await to.append(id, "debug-log", 0, ["a", "b"]);
     const err = await to.append(id, "debug-log", 1, ["c"]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConflictError);
@@ -92,7 +105,20 @@ describe("sync through the archive server", () => {
   test("splits big batches into several requests without changing the bytes", async () => {
     const to = new HttpStore({ baseUrl: server.url, token, maxBatchBytes: 64 * 1024 });
     const id = "0a0a0a0a-0000-7000-8000-000000000002";
-    await to.putSession({ id, created_at: "2026-01-01T00:00:00.000Z", cwd: null, title: null, archived: false, source: null, originator: null, cli_version: null, model_provider: null, git: null, parent_id: null, forked_from_id: null });
+    await to.putSession({
+      id,
+      created_at: "2026-01-01T00:00:00.000Z",
+      cwd: null,
+      title: null,
+      archived: false,
+      source: null,
+      originator: null,
+      cli_version: null,
+      model_provider: null,
+      git: null,
+      parent_id: null,
+      forked_from_id: null,
+    });
     const lines = Array.from({ length: 300 }, (_, i) => JSON.stringify({ i, pad: "é".repeat(500 + i) }));
     expect(await to.append(id, "raw-api", 0, lines)).toEqual({ seq: 300 });
     const back: string[] = [];
@@ -104,7 +130,9 @@ describe("sync through the archive server", () => {
     await expect(new HttpStore({ baseUrl: server.url }).listSessions()).rejects.toBeInstanceOf(UnauthorizedError);
     await expect(new HttpStore({ baseUrl: server.url, token: "sv_nope" }).listSessions()).rejects.toBeInstanceOf(UnauthorizedError);
     const reader = (await createApiToken(server.tokens, "acme", ["read"])).token;
-    await expect(new HttpStore({ baseUrl: server.url, token: reader }).append("0a0a0a0a-0000-7000-8000-000000000002", "raw-api", 300, ["x"])).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(
+      new HttpStore({ baseUrl: server.url, token: reader }).append("0a0a0a0a-0000-7000-8000-000000000002", "raw-api", 300, ["x"]),
+    ).rejects.toBeInstanceOf(ForbiddenError);
     await expect(new HttpStore({ baseUrl: server.url, token }).getSession("0a0a0a0a-0000-7000-8000-0000000000ff")).rejects.toBeInstanceOf(NotFoundError);
     await expect(new HttpStore({ baseUrl: "http://127.0.0.1:9", token, retries: 0 }).listSessions()).rejects.toBeInstanceOf(StoreUnavailableError);
   });
@@ -115,7 +143,6 @@ describe("sync through the archive server", () => {
     for (const f of files) expect((await readFile(join(f.parentPath, f.name), "utf8")).includes(token)).toBe(false);
   });
 });
-
 
 describe("lost acknowledgements", () => {
   test("an append whose response is lost in transit is retried and stored once", async () => {
@@ -145,7 +172,20 @@ describe("lost acknowledgements", () => {
       const { token } = await createApiToken(server.tokens, "acme", ["write"]);
       const store = new HttpStore({ baseUrl: `http://127.0.0.1:${port}`, token });
       const id = "0a0a0a0a-0000-7000-8000-0000000000aa";
-      await store.putSession({ id, created_at: "2026-01-01T00:00:00.000Z", cwd: null, title: null, archived: false, source: null, originator: null, cli_version: null, model_provider: null, git: null, parent_id: null, forked_from_id: null });
+      await store.putSession({
+        id,
+        created_at: "2026-01-01T00:00:00.000Z",
+        cwd: null,
+        title: null,
+        archived: false,
+        source: null,
+        originator: null,
+        cli_version: null,
+        model_provider: null,
+        git: null,
+        parent_id: null,
+        forked_from_id: null,
+      });
       expect(await store.append(id, "debug-log", 0, ["one", "two"])).toEqual({ seq: 2 });
       expect(await store.append(id, "debug-log", 2, ["three", "four"])).toEqual({ seq: 4 });
       expect(await store.append(id, "debug-log", 4, ["five"])).toEqual({ seq: 5 });

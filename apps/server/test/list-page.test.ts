@@ -116,14 +116,17 @@ test("the usage page's totals are the sums of the sessions' facts, and its Chart
     expect(await page.locator("#total-files").innerText()).toBe(String(sum((s) => s.files_changed)));
     await page.waitForFunction(() => (window as unknown as { usageCharts?: unknown[] }).usageCharts?.length === 6);
     const charts = await page.evaluate(() =>
-      (window as unknown as { usageCharts: { canvas: HTMLCanvasElement; data: { labels: string[]; datasets: { data: number[] }[] } }[] }).usageCharts.map((c) => ({
-        id: c.canvas.id,
-        labels: c.data.labels,
-        total: c.data.datasets[0]!.data.reduce((a, b) => a + b, 0),
-        drawn: c.canvas.width > 0 && c.canvas.height > 0,
-      })),
+      (window as unknown as { usageCharts: { canvas: HTMLCanvasElement; data: { labels: string[]; datasets: { data: number[] }[] } }[] }).usageCharts.map(
+        (c) => ({
+          id: c.canvas.id,
+          labels: c.data.labels,
+          total: c.data.datasets[0]!.data.reduce((a, b) => a + b, 0),
+          drawn: c.canvas.width > 0 && c.canvas.height > 0,
+        }),
+      ),
     );
-    for (const id of ["chart-sessions-day", "chart-model", "chart-outcome", "chart-repo"]) expect(charts.find((c) => c.id === id)?.total, id).toBe(all.sessions.length);
+    for (const id of ["chart-sessions-day", "chart-model", "chart-outcome", "chart-repo"])
+      expect(charts.find((c) => c.id === id)?.total, id).toBe(all.sessions.length);
     expect(charts.find((c) => c.id === "chart-tokens-day")?.total).toBe(sum((s) => (s.tokens?.input ?? 0) + (s.tokens?.output ?? 0)));
     expect(charts.find((c) => c.id === "chart-outcome")?.labels.sort()).toEqual([...new Set(all.sessions.map((s) => s.outcome))].sort());
     expect(charts.every((c) => c.drawn)).toBe(true);

@@ -32,7 +32,9 @@ const BACKENDS: Record<string, () => Promise<Backend>> = {
     const s3 = await startS3Server();
     const url = `s3://${s3.bucket}/${uniquePrefix("live")}?endpoint=${encodeURIComponent(s3.endpoint)}&region=${s3.region}&force_path_style=true`;
     // The emulator's keys reach the store the way the server binary passes them: as its environment.
-    const registry = new StoreRegistry({ env: { AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey } }).register(["s3"], () => import("@sessionvault/s3-store"));
+    const registry = new StoreRegistry({
+      env: { AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey },
+    }).register(["s3"], () => import("@sessionvault/s3-store"));
     const server = await startTestServer({ store: url, registry });
     return {
       server,
@@ -116,7 +118,9 @@ describe.each(Object.keys(BACKENDS))("live pages over %s", (name) => {
       expect(await list.locator("tr.session-row").first().innerText()).toContain("a session that started later");
 
       const at = new Date().toISOString();
-      await append(first, 3, [line("response_item", { type: "message", role: "assistant", content: [{ type: "output_text", text: "a reply written after the page opened" }] }, at)]);
+      await append(first, 3, [
+        line("response_item", { type: "message", role: "assistant", content: [{ type: "output_text", text: "a reply written after the page opened" }] }, at),
+      ]);
       await expect.poll(() => session.locator("body").innerText(), { timeout: 2000, interval: 100 }).toContain("a reply written after the page opened");
     } finally {
       await context.close();

@@ -13,7 +13,7 @@ const hostile = [
   "",
   "[click me](javascript:window.pwned=1) [data](data:text/html,<script>window.pwned=2</script>)",
   '<img src=x onerror="window.pwned=3"> <script>window.pwned=4</script> <a href="#" onclick="window.pwned=5">raw link</a>',
-  "<iframe src=\"https://example.com\"></iframe>",
+  '<iframe src="https://example.com"></iframe>',
   "\u001b[31mred text\u001b[0m",
   "",
   "```js",
@@ -25,14 +25,38 @@ beforeAll(async () => {
   t = await startTestServer();
   const writer = await t.token("acme", ["write"]);
   const h = { authorization: `Bearer ${writer}` };
-  await fetch(`${t.url}/v1/sessions/${id}`, { method: "PUT", headers: { ...h, "content-type": "application/json" }, body: JSON.stringify({ created_at: "2026-01-01T00:00:00.000Z", title: "markdown" }) });
+  await fetch(`${t.url}/v1/sessions/${id}`, {
+    method: "PUT",
+    headers: { ...h, "content-type": "application/json" },
+    body: JSON.stringify({ created_at: "2026-01-01T00:00:00.000Z", title: "markdown" }),
+  });
   const lines = [
-    { timestamp: "2026-01-01T00:00:00.000Z", type: "session_meta", payload: { id, timestamp: "2026-01-01T00:00:00.000Z", cwd: "/w", originator: "t", cli_version: "0" } },
+    {
+      timestamp: "2026-01-01T00:00:00.000Z",
+      type: "session_meta",
+      payload: { id, timestamp: "2026-01-01T00:00:00.000Z", cwd: "/w", originator: "t", cli_version: "0" },
+    },
     { timestamp: "2026-01-01T00:00:00.100Z", type: "event_msg", payload: { type: "task_started", turn_id: "t1" } },
-    { timestamp: "2026-01-01T00:00:00.200Z", type: "response_item", payload: { type: "message", role: "user", content: [{ type: "input_text", text: "**not rendered**" }] } },
-    { timestamp: "2026-01-01T00:00:01.000Z", type: "response_item", payload: { type: "message", role: "assistant", content: [{ type: "output_text", text: hostile }] } },
+    {
+      timestamp: "2026-01-01T00:00:00.200Z",
+      type: "response_item",
+      payload: { type: "message", role: "user", content: [{ type: "input_text", text: "**not rendered**" }] },
+    },
+    {
+      timestamp: "2026-01-01T00:00:01.000Z",
+      type: "response_item",
+      payload: { type: "message", role: "assistant", content: [{ type: "output_text", text: hostile }] },
+    },
   ].map((l) => JSON.stringify(l) + "\n");
-  expect((await fetch(`${t.url}/v1/sessions/${id}/streams/rollout?expected_seq=0`, { method: "POST", headers: { ...h, "content-type": "application/x-ndjson" }, body: lines.join("") })).status).toBe(200);
+  expect(
+    (
+      await fetch(`${t.url}/v1/sessions/${id}/streams/rollout?expected_seq=0`, {
+        method: "POST",
+        headers: { ...h, "content-type": "application/x-ndjson" },
+        body: lines.join(""),
+      })
+    ).status,
+  ).toBe(200);
   browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
 });
 

@@ -44,7 +44,13 @@ afterAll(async () => {
 describe("/mcp", () => {
   it("answers every tool with a read token, on its org's sessions only", async () => {
     const c = await connect(readA);
-    expect((await c.listTools()).tools.map((x) => x.name).sort()).toEqual(["get_actions", "get_file_changes", "get_session", "get_transcript", "search_sessions"]);
+    expect((await c.listTools()).tools.map((x) => x.name).sort()).toEqual([
+      "get_actions",
+      "get_file_changes",
+      "get_session",
+      "get_transcript",
+      "search_sessions",
+    ]);
     const all = (await call(c, "search_sessions", { limit: 50 })).json as { sessions: { id: string }[] };
     expect(all.sessions.map((s) => s.id).sort()).toEqual([...A_IDS].sort());
     const byText = (await call(c, "search_sessions", { text: "notes.md" })).json as { sessions: { id: string; snippet: string }[] };

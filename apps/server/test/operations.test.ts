@@ -99,25 +99,45 @@ test("logs: JSON lines when not on a terminal, per-request lines only at debug",
   const quiet = await start();
   for (let i = 0; i < 3; i++) await (await fetch(`${quiet.url}/login`)).text();
   await fetch(`${quiet.url}/healthz`);
-  const lines = quiet.output().split("\n").filter((l) => l.startsWith("{"));
+  const lines = quiet
+    .output()
+    .split("\n")
+    .filter((l) => l.startsWith("{"));
   expect(lines.length).toBeGreaterThan(0);
   for (const l of lines) expect(() => JSON.parse(l)).not.toThrow();
   expect(lines.filter((l) => /"msg":"(request|incoming request|request completed)"/.test(l))).toEqual([]);
 
   const chatty = await start({ LOG_LEVEL: "debug" });
   await (await fetch(`${chatty.url}/login`)).text();
-  await expect.poll(() => chatty.output().split("\n").filter((l) => l.includes('"msg":"request"') && l.includes('"route":"/login"')).length).toBe(1);
-  const line = JSON.parse(chatty.output().split("\n").find((l) => l.includes('"msg":"request"'))!) as Record<string, unknown>;
+  await expect
+    .poll(
+      () =>
+        chatty
+          .output()
+          .split("\n")
+          .filter((l) => l.includes('"msg":"request"') && l.includes('"route":"/login"')).length,
+    )
+    .toBe(1);
+  const line = JSON.parse(
+    chatty
+      .output()
+      .split("\n")
+      .find((l) => l.includes('"msg":"request"'))!,
+  ) as Record<string, unknown>;
   expect(line).toMatchObject({ level: 20, method: "GET", route: "/login", status: 200 });
 });
 
 test("logs: readable lines on a terminal, and the quickstart token stays in view", async () => {
   // `script` gives the server a pseudo-terminal, as `pnpm start` in a terminal does.
-  const child = spawn("script", ["-qfec", `${JSON.stringify(process.execPath)} ${JSON.stringify(SERVER_MAIN)} --store ${JSON.stringify(store)} --port 0 --quickstart`, "/dev/null"], {
-    env: { PATH: process.env.PATH ?? "", SESSIONVAULT_DATA: join(dir, "tty-data"), CODEX_HOME: join(dir, "no-codex-home"), TERM: "dumb" },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
+  const child = spawn(
+    "script",
+    ["-qfec", `${JSON.stringify(process.execPath)} ${JSON.stringify(SERVER_MAIN)} --store ${JSON.stringify(store)} --port 0 --quickstart`, "/dev/null"],
+    {
+      env: { PATH: process.env.PATH ?? "", SESSIONVAULT_DATA: join(dir, "tty-data"), CODEX_HOME: join(dir, "no-codex-home"), TERM: "dumb" },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    },
+  );
   let out = "";
   child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
   const exited = new Promise((resolve) => child.once("exit", resolve));

@@ -12,14 +12,30 @@ const secret = "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789";
 
 async function putSession(writer: string, sid: string, title: string): Promise<void> {
   const h = { authorization: `Bearer ${writer}` };
-  const put = await fetch(`${t.url}/v1/sessions/${sid}`, { method: "PUT", headers: { ...h, "content-type": "application/json" }, body: JSON.stringify({ created_at: "2026-01-01T00:00:00.000Z", title }) });
+  const put = await fetch(`${t.url}/v1/sessions/${sid}`, {
+    method: "PUT",
+    headers: { ...h, "content-type": "application/json" },
+    body: JSON.stringify({ created_at: "2026-01-01T00:00:00.000Z", title }),
+  });
   expect(put.status).toBe(200);
   const lines = [
-    { timestamp: "2026-01-01T00:00:00.000Z", type: "session_meta", payload: { id: sid, timestamp: "2026-01-01T00:00:00.000Z", cwd: "/w", originator: "t", cli_version: "0" } },
+    {
+      timestamp: "2026-01-01T00:00:00.000Z",
+      type: "session_meta",
+      payload: { id: sid, timestamp: "2026-01-01T00:00:00.000Z", cwd: "/w", originator: "t", cli_version: "0" },
+    },
     { timestamp: "2026-01-01T00:00:00.100Z", type: "event_msg", payload: { type: "task_started", turn_id: "t1" } },
-    { timestamp: "2026-01-01T00:00:00.200Z", type: "response_item", payload: { type: "message", role: "user", content: [{ type: "input_text", text: `use the key ${secret} please <script>window.pwned=1</script>` }] } },
+    {
+      timestamp: "2026-01-01T00:00:00.200Z",
+      type: "response_item",
+      payload: { type: "message", role: "user", content: [{ type: "input_text", text: `use the key ${secret} please <script>window.pwned=1</script>` }] },
+    },
   ].map((l) => JSON.stringify(l) + "\n");
-  const post = await fetch(`${t.url}/v1/sessions/${sid}/streams/rollout?expected_seq=0`, { method: "POST", headers: { ...h, "content-type": "application/x-ndjson" }, body: lines.join("") });
+  const post = await fetch(`${t.url}/v1/sessions/${sid}/streams/rollout?expected_seq=0`, {
+    method: "POST",
+    headers: { ...h, "content-type": "application/x-ndjson" },
+    body: lines.join(""),
+  });
   expect(post.status).toBe(200);
 }
 

@@ -9,7 +9,10 @@ const FIXTURES = join(import.meta.dirname, "../../../fixtures/codex");
 /** The rollout file of a scenario label, from the fixture's runs.tsv (written by the real Codex CLI). */
 function rolloutOf(version: string, label: string): string {
   const root = join(FIXTURES, version);
-  const run = readFileSync(join(root, "runs.tsv"), "utf8").split("\n").map((l) => l.split("\t")).find((r) => r[0] === label);
+  const run = readFileSync(join(root, "runs.tsv"), "utf8")
+    .split("\n")
+    .map((l) => l.split("\t"))
+    .find((r) => r[0] === label);
   const id = run?.[3];
   if (!id) throw new Error(`no run ${label} in ${version}`);
   for (const dir of ["sessions", "archived_sessions"]) {
@@ -103,7 +106,11 @@ describe("timeline on hostile input", () => {
         "not json at all",
         `{"timestamp":"2026-01-01T00:00:00.000Z","type":"brand_new_kind","payload":{"x":1}}`,
         `{"timestamp":"2026-01-01T00:00:01.000Z","type":"response_item","payload":{"type":"function_call","name":"shell","arguments":"{\\"command\\":[\\"bash\\",\\"-lc\\",\\"cat big\\"]}","call_id":"c1"}}`,
-        JSON.stringify({ timestamp: "2026-01-01T00:00:02.000Z", type: "response_item", payload: { type: "function_call_output", call_id: "c1", output: JSON.stringify({ output: big, metadata: { exit_code: 0 } }) } }),
+        JSON.stringify({
+          timestamp: "2026-01-01T00:00:02.000Z",
+          type: "response_item",
+          payload: { type: "function_call_output", call_id: "c1", output: JSON.stringify({ output: big, metadata: { exit_code: 0 } }) },
+        }),
       ),
       { firstTurn: 0, turnCount: 5, maxTextChars: 1000 },
     );
@@ -119,10 +126,31 @@ test("credentials in commands, outputs, messages and diffs are redacted on the p
   const key = "sk-proj-" + "A1b2C3d4E5".repeat(4);
   async function* lines() {
     yield `{"timestamp":"2026-01-01T00:00:00.000Z","type":"event_msg","payload":{"type":"task_started","turn_id":"t1"}}`;
-    yield JSON.stringify({ timestamp: "2026-01-01T00:00:00.100Z", type: "response_item", payload: { type: "message", role: "user", content: [{ type: "input_text", text: `use ${key} please` }] } });
-    yield JSON.stringify({ timestamp: "2026-01-01T00:00:01.000Z", type: "response_item", payload: { type: "function_call", name: "shell", arguments: JSON.stringify({ command: ["bash", "-lc", `OPENAI_API_KEY=${key} ./deploy`] }), call_id: "c1" } });
-    yield JSON.stringify({ timestamp: "2026-01-01T00:00:02.000Z", type: "response_item", payload: { type: "function_call_output", call_id: "c1", output: `Process exited with code 0\nOutput:\nusing key ${key}\n` } });
-    yield JSON.stringify({ timestamp: "2026-01-01T00:00:03.000Z", type: "response_item", payload: { type: "custom_tool_call", name: "apply_patch", call_id: "c2", input: `*** Begin Patch\n*** Add File: .env\n+API_TOKEN=${key}\n*** End Patch` } });
+    yield JSON.stringify({
+      timestamp: "2026-01-01T00:00:00.100Z",
+      type: "response_item",
+      payload: { type: "message", role: "user", content: [{ type: "input_text", text: `use ${key} please` }] },
+    });
+    yield JSON.stringify({
+      timestamp: "2026-01-01T00:00:01.000Z",
+      type: "response_item",
+      payload: {
+        type: "function_call",
+        name: "shell",
+        arguments: JSON.stringify({ command: ["bash", "-lc", `OPENAI_API_KEY=${key} ./deploy`] }),
+        call_id: "c1",
+      },
+    });
+    yield JSON.stringify({
+      timestamp: "2026-01-01T00:00:02.000Z",
+      type: "response_item",
+      payload: { type: "function_call_output", call_id: "c1", output: `Process exited with code 0\nOutput:\nusing key ${key}\n` },
+    });
+    yield JSON.stringify({
+      timestamp: "2026-01-01T00:00:03.000Z",
+      type: "response_item",
+      payload: { type: "custom_tool_call", name: "apply_patch", call_id: "c2", input: `*** Begin Patch\n*** Add File: .env\n+API_TOKEN=${key}\n*** End Patch` },
+    });
   }
   const page = await buildTimeline(lines(), { firstTurn: 0, turnCount: 1 });
   const shown = JSON.stringify(page.turns);

@@ -80,9 +80,19 @@ describe.each(Object.keys(BACKENDS))("two server processes over one %s store", (
   }
 
   test("give the same answers: lists, pages, details, byte-exact streams, actions, search", async () => {
-    const paths = ["/v1/sessions?limit=100", "/v1/sessions?limit=3", "/v1/sessions?archived=all&limit=100", `/v1/sessions?q=${encodeURIComponent("does-not-exist")}`];
+    const paths = [
+      "/v1/sessions?limit=100",
+      "/v1/sessions?limit=3",
+      "/v1/sessions?archived=all&limit=100",
+      `/v1/sessions?q=${encodeURIComponent("does-not-exist")}`,
+    ];
     for (const r of fixtureRollouts(VERSION)) {
-      paths.push(`/v1/sessions/${r.id}`, `/v1/sessions/${r.id}/streams/rollout`, `/v1/sessions/${r.id}/streams/rollout?from_seq=3`, `/v1/sessions/${r.id}/actions`);
+      paths.push(
+        `/v1/sessions/${r.id}`,
+        `/v1/sessions/${r.id}/streams/rollout`,
+        `/v1/sessions/${r.id}/streams/rollout?from_seq=3`,
+        `/v1/sessions/${r.id}/actions`,
+      );
     }
     for (const p of paths) {
       const [x, y] = await Promise.all([get(a, p), get(b, p)]);
@@ -103,7 +113,11 @@ describe.each(Object.keys(BACKENDS))("two server processes over one %s store", (
     const id = fixtureThread(VERSION, "02-shell");
     const n = (JSON.parse((await get(a, `/v1/sessions/${id}`)).body.toString()) as { lines: number }).lines;
     const post = (s: ServerProcess, seq: number, body: string) =>
-      fetch(`${s.url}/v1/sessions/${id}/streams/debug-log?expected_seq=${seq}`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/x-ndjson" }, body });
+      fetch(`${s.url}/v1/sessions/${id}/streams/debug-log?expected_seq=${seq}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/x-ndjson" },
+        body,
+      });
     const first = await post(a, 0, "from a\n");
     expect(first.status, `${name}: ${await first.clone().text()}`).toBe(200);
     expect((await get(b, `/v1/sessions/${id}/streams/debug-log`)).body.toString(), name).toBe("from a\n");
@@ -121,7 +135,11 @@ describe.each(Object.keys(BACKENDS))("two server processes over one %s store", (
     expect((JSON.parse((await get(b, `/v1/sessions/${id}`)).body.toString()) as { lines: number }).lines, name).toBe(n);
 
     // A legal hold set through one blocks a delete through the other.
-    const hold = await fetch(`${a.url}/v1/sessions/${id}/legal-hold`, { method: "PUT", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: '{"held":true}' });
+    const hold = await fetch(`${a.url}/v1/sessions/${id}/legal-hold`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: '{"held":true}',
+    });
     expect(hold.status, `${name}: ${await hold.clone().text()}`).toBe(200);
     const del = await fetch(`${b.url}/v1/sessions/${id}`, { method: "DELETE", headers: { authorization: `Bearer ${token}` } });
     expect(del.status, `${name}: ${await del.clone().text()}`).toBe(423);
@@ -139,7 +157,10 @@ describe.each(Object.keys(BACKENDS))("two server processes over one %s store", (
   });
 
   test("each process logs structured JSON lines", () => {
-    const lines = a.output().split("\n").filter((l) => l.startsWith("{"));
+    const lines = a
+      .output()
+      .split("\n")
+      .filter((l) => l.startsWith("{"));
     expect(lines.length).toBeGreaterThan(0);
     const rec = JSON.parse(lines[0]!) as Record<string, unknown>;
     expect(rec).toHaveProperty("level");

@@ -13,15 +13,35 @@ beforeAll(async () => {
   t = await startTestServer();
   writer = await t.token("acme", ["write"]);
   const h = { authorization: `Bearer ${writer}` };
-  await fetch(`${t.url}/v1/sessions/${id}`, { method: "PUT", headers: { ...h, "content-type": "application/json" }, body: JSON.stringify({ created_at: "2026-01-01T00:00:00.000Z", title: evil, cwd: `/tmp/${evil}` }) });
+  await fetch(`${t.url}/v1/sessions/${id}`, {
+    method: "PUT",
+    headers: { ...h, "content-type": "application/json" },
+    body: JSON.stringify({ created_at: "2026-01-01T00:00:00.000Z", title: evil, cwd: `/tmp/${evil}` }),
+  });
   const lines = [
-    { timestamp: "2026-01-01T00:00:00.000Z", type: "session_meta", payload: { id, timestamp: "2026-01-01T00:00:00.000Z", cwd: "/w", originator: "t", cli_version: "0" } },
+    {
+      timestamp: "2026-01-01T00:00:00.000Z",
+      type: "session_meta",
+      payload: { id, timestamp: "2026-01-01T00:00:00.000Z", cwd: "/w", originator: "t", cli_version: "0" },
+    },
     { timestamp: "2026-01-01T00:00:00.100Z", type: "event_msg", payload: { type: "task_started", turn_id: "t1" } },
     { timestamp: "2026-01-01T00:00:00.200Z", type: "response_item", payload: { type: "message", role: "user", content: [{ type: "input_text", text: evil }] } },
-    { timestamp: "2026-01-01T00:00:01.000Z", type: "response_item", payload: { type: "function_call", name: "shell", arguments: JSON.stringify({ command: ["bash", "-lc", `echo '${evil}'`] }), call_id: "c1" } },
-    { timestamp: "2026-01-01T00:00:02.000Z", type: "response_item", payload: { type: "function_call_output", call_id: "c1", output: JSON.stringify({ output: `${evil}\n`, metadata: { exit_code: 0 } }) } },
+    {
+      timestamp: "2026-01-01T00:00:01.000Z",
+      type: "response_item",
+      payload: { type: "function_call", name: "shell", arguments: JSON.stringify({ command: ["bash", "-lc", `echo '${evil}'`] }), call_id: "c1" },
+    },
+    {
+      timestamp: "2026-01-01T00:00:02.000Z",
+      type: "response_item",
+      payload: { type: "function_call_output", call_id: "c1", output: JSON.stringify({ output: `${evil}\n`, metadata: { exit_code: 0 } }) },
+    },
   ].map((l) => JSON.stringify(l) + "\n");
-  const post = await fetch(`${t.url}/v1/sessions/${id}/streams/rollout?expected_seq=0`, { method: "POST", headers: { ...h, "content-type": "application/x-ndjson" }, body: lines.join("") });
+  const post = await fetch(`${t.url}/v1/sessions/${id}/streams/rollout?expected_seq=0`, {
+    method: "POST",
+    headers: { ...h, "content-type": "application/x-ndjson" },
+    body: lines.join(""),
+  });
   expect(post.status).toBe(200);
   const reader = await t.token("acme", ["read"]);
   const login = await uiLogin(t.url, reader);

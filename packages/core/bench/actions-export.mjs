@@ -57,7 +57,7 @@ async function main() {
     }
   }
   const row = (name, m) =>
-    `${name.padEnd(44)} ${((m.bytes / MB) / (m.ms / 1000)).toFixed(1).padStart(8)} MB/s  ${(m.ms / 1000).toFixed(2).padStart(6)} s  peak RSS ${(m.maxRssKb / 1024).toFixed(0).padStart(5)} MB  ${m.note}`;
+    `${name.padEnd(44)} ${(m.bytes / MB / (m.ms / 1000)).toFixed(1).padStart(8)} MB/s  ${(m.ms / 1000).toFixed(2).padStart(6)} s  peak RSS ${(m.maxRssKb / 1024).toFixed(0).padStart(5)} MB  ${m.note}`;
   const raw = best["raw-parse"];
   const reader = best["reader-parse"];
   const proj = best["project-actions"];
@@ -71,7 +71,9 @@ async function main() {
   const ratio = raw.ms / proj.ms;
   console.log(`throughput ratio projectActions / baseline: ${ratio.toFixed(2)}x (target >= 0.9x) ${ratio >= 0.9 ? "OK" : "BELOW TARGET"}`);
   const modelRatio = raw.ms / model.ms;
-  console.log(`throughput ratio session model / baseline: ${modelRatio.toFixed(2)}x (target >= 0.9x) ${modelRatio >= 0.9 ? "OK" : "BELOW TARGET"}; with text ${(raw.ms / modelText.ms).toFixed(2)}x`);
+  console.log(
+    `throughput ratio session model / baseline: ${modelRatio.toFixed(2)}x (target >= 0.9x) ${modelRatio >= 0.9 ? "OK" : "BELOW TARGET"}; with text ${(raw.ms / modelText.ms).toFixed(2)}x`,
+  );
   const rssMb = proj.maxRssKb / 1024;
   console.log(`peak RSS of the export: ${rssMb.toFixed(0)} MB (target < 200 MB) ${rssMb < 200 ? "OK" : "ABOVE TARGET"}`);
 }
@@ -145,7 +147,11 @@ async function generate(file, targetBytes, heavyEvery) {
       template.push(line);
     }
   }
-  const b64 = (n) => Buffer.alloc(Math.ceil((n * 3) / 4), 0).map((_, i) => (i * 2654435761) >>> 24).toString("base64").slice(0, n);
+  const b64 = (n) =>
+    Buffer.alloc(Math.ceil((n * 3) / 4), 0)
+      .map((_, i) => (i * 2654435761) >>> 24)
+      .toString("base64")
+      .slice(0, n);
   const ts = '"timestamp":"2026-11-21T10:00:00.000Z"';
   const heavy = [
     `{${ts},"type":"response_item","payload":{"type":"message","role":"user","content":[{"type":"input_image","image_url":"data:image/png;base64,${b64(1536 * 1024)}"}]}}`,

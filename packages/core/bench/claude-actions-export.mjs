@@ -54,7 +54,7 @@ async function main() {
     }
   }
   const row = (name, m) =>
-    `${name.padEnd(48)} ${((m.bytes / MB) / (m.ms / 1000)).toFixed(1).padStart(8)} MB/s  ${(m.ms / 1000).toFixed(2).padStart(6)} s  peak RSS ${(m.maxRssKb / 1024).toFixed(0).padStart(5)} MB  ${m.note}`;
+    `${name.padEnd(48)} ${(m.bytes / MB / (m.ms / 1000)).toFixed(1).padStart(8)} MB/s  ${(m.ms / 1000).toFixed(2).padStart(6)} s  peak RSS ${(m.maxRssKb / 1024).toFixed(0).padStart(5)} MB  ${m.note}`;
   const raw = best["raw-parse"];
   const proj = best["project-actions"];
   console.log(row("baseline: raw split + JSON.parse", raw));

@@ -20,7 +20,11 @@ try {
     // Mostly Codex-sized lines, with an occasional 1 MB one (inline images, long outputs).
     const big = i % 20_000 === 19_999;
     const text = big ? "A".repeat(1024 * 1024) : `step ${i}: ${"lorem ipsum dolor sit amet ".repeat(8)}`;
-    const line = JSON.stringify({ timestamp: "2026-03-01T10:00:00.000Z", type: "response_item", payload: { type: "message", role: "assistant", content: [{ type: "output_text", text }] } });
+    const line = JSON.stringify({
+      timestamp: "2026-03-01T10:00:00.000Z",
+      type: "response_item",
+      payload: { type: "message", role: "assistant", content: [{ type: "output_text", text }] },
+    });
     if (!out.write(`${line}\n`)) await new Promise((r) => out.once("drain", r));
   }
   await new Promise((r) => out.end(r));
@@ -78,7 +82,8 @@ try {
   for (const r of [base, ours, baseParse, parse, zst]) if (r.count !== LINES) throw new Error(`line count mismatch: ${r.count} != ${LINES}`);
 
   const mb = bytes / 1024 / 1024;
-  const row = (name, r) => `  ${name.padEnd(38)} ${(LINES / r.ms * 1000).toFixed(0).padStart(10)} lines/s ${(mb / r.ms * 1000).toFixed(0).padStart(6)} MB/s`;
+  const row = (name, r) =>
+    `  ${name.padEnd(38)} ${((LINES / r.ms) * 1000).toFixed(0).padStart(10)} lines/s ${((mb / r.ms) * 1000).toFixed(0).padStart(6)} MB/s`;
   console.log(`core: JSONL reader over ${LINES} lines (${mb.toFixed(1)} MB), best of ${ROUNDS}`);
   console.log(row("baseline node:readline", base));
   console.log(row("readFileLines", ours));

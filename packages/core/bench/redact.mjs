@@ -49,14 +49,19 @@ function corpora() {
   const prose = ["README.md", "DESIGN.md", "docs"].flatMap((p) => textFiles(join(ROOT, p), ".md")).join("\n");
   const code = textFiles(join(ROOT, "packages/core/src"), ".ts").join("\n");
   const rollout = textFiles(join(ROOT, "fixtures/codex/0.169.0/sessions"), ".jsonl").join("\n");
-  const b64 = Buffer.alloc(768 * 1024, 0).map((_, i) => (i * 2654435761) >>> 24).toString("base64");
+  const b64 = Buffer.alloc(768 * 1024, 0)
+    .map((_, i) => (i * 2654435761) >>> 24)
+    .toString("base64");
   const secrets = [
     `export OPENAI_API_KEY=${j("sk-", "proj-", "A1b2C3d4E5f6G7h8I9j0K1l2M3n4")}`,
     "curl -H 'Authorization: Bearer abc.def-ghi_jkl012345' https://x",
     `git clone https://${j("ghp_", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")}@github.com/o/r`,
     "psql postgres://app:pw0rd@db:5432/app",
   ];
-  const mixed = prose.split("\n").map((l, i) => (i % 40 === 0 ? `${l} ${secrets[(i / 40) % secrets.length]}` : l)).join("\n");
+  const mixed = prose
+    .split("\n")
+    .map((l, i) => (i % 40 === 0 ? `${l} ${secrets[(i / 40) % secrets.length]}` : l))
+    .join("\n");
   return [
     // name, strings (each one call), note
     ["SSE delta, 900 x", [delta], "nothing to redact"],
@@ -106,7 +111,9 @@ function measure(fn, strings) {
 }
 
 console.log(`redact bench: ${PER_MEASURE / MB} MB per measurement, best of ${RUNS}, node ${process.version}`);
-console.log(`${"corpus".padEnd(30)} ${"includes (baseline)".padStart(20)} ${"previous".padStart(20)} ${"redactSecrets".padStart(20)}  ratio vs includes  speed-up vs previous`);
+console.log(
+  `${"corpus".padEnd(30)} ${"includes (baseline)".padStart(20)} ${"previous".padStart(20)} ${"redactSecrets".padStart(20)}  ratio vs includes  speed-up vs previous`,
+);
 for (const [name, strings, note] of corpora()) {
   if (strings.length === 0) continue;
   for (const s of strings) {
@@ -116,5 +123,7 @@ for (const [name, strings, note] of corpora()) {
   const prev = measure(previous, strings);
   const now = measure(redactSecrets, strings);
   const cell = (m) => `${m.mbps.toFixed(0)} MB/s ${m.usPerCall.toFixed(2)} µs`.padStart(20);
-  console.log(`${name.padEnd(30)} ${cell(base)} ${cell(prev)} ${cell(now)}  ${(now.mbps / base.mbps).toFixed(4).padStart(17)}x  ${(now.mbps / prev.mbps).toFixed(2).padStart(19)}x  (${note})`);
+  console.log(
+    `${name.padEnd(30)} ${cell(base)} ${cell(prev)} ${cell(now)}  ${(now.mbps / base.mbps).toFixed(4).padStart(17)}x  ${(now.mbps / prev.mbps).toFixed(2).padStart(19)}x  (${note})`,
+  );
 }

@@ -24,9 +24,7 @@ export function assertSessionId(value: string): string {
 export function assertIdOrPrefix(value: string): string {
   const v = value.toLowerCase();
   if (!ID_PREFIX.test(v)) {
-    throw new InvalidIdError(
-      `invalid session id ${JSON.stringify(value)}: expected a UUID or a prefix of at least ${MIN_ID_PREFIX} hex characters`,
-    );
+    throw new InvalidIdError(`invalid session id ${JSON.stringify(value)}: expected a UUID or a prefix of at least ${MIN_ID_PREFIX} hex characters`);
   }
   return v;
 }

@@ -72,22 +72,37 @@ export const REDACTION_RULES: readonly RedactionRule[] = [
   // gitleaks: jwt
   { id: "jwt", pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, anchors: ["eyj"], needs: ["."] },
   // Authorization: Bearer/Basic/Token <credential>
-  { id: "auth-scheme", pattern: /\b((?:Bearer|Basic|Token)\s+)[A-Za-z0-9._~+/=-]{8,}/gi, replace: keepPrefix, anchors: ["bearer", "basic", "token"], after: /\s+[A-Za-z0-9._~+/=-]{8}/y },
+  {
+    id: "auth-scheme",
+    pattern: /\b((?:Bearer|Basic|Token)\s+)[A-Za-z0-9._~+/=-]{8,}/gi,
+    replace: keepPrefix,
+    anchors: ["bearer", "basic", "token"],
+    after: /\s+[A-Za-z0-9._~+/=-]{8}/y,
+  },
   // Header lines: `x-api-key: value`, `Authorization: value`, `Cookie: value`
   {
     id: "secret-header",
-    pattern: /\b((?:x-api-key|api-key|x-auth-token|x-goog-api-key|proxy-authorization|authorization|cookie)\s*:\s*)(?!\[REDACTED\])(?!(?:Bearer|Basic|Token)\s)[^\s'",;][^'"\n]*/gi,
+    pattern:
+      /\b((?:x-api-key|api-key|x-auth-token|x-goog-api-key|proxy-authorization|authorization|cookie)\s*:\s*)(?!\[REDACTED\])(?!(?:Bearer|Basic|Token)\s)[^\s'",;][^'"\n]*/gi,
     replace: keepPrefix,
     anchors: ["key", "token", "auth", "cookie"],
     needs: [":"],
     after: /[A-Za-z-]*\s*:/y,
   },
   // `password=…` in URLs' userinfo: keep scheme, user and host
-  { id: "url-password", pattern: /(\b[a-z][a-z0-9+.-]{0,31}:\/\/[^\s:/@'"]+:)[^\s@/'"]+(?=@)/gi, replace: keepPrefix, anchors: ["://"], needs: ["@"], afterIfFirst: /[^\s:/@'"]+:[^\s@/'"]+@/y },
+  {
+    id: "url-password",
+    pattern: /(\b[a-z][a-z0-9+.-]{0,31}:\/\/[^\s:/@'"]+:)[^\s@/'"]+(?=@)/gi,
+    replace: keepPrefix,
+    anchors: ["://"],
+    needs: ["@"],
+    afterIfFirst: /[^\s:/@'"]+:[^\s@/'"]+@/y,
+  },
   // KEY=value assignments (env vars, .env lines, `export …`) whose name says secret
   {
     id: "secret-assignment",
-    pattern: /\b([A-Za-z0-9_]*(?:API_?KEY|APIKEY|SECRET|TOKEN|PASSWORD|PASSWD|PASSPHRASE|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?|AUTH)[A-Za-z0-9_]*\s*=\s*)(?!\[REDACTED\])("[^"]*"|'[^']*'|[^\s'"&;|]+)/gi,
+    pattern:
+      /\b([A-Za-z0-9_]*(?:API_?KEY|APIKEY|SECRET|TOKEN|PASSWORD|PASSWD|PASSPHRASE|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?|AUTH)[A-Za-z0-9_]*\s*=\s*)(?!\[REDACTED\])("[^"]*"|'[^']*'|[^\s'"&;|]+)/gi,
     replace: keepPrefix,
     anchors: ["key", "secret", "token", "pass", "credential", "auth"],
     needs: ["="],
@@ -96,7 +111,8 @@ export const REDACTION_RULES: readonly RedactionRule[] = [
   // JSON-ish `"api_key": "value"` (captured bodies, config dumps)
   {
     id: "secret-json-field",
-    pattern: /("(?:[A-Za-z0-9_-]*(?:api_?key|apikey|secret|token|password|passwd|private_?key|access_?key|credentials?))"\s*:\s*")(?!\[REDACTED\])(?:[^"\\]|\\.)+(?=")/gi,
+    pattern:
+      /("(?:[A-Za-z0-9_-]*(?:api_?key|apikey|secret|token|password|passwd|private_?key|access_?key|credentials?))"\s*:\s*")(?!\[REDACTED\])(?:[^"\\]|\\.)+(?=")/gi,
     replace: keepPrefix,
     anchors: ["key", "secret", "token", "pass", "credential"],
     needs: ['"', ":"],
@@ -105,7 +121,8 @@ export const REDACTION_RULES: readonly RedactionRule[] = [
   // CLI flags: --password VALUE, --token=VALUE, …
   {
     id: "secret-flag",
-    pattern: /(--(?:password|passwd|pass|token|api-key|apikey|api_key|secret|client-secret|access-token|auth-token|private-key)(?:=|\s+))(?!\[REDACTED\])("[^"]*"|'[^']*'|[^\s'"]+)/gi,
+    pattern:
+      /(--(?:password|passwd|pass|token|api-key|apikey|api_key|secret|client-secret|access-token|auth-token|private-key)(?:=|\s+))(?!\[REDACTED\])("[^"]*"|'[^']*'|[^\s'"]+)/gi,
     replace: keepPrefix,
     anchors: ["pass", "token", "key", "secret"],
     needs: ["--"],

@@ -158,7 +158,8 @@ const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: DAY
 /** `30d`, `12h`, `2w`, `90m`, `45s`, or combinations like `1d12h`. */
 export function parseDuration(text: string): number {
   const t = text.trim();
-  if (!/^(\d+[smhdw])+$/.test(t)) throw new InvalidInputError(`invalid duration ${JSON.stringify(text)}: use a number and a unit (s, m, h, d, w), e.g. 30d, 12h, 2w`);
+  if (!/^(\d+[smhdw])+$/.test(t))
+    throw new InvalidInputError(`invalid duration ${JSON.stringify(text)}: use a number and a unit (s, m, h, d, w), e.g. 30d, 12h, 2w`);
   let ms = 0;
   for (const m of t.matchAll(/(\d+)([smhdw])/g)) ms += Number(m[1]) * UNITS[m[2]!]!;
   if (!Number.isSafeInteger(ms)) throw new InvalidInputError(`duration ${JSON.stringify(text)} is too large`);
@@ -166,7 +167,12 @@ export function parseDuration(text: string): number {
 }
 
 export function formatDuration(ms: number): string {
-  for (const [unit, size] of [["w", 7 * DAY_MS], ["d", DAY_MS], ["h", 3_600_000], ["m", 60_000]] as const) {
+  for (const [unit, size] of [
+    ["w", 7 * DAY_MS],
+    ["d", DAY_MS],
+    ["h", 3_600_000],
+    ["m", 60_000],
+  ] as const) {
     if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   }
   return `${Math.round(ms / 1000)}s`;

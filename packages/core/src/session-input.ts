@@ -70,8 +70,10 @@ function facts(value: unknown): SessionFacts {
   if (typeof value !== "object" || value === null) throw new InvalidInputError(`facts must be an object or null, got ${JSON.stringify(value)}`);
   const f = value as Partial<Record<keyof SessionFacts, unknown>>;
   if (typeof f.agent !== "string" || f.agent === "") throw new InvalidInputError(`facts.agent must be a non-empty string, got ${JSON.stringify(f.agent)}`);
-  if (!OUTCOMES.includes(f.outcome as SessionOutcome)) throw new InvalidInputError(`facts.outcome must be one of ${OUTCOMES.join(", ")}, got ${JSON.stringify(f.outcome)}`);
-  if (!Array.isArray(f.children) || !f.children.every((c) => typeof c === "string")) throw new InvalidInputError("facts.children must be an array of session ids");
+  if (!OUTCOMES.includes(f.outcome as SessionOutcome))
+    throw new InvalidInputError(`facts.outcome must be one of ${OUTCOMES.join(", ")}, got ${JSON.stringify(f.outcome)}`);
+  if (!Array.isArray(f.children) || !f.children.every((c) => typeof c === "string"))
+    throw new InvalidInputError("facts.children must be an array of session ids");
   return {
     agent: f.agent,
     model: text(f.model, "facts.model"),
@@ -96,6 +98,7 @@ function tokens(value: unknown): TokenUsage {
 }
 
 function count(value: unknown, what: string): number {
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) throw new InvalidInputError(`${what} must be a whole number ≥ 0, got ${JSON.stringify(value)}`);
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0)
+    throw new InvalidInputError(`${what} must be a whole number ≥ 0, got ${JSON.stringify(value)}`);
   return value;
 }

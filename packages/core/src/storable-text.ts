@@ -17,7 +17,19 @@ export function unstorableReason(value: string): string | null {
   return null;
 }
 
-const SUMMARY_TEXT = ["id", "created_at", "updated_at", "cwd", "title", "source", "originator", "cli_version", "model_provider", "parent_id", "forked_from_id"] as const;
+const SUMMARY_TEXT = [
+  "id",
+  "created_at",
+  "updated_at",
+  "cwd",
+  "title",
+  "source",
+  "originator",
+  "cli_version",
+  "model_provider",
+  "parent_id",
+  "forked_from_id",
+] as const;
 const GIT_TEXT = ["commit_hash", "branch", "repository_url"] as const;
 const FILTER_TEXT = ["cursor", "cwd", "repo", "branch", "model_provider", "q", "since", "until"] as const;
 

@@ -265,7 +265,15 @@ async function samePrefix(from: SessionStore, to: SessionStore, id: string, stre
   return i === n;
 }
 
-async function copyStream(from: SessionStore, to: SessionStore, id: string, stream: string, fromSeq: number, summary: SyncSummary, options: SessionSyncOptions): Promise<void> {
+async function copyStream(
+  from: SessionStore,
+  to: SessionStore,
+  id: string,
+  stream: string,
+  fromSeq: number,
+  summary: SyncSummary,
+  options: SessionSyncOptions,
+): Promise<void> {
   let pos = fromSeq;
   let batch: string[] = [];
   let bytes = 0;
@@ -294,7 +302,18 @@ function orderStreams(streams: StreamInfo[]): StreamInfo[] {
   return [...streams].sort((a, b) => (a.name === STREAMS.rollout ? -1 : b.name === STREAMS.rollout ? 1 : a.name.localeCompare(b.name)));
 }
 
-const SUMMARY_FIELDS = ["created_at", "cwd", "title", "archived", "source", "originator", "cli_version", "model_provider", "parent_id", "forked_from_id"] as const;
+const SUMMARY_FIELDS = [
+  "created_at",
+  "cwd",
+  "title",
+  "archived",
+  "source",
+  "originator",
+  "cli_version",
+  "model_provider",
+  "parent_id",
+  "forked_from_id",
+] as const;
 
 /**
  * Whether the target's summary is out of date. A target that shows summaries
@@ -329,6 +348,8 @@ function sameFacts(a: SessionFacts, b: SessionFacts): boolean {
     a.files_changed === b.files_changed &&
     a.children.length === b.children.length &&
     a.children.every((c, i) => c === b.children[i]) &&
-    (ta === null || tb === null ? ta === tb : ta.input === tb.input && ta.cached_input === tb.cached_input && ta.output === tb.output && ta.reasoning === tb.reasoning)
+    (ta === null || tb === null
+      ? ta === tb
+      : ta.input === tb.input && ta.cached_input === tb.cached_input && ta.output === tb.output && ta.reasoning === tb.reasoning)
   );
 }

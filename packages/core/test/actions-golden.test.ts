@@ -32,7 +32,9 @@ const CASES: { version: string; label: string; thread: string }[] = [
 ];
 
 function goldenLines(version: string, label: string): string[] {
-  return readFileSync(join(GOLDEN, version, `${label}.actions.jsonl`), "utf8").split("\n").filter((l) => l !== "");
+  return readFileSync(join(GOLDEN, version, `${label}.actions.jsonl`), "utf8")
+    .split("\n")
+    .filter((l) => l !== "");
 }
 
 describe("actions v1 golden exports (hand-written, pinned)", () => {

@@ -23,7 +23,8 @@ async function run(lines: string[]): Promise<ActionV1[]> {
 }
 
 const exec = (id: string, cmd: string) => item({ type: "function_call", name: "exec_command", arguments: JSON.stringify({ cmd, tty: true }), call_id: id });
-const stdin = (id: string, session: number) => item({ type: "function_call", name: "write_stdin", arguments: JSON.stringify({ session_id: session, chars: "y\n" }), call_id: id });
+const stdin = (id: string, session: number) =>
+  item({ type: "function_call", name: "write_stdin", arguments: JSON.stringify({ session_id: session, chars: "y\n" }), call_id: id });
 const out = (id: string, output: string) => item({ type: "function_call_output", call_id: id, output });
 
 describe("interactive commands (unified exec answered through write_stdin)", () => {
@@ -60,7 +61,13 @@ describe("interactive commands (unified exec answered through write_stdin)", () 
 });
 
 describe("a session still being written", () => {
-  const head = () => [meta(), event({ type: "task_started", turn_id: "t1" }), exec("c1", "true"), out("c1", "Process exited with code 0\n"), exec("c2", "sleep 30")];
+  const head = () => [
+    meta(),
+    event({ type: "task_started", turn_id: "t1" }),
+    exec("c1", "true"),
+    out("c1", "Process exited with code 0\n"),
+    exec("c2", "sleep 30"),
+  ];
 
   it("exports only final actions: nothing for the call still running, and nothing after it", async () => {
     clock = 0;

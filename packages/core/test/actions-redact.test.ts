@@ -12,7 +12,11 @@ describe("redactSecrets", () => {
     ["GitHub fine-grained", `gh auth login --with-token ${j("github_pat_", "11ABCDEFG0123456789_abcdefghijklmnop")}`, "gh auth login --with-token [REDACTED]"],
     ["AWS access key id", `aws configure set aws_access_key_id ${j("AKIA", "IOSFODNN7EXAMPLE")}`, "aws configure set aws_access_key_id [REDACTED]"],
     ["Slack bot token", `slack-cli ${j("xoxb-", "123456789012-1234567890123-AbCdEfGhIjKlMnOp")}`, "slack-cli [REDACTED]"],
-    ["JWT", `curl -b "s=${j("eyJ", "hbGciOiJIUzI1NiJ9", ".eyJ", "zdWIiOiIxMjM0NTY3ODkwIn0", ".", "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U")}"`, 'curl -b "s=[REDACTED]"'],
+    [
+      "JWT",
+      `curl -b "s=${j("eyJ", "hbGciOiJIUzI1NiJ9", ".eyJ", "zdWIiOiIxMjM0NTY3ODkwIn0", ".", "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U")}"`,
+      'curl -b "s=[REDACTED]"',
+    ],
     ["Bearer header", "curl -H 'Authorization: Bearer abc.def-ghi_jkl012345' https://x", "curl -H 'Authorization: Bearer [REDACTED]' https://x"],
     ["x-api-key header", "curl -H 'x-api-key: 0123456789abcdef' https://x", "curl -H 'x-api-key: [REDACTED]' https://x"],
     ["env assignment", "API_KEY=plain-value-123 DB_PASSWORD='p a s s' node app.js", "API_KEY=[REDACTED] DB_PASSWORD=[REDACTED] node app.js"],

@@ -32,7 +32,11 @@ function privateTexts(path: string): string[] {
     }
     const p = v.payload;
     if (!p) continue;
-    if (v.type === "event_msg" && (p.type === "agent_message" || p.type === "user_message" || p.type === "agent_reasoning") && typeof (p.message ?? p.text) === "string") {
+    if (
+      v.type === "event_msg" &&
+      (p.type === "agent_message" || p.type === "user_message" || p.type === "agent_reasoning") &&
+      typeof (p.message ?? p.text) === "string"
+    ) {
       out.push(String(p.message ?? p.text));
     }
     if (v.type === "event_msg" && p.type === "task_complete" && typeof p.last_agent_message === "string") out.push(p.last_agent_message);
@@ -66,8 +70,21 @@ describe("every emitted action validates against actions.v1.schema.json", () => 
 
   it("the schema rejects what v1 does not allow", () => {
     const good = {
-      schema_version: 1, session_id: "s", seq: 0, turn_id: null, timestamp: "2026-01-01T00:00:00.000Z", action_type: "tool_call",
-      call_id: "c", tool_name: "t", command: null, argv: null, cwd: null, exit_code: null, changed_paths: [], status: "completed", duration_ms: null,
+      schema_version: 1,
+      session_id: "s",
+      seq: 0,
+      turn_id: null,
+      timestamp: "2026-01-01T00:00:00.000Z",
+      action_type: "tool_call",
+      call_id: "c",
+      tool_name: "t",
+      command: null,
+      argv: null,
+      cwd: null,
+      exit_code: null,
+      changed_paths: [],
+      status: "completed",
+      duration_ms: null,
     };
     expect(validate(good)).toBe(true);
     expect(validate({ ...good, status: "done" })).toBe(false);

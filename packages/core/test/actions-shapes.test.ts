@@ -32,11 +32,32 @@ describe("command shapes", () => {
     const a = await run([
       meta(),
       userMsg("run the tests"),
-      item({ type: "local_shell_call", id: "lsh_1", call_id: "call_ls", status: "completed", action: { type: "exec", command: ["bash", "-lc", "make test"], timeout_ms: null, working_directory: "/w/sub", env: null, user: null } }),
-      item({ type: "function_call_output", call_id: "call_ls", output: JSON.stringify({ output: "FAIL\n", metadata: { exit_code: 2, duration_seconds: 1.25 } }) }),
+      item({
+        type: "local_shell_call",
+        id: "lsh_1",
+        call_id: "call_ls",
+        status: "completed",
+        action: { type: "exec", command: ["bash", "-lc", "make test"], timeout_ms: null, working_directory: "/w/sub", env: null, user: null },
+      }),
+      item({
+        type: "function_call_output",
+        call_id: "call_ls",
+        output: JSON.stringify({ output: "FAIL\n", metadata: { exit_code: 2, duration_seconds: 1.25 } }),
+      }),
     ]);
     expect(calls(a)).toMatchObject([
-      { action_type: "command_execution", call_id: "call_ls", tool_name: "local_shell", command: "make test", argv: ["bash", "-lc", "make test"], cwd: "/w/sub", exit_code: 2, status: "failed", duration_ms: 1250, turn_id: "derived-1" },
+      {
+        action_type: "command_execution",
+        call_id: "call_ls",
+        tool_name: "local_shell",
+        command: "make test",
+        argv: ["bash", "-lc", "make test"],
+        cwd: "/w/sub",
+        exit_code: 2,
+        status: "failed",
+        duration_ms: 1250,
+        turn_id: "derived-1",
+      },
     ]);
   });
 
@@ -45,18 +66,46 @@ describe("command shapes", () => {
       meta(),
       userMsg("build"),
       item({ type: "function_call", name: "shell", arguments: JSON.stringify({ command: ["bash", "-lc", "npm run build"], workdir: "pkg" }), call_id: "c1" }),
-      event({ type: "exec_command_end", call_id: "c1", command: ["bash", "-lc", "npm run build"], cwd: "/w/pkg", stdout: "", stderr: "", aggregated_output: "", exit_code: 0, duration: { secs: 2, nanos: 500_000_000 }, formatted_output: "" }),
+      event({
+        type: "exec_command_end",
+        call_id: "c1",
+        command: ["bash", "-lc", "npm run build"],
+        cwd: "/w/pkg",
+        stdout: "",
+        stderr: "",
+        aggregated_output: "",
+        exit_code: 0,
+        duration: { secs: 2, nanos: 500_000_000 },
+        formatted_output: "",
+      }),
       item({ type: "function_call_output", call_id: "c1", output: JSON.stringify({ output: "", metadata: { exit_code: 0, duration_seconds: 2.6 } }) }),
     ]);
     expect(calls(a)).toEqual([
-      expect.objectContaining({ call_id: "c1", tool_name: "shell", command: "npm run build", cwd: "/w/pkg", exit_code: 0, status: "completed", duration_ms: 2500 }),
+      expect.objectContaining({
+        call_id: "c1",
+        tool_name: "shell",
+        command: "npm run build",
+        cwd: "/w/pkg",
+        exit_code: 0,
+        status: "completed",
+        duration_ms: 2500,
+      }),
     ]);
   });
 
   it("exec_command_end alone (a user shell command) and shell_command's string form", async () => {
     const a = await run([
       meta(),
-      event({ type: "exec_command_end", call_id: "u1", command: ["ls", "my dir"], cwd: "/w", exit_code: 1, duration: "150ms", status: "failed", turn_id: "t9" }),
+      event({
+        type: "exec_command_end",
+        call_id: "u1",
+        command: ["ls", "my dir"],
+        cwd: "/w",
+        exit_code: 1,
+        duration: "150ms",
+        status: "failed",
+        turn_id: "t9",
+      }),
       item({ type: "function_call", name: "shell_command", arguments: JSON.stringify({ command: "git status", workdir: "/repo" }), call_id: "c2" }),
       item({ type: "function_call_output", call_id: "c2", output: "Exit code: 0\nWall time: 0.2 seconds\nOutput:\nclean\n" }),
     ]);
@@ -73,7 +122,11 @@ describe("command shapes", () => {
       item({ type: "function_call", name: "exec_command", arguments: JSON.stringify({ cmd: "rm -rf build" }), call_id: "d1" }),
       item({ type: "function_call_output", call_id: "d1", output: "exec command rejected by user" }),
       item({ type: "function_call", name: "exec_command", arguments: JSON.stringify({ cmd: "curl example.com" }), call_id: "d2" }),
-      event({ type: "item_completed", turn_id: "t1", item: { type: "CommandExecution", id: "d2", command: ["/bin/bash", "-lc", "curl example.com"], cwd: "file:///w", status: "declined", exit_code: null } }),
+      event({
+        type: "item_completed",
+        turn_id: "t1",
+        item: { type: "CommandExecution", id: "d2", command: ["/bin/bash", "-lc", "curl example.com"], cwd: "file:///w", status: "declined", exit_code: null },
+      }),
       item({ type: "custom_tool_call", name: "apply_patch", call_id: "d3", input: "*** Begin Patch\n*** Delete File: a.txt\n*** End Patch" }),
       item({ type: "custom_tool_call_output", call_id: "d3", output: "patch rejected by user" }),
       event({ type: "task_complete", turn_id: "t1" }),
@@ -92,9 +145,17 @@ describe("command shapes", () => {
       item({ type: "function_call", name: "wait_agent", arguments: "{}", call_id: "q1" }),
       item({ type: "function_call_output", call_id: "q1", output: JSON.stringify({ status: { child: { completed: "the patch was rejected by user" } } }) }),
       item({ type: "function_call", name: "exec_command", arguments: JSON.stringify({ cmd: "grep -r 'aborted by user' ." }), call_id: "q2" }),
-      item({ type: "function_call_output", call_id: "q2", output: "Chunk ID: 1\nWall time: 0.1 seconds\nProcess exited with code 0\nOutput:\naborted by user\n" }),
+      item({
+        type: "function_call_output",
+        call_id: "q2",
+        output: "Chunk ID: 1\nWall time: 0.1 seconds\nProcess exited with code 0\nOutput:\naborted by user\n",
+      }),
       item({ type: "function_call", name: "exec_command", arguments: JSON.stringify({ cmd: "./fake-log.sh" }), call_id: "q3" }),
-      item({ type: "function_call_output", call_id: "q3", output: "Chunk ID: 2\nWall time: 0.1 seconds\nProcess running with session ID 7\nOutput:\nProcess exited with code 9\n" }),
+      item({
+        type: "function_call_output",
+        call_id: "q3",
+        output: "Chunk ID: 2\nWall time: 0.1 seconds\nProcess running with session ID 7\nOutput:\nProcess exited with code 9\n",
+      }),
     ]);
     expect(calls(a).map((x) => [x.call_id, x.status, x.exit_code])).toEqual([
       ["q1", "completed", null],
@@ -107,9 +168,17 @@ describe("command shapes", () => {
     const a = await run([
       meta(),
       item({ type: "function_call", name: "shell", arguments: JSON.stringify({ command: ["bash", "-lc", "touch /x"] }), call_id: "s1" }),
-      item({ type: "function_call_output", call_id: "s1", output: "failed in sandbox LinuxSeccomp with execution error: sandbox denied exec error, exit code: 1, stdout: , stderr: denied\n" }),
+      item({
+        type: "function_call_output",
+        call_id: "s1",
+        output: "failed in sandbox LinuxSeccomp with execution error: sandbox denied exec error, exit code: 1, stdout: , stderr: denied\n",
+      }),
       item({ type: "function_call", name: "exec_command", arguments: JSON.stringify({ cmd: "touch /y" }), call_id: "s2" }),
-      item({ type: "function_call_output", call_id: "s2", output: 'exec_command failed: CreateProcess { message: "Codex(Sandbox(Denied { output: ExecToolCallOutput { exit_code: 1, stdout: …' }),
+      item({
+        type: "function_call_output",
+        call_id: "s2",
+        output: 'exec_command failed: CreateProcess { message: "Codex(Sandbox(Denied { output: ExecToolCallOutput { exit_code: 1, stdout: …',
+      }),
     ]);
     expect(calls(a).map((x) => [x.exit_code, x.status])).toEqual([
       [1, "failed"],
@@ -119,19 +188,45 @@ describe("command shapes", () => {
 });
 
 describe("file change shapes", () => {
-  const patch = "*** Begin Patch\n*** Update File: src/a.ts\n@@\n-a\n+b\n*** Update File: old.ts\n*** Move to: new/name.ts\n@@\n-x\n+y\n*** Add File: /abs/z.md\n+z\n*** End Patch";
+  const patch =
+    "*** Begin Patch\n*** Update File: src/a.ts\n@@\n-a\n+b\n*** Update File: old.ts\n*** Move to: new/name.ts\n@@\n-x\n+y\n*** Add File: /abs/z.md\n+z\n*** End Patch";
 
   it("JSON apply_patch function (gpt-oss), heredoc in a shell call, patch_apply_end with a changes map", async () => {
     const a = await run([
       meta("/repo"),
       item({ type: "function_call", name: "apply_patch", arguments: JSON.stringify({ input: patch }), call_id: "p1" }),
       item({ type: "function_call_output", call_id: "p1", output: JSON.stringify({ output: "Success.", metadata: { exit_code: 0, duration_seconds: 0.01 } }) }),
-      item({ type: "function_call", name: "shell", arguments: JSON.stringify({ command: ["bash", "-lc", "apply_patch <<'EOF'\n*** Begin Patch\n*** Delete File: gone.txt\n*** End Patch\nEOF"], workdir: "/repo/sub" }), call_id: "p2" }),
+      item({
+        type: "function_call",
+        name: "shell",
+        arguments: JSON.stringify({
+          command: ["bash", "-lc", "apply_patch <<'EOF'\n*** Begin Patch\n*** Delete File: gone.txt\n*** End Patch\nEOF"],
+          workdir: "/repo/sub",
+        }),
+        call_id: "p2",
+      }),
       item({ type: "function_call_output", call_id: "p2", output: JSON.stringify({ output: "Success.", metadata: { exit_code: 0, duration_seconds: 0 } }) }),
-      event({ type: "patch_apply_end", call_id: "p3", stdout: "", stderr: "conflict", success: false, changes: { "/repo/m.txt": { update: { unified_diff: "", move_path: "/repo/n.txt" } } } }),
+      event({
+        type: "patch_apply_end",
+        call_id: "p3",
+        stdout: "",
+        stderr: "conflict",
+        success: false,
+        changes: { "/repo/m.txt": { update: { unified_diff: "", move_path: "/repo/n.txt" } } },
+      }),
     ]);
     expect(calls(a)).toMatchObject([
-      { call_id: "p1", action_type: "file_change", tool_name: "apply_patch", command: null, argv: null, exit_code: 0, status: "completed", duration_ms: 10, changed_paths: ["/abs/z.md", "/repo/new/name.ts", "/repo/old.ts", "/repo/src/a.ts"] },
+      {
+        call_id: "p1",
+        action_type: "file_change",
+        tool_name: "apply_patch",
+        command: null,
+        argv: null,
+        exit_code: 0,
+        status: "completed",
+        duration_ms: 10,
+        changed_paths: ["/abs/z.md", "/repo/new/name.ts", "/repo/old.ts", "/repo/src/a.ts"],
+      },
       { call_id: "p2", action_type: "file_change", tool_name: "shell", cwd: "/repo/sub", changed_paths: ["/repo/sub/gone.txt"], status: "completed" },
       { call_id: "p3", action_type: "file_change", tool_name: null, changed_paths: ["/repo/m.txt", "/repo/n.txt"], status: "failed", exit_code: null },
     ]);
@@ -140,7 +235,12 @@ describe("file change shapes", () => {
   it("0.39's [\"apply_patch\", patch] shell call plus a later patch_apply_end: one action, the map's paths win", async () => {
     const a = await run([
       meta("/w"),
-      item({ type: "function_call", name: "shell", arguments: JSON.stringify({ command: ["apply_patch", "*** Begin Patch\n*** Add File: q.txt\n+q\n*** End Patch"] }), call_id: "p4" }),
+      item({
+        type: "function_call",
+        name: "shell",
+        arguments: JSON.stringify({ command: ["apply_patch", "*** Begin Patch\n*** Add File: q.txt\n+q\n*** End Patch"] }),
+        call_id: "p4",
+      }),
       event({ type: "patch_apply_end", call_id: "p4", stdout: "A q.txt", stderr: "", success: true, changes: { "/w/q.txt": { add: { content: "q\n" } } } }),
       item({ type: "function_call_output", call_id: "p4", output: JSON.stringify({ output: "Success.", metadata: { exit_code: 0, duration_seconds: 0 } }) }),
     ]);
@@ -154,10 +254,28 @@ describe("other tool calls", () => {
     const a = await run([
       meta(),
       item({ type: "function_call", name: "mcp__github__create_issue", arguments: "{}", call_id: "m1" }),
-      event({ type: "mcp_tool_call_end", call_id: "m1", invocation: { server: "github", tool: "create_issue", arguments: {} }, duration: { secs: 0, nanos: 5_000_000 }, result: { Err: "rate limited" } }),
+      event({
+        type: "mcp_tool_call_end",
+        call_id: "m1",
+        invocation: { server: "github", tool: "create_issue", arguments: {} },
+        duration: { secs: 0, nanos: 5_000_000 },
+        result: { Err: "rate limited" },
+      }),
       item({ type: "function_call_output", call_id: "m1", output: "rate limited" }),
-      event({ type: "item_completed", turn_id: "t1", item: { type: "McpToolCall", id: "m2", server: "fs", tool: "read_file", status: "completed", duration_ms: 7 }, started_at_ms: 1, completed_at_ms: 9 }),
-      event({ type: "mcp_tool_call_end", call_id: "m3", invocation: { server: "db", tool: "query" }, duration: { secs: 1, nanos: 0 }, result: { Ok: { content: [], isError: true } } }),
+      event({
+        type: "item_completed",
+        turn_id: "t1",
+        item: { type: "McpToolCall", id: "m2", server: "fs", tool: "read_file", status: "completed", duration_ms: 7 },
+        started_at_ms: 1,
+        completed_at_ms: 9,
+      }),
+      event({
+        type: "mcp_tool_call_end",
+        call_id: "m3",
+        invocation: { server: "db", tool: "query" },
+        duration: { secs: 1, nanos: 0 },
+        result: { Ok: { content: [], isError: true } },
+      }),
     ]);
     expect(calls(a).map((x) => [x.call_id, x.tool_name, x.status, x.duration_ms])).toEqual([
       ["m1", "mcp__github__create_issue", "failed", 5],
@@ -188,7 +306,11 @@ describe("other tool calls", () => {
       item({ type: "function_call", name: "exec_command", arguments: JSON.stringify({ cmd: "sleep 100" }), call_id: "x1" }),
       event({ type: "turn_complete", turn_id: "t1" }),
       event({ type: "turn_started", turn_id: "t2" }),
-      event({ type: "item_completed", turn_id: "t1", item: { type: "CommandExecution", id: "x1", command: ["bash", "-lc", "sleep 100"], status: "completed", exit_code: 0 } }),
+      event({
+        type: "item_completed",
+        turn_id: "t1",
+        item: { type: "CommandExecution", id: "x1", command: ["bash", "-lc", "sleep 100"], status: "completed", exit_code: 0 },
+      }),
       item({ type: "function_call_output", call_id: "x1", output: "Process exited with code 0" }),
     ]);
     expect(a.map((x) => [x.action_type, x.turn_id, x.status])).toEqual([
@@ -202,7 +324,9 @@ describe("other tool calls", () => {
 
   it("the web search of 0.98's fixture (no id) becomes one tool_call", async () => {
     const a = await project(rolloutOf("0.98.0", "01a1fd78-68d1-7882-baf4-de6409e2fe17"), "s");
-    expect(calls(a)).toMatchObject([{ call_id: null, tool_name: "web_search", command: "rust 2024 edition release date", status: "completed", turn_id: "derived-1" }]);
+    expect(calls(a)).toMatchObject([
+      { call_id: null, tool_name: "web_search", command: "rust 2024 edition release date", status: "completed", turn_id: "derived-1" },
+    ]);
   });
 });
 
@@ -226,7 +350,12 @@ describe("turns in files without turn ids", () => {
   });
 
   it("never derives turns once the file records task_started", async () => {
-    const a = await run([meta(), event({ type: "task_started", turn_id: "T" }), userMsg("hello there"), event({ type: "task_complete", turn_id: "T", error: { message: "x" } })]);
+    const a = await run([
+      meta(),
+      event({ type: "task_started", turn_id: "T" }),
+      userMsg("hello there"),
+      event({ type: "task_complete", turn_id: "T", error: { message: "x" } }),
+    ]);
     expect(a.map((x) => [x.action_type, x.turn_id, x.status])).toEqual([
       ["session_started", null, "completed"],
       ["turn_started", "T", "completed"],
@@ -274,7 +403,11 @@ describe("bad input never breaks the export", () => {
       meta(),
       item({ type: "message", role: "assistant", content: [{ type: "output_text", text: big }] }),
       item({ type: "function_call", name: "exec_command", arguments: JSON.stringify({ cmd: "cat big" }), call_id: "h1" }),
-      item({ type: "function_call_output", call_id: "h1", output: `Chunk ID: 1\nWall time: 0.5000 seconds\nProcess exited with code 7\nOutput:\n${big.slice(0, 4 * 1024 * 1024)}` }),
+      item({
+        type: "function_call_output",
+        call_id: "h1",
+        output: `Chunk ID: 1\nWall time: 0.5000 seconds\nProcess exited with code 7\nOutput:\n${big.slice(0, 4 * 1024 * 1024)}`,
+      }),
     ]);
     expect(calls(a)).toMatchObject([{ call_id: "h1", exit_code: 7, status: "failed", duration_ms: 500 }]);
   });
@@ -320,7 +453,18 @@ describe("bounded memory and streaming", () => {
 describe("redaction in the export", () => {
   const lines = () => [
     meta(),
-    item({ type: "function_call", name: "shell", arguments: JSON.stringify({ command: ["bash", "-lc", "OPENAI_API_KEY=sk-proj-abcdefghijklmnopqrstuvwxyz123456 curl -H 'Authorization: Bearer ghp_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij' https://u:hunter22@api.example.com"] }), call_id: "r1" }),
+    item({
+      type: "function_call",
+      name: "shell",
+      arguments: JSON.stringify({
+        command: [
+          "bash",
+          "-lc",
+          "OPENAI_API_KEY=sk-proj-abcdefghijklmnopqrstuvwxyz123456 curl -H 'Authorization: Bearer ghp_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij' https://u:hunter22@api.example.com",
+        ],
+      }),
+      call_id: "r1",
+    }),
     item({ type: "function_call_output", call_id: "r1", output: JSON.stringify({ output: "", metadata: { exit_code: 0, duration_seconds: 0 } }) }),
   ];
 

@@ -30,7 +30,14 @@ function find(agent: string, version: string, label: string): FixtureSession {
 describe("actions v1 of Claude Code and Gemini CLI fixtures", () => {
   it("finds every fixture transcript through the home layouts", () => {
     const agents = new Set(sessions.map((s) => `${s.agent}/${s.version}`));
-    expect([...agents].sort()).toEqual(["claude-code/1.0.128", "claude-code/2.0.77", "claude-code/2.1.112", "claude-code/2.1.332", "gemini-cli/0.20.0", "gemini-cli/0.61.0"]);
+    expect([...agents].sort()).toEqual([
+      "claude-code/1.0.128",
+      "claude-code/2.0.77",
+      "claude-code/2.1.112",
+      "claude-code/2.1.332",
+      "gemini-cli/0.20.0",
+      "gemini-cli/0.61.0",
+    ]);
     // Claude 2.1.x: 17 session files + 2 sub-agents (resumes append to their session); 2.0.77: 17 + 3 empty
     // session files + 2 sub-agents (60 warm-up agents left out); 1.0.128: 16 + 2 summary-only files, sub-agents inline.
     // Gemini 0.61.0: 13 sessions (two of them in two files) + 1 sub-agent chat; 0.20.0: 13 sessions (one in two .json files), no sub-agent chat.
@@ -46,9 +53,14 @@ describe("actions v1 of Claude Code and Gemini CLI fixtures", () => {
     for (const s of sessions) {
       const path = goldenPath(s);
       expect(existsSync(path), path).toBe(true);
-      const expected = readFileSync(path, "utf8").split("\n").filter((l) => l !== "");
+      const expected = readFileSync(path, "utf8")
+        .split("\n")
+        .filter((l) => l !== "");
       const actions = await projectFixture(s);
-      expect(actions.map((a) => JSON.stringify(a)), `${s.agent} ${s.version} ${s.label}`).toEqual(expected);
+      expect(
+        actions.map((a) => JSON.stringify(a)),
+        `${s.agent} ${s.version} ${s.label}`,
+      ).toEqual(expected);
       for (const a of actions) expect(validate(a), JSON.stringify(validate.errors)).toBe(true);
     }
   });
@@ -104,7 +116,8 @@ describe("actions v1 of Claude Code and Gemini CLI fixtures", () => {
   it("keeps per-file diffs from structuredPatch (Claude Code) and fileDiff (Gemini CLI) in the model", async () => {
     const diffs = async (s: FixtureSession) => {
       const out: string[] = [];
-      for await (const e of readSessionEvents(sessionLines(s.files), s.agent, { text: true, cwd: s.cwd })) if (e.type === "file_change") for (const f of e.files) out.push(`${f.kind} ${f.diff}`);
+      for await (const e of readSessionEvents(sessionLines(s.files), s.agent, { text: true, cwd: s.cwd }))
+        if (e.type === "file_change") for (const f of e.files) out.push(`${f.kind} ${f.diff}`);
       return out;
     };
     const c = await diffs(find("claude-code", "2.1.332", "03-edit"));
@@ -119,14 +132,25 @@ describe("actions v1 of Claude Code and Gemini CLI fixtures", () => {
   it("session summaries: title, cwd, git branch and CLI version from the reader", async () => {
     const git = find("claude-code", "2.1.332", "12-git");
     const sum = await readAgentSessionSummary(sessionLines(git.files), "claude-code");
-    expect(sum).toMatchObject({ agent: "claude-code", session_id: git.sessionId, git_branch: "feature/changelog", cli_version: "2.1.332", outcome: "completed" });
+    expect(sum).toMatchObject({
+      agent: "claude-code",
+      session_id: git.sessionId,
+      git_branch: "feature/changelog",
+      cli_version: "2.1.332",
+      outcome: "completed",
+    });
     expect(sum.cwd).toMatch(/\/work\/git$/);
     const named = await readAgentSessionSummary(sessionLines(find("claude-code", "2.1.112", "05-multi-turn1").files), "claude-code");
     expect(named.title).toBe("Log file work");
     expect(named.turns).toBe(3);
     const g = find("gemini-cli", "0.61.0", "02-shell");
     const gs = await readAgentSessionSummary(sessionLines(g.files), "gemini-cli", { cwd: g.cwd });
-    expect(gs).toMatchObject({ agent: "gemini-cli", session_id: g.sessionId, title: "List the files here, then create hello.txt containing hello.", git_branch: null });
+    expect(gs).toMatchObject({
+      agent: "gemini-cli",
+      session_id: g.sessionId,
+      title: "List the files here, then create hello.txt containing hello.",
+      git_branch: null,
+    });
     expect(gs.cwd).toMatch(/\/work\/shell$/);
   });
 });

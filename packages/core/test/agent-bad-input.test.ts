@@ -32,7 +32,11 @@ function fixture(agent: string, version: string, label: string): FixtureSession 
 }
 
 function linesOf(s: FixtureSession): string[] {
-  return s.files.flatMap((f) => readFileSync(f, "utf8").split("\n").filter((l) => l !== ""));
+  return s.files.flatMap((f) =>
+    readFileSync(f, "utf8")
+      .split("\n")
+      .filter((l) => l !== ""),
+  );
 }
 
 async function* bytes(text: string): AsyncGenerator<Uint8Array> {
@@ -97,7 +101,13 @@ describe("bad Claude Code transcripts", () => {
     expect(kinds(warnings)).toEqual(["unknown-record"]);
     expect(actions).toEqual(await projectFixture(s));
     const unknown = [];
-    for await (const e of readSessionEvents((async function* () { yield* mixed; })(), "claude-code")) if (e.type === "unknown") unknown.push(e);
+    for await (const e of readSessionEvents(
+      (async function* () {
+        yield* mixed;
+      })(),
+      "claude-code",
+    ))
+      if (e.type === "unknown") unknown.push(e);
     expect(unknown).toMatchObject([{ kind: "hologram-snapshot", lineNo: 6 }]);
   });
 

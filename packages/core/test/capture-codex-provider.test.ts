@@ -36,18 +36,32 @@ describe("Codex provider routing", () => {
     });
     const withOverride = ["codex", "exec", "--json", "-c", 'model_providers.mock.base_url="http://127.0.0.1:5000/s/qa/v1"', "hi"];
     expect((await resolveCodexProvider(home, withOverride, {})).upstream).toBe("http://127.0.0.1:5000/s/qa/v1");
-    expect(await resolveCodexProvider(home, ["codex", "--profile", "work", "exec", "x"], {})).toMatchObject({ providerId: "azure", upstream: "https://example.openai.azure.com/openai" });
+    expect(await resolveCodexProvider(home, ["codex", "--profile", "work", "exec", "x"], {})).toMatchObject({
+      providerId: "azure",
+      upstream: "https://example.openai.azure.com/openai",
+    });
     expect(await resolveCodexProvider(home, ["codex", "exec", "-c", "model_provider=openai", "x"], { OPENAI_BASE_URL: "http://corp-gw/v1" })).toEqual({
       providerId: "openai",
       upstream: "http://corp-gw/v1",
       via: "env",
       configKey: "openai_base_url",
     });
-    expect((await resolveCodexProvider(home, ["codex", "-c", "model_provider=openai", "-c", 'openai_base_url="http://cfg-gw/v1"'], { OPENAI_BASE_URL: "http://corp-gw/v1" })).upstream).toBe("http://cfg-gw/v1");
+    expect(
+      (
+        await resolveCodexProvider(home, ["codex", "-c", "model_provider=openai", "-c", 'openai_base_url="http://cfg-gw/v1"'], {
+          OPENAI_BASE_URL: "http://corp-gw/v1",
+        })
+      ).upstream,
+    ).toBe("http://cfg-gw/v1");
   });
 
   it("defaults to the built-in openai provider without a config, and refuses a broken config", async () => {
-    expect(await resolveCodexProvider(home, ["codex"], {})).toEqual({ providerId: "openai", upstream: "https://api.openai.com/v1", via: "env", configKey: "openai_base_url" });
+    expect(await resolveCodexProvider(home, ["codex"], {})).toEqual({
+      providerId: "openai",
+      upstream: "https://api.openai.com/v1",
+      via: "env",
+      configKey: "openai_base_url",
+    });
     await writeFile(join(home, "config.toml"), "model_provider = \n[[[");
     await expect(resolveCodexProvider(home, ["codex"], {})).rejects.toMatchObject({ code: "INVALID_INPUT" });
     await writeFile(join(home, "config.toml"), 'model_provider = "nowhere"');
@@ -65,13 +79,38 @@ describe("Codex provider routing", () => {
 
   it("replaces the user's base_url override with the proxy's and leaves everything else in place", () => {
     const route = { providerId: "mock", upstream: "http://127.0.0.1:5000/s/qa/v1", via: "config" as const, configKey: "model_providers.mock.base_url" };
-    const argv = ["/x/codex", "exec", "--json", "-c", 'model_providers.mock.base_url="http://127.0.0.1:5000/s/qa/v1"', "--config=model=gpt-5.5", "resume", "--last", "go on"];
+    const argv = [
+      "/x/codex",
+      "exec",
+      "--json",
+      "-c",
+      'model_providers.mock.base_url="http://127.0.0.1:5000/s/qa/v1"',
+      "--config=model=gpt-5.5",
+      "resume",
+      "--last",
+      "go on",
+    ];
     const out = routeCodexThroughProxy(argv, { A: "1" }, route, "http://127.0.0.1:7777");
-    expect(out.argv).toEqual(["/x/codex", "-c", 'model_providers.mock.base_url="http://127.0.0.1:7777"', "exec", "--json", "--config=model=gpt-5.5", "resume", "--last", "go on"]);
+    expect(out.argv).toEqual([
+      "/x/codex",
+      "-c",
+      'model_providers.mock.base_url="http://127.0.0.1:7777"',
+      "exec",
+      "--json",
+      "--config=model=gpt-5.5",
+      "resume",
+      "--last",
+      "go on",
+    ]);
     expect(out.env).toEqual({ A: "1" });
     const env = routeCodexThroughProxy(["codex"], { A: "1" }, { providerId: "openai", upstream: "u", via: "env" }, "http://127.0.0.1:7777");
     expect(env).toEqual({ argv: ["codex"], env: { A: "1", OPENAI_BASE_URL: "http://127.0.0.1:7777" } });
-    const both = routeCodexThroughProxy(["codex", "-c", 'openai_base_url="http://x"', "exec", "hi"], {}, { providerId: "openai", upstream: "http://x", via: "env", configKey: "openai_base_url" }, "http://127.0.0.1:7777");
+    const both = routeCodexThroughProxy(
+      ["codex", "-c", 'openai_base_url="http://x"', "exec", "hi"],
+      {},
+      { providerId: "openai", upstream: "http://x", via: "env", configKey: "openai_base_url" },
+      "http://127.0.0.1:7777",
+    );
     expect(both).toEqual({ argv: ["codex", "-c", 'openai_base_url="http://127.0.0.1:7777"', "exec", "hi"], env: { OPENAI_BASE_URL: "http://127.0.0.1:7777" } });
   });
 

@@ -96,9 +96,17 @@ describe("recording proxy", () => {
   });
 
   it("forwards the request byte-exact to the upstream path and records it redacted", async () => {
-    const body = JSON.stringify({ model: "m", input: [{ role: "user", content: `use ${KEY}` }], api_key: "plain-value-under-secret-key", nested: { password: "hunter2hunter2" } });
+    const body = JSON.stringify({
+      model: "m",
+      input: [{ role: "user", content: `use ${KEY}` }],
+      api_key: "plain-value-under-secret-key",
+      nested: { password: "hunter2hunter2" },
+    });
     upstream.release();
-    await request("/responses", { headers: { "content-type": "application/json", authorization: `Bearer ${KEY}`, "x-api-key": "xk-123456", "thread-id": THREAD }, body });
+    await request("/responses", {
+      headers: { "content-type": "application/json", authorization: `Bearer ${KEY}`, "x-api-key": "xk-123456", "thread-id": THREAD },
+      body,
+    });
     const seen = upstream.requests[0]!;
     expect(seen.url).toBe("/v1/responses");
     expect(seen.body.toString()).toBe(body);
@@ -162,7 +170,8 @@ describe("recording proxy", () => {
     let handshake: http.IncomingHttpHeaders = {};
     ws.on("upgrade", (req, socket) => {
       upgraded.add(socket);
-      if (req.url !== "/v1/responses") return socket.end("HTTP/1.1 426 Upgrade Required\r\ncontent-type: text/plain\r\ncontent-length: 26\r\n\r\nupgrade required elsewhere");
+      if (req.url !== "/v1/responses")
+        return socket.end("HTTP/1.1 426 Upgrade Required\r\ncontent-type: text/plain\r\ncontent-length: 26\r\n\r\nupgrade required elsewhere");
       handshake = req.headers;
       socket.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: test\r\n\r\n");
       // Answers each client frame with one server frame: the response events the agent waits for.
@@ -175,7 +184,14 @@ describe("recording proxy", () => {
     try {
       const echoed = await new Promise<string>((resolve, reject) => {
         const req = http.request(proxy.url + "/responses", {
-          headers: { connection: "Upgrade", upgrade: "websocket", "sec-websocket-key": "k", "sec-websocket-extensions": "permessage-deflate", authorization: `Bearer ${KEY}`, "thread-id": THREAD },
+          headers: {
+            connection: "Upgrade",
+            upgrade: "websocket",
+            "sec-websocket-key": "k",
+            "sec-websocket-extensions": "permessage-deflate",
+            authorization: `Bearer ${KEY}`,
+            "thread-id": THREAD,
+          },
         });
         req.on("upgrade", (res, socket) => {
           expect(res.statusCode).toBe(101);

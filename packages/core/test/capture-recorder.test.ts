@@ -47,7 +47,10 @@ describe("SessionRecorder + DirectorySink", () => {
     rec.attach(new DirectorySink(sinkDir));
     rec.meta({ type: "exited", code: 0 });
     await rec.close();
-    const meta = (await readFile(join(sinkDir, "session_meta.log"), "utf8")).trim().split("\n").map((l) => JSON.parse(l).type);
+    const meta = (await readFile(join(sinkDir, "session_meta.log"), "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l).type);
     expect(meta).toEqual(["started", "exited"]);
     expect(await readFile(join(sinkDir, "session.log"), "utf8")).toContain("before");
   });

@@ -12,7 +12,14 @@ describe("redactJson", () => {
   });
 
   it("copies only the path to what changed and never touches the input", () => {
-    const input = { model: "m", input: [{ role: "user", content: [{ text: `use ${KEY}` }] }, { role: "user", content: [{ text: "fine" }] }], meta: { api_key: "plain" } };
+    const input = {
+      model: "m",
+      input: [
+        { role: "user", content: [{ text: `use ${KEY}` }] },
+        { role: "user", content: [{ text: "fine" }] },
+      ],
+      meta: { api_key: "plain" },
+    };
     const before = structuredClone(input);
     const out = redactJson(input) as typeof input;
     expect(input).toEqual(before);

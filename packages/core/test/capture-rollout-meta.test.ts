@@ -39,10 +39,26 @@ describe("meta events from real Codex rollouts", () => {
 
   it("classifies approvals and denials", () => {
     const ts = "2026-11-21T10:00:00.000Z";
-    expect(metaEventsFromRolloutLine({ timestamp: ts, type: "event_msg", payload: { type: "exec_approval_request", call_id: "c1", command: ["rm", "-rf", "x"] } })).toMatchObject([{ type: "approval_request", call_id: "c1" }]);
-    expect(metaEventsFromRolloutLine({ timestamp: ts, type: "event_msg", payload: { type: "item_completed", item: { type: "CommandExecution", id: "c2", status: "declined", command: "rm x" } } })).toMatchObject([{ type: "denied", call_id: "c2" }]);
-    expect(metaEventsFromRolloutLine({ timestamp: ts, type: "event_msg", payload: { type: "turn_aborted", reason: "replaced" } })).toMatchObject([{ type: "cancelled", reason: "replaced" }]);
-    expect(metaEventsFromRolloutLine({ timestamp: ts, type: "response_item", payload: { type: "function_call_output", call_id: "c3", output: "exec command rejected by user" } })).toMatchObject([{ type: "denied", call_id: "c3" }]);
+    expect(
+      metaEventsFromRolloutLine({ timestamp: ts, type: "event_msg", payload: { type: "exec_approval_request", call_id: "c1", command: ["rm", "-rf", "x"] } }),
+    ).toMatchObject([{ type: "approval_request", call_id: "c1" }]);
+    expect(
+      metaEventsFromRolloutLine({
+        timestamp: ts,
+        type: "event_msg",
+        payload: { type: "item_completed", item: { type: "CommandExecution", id: "c2", status: "declined", command: "rm x" } },
+      }),
+    ).toMatchObject([{ type: "denied", call_id: "c2" }]);
+    expect(metaEventsFromRolloutLine({ timestamp: ts, type: "event_msg", payload: { type: "turn_aborted", reason: "replaced" } })).toMatchObject([
+      { type: "cancelled", reason: "replaced" },
+    ]);
+    expect(
+      metaEventsFromRolloutLine({
+        timestamp: ts,
+        type: "response_item",
+        payload: { type: "function_call_output", call_id: "c3", output: "exec command rejected by user" },
+      }),
+    ).toMatchObject([{ type: "denied", call_id: "c3" }]);
     expect(metaEventsFromRolloutLine("garbage")).toEqual([]);
     expect(metaEventsFromRolloutLine({ type: "mystery", payload: {} })).toEqual([]);
   });

@@ -44,9 +44,15 @@ describe("SessionCapture", () => {
     const dir = join(home, "sessions", ID);
     expect((await readdir(dir)).sort()).toEqual(["rollout.jsonl", "session.log", "session_meta.log", "session_oai_raw.log"]);
     expect((await stat(join(dir, "rollout.jsonl"))).ino).toBe((await stat(dated)).ino);
-    const meta = (await readFile(join(dir, "session_meta.log"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+    const meta = (await readFile(join(dir, "session_meta.log"), "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(meta.map((m) => m.type)).toEqual(["started", "subagent", "interrupted", "exited"]);
-    const raw = (await readFile(join(dir, "session_oai_raw.log"), "utf8")).trim().split("\n").map((l) => JSON.parse(l).message);
+    const raw = (await readFile(join(dir, "session_oai_raw.log"), "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l).message);
     expect(raw).toEqual(["no id yet", "parent"]);
     // The sub-agent has no rollout here: only its raw exchanges, in its own directory.
     expect(await readdir(join(home, "sessions", SUB))).toEqual(["session_oai_raw.log"]);

@@ -19,7 +19,7 @@ it("the conformance suite fails on stores with known bugs", () => {
   const out = mkdtempSync(join(tmpdir(), "sv-mutants-"));
   try {
     const report = join(out, "report.json");
-    const res = spawnSync(process.execPath, [join(pkg, "node_modules/vitest/vitest.mjs"), "run", "--config", "test/mutants/vitest.config.ts", ], {
+    const res = spawnSync(process.execPath, [join(pkg, "node_modules/vitest/vitest.mjs"), "run", "--config", "test/mutants/vitest.config.ts"], {
       cwd: pkg,
       encoding: "utf8",
       env: { ...process.env, CI: "1", SV_MUTANT_REPORT: report },
@@ -31,7 +31,11 @@ it("the conformance suite fails on stores with known bugs", () => {
       results.filter((r) => r.ancestorTitles[0] === `mutant:${mutant} — SessionStore conformance` && r.status === "failed").map((r) => r.title);
     const expectFails = (mutant: string, titles: RegExp[]) => {
       const f = failed(mutant);
-      for (const t of titles) expect(f.some((x) => t.test(x)), `${mutant} should fail ${t}; failed: ${JSON.stringify(f)}`).toBe(true);
+      for (const t of titles)
+        expect(
+          f.some((x) => t.test(x)),
+          `${mutant} should fail ${t}; failed: ${JSON.stringify(f)}`,
+        ).toBe(true);
     };
     expectFails("no-position-check", [/wrong position/, /retried append/]);
     expectFails("check-then-act", [/two concurrent appends/]);

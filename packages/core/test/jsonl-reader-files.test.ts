@@ -122,7 +122,8 @@ describe("JSONL files", () => {
   it("streams a 50 MB line", async () => {
     const size = 50 * 1024 * 1024;
     const p = join(dir, "huge.jsonl");
-    const prefix = '{"timestamp":"2026-01-01T00:00:00.000Z","type":"response_item","payload":{"type":"message","role":"user","content":[{"type":"input_image","image_url":"data:image/png;base64,';
+    const prefix =
+      '{"timestamp":"2026-01-01T00:00:00.000Z","type":"response_item","payload":{"type":"message","role":"user","content":[{"type":"input_image","image_url":"data:image/png;base64,';
     const suffix = '"}]}}';
     const out = createWriteStream(p);
     out.write('{"before":true}\n');
@@ -139,7 +140,8 @@ describe("JSONL files", () => {
 
     const seen: { lineNo: number; byteLength: number; head: string }[] = [];
     const warnings: LineWarning[] = [];
-    for await (const l of readFileLines(p, { onWarning: (w) => warnings.push(w) })) seen.push({ lineNo: l.lineNo, byteLength: l.byteLength, head: l.text.slice(0, 20) });
+    for await (const l of readFileLines(p, { onWarning: (w) => warnings.push(w) }))
+      seen.push({ lineNo: l.lineNo, byteLength: l.byteLength, head: l.text.slice(0, 20) });
     expect(warnings).toEqual([]);
     expect(seen.map((s) => s.lineNo)).toEqual([1, 2, 3]);
     expect(seen[1]!.byteLength).toBe(prefix.length + written + suffix.length);
@@ -202,12 +204,15 @@ describe("JSONL files", () => {
     const fifo = join(dir, "pipe.jsonl");
     expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
     // The writer sends three pieces with pauses, so reads return partial data.
-    const writer = spawn(process.execPath, ["-e", `
+    const writer = spawn(process.execPath, [
+      "-e",
+      `
       const fs = require("node:fs");
       const fd = fs.openSync(${JSON.stringify(fifo)}, "w");
       let n = 0;
       const tick = () => { fs.writeSync(fd, '{"piece":' + n + '}\\n'); if (++n < 3) setTimeout(tick, 50); else fs.closeSync(fd); };
-      tick();`]);
+      tick();`,
+    ]);
     const { lines: ls } = await lines(fifo);
     await new Promise((r) => writer.on("close", r));
     expect(ls.map((l) => l.text)).toEqual(['{"piece":0}', '{"piece":1}', '{"piece":2}']);
@@ -258,9 +263,11 @@ describe("JSONL files", () => {
       expect(got).toEqual(content.toString("utf8").split("\n").slice(0, got.length));
 
       const garbage = await file("garbage.jsonl.zst", Buffer.from("this is not zstd at all\n"));
-      await expect((async () => {
-        for await (const _ of readFileLines(garbage)) void _;
-      })()).rejects.toBeInstanceOf(InvalidInputError);
+      await expect(
+        (async () => {
+          for await (const _ of readFileLines(garbage)) void _;
+        })(),
+      ).rejects.toBeInstanceOf(InvalidInputError);
     });
 
     it("a missing file fails with the system error, not a decompression error", async () => {

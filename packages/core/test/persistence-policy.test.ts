@@ -47,7 +47,18 @@ describe("codexPersistencePolicy", () => {
     expect(total).toBe(newlines);
     expect(total).toBeGreaterThan(900);
     // The fixtures exercise the kinds that changed across versions.
-    for (const k of ["session_meta", "response_item", "turn_context", "compacted", "world_state", "token_usage_record", "event_msg/item_completed", "event_msg/task_started", "event_msg/context_compacted", "event_msg/turn_aborted"]) {
+    for (const k of [
+      "session_meta",
+      "response_item",
+      "turn_context",
+      "compacted",
+      "world_state",
+      "token_usage_record",
+      "event_msg/item_completed",
+      "event_msg/task_started",
+      "event_msg/context_compacted",
+      "event_msg/turn_aborted",
+    ]) {
       expect(seenKinds.has(k), k).toBe(true);
     }
   });
@@ -58,12 +69,31 @@ describe("codexPersistencePolicy", () => {
     const store = new MemoryStore();
     const meta = parseJsonLine((await readFileLines(file).next()).value!.text) as { payload: { id: string; timestamp: string } };
     const id = meta.payload.id;
-    await store.putSession({ id, created_at: meta.payload.timestamp, cwd: null, title: null, archived: false, source: null, originator: null, cli_version: null, model_provider: null, git: null, parent_id: null, forked_from_id: null });
+    await store.putSession({
+      id,
+      created_at: meta.payload.timestamp,
+      cwd: null,
+      title: null,
+      archived: false,
+      source: null,
+      originator: null,
+      cli_version: null,
+      model_provider: null,
+      git: null,
+      parent_id: null,
+      forked_from_id: null,
+    });
     const q = new WriterQueue({ store, sessionId: id, stream: "rollout", startSeq: 0, filter: codexPersistencePolicy });
     let i = 0;
     for await (const raw of readFileLines(file)) {
       // What Codex streams to its UI between persisted items.
-      await q.write(JSON.stringify({ timestamp: "2026-01-01T00:00:00.000Z", type: "event_msg", payload: { type: i % 2 ? "agent_message_delta" : "exec_command_begin", delta: "x" } }));
+      await q.write(
+        JSON.stringify({
+          timestamp: "2026-01-01T00:00:00.000Z",
+          type: "event_msg",
+          payload: { type: i % 2 ? "agent_message_delta" : "exec_command_begin", delta: "x" },
+        }),
+      );
       await q.write(raw.text);
       i++;
     }
@@ -74,14 +104,34 @@ describe("codexPersistencePolicy", () => {
   });
 
   it("drops streaming deltas, begin events and approval prompts", () => {
-    for (const kind of ["agent_message_delta", "agent_reasoning_delta", "exec_command_output_delta", "exec_command_begin", "patch_apply_begin", "item_started", "exec_approval_request", "apply_patch_approval_request", "session_configured"]) {
+    for (const kind of [
+      "agent_message_delta",
+      "agent_reasoning_delta",
+      "exec_command_output_delta",
+      "exec_command_begin",
+      "patch_apply_begin",
+      "item_started",
+      "exec_approval_request",
+      "apply_patch_approval_request",
+      "session_configured",
+    ]) {
       expect(TRANSIENT_EVENT_KINDS.has(kind), kind).toBe(true);
       expect(codexPersistencePolicy(line("event_msg", { type: kind })), kind).toBe(false);
     }
   });
 
   it("keeps results, unknown event kinds, unknown record kinds and every response item", () => {
-    for (const kind of ["exec_command_end", "patch_apply_end", "item_completed", "task_complete", "turn_aborted", "user_message", "token_count", "error", "a_kind_from_the_future"]) {
+    for (const kind of [
+      "exec_command_end",
+      "patch_apply_end",
+      "item_completed",
+      "task_complete",
+      "turn_aborted",
+      "user_message",
+      "token_count",
+      "error",
+      "a_kind_from_the_future",
+    ]) {
       expect(codexPersistencePolicy(line("event_msg", { type: kind })), kind).toBe(true);
     }
     expect(codexPersistencePolicy(line("event_msg", {}))).toBe(true);

@@ -17,7 +17,16 @@ const base: SessionInput = {
   parent_id: null,
   forked_from_id: null,
 };
-const facts = { agent: "codex", model: "gpt-5.1-codex", outcome: "completed", turns: 2, tokens: { input: 10, cached_input: 4, output: 3, reasoning: 1 }, duration_ms: 1500, files_changed: 1, children: [] } as const;
+const facts = {
+  agent: "codex",
+  model: "gpt-5.1-codex",
+  outcome: "completed",
+  turns: 2,
+  tokens: { input: 10, cached_input: 4, output: 3, reasoning: 1 },
+  duration_ms: 1500,
+  files_changed: 1,
+  children: [],
+} as const;
 
 describe("normaliseSessionInput: facts (the checked layer, before any store)", () => {
   it("left out stays out (the store keeps its own); null stays null; given ones keep exactly the documented fields", () => {
@@ -28,7 +37,14 @@ describe("normaliseSessionInput: facts (the checked layer, before any store)", (
   });
 
   it("refuses facts a listing would show wrong", () => {
-    for (const bad of [{ ...facts, turns: -1 }, { ...facts, outcome: "done" }, { ...facts, tokens: { input: "10" } }, { ...facts, children: [1] }, { ...facts, agent: "" }, "codex"]) {
+    for (const bad of [
+      { ...facts, turns: -1 },
+      { ...facts, outcome: "done" },
+      { ...facts, tokens: { input: "10" } },
+      { ...facts, children: [1] },
+      { ...facts, agent: "" },
+      "codex",
+    ]) {
       expect(() => normaliseSessionInput({ ...base, facts: bad as never })).toThrow(InvalidInputError);
     }
   });

@@ -30,9 +30,15 @@ async function read(path: string): Promise<{ events: SessionEvent[]; warnings: L
 
 const bareMeta = JSON.stringify({ id: "6f888700-988e-4007-b743-06f60cee545a", timestamp: "2025-06-01T10:00:00.000Z", instructions: null });
 const user = (text: string) => JSON.stringify({ type: "message", role: "user", content: [{ type: "input_text", text }] });
-const env = JSON.stringify({ type: "message", role: "user", content: [{ type: "input_text", text: "<environment_context>\n  <cwd>/work/app</cwd>\n</environment_context>" }] });
-const shell = (id: string, cmd: string) => JSON.stringify({ type: "function_call", name: "shell", arguments: JSON.stringify({ command: ["bash", "-lc", cmd] }), call_id: id });
-const out = (id: string, exit: number) => JSON.stringify({ type: "function_call_output", call_id: id, output: JSON.stringify({ output: "", metadata: { exit_code: exit, duration_seconds: 0.1 } }) });
+const env = JSON.stringify({
+  type: "message",
+  role: "user",
+  content: [{ type: "input_text", text: "<environment_context>\n  <cwd>/work/app</cwd>\n</environment_context>" }],
+});
+const shell = (id: string, cmd: string) =>
+  JSON.stringify({ type: "function_call", name: "shell", arguments: JSON.stringify({ command: ["bash", "-lc", cmd] }), call_id: id });
+const out = (id: string, exit: number) =>
+  JSON.stringify({ type: "function_call_output", call_id: id, output: JSON.stringify({ output: "", metadata: { exit_code: exit, duration_seconds: 0.1 } }) });
 const state = '{"record_type":"state"}';
 
 describe("bad input", () => {
@@ -41,7 +47,9 @@ describe("bad input", () => {
     const { events, warnings } = await read(path);
     expect(warnings.map((w) => w.kind)).toEqual(["torn-last-line"]);
     expect(events[0]).toMatchObject({ type: "session_started", cwd: "/work/app", timestamp: "2025-06-01T10:00:00.000Z" });
-    expect(events.filter((e) => e.type === "command")).toEqual([expect.objectContaining({ callId: "c1", command: "make", exitCode: 2, status: "failed", cwd: "/work/app" })]);
+    expect(events.filter((e) => e.type === "command")).toEqual([
+      expect.objectContaining({ callId: "c1", command: "make", exitCode: 2, status: "failed", cwd: "/work/app" }),
+    ]);
   });
 
   it("a file whose first line is not a meta: one warning, the rest read", async () => {

@@ -81,7 +81,9 @@ describe("state file under kill -9", () => {
     await sleep(20);
     await new SessionStateFile(file, { staleLockMs: 10, onWarning: () => {} }).set("final", { session_id: idFor(0), agent: "t", cwd: "/" });
     expect(readdirSync(dir)).toEqual(["state.json"]);
-    console.log(`state crash test: ${ROUNDS} kills, ${killedMidWrite} inside a write, ${staleLocksRecovered} stale locks recovered, ${totalDone} completed writes`);
+    console.log(
+      `state crash test: ${ROUNDS} kills, ${killedMidWrite} inside a write, ${staleLocksRecovered} stale locks recovered, ${totalDone} completed writes`,
+    );
     // The test only means something if kills land inside writes.
     expect(killedMidWrite).toBeGreaterThanOrEqual(Math.ceil(ROUNDS / 2));
   }, 180_000);

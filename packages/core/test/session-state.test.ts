@@ -168,9 +168,7 @@ describe("SessionStateFile", () => {
 
     it("serialises writers inside one process (no lost updates)", async () => {
       const writers = Array.from({ length: 4 }, () => new SessionStateFile(file));
-      await Promise.all(
-        Array.from({ length: 40 }, (_, i) => writers[i % 4]!.set(`w-${i}`, { session_id: ID1, agent: "codex", cwd: "/", i })),
-      );
+      await Promise.all(Array.from({ length: 40 }, (_, i) => writers[i % 4]!.set(`w-${i}`, { session_id: ID1, agent: "codex", cwd: "/", i })));
       expect((await writers[0]!.list()).length).toBe(40);
     });
   });

@@ -28,7 +28,9 @@ function rollouts(version: string): Map<string, string> {
 /** label -> thread id from runs.tsv */
 function runs(version: string): Map<string, string> {
   const m = new Map<string, string>();
-  for (const row of readFileSync(join(FIXTURES, version, "runs.tsv"), "utf8").trim().split("\n")) {
+  for (const row of readFileSync(join(FIXTURES, version, "runs.tsv"), "utf8")
+    .trim()
+    .split("\n")) {
     const [label, , , id] = row.split("\t");
     m.set(label!, id!);
   }
@@ -36,13 +38,25 @@ function runs(version: string): Map<string, string> {
 }
 
 async function* fromText(text: string): AsyncGenerator<RawLine> {
-  yield* readLines((async function* () {
-    yield Buffer.from(text);
-  })());
+  yield* readLines(
+    (async function* () {
+      yield Buffer.from(text);
+    })(),
+  );
 }
 
-const meta = (payload: Record<string, unknown>) => JSON.stringify({ timestamp: "2026-01-02T03:04:05.678Z", type: "session_meta", payload: { id: "11111111-2222-4333-8444-555555555555", timestamp: "2026-01-02T03:04:05.600Z", cwd: "/w", ...payload } });
-const userItem = (text: string) => JSON.stringify({ timestamp: "2026-01-02T03:04:06.000Z", type: "response_item", payload: { type: "message", role: "user", content: [{ type: "input_text", text }] } });
+const meta = (payload: Record<string, unknown>) =>
+  JSON.stringify({
+    timestamp: "2026-01-02T03:04:05.678Z",
+    type: "session_meta",
+    payload: { id: "11111111-2222-4333-8444-555555555555", timestamp: "2026-01-02T03:04:05.600Z", cwd: "/w", ...payload },
+  });
+const userItem = (text: string) =>
+  JSON.stringify({
+    timestamp: "2026-01-02T03:04:06.000Z",
+    type: "response_item",
+    payload: { type: "message", role: "user", content: [{ type: "input_text", text }] },
+  });
 
 describe("summarizeRollout on real Codex files", () => {
   for (const version of ["0.39.0", "0.98.0", "0.169.0"]) {
@@ -121,7 +135,12 @@ describe("summarizeRollout visibility and bad input", () => {
   });
 
   it("returns null when only injected messages are in the head", async () => {
-    const text = [meta({}), userItem("<environment_context>\n<cwd>/w</cwd>\n</environment_context>"), userItem("# AGENTS.md instructions for /w\n\n<INSTRUCTIONS>x</INSTRUCTIONS>")].join("\n") + "\n";
+    const text =
+      [
+        meta({}),
+        userItem("<environment_context>\n<cwd>/w</cwd>\n</environment_context>"),
+        userItem("# AGENTS.md instructions for /w\n\n<INSTRUCTIONS>x</INSTRUCTIONS>"),
+      ].join("\n") + "\n";
     expect(await summarizeRollout(fromText(text))).toBeNull();
   });
 
@@ -134,10 +153,20 @@ describe("summarizeRollout visibility and bad input", () => {
 
   it("counts garbage lines as warnings and still summarises", async () => {
     const warnings: LineWarning[] = [];
-    const text = ["{not json", meta({ git: { commit_hash: "abc", branch: "main", repository_url: "https://x/y.git" } }), "[1,2]", userItem("  fix\n the   bug ")].join("\n") + "\n";
+    const text =
+      ["{not json", meta({ git: { commit_hash: "abc", branch: "main", repository_url: "https://x/y.git" } }), "[1,2]", userItem("  fix\n the   bug ")].join(
+        "\n",
+      ) + "\n";
     const head = await summarizeRollout(fromText(text), { onWarning: (w) => warnings.push(w) });
-    expect(warnings.map((w) => [w.kind, w.lineNo])).toEqual([["unparsable", 1], ["unparsable", 3]]);
-    expect(head).toMatchObject({ title: "fix the bug", git: { commit_hash: "abc", branch: "main", repository_url: "https://x/y.git" }, created_at: "2026-01-02T03:04:05.600Z" });
+    expect(warnings.map((w) => [w.kind, w.lineNo])).toEqual([
+      ["unparsable", 1],
+      ["unparsable", 3],
+    ]);
+    expect(head).toMatchObject({
+      title: "fix the bug",
+      git: { commit_hash: "abc", branch: "main", repository_url: "https://x/y.git" },
+      created_at: "2026-01-02T03:04:05.600Z",
+    });
   });
 
   it("reduces a structured source and truncates a long title", async () => {
@@ -151,7 +180,11 @@ describe("summarizeRollout visibility and bad input", () => {
   it("accepts an event_msg user_message and a 0.169 item_completed UserMessage", async () => {
     const ev = JSON.stringify({ timestamp: "t", type: "event_msg", payload: { type: "user_message", message: "from event" } });
     expect((await summarizeRollout(fromText([meta({}), ev].join("\n") + "\n")))!.title).toBe("from event");
-    const item = JSON.stringify({ timestamp: "t", type: "event_msg", payload: { type: "item_completed", item: { type: "UserMessage", content: [{ type: "text", text: "from item" }] } } });
+    const item = JSON.stringify({
+      timestamp: "t",
+      type: "event_msg",
+      payload: { type: "item_completed", item: { type: "UserMessage", content: [{ type: "text", text: "from item" }] } },
+    });
     expect((await summarizeRollout(fromText([meta({}), item].join("\n") + "\n")))!.title).toBe("from item");
   });
 

@@ -35,7 +35,13 @@ async function makeSource(count: number): Promise<{ store: MemoryStore; inputs: 
     await store.putSession(s);
     const lines = [...sessionHeadLines(s), ...Array.from({ length: (i * 7) % 23 }, (_, n) => rolloutLine(s, n))];
     await store.append(s.id, "rollout", 0, lines);
-    if (i % 2 === 0) await store.append(s.id, "debug-log", 0, Array.from({ length: i + 1 }, (_, n) => `log ${n}`));
+    if (i % 2 === 0)
+      await store.append(
+        s.id,
+        "debug-log",
+        0,
+        Array.from({ length: i + 1 }, (_, n) => `log ${n}`),
+      );
     if (i % 5 === 0) await store.append(s.id, "raw-api", 0, ['{"direction":"request"}', '{"direction":"response"}']);
   }
   return { store, inputs };
@@ -79,7 +85,11 @@ describe("syncStores", () => {
     const totalLines = (await Promise.all(inputs.map((s) => from.streamPositions(s.id)))).flat().reduce((n, p) => n + p.lines, 0);
     const totalBytes = (await Promise.all(inputs.map((s) => from.streamPositions(s.id)))).flat().reduce((n, p) => n + p.bytes, 0);
     expect(first).toEqual({ sessions_scanned: 12, sessions_sent: 12, lines_sent: totalLines, bytes_sent: totalBytes, conflicts: 0, errors: [] });
-    await expectSameContent(from, to, inputs.map((s) => s.id));
+    await expectSameContent(
+      from,
+      to,
+      inputs.map((s) => s.id),
+    );
     expect((await to.listSessions({ archived: "archived" })).sessions.length).toBe(3);
 
     const calls = to.appendCalls.length;
@@ -103,7 +113,11 @@ describe("syncStores", () => {
       { stream: "rollout", expectedSeq: before, lines: 2, durable: false },
       { stream: "meta-events", expectedSeq: 0, lines: 1, durable: false },
     ]);
-    await expectSameContent(from, to, inputs.map((x) => x.id));
+    await expectSameContent(
+      from,
+      to,
+      inputs.map((x) => x.id),
+    );
   });
 
   it("a summary change (archiving) is sent even when no line changed", async () => {
@@ -148,7 +162,11 @@ describe("syncStores", () => {
     await from.append(s.id, "debug-log", 0, lines);
     const byLines = new MemoryStore();
     await syncStores(from, byLines, { batchLines: 10 });
-    expect(byLines.appendCalls.map((c) => [c.expectedSeq, c.lines])).toEqual([[0, 10], [10, 10], [20, 5]]);
+    expect(byLines.appendCalls.map((c) => [c.expectedSeq, c.lines])).toEqual([
+      [0, 10],
+      [10, 10],
+      [20, 5],
+    ]);
     const byBytes = new MemoryStore();
     await syncStores(from, byBytes, { batchBytes: 30 });
     expect(byBytes.appendCalls.map((c) => c.lines)).toEqual([3, 3, 3, 3, 3, 3, 3, 3, 1]);
@@ -172,7 +190,11 @@ describe("syncStores", () => {
     expect(interruptions).toBeGreaterThan(2);
     const final = await syncStores(from, to, { batchLines: 4 });
     expect(final).toMatchObject({ lines_sent: 0, conflicts: 0, errors: [] });
-    await expectSameContent(from, to, inputs.map((s) => s.id));
+    await expectSameContent(
+      from,
+      to,
+      inputs.map((s) => s.id),
+    );
   });
 
   it("a lost acknowledgement is an error for that session only; the rerun does not duplicate", async () => {
@@ -184,7 +206,11 @@ describe("syncStores", () => {
     expect(res.sessions_scanned).toBe(5);
     const rerun = await syncStores(from, to, { batchLines: 5 });
     expect(rerun.errors).toEqual([]);
-    await expectSameContent(from, to, inputs.map((s) => s.id));
+    await expectSameContent(
+      from,
+      to,
+      inputs.map((s) => s.id),
+    );
   });
 
   it("a target that holds the source's first lines without listing the session (a run cut early) is completed, not in conflict", async () => {
@@ -203,7 +229,11 @@ describe("syncStores", () => {
     const res = await syncStores(from, hiding);
     expect(res).toMatchObject({ conflicts: 0, errors: [] });
     expect(await readAll(to, s.id, "rollout")).toEqual(all);
-    await expectSameContent(from, to, inputs.map((x) => x.id));
+    await expectSameContent(
+      from,
+      to,
+      inputs.map((x) => x.id),
+    );
   });
 
   it("never overwrites a target that holds more than the source: a conflict", async () => {
@@ -280,7 +310,11 @@ describe("syncStores", () => {
     calls = -100;
     const rest = await syncStores(source, to);
     expect(rest.errors).toEqual([]);
-    await expectSameContent(from, to, inputs.map((s) => s.id));
+    await expectSameContent(
+      from,
+      to,
+      inputs.map((s) => s.id),
+    );
   });
 
   it("reports progress with a total, and stops between batches when aborted", async () => {
@@ -306,6 +340,10 @@ describe("syncStores", () => {
     const all = (await Promise.all(inputs.map((s) => from.streamPositions(s.id)))).flat().reduce((n, p) => n + p.lines, 0);
     expect(sentBeforeAbort + rest.lines_sent).toBe(all);
     expect(done.at(-1)).toMatchObject({ sessions_total: 6, sessions_scanned: 6, session_id: null, lines_sent: rest.lines_sent });
-    await expectSameContent(from, to, inputs.map((s) => s.id));
+    await expectSameContent(
+      from,
+      to,
+      inputs.map((s) => s.id),
+    );
   });
 });

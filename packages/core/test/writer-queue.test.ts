@@ -297,7 +297,16 @@ describe("WriterQueue", () => {
       throw new IoError("disk full");
     });
     const errors: Error[] = [];
-    const q = new WriterQueue({ store: broken, sessionId: id, stream: "debug-log", startSeq: 0, maxQueuedLines: 5, retries: 1, retryDelayMs: 1, onError: (e) => errors.push(e) });
+    const q = new WriterQueue({
+      store: broken,
+      sessionId: id,
+      stream: "debug-log",
+      startSeq: 0,
+      maxQueuedLines: 5,
+      retries: 1,
+      retryDelayMs: 1,
+      onError: (e) => errors.push(e),
+    });
     // Fire and forget: some lines queue, some wait for room, one is malformed.
     for (const l of lines(20)) void q.write(l);
     void q.write("bad\nline");
@@ -389,7 +398,20 @@ describe("WriterQueue", () => {
 
   it("drops lines the filter rejects without counting them; keeps unknown and non-JSON lines", async () => {
     const { store, id } = await newSession();
-    const head = sessionHeadLines({ id, created_at: "2026-03-01T10:00:00.000Z", cwd: "/w", title: "t", archived: false, source: "exec", originator: "codex_exec", cli_version: "0.98.0", model_provider: "openai", git: null, parent_id: null, forked_from_id: null });
+    const head = sessionHeadLines({
+      id,
+      created_at: "2026-03-01T10:00:00.000Z",
+      cwd: "/w",
+      title: "t",
+      archived: false,
+      source: "exec",
+      originator: "codex_exec",
+      cli_version: "0.98.0",
+      model_provider: "openai",
+      git: null,
+      parent_id: null,
+      forked_from_id: null,
+    });
     const ts = "2026-03-01T10:00:01.000Z";
     const delta = JSON.stringify({ timestamp: ts, type: "event_msg", payload: { type: "agent_message_delta", delta: "Hel" } });
     const begin = JSON.stringify({ timestamp: ts, type: "event_msg", payload: { type: "exec_command_begin", call_id: "c1" } });

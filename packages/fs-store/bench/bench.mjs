@@ -17,7 +17,10 @@ import { FsStore } from "../dist/index.js";
 
 const LINES = Number(process.env.SV_BENCH_LINES ?? 200_000);
 const DURABLE_LINES = Number(process.env.SV_BENCH_DURABLE_LINES ?? 2_000);
-const LIST_COUNTS = (process.env.SV_BENCH_LIST_COUNTS ?? "1000,10000,100000").split(",").map(Number).filter((n) => n > 0);
+const LIST_COUNTS = (process.env.SV_BENCH_LIST_COUNTS ?? "1000,10000,100000")
+  .split(",")
+  .map(Number)
+  .filter((n) => n > 0);
 const BASE = process.env.SV_BENCH_DIR ?? tmpdir();
 const scratch = mkdtempSync(join(BASE, "sv-bench-"));
 
@@ -26,13 +29,30 @@ const ts = (i) => new Date(Date.UTC(2026, 10, 21, 9, 0, 0) + i).toISOString();
 function makeLines(n) {
   const out = new Array(n);
   for (let i = 0; i < n; i++) {
-    out[i] = JSON.stringify({ timestamp: ts(i), type: "event_msg", payload: { type: "agent_message", message: `step ${i}: the quick brown fox jumps over the lazy dog`, seq: i, pad: "x".repeat(60) } });
+    out[i] = JSON.stringify({
+      timestamp: ts(i),
+      type: "event_msg",
+      payload: { type: "agent_message", message: `step ${i}: the quick brown fox jumps over the lazy dog`, seq: i, pad: "x".repeat(60) },
+    });
   }
   return out;
 }
 let nextId = 1;
 const newId = () => `01a1fd77-0000-7000-8000-${String(nextId++).padStart(12, "0")}`;
-const sessionInput = (id) => ({ id, created_at: ts(0), cwd: "/bench", title: "bench", archived: false, source: "exec", originator: "bench", cli_version: "0.169.0", model_provider: "mock", git: null, parent_id: null, forked_from_id: null });
+const sessionInput = (id) => ({
+  id,
+  created_at: ts(0),
+  cwd: "/bench",
+  title: "bench",
+  archived: false,
+  source: "exec",
+  originator: "bench",
+  cli_version: "0.169.0",
+  model_provider: "mock",
+  git: null,
+  parent_id: null,
+  forked_from_id: null,
+});
 
 function rawLoop(path, lines, fsyncEach) {
   const fd = openSync(path, "a", 0o600);
@@ -77,7 +97,9 @@ async function benchThroughput() {
   const raw = median(raws);
   const q = median(queued);
   const ratio = raw / q;
-  console.log(`writer-queue -> fs-store: ${fmt((LINES / q) * 1000)} lines/s (${appends} appends for ${fmt(LINES)} lines); raw fs.writeSync loop: ${fmt((LINES / raw) * 1000)} lines/s; ratio ${ratio.toFixed(2)}x (target >= 0.8x) ${ratio >= 0.8 ? "OK" : "BELOW TARGET"}`);
+  console.log(
+    `writer-queue -> fs-store: ${fmt((LINES / q) * 1000)} lines/s (${appends} appends for ${fmt(LINES)} lines); raw fs.writeSync loop: ${fmt((LINES / raw) * 1000)} lines/s; ratio ${ratio.toFixed(2)}x (target >= 0.8x) ${ratio >= 0.8 ? "OK" : "BELOW TARGET"}`,
+  );
   return { raw_lines_per_s: (LINES / raw) * 1000, queue_lines_per_s: (LINES / q) * 1000, ratio };
 }
 
@@ -86,7 +108,9 @@ async function benchDurable() {
   const raw = rawLoop(join(scratch, "raw-fsync.jsonl"), lines, true);
   const q = await queueRun(lines, true);
   const ratio = raw / q.ms;
-  console.log(`durable: writer-queue ${fmt((DURABLE_LINES / q.ms) * 1000)} lines/s (${q.appends} fsynced appends); one fsync per line: ${fmt((DURABLE_LINES / raw) * 1000)} lines/s; ratio ${ratio.toFixed(1)}x (target >= 20x) ${ratio >= 20 ? "OK" : "BELOW TARGET"}`);
+  console.log(
+    `durable: writer-queue ${fmt((DURABLE_LINES / q.ms) * 1000)} lines/s (${q.appends} fsynced appends); one fsync per line: ${fmt((DURABLE_LINES / raw) * 1000)} lines/s; ratio ${ratio.toFixed(1)}x (target >= 20x) ${ratio >= 20 ? "OK" : "BELOW TARGET"}`,
+  );
   return { fsync_per_line_lines_per_s: (DURABLE_LINES / raw) * 1000, queue_lines_per_s: (DURABLE_LINES / q.ms) * 1000, ratio };
 }
 
@@ -109,11 +133,28 @@ function generatedHome(count) {
     const id = `01a1fd77-${String(i >> 16).padStart(4, "0")}-7000-8000-${String(i).padStart(12, "0")}`;
     const stamp = `${created.getFullYear()}-${p2(created.getMonth() + 1)}-${p2(created.getDate())}T${p2(created.getHours())}-${p2(created.getMinutes())}-${p2(created.getSeconds())}`;
     const iso = created.toISOString();
-    const text = [
-      JSON.stringify({ timestamp: iso, type: "session_meta", payload: { id, timestamp: iso, cwd: `/work/project-${i % 7}`, originator: "codex_exec", cli_version: "0.169.0", source: "exec", model_provider: "openai" } }),
-      JSON.stringify({ timestamp: iso, type: "response_item", payload: { type: "message", role: "user", content: [{ type: "input_text", text: `task number ${i}` }] } }),
-      JSON.stringify({ timestamp: iso, type: "event_msg", payload: { type: "agent_message", message: "done" } }),
-    ].join("\n") + "\n";
+    const text =
+      [
+        JSON.stringify({
+          timestamp: iso,
+          type: "session_meta",
+          payload: {
+            id,
+            timestamp: iso,
+            cwd: `/work/project-${i % 7}`,
+            originator: "codex_exec",
+            cli_version: "0.169.0",
+            source: "exec",
+            model_provider: "openai",
+          },
+        }),
+        JSON.stringify({
+          timestamp: iso,
+          type: "response_item",
+          payload: { type: "message", role: "user", content: [{ type: "input_text", text: `task number ${i}` }] },
+        }),
+        JSON.stringify({ timestamp: iso, type: "event_msg", payload: { type: "agent_message", message: "done" } }),
+      ].join("\n") + "\n";
     writeFileSync(join(day, `rollout-${stamp}-${id}.jsonl`), text, { mode: 0o600 });
   }
   writeFileSync(join(home, ".complete"), "");
@@ -141,7 +182,10 @@ async function benchList() {
     results.push({ count, ms: median(times), generatedMs });
   }
   const base = results[0];
-  const parts = results.map((r) => `${fmt(r.count)} sessions: ${r.ms.toFixed(1)} ms${r === base ? " (baseline)" : ` (${(r.ms / base.ms).toFixed(2)}x of ${fmt(base.count)})`}${r.generatedMs ? `, home generated in ${(r.generatedMs / 1000).toFixed(1)} s` : ""}`);
+  const parts = results.map(
+    (r) =>
+      `${fmt(r.count)} sessions: ${r.ms.toFixed(1)} ms${r === base ? " (baseline)" : ` (${(r.ms / base.ms).toFixed(2)}x of ${fmt(base.count)})`}${r.generatedMs ? `, home generated in ${(r.generatedMs / 1000).toFixed(1)} s` : ""}`,
+  );
   const worst = Math.max(...results.map((r) => r.ms));
   console.log(`list first page (50, median of 7, fresh store each): ${parts.join("; ")}; target < 100 ms and flat: ${worst < 100 ? "OK" : "ABOVE TARGET"}`);
   return results;

@@ -26,9 +26,18 @@ function makeHome(dir) {
     const day = join(dir, "sessions", pad(at.getFullYear(), 4), pad(at.getMonth() + 1), pad(at.getDate()));
     mkdirSync(day, { recursive: true });
     const stamp = `${pad(at.getFullYear(), 4)}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}T${pad(at.getHours())}-${pad(at.getMinutes())}-${pad(at.getSeconds())}`;
-    const lines = [JSON.stringify({ timestamp: at.toISOString(), type: "session_meta", payload: { id, timestamp: at.toISOString(), cwd: "/bench", originator: "bench", cli_version: "0.169.0" } })];
+    const lines = [
+      JSON.stringify({
+        timestamp: at.toISOString(),
+        type: "session_meta",
+        payload: { id, timestamp: at.toISOString(), cwd: "/bench", originator: "bench", cli_version: "0.169.0" },
+      }),
+    ];
     lines.push(JSON.stringify({ timestamp: at.toISOString(), type: "event_msg", payload: { type: "user_message", message: `task ${i}` } }));
-    for (let j = 0; j < 18; j++) lines.push(JSON.stringify({ timestamp: at.toISOString(), type: "event_msg", payload: { type: "agent_message", message: `step ${j}`, pad: "x".repeat(120) } }));
+    for (let j = 0; j < 18; j++)
+      lines.push(
+        JSON.stringify({ timestamp: at.toISOString(), type: "event_msg", payload: { type: "agent_message", message: `step ${j}`, pad: "x".repeat(120) } }),
+      );
     writeFileSync(join(day, `rollout-${stamp}-${id}.jsonl`), lines.join("\n") + "\n");
     mkdirSync(join(dir, "sessions", id));
     writeFileSync(join(dir, "sessions", id, "session_oai_raw.log"), '{"direction":"response","status":200}\n'.repeat(10));
@@ -97,6 +106,10 @@ if (later.purged.length !== N) throw new Error(`purge removed ${later.purged.len
 
 console.log(`fs-store retention over ${N} expired sessions (${(dry.bytes_freed / 1024 / 1024).toFixed(1)} MiB)`);
 console.log(`  dry run        ${fmt(dryMs)}   baseline: list all sessions ${fmt(listMs)}   ratio ${ratio(dryMs, listMs)}`);
-console.log(`  soft delete    ${fmt(softMs)} (${(softMs / N).toFixed(2)} ms/session)   baseline: 2 bare renames per session ${fmt(renameMs)}   ratio ${ratio(softMs, renameMs)}`);
-console.log(`  purge          ${fmt(purgeMs)} (${(purgeMs / N).toFixed(2)} ms/session)   baseline: rm -r of the trash ${fmt(rmMs)}   ratio ${ratio(purgeMs, rmMs)}`);
+console.log(
+  `  soft delete    ${fmt(softMs)} (${(softMs / N).toFixed(2)} ms/session)   baseline: 2 bare renames per session ${fmt(renameMs)}   ratio ${ratio(softMs, renameMs)}`,
+);
+console.log(
+  `  purge          ${fmt(purgeMs)} (${(purgeMs / N).toFixed(2)} ms/session)   baseline: rm -r of the trash ${fmt(rmMs)}   ratio ${ratio(purgeMs, rmMs)}`,
+);
 rmSync(scratch, { recursive: true, force: true });

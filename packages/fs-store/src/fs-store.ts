@@ -3,7 +3,13 @@ import type { BigIntStats } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { randomBytes } from "node:crypto";
 import {
-  codexPaths, dayDir, keyToDate, localStamp, rolloutFileName, uuidV7Time, type CodexPaths,
+  codexPaths,
+  dayDir,
+  keyToDate,
+  localStamp,
+  rolloutFileName,
+  uuidV7Time,
+  type CodexPaths,
   assertIdOrPrefix,
   assertSessionId,
   assertSlug,
@@ -46,7 +52,17 @@ import {
 } from "@sessionvault/core/store-api";
 import { FolderFilesCache, mergeNewestFirst, walkActive, walkAll, walkArchived, walkDays, type RolloutFile } from "./rollout-walk.js";
 import { withLock, type HeldLock } from "./file-lock.js";
-import { appendAt, assertStoreFile, filePosition, lastLineHead, PositionCache, positionOf, readFileLineBatches, readSmallFile, type FilePosition } from "./stream-file.js";
+import {
+  appendAt,
+  assertStoreFile,
+  filePosition,
+  lastLineHead,
+  PositionCache,
+  positionOf,
+  readFileLineBatches,
+  readSmallFile,
+  type FilePosition,
+} from "./stream-file.js";
 import { SessionIndex } from "./session-index.js";
 import { SummaryCache } from "./summary-cache.js";
 import { TokenFile } from "./token-file.js";
@@ -94,7 +110,17 @@ const MAX_LIMIT = 1000;
 /** Folder dates are local time; this much slack keeps `since` from cutting a walk short across time zones. */
 const DAY_SLACK_MS = 36 * 3600_000;
 /** Names Codex keeps in a home that has no sessions yet. */
-const CODEX_HOME_MARKERS = ["sessions", "archived_sessions", "session_index.jsonl", "config.toml", "auth.json", "history.jsonl", "log", ".sessionvault", "orgs"];
+const CODEX_HOME_MARKERS = [
+  "sessions",
+  "archived_sessions",
+  "session_index.jsonl",
+  "config.toml",
+  "auth.json",
+  "history.jsonl",
+  "log",
+  ".sessionvault",
+  "orgs",
+];
 
 interface HeadCacheEntry {
   head: RolloutHead | null;
@@ -150,7 +176,9 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
     this.home = options.org ? join(options.root, "orgs", assertSlug(options.org, "org name")) : options.root;
     this.#paths = codexPaths(this.home);
     this.#index = new SessionIndex(this.#paths.sessionIndex);
-    this.#tokens = new TokenFile(join(options.root, ".sessionvault", "tokens.jsonl"), join(options.root, ".sessionvault", "locks", "tokens.lock"), { timeoutMs: options.lockTimeoutMs });
+    this.#tokens = new TokenFile(join(options.root, ".sessionvault", "tokens.jsonl"), join(options.root, ".sessionvault", "locks", "tokens.lock"), {
+      timeoutMs: options.lockTimeoutMs,
+    });
     this.#summaryCache = options.summaryCache ? new SummaryCache(options.summaryCache, options.headLines ?? 200) : null;
   }
 
@@ -212,12 +240,16 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
   async listSessions(query: ListQuery = {}): Promise<SessionPage> {
     if (query.q !== undefined && query.q !== "") throw new UnsupportedError("fs-store cannot search sessions (q); use a postgres store or the archive server");
     const limit = query.limit ?? DEFAULT_LIMIT;
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new InvalidInputError(`limit must be an integer from 1 to ${MAX_LIMIT}, got ${limit}`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
+      throw new InvalidInputError(`limit must be an integer from 1 to ${MAX_LIMIT}, got ${limit}`);
     const { walk, since, until, mode } = this.#listWalk(query);
     if (!(await this.#checkHome(false))) return { sessions: [], next_cursor: null };
     const names = await this.#index.names();
     // Most rollouts have no sessions/<id>/ folder: one read of sessions/ spares a failed sidecar open per session.
-    const sessionDirs = await readdir(this.#paths.sessions).then((n) => new Set(n), () => undefined);
+    const sessionDirs = await readdir(this.#paths.sessions).then(
+      (n) => new Set(n),
+      () => undefined,
+    );
     const sessions: SessionSummary[] = [];
     let lastKey: string | null = null;
     let more = false;
@@ -303,7 +335,10 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
     const { walk, since, until } = this.#listWalk(query);
     if (!(await this.#checkHome(false))) return;
     const names = await this.#index.names();
-    const sessionDirs = await readdir(this.#paths.sessions).then((n) => new Set(n), () => undefined);
+    const sessionDirs = await readdir(this.#paths.sessions).then(
+      (n) => new Set(n),
+      () => undefined,
+    );
     const files: AsyncIterator<RolloutFile> = {
       next: async () => {
         const n = await walk.next();
@@ -347,7 +382,14 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
     return this.#locked(id, async () => this.#appendLocked(id, await this.#locate(id), stream, expectedSeq, lines, options));
   }
 
-  async #appendLocked(id: string, file: RolloutFile, stream: string, expectedSeq: number, lines: readonly string[], options: AppendOptions): Promise<AppendResult> {
+  async #appendLocked(
+    id: string,
+    file: RolloutFile,
+    stream: string,
+    expectedSeq: number,
+    lines: readonly string[],
+    options: AppendOptions,
+  ): Promise<AppendResult> {
     if (stream === "rollout") {
       if (file.compressed) throw new UnsupportedError(`session ${id} is archived compressed (${file.path}); it cannot be appended to`);
       return appendAt(file.path, expectedSeq, lines, this.#positions, { durable: options.durable });
@@ -672,14 +714,20 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
    * (onWarning) and remembered (`unreadableSessions`): one bad file must not
    * hide the rest, nor go unnoticed.
    */
-  async #summarizeForList(file: RolloutFile, names: Map<string, string>, includeHidden = false, sessionDirs?: Set<string>, whole?: Buffer | null): Promise<SessionSummary | null> {
+  async #summarizeForList(
+    file: RolloutFile,
+    names: Map<string, string>,
+    includeHidden = false,
+    sessionDirs?: Set<string>,
+    whole?: Buffer | null,
+  ): Promise<SessionSummary | null> {
     try {
       const s = await this.#summarize(file, names, includeHidden, sessionDirs, whole);
       this.#unreadable.delete(file.path);
       return s;
     } catch (err) {
       if (err instanceof NotFoundError) return null; // deleted while we listed
-      const errno = (err as NodeJS.ErrnoException).code ?? ((err as { cause?: NodeJS.ErrnoException }).cause?.code);
+      const errno = (err as NodeJS.ErrnoException).code ?? (err as { cause?: NodeJS.ErrnoException }).cause?.code;
       if (err instanceof IoError || (typeof errno === "string" && errno.startsWith("E"))) {
         const message = err instanceof IoError ? err.message : `cannot read ${file.path}: ${errno}`;
         this.#warn(`${message}; skipped`);
@@ -699,7 +747,13 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
    * caller just read them (a session without a folder has no sidecar).
    * `whole`: the file's bytes when the caller just read all of them.
    */
-  async #summarize(file: RolloutFile, names: Map<string, string>, includeHidden: boolean, sessionDirs?: Set<string>, whole?: Buffer | null): Promise<SessionSummary | null> {
+  async #summarize(
+    file: RolloutFile,
+    names: Map<string, string>,
+    includeHidden: boolean,
+    sessionDirs?: Set<string>,
+    whole?: Buffer | null,
+  ): Promise<SessionSummary | null> {
     let pos: FilePosition | null;
     let head: RolloutHead | null;
     let lastTs: string | null;
@@ -733,7 +787,8 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
       if (!pos) throw new NotFoundError(`session ${file.id} was removed while it was read`);
       head = await this.#head(file, pos, null);
       lastTs = timestampOf(await lastLineHead(file.path, pos));
-      if (!lastTs && pos.seq > 1 && !file.path.endsWith(".zst")) lastTs = lastTimestampBefore(await readRange(file.path, Math.max(0, pos.lastLineStart - TAIL_SCAN), pos.lastLineStart));
+      if (!lastTs && pos.seq > 1 && !file.path.endsWith(".zst"))
+        lastTs = lastTimestampBefore(await readRange(file.path, Math.max(0, pos.lastLineStart - TAIL_SCAN), pos.lastLineStart));
       facts = await this.#factsOf(file, pos, null);
     }
     if (cache && st) cache.set(key, st, { pos, head, lastTs, facts }, readAt);
@@ -874,7 +929,8 @@ async function readSidecar(path: string): Promise<SessionInput | null> {
  */
 async function assertRealDir(dir: string): Promise<void> {
   const st = await lstat(dir).catch(() => null);
-  if (st && !st.isDirectory()) throw new IoError(`${dir} is ${st.isSymbolicLink() ? "a symbolic link" : "not a folder"}; sessionvault does not follow links inside the store`);
+  if (st && !st.isDirectory())
+    throw new IoError(`${dir} is ${st.isSymbolicLink() ? "a symbolic link" : "not a folder"}; sessionvault does not follow links inside the store`);
 }
 
 /** Temp files of `atomicWrite` and `#linkRollout`. */

@@ -2,7 +2,8 @@ import { lstat, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } 
 import { dirname, join, relative } from "node:path";
 import { randomBytes } from "node:crypto";
 import {
-  keyToDate, type CodexPaths,
+  keyToDate,
+  type CodexPaths,
   assertSessionId,
   assertSlug,
   InvalidInputError,
@@ -120,7 +121,11 @@ export class FsRetention {
   async #candidate(file: RolloutFile, createdBefore: number): Promise<RetentionCandidate | null> {
     const s = await this.#host.summary(file);
     if (!s || Date.parse(s.created_at) >= createdBefore) return null;
-    const [streams, legal_hold, bytes] = await Promise.all([this.#host.streams(file), exists(join(this.#sessionDir(file.id), HOLD_MARKER)), this.#liveBytes(file)]);
+    const [streams, legal_hold, bytes] = await Promise.all([
+      this.#host.streams(file),
+      exists(join(this.#sessionDir(file.id), HOLD_MARKER)),
+      this.#liveBytes(file),
+    ]);
     return { id: file.id, created_at: s.created_at, updated_at: s.updated_at, legal_hold, streams, bytes };
   }
 
@@ -253,7 +258,9 @@ export class FsRetention {
    */
   async audit(record: DeletionAuditRecord): Promise<void> {
     await mkdir(this.#dir, { recursive: true, mode: 0o700 });
-    await withLock(join(this.#dir, "locks", "deletions.lock"), () => appendRecord(this.auditPath, record, { durable: true }), { timeoutMs: this.#host.lockTimeoutMs });
+    await withLock(join(this.#dir, "locks", "deletions.lock"), () => appendRecord(this.auditPath, record, { durable: true }), {
+      timeoutMs: this.#host.lockTimeoutMs,
+    });
   }
 
   // ---- internals ----------------------------------------------------------
@@ -381,7 +388,16 @@ function toAuditRecord(v: Record<string, unknown>): DeletionAuditRecord | null {
   if (typeof v.action === "string" && typeof v.at === "string" && typeof v.session_id === "string") return v as unknown as DeletionAuditRecord;
   // Lines written before retention existed: `{id, deleted_at, actor, reason}` for a delete or a prune.
   if (typeof v.id === "string" && typeof v.deleted_at === "string") {
-    return { at: v.deleted_at, action: "delete", session_id: v.id, stream: null, actor: typeof v.actor === "string" ? v.actor : "unknown", policy: null, reason: typeof v.reason === "string" ? v.reason : null, bytes: 0 };
+    return {
+      at: v.deleted_at,
+      action: "delete",
+      session_id: v.id,
+      stream: null,
+      actor: typeof v.actor === "string" ? v.actor : "unknown",
+      policy: null,
+      reason: typeof v.reason === "string" ? v.reason : null,
+      bytes: 0,
+    };
   }
   return null;
 }

@@ -82,7 +82,12 @@ export class FolderFilesCache {
  * cursor without reading it, so a page costs O(page + folders touched), not
  * O(all sessions).
  */
-export async function* walkActive(paths: CodexPaths, before: string | null, warn: WalkWarn, folder: FolderFiles = readFolderFiles): AsyncGenerator<RolloutFile> {
+export async function* walkActive(
+  paths: CodexPaths,
+  before: string | null,
+  warn: WalkWarn,
+  folder: FolderFiles = readFolderFiles,
+): AsyncGenerator<RolloutFile> {
   // The earliest native builds wrote rollouts flat in sessions/; merged by the same key.
   yield* mergeNewestFirst(walkDated(paths, before, warn, folder), filesBefore(await folder(paths.sessions, false, warn), before));
 }
@@ -108,7 +113,12 @@ async function* walkDated(paths: CodexPaths, before: string | null, warn: WalkWa
 }
 
 /** Archived rollouts (a flat folder) newest first, strictly before `before`. */
-export async function* walkArchived(paths: CodexPaths, before: string | null, warn: WalkWarn, folder: FolderFiles = readFolderFiles): AsyncGenerator<RolloutFile> {
+export async function* walkArchived(
+  paths: CodexPaths,
+  before: string | null,
+  warn: WalkWarn,
+  folder: FolderFiles = readFolderFiles,
+): AsyncGenerator<RolloutFile> {
   yield* filesBefore(await folder(paths.archived, true, warn), before);
 }
 

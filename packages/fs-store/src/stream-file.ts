@@ -1,6 +1,15 @@
 import { constants } from "node:fs";
 import { open, stat, type FileHandle } from "node:fs/promises";
-import { ConflictError, InvalidInputError, IoError, linesToUtf8, openFileBytes, readLineBatches, type AppendResult, type RawLine } from "@sessionvault/core/store-api";
+import {
+  ConflictError,
+  InvalidInputError,
+  IoError,
+  linesToUtf8,
+  openFileBytes,
+  readLineBatches,
+  type AppendResult,
+  type RawLine,
+} from "@sessionvault/core/store-api";
 
 /**
  * One stream file: committed lines end with "\n"; bytes after the last "\n"
@@ -233,7 +242,13 @@ export function validateLines(lines: readonly string[]): void {
  * writes nothing; a write that fails part-way (a full disk) is cut back, so a
  * refused append leaves no fragment for the next one to land on.
  */
-export async function appendAt(path: string, expectedSeq: number, lines: readonly string[], cache: PositionCache, options: AppendFileOptions = {}): Promise<AppendResult> {
+export async function appendAt(
+  path: string,
+  expectedSeq: number,
+  lines: readonly string[],
+  cache: PositionCache,
+  options: AppendFileOptions = {},
+): Promise<AppendResult> {
   validateLines(lines);
   if (!Number.isInteger(expectedSeq) || expectedSeq < 0) throw new InvalidInputError(`expected position must be a non-negative integer, got ${expectedSeq}`);
   // Positioned writes, so no O_APPEND; O_CREAT only for streams that may start empty.
@@ -256,7 +271,12 @@ export async function appendAt(path: string, expectedSeq: number, lines: readonl
     await writeAllOrNothing(fh, path, buf, pos.committed, options.durable === true);
     const bytes = buf.length;
     const lastLen = Buffer.byteLength(lines[lines.length - 1]!, "utf8") + 1;
-    const next: FilePosition = { seq: pos.seq + lines.length, committed: pos.committed + bytes, size: pos.committed + bytes, lastLineStart: pos.committed + bytes - lastLen };
+    const next: FilePosition = {
+      seq: pos.seq + lines.length,
+      committed: pos.committed + bytes,
+      size: pos.committed + bytes,
+      lastLineStart: pos.committed + bytes - lastLen,
+    };
     cache.set(path, next);
     return { seq: next.seq };
   } catch (err) {
@@ -333,5 +353,8 @@ async function committedEnd(fh: FileHandle, size: number): Promise<number> {
  */
 export function readFileLineBatches(path: string, options: { onWarning?: (message: string) => void; sizeHint?: number } = {}): AsyncGenerator<RawLine[]> {
   const warn = options.onWarning;
-  return readLineBatches(openFileBytes(path, { sizeHint: options.sizeHint }), { invalidUtf8: "replace", onWarning: warn ? (w) => warn(`${path}: ${w.message}`) : undefined });
+  return readLineBatches(openFileBytes(path, { sizeHint: options.sizeHint }), {
+    invalidUtf8: "replace",
+    onWarning: warn ? (w) => warn(`${path}: ${w.message}`) : undefined,
+  });
 }

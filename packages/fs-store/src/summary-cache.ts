@@ -109,7 +109,14 @@ export class SummaryCache {
     // biome-ignore lint/complexity/useMathMinMax: bigints, which Math.max does not take
     const changedMs = (st.ctimeNs > st.mtimeNs ? st.ctimeNs : st.mtimeNs) / 1_000_000n;
     if (changedMs > BigInt(Math.floor(readAtMs)) - RACY_MS) return;
-    this.#entries.set(key, { ...facts, pos: { ...facts.pos }, ino: String(st.ino), size: Number(st.size), mtimeNs: String(st.mtimeNs), ctimeNs: String(st.ctimeNs) });
+    this.#entries.set(key, {
+      ...facts,
+      pos: { ...facts.pos },
+      ino: String(st.ino),
+      size: Number(st.size),
+      mtimeNs: String(st.mtimeNs),
+      ctimeNs: String(st.ctimeNs),
+    });
     this.#dirty = true;
   }
 

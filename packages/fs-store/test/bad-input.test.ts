@@ -39,7 +39,22 @@ describe("bad input", () => {
     await expect(store.listSessions()).rejects.toBeInstanceOf(NotACodexHomeError);
     await expect(store.getSession("01a1fd77")).rejects.toThrow(/is not a Codex home/);
     const id = "01a1fd77-5062-78c3-9c88-31a6914d7240";
-    await expect(store.putSession({ id, created_at: "2026-01-01T00:00:00.000Z", cwd: null, title: null, archived: false, source: null, originator: null, cli_version: null, model_provider: null, git: null, parent_id: null, forked_from_id: null })).rejects.toBeInstanceOf(NotACodexHomeError);
+    await expect(
+      store.putSession({
+        id,
+        created_at: "2026-01-01T00:00:00.000Z",
+        cwd: null,
+        title: null,
+        archived: false,
+        source: null,
+        originator: null,
+        cli_version: null,
+        model_provider: null,
+        git: null,
+        parent_id: null,
+        forked_from_id: null,
+      }),
+    ).rejects.toBeInstanceOf(NotACodexHomeError);
     await expect(new FsStore({ root: join(dir, "missing") }).listSessions()).rejects.toBeInstanceOf(NotACodexHomeError);
     await expect(new FsStore({ root: join(dir, "notes.txt") }).listSessions()).rejects.toBeInstanceOf(NotACodexHomeError);
     expect(await snapshotTree(dir)).toEqual(before);
@@ -64,10 +79,23 @@ describe("bad input", () => {
     const root = await temp();
     const store = new FsStore({ root });
     const id = "01a1fd77-5062-78c3-9c88-31a6914d7250";
-    const inp = { id, created_at: "2026-11-21T09:00:00.000Z", cwd: "/w", title: "survives garbage", archived: false, source: "exec", originator: "codex_exec", cli_version: "0.98.0", model_provider: "openai", git: null, parent_id: null, forked_from_id: null };
+    const inp = {
+      id,
+      created_at: "2026-11-21T09:00:00.000Z",
+      cwd: "/w",
+      title: "survives garbage",
+      archived: false,
+      source: "exec",
+      originator: "codex_exec",
+      cli_version: "0.98.0",
+      model_provider: "openai",
+      git: null,
+      parent_id: null,
+      forked_from_id: null,
+    };
     await store.putSession(inp);
     const [meta, ...rest] = sessionHeadLines(inp);
-    const lines = [meta!, "this is not json", "{\"half\":", ...rest];
+    const lines = [meta!, "this is not json", '{"half":', ...rest];
     await store.append(id, "rollout", 0, lines);
     const before = await snapshotTree(root);
     const warnings: string[] = [];
@@ -87,11 +115,28 @@ describe("bad input", () => {
     const root = await temp();
     const store = new FsStore({ root });
     const id = "01a1fd77-5062-78c3-9c88-31a6914d7251";
-    const inp = { id, created_at: "2026-11-21T09:00:00.000Z", cwd: "/w", title: "has a huge image", archived: false, source: "exec", originator: "codex_exec", cli_version: "0.169.0", model_provider: "openai", git: null, parent_id: null, forked_from_id: null };
+    const inp = {
+      id,
+      created_at: "2026-11-21T09:00:00.000Z",
+      cwd: "/w",
+      title: "has a huge image",
+      archived: false,
+      source: "exec",
+      originator: "codex_exec",
+      cli_version: "0.169.0",
+      model_provider: "openai",
+      git: null,
+      parent_id: null,
+      forked_from_id: null,
+    };
     await store.putSession(inp);
     const head = sessionHeadLines(inp);
     await store.append(id, "rollout", 0, head);
-    const big = JSON.stringify({ timestamp: "2026-11-21T09:00:01.000Z", type: "response_item", payload: { type: "message", role: "user", content: [{ type: "input_image", image_url: "data:image/png;base64," + "A".repeat(50 * 1024 * 1024) }] } });
+    const big = JSON.stringify({
+      timestamp: "2026-11-21T09:00:01.000Z",
+      type: "response_item",
+      payload: { type: "message", role: "user", content: [{ type: "input_image", image_url: "data:image/png;base64," + "A".repeat(50 * 1024 * 1024) }] },
+    });
     const small = '{"timestamp":"2026-11-21T09:00:02.000Z","type":"event_msg","payload":{"type":"token_count"}}';
     await store.append(id, "rollout", head.length, [big, small]);
     const before = await snapshotTree(root);

@@ -30,7 +30,15 @@ function rolloutFiles(home: string): Map<string, { path: string; archived: boole
 }
 
 function runIds(home: string): Map<string, string> {
-  return new Map(readFileSync(join(home, "runs.tsv"), "utf8").trim().split("\n").map((r) => { const c = r.split("\t"); return [c[0]!, c[3]!]; }));
+  return new Map(
+    readFileSync(join(home, "runs.tsv"), "utf8")
+      .trim()
+      .split("\n")
+      .map((r) => {
+        const c = r.split("\t");
+        return [c[0]!, c[3]!];
+      }),
+  );
 }
 
 async function listAll(store: FsStore, archived: "active" | "archived" | "all", limit = 4): Promise<SessionSummary[]> {

@@ -69,7 +69,20 @@ function runAndKill(ackFile: string, seed: number, killAfterMs: number): Promise
 describe("fs-store under SIGKILL", () => {
   it(`keeps every acknowledged line exactly once over ${ITERATIONS} kills`, async () => {
     const store = new FsStore({ root });
-    const input = { id: ID, created_at: "2026-11-21T09:00:00.000Z", cwd: "/w", title: "crash test", archived: false, source: "exec", originator: "codex_exec", cli_version: "0.169.0", model_provider: "mock", git: null, parent_id: null, forked_from_id: null };
+    const input = {
+      id: ID,
+      created_at: "2026-11-21T09:00:00.000Z",
+      cwd: "/w",
+      title: "crash test",
+      archived: false,
+      source: "exec",
+      originator: "codex_exec",
+      cli_version: "0.169.0",
+      model_provider: "mock",
+      git: null,
+      parent_id: null,
+      forked_from_id: null,
+    };
     await store.putSession(input);
     const head = sessionHeadLines(input);
     await store.append(ID, "rollout", 0, head);
@@ -80,7 +93,10 @@ describe("fs-store under SIGKILL", () => {
     for (let it = 0; it < ITERATIONS; it++) {
       const ackFile = join(root, `acks-${it}`);
       await runAndKill(ackFile, it + 1, 20 + Math.floor(Math.random() * 400));
-      const acks = (await readFile(ackFile, "utf8").catch(() => "")).split("\n").filter((l) => l.startsWith("ack ")).map((l) => Number(l.slice(4)));
+      const acks = (await readFile(ackFile, "utf8").catch(() => ""))
+        .split("\n")
+        .filter((l) => l.startsWith("ack "))
+        .map((l) => Number(l.slice(4)));
       const { lines, warnings } = await readAll(path);
       // Only a torn last line may be reported; every other line is committed and whole.
       expect(warnings.filter((w) => w.kind !== "torn-last-line")).toEqual([]);

@@ -23,7 +23,21 @@ async function tempHome(): Promise<string> {
 }
 
 function input(id: string, over: Partial<SessionInput> = {}): SessionInput {
-  return { id, created_at: "2026-11-21T09:36:57.445Z", cwd: "/w", title: "first task", archived: false, source: "exec", originator: "codex_exec", cli_version: "0.169.0", model_provider: "openai", git: null, parent_id: null, forked_from_id: null, ...over };
+  return {
+    id,
+    created_at: "2026-11-21T09:36:57.445Z",
+    cwd: "/w",
+    title: "first task",
+    archived: false,
+    source: "exec",
+    originator: "codex_exec",
+    cli_version: "0.169.0",
+    model_provider: "openai",
+    git: null,
+    parent_id: null,
+    forked_from_id: null,
+    ...over,
+  };
 }
 
 const pad = (n: number) => String(n).padStart(2, "0");
@@ -112,11 +126,14 @@ describe("fs-store writes Codex's layout", () => {
     await cp(join(FIXTURES, "0.169.0", "sessions"), join(root, "sessions"), { recursive: true });
     const store = new FsStore({ root });
     const [a, b] = (await store.listSessions({ limit: 2 })).sessions;
-    await writeFile(join(root, "session_index.jsonl"), [
-      JSON.stringify({ id: a!.id, thread_name: "old name", updated_at: "2026-11-21T10:00:00Z" }),
-      "garbage line",
-      JSON.stringify({ id: a!.id, thread_name: "Renamed thread", updated_at: "2026-11-21T10:01:00Z" }),
-    ].join("\n") + "\n");
+    await writeFile(
+      join(root, "session_index.jsonl"),
+      [
+        JSON.stringify({ id: a!.id, thread_name: "old name", updated_at: "2026-11-21T10:00:00Z" }),
+        "garbage line",
+        JSON.stringify({ id: a!.id, thread_name: "Renamed thread", updated_at: "2026-11-21T10:01:00Z" }),
+      ].join("\n") + "\n",
+    );
     const page = (await store.listSessions({ limit: 2 })).sessions;
     expect(page[0]!.title).toBe("Renamed thread");
     expect(page[1]!.title).toBe(b!.title);
@@ -240,7 +257,10 @@ async function holdLock(lockPath: string, pid: string): Promise<ReturnType<typeo
       setInterval(() => {}, 1000);
     });`;
   await mkdir(join(lockPath, ".."), { recursive: true });
-  const child = spawn(process.execPath, ["-e", script, lockPath, `elsewhere pid ${pid} owner test`], { cwd: fileURLToPath(new URL("..", import.meta.url)), stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["-e", script, lockPath, `elsewhere pid ${pid} owner test`], {
+    cwd: fileURLToPath(new URL("..", import.meta.url)),
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on("data", (d: Buffer) => d.toString().includes("locked") && resolve());
     child.once("exit", (code) => reject(new Error(`lock holder exited with ${code}`)));
@@ -258,7 +278,13 @@ describe("fs-store reads archived .jsonl.zst rollouts", () => {
     await writeFile(join(root, "archived_sessions", name + ".zst"), zstdRawFrame(bytes));
     const store = new FsStore({ root });
     const [s] = (await store.listSessions({ archived: "archived" })).sessions;
-    expect(s).toMatchObject({ id: name!.slice(-42, -6), archived: true, bytes: bytes.length, lines: bytes.toString().split("\n").length - 1, title: "Quick one before I archive this session: what is 2 + 2?" });
+    expect(s).toMatchObject({
+      id: name!.slice(-42, -6),
+      archived: true,
+      bytes: bytes.length,
+      lines: bytes.toString().split("\n").length - 1,
+      title: "Quick one before I archive this session: what is 2 + 2?",
+    });
     let text = "";
     for await (const l of store.readStream(s!.id, "rollout")) text += l + "\n";
     expect(Buffer.from(text).equals(bytes)).toBe(true);
@@ -337,7 +363,11 @@ describe("fs-store listing filters", () => {
       const inp = input(id, {
         created_at: `2026-09-0${d}T12:00:00.000Z`,
         model_provider: d % 2 ? "openai" : "azure",
-        git: { commit_hash: "abc", branch: d % 3 ? "main" : "feature", repository_url: d <= 4 ? "https://github.com/acme/api.git" : "https://github.com/acme/web.git" },
+        git: {
+          commit_hash: "abc",
+          branch: d % 3 ? "main" : "feature",
+          repository_url: d <= 4 ? "https://github.com/acme/api.git" : "https://github.com/acme/web.git",
+        },
       });
       await store.putSession(inp);
       await store.append(id, "rollout", 0, sessionHeadLines(inp));

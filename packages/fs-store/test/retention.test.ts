@@ -36,7 +36,20 @@ const RAW_LINE = '{"direction":"request","headers":{"authorization":"[REDACTED]"
 const RAW = Buffer.byteLength(RAW_LINE) + 1;
 
 function sessionInput(id: string, createdAt: string, title: string): SessionInput {
-  return { id, created_at: createdAt, cwd: "/w", title, archived: false, source: "cli", originator: "test", cli_version: "0.169.0", model_provider: "openai", git: null, parent_id: null, forked_from_id: null };
+  return {
+    id,
+    created_at: createdAt,
+    cwd: "/w",
+    title,
+    archived: false,
+    source: "cli",
+    originator: "test",
+    cli_version: "0.169.0",
+    model_provider: "openai",
+    git: null,
+    parent_id: null,
+    forked_from_id: null,
+  };
 }
 
 /** A session whose rollout was last written `ageDays` before NOW, with a rollout, a debug log and raw API lines. */
@@ -100,7 +113,8 @@ describe("retention on a Codex home (RetentionStore + applyRetention)", () => {
     // Every file of the restored session is back where it was, bytes and mode unchanged.
     const back = await snapshotTree(home);
     // (The session's lock file is sessionvault's own and is rewritten by each holder.)
-    for (const [path, entry] of Object.entries(original)) if (path.includes(old.id) && !path.startsWith(".sessionvault/locks/")) expect(back[path], path).toBe(entry);
+    for (const [path, entry] of Object.entries(original))
+      if (path.includes(old.id) && !path.startsWith(".sessionvault/locks/")) expect(back[path], path).toBe(entry);
 
     await applyRetention(store, policy, { now: NOW });
     expect((await applyRetention(store, policy, { now: new Date(NOW.getTime() + 8 * DAY_MS) })).purged).toEqual([old.id]);
@@ -145,7 +159,11 @@ describe("retention on a Codex home (RetentionStore + applyRetention)", () => {
       const after = await snapshotTree(home);
       // Only sessionvault's own files were added (audit log, empty trash); Codex's files are as they were.
       for (const [path, entry] of Object.entries(before)) expect(after[path], `${version} ${path}`).toBe(entry);
-      expect(Object.keys(after).filter((k) => !(k in before)).every((k) => k.startsWith(".sessionvault/"))).toBe(true);
+      expect(
+        Object.keys(after)
+          .filter((k) => !(k in before))
+          .every((k) => k.startsWith(".sessionvault/")),
+      ).toBe(true);
       expect(await listed(store)).toEqual(ids);
       await store.close();
     }
@@ -189,7 +207,10 @@ describe("retention on a Codex home (RetentionStore + applyRetention)", () => {
     const home = await tempHome();
     const store = new FsStore({ root: home });
     await mkdir(join(home, ".sessionvault"), { recursive: true });
-    await writeFile(join(home, ".sessionvault", "deletions.jsonl"), '{"id":"0d000001-3333-7000-8000-000000000000","deleted_at":"2026-01-01T00:00:00.000Z","actor":"bob","reason":null}\n');
+    await writeFile(
+      join(home, ".sessionvault", "deletions.jsonl"),
+      '{"id":"0d000001-3333-7000-8000-000000000000","deleted_at":"2026-01-01T00:00:00.000Z","actor":"bob","reason":null}\n',
+    );
     const s = await session(store, 1);
     const t = await session(store, 2);
     // Here the rollout's TTL is the session's, and a stream never written frees nothing.

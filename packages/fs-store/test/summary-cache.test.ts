@@ -84,7 +84,12 @@ describe("summary cache (FsStoreOptions.summaryCache)", () => {
 
     const second = byId(await listAll(new FsStore({ root: home, summaryCache: cacheFile })));
     expect(second.get(forgedId)!.lines).toBe(999_999);
-    expect(second.get(appendedId)).toEqual({ ...truth.get(appendedId)!, lines: truth.get(appendedId)!.lines + 1, bytes: truth.get(appendedId)!.bytes + extra.length + 1, updated_at: "2030-01-01T00:00:00.000Z" });
+    expect(second.get(appendedId)).toEqual({
+      ...truth.get(appendedId)!,
+      lines: truth.get(appendedId)!.lines + 1,
+      bytes: truth.get(appendedId)!.bytes + extra.length + 1,
+      updated_at: "2030-01-01T00:00:00.000Z",
+    });
     for (const [id, s] of truth) if (id !== forgedId && id !== appendedId) expect(second.get(id)).toEqual(s);
   });
 
@@ -103,7 +108,8 @@ describe("summary cache (FsStoreOptions.summaryCache)", () => {
     // Replace the last line's first character with one of the same length, then put the times back.
     const text = await readFile(path, "utf8");
     const lastStart = text.lastIndexOf("\n", text.length - 2) + 1;
-    const changed = text.slice(0, lastStart) + '{"timestamp":"2031-02-03T04:05:06.007Z"' + text.slice(lastStart + '{"timestamp":"2031-02-03T04:05:06.007Z"'.length);
+    const changed =
+      text.slice(0, lastStart) + '{"timestamp":"2031-02-03T04:05:06.007Z"' + text.slice(lastStart + '{"timestamp":"2031-02-03T04:05:06.007Z"'.length);
     expect(changed.length).toBe(text.length);
     expect(text.slice(lastStart).startsWith('{"timestamp":"')).toBe(true);
     await writeFile(path, changed);
@@ -180,11 +186,25 @@ describe("session facts in the summary cache", () => {
     const at = (ms: number) => new Date(Date.parse(s.updated_at) + ms).toISOString();
     const turn = [
       { timestamp: at(1000), type: "event_msg", payload: { type: "task_started", turn_id: "appended-turn" } },
-      { timestamp: at(1100), type: "turn_context", payload: { turn_id: "appended-turn", cwd: "/tmp", approval_policy: "never", sandbox_policy: { type: "read-only" }, model: "appended-model", summary: "auto" } },
+      {
+        timestamp: at(1100),
+        type: "turn_context",
+        payload: {
+          turn_id: "appended-turn",
+          cwd: "/tmp",
+          approval_policy: "never",
+          sandbox_policy: { type: "read-only" },
+          model: "appended-model",
+          summary: "auto",
+        },
+      },
       {
         timestamp: at(2000),
         type: "event_msg",
-        payload: { type: "token_count", info: { total_token_usage: { input_tokens: 987654, cached_input_tokens: 1, output_tokens: 2, reasoning_output_tokens: 3, total_tokens: 987656 } } },
+        payload: {
+          type: "token_count",
+          info: { total_token_usage: { input_tokens: 987654, cached_input_tokens: 1, output_tokens: 2, reasoning_output_tokens: 3, total_tokens: 987656 } },
+        },
       },
       { timestamp: at(3000), type: "event_msg", payload: { type: "task_complete", turn_id: "appended-turn", last_agent_message: null } },
     ];
@@ -195,7 +215,12 @@ describe("session facts in the summary cache", () => {
     expect(third.summaryCacheStats?.misses).toBe(1);
     const facts = after.get(s.id)!.facts!;
     expect(facts).toEqual(await readSessionFacts(third.readStream(s.id, "rollout"), "codex"));
-    expect(facts).toMatchObject({ model: "appended-model", turns: s.facts!.turns + 1, outcome: "completed", tokens: { input: 987654, cached_input: 1, output: 2, reasoning: 3 } });
+    expect(facts).toMatchObject({
+      model: "appended-model",
+      turns: s.facts!.turns + 1,
+      outcome: "completed",
+      tokens: { input: 987654, cached_input: 1, output: 2, reasoning: 3 },
+    });
     await third.close();
   });
 });

@@ -46,7 +46,9 @@ beforeAll(async () => {
   dir = process.env.SV_BENCH_DIR ?? (await mkdtemp(join(tmpdir(), "sv-pg-bench-")));
   const t = performance.now();
   home = await generateCodexHome(join(dir, "home"), { sessions: SESSIONS, repeat: REPEAT });
-  out(`generated ${home.sessions.length} sessions, ${home.totalLines} lines, ${(home.totalBytes / MB).toFixed(1)} MB in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  out(
+    `generated ${home.sessions.length} sessions, ${home.totalLines} lines, ${(home.totalBytes / MB).toFixed(1)} MB in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+  );
 });
 
 afterAll(async () => {
@@ -58,7 +60,11 @@ afterAll(async () => {
   for (const r of rows) out(`| ${r.figure} | ${r.value} | ${r.baseline} | ${r.ratio} | ${r.target} |`);
   const resultsDir = join(import.meta.dirname, "..", "..", "..", "bench-results");
   mkdirSync(resultsDir, { recursive: true });
-  writeFileSync(join(resultsDir, "pg-store.json"), JSON.stringify({ sessions: SESSIONS, repeat: REPEAT, bytes: home?.totalBytes, lines: home?.totalLines, list_sessions: LIST_SESSIONS, rows }, null, 2) + "\n");
+  writeFileSync(
+    join(resultsDir, "pg-store.json"),
+    JSON.stringify({ sessions: SESSIONS, repeat: REPEAT, bytes: home?.totalBytes, lines: home?.totalLines, list_sessions: LIST_SESSIONS, rows }, null, 2) +
+      "\n",
+  );
 });
 
 /**
@@ -102,7 +108,9 @@ function cpuMeter(): { stop(): string } {
 async function baselineInsert(): Promise<{ seconds: number; cpu: string }> {
   const pool = new pg.Pool({ connectionString: server.url, max: 4 });
   pool.on("error", () => {});
-  await pool.query("create schema if not exists baseline; drop table if exists baseline.lines; create table baseline.lines (session_id text, seq int, text text, primary key (session_id, seq))");
+  await pool.query(
+    "create schema if not exists baseline; drop table if exists baseline.lines; create table baseline.lines (session_id text, seq int, text text, primary key (session_id, seq))",
+  );
   const t = performance.now();
   const cpu = cpuMeter();
   let next = 0;
@@ -143,7 +151,8 @@ it("sync a generated Codex home into Postgres, then re-sync it unchanged", async
     const syncCpu = cpu.stop();
     await from.close();
     await to.close();
-    if (first.lines_sent !== home.totalLines || first.errors.length) throw new Error(`sync sent ${first.lines_sent} of ${home.totalLines} lines, errors ${JSON.stringify(first.errors.slice(0, 3))}`);
+    if (first.lines_sent !== home.totalLines || first.errors.length)
+      throw new Error(`sync sent ${first.lines_sent} of ${home.totalLines} lines, errors ${JSON.stringify(first.errors.slice(0, 3))}`);
     runs.push({ base: home.totalBytes / MB / base.seconds, baseCpu: base.cpu, sync: home.totalBytes / MB / syncSeconds, syncCpu });
     out(`round ${round}: sync ${runs.at(-1)!.sync.toFixed(1)} MB/s (${syncCpu}), baseline ${runs.at(-1)!.base.toFixed(1)} MB/s (${base.cpu})`);
     if (round < ROUNDS) await dropSchema(schema);
@@ -165,7 +174,13 @@ it("sync a generated Codex home into Postgres, then re-sync it unchanged", async
   let n = 0;
   for (const s of home.sessions) for await (const _ of from.readStream(s.id, "rollout")) n++;
   const readSeconds = (performance.now() - t) / 1000;
-  rows.push({ figure: "read the same home through fs-store (source side only)", value: `${(home.totalBytes / MB / readSeconds).toFixed(1)} MB/s (${n} lines)`, baseline: "-", ratio: "-", target: "-" });
+  rows.push({
+    figure: "read the same home through fs-store (source side only)",
+    value: `${(home.totalBytes / MB / readSeconds).toFixed(1)} MB/s (${n} lines)`,
+    baseline: "-",
+    ratio: "-",
+    target: "-",
+  });
 
   await from.close();
 
@@ -206,7 +221,9 @@ it("append only: pg-store appends of lines already in memory vs a plain multi-ro
   const bytes = sample.reduce((n, s) => n + s.bytes, 0);
   const pool = new pg.Pool({ connectionString: server.url, max: 4 });
   pool.on("error", () => {});
-  await pool.query("create schema if not exists baseline2; drop table if exists baseline2.lines; create table baseline2.lines (session_id text, seq int, text text, primary key (session_id, seq))");
+  await pool.query(
+    "create schema if not exists baseline2; drop table if exists baseline2.lines; create table baseline2.lines (session_id text, seq int, text text, primary key (session_id, seq))",
+  );
   const runParallel = async (fn: (i: number) => Promise<unknown>) => {
     let next = 0;
     const t = performance.now();
@@ -216,12 +233,27 @@ it("append only: pg-store appends of lines already in memory vs a plain multi-ro
     await Promise.all([worker(), worker(), worker(), worker()]);
     return (performance.now() - t) / 1000;
   };
-  const base = await runParallel((i) => pool.query("insert into baseline2.lines select $1, s - 1, t from unnest($2::text[]) with ordinality as u(t, s)", [sample[i]!.id, texts[i]]));
+  const base = await runParallel((i) =>
+    pool.query("insert into baseline2.lines select $1, s - 1, t from unnest($2::text[]) with ordinality as u(t, s)", [sample[i]!.id, texts[i]]),
+  );
   const store = new PgStore({ connectionString: server.url, schema: "benchappend" });
   await store.migrateToLatest();
   const ours = await runParallel(async (i) => {
     const s = sample[i]!;
-    await store.putSession({ id: s.id, created_at: "2026-01-05T08:00:00.000Z", cwd: null, title: null, archived: false, source: null, originator: null, cli_version: null, model_provider: null, git: null, parent_id: null, forked_from_id: null });
+    await store.putSession({
+      id: s.id,
+      created_at: "2026-01-05T08:00:00.000Z",
+      cwd: null,
+      title: null,
+      archived: false,
+      source: null,
+      originator: null,
+      cli_version: null,
+      model_provider: null,
+      git: null,
+      parent_id: null,
+      forked_from_id: null,
+    });
     await store.append(s.id, "rollout", 0, texts[i]!);
   });
   rows.push({
@@ -267,13 +299,16 @@ it(`first page of list, and a search, over ${LIST_SESSIONS} sessions`, async () 
   pool.on("error", () => {});
   const t = performance.now();
   // Bulk rows straight into the tables: the point is the query, not how the rows got there.
-  await pool.query(`
+  await pool.query(
+    `
     insert into benchlist.sessions (org, id, created_at, created_ts, updated_at, updated_ts, cwd, title, archived, source, originator, cli_version, model_provider, git, lines, bytes)
     select '', gen_random_uuid()::text, to_char(ts at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), ts,
            to_char(ts at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), ts,
            '/home/dev/project-' || (g % 50), 'Fix the build of module ' || (g % 1000), g % 10 = 9, 'cli', 'codex_cli_rs', '0.169.0', 'openai',
            jsonb_build_object('commit_hash', md5(g::text), 'branch', 'main', 'repository_url', 'https://example.com/repo-' || (g % 50) || '.git'), 40, 60000
-    from generate_series(1, $1::int) g, lateral (select timestamptz '2025-01-01' + g * interval '1 minute' as ts) t`, [LIST_SESSIONS]);
+    from generate_series(1, $1::int) g, lateral (select timestamptz '2025-01-01' + g * interval '1 minute' as ts) t`,
+    [LIST_SESSIONS],
+  );
   // 20 lines per session, every 4th one searchable (a command and a message); "zebra<n>" words are rare (1 session in 1000), "cargo" is in every session.
   await pool.query(`
     insert into benchlist.lines (org, session_id, stream, seq, text, type, payload_type, timestamp, tsv)
@@ -284,7 +319,9 @@ it(`first page of list, and a search, over ${LIST_SESSIONS} sessions`, async () 
   out(`inserted ${LIST_SESSIONS} sessions rows in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
   const firstPage = await timeIt(20, () => store.listSessions({ limit: 50 }));
-  const baseline = await timeIt(20, () => pool.query("select * from benchlist.sessions where org = '' and not archived order by created_ts desc, id desc limit 50"));
+  const baseline = await timeIt(20, () =>
+    pool.query("select * from benchlist.sessions where org = '' and not archived order by created_ts desc, id desc limit 50"),
+  );
   rows.push({
     figure: `list, first page of 50, ${LIST_SESSIONS} sessions (median of 20)`,
     value: `${firstPage.toFixed(2)} ms`,
@@ -296,7 +333,9 @@ it(`first page of list, and a search, over ${LIST_SESSIONS} sessions`, async () 
   const rareCount = (await store.listSessions({ limit: 1000, q: "zebra417" })).sessions.length;
   const common = await timeIt(10, () => store.listSessions({ limit: 50, q: "cargo" }));
   // Baseline: the matching session ids straight from the lines' GIN index, no ordering, no join.
-  const baseSearch = await timeIt(20, () => pool.query("select distinct session_id from benchlist.lines where org = '' and tsv @@ to_tsquery('simple', 'zebra417')"));
+  const baseSearch = await timeIt(20, () =>
+    pool.query("select distinct session_id from benchlist.lines where org = '' and tsv @@ to_tsquery('simple', 'zebra417')"),
+  );
   rows.push({
     figure: `search "zebra417" (${rareCount} matching sessions), first page (median of 20)`,
     value: `${rare.toFixed(2)} ms`,
@@ -304,7 +343,13 @@ it(`first page of list, and a search, over ${LIST_SESSIONS} sessions`, async () 
     ratio: `${(rare / baseSearch).toFixed(1)}× baseline`,
     target: "< 50 ms",
   });
-  rows.push({ figure: `search "cargo" (every session matches), first page (median of 10)`, value: `${common.toFixed(2)} ms`, baseline: "-", ratio: "-", target: "< 50 ms" });
+  rows.push({
+    figure: `search "cargo" (every session matches), first page (median of 10)`,
+    value: `${common.toFixed(2)} ms`,
+    baseline: "-",
+    ratio: "-",
+    target: "< 50 ms",
+  });
   await pool.end();
   await store.close();
 });

@@ -70,7 +70,24 @@ export interface PgStoreOptions {
 
 type SessionRow = Selectable<SessionsTable>;
 /** What a SessionSummary is made of; named, so that a prepared statement returning them keeps its result type when a migration adds a column. */
-const SUMMARY_COLUMNS = ["id", "created_at", "updated_at", "cwd", "title", "archived", "source", "originator", "cli_version", "model_provider", "git", "parent_id", "forked_from_id", "facts", "lines", "bytes"] as const;
+const SUMMARY_COLUMNS = [
+  "id",
+  "created_at",
+  "updated_at",
+  "cwd",
+  "title",
+  "archived",
+  "source",
+  "originator",
+  "cli_version",
+  "model_provider",
+  "git",
+  "parent_id",
+  "forked_from_id",
+  "facts",
+  "lines",
+  "bytes",
+] as const;
 type SummaryRow = Pick<SessionRow, (typeof SUMMARY_COLUMNS)[number]>;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -270,13 +287,18 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
     q = isSessionId(v) ? q.where("id", "=", v) : q.where("id", "like", `${v}%`).orderBy("id").limit(6);
     const rows = await q.execute();
     if (rows.length === 0) throw new NotFoundError(`session ${v} not found`);
-    if (rows.length > 1) throw new AmbiguousIdError(v, rows.map((r) => r.id));
+    if (rows.length > 1)
+      throw new AmbiguousIdError(
+        v,
+        rows.map((r) => r.id),
+      );
     return rows[0]!;
   }
 
   async listSessions(query: ListQuery = {}): Promise<SessionPage> {
     const limit = query.limit ?? DEFAULT_LIST_LIMIT;
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) throw new InvalidInputError(`limit must be an integer from 1 to ${MAX_LIST_LIMIT}, got ${limit}`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT)
+      throw new InvalidInputError(`limit must be an integer from 1 to ${MAX_LIST_LIMIT}, got ${limit}`);
     assertStorableFilters(query);
     const cursor = query.cursor ? decodeCursor(query.cursor) : null;
     const since = query.since ? parseTime(query.since, "since") : null;
@@ -303,7 +325,11 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
         );
       }
       if (cursor) q = q.where(sql<boolean>`(created_ts, id) < (${cursor.ts}::timestamptz, ${cursor.id})`);
-      const rows = await q.orderBy("created_ts", "desc").orderBy("id", "desc").limit(limit + 1).execute();
+      const rows = await q
+        .orderBy("created_ts", "desc")
+        .orderBy("id", "desc")
+        .limit(limit + 1)
+        .execute();
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
       return {
@@ -509,7 +535,13 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
    */
   async #delete(
     id: string,
-    options: { actor?: string | undefined; reason?: string | undefined; policy?: string | undefined; action?: "delete" | "purge"; includeSoftDeleted?: boolean },
+    options: {
+      actor?: string | undefined;
+      reason?: string | undefined;
+      policy?: string | undefined;
+      action?: "delete" | "purge";
+      includeSoftDeleted?: boolean;
+    },
   ): Promise<{ bytes: number }> {
     return this.#db.transaction().execute(async (tx) => {
       await this.#lockUnheld(tx, id, options.includeSoftDeleted ?? false);
@@ -564,7 +596,14 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
     });
     for await (const r of rows) {
       const streams = r.streams as StreamInfo[];
-      yield { id: r.id, created_at: r.created_at, updated_at: r.updated_at, legal_hold: r.legal_hold, streams, bytes: streams.reduce((n, st) => n + Number(st.bytes), 0) };
+      yield {
+        id: r.id,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+        legal_hold: r.legal_hold,
+        streams,
+        bytes: streams.reduce((n, st) => n + Number(st.bytes), 0),
+      };
     }
   }
 
@@ -573,7 +612,12 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
     await this.#run(() =>
       this.#db.transaction().execute(async (tx) => {
         await this.#lockUnheld(tx, id, false);
-        await tx.updateTable("sessions").set({ deleted_at: new Date(), purge_after: options.purgeAfter }).where("org", "=", this.#org).where("id", "=", id).execute();
+        await tx
+          .updateTable("sessions")
+          .set({ deleted_at: new Date(), purge_after: options.purgeAfter })
+          .where("org", "=", this.#org)
+          .where("id", "=", id)
+          .execute();
         await this.#audit(tx, id, "soft_delete", null, options, await this.#streamTotals(tx, id));
       }),
     );
@@ -589,14 +633,21 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
       if (last) q = q.where(sql<boolean>`(purge_after, id) > (${last.purge_after}, ${last.id})`);
       return q.orderBy("purge_after").orderBy("id").limit(RETENTION_PAGE).execute();
     });
-    for await (const r of rows) yield { id: r.id, deleted_at: r.deleted_at!.toISOString(), purge_after: r.purge_after!.toISOString(), legal_hold: r.legal_hold, bytes: Number(r.bytes) };
+    for await (const r of rows)
+      yield { id: r.id, deleted_at: r.deleted_at!.toISOString(), purge_after: r.purge_after!.toISOString(), legal_hold: r.legal_hold, bytes: Number(r.bytes) };
   }
 
   async restoreSession(sessionId: string, options: { actor: string; reason?: string }): Promise<void> {
     const id = assertSessionId(sessionId);
     await this.#run(() =>
       this.#db.transaction().execute(async (tx) => {
-        const r = await tx.updateTable("sessions").set({ deleted_at: null, purge_after: null }).where("org", "=", this.#org).where("id", "=", id).where("deleted_at", "is not", null).executeTakeFirst();
+        const r = await tx
+          .updateTable("sessions")
+          .set({ deleted_at: null, purge_after: null })
+          .where("org", "=", this.#org)
+          .where("id", "=", id)
+          .where("deleted_at", "is not", null)
+          .executeTakeFirst();
         if (Number(r.numUpdatedRows) === 0) throw new NotFoundError(`session ${id} is not soft-deleted`);
         // A restore deletes nothing: its record counts 0 bytes, as in every store.
         await this.#audit(tx, id, "restore", null, options, { lines: 0, bytes: 0 });
@@ -617,7 +668,13 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
     return this.#run(() =>
       this.#db.transaction().execute(async (tx) => {
         await this.#lockUnheld(tx, id, false);
-        const gone = await tx.deleteFrom("streams").where("org", "=", this.#org).where("session_id", "=", id).where("name", "=", stream).returning(["lines", "bytes"]).executeTakeFirst();
+        const gone = await tx
+          .deleteFrom("streams")
+          .where("org", "=", this.#org)
+          .where("session_id", "=", id)
+          .where("name", "=", stream)
+          .returning(["lines", "bytes"])
+          .executeTakeFirst();
         if (!gone) return 0;
         await tx.deleteFrom("lines").where("org", "=", this.#org).where("session_id", "=", id).where("stream", "=", stream).execute();
         await this.#audit(tx, id, "delete_stream", stream, options, { lines: Number(gone.lines), bytes: Number(gone.bytes) });
@@ -628,7 +685,12 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
 
   async setOrgLegalHold(held: boolean): Promise<void> {
     await this.#run(async () => {
-      if (held) await this.#db.insertInto("org_holds").values({ org: this.#org }).onConflict((oc) => oc.column("org").doNothing()).execute();
+      if (held)
+        await this.#db
+          .insertInto("org_holds")
+          .values({ org: this.#org })
+          .onConflict((oc) => oc.column("org").doNothing())
+          .execute();
       else await this.#db.deleteFrom("org_holds").where("org", "=", this.#org).execute();
     });
   }
@@ -639,12 +701,25 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
 
   async *deletionAudit(options: { since?: Date } = {}): AsyncIterable<DeletionAuditRecord> {
     const rows = this.#pages((last: { seq: string } | null) => {
-      let q = this.#db.selectFrom("deletions").selectAll().where("org", "=", this.#org).where(sql<boolean>`seq > ${last?.seq ?? "0"}::bigint`);
+      let q = this.#db
+        .selectFrom("deletions")
+        .selectAll()
+        .where("org", "=", this.#org)
+        .where(sql<boolean>`seq > ${last?.seq ?? "0"}::bigint`);
       if (options.since) q = q.where("deleted_at", ">=", options.since);
       return q.orderBy("seq").limit(RETENTION_PAGE).execute();
     });
     for await (const r of rows) {
-      yield { at: r.deleted_at.toISOString(), action: r.action, session_id: r.session_id, stream: r.stream, actor: r.actor ?? "unknown", policy: r.policy, reason: r.reason, bytes: Number(r.bytes) };
+      yield {
+        at: r.deleted_at.toISOString(),
+        action: r.action,
+        session_id: r.session_id,
+        stream: r.stream,
+        actor: r.actor ?? "unknown",
+        policy: r.policy,
+        reason: r.reason,
+        bytes: Number(r.bytes),
+      };
     }
   }
 
@@ -686,7 +761,17 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
   ): Promise<void> {
     await tx
       .insertInto("deletions")
-      .values({ org: this.#org, session_id: id, action, stream, actor: options.actor ?? null, policy: options.policy ?? null, reason: options.reason ?? null, lines: counts.lines, bytes: counts.bytes })
+      .values({
+        org: this.#org,
+        session_id: id,
+        action,
+        stream,
+        actor: options.actor ?? null,
+        policy: options.policy ?? null,
+        reason: options.reason ?? null,
+        lines: counts.lines,
+        bytes: counts.bytes,
+      })
       .execute();
   }
 
@@ -759,7 +844,8 @@ function normalizeGit(g: Partial<GitJson>): GitJson {
 
 function parseTime(value: string, what: string): Date {
   const d = new Date(value);
-  if (typeof value !== "string" || Number.isNaN(d.getTime())) throw new InvalidInputError(`invalid ${what} ${JSON.stringify(value)}: expected an ISO-8601 date`);
+  if (typeof value !== "string" || Number.isNaN(d.getTime()))
+    throw new InvalidInputError(`invalid ${what} ${JSON.stringify(value)}: expected an ISO-8601 date`);
   return d;
 }
 

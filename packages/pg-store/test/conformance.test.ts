@@ -1,14 +1,13 @@
 import { runStoreConformance, runTokenConformance } from "@sessionvault/core/conformance";
 import pg from "pg";
-import { afterAll, } from "vitest";
+import { afterAll } from "vitest";
 import { PgStore } from "@sessionvault/pg-store";
 import { freshSchema } from "@sessionvault/testing/fresh-schema";
 import { sharedPostgres } from "@sessionvault/testing/shared-services";
 
 const server = sharedPostgres();
 const schemas: string[] = [];
-afterAll(async () => {
-});
+afterAll(async () => {});
 
 runStoreConformance("pg-store", {
   supportsSearch: true,

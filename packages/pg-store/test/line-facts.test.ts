@@ -59,17 +59,23 @@ describe("line facts of odd lines", () => {
   it("garbage, unknown kinds and escaped envelopes never throw", () => {
     expect(lineFacts("not json")).toEqual({ type: null, payload_type: null, timestamp: null, meta: null, search: null });
     expect(lineFacts('{"timestamp":"t","type":"future","payload":{"type":"x"},"extra":1}')).toMatchObject({ type: "future", payload_type: "x" });
-    expect(lineFacts('{"timestamp":"t\\"x","type":"response_item","payload":{"type":"message","role":"assistant","content":[{"type":"output_text","text":"hi"}]}}')).toMatchObject({ timestamp: 't"x', search: "hi" });
-    expect(lineFacts('{"type":"response_item","payload":{"type":"message","role":"user","content":[{"type":"input_text","text":"run deploy/api.sh"}]}}').search).toContain("deploy api sh");
+    expect(
+      lineFacts('{"timestamp":"t\\"x","type":"response_item","payload":{"type":"message","role":"assistant","content":[{"type":"output_text","text":"hi"}]}}'),
+    ).toMatchObject({ timestamp: 't"x', search: "hi" });
+    expect(
+      lineFacts('{"type":"response_item","payload":{"type":"message","role":"user","content":[{"type":"input_text","text":"run deploy/api.sh"}]}}').search,
+    ).toContain("deploy api sh");
     // The UI-facing event_msg copies of messages say nothing the response item does not.
     expect(lineFacts('{"timestamp":"t","type":"event_msg","payload":{"type":"agent_message","message":"hi"}}').search).toBeNull();
     // Bare-line builds (no envelope) are indexed the same way.
     expect(lineFacts('{"type":"message","role":"user","content":[{"type":"input_text","text":"make the tests pass"}]}').search).toBe("make the tests pass");
-    expect(lineFacts('{"type":"function_call","name":"shell","arguments":"{\\"command\\":[\\"bash\\",\\"-lc\\",\\"npm test\\"]}","call_id":"c1"}').search).toBe("npm test");
+    expect(lineFacts('{"type":"function_call","name":"shell","arguments":"{\\"command\\":[\\"bash\\",\\"-lc\\",\\"npm test\\"]}","call_id":"c1"}').search).toBe(
+      "npm test",
+    );
     expect(lineFacts("[1,2,3]").type).toBeNull();
   });
 
-  it("a payload without a leading type: null payload_type only when no key can be \"type\"", () => {
+  it('a payload without a leading type: null payload_type only when no key can be "type"', () => {
     const bare = '{"timestamp":"2026-01-01T00:00:00.000Z","ordinal":3,"type":"world_state","payload":{"full":true,"state":{"a":[1,2]}}}';
     expect(lineFacts(bare)).toEqual({ type: "world_state", payload_type: null, timestamp: "2026-01-01T00:00:00.000Z", meta: null, search: null });
     for (const line of [

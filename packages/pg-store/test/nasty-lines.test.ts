@@ -93,14 +93,20 @@ describe("big appends of lines with syntax characters", () => {
     const store = open(schema);
     const s = input();
     await store.putSession(s);
-    const words = JSON.stringify({ timestamp: "2026-04-01T09:00:02.000Z", type: "response_item", payload: { type: "message", role: "user", content: [{ type: "input_text", text: "please frobnicate the\twombat" }] } });
+    const words = JSON.stringify({
+      timestamp: "2026-04-01T09:00:02.000Z",
+      type: "response_item",
+      payload: { type: "message", role: "user", content: [{ type: "input_text", text: "please frobnicate the\twombat" }] },
+    });
     await store.append(s.id, "rollout", 0, [...sessionHeadLines(s), "not json", words]);
     expect((await store.listSessions({ q: "wombat" })).sessions.map((x) => x.id)).toEqual([s.id]);
     expect((await store.listSessions({ q: "frobnicate" })).sessions.map((x) => x.id)).toEqual([s.id]);
     const admin = new pg.Client({ connectionString: server.url });
     await admin.connect();
     try {
-      const { rows } = await admin.query(`select seq, type, payload_type, meta->>'cwd' as cwd, tsv is not null as searchable from "${schema}".lines order by seq`);
+      const { rows } = await admin.query(
+        `select seq, type, payload_type, meta->>'cwd' as cwd, tsv is not null as searchable from "${schema}".lines order by seq`,
+      );
       expect(rows).toEqual([
         { seq: 0, type: "session_meta", payload_type: null, cwd: "/work/app", searchable: false },
         { seq: 1, type: "response_item", payload_type: "message", cwd: null, searchable: true },

@@ -57,7 +57,16 @@ describe("migrations", () => {
       // Two stores migrating the same empty schema at once: the migration lock serialises them.
       await Promise.all([a.migrateToLatest(), b.migrateToLatest()]);
       const tables = await admin.query("select table_name from information_schema.tables where table_schema = $1 order by table_name", [schema]);
-      expect(tables.rows.map((r) => r.table_name)).toEqual(["deletions", "lines", "org_holds", "sessions", MIGRATION_TABLE, MIGRATION_LOCK_TABLE, "streams", "tokens"]);
+      expect(tables.rows.map((r) => r.table_name)).toEqual([
+        "deletions",
+        "lines",
+        "org_holds",
+        "sessions",
+        MIGRATION_TABLE,
+        MIGRATION_LOCK_TABLE,
+        "streams",
+        "tokens",
+      ]);
       const applied = await admin.query(`select name from "${schema}".${MIGRATION_TABLE}`);
       expect(applied.rows.map((r) => r.name).sort()).toEqual(["0001_initial", "0002_retention", "0003_session_facts"]);
       // Nothing leaked into public.
@@ -197,7 +206,9 @@ describe("appends", () => {
     const admin = new pg.Client({ connectionString: server.url });
     await admin.connect();
     try {
-      const { rows } = await admin.query(`select seq, type, payload_type, timestamp, meta->>'cwd' as cwd, tsv is not null as searchable from "${schema}".lines order by seq`);
+      const { rows } = await admin.query(
+        `select seq, type, payload_type, timestamp, meta->>'cwd' as cwd, tsv is not null as searchable from "${schema}".lines order by seq`,
+      );
       expect(rows).toEqual([
         { seq: 0, type: "session_meta", payload_type: null, timestamp: s.created_at, cwd: "/srv/facts", searchable: false },
         { seq: 1, type: "response_item", payload_type: "message", timestamp: s.created_at, cwd: null, searchable: true },
@@ -256,12 +267,25 @@ describe("search", () => {
     }
     const ts = "2026-04-01T09:00:01.000Z";
     await store.append(cmd.id, "rollout", 3, [
-      JSON.stringify({ timestamp: ts, type: "response_item", payload: { type: "function_call", name: "shell", arguments: JSON.stringify({ command: ["bash", "-lc", "kubectl rollout restart deploy/frobnicator"] }), call_id: "c1" } }),
+      JSON.stringify({
+        timestamp: ts,
+        type: "response_item",
+        payload: {
+          type: "function_call",
+          name: "shell",
+          arguments: JSON.stringify({ command: ["bash", "-lc", "kubectl rollout restart deploy/frobnicator"] }),
+          call_id: "c1",
+        },
+      }),
       JSON.stringify({ timestamp: ts, type: "event_msg", payload: { type: "exec_command_end", call_id: "c2", command: ["terraform", "plan"], exit_code: 0 } }),
     ]);
     await store.append(msg.id, "rollout", 3, agentMessageLines("The quokka migration finished without errors.", ts));
     await store.append(none.id, "rollout", 3, [
-      JSON.stringify({ timestamp: ts, type: "response_item", payload: { type: "message", role: "user", content: [{ type: "input_text", text: "<environment_context>wombat</environment_context>" }] } }),
+      JSON.stringify({
+        timestamp: ts,
+        type: "response_item",
+        payload: { type: "message", role: "user", content: [{ type: "input_text", text: "<environment_context>wombat</environment_context>" }] },
+      }),
       JSON.stringify({ timestamp: ts, type: "response_item", payload: { type: "reasoning", summary: [{ type: "summary_text", text: "quokka frobnicator" }] } }),
     ]);
     const ids = async (q: string) => (await store.listSessions({ q, archived: "all" })).sessions.map((s) => s.id);
@@ -305,8 +329,15 @@ describe("orgs, filters, tokens", () => {
 
   it("filters by repo substring, branch, provider and created_at range", async () => {
     const store = open();
-    const a = input({ created_at: "2026-01-01T00:00:00.000Z", git: { commit_hash: null, branch: "main", repository_url: "git@github.com:acme/rocket_engine.git" } });
-    const b = input({ created_at: "2026-02-01T00:00:00.000Z", model_provider: "azure", git: { commit_hash: "abc", branch: "dev", repository_url: "https://example.com/other.git" } });
+    const a = input({
+      created_at: "2026-01-01T00:00:00.000Z",
+      git: { commit_hash: null, branch: "main", repository_url: "git@github.com:acme/rocket_engine.git" },
+    });
+    const b = input({
+      created_at: "2026-02-01T00:00:00.000Z",
+      model_provider: "azure",
+      git: { commit_hash: "abc", branch: "dev", repository_url: "https://example.com/other.git" },
+    });
     for (const s of [a, b]) await store.putSession(s);
     const ids = async (q: Parameters<PgStore["listSessions"]>[0]) => (await store.listSessions(q)).sessions.map((s) => s.id);
     expect(await ids({ repo: "rocket_engine" })).toEqual([a.id]);

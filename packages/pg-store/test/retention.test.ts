@@ -1,14 +1,13 @@
 import { runRetentionConformance } from "@sessionvault/core/conformance";
 import { PgStore } from "@sessionvault/pg-store";
 import pg from "pg";
-import { afterAll, } from "vitest";
+import { afterAll } from "vitest";
 import { freshSchema } from "@sessionvault/testing/fresh-schema";
 import { sharedPostgres } from "@sessionvault/testing/shared-services";
 
 const server = sharedPostgres();
 const schemas: string[] = [];
-afterAll(async () => {
-});
+afterAll(async () => {});
 
 function open(schema: string, org?: string): PgStore {
   return new PgStore({ connectionString: server.url, schema, ...(org ? { org } : {}) });

@@ -27,7 +27,10 @@ import { startS3Server, uniquePrefix, type TestS3Server } from "@sessionvault/te
 
 const SYNC_SESSIONS = Number(process.env.SV_BENCH_SYNC_SESSIONS ?? 10);
 const SYNC_LINES = Number(process.env.SV_BENCH_SYNC_LINES ?? 4000);
-const LIST_COUNTS = (process.env.SV_BENCH_LIST_COUNTS ?? "1000,10000,100000").split(",").map(Number).filter((n) => n > 0);
+const LIST_COUNTS = (process.env.SV_BENCH_LIST_COUNTS ?? "1000,10000,100000")
+  .split(",")
+  .map(Number)
+  .filter((n) => n > 0);
 const LIST_RUNS = Number(process.env.SV_BENCH_LIST_RUNS ?? 15);
 const FIXTURES = join(import.meta.dirname, "../../../fixtures/codex");
 
@@ -37,7 +40,14 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))]!;
 
 function openStore(server: TestS3Server, prefix: string): S3Store {
-  return new S3Store({ bucket: server.bucket, prefix, endpoint: server.endpoint, region: server.region, credentials: server.credentials, forcePathStyle: true });
+  return new S3Store({
+    bucket: server.bucket,
+    prefix,
+    endpoint: server.endpoint,
+    region: server.region,
+    credentials: server.credentials,
+    forcePathStyle: true,
+  });
 }
 
 async function readStream(store: SessionStore, id: string, name: string): Promise<Buffer> {
@@ -92,12 +102,39 @@ async function generatedHome(dir: string): Promise<FsStore> {
   for (let s = 0; s < SYNC_SESSIONS; s++) {
     const created = new Date(Date.UTC(2026, 9, 1, 8, 0, 0) + s * 3_600_000);
     const id = `0e${String(s).padStart(6, "0")}-4444-7000-8000-000000000000`;
-    await fs.putSession({ id, created_at: created.toISOString(), cwd: "/bench", title: "bench", archived: false, source: "exec", originator: "bench", cli_version: "0.169.0", model_provider: "mock", git: null, parent_id: null, forked_from_id: null });
-    const lines: string[] = [JSON.stringify({ timestamp: created.toISOString(), type: "session_meta", payload: { id, cwd: "/bench", originator: "bench", cli_version: "0.169.0" } })];
-    lines.push(JSON.stringify({ timestamp: created.toISOString(), type: "response_item", payload: { type: "message", role: "user", content: [{ type: "input_text", text: "bench" }] } }));
+    await fs.putSession({
+      id,
+      created_at: created.toISOString(),
+      cwd: "/bench",
+      title: "bench",
+      archived: false,
+      source: "exec",
+      originator: "bench",
+      cli_version: "0.169.0",
+      model_provider: "mock",
+      git: null,
+      parent_id: null,
+      forked_from_id: null,
+    });
+    const lines: string[] = [
+      JSON.stringify({ timestamp: created.toISOString(), type: "session_meta", payload: { id, cwd: "/bench", originator: "bench", cli_version: "0.169.0" } }),
+    ];
+    lines.push(
+      JSON.stringify({
+        timestamp: created.toISOString(),
+        type: "response_item",
+        payload: { type: "message", role: "user", content: [{ type: "input_text", text: "bench" }] },
+      }),
+    );
     lines.push(JSON.stringify({ timestamp: created.toISOString(), type: "event_msg", payload: { type: "user_message", message: "bench" } }));
     for (let i = lines.length; i < SYNC_LINES; i++) {
-      lines.push(JSON.stringify({ timestamp: new Date(created.getTime() + i).toISOString(), type: "event_msg", payload: { type: "agent_message", message: `step ${i}: the quick brown fox jumps over the lazy dog`, pad: "x".repeat(70) } }));
+      lines.push(
+        JSON.stringify({
+          timestamp: new Date(created.getTime() + i).toISOString(),
+          type: "event_msg",
+          payload: { type: "agent_message", message: `step ${i}: the quick brown fox jumps over the lazy dog`, pad: "x".repeat(70) },
+        }),
+      );
     }
     for (let i = 0; i < lines.length; i += 1000) await fs.append(id, "rollout", i, lines.slice(i, i + 1000));
   }
@@ -111,7 +148,20 @@ function writeSessionsDirect(dataDir: string, prefix: string, from: number, to: 
     const id = `0f${String(i).padStart(6, "0")}-5555-7000-8000-${String(i).padStart(12, "0")}`;
     // One session every 5 minutes, going back in time.
     const created = new Date(base - i * 300_000).toISOString();
-    const summary = { id, created_at: created, cwd: "/bench", title: `session ${i}`, archived: false, source: "exec", originator: "bench", cli_version: "0.169.0", model_provider: "mock", git: null, parent_id: null, forked_from_id: null };
+    const summary = {
+      id,
+      created_at: created,
+      cwd: "/bench",
+      title: `session ${i}`,
+      archived: false,
+      source: "exec",
+      originator: "bench",
+      cli_version: "0.169.0",
+      model_provider: "mock",
+      git: null,
+      parent_id: null,
+      forked_from_id: null,
+    };
     const doc = JSON.stringify({ v: 1, summary, streams: { rollout: { lines: 3, bytes: 900 } }, rollout_last_ts: created, deleted: null });
     writeObject(dataDir, `${prefix}/sessions/${id}/session.json`, doc);
     writeObject(dataDir, `${prefix}/${indexRelative(Date.parse(created), id)}`, "");

@@ -179,7 +179,12 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
   readonly #client: S3Client;
   readonly #ownsClient: boolean;
   readonly #keys: StoreKeys;
-  readonly #opts: Required<Pick<S3StoreOptions, "multipartThresholdBytes" | "partSizeBytes" | "compactAfterAppends" | "compactObjectMaxBytes" | "compactSegmentMaxBytes" | "concurrency">> &
+  readonly #opts: Required<
+    Pick<
+      S3StoreOptions,
+      "multipartThresholdBytes" | "partSizeBytes" | "compactAfterAppends" | "compactObjectMaxBytes" | "compactSegmentMaxBytes" | "concurrency"
+    >
+  > &
     S3StoreOptions;
   /** Stream ends this instance saw or wrote: lets a sequential writer skip the position check. */
   readonly #ends = new Map<string, { lines: number; bytes: number; uncompacted: number }>();
@@ -229,16 +234,22 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
     const summary = pickInput(input);
     let previousCreated: string | null = null;
     let created = false;
-    const doc = await this.#updateDoc(id, (current) => {
-      created = current === null;
-      if (current?.deleted) {
-        throw new InvalidInputError(`session ${id} was deleted by retention on ${current.deleted.at} and is purged after ${current.deleted.purge_after}; restore it first`);
-      }
-      previousCreated = current?.summary.created_at ?? null;
-      // Facts left out of the input keep what the document has (a writer that does not compute them).
-      const kept = input.facts === undefined && current?.summary.facts !== undefined ? { ...summary, facts: current.summary.facts } : summary;
-      return { v: 1, summary: kept, streams: current?.streams ?? {}, rollout_last_ts: current?.rollout_last_ts ?? null, deleted: null };
-    }, { createFirst: true });
+    const doc = await this.#updateDoc(
+      id,
+      (current) => {
+        created = current === null;
+        if (current?.deleted) {
+          throw new InvalidInputError(
+            `session ${id} was deleted by retention on ${current.deleted.at} and is purged after ${current.deleted.purge_after}; restore it first`,
+          );
+        }
+        previousCreated = current?.summary.created_at ?? null;
+        // Facts left out of the input keep what the document has (a writer that does not compute them).
+        const kept = input.facts === undefined && current?.summary.facts !== undefined ? { ...summary, facts: current.summary.facts } : summary;
+        return { v: 1, summary: kept, streams: current?.streams ?? {}, rollout_last_ts: current?.rollout_last_ts ?? null, deleted: null };
+      },
+      { createFirst: true },
+    );
     // A session.json we created means no stream of it has objects (a deletion removes session.json
     // last): its first appends need no position check. A racing writer still loses on If-None-Match.
     if (created) remember(this.#fresh, id, true);
@@ -280,7 +291,12 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
     let lastKey: string | undefined;
     let token: string | undefined;
     for (;;) {
-      const page = await this.#list({ Prefix: this.#keys.indexPrefix(), StartAfter: token ? undefined : startAfter, ContinuationToken: token, MaxKeys: Math.min(1000, limit + 1) });
+      const page = await this.#list({
+        Prefix: this.#keys.indexPrefix(),
+        StartAfter: token ? undefined : startAfter,
+        ContinuationToken: token,
+        MaxKeys: Math.min(1000, limit + 1),
+      });
       const entries = (page.Contents ?? []).flatMap((o) => {
         const parsed = o.Key ? this.#keys.parseIndexEntry(o.Key) : null;
         return parsed ? [{ key: o.Key!, ...parsed }] : [];
@@ -528,7 +544,9 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
       // Objects appended later are not covered until the hold is set again.
       const objects = await this.#listAll(this.#keys.session(id));
       await mapLimit(objects, this.#opts.concurrency, (o) =>
-        this.#send(`PUT legal hold ${o.Key}`, (c) => c.send(new PutObjectLegalHoldCommand({ Bucket: this.bucket, Key: o.Key!, LegalHold: { Status: held ? "ON" : "OFF" } }))),
+        this.#send(`PUT legal hold ${o.Key}`, (c) =>
+          c.send(new PutObjectLegalHoldCommand({ Bucket: this.bucket, Key: o.Key!, LegalHold: { Status: held ? "ON" : "OFF" } })),
+        ),
       );
     }
     if (!held) await this.#delete(this.#keys.sessionHold(id));
@@ -564,11 +582,25 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
     await this.#assertNotHeld(id);
     const objects = await this.#listAll(this.#keys.session(id));
     const at = new Date();
-    await this.#audit({ at: at.toISOString(), action: "soft_delete", session_id: id, stream: null, actor: options.actor, policy: options.policy ?? null, reason: options.reason ?? null, bytes: sumSizes(objects) });
+    await this.#audit({
+      at: at.toISOString(),
+      action: "soft_delete",
+      session_id: id,
+      stream: null,
+      actor: options.actor,
+      policy: options.policy ?? null,
+      reason: options.reason ?? null,
+      bytes: sumSizes(objects),
+    });
     // The trash entry first: a crash after it leaves a session that a later purge still finds.
-    await this.#put(this.#keys.trashEntry(options.purgeAfter, id), JSON.stringify({ id, deleted_at: at.toISOString(), purge_after: options.purgeAfter.toISOString() }));
+    await this.#put(
+      this.#keys.trashEntry(options.purgeAfter, id),
+      JSON.stringify({ id, deleted_at: at.toISOString(), purge_after: options.purgeAfter.toISOString() }),
+    );
     await this.#updateDoc(id, (doc) =>
-      doc ? { ...doc, deleted: { at: at.toISOString(), purge_after: options.purgeAfter.toISOString(), actor: options.actor, reason: options.reason ?? null } } : null,
+      doc
+        ? { ...doc, deleted: { at: at.toISOString(), purge_after: options.purgeAfter.toISOString(), actor: options.actor, reason: options.reason ?? null } }
+        : null,
     );
     await this.#delete(this.#keys.indexEntry(d.summary.created_at, id));
     this.#forget(id);
@@ -596,7 +628,16 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
     const d = await this.#readDoc(id).catch((err) => (isNotFound(err) ? null : Promise.reject(err)));
     if (!d?.doc.deleted) throw new NotFoundError(`session ${id} is not soft-deleted`);
     const purgeAfter = new Date(d.doc.deleted.purge_after);
-    await this.#audit({ at: new Date().toISOString(), action: "restore", session_id: id, stream: null, actor: options.actor, policy: null, reason: options.reason ?? null, bytes: 0 });
+    await this.#audit({
+      at: new Date().toISOString(),
+      action: "restore",
+      session_id: id,
+      stream: null,
+      actor: options.actor,
+      policy: null,
+      reason: options.reason ?? null,
+      bytes: 0,
+    });
     await this.#updateDoc(id, (doc) => (doc ? { ...doc, deleted: null } : null));
     await this.#put(this.#keys.indexEntry(d.doc.summary.created_at, id), "");
     await this.#delete(this.#keys.trashEntry(purgeAfter, id));
@@ -617,7 +658,16 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
     await this.#assertNotHeld(id);
     const objects = await this.#listAll(this.#keys.stream(id, stream));
     const bytes = sumSizes(objects);
-    await this.#audit({ at: new Date().toISOString(), action: "delete_stream", session_id: id, stream, actor: options.actor, policy: options.policy ?? null, reason: options.reason ?? null, bytes });
+    await this.#audit({
+      at: new Date().toISOString(),
+      action: "delete_stream",
+      session_id: id,
+      stream,
+      actor: options.actor,
+      policy: options.policy ?? null,
+      reason: options.reason ?? null,
+      bytes,
+    });
     await mapLimit(objects, this.#opts.concurrency, (o) => this.#delete(o.Key!));
     this.#ends.delete(`${id}/${stream}`);
     await this.#updateDoc(id, (doc) => {
@@ -693,10 +743,12 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
     if (isSessionId(v)) return v;
     const res = await this.#list({ Prefix: `${this.#keys.sessionsPrefix()}${v}`, Delimiter: "/" });
     const ids = (res.CommonPrefixes ?? []).map((p) => p.Prefix!.slice(this.#keys.sessionsPrefix().length, -1)).filter(isSessionId);
-    const live = (await mapLimit(ids, this.#opts.concurrency, async (id) => {
-      const d = await this.#readDoc(id).catch((err) => (isNotFound(err) ? null : Promise.reject(err)));
-      return d && !d.doc.deleted ? id : null;
-    })).filter((x): x is string => x !== null);
+    const live = (
+      await mapLimit(ids, this.#opts.concurrency, async (id) => {
+        const d = await this.#readDoc(id).catch((err) => (isNotFound(err) ? null : Promise.reject(err)));
+        return d && !d.doc.deleted ? id : null;
+      })
+    ).filter((x): x is string => x !== null);
     if (live.length === 0) throw new NotFoundError(`no session matches ${JSON.stringify(idOrPrefix)}`);
     if (live.length > 1) throw new AmbiguousIdError(idOrPrefix, live);
     return live[0]!;
@@ -878,7 +930,8 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
     for (let attempt = 0; ; attempt++) {
       try {
         if (body.length >= this.#opts.multipartThresholdBytes) await this.#multipartCreate(key, body, metadata, tagging);
-        else await this.#client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, Metadata: metadata, Tagging: tagging, IfNoneMatch: "*" }));
+        else
+          await this.#client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, Metadata: metadata, Tagging: tagging, IfNoneMatch: "*" }));
         return true;
       } catch (err) {
         if (isConditionalConflict(err) && attempt < 10) {
@@ -903,10 +956,14 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
       const size = this.#opts.partSizeBytes;
       const parts: { PartNumber: number; ETag: string }[] = [];
       for (let i = 0, n = 1; i < body.length; i += size, n++) {
-        const part = await this.#client.send(new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: n, Body: body.subarray(i, i + size) }));
+        const part = await this.#client.send(
+          new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: n, Body: body.subarray(i, i + size) }),
+        );
         parts.push({ PartNumber: n, ETag: part.ETag! });
       }
-      await this.#client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts }, IfNoneMatch: "*" }));
+      await this.#client.send(
+        new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts }, IfNoneMatch: "*" }),
+      );
     } catch (err) {
       await this.#client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId })).catch(() => {});
       throw err;
@@ -929,7 +986,13 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
     const bytes = Buffer.from(body);
     try {
       const res = await this.#client.send(
-        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: bytes, ContentType: "application/json", ...(etag === null ? { IfNoneMatch: "*" } : { IfMatch: etag }) }),
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: bytes,
+          ContentType: "application/json",
+          ...(etag === null ? { IfNoneMatch: "*" } : { IfMatch: etag }),
+        }),
       );
       return res.ETag ?? "";
     } catch (err) {
@@ -1115,4 +1178,3 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return out;
 }
-

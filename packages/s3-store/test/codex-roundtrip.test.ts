@@ -22,8 +22,7 @@ export async function rolloutFiles(home: string): Promise<Map<string, Buffer>> {
 }
 
 const server = sharedS3Server();
-afterAll(async () => {
-});
+afterAll(async () => {});
 
 describe("a Codex home synced to S3 and back out", () => {
   test.each(["0.39.0", "0.98.0", "0.169.0"])("Codex %s: byte-identical rollout files, same summaries, and a rerun sends nothing", async (version) => {

@@ -1,13 +1,12 @@
 import { runStoreConformance, runTokenConformance } from "@sessionvault/core/conformance";
-import { afterAll, } from "vitest";
+import { afterAll } from "vitest";
 import { uniquePrefix } from "@sessionvault/testing/s3-server";
 import { sharedS3Server } from "@sessionvault/testing/shared-services";
 import { openTestStore } from "./support/open-store.js";
 
 // Against the in-process s3rver (gaps closed by the front server), or a real S3 / MinIO when S3_ENDPOINT is set.
 const server = sharedS3Server();
-afterAll(async () => {
-});
+afterAll(async () => {});
 
 runStoreConformance("s3-store", {
   async open() {

@@ -26,11 +26,20 @@ async function readAll(store: SessionStore, id: string, stream: string): Promise
   return out;
 }
 
-test("10% of S3 requests fail (500, 503, resets before and after the write, slow answers, answers cut mid-body) during a sync of the Codex fixtures: the sync completes, nothing lost, nothing duplicated", { timeout: 600_000 }, async () => {
+test("10% of S3 requests fail (500, 503, resets before and after the write, slow answers, answers cut mid-body) during a sync of the Codex fixtures: the sync completes, nothing lost, nothing duplicated", {
+  timeout: 600_000,
+}, async () => {
   const prefix = uniquePrefix("faults");
   // Small batches and frequent compaction: many requests, conditional creates and manifest switches under fire.
   const flaky = openTestStore({ ...server, endpoint: proxy.endpoint }, { prefix, requestTimeoutMs: 500, maxAttempts: 10, compactAfterAppends: 3 });
-  const direct = new S3Store({ bucket: server.bucket, prefix, endpoint: server.endpoint, region: server.region, credentials: server.credentials, forcePathStyle: true });
+  const direct = new S3Store({
+    bucket: server.bucket,
+    prefix,
+    endpoint: server.endpoint,
+    region: server.region,
+    credentials: server.credentials,
+    forcePathStyle: true,
+  });
   const sources = ["0.39.0", "0.98.0", "0.169.0"].map((v) => new FsStore({ root: join(FIXTURES, v) }));
   try {
     let linesSent = 0;

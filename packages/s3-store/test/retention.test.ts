@@ -24,12 +24,32 @@ runRetentionConformance("s3-store", {
 
 // What the shared suite cannot see: the objects in the bucket.
 const NOW = new Date("2026-06-01T12:00:00.000Z");
-const policy: RetentionPolicy = { name: "org-default", defaultTtlMs: 30 * DAY_MS, streamTtlsMs: { "raw-api": 7 * DAY_MS }, graceMs: 7 * DAY_MS, minTtlMs: DAY_MS, maxTtlMs: 400 * DAY_MS };
+const policy: RetentionPolicy = {
+  name: "org-default",
+  defaultTtlMs: 30 * DAY_MS,
+  streamTtlsMs: { "raw-api": 7 * DAY_MS },
+  graceMs: 7 * DAY_MS,
+  minTtlMs: DAY_MS,
+  maxTtlMs: 400 * DAY_MS,
+};
 
 /** A session whose last rollout line is `ageDays` before NOW, with a rollout, a debug log and raw API lines. */
 async function session(store: S3Store, ageDays: number): Promise<string> {
   const at = new Date(NOW.getTime() - ageDays * DAY_MS).toISOString();
-  const input: SessionInput = { id: conformanceId(), created_at: at, cwd: "/w", title: `aged ${ageDays}d`, archived: false, source: "cli", originator: "test", cli_version: "0.169.0", model_provider: "openai", git: null, parent_id: null, forked_from_id: null };
+  const input: SessionInput = {
+    id: conformanceId(),
+    created_at: at,
+    cwd: "/w",
+    title: `aged ${ageDays}d`,
+    archived: false,
+    source: "cli",
+    originator: "test",
+    cli_version: "0.169.0",
+    model_provider: "openai",
+    git: null,
+    parent_id: null,
+    forked_from_id: null,
+  };
   await store.putSession(input);
   await store.append(input.id, "rollout", 0, sessionHeadLines(input));
   await store.append(input.id, "debug-log", 0, ["booting", "ready"]);
@@ -78,8 +98,19 @@ describe("retention on S3: the objects", () => {
 
     const keys = [...(await objects(`${prefix}/audit/`)).keys()];
     expect(keys).toHaveLength(2);
-    const records = await Promise.all(keys.map(async (Key) => JSON.parse(await (await client.send(new GetObjectCommand({ Bucket: server.bucket, Key }))).Body!.transformToString()) as { action: string; session_id: string }));
-    expect(records.map((r) => [r.action, r.session_id]).sort()).toEqual([["purge", old], ["soft_delete", old]]);
+    const records = await Promise.all(
+      keys.map(
+        async (Key) =>
+          JSON.parse(await (await client.send(new GetObjectCommand({ Bucket: server.bucket, Key }))).Body!.transformToString()) as {
+            action: string;
+            session_id: string;
+          },
+      ),
+    );
+    expect(records.map((r) => [r.action, r.session_id]).sort()).toEqual([
+      ["purge", old],
+      ["soft_delete", old],
+    ]);
     await store.close();
   });
 });
@@ -89,9 +120,20 @@ describe("bucket lifecycle configuration", () => {
     const cfg = bucketLifecycleConfiguration(policy, { bucket: "archive", prefix: "sv", org: "acme" });
     expect(cfg.Bucket).toBe("archive");
     expect(cfg.LifecycleConfiguration!.Rules).toEqual([
-      { ID: "sessionvault-org-default-sessions", Status: "Enabled", Filter: { Prefix: "sv/orgs/acme/sessions/" }, Expiration: { Days: 37 }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
+      {
+        ID: "sessionvault-org-default-sessions",
+        Status: "Enabled",
+        Filter: { Prefix: "sv/orgs/acme/sessions/" },
+        Expiration: { Days: 37 },
+        AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+      },
       { ID: "sessionvault-org-default-index", Status: "Enabled", Filter: { Prefix: "sv/orgs/acme/index/by-time/" }, Expiration: { Days: 37 } },
-      { ID: "sessionvault-org-default-stream-raw-api", Status: "Enabled", Filter: { And: { Prefix: "sv/orgs/acme/sessions/", Tags: [{ Key: "sessionvault-stream", Value: "raw-api" }] } }, Expiration: { Days: 14 } },
+      {
+        ID: "sessionvault-org-default-stream-raw-api",
+        Status: "Enabled",
+        Filter: { And: { Prefix: "sv/orgs/acme/sessions/", Tags: [{ Key: "sessionvault-stream", Value: "raw-api" }] } },
+        Expiration: { Days: 14 },
+      },
     ]);
     expect(() => bucketLifecycleConfiguration({ ...policy, defaultTtlMs: -1 }, { bucket: "archive" })).toThrow(InvalidInputError);
   });

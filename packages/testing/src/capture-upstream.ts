@@ -29,10 +29,17 @@ export async function startTestUpstream(): Promise<TestUpstream> {
       requests.push({ method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks) });
       const path = req.url!.split("?")[0];
       if (path === "/v1/responses") {
-        res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", "x-request-id": "req_1", "set-cookie": "sid=cookie-secret-value" });
+        res.writeHead(200, {
+          "content-type": "text/event-stream",
+          "cache-control": "no-cache",
+          "x-request-id": "req_1",
+          "set-cookie": "sid=cookie-secret-value",
+        });
         res.write(`event: response.created\ndata: ${JSON.stringify({ type: "response.created", response: { id: "resp_1" } })}\n\n`);
         await gate;
-        res.write(`event: response.output_text.delta\ndata: ${JSON.stringify({ type: "response.output_text.delta", delta: "key sk-proj-ABCDEFGHIJKLMNOPQRSTUVWXYZ012345 leaked" })}\n\n`);
+        res.write(
+          `event: response.output_text.delta\ndata: ${JSON.stringify({ type: "response.output_text.delta", delta: "key sk-proj-ABCDEFGHIJKLMNOPQRSTUVWXYZ012345 leaked" })}\n\n`,
+        );
         res.end(`event: response.completed\ndata: ${JSON.stringify({ type: "response.completed" })}\n\n`);
         gate = new Promise<void>((r) => (release = r));
       } else if (path === "/v1/many") {

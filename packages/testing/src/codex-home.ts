@@ -56,7 +56,8 @@ async function loadTemplates(): Promise<{ id: string; lines: string[] }[]> {
 
 const pad = (n: number, w = 2) => String(n).padStart(w, "0");
 /** Codex names files and day folders in local time. */
-const localStamp = (d: Date) => `${pad(d.getFullYear(), 4)}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}-${pad(d.getMinutes())}-${pad(d.getSeconds())}`;
+const localStamp = (d: Date) =>
+  `${pad(d.getFullYear(), 4)}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}-${pad(d.getMinutes())}-${pad(d.getSeconds())}`;
 
 export async function generateCodexHome(home: string, options: GenerateOptions): Promise<GeneratedHome> {
   const tpls = await loadTemplates();
@@ -72,7 +73,9 @@ export async function generateCodexHome(home: string, options: GenerateOptions):
     // Each line gets its own millisecond after created_at, in order.
     const retime = (line: string) => line.replace(ISO, () => new Date(created.getTime() + tick).toISOString());
     const archived = archivedEvery > 0 && i % archivedEvery === archivedEvery - 1;
-    const dir = archived ? join(home, "archived_sessions") : join(home, "sessions", pad(created.getFullYear(), 4), pad(created.getMonth() + 1), pad(created.getDate()));
+    const dir = archived
+      ? join(home, "archived_sessions")
+      : join(home, "sessions", pad(created.getFullYear(), 4), pad(created.getMonth() + 1), pad(created.getDate()));
     await mkdir(dir, { recursive: true });
     const path = join(dir, `rollout-${localStamp(created)}-${id}.jsonl`);
     const out = createWriteStream(path);

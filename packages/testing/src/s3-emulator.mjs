@@ -109,10 +109,12 @@ async function handle(req, res) {
     const ifMatch = req.headers["if-match"];
     if (ifNoneMatch !== undefined || ifMatch !== undefined) {
       const etag = await etagOf(url.pathname);
-      if (ifNoneMatch === "*" && etag !== null) return sendError(res, 412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold");
+      if (ifNoneMatch === "*" && etag !== null)
+        return sendError(res, 412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold");
       if (ifMatch !== undefined) {
         if (etag === null) return sendError(res, 404, "NoSuchKey", "The specified key does not exist.");
-        if (stripQuotes(ifMatch) !== stripQuotes(etag)) return sendError(res, 412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold");
+        if (stripQuotes(ifMatch) !== stripQuotes(etag))
+          return sendError(res, 412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold");
       }
       delete headers["if-none-match"];
       delete headers["if-match"];

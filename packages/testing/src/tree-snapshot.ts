@@ -19,7 +19,9 @@ export async function snapshotTree(dir: string): Promise<Record<string, string>>
       } else if (st.isSymbolicLink()) {
         out[r] = `-> ${await readlink(p)}`;
       } else {
-        const hash = createHash("sha256").update(await readFile(p)).digest("hex");
+        const hash = createHash("sha256")
+          .update(await readFile(p))
+          .digest("hex");
         out[r] = `${st.mode.toString(8)} ${st.size} ${st.mtimeMs} ${hash}`;
       }
     }

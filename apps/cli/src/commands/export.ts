@@ -58,8 +58,8 @@ export async function exportSession(id: string, options: ExportOptions, ctx: Cli
           ? // Loaded here so the OpenTelemetry packages cost nothing to the other commands.
             (await import("../otlp/otlp-json-lines.js")).otlpJsonLines(session, lines(), { includeContent: options.includeContent ?? false })
           : format === "markdown"
-          ? // Markdown is read in terminals (`less`, `cat`): no control character from the session gets through.
-            terminalSafeChunks(renderMarkdown(redact ? redactSummary(session) : session, lines(), { redact }))
+            ? // Markdown is read in terminals (`less`, `cat`): no control character from the session gets through.
+              terminalSafeChunks(renderMarkdown(redact ? redactSummary(session) : session, lines(), { redact }))
             : actionLines(projectActions(lines(), { sessionId: session.id, redact }));
     if (options.output) {
       // Open the file only once the session was found, so a bad id leaves no empty file behind.

@@ -1,5 +1,16 @@
 import { resolve } from "node:path";
-import { redactSecrets, redactSummary, UsageError, searchSessions, sessionInputOf, summaryFacts, type ListQuery, type SearchPage, type SessionFacts, type SessionSummary } from "@sessionvault/core/store-api";
+import {
+  redactSecrets,
+  redactSummary,
+  UsageError,
+  searchSessions,
+  sessionInputOf,
+  summaryFacts,
+  type ListQuery,
+  type SearchPage,
+  type SessionFacts,
+  type SessionSummary,
+} from "@sessionvault/core/store-api";
 import { printJson, type CliContext } from "../io.js";
 import { terminalSafe } from "../terminal-text.js";
 import { openStoreArg } from "../stores.js";

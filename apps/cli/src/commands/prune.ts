@@ -42,7 +42,11 @@ export async function prune(options: PruneCommandOptions, ctx: CliContext): Prom
     // (on the archive server, the server runs it over its own store).
     let result: RetentionReport;
     try {
-      result = await runRetention(store, { name: "cli-prune", defaultTtlMs: ttl, streamTtlsMs: streamTtls, graceMs: graceMs ?? 0 }, { now: new Date(), dryRun, actor });
+      result = await runRetention(
+        store,
+        { name: "cli-prune", defaultTtlMs: ttl, streamTtlsMs: streamTtls, graceMs: graceMs ?? 0 },
+        { now: new Date(), dryRun, actor },
+      );
     } catch (err) {
       if (err instanceof InvalidInputError) throw new UsageError(err.message);
       throw err;
@@ -52,10 +56,13 @@ export async function prune(options: PruneCommandOptions, ctx: CliContext): Prom
       return;
     }
     const verb = dryRun ? "would expire" : "expired";
-    ctx.stdout.write(`${verb} ${result.expired.length} session(s), ${formatBytes(result.bytes_freed)}${graceMs ? ` (soft-deleted: purged after ${options.grace})` : ""}\n`);
+    ctx.stdout.write(
+      `${verb} ${result.expired.length} session(s), ${formatBytes(result.bytes_freed)}${graceMs ? ` (soft-deleted: purged after ${options.grace})` : ""}\n`,
+    );
     for (const id of result.expired) ctx.stdout.write(`  ${id}\n`);
     if (result.streams_expired?.length) ctx.stdout.write(`${dryRun ? "would delete" : "deleted"} ${result.streams_expired.length} expired stream(s)\n`);
-    if (result.purged?.length) ctx.stdout.write(`${dryRun ? "would purge" : "purged"} ${result.purged.length} soft-deleted session(s), ${formatBytes(result.bytes_purged ?? 0)}\n`);
+    if (result.purged?.length)
+      ctx.stdout.write(`${dryRun ? "would purge" : "purged"} ${result.purged.length} soft-deleted session(s), ${formatBytes(result.bytes_purged ?? 0)}\n`);
     if (result.held.length) {
       ctx.stdout.write(`kept ${result.held.length} session(s) on legal hold\n`);
       for (const id of result.held) ctx.stdout.write(`  ${id}\n`);

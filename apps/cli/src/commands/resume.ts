@@ -109,7 +109,10 @@ export async function resume(options: ResumeOptions, ctx: CliContext): Promise<v
     }
     let found = await findRollout(home, prefix);
     if (!found && options.restoreFrom) found = await restore(ctx, options.restoreFrom, home, prefix, say);
-    if (!found) throw new NotFoundError(`no rollout for session ${target} in ${join(home, "sessions")}${options.restoreFrom ? ` nor in ${redactUrl(options.restoreFrom)}` : ""}`);
+    if (!found)
+      throw new NotFoundError(
+        `no rollout for session ${target} in ${join(home, "sessions")}${options.restoreFrom ? ` nor in ${redactUrl(options.restoreFrom)}` : ""}`,
+      );
     if (found.archived) throw new NotFoundError(`session ${found.id} is archived (${found.path}); run "codex unarchive ${found.id}" first`);
     sessionId = found.id;
     rollout = found.path;
@@ -188,7 +191,32 @@ function onlySession(store: SessionStore, session: SessionSummary): SessionStore
 }
 
 // Codex options (top level and `exec`) that take a value, to tell options from the prompt.
-const VALUE_OPTIONS = new Set(["-c", "--config", "-p", "--profile", "-m", "--model", "-s", "--sandbox", "-a", "--ask-for-approval", "-C", "--cd", "-i", "--image", "--add-dir", "--enable", "--disable", "--local-provider", "--output-schema", "-o", "--output-last-message", "--color", "--thread-source", "--cyber-access-program"]);
+const VALUE_OPTIONS = new Set([
+  "-c",
+  "--config",
+  "-p",
+  "--profile",
+  "-m",
+  "--model",
+  "-s",
+  "--sandbox",
+  "-a",
+  "--ask-for-approval",
+  "-C",
+  "--cd",
+  "-i",
+  "--image",
+  "--add-dir",
+  "--enable",
+  "--disable",
+  "--local-provider",
+  "--output-schema",
+  "-o",
+  "--output-last-message",
+  "--color",
+  "--thread-source",
+  "--cyber-access-program",
+]);
 
 /** Index of the first positional argument at or after `from` (args.length if none). */
 function firstPositional(args: string[], from: number): number {

@@ -52,7 +52,9 @@ const FORWARDED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
 export async function run(options: RunOptions, ctx: CliContext): Promise<void> {
   if (options.slot) {
     const { slot, stateFile, ...rest } = options;
-    return withSlotRecording({ slot, command: options.command, cwd: ctx.cwd, ...(stateFile ? { stateFile } : {}), extra: { started_by: "run" } }, ctx, () => run(rest, ctx));
+    return withSlotRecording({ slot, command: options.command, cwd: ctx.cwd, ...(stateFile ? { stateFile } : {}), extra: { started_by: "run" } }, ctx, () =>
+      run(rest, ctx),
+    );
   }
   const argv = options.command;
   if (argv.length === 0) throw new UsageError('run needs the agent command after "--", e.g. sessionvault run --persist-session -- codex exec "fix the tests"');
@@ -106,7 +108,10 @@ export async function run(options: RunOptions, ctx: CliContext): Promise<void> {
       throw err;
     }
     ({ argv: childArgv, env: childEnv } = routeCodexThroughProxy(argv, ctx.env, route, proxy.url));
-    capture.log("info", `recording proxy ${proxy.url} -> ${redactUrl(route.upstream)} (provider ${route.providerId}, via ${[route.configKey ? `-c ${route.configKey}` : "", route.via === "env" ? "OPENAI_BASE_URL" : ""].filter(Boolean).join(" + ")})`);
+    capture.log(
+      "info",
+      `recording proxy ${proxy.url} -> ${redactUrl(route.upstream)} (provider ${route.providerId}, via ${[route.configKey ? `-c ${route.configKey}` : "", route.via === "env" ? "OPENAI_BASE_URL" : ""].filter(Boolean).join(" + ")})`,
+    );
   }
 
   await capture.start({ resumeId: invocation?.resumeId ?? null });

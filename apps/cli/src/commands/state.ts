@@ -28,7 +28,9 @@ export async function stateList(options: StateOptions, ctx: CliContext): Promise
   ctx.stdout.write(`${"SLOT".padEnd(width)}  SESSION                               AGENT   UPDATED                   CWD\n`);
   for (const { slot, record } of entries) {
     // A state file is written by whoever can write it: its text reaches the terminal escaped, as every stored text does.
-    ctx.stdout.write(terminalSafe(`${slot.padEnd(width)}  ${record.session_id.padEnd(36)}  ${record.agent.padEnd(6)}  ${record.updated_at.padEnd(24)}  ${record.cwd}`) + "\n");
+    ctx.stdout.write(
+      terminalSafe(`${slot.padEnd(width)}  ${record.session_id.padEnd(36)}  ${record.agent.padEnd(6)}  ${record.updated_at.padEnd(24)}  ${record.cwd}`) + "\n",
+    );
   }
 }
 

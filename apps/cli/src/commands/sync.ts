@@ -28,7 +28,11 @@ export async function sync(options: SyncCommandOptions, ctx: CliContext): Promis
     try {
       // Loaded here so the OpenTelemetry packages cost nothing to the other commands.
       const { syncToOtlp } = await import("../otlp/otlp-sync.js");
-      await syncToOtlp(from, { to: options.to, fromUrl, includeContent: options.includeContent ?? false, dryRun: options.dryRun ?? false, json: options.json ?? false }, ctx);
+      await syncToOtlp(
+        from,
+        { to: options.to, fromUrl, includeContent: options.includeContent ?? false, dryRun: options.dryRun ?? false, json: options.json ?? false },
+        ctx,
+      );
     } finally {
       await from.close();
     }
@@ -55,7 +59,8 @@ export async function sync(options: SyncCommandOptions, ctx: CliContext): Promis
     const what = `${summary.sessions_sent} of ${summary.sessions_scanned} sessions, ${summary.lines_sent} lines (${formatBytes(summary.bytes_sent)})`;
     ctx.stdout.write(`${options.dryRun ? "would send" : "sent"} ${what} from ${safeUrl(fromUrl)} to ${safeUrl(options.to)}`);
     ctx.stdout.write(summary.conflicts ? `; ${summary.conflicts} stream(s) in conflict left untouched\n` : "\n");
-    for (const e of summary.errors) ctx.stderr.write(`sessionvault: session ${e.session_id}: ${terminalSafe(e.message)}${e.permanent ? " (the target refuses it as it is)" : ""}\n`);
+    for (const e of summary.errors)
+      ctx.stderr.write(`sessionvault: session ${e.session_id}: ${terminalSafe(e.message)}${e.permanent ? " (the target refuses it as it is)" : ""}\n`);
   }
   if (summary.errors.length > 0) throw new PartialFailureError(partialMessage(summary.errors));
 }

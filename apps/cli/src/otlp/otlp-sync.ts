@@ -65,10 +65,15 @@ export async function syncToOtlp(from: OpenedStore, options: OtlpSyncOptions, ct
 
   if (options.json) printJson(ctx, summary);
   else {
-    ctx.stdout.write(`${options.dryRun ? "would send" : "sent"} ${summary.spans_sent} spans (${summary.turns_sent} turns) of ${summary.sessions_sent} of ${summary.sessions_scanned} sessions to ${endpoint}\n`);
+    ctx.stdout.write(
+      `${options.dryRun ? "would send" : "sent"} ${summary.spans_sent} spans (${summary.turns_sent} turns) of ${summary.sessions_sent} of ${summary.sessions_scanned} sessions to ${endpoint}\n`,
+    );
     for (const e of summary.errors) ctx.stderr.write(`sessionvault: session ${e.session_id}: ${terminalSafe(e.message)}\n`);
   }
-  if (summary.errors.length > 0) throw new PartialFailureError(`${summary.errors.length} session(s) could not be sent (rerun to retry them); first: ${summary.errors[0]!.session_id}: ${summary.errors[0]!.message}`);
+  if (summary.errors.length > 0)
+    throw new PartialFailureError(
+      `${summary.errors.length} session(s) could not be sent (rerun to retry them); first: ${summary.errors[0]!.session_id}: ${summary.errors[0]!.message}`,
+    );
 }
 
 /** `otlp+http://host:4318[/base]` → `http://host:4318[/base]/v1/traces`, the OTLP/HTTP traces path. */

@@ -68,7 +68,15 @@ export async function* sessionSpanBatches(events: AsyncIterable<SessionEvent>, o
     if (a.action_type === "turn_started") {
       // A turn that never recorded its end is over once the next one starts (formats without turn ends).
       if (turn) yield* finishTurn(turn, null, a.timestamp);
-      turn = { action: a, spanId: hexId(`span\0${options.sessionId}\0${a.seq}`, 8), usageAtStart: usage, children: [], input: [], output: [], lastTime: a.timestamp };
+      turn = {
+        action: a,
+        spanId: hexId(`span\0${options.sessionId}\0${a.seq}`, 8),
+        usageAtStart: usage,
+        children: [],
+        input: [],
+        output: [],
+        lastTime: a.timestamp,
+      };
       continue;
     }
     if (a.action_type === "turn_completed" || a.action_type === "turn_aborted") {
@@ -98,7 +106,11 @@ export async function* sessionSpanBatches(events: AsyncIterable<SessionEvent>, o
   function* finishTurn(t: OpenTurn, end: ActionV1 | null, endTime: string | null): Generator<SpanBatch> {
     const lastSeq = end?.seq ?? Math.max(t.action.seq, ...t.children.map((c) => Number(c.attributes["sessionvault.action.seq"])));
     if (lastSeq <= options.afterSeq) return;
-    const attributes: Attributes = { ...common, [A.ATTR_GEN_AI_OPERATION_NAME]: A.GEN_AI_OPERATION_INVOKE_AGENT, "sessionvault.turn.id": t.action.turn_id ?? "" };
+    const attributes: Attributes = {
+      ...common,
+      [A.ATTR_GEN_AI_OPERATION_NAME]: A.GEN_AI_OPERATION_INVOKE_AGENT,
+      "sessionvault.turn.id": t.action.turn_id ?? "",
+    };
     if (t.action.cwd) attributes[A.ATTR_PROCESS_WORKING_DIRECTORY] = t.action.cwd;
     if (model) {
       attributes[A.ATTR_GEN_AI_REQUEST_MODEL] = model;
@@ -177,7 +189,10 @@ function statusOf(status: ActionV1["status"]): SpanStatus {
 
 /** Deterministic W3C ids: the first `bytes` bytes of a sha256, never all zero (an invalid id). */
 function hexId(key: string, bytes: number): string {
-  const hex = createHash("sha256").update(`sessionvault\0${key}`).digest("hex").slice(0, bytes * 2);
+  const hex = createHash("sha256")
+    .update(`sessionvault\0${key}`)
+    .digest("hex")
+    .slice(0, bytes * 2);
   return /^0+$/.test(hex) ? `${hex.slice(0, -1)}1` : hex;
 }
 

@@ -38,7 +38,10 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
     "app.js": { type: "text/javascript; charset=utf-8", body: await readFile(join(ctx.publicDir, "app.js")) },
     "usage.js": { type: "text/javascript; charset=utf-8", body: await readFile(join(ctx.publicDir, "usage.js")) },
     // Chart.js, served from its npm package as it is.
-    "chart.umd.js": { type: "text/javascript; charset=utf-8", body: await readFile(join(dirname(createRequire(import.meta.url).resolve("chart.js")), "chart.umd.js")) },
+    "chart.umd.js": {
+      type: "text/javascript; charset=utf-8",
+      body: await readFile(join(dirname(createRequire(import.meta.url).resolve("chart.js")), "chart.umd.js")),
+    },
     "favicon.svg": { type: "image/svg+xml", body: await readFile(join(ctx.publicDir, "favicon.svg")) },
   };
 
@@ -74,7 +77,10 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
     if (internal) req.log.error({ err }, "request failed");
     if (status === 401) return reply.redirect("/login", 303);
     const org = req.principal?.org;
-    return reply.code(status).type("text/html; charset=utf-8").send(errorPage(status, body.message, org ? { org, csrf: csrfFor(reply) } : {}));
+    return reply
+      .code(status)
+      .type("text/html; charset=utf-8")
+      .send(errorPage(status, body.message, org ? { org, csrf: csrfFor(reply) } : {}));
   });
 
   /** The signed login cookie's value, or undefined when it is missing or its signature is wrong. */
@@ -114,7 +120,14 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
       throw err;
     }
     const login = ctx.uiSessions.create(hashToken(token));
-    reply.setCookie(COOKIE, login.value, { path: "/", httpOnly: true, sameSite: "strict", secure: req.protocol === "https", signed: true, maxAge: login.maxAgeSeconds });
+    reply.setCookie(COOKIE, login.value, {
+      path: "/",
+      httpOnly: true,
+      sameSite: "strict",
+      secure: req.protocol === "https",
+      signed: true,
+      maxAge: login.maxAgeSeconds,
+    });
     return reply.redirect("/", 303);
   });
 
@@ -150,7 +163,18 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
     const timeline = await buildTimeline(store.readStream(session.id, "rollout"), { firstTurn: page * TURNS_PER_PAGE, turnCount: TURNS_PER_PAGE });
     const { facts: stored, ...summary } = session;
     const facts = await summaryFacts(store, { id: session.id, facts: stored });
-    return sendHtml(reply, sessionPage({ org: p.org, admin: hasScope(p, "admin"), csrf: csrfFor(reply), session: { ...summary, ...facts }, timeline, page, turnsPerPage: TURNS_PER_PAGE }));
+    return sendHtml(
+      reply,
+      sessionPage({
+        org: p.org,
+        admin: hasScope(p, "admin"),
+        csrf: csrfFor(reply),
+        session: { ...summary, ...facts },
+        timeline,
+        page,
+        turnsPerPage: TURNS_PER_PAGE,
+      }),
+    );
   });
 
   app.get("/usage", { schema: { hide: true } }, async (req, reply) => {
@@ -190,7 +214,10 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
     const link = await shares.create(p, session.id, typeof req.body?.expiry === "string" ? req.body.expiry : "");
     reply.header("cache-control", "no-store");
     const created = { url: shareUrl(req, link.secret), session_id: link.session_id, expires_at: link.expires_at };
-    return sendHtml(reply, sharesPage({ org: p.org, admin: hasScope(p, "admin"), links: await shares.list(p), created, csrf: csrfFor(reply), now: Date.now() }));
+    return sendHtml(
+      reply,
+      sharesPage({ org: p.org, admin: hasScope(p, "admin"), links: await shares.list(p), created, csrf: csrfFor(reply), now: Date.now() }),
+    );
   });
   app.get("/shares", { schema: { hide: true } }, async (req, reply) => {
     const p = await principalOf(req);
@@ -213,12 +240,24 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
     });
     if (!session) return notFound();
     const page = Math.max(0, Math.min(1_000_000, Number.parseInt(req.query.page ?? "0", 10) || 0));
-    const timeline = await buildTimeline(store.readStream(session.id, "rollout"), { firstTurn: page * TURNS_PER_PAGE, turnCount: TURNS_PER_PAGE, redact: true });
+    const timeline = await buildTimeline(store.readStream(session.id, "rollout"), {
+      firstTurn: page * TURNS_PER_PAGE,
+      turnCount: TURNS_PER_PAGE,
+      redact: true,
+    });
     const { facts: stored, ...summary } = session;
     const facts = await summaryFacts(store, { id: session.id, facts: stored });
     return sendHtml(
       reply,
-      sessionPage({ org: opened.org, csrf: "", session: { ...summary, ...facts }, timeline, page, turnsPerPage: TURNS_PER_PAGE, share: { secret: req.params.secret, expiresAt: opened.expiresAt } }),
+      sessionPage({
+        org: opened.org,
+        csrf: "",
+        session: { ...summary, ...facts },
+        timeline,
+        page,
+        turnsPerPage: TURNS_PER_PAGE,
+        share: { secret: req.params.secret, expiresAt: opened.expiresAt },
+      }),
     );
   });
 

@@ -48,7 +48,10 @@ export async function v1TokenRoutes(app: FastifyInstance, ctx: ServerContext): P
           properties: { scopes: { type: "array", minItems: 1, maxItems: 3, items: { enum: [...TOKEN_SCOPES] } }, org: { type: "string", maxLength: 64 } },
         },
         response: {
-          201: { type: "object", properties: { token: { type: "string" }, id: { type: "string" }, org: { type: "string" }, scopes: { type: "array", items: { type: "string" } } } },
+          201: {
+            type: "object",
+            properties: { token: { type: "string" }, id: { type: "string" }, org: { type: "string" }, scopes: { type: "array", items: { type: "string" } } },
+          },
           ...errorResponses,
         },
       },

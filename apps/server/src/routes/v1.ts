@@ -114,7 +114,8 @@ export async function v1Routes(app: FastifyInstance, ctx: ServerContext): Promis
     "/sessions/:id",
     {
       schema: {
-        summary: "One session: summary, streams and legal hold (id or unique prefix of ≥ 8 characters); secrets in the summary redacted unless an admin asks redact=false",
+        summary:
+          "One session: summary, streams and legal hold (id or unique prefix of ≥ 8 characters); secrets in the summary redacted unless an admin asks redact=false",
         security: bearerSecurity,
         params: idParamsSchema,
         querystring: redactQuerySchema,
@@ -317,7 +318,12 @@ export async function v1Routes(app: FastifyInstance, ctx: ServerContext): Promis
       if (ttl === undefined) throw new InvalidInputError("prune needs ttl_ms or older_than");
       return runRetention(
         store,
-        { name: req.body.policy ?? "api-prune", defaultTtlMs: ttl, graceMs: req.body.grace_ms ?? 0, ...(req.body.stream_ttls_ms ? { streamTtlsMs: req.body.stream_ttls_ms } : {}) },
+        {
+          name: req.body.policy ?? "api-prune",
+          defaultTtlMs: ttl,
+          graceMs: req.body.grace_ms ?? 0,
+          ...(req.body.stream_ttls_ms ? { streamTtlsMs: req.body.stream_ttls_ms } : {}),
+        },
         { now, dryRun: req.body.dry_run ?? false, actor: `token:${(req.principal as Principal).tokenId}` },
       );
     },

@@ -28,14 +28,20 @@ export function layout(title: string, body: SafeHtml, options: LayoutOptions = {
 <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/assets/style.css">
 <script src="/assets/app.js" defer></script>
-${(options.scripts ?? []).map((src) => html`<script src="${src}" defer></script>
-`)}
+${(options.scripts ?? []).map(
+  (src) => html`<script src="${src}" defer></script>
+`,
+)}
 </head>
 <body>
 <header class="top">
   ${options.shared ? html`<span class="brand">sessionvault</span>` : html`<a class="brand" href="/">sessionvault</a>`}
-  ${options.org ? html`<a class="nav usage-link" href="/usage">Usage</a> <a class="nav" href="/shares">Share links</a> ${options.admin ? html`<a class="nav tokens-link" href="/tokens">Tokens</a>` : ""}<span class="org" title="organisation">${options.org}</span>
-  <form method="post" action="/logout" class="logout">${csrfField(options.csrf)}<button type="submit">Log out</button></form>` : ""}
+  ${
+    options.org
+      ? html`<a class="nav usage-link" href="/usage">Usage</a> <a class="nav" href="/shares">Share links</a> ${options.admin ? html`<a class="nav tokens-link" href="/tokens">Tokens</a>` : ""}<span class="org" title="organisation">${options.org}</span>
+  <form method="post" action="/logout" class="logout">${csrfField(options.csrf)}<button type="submit">Log out</button></form>`
+      : ""
+  }
 </header>
 <main>
 ${body}

@@ -56,14 +56,16 @@ export function listPage(input: ListPageInput): string {
     </details>
   </form>
   <div class="results"${input.cursor ? "" : html` data-live="/events/sessions"`}>
-  ${page.sessions.length === 0
-    ? html`<p class="empty">No sessions${filtered ? " match these filters" : " yet"}.</p>`
-    : html`<table class="session-table">
+  ${
+    page.sessions.length === 0
+      ? html`<p class="empty">No sessions${filtered ? " match these filters" : " yet"}.</p>`
+      : html`<table class="session-table">
     <thead><tr><th>Started</th><th>Title</th><th>Agent</th><th>Model</th><th>Outcome</th><th class="num">Duration</th><th class="num">Tokens</th><th class="num">Files</th><th>Repository / directory</th></tr></thead>
     <tbody>
     ${page.sessions.map(row)}
     </tbody>
-  </table>`}
+  </table>`
+  }
   <nav class="pager">
     ${input.cursor ? html`<a href="/${params({})}">« Newest</a>` : ""}
     ${page.next_cursor ? html`<a rel="next" href="/${params({ cursor: page.next_cursor })}">Older »</a>` : ""}

@@ -31,9 +31,11 @@ export function sessionPage(input: SessionPageInput): string {
   const ref: SessionRef = share ? (id) => html`<code>${id}</code>` : (id) => html`<a href="/sessions/${id}">${id}</a>`;
   const body = html`<article class="session"${share ? "" : html` data-live="${base}/events"`}>
   <header class="session-head">
-    ${share
-      ? html`<p class="notice shared-banner">A read-only shared view of one session (secrets redacted). The link works until <time datetime="${share.expiresAt}">${formatTime(share.expiresAt)}</time>.</p>`
-      : html`<p class="crumbs"><a href="/">Sessions</a> ›</p>`}
+    ${
+      share
+        ? html`<p class="notice shared-banner">A read-only shared view of one session (secrets redacted). The link works until <time datetime="${share.expiresAt}">${formatTime(share.expiresAt)}</time>.</p>`
+        : html`<p class="crumbs"><a href="/">Sessions</a> ›</p>`
+    }
     <h1>${s.title ?? "(untitled session)"}</h1>
     <dl class="facts">
       <div><dt>Id</dt><dd><code>${s.id}</code></dd></div>
@@ -53,7 +55,10 @@ export function sessionPage(input: SessionPageInput): string {
       <div><dt>Size</dt><dd>${s.lines} lines, ${formatBytes(s.bytes)}</dd></div>
       ${s.legal_hold ? html`<div><dt>Legal hold</dt><dd><span class="badge hold">on hold</span></dd></div>` : ""}
     </dl>
-    ${share ? "" : html`<p class="downloads">
+    ${
+      share
+        ? ""
+        : html`<p class="downloads">
       <a class="button" href="${base}/download/rollout" download>Download rollout (.jsonl)</a>
       <a class="button" href="${base}/download/actions" download>Download actions v1 (.ndjson)</a>
       ${s.streams.filter((st) => st.name !== "rollout").map((st) => html` <a class="button secondary" href="${base}/download/${st.name}" download>${st.name} (${st.lines} lines)</a>`)}
@@ -62,7 +67,8 @@ export function sessionPage(input: SessionPageInput): string {
       ${csrfField(input.csrf)}
       <label>Share a read-only link, valid for <select name="expiry"><option value="1h">1 hour</option><option value="1d" selected>1 day</option><option value="7d">7 days</option><option value="30d">30 days</option></select></label>
       <button type="submit">Create share link</button> <a href="/shares">Share links</a>
-    </form>`}
+    </form>`
+    }
   </header>
   ${timeline.unparsableLines ? html`<p class="notice">${timeline.unparsableLines} line(s) of this rollout could not be parsed and are not shown.</p>` : ""}
   ${pager(base, page, timeline.hasMore, input.turnsPerPage)}

@@ -18,15 +18,18 @@ export function sharesPage(input: SharesPageInput): string {
   const body = html`<section class="share-admin">
   <h1>Share links</h1>
   <p class="muted">Read-only links to one session each, with secrets redacted, that work without logging in until they expire or are revoked. The server keeps only a hash of each link, so a link is shown once, when it is made.</p>
-  ${input.created
-    ? html`<div class="new-token" role="status">
+  ${
+    input.created
+      ? html`<div class="new-token" role="status">
     <p>New link to <code>${input.created.session_id}</code>, valid until <time datetime="${input.created.expires_at}">${formatTime(input.created.expires_at)}</time>; copy it now:</p>
     <p><code class="secret" id="new-share-link">${input.created.url}</code></p>
   </div>`
-    : ""}
-  ${input.links.length === 0
-    ? html`<p class="empty">No share links. Make one from a session's page.</p>`
-    : html`<table class="session-table share-table">
+      : ""
+  }
+  ${
+    input.links.length === 0
+      ? html`<p class="empty">No share links. Make one from a session's page.</p>`
+      : html`<table class="session-table share-table">
     <thead><tr><th>Session</th><th>Created</th><th>Expires</th><th></th></tr></thead>
     <tbody>
     ${input.links.map((l) => {
@@ -39,7 +42,8 @@ export function sharesPage(input: SharesPageInput): string {
     </tr>`;
     })}
     </tbody>
-  </table>`}
+  </table>`
+  }
 </section>`;
   return layout("Share links", body, { org: input.org, admin: input.admin, csrf: input.csrf });
 }

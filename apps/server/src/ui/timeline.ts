@@ -18,7 +18,17 @@ export type TimelineItem =
   | { kind: "user"; text: string; timestamp: string }
   | { kind: "agent"; text: string; timestamp: string }
   | { kind: "reasoning"; text: string; timestamp: string }
-  | { kind: "command"; callId: string; command: string; cwd: string | null; exitCode: number | null; output: string; durationMs: number | null; status: CallStatus; timestamp: string }
+  | {
+      kind: "command";
+      callId: string;
+      command: string;
+      cwd: string | null;
+      exitCode: number | null;
+      output: string;
+      durationMs: number | null;
+      status: CallStatus;
+      timestamp: string;
+    }
   | { kind: "file_change"; callId: string; files: FileDiff[]; status: CallStatus; output: string; timestamp: string }
   | { kind: "tool_call"; callId: string; name: string; input: string; output: string; status: CallStatus; childIds: string[]; timestamp: string }
   | { kind: "compaction"; timestamp: string }
@@ -147,7 +157,17 @@ export async function buildTimeline(lines: AsyncIterable<string>, options: Timel
       case "error":
         return add({ kind: "error", text: cut(e.message), timestamp: e.timestamp });
       case "command":
-        return add({ kind: "command", callId: e.callId ?? "", command: cut(e.command ?? ""), cwd: e.cwd, exitCode: e.exitCode, output: cut(e.output ?? ""), durationMs: e.durationMs, status: e.status, timestamp: e.timestamp });
+        return add({
+          kind: "command",
+          callId: e.callId ?? "",
+          command: cut(e.command ?? ""),
+          cwd: e.cwd,
+          exitCode: e.exitCode,
+          output: cut(e.output ?? ""),
+          durationMs: e.durationMs,
+          status: e.status,
+          timestamp: e.timestamp,
+        });
       case "file_change":
         return add({
           kind: "file_change",

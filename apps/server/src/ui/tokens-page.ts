@@ -19,12 +19,14 @@ export function tokensPage(input: TokensPageInput): string {
   const body = html`<section class="token-admin">
   <h1>API tokens</h1>
   <p class="muted">Tokens of org <strong>${input.org}</strong>. The server keeps only their sha256, so a token is shown once, when it is made. A revoked token is refused at once here and by other server processes within a minute.</p>
-  ${input.created
-    ? html`<div class="new-token" role="status">
+  ${
+    input.created
+      ? html`<div class="new-token" role="status">
     <p>New <strong>${input.created.scopes.join(", ")}</strong> token <code>${input.created.id}</code>; copy it now, it is not shown again:</p>
     <p><code class="secret" id="new-token">${input.created.token}</code></p>
   </div>`
-    : ""}
+      : ""
+  }
   <table class="session-table token-table">
     <thead><tr><th>ID</th><th>Scopes</th><th>Created</th><th></th></tr></thead>
     <tbody>

@@ -60,7 +60,10 @@ export async function spawnServer(store: string, env: Record<string, string> = {
       if (child.exitCode === null) child.kill("SIGKILL");
       const code = await exited;
       for (let i = 0; i < 600; i++) {
-        const up = await fetch(`${url}/healthz`).then(() => true, () => false);
+        const up = await fetch(`${url}/healthz`).then(
+          () => true,
+          () => false,
+        );
         if (!up) return code;
         await new Promise((r) => setTimeout(r, 50));
       }

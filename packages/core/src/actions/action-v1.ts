@@ -16,14 +16,7 @@ export const ACTIONS_V1_FORMAT = "actions.v1";
 /** NDJSON media type of an actions export. */
 export const ACTIONS_V1_MEDIA_TYPE = "application/x-ndjson";
 
-export type ActionType =
-  | "session_started"
-  | "turn_started"
-  | "turn_completed"
-  | "turn_aborted"
-  | "command_execution"
-  | "file_change"
-  | "tool_call";
+export type ActionType = "session_started" | "turn_started" | "turn_completed" | "turn_aborted" | "command_execution" | "file_change" | "tool_call";
 
 export type ActionStatus = "completed" | "failed" | "declined" | "aborted";
 

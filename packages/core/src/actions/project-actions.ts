@@ -66,7 +66,10 @@ function toAction(e: SessionEvent): ActionV1 | null | undefined {
     case "turn_started":
       return action(e.timestamp, e.turnId, "turn_started", e.cwd, "completed");
     case "turn_ended": {
-      const a = e.status === "aborted" ? action(e.timestamp, e.turnId, "turn_aborted", e.cwd, "aborted") : action(e.timestamp, e.turnId, "turn_completed", e.cwd, e.status);
+      const a =
+        e.status === "aborted"
+          ? action(e.timestamp, e.turnId, "turn_aborted", e.cwd, "aborted")
+          : action(e.timestamp, e.turnId, "turn_completed", e.cwd, e.status);
       a.duration_ms = e.durationMs;
       return a;
     }

@@ -32,7 +32,11 @@ export function readSessionEvents(lines: AsyncIterable<string | RawLine>, agent:
 }
 
 /** The facts of a whole transcript (one streaming pass, no texts kept). */
-export async function readSessionFacts(lines: AsyncIterable<string | RawLine>, agent: AgentName, options: Omit<AgentReaderOptions, "text" | "usage"> = {}): Promise<SessionFacts> {
+export async function readSessionFacts(
+  lines: AsyncIterable<string | RawLine>,
+  agent: AgentName,
+  options: Omit<AgentReaderOptions, "text" | "usage"> = {},
+): Promise<SessionFacts> {
   const b = new SessionFactsBuilder(agent);
   for await (const e of readSessionEvents(lines, agent, { ...options, text: false, usage: true })) b.add(e);
   return b.facts();

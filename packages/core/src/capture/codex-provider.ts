@@ -62,7 +62,30 @@ export function isCodexCommand(argv: readonly string[]): boolean {
 }
 
 // Codex options that take a value (top level and `exec`); used to find positionals.
-const VALUE_OPTIONS = new Set(["-c", "--config", "-p", "--profile", "-m", "--model", "-s", "--sandbox", "-a", "--ask-for-approval", "-C", "--cd", "-i", "--image", "--add-dir", "--enable", "--disable", "--local-provider", "--output-schema", "-o", "--output-last-message", "--color"]);
+const VALUE_OPTIONS = new Set([
+  "-c",
+  "--config",
+  "-p",
+  "--profile",
+  "-m",
+  "--model",
+  "-s",
+  "--sandbox",
+  "-a",
+  "--ask-for-approval",
+  "-C",
+  "--cd",
+  "-i",
+  "--image",
+  "--add-dir",
+  "--enable",
+  "--disable",
+  "--local-provider",
+  "--output-schema",
+  "-o",
+  "--output-last-message",
+  "--color",
+]);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Finds the subcommand and, for a resume, the session id in a Codex command line. */
@@ -83,7 +106,28 @@ export function parseCodexInvocation(argv: readonly string[]): CodexInvocation {
   }
   let subcommand: string | null = null;
   const first = positionals[0];
-  if (first && ["exec", "e", "resume", "fork", "review", "login", "logout", "mcp", "apply", "a", "archive", "features", "sandbox", "debug", "completion", "app-server", "cloud"].includes(first)) {
+  if (
+    first &&
+    [
+      "exec",
+      "e",
+      "resume",
+      "fork",
+      "review",
+      "login",
+      "logout",
+      "mcp",
+      "apply",
+      "a",
+      "archive",
+      "features",
+      "sandbox",
+      "debug",
+      "completion",
+      "app-server",
+      "cloud",
+    ].includes(first)
+  ) {
     subcommand = first === "e" ? "exec" : first;
   }
   let resume = false;

@@ -18,7 +18,9 @@ const DIGITS = /^\d+$/;
 export async function findRolloutPath(codexHome: string, sessionId: string, options: { newestDays?: number } = {}): Promise<string | null> {
   const id = assertSessionId(sessionId);
   for (const dir of await dayDirs(codexHome, options.newestDays)) {
-    const hit = (await readdir(dir).catch(() => [] as string[])).find((n) => n.startsWith("rollout-") && (n.endsWith(`-${id}.jsonl`) || n.endsWith(`-${id}.jsonl.zst`)));
+    const hit = (await readdir(dir).catch(() => [] as string[])).find(
+      (n) => n.startsWith("rollout-") && (n.endsWith(`-${id}.jsonl`) || n.endsWith(`-${id}.jsonl.zst`)),
+    );
     if (hit) return join(dir, hit);
   }
   return null;
@@ -70,7 +72,13 @@ export function sessionIdOfRolloutPath(path: string): string | null {
  */
 export async function linkRollout(sessionDir: string, rolloutPath: string): Promise<"hard" | "symbolic" | "exists"> {
   const target = join(sessionDir, STREAM_FILES.rollout!);
-  if (await lstat(target).then(() => true, () => false)) return "exists";
+  if (
+    await lstat(target).then(
+      () => true,
+      () => false,
+    )
+  )
+    return "exists";
   try {
     await link(rolloutPath, target);
     return "hard";

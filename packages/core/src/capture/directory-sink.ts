@@ -149,4 +149,3 @@ async function terminateTornLine(fh: FileHandle, path: string, size: number): Pr
     await r.close();
   }
 }
-

@@ -116,7 +116,8 @@ export class ExchangeTap {
     const base = { type: "ws_message" as const, status: this.#status, direction, opcode, bytes: data.length };
     if (compressed) this.#emit({ ...base, data: null, data_omitted: "compressed (permessage-deflate)" });
     else if (opcode === 2) this.#emit({ ...base, data: null, data_omitted: "binary" });
-    else if (opcode === 8) this.#emit({ ...base, data: { code: data.length >= 2 ? data.readUInt16BE(0) : null, reason: redactSecrets(data.subarray(2).toString("utf8")) } });
+    else if (opcode === 8)
+      this.#emit({ ...base, data: { code: data.length >= 2 ? data.readUInt16BE(0) : null, reason: redactSecrets(data.subarray(2).toString("utf8")) } });
     else this.#emit({ ...base, data: redactBody(data.toString("utf8")) });
   }
 
@@ -184,7 +185,14 @@ function decodeWhole(buf: Buffer, encoding: string | undefined): Buffer {
 
 /** Decodes a compressed event stream incrementally, so events are still recorded as they arrive. */
 function streamDecoder(encoding: string | undefined, onData: (b: Buffer) => void): Decoder {
-  const make = encoding === "gzip" || encoding === "x-gzip" ? zlib.createGunzip : encoding === "deflate" ? zlib.createInflate : encoding === "br" ? zlib.createBrotliDecompress : null;
+  const make =
+    encoding === "gzip" || encoding === "x-gzip"
+      ? zlib.createGunzip
+      : encoding === "deflate"
+        ? zlib.createInflate
+        : encoding === "br"
+          ? zlib.createBrotliDecompress
+          : null;
   if (!make) return { write: onData, end: () => {} };
   const z = make();
   z.on("data", onData);

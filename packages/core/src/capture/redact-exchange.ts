@@ -83,7 +83,8 @@ export function redactJson(value: unknown): unknown {
     const v = (value as Record<string, unknown>)[k];
     const r = SECRET_KEY_PATTERN.test(k) && v !== null && v !== "" ? REDACTED : redactJson(v);
     // Defined, not assigned: a "__proto__" key from JSON.parse is an own property, and assigning it would set the prototype and leave the unredacted copy in place.
-    if (r !== v) Object.defineProperty((out ??= { ...(value as Record<string, unknown>) }), k, { value: r, enumerable: true, writable: true, configurable: true });
+    if (r !== v)
+      Object.defineProperty((out ??= { ...(value as Record<string, unknown>) }), k, { value: r, enumerable: true, writable: true, configurable: true });
   }
   return out ?? value;
 }

@@ -27,7 +27,9 @@ export function metaEventsFromRolloutLine(value: unknown): MetaEvent[] {
       case "apply_patch_approval_request":
       case "request_permissions":
       case "elicitation_request":
-        return [{ type: "approval_request", kind: t, call_id: str(p.call_id) ?? null, command: p.command ?? null, reason: p.reason ?? null, turn_id: turn, ...at }];
+        return [
+          { type: "approval_request", kind: t, call_id: str(p.call_id) ?? null, command: p.command ?? null, reason: p.reason ?? null, turn_id: turn, ...at },
+        ];
       case "exec_approval_decision":
       case "approval_decision":
         return [{ type: "approval_decision", kind: t, call_id: str(p.call_id) ?? null, decision: p.decision ?? null, turn_id: turn, ...at }];

@@ -71,7 +71,8 @@ export class SessionCapture {
   constructor(options: SessionCaptureOptions) {
     if (options.debugLogPath && !isAbsolute(options.debugLogPath)) {
       const n = normalize(options.debugLogPath);
-      if (n === ".." || n.startsWith(`..${sep}`)) throw new UsageError(`--debug-log ${options.debugLogPath}: a relative path must stay inside the session directory`);
+      if (n === ".." || n.startsWith(`..${sep}`))
+        throw new UsageError(`--debug-log ${options.debugLogPath}: a relative path must stay inside the session directory`);
     }
     this.#o = options;
     this.recorder = this.#newRecorder();

@@ -95,7 +95,11 @@ export class WebSocketFrameReader {
       this.#partsBytes += payload.length;
       if (this.#partsBytes <= this.#maxMessage) this.#parts.push(payload);
       if (fin) {
-        out.push({ opcode: this.#partsOpcode, data: this.#partsBytes <= this.#maxMessage ? Buffer.concat(this.#parts) : Buffer.alloc(0), compressed: this.#partsCompressed });
+        out.push({
+          opcode: this.#partsOpcode,
+          data: this.#partsBytes <= this.#maxMessage ? Buffer.concat(this.#parts) : Buffer.alloc(0),
+          compressed: this.#partsCompressed,
+        });
         this.#parts = [];
         this.#partsBytes = 0;
       }

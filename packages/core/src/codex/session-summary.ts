@@ -72,7 +72,7 @@ export async function summarizeRollout(lines: AsyncIterable<RawLine>, options: S
     if (bare) {
       const item = value as Record<string, unknown>;
       if (typeof item.type !== "string") continue;
-      const text = item.type === "message" && item.role === "user" ? (contentText(item.content) || null) : null;
+      const text = item.type === "message" && item.role === "user" ? contentText(item.content) || null : null;
       // Bare files name their cwd only in the injected <environment_context> message.
       if (text !== null && head !== null && head.cwd === null) head.cwd = cwdFromEnvironmentContext(text);
       if (title === null) title = userText("response_item", item);

@@ -33,7 +33,10 @@ const BY_POLICY = { actor: "policy:org-default", policy: "org-default" };
 const DEBUG = ["booting", "ready"];
 const RAW = ['{"direction":"request","headers":{"authorization":"[REDACTED]"}}'];
 
-interface Aged { id: string; streams: { rollout: string[]; "debug-log": string[]; "raw-api": string[] } }
+interface Aged {
+  id: string;
+  streams: { rollout: string[]; "debug-log": string[]; "raw-api": string[] };
+}
 
 const bytesOf = (lines: readonly string[]): number => lines.reduce((n, l) => n + Buffer.byteLength(l, "utf8") + 1, 0);
 const streamBytes = (s: Aged): number => Object.values(s.streams).reduce((n, l) => n + bytesOf(l), 0);
@@ -41,7 +44,20 @@ const streamBytes = (s: Aged): number => Object.values(s.streams).reduce((n, l) 
 /** A session whose rollout was last written `ageDays` before NOW, with a rollout, a debug log and raw API lines. */
 async function aged(store: RetentionConformanceStore, ageDays: number): Promise<Aged> {
   const created = at(-ageDays).toISOString();
-  const input: SessionInput = { id: randomUUID(), created_at: created, cwd: "/w", title: `aged ${ageDays}d`, archived: false, source: "cli", originator: "test", cli_version: "0.169.0", model_provider: "openai", git: null, parent_id: null, forked_from_id: null };
+  const input: SessionInput = {
+    id: randomUUID(),
+    created_at: created,
+    cwd: "/w",
+    title: `aged ${ageDays}d`,
+    archived: false,
+    source: "cli",
+    originator: "test",
+    cli_version: "0.169.0",
+    model_provider: "openai",
+    git: null,
+    parent_id: null,
+    forked_from_id: null,
+  };
   await store.putSession(input);
   const streams = { rollout: sessionHeadLines(input), "debug-log": DEBUG, "raw-api": RAW };
   for (const [name, lines] of Object.entries(streams)) await store.append(input.id, name, 0, lines);
@@ -55,7 +71,8 @@ async function all<T>(items: AsyncIterable<T>): Promise<T[]> {
 }
 
 const read = (store: RetentionConformanceStore, id: string, stream = "rollout"): Promise<string[]> => all(store.readStream(id, stream));
-const listed = async (store: RetentionConformanceStore): Promise<string[]> => (await store.listSessions({ archived: "all", limit: 1000 })).sessions.map((s) => s.id).sort();
+const listed = async (store: RetentionConformanceStore): Promise<string[]> =>
+  (await store.listSessions({ archived: "all", limit: 1000 })).sessions.map((s) => s.id).sort();
 const sorted = (ids: readonly string[]): string[] => [...ids].sort();
 const positions = async (store: RetentionConformanceStore, id: string): Promise<[string, number][]> =>
   (await store.streamPositions(id)).map((p: StreamInfo) => [p.name, p.lines] as [string, number]).sort(([a], [b]) => a.localeCompare(b));
@@ -150,7 +167,10 @@ export function runRetentionConformance(name: string, context: RetentionConforma
       const run = await applyRetention(store, WITH_RAW_TTL, { now: NOW });
       expect(run).toMatchObject({ expired: [], purged: [], held: [], bytes_freed: bytesOf(RAW) });
       expect(run.streams_expired).toEqual([{ session_id: mid.id, stream: "raw-api", bytes: bytesOf(RAW) }]);
-      expect(await positions(store, mid.id)).toEqual([["debug-log", DEBUG.length], ["rollout", mid.streams.rollout.length]]);
+      expect(await positions(store, mid.id)).toEqual([
+        ["debug-log", DEBUG.length],
+        ["rollout", mid.streams.rollout.length],
+      ]);
       expect(await read(store, mid.id)).toEqual(mid.streams.rollout);
       expect(await read(store, mid.id, "debug-log")).toEqual(DEBUG);
       expect(await read(store, fresh.id, "raw-api")).toEqual(RAW);
@@ -205,7 +225,10 @@ export function runRetentionConformance(name: string, context: RetentionConforma
       expect(await listed(store)).toEqual([held.id]);
 
       const audit = await all(store.deletionAudit());
-      expect(audit.map((a) => [a.action, a.session_id])).toEqual([["soft_delete", free.id], ["purge", free.id]]);
+      expect(audit.map((a) => [a.action, a.session_id])).toEqual([
+        ["soft_delete", free.id],
+        ["purge", free.id],
+      ]);
     });
 
     it("a legal hold placed on a soft-deleted session (within its grace period) keeps it from the purge; restore still works", async () => {
@@ -219,7 +242,10 @@ export function runRetentionConformance(name: string, context: RetentionConforma
       await store.restoreSession(old.id, { actor: "legal" });
       for (const [stream, lines] of Object.entries(old.streams)) expect(await read(store, old.id, stream), stream).toEqual(lines);
       expect(await listed(store)).toEqual([old.id]);
-      expect((await all(store.deletionAudit())).map((a) => [a.action, a.bytes === 0])).toEqual([["soft_delete", false], ["restore", true]]);
+      expect((await all(store.deletionAudit())).map((a) => [a.action, a.bytes === 0])).toEqual([
+        ["soft_delete", false],
+        ["restore", true],
+      ]);
     });
 
     it("an org hold blocks every deletion in its org, soft-deleted sessions included, and nothing in another org", async () => {
@@ -255,7 +281,11 @@ export function runRetentionConformance(name: string, context: RetentionConforma
       await acme!.setOrgLegalHold(false);
       const released = await applyRetention(acme!, POLICY, { now: at(8) });
       expect(released).toMatchObject({ expired: [b.id], purged: [a.id], held: [] });
-      expect((await all(acme!.deletionAudit())).map((r) => [r.action, r.session_id])).toEqual([["soft_delete", a.id], ["soft_delete", b.id], ["purge", a.id]]);
+      expect((await all(acme!.deletionAudit())).map((r) => [r.action, r.session_id])).toEqual([
+        ["soft_delete", a.id],
+        ["soft_delete", b.id],
+        ["purge", a.id],
+      ]);
       expect((await all(globex!.deletionAudit())).map((r) => [r.action, r.session_id])).toEqual([["soft_delete", c.id]]);
     });
 
@@ -275,10 +305,12 @@ export function runRetentionConformance(name: string, context: RetentionConforma
       expect(row(audit[0]!)).toEqual(["delete", manual.id, null, "alice", null]);
       expect(audit[0]!.reason).toBe("asked by the user");
       // Within one run the order of sessions is the store's; the purge pass follows the expiry pass.
-      expect(sorted(audit.slice(1, 3).map((a) => JSON.stringify(row(a))))).toEqual(sorted([
-        JSON.stringify(["soft_delete", expiring.id, null, BY_POLICY.actor, BY_POLICY.policy]),
-        JSON.stringify(["delete_stream", streamOnly.id, "raw-api", BY_POLICY.actor, BY_POLICY.policy]),
-      ]));
+      expect(sorted(audit.slice(1, 3).map((a) => JSON.stringify(row(a))))).toEqual(
+        sorted([
+          JSON.stringify(["soft_delete", expiring.id, null, BY_POLICY.actor, BY_POLICY.policy]),
+          JSON.stringify(["delete_stream", streamOnly.id, "raw-api", BY_POLICY.actor, BY_POLICY.policy]),
+        ]),
+      );
       expect(row(audit[3]!)).toEqual(["purge", expiring.id, null, BY_POLICY.actor, BY_POLICY.policy]);
       expect(audit[0]!.bytes).toBeGreaterThanOrEqual(streamBytes(manual));
       expect(audit.find((a) => a.action === "delete_stream")!.bytes).toBe(bytesOf(RAW));
@@ -304,7 +336,14 @@ export function runRetentionConformance(name: string, context: RetentionConforma
       // The rollout is the session: it goes with the session, never as a stream.
       await expect(store.deleteStream(s.id, "rollout", { actor: "x" })).rejects.toBeInstanceOf(InvalidInputError);
       const bounded: RetentionPolicy = { ...WITH_RAW_TTL, minTtlMs: DAY_MS, maxTtlMs: 400 * DAY_MS };
-      const bad: Partial<RetentionPolicy>[] = [{ defaultTtlMs: 500 * DAY_MS }, { streamTtlsMs: { "raw-api": 60_000 } }, { streamTtlsMs: { rollout: 7 * DAY_MS } }, { graceMs: -1 }, { minTtlMs: 10 * DAY_MS, maxTtlMs: DAY_MS }, { name: "../evil" }];
+      const bad: Partial<RetentionPolicy>[] = [
+        { defaultTtlMs: 500 * DAY_MS },
+        { streamTtlsMs: { "raw-api": 60_000 } },
+        { streamTtlsMs: { rollout: 7 * DAY_MS } },
+        { graceMs: -1 },
+        { minTtlMs: 10 * DAY_MS, maxTtlMs: DAY_MS },
+        { name: "../evil" },
+      ];
       for (const change of bad) {
         await expect(applyRetention(store, { ...bounded, ...change }, { now: NOW }), JSON.stringify(change)).rejects.toBeInstanceOf(InvalidInputError);
       }

@@ -1,14 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { appendLines } from "../append.js";
-import {
-  AmbiguousIdError,
-  ConflictError,
-  InvalidIdError,
-  InvalidInputError,
-  LegalHoldError,
-  NotFoundError,
-} from "../errors.js";
+import { AmbiguousIdError, ConflictError, InvalidIdError, InvalidInputError, LegalHoldError, NotFoundError } from "../errors.js";
 import type { SessionInput, SessionSummary } from "../session.js";
 import type { SessionStore } from "../store.js";
 import { checkedStore, MAX_LIST_LIMIT, type CheckedStore } from "../checked-store.js";
@@ -50,7 +43,9 @@ export interface ConformanceContext {
 const MINUTE = 60_000;
 
 function hex(n: number): string {
-  return randomBytes(Math.ceil(n / 2)).toString("hex").slice(0, n);
+  return randomBytes(Math.ceil(n / 2))
+    .toString("hex")
+    .slice(0, n);
 }
 
 /** A UUID-shaped session id, optionally with a chosen first 8 hex characters. */
@@ -82,7 +77,10 @@ function sessionInput(overrides: Partial<SessionInput> = {}): SessionInput {
 }
 
 /** putSession, then the Codex head (session_meta + first user message) as rollout lines 0..2. */
-async function createSession(store: SessionStore, overrides: Partial<SessionInput> = {}): Promise<{ input: SessionInput; summary: SessionSummary; head: string[] }> {
+async function createSession(
+  store: SessionStore,
+  overrides: Partial<SessionInput> = {},
+): Promise<{ input: SessionInput; summary: SessionSummary; head: string[] }> {
   const input = sessionInput(overrides);
   const summary = await store.putSession(input);
   const head = sessionHeadLines(input);
@@ -97,11 +95,25 @@ function turnLines(at: string): string[] {
   const ts = (ms: number) => iso(t0 + ms);
   return [
     JSON.stringify({ timestamp: ts(1000), type: "event_msg", payload: { type: "task_started", turn_id: "turn-1", model_context_window: 272000 } }),
-    JSON.stringify({ timestamp: ts(1100), type: "turn_context", payload: { turn_id: "turn-1", cwd: "/home/dev/project", approval_policy: "never", sandbox_policy: { type: "read-only" }, model: "gpt-5.1-codex", summary: "auto" } }),
+    JSON.stringify({
+      timestamp: ts(1100),
+      type: "turn_context",
+      payload: {
+        turn_id: "turn-1",
+        cwd: "/home/dev/project",
+        approval_policy: "never",
+        sandbox_policy: { type: "read-only" },
+        model: "gpt-5.1-codex",
+        summary: "auto",
+      },
+    }),
     JSON.stringify({
       timestamp: ts(5000),
       type: "event_msg",
-      payload: { type: "token_count", info: { total_token_usage: { input_tokens: 1200, cached_input_tokens: 800, output_tokens: 90, reasoning_output_tokens: 40, total_tokens: 1290 } } },
+      payload: {
+        type: "token_count",
+        info: { total_token_usage: { input_tokens: 1200, cached_input_tokens: 800, output_tokens: 90, reasoning_output_tokens: 40, total_tokens: 1290 } },
+      },
     }),
     ...agentMessageLines("Done: the test waits on the server's ready line now.", ts(6000)),
     JSON.stringify({ timestamp: ts(6500), type: "event_msg", payload: { type: "task_complete", turn_id: "turn-1", last_agent_message: "Done." } }),
@@ -154,11 +166,15 @@ async function expectRejects<E extends Error>(p: Promise<unknown> | (() => Promi
 /** `prune --older-than` as every store runs it: core's retention, no grace (purged in the same run). */
 function prune(store: CheckedStore, olderThan: Date, options: { dryRun?: boolean; actor?: string; graceMs?: number } = {}): Promise<RetentionReport> {
   const now = new Date();
-  return runRetention(store, { name: "conformance", defaultTtlMs: Math.max(0, now.getTime() - olderThan.getTime()), graceMs: options.graceMs ?? 0 }, {
-    now,
-    ...(options.dryRun !== undefined ? { dryRun: options.dryRun } : {}),
-    ...(options.actor !== undefined ? { actor: options.actor } : {}),
-  });
+  return runRetention(
+    store,
+    { name: "conformance", defaultTtlMs: Math.max(0, now.getTime() - olderThan.getTime()), graceMs: options.graceMs ?? 0 },
+    {
+      now,
+      ...(options.dryRun !== undefined ? { dryRun: options.dryRun } : {}),
+      ...(options.actor !== undefined ? { actor: options.actor } : {}),
+    },
+  );
 }
 
 /** A test double without retention (the in-memory store of core's own tests) skips the prune cases; every real store runs them. */
@@ -252,12 +268,42 @@ export function runStoreConformance(name: string, context: ConformanceContext): 
       it("normalises a summary the same way on every store: missing fields null, times ISO-8601 UTC with ms, git with its three keys", async () => {
         const store = await open();
         const id = conformanceId();
-        const loose = { id, created_at: "2026-03-01T12:00:00+02:00", cwd: "/w", title: "normalise me", archived: false, source: "cli", originator: "codex_cli_rs", cli_version: "0.98.0", git: { branch: "main" } } as unknown as SessionInput;
+        const loose = {
+          id,
+          created_at: "2026-03-01T12:00:00+02:00",
+          cwd: "/w",
+          title: "normalise me",
+          archived: false,
+          source: "cli",
+          originator: "codex_cli_rs",
+          cli_version: "0.98.0",
+          git: { branch: "main" },
+        } as unknown as SessionInput;
         await store.putSession(loose);
-        await store.append(id, "rollout", 0, sessionHeadLines({ ...loose, model_provider: null, parent_id: null, forked_from_id: null, git: { commit_hash: null, branch: "main", repository_url: null } }));
+        await store.append(
+          id,
+          "rollout",
+          0,
+          sessionHeadLines({
+            ...loose,
+            model_provider: null,
+            parent_id: null,
+            forked_from_id: null,
+            git: { commit_hash: null, branch: "main", repository_url: null },
+          }),
+        );
         const got = await store.getSession(id);
-        expect(got).toMatchObject({ created_at: "2026-03-01T10:00:00.000Z", model_provider: null, parent_id: null, forked_from_id: null, git: { commit_hash: null, branch: "main", repository_url: null } });
-        expect((await store.listSessions({})).sessions[0]).toMatchObject({ created_at: "2026-03-01T10:00:00.000Z", git: { commit_hash: null, branch: "main", repository_url: null } });
+        expect(got).toMatchObject({
+          created_at: "2026-03-01T10:00:00.000Z",
+          model_provider: null,
+          parent_id: null,
+          forked_from_id: null,
+          git: { commit_hash: null, branch: "main", repository_url: null },
+        });
+        expect((await store.listSessions({})).sessions[0]).toMatchObject({
+          created_at: "2026-03-01T10:00:00.000Z",
+          git: { commit_hash: null, branch: "main", repository_url: null },
+        });
         await expectRejects(store.putSession({ ...loose, id: conformanceId(), created_at: "yesterday" }), InvalidInputError);
         await expectRejects(store.putSession({ ...loose, id: conformanceId(), cwd: 42 } as unknown as SessionInput), InvalidInputError);
       });
@@ -399,12 +445,22 @@ export function runStoreConformance(name: string, context: ConformanceContext): 
         const rollout = [
           JSON.stringify({ timestamp: ts, type: "event_msg", payload: { type: "agent_message", message: "Grüße aus 東京 — עברית, Ελληνικά" } }),
           JSON.stringify({ timestamp: ts, type: "event_msg", payload: { type: "agent_message", message: "emoji 👩‍💻🚀🇫🇷 and \u2028 separators" } }),
-          JSON.stringify({ timestamp: ts, type: "response_item", payload: { type: "function_call", name: "shell", arguments: '{"command":["dir","C:\\\\Users\\\\dev"]}', call_id: "call_1" } }),
-          '{"timestamp":"' + ts + '","type":"event_msg","payload":{"type":"agent_message","message":"escaped \\n newline, \\t tab, \\u00e9 and \\\\ backslash"}}',
+          JSON.stringify({
+            timestamp: ts,
+            type: "response_item",
+            payload: { type: "function_call", name: "shell", arguments: '{"command":["dir","C:\\\\Users\\\\dev"]}', call_id: "call_1" },
+          }),
+          '{"timestamp":"' +
+            ts +
+            '","type":"event_msg","payload":{"type":"agent_message","message":"escaped \\n newline, \\t tab, \\u00e9 and \\\\ backslash"}}',
           '{ "timestamp" : "' + ts + '" ,  "type":"future_kind","payload":{"nested":{"deep":[1,2,{"x":null}]}},"envelope_v9":true }',
-          JSON.stringify({ timestamp: ts, type: "response_item", payload: { type: "message", role: "user", content: [{ type: "input_image", image_url: `data:image/png;base64,${big}` }] } }),
+          JSON.stringify({
+            timestamp: ts,
+            type: "response_item",
+            payload: { type: "message", role: "user", content: [{ type: "input_image", image_url: `data:image/png;base64,${big}` }] },
+          }),
         ];
-        const debug = ["plain text, not JSON", "windows line\r", "a \r in the middle", "\ttab-indented {not json", "ümlaut and 🚀 in a log", "{\"half\": "];
+        const debug = ["plain text, not JSON", "windows line\r", "a \r in the middle", "\ttab-indented {not json", "ümlaut and 🚀 in a log", '{"half": '];
         await store.append(input.id, "rollout", head.length, rollout);
         await store.append(input.id, "debug-log", 0, debug);
 
@@ -416,7 +472,11 @@ export function runStoreConformance(name: string, context: ConformanceContext): 
         expect(await readAll(store, input.id, "debug-log")).toEqual(debug);
 
         const positions = await store.streamPositions(input.id);
-        expect(positions.find((p) => p.name === "rollout")).toEqual({ name: "rollout", lines: head.length + rollout.length, bytes: bytesOf([...head, ...rollout]) });
+        expect(positions.find((p) => p.name === "rollout")).toEqual({
+          name: "rollout",
+          lines: head.length + rollout.length,
+          bytes: bytesOf([...head, ...rollout]),
+        });
         expect(positions.find((p) => p.name === "debug-log")).toEqual({ name: "debug-log", lines: debug.length, bytes: bytesOf(debug) });
         expect((await store.getSession(input.id)).bytes).toBe(bytesOf([...head, ...rollout]));
       });
@@ -464,7 +524,12 @@ export function runStoreConformance(name: string, context: ConformanceContext): 
       it("named streams are independent of each other", async () => {
         const store = await open();
         const { input, head } = await createSession(store);
-        const streams = { "debug-log": ["d0", "d1"], "raw-api": ['{"r":0}'], "meta-events": ['{"event":"start"}', '{"event":"approval","decision":"approved"}', '{"event":"shutdown"}'], "custom-artifact": ["c0"] };
+        const streams = {
+          "debug-log": ["d0", "d1"],
+          "raw-api": ['{"r":0}'],
+          "meta-events": ['{"event":"start"}', '{"event":"approval","decision":"approved"}', '{"event":"shutdown"}'],
+          "custom-artifact": ["c0"],
+        };
         for (const [name, lines] of Object.entries(streams)) await store.append(input.id, name, 0, lines);
         // A conflict on one stream leaves the others alone.
         await expectRejects(store.append(input.id, "raw-api", 0, ['{"r":"dup"}']), ConflictError);

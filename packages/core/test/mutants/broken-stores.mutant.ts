@@ -58,7 +58,20 @@ class AppendCreatesSessions extends MemoryStore {
   override async append(id: string, stream: string, expectedSeq: number, lines: readonly string[], options?: AppendOptions) {
     if (isSessionId(id)) {
       await this.getSession(id).catch(() =>
-        this.putSession({ id, created_at: new Date().toISOString(), cwd: null, title: null, archived: false, source: null, originator: null, cli_version: null, model_provider: null, git: null, parent_id: null, forked_from_id: null }),
+        this.putSession({
+          id,
+          created_at: new Date().toISOString(),
+          cwd: null,
+          title: null,
+          archived: false,
+          source: null,
+          originator: null,
+          cli_version: null,
+          model_provider: null,
+          git: null,
+          parent_id: null,
+          forked_from_id: null,
+        }),
       );
     }
     return super.append(id, stream, expectedSeq, lines, options);

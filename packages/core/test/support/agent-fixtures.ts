@@ -53,7 +53,8 @@ export async function fixtureSessions(): Promise<FixtureSession[]> {
       const files = await home.sessionFiles(s.sessionId);
       const label = byId.get(s.sessionId) ?? s.sessionId;
       out.push({ agent: "claude-code", version, label, sessionId: s.sessionId, files: [s.transcript], skipUuids: await home.copiedUuids(files) });
-      for (const sub of files.subAgents) out.push({ agent: "claude-code", version, label: `${label}-sub-${sub.agentId}`, sessionId: sub.agentId, files: [sub.path] });
+      for (const sub of files.subAgents)
+        out.push({ agent: "claude-code", version, label: `${label}-sub-${sub.agentId}`, sessionId: sub.agentId, files: [sub.path] });
     }
   }
   for (const version of fixtureVersions("gemini-cli")) {
@@ -63,7 +64,8 @@ export async function fixtureSessions(): Promise<FixtureSession[]> {
     for await (const s of home.listSessions()) {
       const label = byId.get(s.sessionId) ?? s.sessionId;
       out.push({ agent: "gemini-cli", version, label, sessionId: s.sessionId, files: s.files, cwd: s.cwd });
-      for (const sub of s.subAgents) out.push({ agent: "gemini-cli", version, label: `${label}-sub-${sub.sessionId.slice(0, 8)}`, sessionId: sub.sessionId, files: [sub.path], cwd: s.cwd });
+      for (const sub of s.subAgents)
+        out.push({ agent: "gemini-cli", version, label: `${label}-sub-${sub.sessionId.slice(0, 8)}`, sessionId: sub.sessionId, files: [sub.path], cwd: s.cwd });
     }
   }
   return out.sort((a, b) => `${a.agent}/${a.version}/${a.label}`.localeCompare(`${b.agent}/${b.version}/${b.label}`));
@@ -77,7 +79,8 @@ export async function* sessionLines(files: string[]): AsyncGenerator<RawLine> {
 
 export async function projectFixture(s: FixtureSession, onWarning?: (w: LineWarning) => void): Promise<ActionV1[]> {
   const out: ActionV1[] = [];
-  for await (const a of projectActions(sessionLines(s.files), { sessionId: s.sessionId, agent: s.agent, skipUuids: s.skipUuids, cwd: s.cwd, onWarning })) out.push(a);
+  for await (const a of projectActions(sessionLines(s.files), { sessionId: s.sessionId, agent: s.agent, skipUuids: s.skipUuids, cwd: s.cwd, onWarning }))
+    out.push(a);
   return out;
 }
 

@@ -50,7 +50,10 @@ export function startWorker(args: string[]): Worker {
   const lines = () => out.split("\n").filter(Boolean);
   const waitFor = (re: RegExp, timeoutMs = 15_000) =>
     new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`worker did not print ${re} within ${timeoutMs} ms; stdout tail: ${lines().slice(-3).join(" | ")}; stderr: ${err}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`worker did not print ${re} within ${timeoutMs} ms; stdout tail: ${lines().slice(-3).join(" | ")}; stderr: ${err}`)),
+        timeoutMs,
+      );
       const check = () => {
         const hit = lines().find((l) => re.test(l));
         if (hit) {

@@ -8,7 +8,7 @@ import { FsStore } from "../../dist/index.js";
 
 const [root, sessionId, ackFile, seedArg] = process.argv.slice(2);
 let seed = Number(seedArg) || 1;
-const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
 
 const store = new FsStore({ root });
 const startSeq = (await store.streamPositions(sessionId)).find((s) => s.name === "rollout").lines;

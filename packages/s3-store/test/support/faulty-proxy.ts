@@ -78,37 +78,34 @@ export async function startFaultyProxy(options: FaultyProxyOptions): Promise<Fau
   });
 
   function forward(req: IncomingMessage, res: ServerResponse, fault: FaultKind | null): void {
-    const up = httpRequest(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
-      (upRes) => {
-        const chunks: Buffer[] = [];
-        upRes.on("data", (c: Buffer) => chunks.push(c));
-        upRes.on("end", () => {
-          if (fault === "reset-after") {
-            res.socket?.destroy();
-            return;
-          }
-          if (fault === "cut") {
-            const body = Buffer.concat(chunks);
-            res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-            res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.socket?.destroy());
-            return;
-          }
-          const send = () => {
-            if (res.destroyed) return;
-            res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-            res.end(Buffer.concat(chunks));
-          };
-          if (fault === "slow") {
-            const t = setTimeout(() => {
-              timers.delete(t);
-              send();
-            }, slowMs);
-            timers.add(t);
-          } else send();
-        });
-      },
-    );
+    const up = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
+      const chunks: Buffer[] = [];
+      upRes.on("data", (c: Buffer) => chunks.push(c));
+      upRes.on("end", () => {
+        if (fault === "reset-after") {
+          res.socket?.destroy();
+          return;
+        }
+        if (fault === "cut") {
+          const body = Buffer.concat(chunks);
+          res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+          res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.socket?.destroy());
+          return;
+        }
+        const send = () => {
+          if (res.destroyed) return;
+          res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+          res.end(Buffer.concat(chunks));
+        };
+        if (fault === "slow") {
+          const t = setTimeout(() => {
+            timers.delete(t);
+            send();
+          }, slowMs);
+          timers.add(t);
+        } else send();
+      });
+    });
     up.on("error", () => res.socket?.destroy());
     req.pipe(up);
   }

@@ -1,6 +1,15 @@
 import type { LineWarning } from "../../jsonl-reader.js";
 import { parseJsonLine } from "../../jsonl-reader.js";
-import type { CallEvent, CallStatus, CommandEvent, FileChangeEvent, SessionEvent, TokenUsage, ToolCallEvent, TurnEnd } from "../../session-model/session-event.js";
+import type {
+  CallEvent,
+  CallStatus,
+  CommandEvent,
+  FileChangeEvent,
+  SessionEvent,
+  TokenUsage,
+  ToolCallEvent,
+  TurnEnd,
+} from "../../session-model/session-event.js";
 import type { TranscriptReader, TranscriptReaderOptions } from "../../session-model/transcript-reader.js";
 import type { ClaudeCallKind } from "./claude-tools.js";
 import { callKind, fileDiffOf, fileToolPath, isSubAgentTool, resultOutcome, resultText, toolDisplay } from "./claude-tools.js";
@@ -50,7 +59,8 @@ const IGNORED_TYPES = new Set([
   "tag",
 ]);
 /** Top-level line types that a lean read (no text, no usage) never needs to parse. */
-const LEAN_SKIP_PREFIX = /^\{"type":"(?:queue-operation|agent-name|api-request|api-request-shape|api-request-blob|tools-used|mode|atis-latch|file-history-snapshot|progress)"/;
+const LEAN_SKIP_PREFIX =
+  /^\{"type":"(?:queue-operation|agent-name|api-request|api-request-shape|api-request-blob|tools-used|mode|atis-latch|file-history-snapshot|progress)"/;
 
 type Obj = Record<string, unknown>;
 
@@ -339,10 +349,12 @@ export class ClaudeCodeReader implements TranscriptReader {
           this.#toolUse(block, ts);
           break;
         case "text":
-          if (this.#text && !inline && typeof block.text === "string" && block.text !== "") this.#event({ type: "message", role: "agent", text: this.#cut(block.text)!, timestamp: ts, turnId: this.#turnId });
+          if (this.#text && !inline && typeof block.text === "string" && block.text !== "")
+            this.#event({ type: "message", role: "agent", text: this.#cut(block.text)!, timestamp: ts, turnId: this.#turnId });
           break;
         case "thinking":
-          if (this.#text && !inline && typeof block.thinking === "string" && block.thinking !== "") this.#event({ type: "reasoning", text: this.#cut(block.thinking)!, timestamp: ts, turnId: this.#turnId });
+          if (this.#text && !inline && typeof block.thinking === "string" && block.thinking !== "")
+            this.#event({ type: "reasoning", text: this.#cut(block.thinking)!, timestamp: ts, turnId: this.#turnId });
           break;
         default:
           break;
@@ -374,7 +386,16 @@ export class ClaudeCodeReader implements TranscriptReader {
     const name = typeof b.name === "string" ? b.name : null;
     const input = obj(b.input);
     const kind = callKind(name);
-    const base = { timestamp: ts, turnId: this.#turnId, callId: id, toolName: name, cwd: this.#cwd, status: "in_progress" as CallStatus, durationMs: null, output: null };
+    const base = {
+      timestamp: ts,
+      turnId: this.#turnId,
+      callId: id,
+      toolName: name,
+      cwd: this.#cwd,
+      status: "in_progress" as CallStatus,
+      durationMs: null,
+      output: null,
+    };
     let ev: CallEvent;
     let path: string | null = null;
     if (kind === "command") {
@@ -407,8 +428,26 @@ export class ClaudeCodeReader implements TranscriptReader {
     if (id !== null && this.#recentClosed.has(id)) return;
     let call = id === null ? undefined : this.#calls.get(id);
     if (!call) {
-      this.#warn({ kind: "result-without-call", lineNo, message: `line ${lineNo} holds the result of ${id ?? "a call without id"}, whose call is not in the transcript; kept as a tool call` });
-      const ev: ToolCallEvent = { type: "tool_call", timestamp: ts, turnId: this.#turnId, callId: id, toolName: null, cwd: this.#cwd, status: "in_progress", durationMs: null, output: null, command: null, input: null, subAgent: null, webSearch: false };
+      this.#warn({
+        kind: "result-without-call",
+        lineNo,
+        message: `line ${lineNo} holds the result of ${id ?? "a call without id"}, whose call is not in the transcript; kept as a tool call`,
+      });
+      const ev: ToolCallEvent = {
+        type: "tool_call",
+        timestamp: ts,
+        turnId: this.#turnId,
+        callId: id,
+        toolName: null,
+        cwd: this.#cwd,
+        status: "in_progress",
+        durationMs: null,
+        output: null,
+        command: null,
+        input: null,
+        subAgent: null,
+        webSearch: false,
+      };
       call = { entry: this.#event(ev, false), ev, kind: "tool_call", startMs: Date.parse(ts), path: null };
     }
     const text = resultText(block.content);
@@ -475,7 +514,8 @@ export class ClaudeCodeReader implements TranscriptReader {
 
   #abortCalls(status: CallStatus): void {
     for (const [id, c] of this.#calls) {
-      if (status === "aborted") this.#warn({ kind: "call-without-result", lineNo: 0, message: `call ${id} (${c.ev.toolName ?? "?"}) got no result; counted as aborted` });
+      if (status === "aborted")
+        this.#warn({ kind: "call-without-result", lineNo: 0, message: `call ${id} (${c.ev.toolName ?? "?"}) got no result; counted as aborted` });
       c.ev.status = status;
       this.#closeCall(id, c);
     }
@@ -553,7 +593,11 @@ export class ClaudeCodeReader implements TranscriptReader {
     if ((ev.type === "command" || ev.type === "file_change" || ev.type === "tool_call") && ev.callId !== null) {
       const c = this.#calls.get(ev.callId);
       if (c) {
-        this.#warn({ kind: "call-without-result", lineNo: 0, message: `call ${ev.callId} got no result within ${this.#maxPending} events; counted as aborted` });
+        this.#warn({
+          kind: "call-without-result",
+          lineNo: 0,
+          message: `call ${ev.callId} got no result within ${this.#maxPending} events; counted as aborted`,
+        });
         ev.status = "aborted";
         this.#closeCall(ev.callId, c);
       }

@@ -88,7 +88,16 @@ export class ClaudeCodeHome {
         const transcript = join(projectDir, name);
         if (name.endsWith(".jsonl") && sessions.has(name.slice(0, -".jsonl".length))) {
           const st = await stat(transcript).catch(() => null);
-          if (st?.isFile()) yield { kind: "session", sessionId: name.slice(0, -".jsonl".length), parentSessionId: null, projectDir, transcript, bytes: st.size, mtimeMs: st.mtimeMs };
+          if (st?.isFile())
+            yield {
+              kind: "session",
+              sessionId: name.slice(0, -".jsonl".length),
+              parentSessionId: null,
+              projectDir,
+              transcript,
+              bytes: st.size,
+              mtimeMs: st.mtimeMs,
+            };
           continue;
         }
         const orphans: { agentId: string; parent: string | null; path: string }[] = [];
@@ -96,7 +105,8 @@ export class ClaudeCodeHome {
         if (m) {
           // 2.0.x: beside the session; its records name the parent.
           const head = await firstRecord(transcript);
-          if (head !== null && !head.warmup && (head.sessionId === null || !sessions.has(head.sessionId))) orphans.push({ agentId: m[1]!, parent: head.sessionId, path: transcript });
+          if (head !== null && !head.warmup && (head.sessionId === null || !sessions.has(head.sessionId)))
+            orphans.push({ agentId: m[1]!, parent: head.sessionId, path: transcript });
         } else if (UUID.test(name) && !sessions.has(name)) {
           // 2.1.x: <sessionId>/subagents/ without <sessionId>.jsonl.
           const subDir = join(transcript, "subagents");
@@ -108,8 +118,20 @@ export class ClaudeCodeHome {
         for (const o of orphans) {
           const st = await stat(o.path).catch(() => null);
           if (!st?.isFile()) continue;
-          warn({ kind: "sub-agent-without-parent", lineNo: 0, message: `sub-agent transcript ${o.path} has no parent session ${o.parent ?? "(unnamed)"}; listed on its own` });
-          yield { kind: "orphan-sub-agent", sessionId: o.agentId, parentSessionId: o.parent, projectDir, transcript: o.path, bytes: st.size, mtimeMs: st.mtimeMs };
+          warn({
+            kind: "sub-agent-without-parent",
+            lineNo: 0,
+            message: `sub-agent transcript ${o.path} has no parent session ${o.parent ?? "(unnamed)"}; listed on its own`,
+          });
+          yield {
+            kind: "orphan-sub-agent",
+            sessionId: o.agentId,
+            parentSessionId: o.parent,
+            projectDir,
+            transcript: o.path,
+            bytes: st.size,
+            mtimeMs: st.mtimeMs,
+          };
         }
       }
     }

@@ -80,7 +80,8 @@ export function resultText(content: unknown): string {
   if (!Array.isArray(content)) return "";
   let out = "";
   for (const b of content) {
-    if (b && typeof b === "object" && (b as Obj).type === "text" && typeof (b as Obj).text === "string") out += (out === "" ? "" : "\n") + ((b as Obj).text as string);
+    if (b && typeof b === "object" && (b as Obj).type === "text" && typeof (b as Obj).text === "string")
+      out += (out === "" ? "" : "\n") + ((b as Obj).text as string);
   }
   return out;
 }

@@ -224,7 +224,11 @@ export class CodexReader implements TranscriptReader {
           const kind = env[1]!;
           const sub = env[2];
           if (this.#skipKinds.has(kind)) return;
-          if (sub !== undefined && ((kind === "response_item" && !this.#text && LEAN_SKIP_RESPONSE_ITEMS.has(sub)) || (kind === "event_msg" && this.#skipEvents.has(sub)))) return;
+          if (
+            sub !== undefined &&
+            ((kind === "response_item" && !this.#text && LEAN_SKIP_RESPONSE_ITEMS.has(sub)) || (kind === "event_msg" && this.#skipEvents.has(sub)))
+          )
+            return;
         }
       }
     }
@@ -419,7 +423,14 @@ export class CodexReader implements TranscriptReader {
       case "custom_tool_call": {
         const name = str(p.name);
         const callId = str(p.call_id);
-        const input = type === "custom_tool_call" ? str(p.input) : typeof p.arguments === "string" ? p.arguments : p.arguments === undefined ? null : JSON.stringify(p.arguments);
+        const input =
+          type === "custom_tool_call"
+            ? str(p.input)
+            : typeof p.arguments === "string"
+              ? p.arguments
+              : p.arguments === undefined
+                ? null
+                : JSON.stringify(p.arguments);
         if (name !== null && PATCH_TOOLS.has(name)) {
           const patch = type === "custom_tool_call" ? str(p.input) : patchFromArguments(p.arguments);
           this.#patchCall(ts, callId, turnId, name, patch);

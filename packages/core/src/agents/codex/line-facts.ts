@@ -56,7 +56,11 @@ export function lineFacts(text: string): LineFacts {
     const payloadType = m[3]!;
     const fast = { type: m[2]!, payload_type: payloadType, timestamp: m[1]!, meta: null, search: null };
     if (!SEARCHABLE.has(payloadType)) return fast;
-    if (payloadType === "item_completed" && !/"type":"(?:CommandExecution|FileChange|McpToolCall|WebSearch|CollabAgentToolCall|ImageView|DynamicToolCall)"/.test(text)) return fast;
+    if (
+      payloadType === "item_completed" &&
+      !/"type":"(?:CommandExecution|FileChange|McpToolCall|WebSearch|CollabAgentToolCall|ImageView|DynamicToolCall)"/.test(text)
+    )
+      return fast;
     if (payloadType === "message") {
       const role = ROLE.exec(head)?.[1];
       if (role !== undefined && role !== "user" && role !== "assistant") return fast;
@@ -69,7 +73,8 @@ export function lineFacts(text: string): LineFacts {
     const bare = BARE_ENVELOPE.exec(head);
     if (bare && !CONTENT_KINDS.has(bare[2]!)) {
       const from = bare[0].length;
-      if (!text.includes('"type"', from) && !text.includes("\\u", from)) return { type: bare[2]!, payload_type: null, timestamp: bare[1]!, meta: null, search: null };
+      if (!text.includes('"type"', from) && !text.includes("\\u", from))
+        return { type: bare[2]!, payload_type: null, timestamp: bare[1]!, meta: null, search: null };
     }
   }
   return parseLineFacts(text);

@@ -126,7 +126,11 @@ export class GeminiCliReader implements TranscriptReader {
       value = JSON.parse(unclosed ? `${lines.join("\n")}\n}` : lines.join("\n"));
     } catch {
       const kind = unclosed ? "torn-last-line" : "unparsable";
-      this.#warn({ kind, lineNo: this.#docLine, message: `the JSON document from line ${this.#docLine} is ${unclosed ? "cut short" : "not valid JSON"} (rewritten while read?); skipped` });
+      this.#warn({
+        kind,
+        lineNo: this.#docLine,
+        message: `the JSON document from line ${this.#docLine} is ${unclosed ? "cut short" : "not valid JSON"} (rewritten while read?); skipped`,
+      });
       return;
     }
     const r = obj(value);
@@ -171,7 +175,8 @@ export class GeminiCliReader implements TranscriptReader {
     }
     let dropped = 0;
     for (const id of this.#messages.keys()) if (!kept.has(id) && !id.startsWith("#unknown-")) dropped++;
-    if (dropped > 0) this.#warn({ kind: "rewritten", lineNo, message: `line ${lineNo} rewrites the chat without ${dropped} message(s) already recorded; they are kept` });
+    if (dropped > 0)
+      this.#warn({ kind: "rewritten", lineNo, message: `line ${lineNo} rewrites the chat without ${dropped} message(s) already recorded; they are kept` });
   }
 
   #upsert(m: Obj, lineNo: number): string {
@@ -203,7 +208,15 @@ export class GeminiCliReader implements TranscriptReader {
     const endTurn = (status: "completed" | "failed" | "aborted", reason: string | null) => {
       const a = Date.parse(turnStart);
       const b = Date.parse(turnLast);
-      out.push({ type: "turn_ended", status, cwd, reason, durationMs: Number.isFinite(a) && Number.isFinite(b) && b >= a ? b - a : null, timestamp: turnLast, turnId });
+      out.push({
+        type: "turn_ended",
+        status,
+        cwd,
+        reason,
+        durationMs: Number.isFinite(a) && Number.isFinite(b) && b >= a ? b - a : null,
+        timestamp: turnLast,
+        turnId,
+      });
       turnId = null;
     };
     for (const [id, m] of this.#messages) {
@@ -293,7 +306,14 @@ export class GeminiCliReader implements TranscriptReader {
     let ev: CallEvent;
     if (kind === "command") {
       const exitCode = shellExitCode(status, output, args);
-      ev = { ...base, status: status === "completed" && exitCode !== null && exitCode !== 0 ? "failed" : status, type: "command", command: typeof args?.command === "string" ? args.command : null, argv: null, exitCode };
+      ev = {
+        ...base,
+        status: status === "completed" && exitCode !== null && exitCode !== 0 ? "failed" : status,
+        type: "command",
+        command: typeof args?.command === "string" ? args.command : null,
+        argv: null,
+        exitCode,
+      };
     } else if (kind === "file_change") {
       const display = obj(c.resultDisplay);
       const raw = typeof args?.file_path === "string" ? args.file_path : typeof display?.filePath === "string" ? display.filePath : null;

@@ -72,7 +72,12 @@ export class GeminiCliHome {
   async #projectSessions(project: string, roots: Map<string, string>): Promise<Map<string, GeminiSessionFiles>> {
     const projectDir = join(this.tmpDir, project);
     const chats = join(projectDir, "chats");
-    const cwd = roots.get(project) ?? (await readFile(join(projectDir, ".project_root"), "utf8").then((s) => s.trim(), () => null));
+    const cwd =
+      roots.get(project) ??
+      (await readFile(join(projectDir, ".project_root"), "utf8").then(
+        (s) => s.trim(),
+        () => null,
+      ));
     const out = new Map<string, GeminiSessionFiles>();
     // File names start with the start time, so name order is time order.
     for (const name of (await readdir(chats).catch(() => [] as string[])).sort()) {
