@@ -57,8 +57,9 @@ export async function list(options: ListOptions, ctx: CliContext): Promise<void>
       stores.push(await openStoreArg(ctx, options.store));
     } else {
       // No --store: every agent home of this machine, merged newest first.
-      if (options.cursor !== undefined) throw new UsageError("--cursor pages one store: add --store (the listing of every local agent home has no cursor)");
-      for (const home of localAgentHomes(ctx)) if (agent === null || home.agent === agent) stores.push(await openStoreArg(ctx, home.dir));
+      const homes = localAgentHomes(ctx).filter((h) => agent === null || h.agent === agent);
+      if (options.cursor !== undefined && homes.length > 1) throw new UsageError("--cursor pages one store: add --store (the listing of every local agent home has no cursor)");
+      for (const home of homes) stores.push(await openStoreArg(ctx, home.dir));
     }
     const rows: { s: SessionSummary; store: OpenedStore; agent: AgentName }[] = [];
     let snippetsAll: Record<string, string> | undefined;
