@@ -38,7 +38,7 @@ export function summaryCachePath(cacheDir: string, root: string, org?: string): 
 /** What kind of home `root` is when it is not a Codex one; null for a Codex home (or a folder that will become one). */
 export function agentHomeKind(root: string): "claude-code" | "gemini-cli" | null {
   const isDir = (p: string) => statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
-  if (isDir(join(root, "sessions"))) return null;
+  if (isDir(join(root, "sessions")) || isDir(join(root, "archived_sessions"))) return null;
   if (isDir(join(root, "projects"))) return "claude-code";
   if (isDir(join(root, "tmp"))) return "gemini-cli";
   return null;
