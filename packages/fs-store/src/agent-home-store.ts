@@ -4,6 +4,7 @@ import {
   AmbiguousIdError,
   ClaudeCodeHome,
   GeminiCliHome,
+  InvalidInputError,
   NotFoundError,
   readAgentSessionSummary,
   readFileLines,
@@ -68,7 +69,7 @@ export class AgentHomeStore implements SessionStore, RawStreamSource, AgentReadi
     }
     all.sort(newestFirst);
     const offset = query.cursor ? Number(query.cursor) : 0;
-    if (!Number.isInteger(offset) || offset < 0) throw new UnsupportedError(`not a cursor of this listing: ${JSON.stringify(query.cursor)}`);
+    if (!Number.isInteger(offset) || offset < 0) throw new InvalidInputError(`invalid cursor ${JSON.stringify(query.cursor)}: pass the next_cursor of a previous page`);
     const limit = query.limit ?? 50;
     const page = all.slice(offset, offset + limit);
     return { sessions: page, next_cursor: offset + limit < all.length ? String(offset + limit) : null };
