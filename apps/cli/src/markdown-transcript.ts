@@ -1,4 +1,13 @@
-import { readSessionEvents, redactSecrets, SessionFactsBuilder, type AgentName, type FileDiff, type SessionEvent, type SessionFacts, type SessionSummary } from "@sessionvault/core";
+import {
+  readSessionEvents,
+  redactSecrets,
+  SessionFactsBuilder,
+  type AgentName,
+  type FileDiff,
+  type SessionEvent,
+  type SessionFacts,
+  type SessionSummary,
+} from "@sessionvault/core";
 
 /**
  * A readable Markdown transcript of a session: a view of the session model
@@ -25,7 +34,12 @@ export async function* renderMarkdown(summary: SessionSummary, lines: AsyncItera
   const agent = options.agent ?? "codex";
   const facts = new SessionFactsBuilder(agent);
   yield header(summary, r, agent);
-  for await (const e of readSessionEvents(lines, agent, { text: true, usage: true, ...(options.skipUuids ? { skipUuids: options.skipUuids } : {}), ...(options.cwd !== undefined ? { cwd: options.cwd } : {}) })) {
+  for await (const e of readSessionEvents(lines, agent, {
+    text: true,
+    usage: true,
+    ...(options.skipUuids ? { skipUuids: options.skipUuids } : {}),
+    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+  })) {
     facts.add(e);
     const out = render(e, r, maxOut);
     if (out) yield out;
@@ -119,6 +133,5 @@ function oneLine(text: string, max: number): string {
   const t = text.replace(/\s+/g, " ").trim();
   return t.length > max ? t.slice(0, max - 1) + "…" : t;
 }
-
 
 const AGENT_LABEL: Record<AgentName, string> = { codex: "Codex", "claude-code": "Claude Code", "gemini-cli": "Gemini CLI" };

@@ -53,11 +53,21 @@ async function expectedSessions(agent: Agent, version: string): Promise<Expected
     for await (const s of home.listSessions()) {
       if (s.kind !== "session") continue;
       const files = await home.sessionFiles(s.sessionId);
-      out.push({ id: s.sessionId, label: byId.get(s.sessionId) ?? s.sessionId, files: [s.transcript], subAgents: new Map(files.subAgents.map((a) => [a.agentId, a.path])) });
+      out.push({
+        id: s.sessionId,
+        label: byId.get(s.sessionId) ?? s.sessionId,
+        files: [s.transcript],
+        subAgents: new Map(files.subAgents.map((a) => [a.agentId, a.path])),
+      });
     }
   } else {
     for await (const s of new GeminiCliHome(homeDir(agent, version)).listSessions()) {
-      out.push({ id: s.sessionId, label: byId.get(s.sessionId) ?? s.sessionId, files: s.files, subAgents: new Map(s.subAgents.map((a) => [a.sessionId, a.path])) });
+      out.push({
+        id: s.sessionId,
+        label: byId.get(s.sessionId) ?? s.sessionId,
+        files: s.files,
+        subAgents: new Map(s.subAgents.map((a) => [a.sessionId, a.path])),
+      });
     }
   }
   return out;
@@ -151,7 +161,12 @@ describe("list without --store: every local agent home (the built CLI as a proce
     const created = all.sessions.map((s) => s.created_at);
     expect(created).toEqual([...created].sort().reverse());
     const claude = (await expectedSessions("claude-code", "2.1.332")).map((s) => s.id).sort();
-    expect(all.sessions.filter((s) => s.agent === "claude-code").map((s) => s.id).sort()).toEqual(claude);
+    expect(
+      all.sessions
+        .filter((s) => s.agent === "claude-code")
+        .map((s) => s.id)
+        .sort(),
+    ).toEqual(claude);
 
     const only = JSON.parse(await run(["list", "--agent", "gemini-cli", "--limit", "1000", "--json"])) as { sessions: { id: string; agent: string }[] };
     const gemini = (await expectedSessions("gemini-cli", "0.61.0")).map((s) => s.id).sort();

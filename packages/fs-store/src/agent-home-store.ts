@@ -69,7 +69,8 @@ export class AgentHomeStore implements SessionStore, RawStreamSource, AgentReadi
     }
     all.sort(newestFirst);
     const offset = query.cursor ? Number(query.cursor) : 0;
-    if (!Number.isInteger(offset) || offset < 0) throw new InvalidInputError(`invalid cursor ${JSON.stringify(query.cursor)}: pass the next_cursor of a previous page`);
+    if (!Number.isInteger(offset) || offset < 0)
+      throw new InvalidInputError(`invalid cursor ${JSON.stringify(query.cursor)}: pass the next_cursor of a previous page`);
     const limit = query.limit ?? 50;
     const page = all.slice(offset, offset + limit);
     return { sessions: page, next_cursor: offset + limit < all.length ? String(offset + limit) : null };
@@ -133,7 +134,11 @@ export class AgentHomeStore implements SessionStore, RawStreamSource, AgentReadi
   async #find(idOrPrefix: string): Promise<HomeSession> {
     const want = idOrPrefix.toLowerCase();
     const hits = [...(await this.#all()).values()].filter((s) => s.id.toLowerCase().startsWith(want));
-    if (hits.length > 1) throw new AmbiguousIdError(idOrPrefix, hits.map((s) => s.id));
+    if (hits.length > 1)
+      throw new AmbiguousIdError(
+        idOrPrefix,
+        hits.map((s) => s.id),
+      );
     if (hits.length === 0) throw new NotFoundError(`no ${this.agent} session ${idOrPrefix} in ${this.dir}`);
     return hits[0]!;
   }
@@ -175,7 +180,13 @@ async function claudeSessions(dir: string): Promise<Map<string, HomeSession>> {
     // A sub-agent whose session is gone has no session id of its own (`agent-<id>`): it is not listed.
     if (e.kind !== "session") continue;
     const files = await home.sessionFiles(e.sessionId);
-    out.set(e.sessionId, { id: e.sessionId, files: [e.transcript], subAgents: new Map(files.subAgents.map((a) => [a.agentId, a.path])), cwd: null, forkOf: files.forkOf });
+    out.set(e.sessionId, {
+      id: e.sessionId,
+      files: [e.transcript],
+      subAgents: new Map(files.subAgents.map((a) => [a.agentId, a.path])),
+      cwd: null,
+      forkOf: files.forkOf,
+    });
   }
   return out;
 }
@@ -191,7 +202,12 @@ async function geminiSessions(dir: string): Promise<Map<string, HomeSession>> {
 /** Claude Code stamps every record (`timestamp`); Gemini CLI its chat (`startTime`, `lastUpdated`) and messages (`timestamp`). */
 const TIME = /"(?:timestamp|startTime|lastUpdated)"\s*:\s*"(\d{4}-\d{2}-\d{2}T[^"]+)"/g;
 
-async function summarise(agent: AgentHomeKind, s: HomeSession, lines: AsyncIterable<RawLine>, skipUuids: () => Promise<Set<string> | undefined>): Promise<SessionSummary> {
+async function summarise(
+  agent: AgentHomeKind,
+  s: HomeSession,
+  lines: AsyncIterable<RawLine>,
+  skipUuids: () => Promise<Set<string> | undefined>,
+): Promise<SessionSummary> {
   let first: number | null = null;
   let last: number | null = null;
   let count = 0;

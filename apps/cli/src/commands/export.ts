@@ -47,7 +47,8 @@ export async function exportSession(id: string, options: ExportOptions, ctx: Cli
     const lines = () => store.readStream(session.id, "rollout");
     // A Claude Code or Gemini CLI home says whose transcript this is; every other store holds Codex rollouts.
     const reading = await storedSessionReading(store, session.id);
-    if (format === "otlp" && reading.agent !== "codex") throw new UnsupportedError(`--format otlp reads Codex sessions only; session ${session.id} is a ${reading.agent} one`);
+    if (format === "otlp" && reading.agent !== "codex")
+      throw new UnsupportedError(`--format otlp reads Codex sessions only; session ${session.id} is a ${reading.agent} one`);
     const chunks: AsyncIterable<string | Uint8Array> =
       format === "jsonl"
         ? redact
@@ -61,8 +62,10 @@ export async function exportSession(id: string, options: ExportOptions, ctx: Cli
           ? // Loaded here so the OpenTelemetry packages cost nothing to the other commands.
             (await import("../otlp/otlp-json-lines.js")).otlpJsonLines(session, lines(), { includeContent: options.includeContent ?? false })
           : format === "markdown"
-          ? // Markdown is read in terminals (`less`, `cat`): no control character from the session gets through.
-            terminalSafeChunks(renderMarkdown(redact ? redactSummary(session) : session, lines(), { redact, agent: reading.agent, ...readingOptions(reading) }))
+            ? // Markdown is read in terminals (`less`, `cat`): no control character from the session gets through.
+              terminalSafeChunks(
+                renderMarkdown(redact ? redactSummary(session) : session, lines(), { redact, agent: reading.agent, ...readingOptions(reading) }),
+              )
             : actionLines(projectActions(lines(), { sessionId: session.id, redact, agent: reading.agent, ...readingOptions(reading) }));
     if (options.output) {
       // Open the file only once the session was found, so a bad id leaves no empty file behind.

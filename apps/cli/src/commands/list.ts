@@ -58,7 +58,8 @@ export async function list(options: ListOptions, ctx: CliContext): Promise<void>
     } else {
       // No --store: every agent home of this machine, merged newest first.
       const homes = localAgentHomes(ctx).filter((h) => agent === null || h.agent === agent);
-      if (options.cursor !== undefined && homes.length > 1) throw new UsageError("--cursor pages one store: add --store (the listing of every local agent home has no cursor)");
+      if (options.cursor !== undefined && homes.length > 1)
+        throw new UsageError("--cursor pages one store: add --store (the listing of every local agent home has no cursor)");
       for (const home of homes) stores.push(await openStoreArg(ctx, home.dir));
     }
     const rows: { s: SessionSummary; store: OpenedStore; agent: AgentName }[] = [];
@@ -69,7 +70,9 @@ export async function list(options: ListOptions, ctx: CliContext): Promise<void>
       const storeIs = storeAgent(store);
       if (agent !== null && storeIs !== agent) continue;
       // A store without a text index (a Codex home) is read through until the page is full.
-      const page: SearchPage = query.q ? await searchSessions(store, query, { maxScanBytes: Infinity, maxSessions: Infinity }) : await store.listSessions(query);
+      const page: SearchPage = query.q
+        ? await searchSessions(store, query, { maxScanBytes: Infinity, maxSessions: Infinity })
+        : await store.listSessions(query);
       for (const s of page.sessions) rows.push({ s, store, agent: storeIs });
       if (page.snippets) snippetsAll = { ...snippetsAll, ...page.snippets };
       if (stores.length === 1) nextCursor = page.next_cursor;
