@@ -244,6 +244,17 @@ async function summarise(
     forked_from_id: s.forkOf,
     lines: count,
     bytes: size,
+    // Read in the same pass, so a listing never reads a transcript twice.
+    facts: {
+      agent: info.agent,
+      model: info.model,
+      outcome: info.outcome,
+      turns: info.turns,
+      tokens: info.tokens,
+      duration_ms: info.duration_ms,
+      files_changed: info.files_changed,
+      children: info.children,
+    },
   };
 }
 
