@@ -23,6 +23,9 @@ export interface MarkdownOptions {
   maxOutputChars?: number;
   /** Whose transcript the lines are (default `codex`). */
   agent?: AgentName;
+  /** Claude Code: the records a fork copied from its parent, left out; Gemini CLI: the project root. */
+  skipUuids?: ReadonlySet<string>;
+  cwd?: string | null;
 }
 
 export async function* renderMarkdown(summary: SessionSummary, lines: AsyncIterable<string>, options: MarkdownOptions): AsyncGenerator<string> {
@@ -30,8 +33,13 @@ export async function* renderMarkdown(summary: SessionSummary, lines: AsyncItera
   const maxOut = options.maxOutputChars ?? 2000;
   const agent = options.agent ?? "codex";
   const facts = new SessionFactsBuilder(agent);
-  yield header(summary, r);
-  for await (const e of readSessionEvents(lines, agent, { text: true, usage: true })) {
+  yield header(summary, r, agent);
+  for await (const e of readSessionEvents(lines, agent, {
+    text: true,
+    usage: true,
+    ...(options.skipUuids ? { skipUuids: options.skipUuids } : {}),
+    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+  })) {
     facts.add(e);
     const out = render(e, r, maxOut);
     if (out) yield out;
@@ -39,12 +47,12 @@ export async function* renderMarkdown(summary: SessionSummary, lines: AsyncItera
   yield footer(facts.facts());
 }
 
-function header(s: SessionSummary, r: (t: string) => string): string {
+function header(s: SessionSummary, r: (t: string) => string, agent: AgentName): string {
   const rows = [
     `- Session: \`${s.id}\``,
     `- Created: ${s.created_at}`,
     s.cwd ? `- Directory: \`${r(s.cwd)}\`` : null,
-    s.cli_version ? `- Codex: ${s.cli_version}${s.originator ? ` (${s.originator})` : ""}${s.source ? `, source ${s.source}` : ""}` : null,
+    s.cli_version ? `- ${AGENT_LABEL[agent]}: ${s.cli_version}${s.originator ? ` (${s.originator})` : ""}${s.source ? `, source ${s.source}` : ""}` : null,
     s.git ? `- Git: ${[s.git.branch, s.git.commit_hash, s.git.repository_url ? r(s.git.repository_url) : null].filter(Boolean).join(" ")}` : null,
     s.forked_from_id ? `- Forked from: \`${s.forked_from_id}\`` : s.parent_id ? `- Parent: \`${s.parent_id}\`` : null,
   ].filter(Boolean);
@@ -125,3 +133,5 @@ function oneLine(text: string, max: number): string {
   const t = text.replace(/\s+/g, " ").trim();
   return t.length > max ? t.slice(0, max - 1) + "…" : t;
 }
+
+const AGENT_LABEL: Record<AgentName, string> = { codex: "Codex", "claude-code": "Claude Code", "gemini-cli": "Gemini CLI" };

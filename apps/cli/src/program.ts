@@ -14,7 +14,8 @@ export function buildProgram(ctx: CliContext): Command {
     .showHelpAfterError()
     .exitOverride();
 
-  const storeHelp = "store URL or Codex home directory (default $CODEX_HOME, else ~/.codex)";
+  const storeHelp =
+    "store URL, or a Codex home, Claude Code config dir or Gemini CLI dir (default: every local agent home: $CODEX_HOME or ~/.codex, $CLAUDE_CONFIG_DIR or ~/.claude, ~/.gemini)";
   program
     .command("list")
     .description("List sessions, newest first, one page at a time. Archived sessions are left out unless --archived or --all.")
@@ -24,6 +25,7 @@ export function buildProgram(ctx: CliContext): Command {
     .option("--archived", "only archived sessions")
     .option("--all", "active and archived sessions")
     .option("--cwd <path>", "only sessions started in this directory (exact match)")
+    .option("--agent <agent>", "only this agent's sessions: codex, claude-code or gemini-cli")
     .option(
       "--search <text>",
       "only sessions whose title, directory, repository, messages or commands contain it (Postgres: web-search words; a Codex home: read through, case-insensitive)",
@@ -32,7 +34,7 @@ export function buildProgram(ctx: CliContext): Command {
     .option("--json", 'print {"sessions": [...], "next_cursor"}')
     .addHelpText(
       "after",
-      '\nExamples:\n  sessionvault list\n  sessionvault list --all --limit 10 --json\n  sessionvault list --cwd . --store ~/.codex\n  sessionvault list --all --search "cargo test"',
+      '\nExamples:\n  sessionvault list\n  sessionvault list --all --limit 10 --json\n  sessionvault list --cwd . --store ~/.codex\n  sessionvault list --agent claude-code\n  sessionvault list --all --search "cargo test"',
     )
     .action(
       async (opts: {
@@ -42,6 +44,7 @@ export function buildProgram(ctx: CliContext): Command {
         archived?: boolean;
         all?: boolean;
         cwd?: string;
+        agent?: string;
         search?: string;
         redact?: boolean;
         json?: boolean;
@@ -306,7 +309,7 @@ export function buildProgram(ctx: CliContext): Command {
       "Serve the archive to agents over MCP on stdio: search_sessions, get_session, get_actions, get_transcript, get_file_changes " +
         "(redacted, size-bounded). Configure it as an MCP server of Codex, Claude Code or Gemini CLI (docs/mcp.md).",
     )
-    .option("--store <url>", storeHelp)
+    .option("--store <url>", "store URL or Codex home directory (default $CODEX_HOME, else ~/.codex)")
     .addHelpText("after", "\nExamples:\n  sessionvault mcp\n  claude mcp add sessionvault -- sessionvault mcp --store postgres://archive@db/sessions")
     .action(async (opts: { store?: string }) => {
       const { mcp } = await import("./commands/mcp.js");

@@ -1,6 +1,7 @@
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
-import type { OpenedStore, StoreRegistry } from "@sessionvault/core/store-api";
+import { NotFoundError, type AgentName, type OpenedStore, type StoreRegistry } from "@sessionvault/core/store-api";
+import { agentHomeKind } from "@sessionvault/fs-store";
 import { defaultStoreRegistry } from "@sessionvault/store-registry";
 import { warn, type CliContext } from "./io.js";
 
@@ -56,4 +57,51 @@ export function storeArg(ctx: CliContext, store: string | undefined): string {
 /** Opens `--store`, defaulting to the Codex home; loads only that store's backend. */
 export function openStoreArg(ctx: CliContext, store: string | undefined, fsOptions: FsOpenOptions = {}): Promise<OpenedStore> {
   return storeRegistry(ctx, fsOptions).open(storeArg(ctx, store));
+}
+
+/** A local agent home: where the agent keeps its sessions on this machine. */
+export interface AgentHome {
+  agent: AgentName;
+  dir: string;
+}
+
+/**
+ * The agent homes of this machine, Codex first: `$CODEX_HOME` or `~/.codex`;
+ * `$CLAUDE_CONFIG_DIR` or `~/.claude` when it holds `projects/`; `~/.gemini`
+ * when it holds `tmp/`. The Codex home is always there (it may be empty).
+ */
+export function localAgentHomes(ctx: CliContext): AgentHome[] {
+  const home = ctx.env.HOME || homedir();
+  const out: AgentHome[] = [{ agent: "codex", dir: defaultStoreUrl(ctx) }];
+  const claude = ctx.env.CLAUDE_CONFIG_DIR || join(home, ".claude");
+  if (agentHomeKind(claude) === "claude-code") out.push({ agent: "claude-code", dir: claude });
+  const gemini = join(home, ".gemini");
+  if (agentHomeKind(gemini) === "gemini-cli") out.push({ agent: "gemini-cli", dir: gemini });
+  return out;
+}
+
+/** The agent whose sessions a store holds: an agent home's driver names it, every other store holds Codex sessions. */
+export function storeAgent(store: OpenedStore): AgentName {
+  return (store.driver as { agent?: AgentName }).agent ?? "codex";
+}
+
+/**
+ * The store holding session `id`: `--store` when given, else the first local
+ * agent home that has it (Codex, Claude Code, Gemini CLI).
+ */
+export async function openSessionStore(ctx: CliContext, store: string | undefined, id: string): Promise<OpenedStore> {
+  if (store !== undefined) return openStoreArg(ctx, store);
+  let firstMiss: unknown = null;
+  for (const home of localAgentHomes(ctx)) {
+    const opened = await openStoreArg(ctx, home.dir);
+    try {
+      await opened.getSession(id);
+      return opened;
+    } catch (err) {
+      await opened.close();
+      if (!(err instanceof NotFoundError)) throw err;
+      firstMiss ??= err;
+    }
+  }
+  throw firstMiss;
 }

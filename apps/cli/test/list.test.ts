@@ -120,9 +120,9 @@ describe("sessionvault list", () => {
     const r = await runCli(["list", "--limit", "2"], { CODEX_HOME: join(FIXTURES, "0.39.0") });
     expect(r.code).toBe(0);
     const lines = r.out.trimEnd().split("\n");
-    expect(lines[0]).toMatch(/^ID\s+CREATED \(UTC\)\s+SOURCE\s+LINES\s+TITLE$/);
+    expect(lines[0]).toMatch(/^ID\s+AGENT\s+CREATED \(UTC\)\s+SOURCE\s+LINES\s+TITLE$/);
     expect(lines).toHaveLength(3);
-    expect(lines[1]).toMatch(/^01a1fd77-[0-9a-f-]{27}\s+2026-11-21 09:37\s+-\s+\d+\s+\S/);
+    expect(lines[1]).toMatch(/^01a1fd77-[0-9a-f-]{27}\s+codex\s+2026-11-21 09:37\s+-\s+\d+\s+\S/);
     expect(r.stderr).toMatch(/^sessionvault: more sessions: add --cursor \S+\n$/);
   });
 

@@ -1,16 +1,22 @@
 import { createHash } from "node:crypto";
+import { statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FromUrlOptions } from "@sessionvault/core/store-api";
+import { AgentHomeStore } from "./agent-home-store.js";
 import { FsStore } from "./fs-store.js";
 
 /**
- * `file:///path` (a Codex home; see README "Store URL"). With `cacheDir`, the
+ * `file:///path`: a Codex home, or, read in place, a Claude Code config dir
+ * (it holds `projects/` and no `sessions/`) or a Gemini CLI dir (`tmp/`);
+ * see README "Store URL". With `cacheDir`, the
  * listing facts of this home (and org) are kept in one file there, never
  * inside the home, which sessionvault only reads.
  */
-export function fromUrl(url: URL, options: FromUrlOptions = {}): FsStore {
+export function fromUrl(url: URL, options: FromUrlOptions = {}): FsStore | AgentHomeStore {
   const root = fileURLToPath(url);
+  const agent = agentHomeKind(root);
+  if (agent !== null) return new AgentHomeStore(agent, root);
   return new FsStore({
     root,
     ...(options.org ? { org: options.org } : {}),
@@ -27,4 +33,13 @@ export function summaryCachePath(cacheDir: string, root: string, org?: string): 
     .digest("hex")
     .slice(0, 24);
   return join(cacheDir, `fs-summary-${key}.json`);
+}
+
+/** What kind of home `root` is when it is not a Codex one; null for a Codex home (or a folder that will become one). */
+export function agentHomeKind(root: string): "claude-code" | "gemini-cli" | null {
+  const isDir = (p: string) => statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  if (isDir(join(root, "sessions")) || isDir(join(root, "archived_sessions"))) return null;
+  if (isDir(join(root, "projects"))) return "claude-code";
+  if (isDir(join(root, "tmp"))) return "gemini-cli";
+  return null;
 }

@@ -1,7 +1,7 @@
 import { assertSlug, NotFoundError } from "@sessionvault/core/store-api";
 import type { RawStreamSource } from "@sessionvault/fs-store";
 import { linesAsChunks, writeAll, type CliContext } from "../io.js";
-import { openStoreArg } from "../stores.js";
+import { openSessionStore } from "../stores.js";
 
 export interface CatOptions {
   stream?: string;
@@ -17,7 +17,7 @@ export interface CatOptions {
  */
 export async function cat(id: string, options: CatOptions, ctx: CliContext): Promise<void> {
   const name = assertSlug(options.stream ?? "rollout", "stream name");
-  const store = await openStoreArg(ctx, options.store);
+  const store = await openSessionStore(ctx, options.store, id);
   try {
     const session = await store.getSession(id);
     if (name !== "rollout" && !session.streams.some((s) => s.name === name)) {

@@ -2,11 +2,11 @@ import { createWriteStream } from "node:fs";
 import { resolve } from "node:path";
 import { finished } from "node:stream/promises";
 import type { Writable } from "node:stream";
-import { projectActions, redactSecrets, redactSummary, UsageError } from "@sessionvault/core";
+import { projectActions, readingOptions, redactSecrets, redactSummary, storedSessionReading, UnsupportedError, UsageError } from "@sessionvault/core";
 import type { RawStreamSource } from "@sessionvault/fs-store";
 import { linesAsChunks, printJson, writeAll, type CliContext } from "../io.js";
 import { renderMarkdown } from "../markdown-transcript.js";
-import { openStoreArg } from "../stores.js";
+import { openSessionStore } from "../stores.js";
 import { terminalSafeChunks } from "../terminal-text.js";
 
 import { EXPORT_FORMATS, type ExportFormat } from "../export-formats.js";
@@ -40,11 +40,15 @@ export async function exportSession(id: string, options: ExportOptions, ctx: Cli
   if (format === "otlp" && options.redact === false) throw new UsageError("--format otlp is always redacted: --no-redact does not apply");
   if (options.json && !options.output) throw new UsageError("--json prints a summary of the written file: use it with -o FILE");
   const redact = options.redact !== false;
-  const store = await openStoreArg(ctx, options.store);
+  const store = await openSessionStore(ctx, options.store, id);
   try {
     const session = await store.getSession(id);
     const raw = store.driver as Partial<RawStreamSource>;
     const lines = () => store.readStream(session.id, "rollout");
+    // A Claude Code or Gemini CLI home says whose transcript this is; every other store holds Codex rollouts.
+    const reading = await storedSessionReading(store, session.id);
+    if (format === "otlp" && reading.agent !== "codex")
+      throw new UnsupportedError(`--format otlp reads Codex sessions only; session ${session.id} is a ${reading.agent} one`);
     const chunks: AsyncIterable<string | Uint8Array> =
       format === "jsonl"
         ? redact
@@ -59,8 +63,10 @@ export async function exportSession(id: string, options: ExportOptions, ctx: Cli
             (await import("../otlp/otlp-json-lines.js")).otlpJsonLines(session, lines(), { includeContent: options.includeContent ?? false })
           : format === "markdown"
             ? // Markdown is read in terminals (`less`, `cat`): no control character from the session gets through.
-              terminalSafeChunks(renderMarkdown(redact ? redactSummary(session) : session, lines(), { redact }))
-            : actionLines(projectActions(lines(), { sessionId: session.id, redact }));
+              terminalSafeChunks(
+                renderMarkdown(redact ? redactSummary(session) : session, lines(), { redact, agent: reading.agent, ...readingOptions(reading) }),
+              )
+            : actionLines(projectActions(lines(), { sessionId: session.id, redact, agent: reading.agent, ...readingOptions(reading) }));
     if (options.output) {
       // Open the file only once the session was found, so a bad id leaves no empty file behind.
       const path = resolve(ctx.cwd, options.output);

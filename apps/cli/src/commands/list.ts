@@ -1,19 +1,22 @@
 import { resolve } from "node:path";
 import {
+  AGENTS,
   redactSecrets,
   redactSummary,
   UsageError,
   searchSessions,
   sessionInputOf,
   summaryFacts,
+  type AgentName,
   type ListQuery,
+  type OpenedStore,
   type SearchPage,
   type SessionFacts,
   type SessionSummary,
 } from "@sessionvault/core/store-api";
 import { printJson, type CliContext } from "../io.js";
 import { terminalSafe } from "../terminal-text.js";
-import { openStoreArg } from "../stores.js";
+import { localAgentHomes, openStoreArg, storeAgent } from "../stores.js";
 
 export interface ListOptions {
   store?: string;
@@ -27,6 +30,8 @@ export interface ListOptions {
   /** commander's `--no-redact` sets this to false. */
   redact?: boolean;
   json?: boolean;
+  /** Only this agent's sessions: codex, claude-code or gemini-cli. */
+  agent?: string;
 }
 
 export const DEFAULT_LIST_LIMIT = 50;
@@ -45,28 +50,64 @@ export async function list(options: ListOptions, ctx: CliContext): Promise<void>
     if (options.search.trim() === "") throw new UsageError("--search needs some text");
     query.q = options.search;
   }
-  const store = await openStoreArg(ctx, options.store);
+  const agent = parseAgent(options.agent);
+  const stores: OpenedStore[] = [];
   try {
-    // A store without a text index (a Codex home) is read through until the page is full.
-    const page: SearchPage = query.q ? await searchSessions(store, query, { maxScanBytes: Infinity, maxSessions: Infinity }) : await store.listSessions(query);
+    if (options.store !== undefined) {
+      stores.push(await openStoreArg(ctx, options.store));
+    } else {
+      // No --store: every agent home of this machine, merged newest first.
+      const homes = localAgentHomes(ctx).filter((h) => agent === null || h.agent === agent);
+      if (options.cursor !== undefined && homes.length > 1)
+        throw new UsageError("--cursor pages one store: add --store (the listing of every local agent home has no cursor)");
+      for (const home of homes) stores.push(await openStoreArg(ctx, home.dir));
+    }
+    const rows: { s: SessionSummary; store: OpenedStore; agent: AgentName }[] = [];
+    let snippetsAll: Record<string, string> | undefined;
+    let nextCursor: string | null = null;
+    let more = false;
+    for (const store of stores) {
+      const storeIs = storeAgent(store);
+      if (agent !== null && storeIs !== agent) continue;
+      // A store without a text index (a Codex home) is read through until the page is full.
+      const page: SearchPage = query.q
+        ? await searchSessions(store, query, { maxScanBytes: Infinity, maxSessions: Infinity })
+        : await store.listSessions(query);
+      for (const s of page.sessions) rows.push({ s, store, agent: storeIs });
+      if (page.snippets) snippetsAll = { ...snippetsAll, ...page.snippets };
+      if (stores.length === 1) nextCursor = page.next_cursor;
+      else more ||= page.next_cursor !== null;
+    }
+    if (stores.length > 1) {
+      rows.sort((a, b) => (a.s.created_at < b.s.created_at ? 1 : a.s.created_at > b.s.created_at ? -1 : 0));
+      more ||= rows.length > limit;
+      rows.length = Math.min(rows.length, limit);
+    }
     const redact = options.redact !== false;
-    const sessions = redact ? page.sessions.map(redactSummary) : page.sessions;
+    const sessions = rows.map((r) => ({ ...r, s: redact ? redactSummary(r.s) : r.s }));
     // A snippet is message text: it is redacted like the summary.
-    const snippets = page.snippets && redact ? Object.fromEntries(Object.entries(page.snippets).map(([id, t]) => [id, redactSecrets(t)])) : page.snippets;
+    const snippets = snippetsAll && redact ? Object.fromEntries(Object.entries(snippetsAll).map(([id, t]) => [id, redactSecrets(t)])) : snippetsAll;
     if (options.json) {
       const withFacts = [];
-      for (const s of sessions) {
+      for (const { s, store } of sessions) {
         const json = sessionJson(s, await summaryFacts(store, s));
         withFacts.push(snippets?.[s.id] !== undefined ? { ...json, snippet: snippets[s.id] } : json);
       }
-      printJson(ctx, { sessions: withFacts, next_cursor: page.next_cursor });
+      printJson(ctx, { sessions: withFacts, next_cursor: nextCursor });
       return;
     }
     ctx.stdout.write(table(sessions, snippets));
-    if (page.next_cursor) ctx.stderr.write(`sessionvault: more sessions: add --cursor ${page.next_cursor}\n`);
+    if (nextCursor) ctx.stderr.write(`sessionvault: more sessions: add --cursor ${nextCursor}\n`);
+    else if (more) ctx.stderr.write("sessionvault: more sessions: raise --limit, or list one home with --store and page it with --cursor\n");
   } finally {
-    await store.close();
+    for (const store of stores) await store.close();
   }
+}
+
+function parseAgent(value: string | undefined): AgentName | null {
+  if (value === undefined) return null;
+  if (!(AGENTS as readonly string[]).includes(value)) throw new UsageError(`--agent must be one of ${AGENTS.join(", ")}, got ${JSON.stringify(value)}`);
+  return value as AgentName;
 }
 
 function parseLimit(value: string | number | undefined): number {
@@ -95,20 +136,22 @@ export function sessionJson(s: SessionSummary, f: SessionFacts): Record<string, 
 }
 
 /** One row per session; under it, when searching, where the text matched. */
-function table(sessions: SessionSummary[], snippets?: Record<string, string>): string {
-  if (sessions.length === 0) return "no sessions\n";
-  const rows = sessions.map((s) => [
+function table(list: { s: SessionSummary; agent: AgentName }[], snippets?: Record<string, string>): string {
+  if (list.length === 0) return "no sessions\n";
+  const sessions = list.map((r) => r.s);
+  const rows = list.map(({ s, agent }) => [
     s.id,
+    agent,
     s.created_at.slice(0, 16).replace("T", " "),
     terminalSafe(s.source ?? "-") + (s.archived ? " (archived)" : ""),
     String(s.lines),
     oneLine(s.title ?? "(untitled)", 72),
   ]);
-  const head = ["ID", "CREATED (UTC)", "SOURCE", "LINES", "TITLE"];
+  const head = ["ID", "AGENT", "CREATED (UTC)", "SOURCE", "LINES", "TITLE"];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (r: string[]) =>
     r
-      .map((c, i) => (i === 3 ? c.padStart(widths[i]!) : i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+      .map((c, i) => (i === 4 ? c.padStart(widths[i]!) : i === r.length - 1 ? c : c.padEnd(widths[i]!)))
       .join("  ")
       .trimEnd();
   const lines = [fmt(head)];

@@ -1,7 +1,7 @@
 import { redactSummary, summaryFacts, type SessionDetail, type SessionFacts } from "@sessionvault/core/store-api";
 import { printJson, type CliContext } from "../io.js";
 import { terminalSafe } from "../terminal-text.js";
-import { openStoreArg } from "../stores.js";
+import { openSessionStore } from "../stores.js";
 import { sessionJson } from "./list.js";
 
 export interface ShowOptions {
@@ -13,7 +13,7 @@ export interface ShowOptions {
 
 /** `sessionvault show ID`: one session's summary and its streams. */
 export async function show(id: string, options: ShowOptions, ctx: CliContext): Promise<void> {
-  const store = await openStoreArg(ctx, options.store);
+  const store = await openSessionStore(ctx, options.store, id);
   try {
     const stored = await store.getSession(id);
     const s = options.redact === false ? stored : redactSummary(stored);

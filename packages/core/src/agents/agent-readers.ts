@@ -44,11 +44,41 @@ export async function readSessionFacts(
 
 /**
  * The facts of a session kept in any store, read from its rollout stream.
- * Stores keep the rollout byte-exact whatever the agent; every stored
- * session is a Codex one for now.
+ * Stores keep the rollout byte-exact whatever the agent; a Claude Code or
+ * Gemini CLI home's driver names its agent (`AgentReadingSource`).
  */
 export async function storedSessionFacts(store: Pick<SessionStore, "readStream">, sessionId: string): Promise<SessionFacts> {
-  return readSessionFacts(store.readStream(sessionId, "rollout"), "codex");
+  const r = await storedSessionReading(store, sessionId);
+  return readSessionFacts(store.readStream(sessionId, "rollout"), r.agent, readingOptions(r));
+}
+
+/** Which agent wrote a stored session's rollout stream, and what its reader needs besides the lines. */
+export interface AgentReading {
+  agent: AgentName;
+  /** Claude Code: the records a fork copied from its parent. */
+  skipUuids?: Set<string>;
+  /** Gemini CLI: the project root the chats belong to. */
+  cwd?: string | null;
+}
+
+/** A driver that reads an agent's own home (not Codex) says so per session. */
+export interface AgentReadingSource {
+  agentReading(sessionId: string): Promise<AgentReading>;
+}
+
+/**
+ * How to read a stored session: an agent home's driver says which agent
+ * wrote it; every other store holds Codex rollouts. Looks through the
+ * checked layer to its driver.
+ */
+export async function storedSessionReading(store: object, sessionId: string): Promise<AgentReading> {
+  const driver = ((store as { driver?: object }).driver ?? store) as Partial<AgentReadingSource>;
+  return typeof driver.agentReading === "function" ? driver.agentReading(sessionId) : { agent: "codex" };
+}
+
+/** The reader options of an `AgentReading` (the agent left out). */
+export function readingOptions(r: AgentReading): Pick<AgentReaderOptions, "skipUuids" | "cwd"> {
+  return { ...(r.skipUuids ? { skipUuids: r.skipUuids } : {}), ...(r.cwd !== undefined ? { cwd: r.cwd } : {}) };
 }
 
 /** What a Claude Code or Gemini CLI transcript says about its session: the facts plus its title, cwd, branch and CLI version. */
