@@ -94,6 +94,13 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const MAX_LIST_LIMIT = 1000;
 const DEFAULT_LIST_LIMIT = 50;
 const RETENTION_PAGE = 500;
+/**
+ * A line's words for full-text search. Postgres's parser keeps a path
+ * (`/tmp/run/outside/probe.txt`) as one token, so a search for the file name
+ * `probe.txt` would miss it while the scan of a directory (a substring test)
+ * finds it; the path's segments are indexed as well as the whole path.
+ */
+const SEARCH_VECTOR = "to_tsvector('simple', f.search) || to_tsvector('simple', translate(f.search, '/', ' '))";
 
 /**
  * The Postgres store (DESIGN.md §6). "append at N" is one statement: a
@@ -450,7 +457,7 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
       ins as (
         insert into ${q("lines")} (org, session_id, stream, seq, text, type, payload_type, timestamp, meta, tsv)
         select $1::text, $2::text, $3::text, ($6::bigint + t.i - 1)::int, t.text, f.type, f.payload_type, f.ts, f.meta::jsonb,
-               case when f.search is null then null else to_tsvector('simple', f.search) end
+               case when f.search is null then null else ${SEARCH_VECTOR} end
         from string_to_table($7::text, E'\\n') with ordinality as t(text, i)
         ${facts}
         where t.i <= $4::bigint and exists (select 1 from pos)

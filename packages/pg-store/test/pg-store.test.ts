@@ -278,6 +278,7 @@ describe("search", () => {
         },
       }),
       JSON.stringify({ timestamp: ts, type: "event_msg", payload: { type: "exec_command_end", call_id: "c2", command: ["terraform", "plan"], exit_code: 0 } }),
+      JSON.stringify({ timestamp: ts, type: "event_msg", payload: { type: "exec_command_end", call_id: "c3", command: ["cat", "/srv/app/config/settings.yaml"], exit_code: 0 } }),
     ]);
     await store.append(msg.id, "rollout", 3, agentMessageLines("The quokka migration finished without errors.", ts));
     await store.append(none.id, "rollout", 3, [
@@ -291,6 +292,9 @@ describe("search", () => {
     const ids = async (q: string) => (await store.listSessions({ q, archived: "all" })).sessions.map((s) => s.id);
     expect(await ids("frobnicator")).toEqual([cmd.id]);
     expect(await ids("terraform")).toEqual([cmd.id]);
+    // A file's name finds the command that named it by its path, as the scan of a directory does; so does the whole path.
+    expect(await ids("settings.yaml")).toEqual([cmd.id]);
+    expect(await ids("/srv/app/config/settings.yaml")).toEqual([cmd.id]);
     expect(await ids("quokka")).toEqual([msg.id]);
     expect(await ids("wombat")).toEqual([]);
     expect(await ids("third")).toEqual([none.id]);
