@@ -147,6 +147,21 @@ export function migrations(schema: string): Record<string, Migration> {
         await sql`alter table ${t("sessions")} drop column if exists facts`.execute(db);
       },
     },
+    // Lines indexed before a path's segments were (SEARCH_VECTOR in
+    // pg-store.ts) get them from the path lexemes they already hold, so a
+    // file name finds older sessions too. Only rows with a path are rewritten.
+    "0004_path_segments": {
+      async up(db: Kysely<unknown>) {
+        await sql`
+          update ${t("lines")}
+          set tsv = tsv || to_tsvector('simple', translate(array_to_string(
+            array(select lexeme from unnest(tsvector_to_array(tsv)) as lexeme where position('/' in lexeme) > 0), ' '), '/', ' '))
+          where tsv is not null and position('/' in tsv::text) > 0`.execute(db);
+      },
+      async down() {
+        // The added segments only widen what a search finds; nothing to undo.
+      },
+    },
   };
 }
 

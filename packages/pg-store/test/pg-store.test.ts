@@ -68,7 +68,7 @@ describe("migrations", () => {
         "tokens",
       ]);
       const applied = await admin.query(`select name from "${schema}".${MIGRATION_TABLE}`);
-      expect(applied.rows.map((r) => r.name).sort()).toEqual(["0001_initial", "0002_retention", "0003_session_facts"]);
+      expect(applied.rows.map((r) => r.name).sort()).toEqual(["0001_initial", "0002_retention", "0003_session_facts", "0004_path_segments"]);
       // Nothing leaked into public.
       const pub = await admin.query("select table_name from information_schema.tables where table_schema = 'public' and table_name in ('sessions', 'lines')");
       expect(pub.rowCount).toBe(0);
@@ -79,7 +79,7 @@ describe("migrations", () => {
       const c = new PgStore({ connectionString: server.url, schema });
       expect((await c.getSession(s.id)).id).toBe(s.id);
       await c.close();
-      expect((await admin.query(`select count(*)::int as n from "${schema}".${MIGRATION_TABLE}`)).rows[0].n).toBe(3);
+      expect((await admin.query(`select count(*)::int as n from "${schema}".${MIGRATION_TABLE}`)).rows[0].n).toBe(4);
     } finally {
       await admin.end();
     }
@@ -306,6 +306,36 @@ describe("search", () => {
     expect(page.sessions.map((s) => s.id)).toEqual([none.id, msg.id]);
     const next = await store.listSessions({ q: "hello OR first OR second OR third", limit: 2, cursor: page.next_cursor });
     expect(next.sessions.map((s) => s.id)).toEqual([cmd.id]);
+  });
+});
+
+describe("search over lines indexed before path segments", () => {
+  it("migration 0004 adds the segments of the paths an older row holds, so a file name finds it", async () => {
+    const schema = freshSchema("seg");
+    const store = open({ schema });
+    const s = input({ title: "old" });
+    await store.putSession(s);
+    await store.append(s.id, "rollout", 0, sessionHeadLines(s));
+    const ts = "2026-04-01T09:00:01.000Z";
+    await store.append(s.id, "rollout", 3, [
+      JSON.stringify({ timestamp: ts, type: "event_msg", payload: { type: "exec_command_end", call_id: "c1", command: ["cat", "/srv/app/config/settings.yaml"], exit_code: 0 } }),
+    ]);
+    const ids = async (q: string, from = store) => (await from.listSessions({ q, archived: "all" })).sessions.map((x) => x.id);
+    // The row as an older release indexed it: the path as one token only.
+    const admin = new pg.Client({ connectionString: server.url });
+    await admin.connect();
+    try {
+      await admin.query(`update "${schema}".lines set tsv = to_tsvector('simple', 'cat /srv/app/config/settings.yaml') where session_id = $1 and tsv is not null`, [s.id]);
+      expect(await ids("settings.yaml")).toEqual([]);
+      await admin.query(`delete from "${schema}".${MIGRATION_TABLE} where name = '0004_path_segments'`);
+    } finally {
+      await admin.end();
+    }
+    // The next process that opens the store migrates it.
+    const upgraded = open({ schema });
+    expect(await ids("settings.yaml", upgraded)).toEqual([s.id]);
+    expect(await ids("/srv/app/config/settings.yaml", upgraded)).toEqual([s.id]);
+    expect(await ids("config", upgraded)).toEqual([s.id]);
   });
 });
 
