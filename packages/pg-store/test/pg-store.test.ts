@@ -278,7 +278,11 @@ describe("search", () => {
         },
       }),
       JSON.stringify({ timestamp: ts, type: "event_msg", payload: { type: "exec_command_end", call_id: "c2", command: ["terraform", "plan"], exit_code: 0 } }),
-      JSON.stringify({ timestamp: ts, type: "event_msg", payload: { type: "exec_command_end", call_id: "c3", command: ["cat", "/srv/app/config/settings.yaml"], exit_code: 0 } }),
+      JSON.stringify({
+        timestamp: ts,
+        type: "event_msg",
+        payload: { type: "exec_command_end", call_id: "c3", command: ["cat", "/srv/app/config/settings.yaml"], exit_code: 0 },
+      }),
     ]);
     await store.append(msg.id, "rollout", 3, agentMessageLines("The quokka migration finished without errors.", ts));
     await store.append(none.id, "rollout", 3, [
@@ -318,14 +322,21 @@ describe("search over lines indexed before path segments", () => {
     await store.append(s.id, "rollout", 0, sessionHeadLines(s));
     const ts = "2026-04-01T09:00:01.000Z";
     await store.append(s.id, "rollout", 3, [
-      JSON.stringify({ timestamp: ts, type: "event_msg", payload: { type: "exec_command_end", call_id: "c1", command: ["cat", "/srv/app/config/settings.yaml"], exit_code: 0 } }),
+      JSON.stringify({
+        timestamp: ts,
+        type: "event_msg",
+        payload: { type: "exec_command_end", call_id: "c1", command: ["cat", "/srv/app/config/settings.yaml"], exit_code: 0 },
+      }),
     ]);
     const ids = async (q: string, from = store) => (await from.listSessions({ q, archived: "all" })).sessions.map((x) => x.id);
     // The row as an older release indexed it: the path as one token only.
     const admin = new pg.Client({ connectionString: server.url });
     await admin.connect();
     try {
-      await admin.query(`update "${schema}".lines set tsv = to_tsvector('simple', 'cat /srv/app/config/settings.yaml') where session_id = $1 and tsv is not null`, [s.id]);
+      await admin.query(
+        `update "${schema}".lines set tsv = to_tsvector('simple', 'cat /srv/app/config/settings.yaml') where session_id = $1 and tsv is not null`,
+        [s.id],
+      );
       expect(await ids("settings.yaml")).toEqual([]);
       await admin.query(`delete from "${schema}".${MIGRATION_TABLE} where name = '0004_path_segments'`);
     } finally {
