@@ -6,7 +6,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fastifyCsrf from "@fastify/csrf-protection";
 import { assertIdOrPrefix, assertSlug, ForbiddenError, isSessionvaultError, UnauthorizedError } from "@sessionvault/core";
 import type { ListQuery } from "@sessionvault/core";
-import { searchSessions, summaryFacts, withSessionFacts } from "@sessionvault/core";
+import { redactSecrets, searchSessions, summaryFacts, withSessionFacts } from "@sessionvault/core";
+import type { SessionFactsPage, SessionOutcome, SessionStore } from "@sessionvault/core";
+import { scanFacets, type FactFilters } from "../list-facets.js";
 import type { ServerContext } from "../server-context.js";
 import { hashToken, hasScope, parseScopes, type Principal } from "../tokens.js";
 import { OrgTokens } from "../org-tokens.js";
@@ -27,6 +29,8 @@ import { buildTimeline } from "../ui/timeline.js";
 const COOKIE = "sv_session";
 const CSRF_COOKIE = "sv_csrf";
 const TURNS_PER_PAGE = 20;
+/** Sessions the list's facet counts read at most: fs and S3 give facts only by reading each rollout. */
+const FACET_SCAN_LIMIT = 500;
 const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 
 type UiQuery = Record<string, string | undefined>;
@@ -148,11 +152,37 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
       ...(q.until ? { until: endOfDay(q.until) } : {}),
       ...(q.archived === "archived" || q.archived === "all" ? { archived: q.archived } : {}),
     });
-    const page = await ctx.lists.read(`${p.org}\n${JSON.stringify(query)}`, async () => {
-      const found = await searchSessions(store, query);
-      return { ...found, sessions: await withSessionFacts(store, found.sessions) };
-    });
-    return sendHtml(reply, listPage({ org: p.org, admin: hasScope(p, "admin"), csrf: csrfFor(reply), query, page, cursor: query.cursor ?? null }));
+    const factFilters: FactFilters = pick(q, ["outcome", "model", "agent"]);
+    const facets = await scanFacets(store, query, factFilters, FACET_SCAN_LIMIT);
+    const limit = query.limit ?? 50;
+    let page: SessionFactsPage & { snippets?: Record<string, string> };
+    let snippets: Record<string, string>;
+    if (factFilters.outcome || factFilters.model || factFilters.agent) {
+      // The store cannot filter on facts, so these rows are the facet read's own; there is no cursor past it.
+      page = { sessions: facets.sessions.slice(0, limit), next_cursor: null };
+      snippets = facets.snippets;
+    } else {
+      page = await ctx.lists.read(`${p.org}\n${JSON.stringify(query)}`, async () => {
+        const found = await searchSessions(store, query);
+        return { ...found, sessions: await withSessionFacts(store, found.sessions) };
+      });
+      snippets = page.snippets ?? {};
+    }
+    const redactedSnippets = Object.fromEntries(Object.entries(snippets).map(([id, text]) => [id, redactSecrets(text)]));
+    return sendHtml(
+      reply,
+      listPage({
+        org: p.org,
+        admin: hasScope(p, "admin"),
+        csrf: csrfFor(reply),
+        query,
+        factFilters,
+        page,
+        snippets: redactedSnippets,
+        facets,
+        cursor: query.cursor ?? null,
+      }),
+    );
   });
 
   app.get<{ Params: { id: string }; Querystring: UiQuery }>("/sessions/:id", { schema: { hide: true } }, async (req, reply) => {
@@ -163,6 +193,9 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
     const timeline = await buildTimeline(store.readStream(session.id, "rollout"), { firstTurn: page * TURNS_PER_PAGE, turnCount: TURNS_PER_PAGE });
     const { facts: stored, ...summary } = session;
     const facts = await summaryFacts(store, { id: session.id, facts: stored });
+    const linked = [...facts.children, ...timeline.turns.flatMap((t) => t.items.flatMap((i) => (i.kind === "tool_call" ? i.childIds : [])))];
+    if (session.parent_id) linked.push(session.parent_id);
+    const related = await outcomesOf(store, linked);
     return sendHtml(
       reply,
       sessionPage({
@@ -173,6 +206,7 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
         timeline,
         page,
         turnsPerPage: TURNS_PER_PAGE,
+        related,
       }),
     );
   });
@@ -321,6 +355,19 @@ function crossOrigin(req: FastifyRequest): string | null {
   // rewrites Host passes the browser's in X-Forwarded-Host, which a cross-site form cannot set.
   const forwarded = req.headers["x-forwarded-host"];
   return host === req.host || (typeof forwarded === "string" && host === forwarded.split(",")[0]!.trim()) ? null : `Origin: ${host || "null"}`;
+}
+
+/** The outcome of each linked session that is archived in the same org (a child not synced yet has none). */
+async function outcomesOf(store: SessionStore, ids: readonly string[]): Promise<Record<string, SessionOutcome>> {
+  const out: Record<string, SessionOutcome> = {};
+  for (const id of new Set(ids)) {
+    try {
+      out[id] = (await summaryFacts(store, await store.getSession(id))).outcome;
+    } catch (err) {
+      if (!(isSessionvaultError(err) && (err.code === "NOT_FOUND" || err.code === "INVALID_ID"))) throw err;
+    }
+  }
+  return out;
 }
 
 function pick(q: UiQuery, keys: string[]): Record<string, string> {

@@ -1,5 +1,6 @@
 import { redactSummary } from "@sessionvault/core";
 import type { ListQuery, SessionFacts, SessionFactsPage, SessionSummary } from "@sessionvault/core";
+import { FACET_KEYS, type FacetCount, type FacetKey, type FacetScan, type FactFilters } from "../list-facets.js";
 import { html, type SafeHtml } from "./html.js";
 import { layout } from "./layout.js";
 
@@ -10,78 +11,125 @@ export interface ListPageInput {
   /** For the logout form. */
   csrf: string;
   query: ListQuery;
+  /** Filters on facts the store cannot apply (outcome, model, agent). */
+  factFilters: FactFilters;
   page: SessionFactsPage;
+  /** Where the text search matched, per session id (already redacted). */
+  snippets: Record<string, string>;
+  /** What the facets count over the query's matches. */
+  facets: FacetScan;
   /** The cursor of the page shown (to offer "first page" when paging). */
   cursor: string | null;
 }
 
-const FILTERS: { key: keyof ListQuery; label: string; placeholder: string }[] = [
-  { key: "repo", label: "Repository", placeholder: "github.com/org/repo" },
-  { key: "branch", label: "Branch", placeholder: "main" },
-  { key: "cwd", label: "Directory", placeholder: "/home/me/project" },
-  { key: "model_provider", label: "Model provider", placeholder: "openai" },
-];
+const FACET_LABELS: Record<FacetKey, string> = { outcome: "Outcome", model: "Model", agent: "Agent", repo: "Repository", branch: "Branch", cwd: "Directory" };
+/** Values shown per facet; a long tail is cut so the column stays short. */
+const FACET_VALUES_SHOWN = 12;
+const PARAM_KEYS = ["q", "repo", "branch", "cwd", "model_provider", "since", "until", "archived", "outcome", "model", "agent"] as const;
 
 export function listPage(input: ListPageInput): string {
-  const { query, page } = input;
-  const params = (extra: Record<string, string>) => {
+  const { query, page, factFilters, facets } = input;
+  const current: Record<string, string> = {};
+  for (const k of PARAM_KEYS) {
+    const v = k === "outcome" || k === "model" || k === "agent" ? factFilters[k] : query[k];
+    if (typeof v === "string" && v && !(k === "archived" && v === "active")) current[k] = k === "until" ? v.slice(0, 10) : v;
+  }
+  const params = (extra: Record<string, string | null>) => {
     const sp = new URLSearchParams();
-    for (const k of ["q", "repo", "branch", "cwd", "model_provider", "since", "until", "archived"] as const) {
-      const v = query[k];
-      if (typeof v === "string" && v && !(k === "archived" && v === "active")) sp.set(k, v);
-    }
+    for (const [k, v] of Object.entries(current)) if (!(k in extra)) sp.set(k, v);
     if (query.limit && query.limit !== 50) sp.set("limit", String(query.limit));
-    for (const [k, v] of Object.entries(extra)) sp.set(k, v);
+    for (const [k, v] of Object.entries(extra)) if (v !== null) sp.set(k, v);
     const s = sp.toString();
     return s ? `?${s}` : "";
   };
-  const filtered = Boolean(query.q || query.repo || query.branch || query.cwd || query.model_provider || query.since || query.until);
+  const filtered = Object.keys(current).some((k) => k !== "archived");
+  const matchCount = `${facets.sessions.length}${facets.truncated ? "+" : ""}`;
   const body = html`<section class="sessions">
   <form class="search" method="get" action="/" role="search">
     <div class="search-row">
       <input type="search" name="q" value="${query.q ?? ""}" placeholder="Search titles, messages and commands" aria-label="Search">
       <button type="submit">Search</button>
     </div>
-    <details class="filters"${query.repo || query.branch || query.cwd || query.model_provider || query.since || query.until || (query.archived && query.archived !== "active") ? html` open` : ""}>
-      <summary>Filters</summary>
-      <div class="filter-grid">
-        ${FILTERS.map((f) => html`<label>${f.label}<input name="${f.key}" value="${(query[f.key] as string | undefined) ?? ""}" placeholder="${f.placeholder}"></label>`)}
-        <label>From<input type="date" name="since" value="${query.since?.slice(0, 10) ?? ""}"></label>
-        <label>To<input type="date" name="until" value="${query.until?.slice(0, 10) ?? ""}"></label>
-        <label>Show<select name="archived">
-          ${(["active", "archived", "all"] as const).map((a) => html`<option value="${a}"${(query.archived ?? "active") === a ? html` selected` : ""}>${a}</option>`)}
-        </select></label>
-      </div>
-      <p class="filter-actions"><button type="submit">Apply</button> <a href="/">Clear</a></p>
-    </details>
+    ${Object.entries(current)
+      .filter(([k]) => k !== "q" && k !== "since" && k !== "until" && k !== "archived")
+      .map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}">`)}
+    <div class="filter-grid">
+      <label>From<input type="date" name="since" value="${query.since?.slice(0, 10) ?? ""}"></label>
+      <label>To<input type="date" name="until" value="${query.until?.slice(0, 10) ?? ""}"></label>
+      <label>Show<select name="archived">
+        ${(["active", "archived", "all"] as const).map((a) => html`<option value="${a}"${(query.archived ?? "active") === a ? html` selected` : ""}>${a}</option>`)}
+      </select></label>
+      <p class="filter-actions"><button type="submit">Apply</button>${filtered ? html` <a href="/">Clear all</a>` : ""}</p>
+    </div>
   </form>
+  <div class="list-body">
+  <aside class="facets" aria-label="Filters">
+    ${FACET_KEYS.map((key) => facetGroup(key, facets.facets[key], current[key], params))}
+    ${facets.truncated ? html`<p class="meta facet-note">Counts cover the newest ${facets.sessions.length} matches.</p>` : ""}
+  </aside>
   <div class="results"${input.cursor ? "" : html` data-live="/events/sessions"`}>
+  ${query.q ? html`<p class="match-count"><strong>${matchCount}</strong> session${matchCount === "1" ? "" : "s"} match <q>${query.q}</q></p>` : ""}
   ${
     page.sessions.length === 0
       ? html`<p class="empty">No sessions${filtered ? " match these filters" : " yet"}.</p>`
       : html`<table class="session-table">
     <thead><tr><th>Started</th><th>Title</th><th>Agent</th><th>Model</th><th>Outcome</th><th class="num">Duration</th><th class="num">Tokens</th><th class="num">Files</th><th>Repository / directory</th></tr></thead>
     <tbody>
-    ${page.sessions.map(row)}
+    ${page.sessions.map((s) => row(s, input.snippets[s.id], query.q))}
     </tbody>
   </table>`
   }
   <nav class="pager">
-    ${input.cursor ? html`<a href="/${params({})}">« Newest</a>` : ""}
+    ${input.cursor ? html`<a href="/${params({ cursor: null })}">« Newest</a>` : ""}
     ${page.next_cursor ? html`<a rel="next" href="/${params({ cursor: page.next_cursor })}">Older »</a>` : ""}
   </nav>
+  </div>
   </div>
 </section>`;
   return layout(query.q ? `Search: ${query.q}` : "Sessions", body, { org: input.org, admin: input.admin ?? false, csrf: input.csrf });
 }
 
-function row(stored: SessionSummary & SessionFacts) {
+function facetGroup(key: FacetKey, counts: FacetCount[], active: string | undefined, params: (extra: Record<string, string | null>) => string) {
+  // The active value stays listed even when the count read no longer holds it (a filter set by hand).
+  const shown = counts.slice(0, FACET_VALUES_SHOWN);
+  if (active !== undefined && !shown.some((c) => c.value === active))
+    shown.unshift({ value: active, count: counts.find((c) => c.value === active)?.count ?? 0 });
+  if (shown.length === 0) return "";
+  return html`<section class="facet" data-facet="${key}">
+  <h2>${FACET_LABELS[key]}</h2>
+  <ul>
+    ${shown.map((c) => {
+      const on = c.value === active;
+      return html`<li><a class="facet-value${on ? " active" : ""}" data-value="${c.value}" href="/${params({ [key]: on ? null : c.value, cursor: null })}"${on ? html` aria-current="true" title="Remove this filter"` : ""}><span class="facet-label">${key === "outcome" ? c.value.replace("_", " ") : c.value}</span> <span class="count">${c.count}</span></a></li>`;
+    })}
+  </ul>
+  ${counts.length > FACET_VALUES_SHOWN ? html`<p class="meta">${counts.length - FACET_VALUES_SHOWN} more</p>` : ""}
+</section>`;
+}
+
+/** The snippet with every case-insensitive occurrence of the query marked; both are escaped as text. */
+export function highlight(snippet: string, q: string | undefined): SafeHtml {
+  const needle = q?.trim().toLowerCase();
+  if (!needle) return html`${snippet}`;
+  const lower = snippet.toLowerCase();
+  const parts: SafeHtml[] = [];
+  let from = 0;
+  for (let at = lower.indexOf(needle); at !== -1; at = lower.indexOf(needle, at + needle.length)) {
+    parts.push(html`${snippet.slice(from, at)}<mark>${snippet.slice(at, at + needle.length)}</mark>`);
+    from = at + needle.length;
+  }
+  parts.push(html`${snippet.slice(from)}`);
+  return html`${parts}`;
+}
+
+function row(stored: SessionSummary & SessionFacts, snippet: string | undefined, q: string | undefined) {
   const s = redactSummary(stored);
   const repo = s.git?.repository_url ? s.git.repository_url.replace(/^https?:\/\//, "").replace(/\.git$/, "") : null;
   return html`<tr class="session-row">
   <td class="when" data-label="Started">${relativeTime(s.created_at)}</td>
   <td class="title"><a href="/sessions/${s.id}">${s.title ?? "(untitled)"}</a>
-    <span class="meta">${s.id.slice(0, 13)} · ${s.source ?? "?"} · ${s.cli_version ?? ""}${s.archived ? html` · <span class="badge">archived</span>` : ""}${s.parent_id ? " · sub-agent/fork" : ""}</span></td>
+    <span class="meta">${s.id.slice(0, 13)} · ${s.source ?? "?"} · ${s.cli_version ?? ""}${s.archived ? html` · <span class="badge">archived</span>` : ""}${s.parent_id ? " · sub-agent/fork" : ""}</span>
+    ${snippet !== undefined ? html`<span class="snippet">${highlight(snippet, q)}</span>` : ""}</td>
   <td class="agent" data-label="Agent">${s.agent}</td>
   <td class="model" data-label="Model">${s.model ?? s.model_provider ?? "—"}</td>
   <td data-label="Outcome"><span class="outcome outcome-${s.outcome}">${s.outcome.replace("_", " ")}</span></td>

@@ -1,5 +1,5 @@
 import { redactSummary } from "@sessionvault/core";
-import type { SessionDetail, SessionFacts } from "@sessionvault/core";
+import type { SessionDetail, SessionFacts, SessionOutcome } from "@sessionvault/core";
 import { html, type SafeHtml } from "./html.js";
 import { csrfField, layout } from "./layout.js";
 import { renderMarkdown } from "./markdown.js";
@@ -16,6 +16,8 @@ export interface SessionPageInput {
   timeline: TimelinePage;
   page: number;
   turnsPerPage: number;
+  /** The outcomes of the sessions this one links to (its parent and sub-agents), by id; missing when not archived. */
+  related?: Record<string, SessionOutcome>;
   /** Shown through a share link: read-only, no links to anything else, no downloads, no login chrome. */
   share?: { secret: string; expiresAt: string };
 }
@@ -28,7 +30,13 @@ export function sessionPage(input: SessionPageInput): string {
   const s = redactSummary(input.session);
   const share = input.share;
   const base = share ? `/s/${share.secret}` : `/sessions/${s.id}`;
-  const ref: SessionRef = share ? (id) => html`<code>${id}</code>` : (id) => html`<a href="/sessions/${id}">${id}</a>`;
+  const related = input.related ?? {};
+  const ref: SessionRef = share
+    ? (id) => html`<code>${id}</code>`
+    : (id) => {
+        const outcome = related[id];
+        return html`<a class="session-ref" href="/sessions/${id}">${id}</a>${outcome ? html` <span class="outcome outcome-${outcome}">${outcome.replace("_", " ")}</span>` : ""}`;
+      };
   const body = html`<article class="session"${share ? "" : html` data-live="${base}/events"`}>
   <header class="session-head">
     ${
@@ -49,8 +57,8 @@ export function sessionPage(input: SessionPageInput): string {
       <div><dt>Turns</dt><dd>${s.turns}${s.duration_ms !== null ? ` in ${(s.duration_ms / 1000).toFixed(1)} s` : ""}</dd></div>
       ${s.tokens ? html`<div><dt>Tokens</dt><dd>${s.tokens.input} in (${s.tokens.cached_input} cached), ${s.tokens.output} out (${s.tokens.reasoning} reasoning)</dd></div>` : ""}
       <div><dt>Files changed</dt><dd>${s.files_changed}</dd></div>
-      ${s.children.length ? html`<div><dt>Sub-agents</dt><dd>${s.children.map((c) => html`${ref(c)} `)}</dd></div>` : ""}
-      ${s.parent_id ? html`<div><dt>Parent</dt><dd>${ref(s.parent_id)}</dd></div>` : ""}
+      ${s.children.length ? html`<div class="children"><dt>Sub-agents</dt><dd>${s.children.map((c) => html`<span class="child">${ref(c)}</span> `)}</dd></div>` : ""}
+      ${s.parent_id ? html`<div class="parent"><dt>Parent</dt><dd>${ref(s.parent_id)}</dd></div>` : ""}
       ${s.forked_from_id ? html`<div><dt>Forked from</dt><dd>${ref(s.forked_from_id)}</dd></div>` : ""}
       <div><dt>Size</dt><dd>${s.lines} lines, ${formatBytes(s.bytes)}</dd></div>
       ${s.legal_hold ? html`<div><dt>Legal hold</dt><dd><span class="badge hold">on hold</span></dd></div>` : ""}
