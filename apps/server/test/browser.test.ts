@@ -88,11 +88,11 @@ test("log in, list, search, open a session, see commands and diffs, download act
     const unpaged = await page.locator("tr.session-row .title a").evaluateAll((els) => els.map((e) => e.getAttribute("href") ?? ""));
     expect(paged).toEqual(unpaged);
 
-    // Filters: an exact directory, then a date range that ends before the fixtures were made.
-    await page.click(".filters summary");
+    // Filters: a directory facet, then a date range that ends before the fixtures were made.
     const shellCwd = (await page.locator("tr.session-row .cwd").allTextContents()).find((c) => c.endsWith("/work/shell"))!;
-    await page.fill('input[name="cwd"]', shellCwd);
-    await page.click(".filter-actions button");
+    const shellFacet = page.locator(`.facet[data-facet="cwd"] a.facet-value[data-value="${shellCwd}"]`);
+    if (!(await shellFacet.isVisible())) await page.click('.facet[data-facet="cwd"] details > summary');
+    await shellFacet.click();
     await page.waitForURL(/cwd=/);
     await expect.poll(() => rows.count()).toBe(1);
     expect(await rows.first().locator(".title a").textContent()).toContain("hello.txt");

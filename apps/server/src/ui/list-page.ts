@@ -23,8 +23,9 @@ export interface ListPageInput {
 }
 
 const FACET_LABELS: Record<FacetKey, string> = { outcome: "Outcome", model: "Model", agent: "Agent", repo: "Repository", branch: "Branch", cwd: "Directory" };
-/** Values shown per facet; a long tail is cut so the column stays short. */
-const FACET_VALUES_SHOWN = 12;
+/** Values shown per facet; the next ones fold under "more", and a long tail is cut so the page stays small. */
+const FACET_VALUES_SHOWN = 8;
+const FACET_VALUES_LISTED = 100;
 const PARAM_KEYS = ["q", "repo", "branch", "cwd", "model_provider", "since", "until", "archived", "outcome", "model", "agent"] as const;
 
 export function listPage(input: ListPageInput): string {
@@ -90,20 +91,21 @@ export function listPage(input: ListPageInput): string {
 }
 
 function facetGroup(key: FacetKey, counts: FacetCount[], active: string | undefined, params: (extra: Record<string, string | null>) => string) {
-  // The active value stays listed even when the count read no longer holds it (a filter set by hand).
-  const shown = counts.slice(0, FACET_VALUES_SHOWN);
-  if (active !== undefined && !shown.some((c) => c.value === active))
-    shown.unshift({ value: active, count: counts.find((c) => c.value === active)?.count ?? 0 });
-  if (shown.length === 0) return "";
+  const listed = counts.slice(0, FACET_VALUES_LISTED);
+  // The active value stays listed even when the read no longer holds it (a filter set by hand).
+  if (active !== undefined && !listed.some((c) => c.value === active))
+    listed.unshift({ value: active, count: counts.find((c) => c.value === active)?.count ?? 0 });
+  if (listed.length === 0) return "";
+  const item = (c: FacetCount) => {
+    const on = c.value === active;
+    return html`<li><a class="facet-value${on ? " active" : ""}" data-value="${c.value}" href="/${params({ [key]: on ? null : c.value, cursor: null })}"${on ? html` aria-current="true" title="Remove this filter"` : ""}><span class="facet-label">${key === "outcome" ? c.value.replace("_", " ") : c.value}</span> <span class="count">${c.count}</span></a></li>`;
+  };
+  const rest = listed.slice(FACET_VALUES_SHOWN);
   return html`<section class="facet" data-facet="${key}">
   <h2>${FACET_LABELS[key]}</h2>
-  <ul>
-    ${shown.map((c) => {
-      const on = c.value === active;
-      return html`<li><a class="facet-value${on ? " active" : ""}" data-value="${c.value}" href="/${params({ [key]: on ? null : c.value, cursor: null })}"${on ? html` aria-current="true" title="Remove this filter"` : ""}><span class="facet-label">${key === "outcome" ? c.value.replace("_", " ") : c.value}</span> <span class="count">${c.count}</span></a></li>`;
-    })}
-  </ul>
-  ${counts.length > FACET_VALUES_SHOWN ? html`<p class="meta">${counts.length - FACET_VALUES_SHOWN} more</p>` : ""}
+  <ul>${listed.slice(0, FACET_VALUES_SHOWN).map(item)}</ul>
+  ${rest.length ? html`<details${rest.some((c) => c.value === active) ? html` open` : ""}><summary>${rest.length} more</summary><ul>${rest.map(item)}</ul></details>` : ""}
+  ${counts.length > FACET_VALUES_LISTED ? html`<p class="meta">and ${counts.length - FACET_VALUES_LISTED} less frequent</p>` : ""}
 </section>`;
 }
 
