@@ -8,7 +8,8 @@ import { assertIdOrPrefix, assertSlug, ForbiddenError, isSessionvaultError, Unau
 import type { ListQuery } from "@sessionvault/core";
 import { redactSecrets, searchSessions, summaryFacts, withSessionFacts } from "@sessionvault/core";
 import type { SessionFactsPage, SessionOutcome, SessionStore } from "@sessionvault/core";
-import { scanFacets, type FactFilters } from "../list-facets.js";
+import { scanFacets, type FacetScan, type FactFilters } from "../list-facets.js";
+import { CoalescedReads } from "../coalesced-reads.js";
 import type { ServerContext } from "../server-context.js";
 import { hashToken, hasScope, parseScopes, type Principal } from "../tokens.js";
 import { OrgTokens } from "../org-tokens.js";
@@ -141,6 +142,8 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
     return reply.redirect("/login", 303);
   });
 
+  // A live list re-reads itself on every change, from every open tab: identical facet reads share one run.
+  const facetScans = new CoalescedReads<FacetScan>();
   app.get<{ Querystring: UiQuery }>("/", { schema: { hide: true } }, async (req, reply) => {
     const p = await principalOf(req);
     const store = ctx.stores.get(p.org);
@@ -153,7 +156,8 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
       ...(q.archived === "archived" || q.archived === "all" ? { archived: q.archived } : {}),
     });
     const factFilters: FactFilters = pick(q, ["outcome", "model", "agent"]);
-    const facets = await scanFacets(store, query, factFilters, FACET_SCAN_LIMIT);
+    const { cursor: _cursor, limit: _limit, ...scanned } = query;
+    const facets = await facetScans.read(`${p.org}\n${JSON.stringify([scanned, factFilters])}`, () => scanFacets(store, query, factFilters, FACET_SCAN_LIMIT));
     const limit = query.limit ?? 50;
     let page: SessionFactsPage & { snippets?: Record<string, string> };
     let snippets: Record<string, string>;
