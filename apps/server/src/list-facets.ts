@@ -1,7 +1,7 @@
 import { redactSummary, searchSessions, withSessionFacts } from "@sessionvault/core";
 import type { ListQuery, SessionFacts, SessionStore, SessionSummary } from "@sessionvault/core";
 
-/** Filters on a session's facts, which live in its rollout rather than its stored summary, so stores cannot apply them. */
+/** Filters on a session's facts (outcome, model, agent), which no store's list query takes, so they are applied here. */
 export interface FactFilters {
   outcome?: string;
   model?: string;
@@ -27,7 +27,7 @@ export interface FacetScan {
 
 /**
  * Reads the matches of `query` (newest first) and counts them per facet value. The read is bounded because
- * fs and S3 stores have no aggregate query and every session's facts come from its rollout.
+ * fs and S3 stores have no aggregate query, and a session written before facts were stored has its rollout read.
  */
 export async function scanFacets(store: SessionStore, query: ListQuery, filters: FactFilters, maxSessions: number): Promise<FacetScan> {
   const { cursor: _cursor, limit: _limit, ...rest } = query;

@@ -30,7 +30,7 @@ import { buildTimeline } from "../ui/timeline.js";
 const COOKIE = "sv_session";
 const CSRF_COOKIE = "sv_csrf";
 const TURNS_PER_PAGE = 20;
-/** Sessions the list's facet counts read at most: fs and S3 give facts only by reading each rollout. */
+/** Sessions the list's facet counts read at most: fs and S3 have no aggregate query, and old sessions' facts need their rollout. */
 const FACET_SCAN_LIMIT = 500;
 const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 
