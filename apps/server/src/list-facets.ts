@@ -23,13 +23,29 @@ export interface FacetScan {
   /** The bound was reached: counts cover the newest `sessions.length` matches only. */
   truncated: boolean;
   facets: Record<FacetKey, FacetCount[]>;
+  /** Sessions started on or after each date (UTC days: today, the last 7, 30 and 365). */
+  started: StartedCount[];
 }
+
+export interface StartedCount {
+  label: string;
+  /** The `since` filter this count stands for (YYYY-MM-DD). */
+  since: string;
+  count: number;
+}
+
+const STARTED_WINDOWS: { label: string; days: number }[] = [
+  { label: "Today", days: 1 },
+  { label: "Last 7 days", days: 7 },
+  { label: "Last 30 days", days: 30 },
+  { label: "Last 365 days", days: 365 },
+];
 
 /**
  * Reads the matches of `query` (newest first) and counts them per facet value. The read is bounded because
  * fs and S3 stores have no aggregate query, and a session written before facts were stored has its rollout read.
  */
-export async function scanFacets(store: SessionStore, query: ListQuery, filters: FactFilters, maxSessions: number): Promise<FacetScan> {
+export async function scanFacets(store: SessionStore, query: ListQuery, filters: FactFilters, maxSessions: number, now = Date.now()): Promise<FacetScan> {
   const { cursor: _cursor, limit: _limit, ...rest } = query;
   const sessions: (SessionSummary & SessionFacts)[] = [];
   const snippets: Record<string, string> = {};
@@ -50,7 +66,7 @@ export async function scanFacets(store: SessionStore, query: ListQuery, filters:
     cursor = page.next_cursor;
     if (cursor && read >= maxSessions) truncated = true;
   } while (cursor && !truncated);
-  return { sessions, snippets, truncated, facets: countFacets(sessions) };
+  return { sessions, snippets, truncated, facets: countFacets(sessions), started: countStarted(sessions, now) };
 }
 
 function matchesFacts(s: SessionFacts, f: FactFilters): boolean {
@@ -73,6 +89,15 @@ export function facetValue(s: SessionSummary & SessionFacts, key: FacetKey): str
     case "cwd":
       return s.cwd ?? null;
   }
+}
+
+/** Whole UTC days, so that each count is exactly what the store's `since` filter of that date returns. */
+function countStarted(sessions: readonly SessionSummary[], now: number): StartedCount[] {
+  const today = Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth(), new Date(now).getUTCDate());
+  return STARTED_WINDOWS.map(({ label, days }) => {
+    const since = new Date(today - (days - 1) * 86_400_000).toISOString().slice(0, 10);
+    return { label, since, count: sessions.filter((s) => s.created_at >= since).length };
+  });
 }
 
 function countFacets(sessions: readonly (SessionSummary & SessionFacts)[]): Record<FacetKey, FacetCount[]> {

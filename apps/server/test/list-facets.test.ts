@@ -236,3 +236,24 @@ test("a sub-agent's parent links to the child with the child's outcome, and the 
     await context.close();
   }
 });
+
+test("the Started facet counts whole UTC days back from today, and each count is the rows its filter shows", async () => {
+  const { context, page } = await loggedIn();
+  try {
+    const buckets = await page
+      .locator('.facet[data-facet="started"] a.facet-value')
+      .evaluateAll((as) => as.map((a) => ({ since: a.getAttribute("data-value") ?? "", count: Number(a.querySelector(".count")?.textContent) })));
+    expect(buckets.map((b) => b.since)).toEqual([...buckets.map((b) => b.since)].sort().reverse());
+    for (let i = 1; i < buckets.length; i++) expect(buckets[i]!.count).toBeGreaterThanOrEqual(buckets[i - 1]!.count);
+    for (const b of buckets) {
+      await page.goto(`${t.url}/`);
+      await page.click(`.facet[data-facet="started"] a.facet-value[data-value="${b.since}"]`);
+      await page.waitForURL(new RegExp(`since=${b.since}`));
+      await expect.poll(() => page.locator("tr.session-row").count()).toBe(b.count);
+      expect(await page.locator('.facet[data-facet="started"] a.facet-value.active').getAttribute("data-value")).toBe(b.since);
+      expect(await page.locator('input[name="since"]').inputValue()).toBe(b.since);
+    }
+  } finally {
+    await context.close();
+  }
+});

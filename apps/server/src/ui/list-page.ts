@@ -1,6 +1,6 @@
 import { redactSummary } from "@sessionvault/core";
 import type { ListQuery, SessionFacts, SessionFactsPage, SessionSummary } from "@sessionvault/core";
-import { FACET_KEYS, type FacetCount, type FacetKey, type FacetScan, type FactFilters } from "../list-facets.js";
+import { FACET_KEYS, type FacetCount, type FacetKey, type FacetScan, type FactFilters, type StartedCount } from "../list-facets.js";
 import { html, type SafeHtml } from "./html.js";
 import { layout } from "./layout.js";
 
@@ -65,6 +65,7 @@ export function listPage(input: ListPageInput): string {
   </form>
   <div class="list-body">
   <aside class="facets" aria-label="Filters">
+    ${startedGroup(facets.started, current.since, params)}
     ${FACET_KEYS.map((key) => facetGroup(key, facets.facets[key], current[key], params))}
     ${facets.truncated ? html`<p class="meta facet-note">Counts cover the newest ${facets.sessions.length} matches.</p>` : ""}
   </aside>
@@ -88,6 +89,20 @@ export function listPage(input: ListPageInput): string {
   </div>
 </section>`;
   return layout(query.q ? `Search: ${query.q}` : "Sessions", body, { org: input.org, admin: input.admin ?? false, csrf: input.csrf });
+}
+
+function startedGroup(counts: StartedCount[], since: string | undefined, params: (extra: Record<string, string | null>) => string) {
+  // Kept while a window is chosen, even when nothing matches, so that it can be cleared here.
+  if (!counts.some((c) => c.count > 0 || c.since === since)) return "";
+  return html`<section class="facet" data-facet="started">
+  <h2>Started</h2>
+  <ul>
+    ${counts.map((c) => {
+      const on = since === c.since;
+      return html`<li><a class="facet-value${on ? " active" : ""}" data-value="${c.since}" href="/${params({ since: on ? null : c.since, until: null, cursor: null })}"${on ? html` aria-current="true" title="Remove this filter"` : ""}><span class="facet-label">${c.label}</span> <span class="count">${c.count}</span></a></li>`;
+    })}
+  </ul>
+</section>`;
 }
 
 function facetGroup(key: FacetKey, counts: FacetCount[], active: string | undefined, params: (extra: Record<string, string | null>) => string) {
