@@ -8,6 +8,8 @@ import { startTestServer, type TestServer } from "./support/server.js";
 
 const VERSION = "0.169.0";
 const HOSTILE_ID = "0f0f0f0f-0000-7000-8000-0000000fac01";
+const SECRET_ID = "0f0f0f0f-0000-7000-8000-0000000fac02";
+const SECRET = "sk-proj-abcdefghijklmnopqrstuvwx";
 
 interface ApiSession {
   id: string;
@@ -30,27 +32,25 @@ async function api<T>(path: string): Promise<T> {
   return (await res.json()) as T;
 }
 
-/** A session whose only user message puts markup and script around a searchable word. */
-async function putHostileSession(writer: string): Promise<void> {
+/** A session whose only user message is `text`. */
+async function putSession(writer: string, id: string, text: string): Promise<void> {
   const h = { authorization: `Bearer ${writer}` };
-  const put = await fetch(`${t.url}/v1/sessions/${HOSTILE_ID}`, {
+  const put = await fetch(`${t.url}/v1/sessions/${id}`, {
     method: "PUT",
     headers: { ...h, "content-type": "application/json" },
     body: JSON.stringify({ created_at: "2026-01-01T00:00:00.000Z", title: "hostile" }),
   });
   expect(put.status).toBe(200);
-  // Short enough that the snippet (40 characters either side of the first match) holds all of it.
-  const text = `<img src=x onerror=window.pwned=1>needle-xyz NEEDLE-xyz<script>pwned=2</script>`;
   const lines = [
     {
       timestamp: "2026-01-01T00:00:00.000Z",
       type: "session_meta",
-      payload: { id: HOSTILE_ID, timestamp: "2026-01-01T00:00:00.000Z", cwd: "/w", originator: "t", cli_version: "0" },
+      payload: { id, timestamp: "2026-01-01T00:00:00.000Z", cwd: "/w", originator: "t", cli_version: "0" },
     },
     { timestamp: "2026-01-01T00:00:00.100Z", type: "event_msg", payload: { type: "task_started", turn_id: "t1" } },
     { timestamp: "2026-01-01T00:00:00.200Z", type: "response_item", payload: { type: "message", role: "user", content: [{ type: "input_text", text }] } },
   ].map((l) => `${JSON.stringify(l)}\n`);
-  const post = await fetch(`${t.url}/v1/sessions/${HOSTILE_ID}/streams/rollout?expected_seq=0`, {
+  const post = await fetch(`${t.url}/v1/sessions/${id}/streams/rollout?expected_seq=0`, {
     method: "POST",
     headers: { ...h, "content-type": "application/x-ndjson" },
     body: lines.join(""),
@@ -66,7 +66,10 @@ beforeAll(async () => {
   } finally {
     await from.close();
   }
-  await putHostileSession(await t.token("acme", ["write"]));
+  const writer = await t.token("acme", ["write"]);
+  // Short enough that the snippet (40 characters either side of the first match) holds all of it.
+  await putSession(writer, HOSTILE_ID, `<img src=x onerror=window.pwned=1>needle-xyz NEEDLE-xyz<script>pwned=2</script>`);
+  await putSession(writer, SECRET_ID, `find-me-key ${SECRET}`);
   token = await t.token("acme", ["read"]);
   active = (await api<{ sessions: ApiSession[] }>("/v1/sessions?limit=200")).sessions;
   browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
@@ -203,6 +206,13 @@ test("search results show the match count and a snippet per row with the match h
     expect(await hostile.innerText()).toContain("<img src=x onerror=window.pwned=1>");
     expect(await hostile.locator("img, script, [onerror]").count()).toBe(0);
     expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+
+    // A credential next to the match is redacted in the snippet, as everywhere else in the UI.
+    await page.goto(`${t.url}/?q=find-me-key`);
+    const withKey = await page.locator("tr.session-row .snippet").innerText();
+    expect(withKey).toContain("find-me-key");
+    expect(withKey).not.toContain(SECRET.slice(0, 16));
+    expect(withKey).toContain("[REDACTED");
   } finally {
     await context.close();
   }
