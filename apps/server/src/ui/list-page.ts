@@ -97,10 +97,12 @@ function startedGroup(counts: StartedCount[], since: string | undefined, params:
   return html`<section class="facet" data-facet="started">
   <h2>Started</h2>
   <ul>
-    ${counts.map((c) => {
-      const on = since === c.since;
-      return html`<li><a class="facet-value${on ? " active" : ""}" data-value="${c.since}" href="/${params({ since: on ? null : c.since, until: null, cursor: null })}"${on ? html` aria-current="true" title="Remove this filter"` : ""}><span class="facet-label">${c.label}</span> <span class="count">${c.count}</span></a></li>`;
-    })}
+    ${counts
+      .filter((c) => c.count > 0 || c.since === since)
+      .map((c) => {
+        const on = since === c.since;
+        return html`<li><a class="facet-value${on ? " active" : ""}" data-value="${c.since}" href="/${params({ since: on ? null : c.since, until: null, cursor: null })}"${on ? html` aria-current="true" title="Remove this filter"` : ""}><span class="facet-label">${c.label}</span> <span class="count">${c.count}</span></a></li>`;
+      })}
   </ul>
 </section>`;
 }
