@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import {
   assertIdOrPrefix,
+  CODEX_VALUE_OPTIONS,
   InvalidIdError,
   IoError,
   SessionvaultError,
@@ -190,40 +191,12 @@ function onlySession(store: SessionStore, session: SessionSummary): SessionStore
   });
 }
 
-// Codex options (top level and `exec`) that take a value, to tell options from the prompt.
-const VALUE_OPTIONS = new Set([
-  "-c",
-  "--config",
-  "-p",
-  "--profile",
-  "-m",
-  "--model",
-  "-s",
-  "--sandbox",
-  "-a",
-  "--ask-for-approval",
-  "-C",
-  "--cd",
-  "-i",
-  "--image",
-  "--add-dir",
-  "--enable",
-  "--disable",
-  "--local-provider",
-  "--output-schema",
-  "-o",
-  "--output-last-message",
-  "--color",
-  "--thread-source",
-  "--cyber-access-program",
-]);
-
 /** Index of the first positional argument at or after `from` (args.length if none). */
 function firstPositional(args: string[], from: number): number {
   for (let i = from; i < args.length; i++) {
     const a = args[i]!;
     if (a === "--") return i;
-    if (VALUE_OPTIONS.has(a)) i++;
+    if (CODEX_VALUE_OPTIONS.has(a)) i++;
     else if (!a.startsWith("-")) return i;
   }
   return args.length;

@@ -61,8 +61,12 @@ export function isCodexCommand(argv: readonly string[]): boolean {
   return b === "codex" || b === "codex.js" || b.startsWith("codex-x86_64") || b.startsWith("codex-aarch64");
 }
 
-// Codex options that take a value (top level and `exec`); used to find positionals.
-const VALUE_OPTIONS = new Set([
+/**
+ * Codex options that take a value (top level and `exec`): what tells an option's
+ * value from a positional (the subcommand, a prompt) in a Codex command line.
+ * The one list; `resume` uses it too.
+ */
+export const CODEX_VALUE_OPTIONS: ReadonlySet<string> = new Set([
   "-c",
   "--config",
   "-p",
@@ -85,6 +89,8 @@ const VALUE_OPTIONS = new Set([
   "-o",
   "--output-last-message",
   "--color",
+  "--thread-source",
+  "--cyber-access-program",
 ]);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -97,7 +103,7 @@ export function parseCodexInvocation(argv: readonly string[]): CodexInvocation {
       positionals.push(...argv.slice(i + 1));
       break;
     }
-    if (VALUE_OPTIONS.has(a)) {
+    if (CODEX_VALUE_OPTIONS.has(a)) {
       i++;
       continue;
     }
