@@ -1,5 +1,6 @@
 import { join } from "node:path";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
@@ -17,6 +18,7 @@ const SECRET_ID = "01a1fd77-5062-78c3-9c88-31a6914d7270";
 let client: Client;
 let secretClient: Client;
 let tmp: string;
+const REPO = fileURLToPath(new URL("../../../", import.meta.url));
 
 async function connect(store: string): Promise<Client> {
   const c = new Client({ name: "sessionvault-test", version: "1.0.0" });
@@ -159,5 +161,97 @@ describe("sessionvault mcp (stdio)", () => {
     const r = await call(client, "get_session", { id: "ffffffff-ffff-7fff-bfff-ffffffffffff" });
     expect(r.isError).toBe(true);
     expect((await client.listTools()).tools.length).toBe(5);
+  });
+});
+
+/**
+ * The same five tools on the 04-fail run of every agent's real CLI, each read
+ * in place: a Codex store, a Claude Code config dir, a Gemini CLI dir. The
+ * answers are checked against core's golden actions v1 of that run.
+ */
+const AGENT_CASES = [
+  { agent: "codex", store: join(FIXTURES, "0.169.0"), golden: "0.169.0/04-fail", changed: "missing.txt" },
+  { agent: "claude-code", store: join(REPO, "fixtures/claude-code/2.1.332"), golden: "claude-code/2.1.332/04-fail", changed: "config.txt" },
+  { agent: "gemini-cli", store: join(REPO, "fixtures/gemini-cli/0.61.0/gemini"), golden: "gemini-cli/0.61.0/04-fail", changed: "config.txt" },
+] as const;
+
+describe.each(AGENT_CASES)("sessionvault mcp --store <$agent fixture>", ({ agent, store, golden, changed }) => {
+  let c: Client;
+  let expected: Record<string, unknown>[];
+  let id: string;
+  beforeAll(async () => {
+    const text = await readFile(join(REPO, "packages/core/test/golden", `${golden}.actions.jsonl`), "utf8");
+    expected = text
+      .split("\n")
+      .filter((l) => l !== "")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    id = expected[0]!.session_id as string;
+    c = await connect(store);
+  }, 60_000);
+  afterAll(async () => {
+    await c?.close();
+  });
+
+  it("search_sessions finds the session by a word of its command, as this agent's", async () => {
+    // "does-not-exist" is only in a command the agent ran, not in the prompt, title or directory.
+    const r = await call(c, "search_sessions", { text: "does-not-exist", limit: 50 });
+    expect(r.isError, r.text).toBe(false);
+    const found = (r.json as { sessions: { id: string; agent: string; snippet: string | null }[] }).sessions;
+    const hit = found.find((s) => s.id === id);
+    expect(hit, r.text).toBeDefined();
+    expect(hit!.agent).toBe(agent);
+    expect(hit!.snippet).toContain("does-not-exist");
+    const byAgent = await call(c, "search_sessions", { agent, limit: 50 });
+    expect((byAgent.json as { sessions: { id: string }[] }).sessions.map((s) => s.id)).toContain(id);
+  });
+
+  it("get_session gives the facts of this agent's session", async () => {
+    const r = await call(c, "get_session", { id: id.slice(0, 13) });
+    expect(r.isError, r.text).toBe(false);
+    expect(r.json).toMatchObject({ id, agent, turns: 1 });
+  });
+
+  it("get_actions pages to exactly the golden actions v1", async () => {
+    const got: unknown[] = [];
+    let offset: number | null = 0;
+    while (offset !== null) {
+      const r = await call(c, "get_actions", { id, offset, limit: 3 });
+      expect(r.isError, r.text).toBe(false);
+      const page = r.json as { actions: unknown[]; next_offset: number | null };
+      got.push(...page.actions);
+      offset = page.next_offset;
+    }
+    expect(got).toEqual(expected);
+  });
+
+  it("get_transcript pages back to the whole text, commands and exit codes included", async () => {
+    const whole = (await call(c, "get_transcript", { id, max_chars: 100_000 })).text;
+    expect(whole).toContain("User: Run the checks");
+    expect(whole).toContain("$ ls does-not-exist; exit 3");
+    expect(whole).toContain("exit 42]");
+    const pages: string[] = [];
+    let offset: number | null = 0;
+    while (offset !== null) {
+      const page = (await call(c, "get_transcript", { id, offset, max_chars: 200 })).text;
+      const m = /\n\n\[more: call again with offset (\d+)\]$/.exec(page);
+      pages.push(m ? page.slice(0, m.index) : page);
+      offset = m ? Number(m[1]) : null;
+    }
+    expect(pages.length).toBeGreaterThan(2);
+    expect(pages.join("\n\n")).toBe(whole);
+  });
+
+  it("get_file_changes lists the path the golden actions name, by session and by path", async () => {
+    const paths = expected.filter((a) => a.action_type === "file_change").flatMap((a) => a.changed_paths as string[]);
+    expect(paths.some((p) => p.endsWith(`/${changed}`))).toBe(true);
+    const bySession = (await call(c, "get_file_changes", { id })).json as { changes: { path: string; diff: string }[] };
+    // Codex records a patch's paths as the model wrote them (relative here); actions v1 resolves them against the cwd.
+    const listed = [...new Set(bySession.changes.map((x) => x.path))];
+    expect(listed.length).toBe(new Set(paths).size);
+    expect(paths.every((p) => listed.some((l) => p.endsWith(l)))).toBe(true);
+    expect(bySession.changes.every((x) => x.diff.length > 0)).toBe(true);
+    const byPath = (await call(c, "get_file_changes", { path: changed })).json as { changes: { path: string; session_id: string }[] };
+    expect(byPath.changes.map((x) => x.session_id)).toContain(id);
+    expect(byPath.changes.every((x) => x.path.endsWith(changed))).toBe(true);
   });
 });

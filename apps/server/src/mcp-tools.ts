@@ -2,13 +2,13 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import {
   projectActions,
   readSessionEvents,
+  readingOptions,
   redactSecrets,
   redactSummary,
   searchSessions,
   searchTextOf,
+  storedSessionReading,
   summaryFacts,
-  AGENTS,
-  type AgentName,
   type ListQuery,
   type SessionEvent,
   type SessionPage,
@@ -112,7 +112,7 @@ export function registerArchiveTools(server: McpServer, store: SessionStore): vo
       const s = await store.getSession(id);
       const actions: unknown[] = [];
       let more = false;
-      for await (const a of projectActions(store.readStream(s.id, "rollout"), { sessionId: s.id, redact: true })) {
+      for await (const a of projectActions(store.readStream(s.id, "rollout"), { sessionId: s.id, redact: true, ...(await readerOf(store, s)) })) {
         if (a.seq < offset) continue;
         if (actions.length === limit) {
           more = true;
@@ -142,7 +142,7 @@ export function registerArchiveTools(server: McpServer, store: SessionStore): vo
       let size = 0;
       let index = 0;
       let next: number | null = null;
-      for await (const e of readSessionEvents(store.readStream(s.id, "rollout"), agentOf(s), { text: true })) {
+      for await (const e of eventsOf(store, s)) {
         const text = transcriptEntry(e);
         if (text === null) continue;
         if (index++ < offset) continue;
@@ -178,7 +178,7 @@ export function registerArchiveTools(server: McpServer, store: SessionStore): vo
       let size = 0;
       let truncated = false;
       outer: for (const s of sessions) {
-        for await (const e of readSessionEvents(store.readStream(s.id, "rollout"), agentOf(s), { text: true })) {
+        for await (const e of eventsOf(store, s)) {
           if (e.type !== "file_change") continue;
           for (const f of e.files) {
             if (path && !f.path.endsWith(path) && !(f.movePath ?? "").endsWith(path)) continue;
@@ -221,7 +221,7 @@ async function snippetOf(store: SessionStore, s: SessionSummary, text: string): 
       .toLowerCase()
       .split(/\s+/)
       .find((w) => w.length > 0) ?? "";
-  for await (const e of readSessionEvents(store.readStream(s.id, "rollout"), agentOf(s), { text: true })) {
+  for await (const e of eventsOf(store, s)) {
     const t = searchTextOf(e);
     if (!t) continue;
     const i = t.toLowerCase().indexOf(needle);
@@ -232,9 +232,15 @@ async function snippetOf(store: SessionStore, s: SessionSummary, text: string): 
   return null;
 }
 
-function agentOf(s: SessionSummary): AgentName {
-  const named = (s as { agent?: unknown }).agent;
-  return (AGENTS as readonly unknown[]).includes(named) ? (named as AgentName) : "codex";
+/** Which agent's reader reads the session: the store says (a Claude Code or Gemini CLI home), else it holds Codex rollouts. */
+async function readerOf(store: SessionStore, s: SessionSummary) {
+  const r = await storedSessionReading(store, s.id);
+  return { agent: r.agent, ...readingOptions(r) };
+}
+
+async function* eventsOf(store: SessionStore, s: SessionSummary): AsyncGenerator<SessionEvent> {
+  const { agent, ...options } = await readerOf(store, s);
+  yield* readSessionEvents(store.readStream(s.id, "rollout"), agent, { ...options, text: true });
 }
 
 function clip(text: string, max: number): string {

@@ -1,4 +1,6 @@
+import { readingOptions, readSessionEvents, storedSessionReading, type AgentReading } from "./agents/agent-readers.js";
 import { codexLineSearchText } from "./agents/codex/line-search-text.js";
+import { searchTextOf } from "./session-model/search-text.js";
 import type { SessionSummary } from "./session.js";
 import type { ListQuery, SessionPage, SessionStore } from "./store.js";
 import { bytePrefilter, type BytePrefilter } from "./search-prefilter.js";
@@ -42,7 +44,8 @@ export async function searchSessions(store: SessionStore, query: ListQuery, opti
     for (const s of page.sessions) {
       scannedSessions++;
       const counted = countBytes(store.readStream(s.id, "rollout"));
-      const hit = await sessionTextMatch(s, counted.lines, needle);
+      // A Claude Code or Gemini CLI home holds that agent's transcripts, not Codex rollouts.
+      const hit = await sessionTextMatch(s, counted.lines, needle, await storedSessionReading(store, s.id));
       scannedBytes += counted.bytes();
       if (hit) {
         matches.push(s);
@@ -72,10 +75,27 @@ export interface SearchHit {
  * scan calls per session: a pre-filter may skip sessions before it, never
  * replace it.
  */
-export async function sessionTextMatch(s: SessionSummary, lines: AsyncIterable<string> | Iterable<string>, needle: string): Promise<SearchHit | null> {
+export async function sessionTextMatch(
+  s: SessionSummary,
+  lines: AsyncIterable<string> | Iterable<string>,
+  needle: string,
+  reading: AgentReading = { agent: "codex" },
+): Promise<SearchHit | null> {
   const field = [s.title, s.cwd, s.git?.repository_url, s.git?.branch, s.id].find((v) => typeof v === "string" && v.toLowerCase().includes(needle));
   if (field !== undefined) return { snippet: snippetOf(field!, needle) };
-  return rolloutMatch(lines, needle);
+  return reading.agent === "codex" ? rolloutMatch(lines, needle) : agentTranscriptMatch(lines, needle, reading);
+}
+
+/** The first event of another agent's transcript whose search text (the same as a Codex line's) contains the needle. */
+async function agentTranscriptMatch(lines: AsyncIterable<string> | Iterable<string>, needle: string, reading: AgentReading): Promise<SearchHit | null> {
+  const source = (async function* () {
+    yield* lines;
+  })();
+  for await (const e of readSessionEvents(source, reading.agent, { text: true, ...readingOptions(reading) })) {
+    const text = searchTextOf(e);
+    if (text?.toLowerCase().includes(needle)) return { snippet: snippetOf(text, needle) };
+  }
+  return null;
 }
 
 /**
