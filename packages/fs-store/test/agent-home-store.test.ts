@@ -2,7 +2,7 @@ import { mkdtemp, mkdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { UnsupportedError } from "@sessionvault/core";
+import { searchSessions, UnsupportedError } from "@sessionvault/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { AgentHomeStore } from "../src/agent-home-store.js";
 import { FsStore } from "../src/fs-store.js";
@@ -47,6 +47,18 @@ describe("fromUrl on an agent's home", () => {
       }
       // Nothing was touched: the session still reads.
       expect((await store.getSession(id)).id).toBe(id);
+    }
+  });
+
+  it("a scanned text search reads each home's transcripts with its agent's reader", async () => {
+    // "does-not-exist" is only in a command of the 04-fail run (not its title, prompt or directory).
+    for (const [dir, id] of [
+      [CLAUDE, "94fd5311-b50c-4c1f-9f8b-2a4952fd2ea9"],
+      [GEMINI, "8b20aeaf-0dc9-4f70-9f35-7496bbc6f061"],
+    ] as const) {
+      const page = await searchSessions(fromUrl(pathToFileURL(dir)), { q: "does-not-exist", limit: 50 });
+      expect(page.sessions.map((s) => s.id)).toEqual([id]);
+      expect(page.snippets?.[id]).toContain("ls does-not-exist");
     }
   });
 });
