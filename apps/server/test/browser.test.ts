@@ -116,6 +116,12 @@ test("log in, list, search, open a session, see commands and diffs, download act
     expect(await failing.locator(".exit").getAttribute("class")).toContain("fail");
     await page.screenshot({ path: join(ARTIFACTS, "03-session-commands.png"), fullPage: true });
 
+    // The API error that ended a turn is shown with its text, and the session is marked failed.
+    await page.goto(`${t.url}/sessions/${fixtureThread(VERSION, "14-apierror")}`);
+    const apiError = page.locator(".item.error", { hasText: "the model backend is unavailable" });
+    await expect.poll(() => apiError.count()).toBe(1);
+    expect(await page.locator(".status.failed").count()).toBeGreaterThan(0);
+
     // A session with file changes shows them as diffs; a changed path is searchable.
     await page.goto(`${t.url}/?q=${encodeURIComponent("notes.md")}`);
     await page.locator("tr.session-row a", { hasText: "hello.txt" }).first().click();

@@ -144,6 +144,8 @@ export async function buildTimeline(lines: AsyncIterable<string>, options: Timel
           current.status = e.status;
           if (e.status === "aborted") current.abortReason = e.reason;
         }
+        // The error that ended a turn (an API failure) is what a reader looks for first: it is shown as an item.
+        if (e.status === "failed" && e.reason) return add({ kind: "error", text: cut(e.reason), timestamp: e.timestamp });
         return true;
       case "token_usage":
         lastTotals = usage(e.total);
