@@ -19,7 +19,7 @@ import {
   type SessionStore,
   type SessionSummary,
   type StreamInfo,
-} from "@sessionvault/core";
+} from "@sessionvault/core/store-api";
 import type { RawStreamSource } from "./fs-store.js";
 
 export type AgentHomeKind = "claude-code" | "gemini-cli";
