@@ -9,6 +9,8 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 export class LiveEvents {
   readonly #open = new Set<() => void>();
   readonly #intervalMs: number;
+  /** Set at shutdown: a stream asked for after that (a browser reconnecting on a kept-alive socket) is refused. */
+  #closed = false;
 
   constructor(intervalMs = 500) {
     this.#intervalMs = intervalMs;
@@ -18,7 +20,13 @@ export class LiveEvents {
   async watch(req: FastifyRequest, reply: FastifyReply, probe: () => Promise<string>): Promise<void> {
     // The state to compare with is read before the stream opens: whatever is written once the browser
     // sees the stream open is announced.
-    let last = await probe();
+    let last = this.#closed ? "" : await probe();
+    // The server began to close while the probe ran (or before): a stream opened now would hold
+    // the close open for as long as the browser stays.
+    if (this.#closed) {
+      await reply.code(503).header("connection", "close").send();
+      return;
+    }
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
@@ -55,6 +63,7 @@ export class LiveEvents {
 
   /** Ends every open stream (at shutdown, so that the server's close does not wait for browsers). */
   closeAll(): void {
+    this.#closed = true;
     for (const stop of [...this.#open]) stop();
   }
 }
