@@ -15,6 +15,8 @@ export interface FsOpenOptions {
   summaryCache?: boolean;
   /** A Codex home: reuse one walk of its folders for this long (see FsStoreOptions.reuseWalkMs). */
   reuseWalkMs?: number;
+  /** The archive server: summaries as stored (`--no-redact`; the server answers only an admin token). */
+  unredacted?: boolean;
 }
 
 export function storeRegistry(ctx: CliContext, fsOptions: FsOpenOptions = {}): StoreRegistry {
@@ -26,6 +28,7 @@ export function storeRegistry(ctx: CliContext, fsOptions: FsOpenOptions = {}): S
     onWarning: (m) => warn(ctx, m),
     ...(fsOptions.summaryCache ? { cacheDir: fsSummaryCacheDir(ctx) } : {}),
     ...(fsOptions.reuseWalkMs ? { reuseWalkMs: fsOptions.reuseWalkMs } : {}),
+    ...(fsOptions.unredacted ? { unredacted: true } : {}),
   });
 }
 
@@ -89,8 +92,8 @@ export function storeAgent(store: OpenedStore): AgentName {
  * The store holding session `id`: `--store` when given, else the first local
  * agent home that has it (Codex, Claude Code, Gemini CLI).
  */
-export async function openSessionStore(ctx: CliContext, store: string | undefined, id: string): Promise<OpenedStore> {
-  if (store !== undefined) return openStoreArg(ctx, store);
+export async function openSessionStore(ctx: CliContext, store: string | undefined, id: string, options: FsOpenOptions = {}): Promise<OpenedStore> {
+  if (store !== undefined) return openStoreArg(ctx, store, options);
   let firstMiss: unknown = null;
   for (const home of localAgentHomes(ctx)) {
     const opened = await openStoreArg(ctx, home.dir);

@@ -106,6 +106,20 @@ describe("secrets in a session's summary (title, cwd, branch, repository URL)", 
     expect((await runCli(["list", "--no-redact", "--store", home])).out).toContain(SK);
   });
 
+  it("are shown by list and show --no-redact over HTTP to an admin token (the CLI asks redact=false); a read token gets a clear refusal", async () => {
+    for (const args of [
+      ["list", "--json"],
+      ["show", ID, "--json"],
+    ]) {
+      const res = await runCli([...args, "--no-redact", "--store", server.url], { SESSIONVAULT_TOKEN: tokens.admin });
+      expect(res.code, args.join(" ")).toBe(0);
+      expectAllSecrets(`${args.join(" ")} --no-redact (archive server, admin token)`, res.out);
+      const refused = await runCli([...args, "--no-redact", "--store", server.url], { SESSIONVAULT_TOKEN: tokens.read });
+      expect(refused.code, args.join(" ")).not.toBe(0);
+      expect(refused.stderr).toMatch(/^sessionvault: /);
+    }
+  });
+
   it("are absent from GET /v1/sessions and /v1/sessions/{id}; an admin token may ask redact=false, a read token may not", async () => {
     const get = (path: string, token: string) => fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
     for (const path of ["/v1/sessions", `/v1/sessions/${ID}`, `/v1/sessions/${ID.slice(0, 13)}`, "/v1/sessions?q=rotate"]) {

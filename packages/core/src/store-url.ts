@@ -24,6 +24,8 @@ export interface FromUrlOptions extends OpenStoreOptions {
   onWarning?: (message: string) => void;
   /** fs-store: reuse one walk of a directory for this long (a sync writing many new sessions into it). */
   reuseWalkMs?: number;
+  /** http-store: ask the archive server for summaries as stored, not redacted (it answers only an admin token). */
+  unredacted?: boolean;
 }
 
 /** The module a scheme's loader resolves to: a store package's entry point. */

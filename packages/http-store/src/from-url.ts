@@ -8,5 +8,5 @@ import { HttpStore } from "./http-store.js";
  */
 export function fromUrl(url: URL, options: FromUrlOptions = {}): HttpStore {
   const token = options.env?.SESSIONVAULT_TOKEN;
-  return new HttpStore({ baseUrl: url.href, ...(token ? { token } : {}) });
+  return new HttpStore({ baseUrl: url.href, ...(token ? { token } : {}), ...(options.unredacted ? { unredacted: true } : {}) });
 }

@@ -52,6 +52,8 @@ export interface HttpStoreOptions {
   /** Retries of a request that failed in transit or got a 502/503/504 (default 3). Safe: the server makes a repeated append a no-op. */
   retries?: number;
   fetch?: typeof fetch;
+  /** Ask for summaries as stored (`redact=false`), for the CLI's `--no-redact`; the server answers only an admin token. */
+  unredacted?: boolean;
 }
 
 interface ErrorBody {
@@ -103,6 +105,7 @@ export class HttpStore implements SessionStore {
   readonly #maxBatch: number;
   readonly #retries: number;
   readonly #fetch: typeof fetch;
+  readonly #unredacted: boolean;
 
   constructor(options: HttpStoreOptions) {
     const base = new URL(options.baseUrl);
@@ -114,6 +117,7 @@ export class HttpStore implements SessionStore {
     this.#maxBatch = options.maxBatchBytes ?? 4 * 1024 * 1024;
     this.#retries = options.retries ?? 3;
     this.#fetch = options.fetch ?? fetch;
+    this.#unredacted = options.unredacted ?? false;
   }
 
   async putSession(input: SessionInput): Promise<SessionSummary> {
@@ -123,7 +127,7 @@ export class HttpStore implements SessionStore {
   }
 
   async getSession(idOrPrefix: string): Promise<SessionDetail> {
-    const res = await this.#request("GET", `v1/sessions/${encodeURIComponent(assertIdOrPrefix(idOrPrefix))}`);
+    const res = await this.#request("GET", `v1/sessions/${encodeURIComponent(assertIdOrPrefix(idOrPrefix))}${this.#unredacted ? "?redact=false" : ""}`);
     return nestFacts((await res.json()) as SessionDetail & Partial<SessionFacts>);
   }
 
@@ -132,6 +136,7 @@ export class HttpStore implements SessionStore {
     for (const [k, v] of Object.entries(query)) {
       if (v !== undefined && v !== null && v !== "") sp.set(k, String(v));
     }
+    if (this.#unredacted) sp.set("redact", "false");
     const res = await this.#request("GET", `v1/sessions${sp.size ? `?${sp}` : ""}`);
     const page = (await res.json()) as { sessions: (SessionSummary & Partial<SessionFacts>)[]; next_cursor: string | null };
     return { sessions: page.sessions.map(nestFacts), next_cursor: page.next_cursor };

@@ -54,7 +54,7 @@ export async function list(options: ListOptions, ctx: CliContext): Promise<void>
   const stores: OpenedStore[] = [];
   try {
     if (options.store !== undefined) {
-      stores.push(await openStoreArg(ctx, options.store));
+      stores.push(await openStoreArg(ctx, options.store, { unredacted: options.redact === false }));
     } else {
       // No --store: every agent home of this machine, merged newest first.
       const homes = localAgentHomes(ctx).filter((h) => agent === null || h.agent === agent);

@@ -13,7 +13,7 @@ export interface ShowOptions {
 
 /** `sessionvault show ID`: one session's summary and its streams. */
 export async function show(id: string, options: ShowOptions, ctx: CliContext): Promise<void> {
-  const store = await openSessionStore(ctx, options.store, id);
+  const store = await openSessionStore(ctx, options.store, id, { unredacted: options.redact === false });
   try {
     const stored = await store.getSession(id);
     const s = options.redact === false ? stored : redactSummary(stored);
