@@ -255,3 +255,19 @@ export function parseJsonLine(text: string): unknown {
   if (t.length === 0 || ((first === 0x20 || first === 0x09 || first === 0x0d || first === 0x0b || first === 0x0c) && t.trim() === "")) return undefined;
   return JSON.parse(t);
 }
+
+/**
+ * A line as a JSON object, the way every agent's reader takes its records:
+ * null for a blank line or a value that is not an object, and null with an
+ * `unparsable` warning for a line that is not JSON.
+ */
+export function parseJsonObjectLine(text: string, lineNo: number, onWarning: (w: LineWarning) => void): Record<string, unknown> | null {
+  let value: unknown;
+  try {
+    value = parseJsonLine(text);
+  } catch {
+    onWarning({ kind: "unparsable", lineNo, message: `line ${lineNo} is not valid JSON; skipped` });
+    return null;
+  }
+  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+}

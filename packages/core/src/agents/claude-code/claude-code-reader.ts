@@ -1,5 +1,5 @@
 import type { LineWarning } from "../../jsonl-reader.js";
-import { parseJsonLine } from "../../jsonl-reader.js";
+import { parseJsonObjectLine } from "../../jsonl-reader.js";
 import type {
   CallEvent,
   CallStatus,
@@ -162,15 +162,8 @@ export class ClaudeCodeReader implements TranscriptReader {
   push(text: string, lineNo: number): void {
     if (text === "" || (text.length < 64 && text.trim() === "")) return;
     if (this.#lean && this.#sessionEntry !== null && this.#leanSkip(text)) return;
-    let value: unknown;
-    try {
-      value = parseJsonLine(text);
-    } catch {
-      this.#warn({ kind: "unparsable", lineNo, message: `line ${lineNo} is not valid JSON; skipped` });
-      return;
-    }
-    if (value === undefined || typeof value !== "object" || value === null || Array.isArray(value)) return;
-    const r = value as Obj;
+    const r = parseJsonObjectLine(text, lineNo, this.#warn);
+    if (r === null) return;
     const ts = typeof r.timestamp === "string" && r.timestamp !== "" ? r.timestamp : this.#lastTimestamp;
     this.#header(r, ts);
     if (this.#skipUuids !== null && typeof r.uuid === "string" && this.#skipUuids.has(r.uuid)) return;

@@ -1,5 +1,5 @@
 import type { LineWarning } from "../../jsonl-reader.js";
-import { parseJsonLine } from "../../jsonl-reader.js";
+import { parseJsonObjectLine } from "../../jsonl-reader.js";
 import type { CallStatus, FileDiff, SessionEvent, SubAgentAction, TokenUsage, TurnEnd } from "../../session-model/session-event.js";
 import type { TranscriptReader, TranscriptReaderOptions } from "../../session-model/transcript-reader.js";
 import { changesMapFiles, changesMapPaths, normalizePaths, patchFiles, patchFromArgv, patchPaths } from "./apply-patch.js";
@@ -232,15 +232,8 @@ export class CodexReader implements TranscriptReader {
         }
       }
     }
-    let value: unknown;
-    try {
-      value = parseJsonLine(text);
-    } catch {
-      this.#warn({ kind: "unparsable", lineNo, message: `line ${lineNo} is not valid JSON; skipped` });
-      return;
-    }
-    if (value === undefined || typeof value !== "object" || value === null || Array.isArray(value)) return;
-    const line = value as Obj;
+    const line = parseJsonObjectLine(text, lineNo, this.#warn);
+    if (line === null) return;
     if (first && !isEnvelope(line)) {
       if (typeof line.id === "string" && typeof line.type !== "string") {
         // Bare-line builds: the meta object itself is line 1.

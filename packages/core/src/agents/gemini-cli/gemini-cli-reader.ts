@@ -1,5 +1,5 @@
 import type { LineWarning } from "../../jsonl-reader.js";
-import { parseJsonLine } from "../../jsonl-reader.js";
+import { parseJsonObjectLine } from "../../jsonl-reader.js";
 import type { CallEvent, SessionEvent, TokenUsage } from "../../session-model/session-event.js";
 import type { TranscriptReader, TranscriptReaderOptions } from "../../session-model/transcript-reader.js";
 import { geminiCallKind, geminiFileDiff, geminiOutput, geminiStatus, isGeminiSubAgentTool, isGeminiWebSearch, shellExitCode } from "./gemini-tools.js";
@@ -93,14 +93,7 @@ export class GeminiCliReader implements TranscriptReader {
       this.#docLine = lineNo;
       return;
     }
-    let value: unknown;
-    try {
-      value = parseJsonLine(text);
-    } catch {
-      this.#warn({ kind: "unparsable", lineNo, message: `line ${lineNo} is not valid JSON; skipped` });
-      return;
-    }
-    const r = obj(value);
+    const r = parseJsonObjectLine(text, lineNo, this.#warn);
     if (r) this.#record(r, lineNo);
   }
 
