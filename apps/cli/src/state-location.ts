@@ -12,3 +12,8 @@ export function stateFilePath(ctx: CliContext, options: { stateFile?: string; co
   const explicit = options.stateFile || ctx.env.SESSIONVAULT_STATE;
   return explicit ? resolve(ctx.cwd, explicit) : join(codexHomeDir(ctx, options.codexHome), "sessionvault", "state.json");
 }
+
+/** The Claude Code config dir: $CLAUDE_CONFIG_DIR, else ~/.claude (Claude Code's own rule). */
+export function claudeConfigDir(ctx: CliContext): string {
+  return resolve(ctx.cwd, ctx.env.CLAUDE_CONFIG_DIR || join(ctx.env.HOME || homedir(), ".claude"));
+}

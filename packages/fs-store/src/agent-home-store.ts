@@ -1,7 +1,9 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
+import { join } from "node:path";
 import {
   AmbiguousIdError,
+  claudeCaptureDir,
   ClaudeCodeHome,
   GeminiCliHome,
   InvalidInputError,
@@ -9,6 +11,8 @@ import {
   readAgentSessionSummary,
   readFileLines,
   readGeminiChatLines,
+  STREAM_FILES,
+  STREAMS,
   UnsupportedError,
   type AgentReading,
   type AgentReadingSource,
@@ -30,6 +34,8 @@ interface HomeSession {
   files: string[];
   /** Extra streams: `sub-agent-<id>` → its transcript. */
   subAgents: Map<string, string>;
+  /** Claude Code: the folder `sessionvault run --persist-session` filed the captured streams in (they may not exist). */
+  captureDir: string | null;
   cwd: string | null;
   forkOf: string | null;
 }
@@ -39,7 +45,10 @@ interface HomeSession {
  * (docs/sessions.md "Other agents"). Read-only: the agent owns these files,
  * so append, put and delete are refused. The `rollout` stream is the
  * session's transcript (Gemini CLI: its chat files one after the other); a
- * sub-agent's transcript is the stream `sub-agent-<id>`.
+ * sub-agent's transcript is the stream `sub-agent-<id>`. A Claude Code
+ * session captured by `sessionvault run --persist-session` also has the
+ * streams `raw-api`, `debug-log` and `meta-events` (the files in
+ * `<sessionId>/sessionvault/`).
  */
 export class AgentHomeStore implements SessionStore, RawStreamSource, AgentReadingSource {
   readonly agent: AgentHomeKind;
@@ -84,7 +93,7 @@ export class AgentHomeStore implements SessionStore, RawStreamSource, AgentReadi
 
   /** The files' bytes as the agent wrote them, one file after the other. */
   async *readStreamBytes(sessionId: string, stream: string): AsyncIterable<Uint8Array> {
-    for (const path of this.#files(await this.#find(sessionId), stream)) {
+    for (const path of await this.#files(await this.#find(sessionId), stream)) {
       for await (const chunk of createReadStream(path)) yield chunk as Uint8Array;
     }
   }
@@ -92,10 +101,11 @@ export class AgentHomeStore implements SessionStore, RawStreamSource, AgentReadi
   async streamPositions(sessionId: string): Promise<StreamInfo[]> {
     const s = await this.#find(sessionId);
     const out: StreamInfo[] = [];
-    for (const name of ["rollout", ...[...s.subAgents.keys()].map((id) => `sub-agent-${id}`)]) {
+    const captured = (await capturedStreams(s)).map(([name]) => name);
+    for (const name of ["rollout", ...[...s.subAgents.keys()].map((id) => `sub-agent-${id}`), ...captured]) {
       let lines = 0;
       let bytes = 0;
-      for (const path of this.#files(s, name)) bytes += (await stat(path)).size;
+      for (const path of await this.#files(s, name)) bytes += (await stat(path)).size;
       for await (const _ of this.#lines(s, name)) lines++;
       out.push({ name, lines, bytes });
     }
@@ -143,18 +153,21 @@ export class AgentHomeStore implements SessionStore, RawStreamSource, AgentReadi
     return hits[0]!;
   }
 
-  #files(s: HomeSession, stream: string): string[] {
+  async #files(s: HomeSession, stream: string): Promise<string[]> {
     if (stream === "rollout") return s.files;
     const sub = stream.startsWith("sub-agent-") ? s.subAgents.get(stream.slice("sub-agent-".length)) : undefined;
-    if (sub === undefined) throw new NotFoundError(`session ${s.id} has no stream "${stream}"`);
-    return [sub];
+    if (sub !== undefined) return [sub];
+    const captured = (await capturedStreams(s)).find(([name]) => name === stream);
+    if (captured) return [captured[1]];
+    throw new NotFoundError(`session ${s.id} has no stream "${stream}"`);
   }
 
   #lines(s: HomeSession, stream: string): AsyncIterable<RawLine> {
     const files = this.#files(s, stream);
-    if (files.some((f) => f.endsWith(".json"))) return readGeminiChatLines(files);
     return (async function* () {
-      for (const f of files) yield* readFileLines(f);
+      const paths = await files;
+      if (paths.some((f) => f.endsWith(".json"))) yield* readGeminiChatLines(paths);
+      else for (const f of paths) yield* readFileLines(f);
     })();
   }
 
@@ -184,6 +197,7 @@ async function claudeSessions(dir: string): Promise<Map<string, HomeSession>> {
       id: e.sessionId,
       files: [e.transcript],
       subAgents: new Map(files.subAgents.map((a) => [a.agentId, a.path])),
+      captureDir: claudeCaptureDir(files.projectDir, e.sessionId),
       cwd: null,
       forkOf: files.forkOf,
     });
@@ -194,7 +208,27 @@ async function claudeSessions(dir: string): Promise<Map<string, HomeSession>> {
 async function geminiSessions(dir: string): Promise<Map<string, HomeSession>> {
   const out = new Map<string, HomeSession>();
   for await (const s of new GeminiCliHome(dir).listSessions()) {
-    out.set(s.sessionId, { id: s.sessionId, files: s.files, subAgents: new Map(s.subAgents.map((a) => [a.sessionId, a.path])), cwd: s.cwd, forkOf: null });
+    out.set(s.sessionId, {
+      id: s.sessionId,
+      files: s.files,
+      subAgents: new Map(s.subAgents.map((a) => [a.sessionId, a.path])),
+      captureDir: null,
+      cwd: s.cwd,
+      forkOf: null,
+    });
+  }
+  return out;
+}
+
+const CAPTURED = [STREAMS.rawApi, STREAMS.debugLog, STREAMS.metaEvents];
+
+/** The captured streams the session has on disk now: [stream, file], in a fixed order. */
+async function capturedStreams(s: HomeSession): Promise<[string, string][]> {
+  if (s.captureDir === null) return [];
+  const out: [string, string][] = [];
+  for (const name of CAPTURED) {
+    const path = join(s.captureDir, STREAM_FILES[name]!);
+    if ((await stat(path).catch(() => null))?.isFile()) out.push([name, path]);
   }
   return out;
 }

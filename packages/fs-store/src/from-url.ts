@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FromUrlOptions } from "@sessionvault/core/store-api";
@@ -8,7 +8,7 @@ import { FsStore } from "./fs-store.js";
 
 /**
  * `file:///path`: a Codex home, or, read in place, a Claude Code config dir
- * (it holds `projects/` and no `sessions/`) or a Gemini CLI dir (`tmp/`);
+ * (it holds `projects/` and no Codex `sessions/YYYY/` tree) or a Gemini CLI dir (`tmp/`);
  * see README "Store URL". With `cacheDir`, the
  * listing facts of this home (and org) are kept in one file there, never
  * inside the home, which sessionvault only reads.
@@ -38,8 +38,19 @@ export function summaryCachePath(cacheDir: string, root: string, org?: string): 
 /** What kind of home `root` is when it is not a Codex one; null for a Codex home (or a folder that will become one). */
 export function agentHomeKind(root: string): "claude-code" | "gemini-cli" | null {
   const isDir = (p: string) => statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
-  if (isDir(join(root, "sessions")) || isDir(join(root, "archived_sessions"))) return null;
+  if (isDir(join(root, "archived_sessions"))) return null;
+  // Claude Code 2.1.x makes an empty `sessions/` of its own (it holds running sessions' pid files), so
+  // only Codex's dated tree (`sessions/YYYY/`) makes a folder that also holds `projects/` a Codex home.
+  if (isDir(join(root, "sessions")) && (!isDir(join(root, "projects")) || hasYearDir(join(root, "sessions")))) return null;
   if (isDir(join(root, "projects"))) return "claude-code";
   if (isDir(join(root, "tmp"))) return "gemini-cli";
   return null;
+}
+
+function hasYearDir(dir: string): boolean {
+  try {
+    return readdirSync(dir).some((n) => /^\d{4}$/.test(n));
+  } catch {
+    return false;
+  }
 }

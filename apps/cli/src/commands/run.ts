@@ -5,10 +5,11 @@ import { basename, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import {
-  isCodexCommand,
+  captureAgentOf,
   isLogLevel,
   NotFoundError,
   OPENAI_DEFAULT_BASE_URL,
+  parseClaudeInvocation,
   parseCodexInvocation,
   redactSecrets,
   redactUrl,
@@ -17,11 +18,13 @@ import {
   SessionCapture,
   startRecordingProxy,
   UsageError,
+  withClaudeSessionId,
   type CodexProviderRoute,
   type RecordingProxy,
 } from "@sessionvault/core";
 import type { CliContext } from "../io.js";
 import { withSlotRecording } from "../slot-recording.js";
+import { claudeConfigDir } from "../state-location.js";
 import { openStoreArg } from "../stores.js";
 
 export interface RunOptions {
@@ -39,6 +42,10 @@ export interface RunOptions {
   stateFile?: string;
 }
 
+export const ANTHROPIC_DEFAULT_BASE_URL = "https://api.anthropic.com";
+/** Claude Code on these providers does not use ANTHROPIC_BASE_URL: its requests cannot be routed through the proxy. */
+const CLAUDE_OTHER_PROVIDERS = ["CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX", "CLAUDE_CODE_USE_FOUNDRY"];
+
 const FORWARDED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
 
 /**
@@ -50,14 +57,17 @@ const FORWARDED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
  * everything about the session is collected (DESIGN.md §8).
  */
 export async function run(options: RunOptions, ctx: CliContext): Promise<void> {
+  if (options.command.length === 0)
+    throw new UsageError('run needs the agent command after "--", e.g. sessionvault run --persist-session -- codex exec "fix the tests"');
   if (options.slot) {
     const { slot, stateFile, ...rest } = options;
-    return withSlotRecording({ slot, command: options.command, cwd: ctx.cwd, ...(stateFile ? { stateFile } : {}), extra: { started_by: "run" } }, ctx, () =>
-      run(rest, ctx),
+    // A fresh Claude Code session gets its id on the command line, so the slot holds it before the agent starts.
+    const command = captureAgentOf(options.command) === "claude-code" ? withClaudeSessionId(options.command).argv : options.command;
+    return withSlotRecording({ slot, command, cwd: ctx.cwd, ...(stateFile ? { stateFile } : {}), extra: { started_by: "run" } }, ctx, () =>
+      run({ ...rest, command }, ctx),
     );
   }
   const argv = options.command;
-  if (argv.length === 0) throw new UsageError('run needs the agent command after "--", e.g. sessionvault run --persist-session -- codex exec "fix the tests"');
   if (!options.persistSession) {
     if (options.debugLog || options.store || options.upstream) throw new UsageError("--debug-log, --store and --upstream only apply with --persist-session");
     const { code } = await runChild(argv, ctx.env, ctx, { pipeStderr: false });
@@ -67,11 +77,15 @@ export async function run(options: RunOptions, ctx: CliContext): Promise<void> {
 
   const level = options.logLevel ?? "info";
   if (!isLogLevel(level)) throw new UsageError(`--log-level ${level}: use debug, info, warn or error`);
+  const agent = captureAgentOf(argv);
+  const codex = agent === "codex";
+  const claude = agent === "claude-code";
   const codexHome = ctx.env.CODEX_HOME || join(ctx.env.HOME || homedir(), ".codex");
-  const codex = isCodexCommand(argv);
+  const claudeHome = claude ? claudeConfigDir(ctx) : null;
   const invocation = codex ? parseCodexInvocation(argv) : null;
-  // --store naming the agent's own Codex home is the default layout: the store must not race Codex for the rollout file.
-  const store = options.store && !sameDir(options.store, codexHome, ctx) ? await openStoreArg(ctx, options.store) : undefined;
+  const claudeInvocation = claude ? parseClaudeInvocation(argv) : null;
+  // --store naming the agent's own home is the default layout: the store must not race the agent for its transcript.
+  const store = options.store && !sameDir(options.store, claudeHome ?? codexHome, ctx) ? await openStoreArg(ctx, options.store) : undefined;
 
   let warned = false;
   const warn = (message: string) => {
@@ -80,7 +94,7 @@ export async function run(options: RunOptions, ctx: CliContext): Promise<void> {
     ctx.stderr.write(`sessionvault: warning: ${message}\n`);
   };
   const capture = new SessionCapture({
-    codexHome,
+    ...(claudeHome ? { claude: { configDir: claudeHome, cwd: ctx.cwd } } : { codexHome }),
     level,
     onWarning: warn,
     ...(store ? { store } : {}),
@@ -89,9 +103,13 @@ export async function run(options: RunOptions, ctx: CliContext): Promise<void> {
 
   let route: CodexProviderRoute | null = null;
   try {
-    route = codex
-      ? await resolveCodexProvider(codexHome, argv, ctx.env)
-      : { providerId: "openai", upstream: ctx.env.OPENAI_BASE_URL || OPENAI_DEFAULT_BASE_URL, via: "env" };
+    const otherProvider = claude ? CLAUDE_OTHER_PROVIDERS.find((v) => isTruthy(ctx.env[v])) : undefined;
+    if (otherProvider) throw new UsageError(`${otherProvider} is set: Claude Code does not use ANTHROPIC_BASE_URL then`);
+    route = claude
+      ? { providerId: "anthropic", upstream: ctx.env.ANTHROPIC_BASE_URL || ANTHROPIC_DEFAULT_BASE_URL, via: "env" }
+      : codex
+        ? await resolveCodexProvider(codexHome, argv, ctx.env)
+        : { providerId: "openai", upstream: ctx.env.OPENAI_BASE_URL || OPENAI_DEFAULT_BASE_URL, via: "env" };
     if (options.upstream) route = { ...route, upstream: options.upstream };
   } catch (err) {
     warn(`${(err as Error).message}; raw API exchanges are not recorded`);
@@ -107,29 +125,32 @@ export async function run(options: RunOptions, ctx: CliContext): Promise<void> {
       await store?.close();
       throw err;
     }
-    ({ argv: childArgv, env: childEnv } = routeCodexThroughProxy(argv, ctx.env, route, proxy.url));
-    capture.log(
-      "info",
-      `recording proxy ${proxy.url} -> ${redactUrl(route.upstream)} (provider ${route.providerId}, via ${[route.configKey ? `-c ${route.configKey}` : "", route.via === "env" ? "OPENAI_BASE_URL" : ""].filter(Boolean).join(" + ")})`,
-    );
+    if (claude) childEnv = { ...ctx.env, ANTHROPIC_BASE_URL: proxy.url };
+    else ({ argv: childArgv, env: childEnv } = routeCodexThroughProxy(argv, ctx.env, route, proxy.url));
+    const via = claude
+      ? "ANTHROPIC_BASE_URL"
+      : [route.configKey ? `-c ${route.configKey}` : "", route.via === "env" ? "OPENAI_BASE_URL" : ""].filter(Boolean).join(" + ");
+    capture.log("info", `recording proxy ${proxy.url} -> ${redactUrl(route.upstream)} (provider ${route.providerId}, via ${via})`);
   }
 
-  await capture.start({ resumeId: invocation?.resumeId ?? null });
+  // Claude Code: `--resume <id>` (not a fork: that writes a new session) or `--session-id <id>` names the session up front.
+  const knownId = claudeInvocation ? (claudeInvocation.fork ? claudeInvocation.sessionId : (claudeInvocation.sessionId ?? claudeInvocation.resumeId)) : null;
+  await capture.start({ resumeId: invocation?.resumeId ?? knownId });
   const redactedArgv = argv.map((a) => redactSecrets(a));
   capture.log("info", `running ${redactedArgv.join(" ")}`);
   // The interactive TUI owns the terminal: its stderr stays on the terminal too.
-  const interactive = codex && [null, "resume", "fork"].includes(invocation?.subcommand ?? null);
+  const interactive = codex ? [null, "resume", "fork"].includes(invocation?.subcommand ?? null) : claude && !argv.some((a) => a === "-p" || a === "--print");
   try {
     const result = await runChild(childArgv, childEnv, ctx, {
       pipeStderr: !interactive,
       onStart: (pid) =>
         capture.meta({
-          type: invocation?.resume ? "resumed" : "started",
-          agent: codex ? "codex" : basename(argv[0]!),
+          type: invocation?.resume || claudeInvocation?.resumeId || claudeInvocation?.continuesUnnamed ? "resumed" : "started",
+          agent: agent ?? basename(argv[0]!),
           command: redactedArgv,
           cwd: ctx.cwd,
           pid,
-          ...(invocation?.resumeId ? { session_id: invocation.resumeId } : {}),
+          ...(invocation?.resumeId || knownId ? { session_id: invocation?.resumeId ?? knownId } : {}),
         }),
       onStderrLine: (line) => capture.log("info", line, "agent"),
       onSignal: (signal, forwarded) => {
@@ -214,6 +235,10 @@ async function runChild(argv: string[], env: Record<string, string | undefined>,
   } finally {
     for (const [signal, handler] of handlers) process.off(signal, handler);
   }
+}
+
+function isTruthy(v: string | undefined): boolean {
+  return v !== undefined && v !== "" && v !== "0" && v.toLowerCase() !== "false";
 }
 
 function sameDir(storeArg: string, dir: string, ctx: CliContext): boolean {

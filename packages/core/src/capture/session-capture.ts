@@ -3,6 +3,8 @@ import { isAbsolute, normalize, sep } from "node:path";
 import { UsageError } from "../errors.js";
 import { STREAMS } from "../session.js";
 import type { SessionStore } from "../store.js";
+import { claudeCaptureDirPath, claudeProjectDir, findClaudeTranscript, listClaudeTranscripts } from "./claude-session-dir.js";
+import { metaEventsFromClaudeLine } from "./claude-meta-events.js";
 import { findRolloutPath, linkRollout, listRolloutPaths, sessionDirPath, sessionIdOfRolloutPath, unlinkRollout } from "./codex-session-dir.js";
 import { DirectorySink } from "./directory-sink.js";
 import type { RawApiRecord } from "./raw-api-record.js";
@@ -12,9 +14,21 @@ import { SessionRecorder, type LogLevel, type MetaEvent } from "./session-record
 import { StoreSink } from "./store-sink.js";
 import type { StreamSink } from "./stream-sink.js";
 
+/** A Claude Code run: its config dir (`$CLAUDE_CONFIG_DIR` or `~/.claude`) and the directory it runs in. */
+export interface ClaudeCaptureHome {
+  configDir: string;
+  cwd: string;
+}
+
 export interface SessionCaptureOptions {
-  /** The agent's Codex home: session directories go to `<home>/sessions/<id>/`. */
-  codexHome: string;
+  /** A Codex run: session directories go to `<home>/sessions/<id>/`. */
+  codexHome?: string;
+  /**
+   * A Claude Code run instead: session directories go beside the
+   * transcript, `<config dir>/projects/<slug>/<id>/sessionvault/`, and the
+   * transcript is followed for meta events (it is not linked: it is right there).
+   */
+  claude?: ClaudeCaptureHome;
   /** Write the streams into this store instead of the session directory (no rollout link then). */
   store?: SessionStore;
   /** `--debug-log`: relative paths resolve inside the session directory, absolute ones are used as given. */
@@ -61,6 +75,9 @@ export class SessionCapture {
   readonly #sessions = new Map<string, Captured>();
   #primaryId: string | null = null;
   #resumeOffsets = new Map<string, number>();
+  /** Claude Code: the run's project folder and its transcripts at start (id → size). */
+  #claudeProject: string | null = null;
+  #claudeBefore: Map<string, number> | null = null;
   #rolloutsBefore: Set<string> | null = null;
   readonly #beforeById = new Map<string, string>();
   #timer: NodeJS.Timeout | undefined;
@@ -74,8 +91,14 @@ export class SessionCapture {
       if (n === ".." || n.startsWith(`..${sep}`))
         throw new UsageError(`--debug-log ${options.debugLogPath}: a relative path must stay inside the session directory`);
     }
+    if ((options.codexHome === undefined) === (options.claude === undefined)) throw new UsageError("SessionCapture needs either codexHome or claude");
     this.#o = options;
     this.recorder = this.#newRecorder();
+  }
+
+  /** Only read on the Codex paths (codexHome given). */
+  get #codexHome(): string {
+    return this.#o.codexHome ?? "";
   }
 
   get sessionId(): string | null {
@@ -94,7 +117,19 @@ export class SessionCapture {
    * only from its current end.
    */
   async start(options: { resumeId?: string | null } = {}): Promise<void> {
-    this.#rolloutsBefore = await listRolloutPaths(this.#o.codexHome);
+    if (this.#o.claude) {
+      this.#claudeProject = await claudeProjectDir(this.#o.claude.configDir, this.#o.claude.cwd);
+      this.#claudeBefore = new Map([...(await listClaudeTranscripts(this.#claudeProject))].map(([id, t]) => [id, t.size]));
+      if (options.resumeId) {
+        const path = await findClaudeTranscript(this.#o.claude.configDir, options.resumeId);
+        if (path) this.#resumeOffsets.set(options.resumeId, (await stat(path).catch(() => ({ size: 0 }))).size);
+        this.noteSession(options.resumeId);
+      }
+      this.#timer = setInterval(() => void this.#tick(), this.#o.pollMs ?? 250);
+      this.#timer.unref();
+      return;
+    }
+    this.#rolloutsBefore = await listRolloutPaths(this.#codexHome);
     for (const p of this.#rolloutsBefore) {
       const id = sessionIdOfRolloutPath(p);
       if (id) this.#beforeById.set(id, p);
@@ -130,7 +165,8 @@ export class SessionCapture {
     const primary = this.#primaryId === null;
     if (primary) this.#primaryId = id;
     const recorder = primary ? this.recorder : this.#newRecorder();
-    const dir = sessionDirPath(this.#o.codexHome, id);
+    // A Claude Code session's folder depends on where its transcript is: #open finds it.
+    const dir = this.#o.codexHome !== undefined ? sessionDirPath(this.#o.codexHome, id) : "";
     const c: Captured = { id, recorder, dir, linked: false, ownLink: false, failed: false, ready: Promise.resolve() };
     this.#sessions.set(id, c);
     if (!primary) this.recorder.meta({ type: "subagent", session_id: id });
@@ -177,6 +213,14 @@ export class SessionCapture {
       sink = new StoreSink(this.#o.store, c.id);
     } else {
       const paths: Record<string, string> = primary && this.#o.debugLogPath ? { [STREAMS.debugLog]: this.#o.debugLogPath } : {};
+      if (this.#o.claude) {
+        try {
+          c.dir = await claudeCaptureDirPath(this.#o.claude.configDir, this.#o.claude.cwd, c.id);
+        } catch (err) {
+          await this.#fail(c, err);
+          return;
+        }
+      }
       const dirSink = new DirectorySink(c.dir, { paths });
       try {
         await dirSink.ensureDir();
@@ -212,9 +256,17 @@ export class SessionCapture {
     if (this.#ticking && !final) return this.#ticking;
     const run = async () => {
       try {
+        if (this.#primaryId === null && this.#claudeProject && this.#claudeBefore) {
+          // No request named the session (no proxy, an older CLI without the session header): a new transcript does.
+          for (const [id] of await listClaudeTranscripts(this.#claudeProject)) {
+            if (this.#claudeBefore.has(id)) continue;
+            this.noteSession(id);
+            break;
+          }
+        }
         if (this.#primaryId === null && this.#rolloutsBefore) {
           // No request named the session (no proxy, or the agent failed early): a new rollout file does.
-          for (const p of await listRolloutPaths(this.#o.codexHome, { newestDays: RECENT_DAYS })) {
+          for (const p of await listRolloutPaths(this.#codexHome, { newestDays: RECENT_DAYS })) {
             if (this.#rolloutsBefore.has(p)) continue;
             const id = sessionIdOfRolloutPath(p);
             if (id) {
@@ -228,7 +280,8 @@ export class SessionCapture {
           if (c.failed) continue;
           if (!c.linked) await this.#link(c);
           if (c.follower && c.id === this.#primaryId) {
-            for (const v of await c.follower.poll()) for (const ev of metaEventsFromRolloutLine(v)) this.recorder.meta(ev);
+            const events = this.#o.claude ? metaEventsFromClaudeLine : metaEventsFromRolloutLine;
+            for (const v of await c.follower.poll()) for (const ev of events(v)) this.recorder.meta(ev);
           }
         }
       } catch (err) {
@@ -243,9 +296,10 @@ export class SessionCapture {
   }
 
   async #link(c: Captured): Promise<void> {
+    if (this.#o.claude) return this.#followTranscript(c, this.#o.claude);
     // A rollout that existed at start is known by name; a new one can only be in the newest day directories.
     const known = this.#beforeById.get(c.id);
-    const path = known ?? (await findRolloutPath(this.#o.codexHome, c.id, { newestDays: RECENT_DAYS }));
+    const path = known ?? (await findRolloutPath(this.#codexHome, c.id, { newestDays: RECENT_DAYS }));
     if (!path) return;
     if (!this.#o.store) {
       try {
@@ -266,6 +320,15 @@ export class SessionCapture {
     // its old turns' events were filed by the runs that made them.
     let from = this.#resumeOffsets.get(c.id);
     if (from === undefined) from = this.#rolloutsBefore?.has(path) ? (await stat(path).catch(() => ({ size: 0 }))).size : 0;
+    c.follower = new RolloutFollower(path, { fromOffset: from });
+  }
+
+  /** Claude Code: the transcript is already beside the session directory; it is only followed, from where this run began. */
+  async #followTranscript(c: Captured, claude: ClaudeCaptureHome): Promise<void> {
+    const path = await findClaudeTranscript(claude.configDir, c.id);
+    if (!path) return;
+    c.linked = true;
+    const from = this.#resumeOffsets.get(c.id) ?? this.#claudeBefore?.get(c.id) ?? 0;
     c.follower = new RolloutFollower(path, { fromOffset: from });
   }
 }

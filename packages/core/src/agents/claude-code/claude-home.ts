@@ -54,9 +54,26 @@ const AGENT_FILE = /^agent-([0-9a-zA-Z_-]+)\.jsonl$/;
 /** A first record this short holds the warm-up prompt only; longer ones are read no further than this. */
 const HEAD_BYTES = 64 * 1024;
 
-/** The folder name Claude Code gives a cwd: every `/` and `.` becomes `-`. */
+/**
+ * The folder name Claude Code gives a cwd: every character other than an
+ * ASCII letter or digit becomes `-` (2.1.332 files `/tmp/w_x y` under
+ * `-tmp-w-x-y`). Very long paths are shortened by the CLI with a hash, so a
+ * session's folder is best found by its id (`sessionFiles`) once it exists.
+ */
 export function claudeProjectSlug(cwd: string): string {
-  return cwd.replace(/[/.]/g, "-");
+  return cwd.replace(/[^a-zA-Z0-9]/g, "-");
+}
+
+/**
+ * `<project dir>/<sessionId>/sessionvault/`: where `sessionvault run
+ * --persist-session` files a Claude Code session's captured streams (raw
+ * API exchanges, debug log, meta events; names from STREAM_FILES), in the
+ * per-session folder where Claude Code keeps the session's sub-agents.
+ */
+export const CLAUDE_CAPTURE_DIR = "sessionvault";
+
+export function claudeCaptureDir(projectDir: string, sessionId: string): string {
+  return join(projectDir, sessionId, CLAUDE_CAPTURE_DIR);
 }
 
 export class ClaudeCodeHome {
