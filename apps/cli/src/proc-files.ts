@@ -75,3 +75,24 @@ export async function processesHolding(path: string): Promise<number[] | null> {
   }
   return out;
 }
+
+/**
+ * Processes (other than this one and its ancestors) with `arg` as one of their command-line
+ * arguments. Claude Code does not keep its transcript open between writes,
+ * but every run of a session names it (`--session-id <id>`, `--resume
+ * <id>`), so this tells which agent still runs that session.
+ */
+export async function processesNaming(arg: string): Promise<number[] | null> {
+  const parents = await processTable();
+  if (!parents) return null;
+  // This process and the ones that started it (a shell, npx) name the session too when it was given as an id.
+  const ancestors = new Set<number>();
+  for (let pid: number | undefined = process.pid; pid !== undefined && pid > 0 && !ancestors.has(pid); pid = parents.get(pid)) ancestors.add(pid);
+  const out: number[] = [];
+  for (const pid of parents.keys()) {
+    if (ancestors.has(pid)) continue;
+    const cmdline = await readFile(`/proc/${pid}/cmdline`).catch(() => null);
+    if (cmdline && cmdline.toString("utf8").split("\0").includes(arg)) out.push(pid);
+  }
+  return out;
+}

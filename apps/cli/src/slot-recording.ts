@@ -1,11 +1,20 @@
 import { readdir, realpath } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { isCodexCommand, parseCodexInvocation, SessionStateFile, assertSlug, type SlotInput } from "@sessionvault/core";
+import {
+  captureAgentOf,
+  claudeProjectDir,
+  listClaudeTranscripts,
+  parseClaudeInvocation,
+  parseCodexInvocation,
+  SessionStateFile,
+  assertSlug,
+  type SlotInput,
+} from "@sessionvault/core";
 import { rolloutIdOf } from "@sessionvault/core";
 import { mtimeMs, readRolloutHead } from "./codex-rollouts.js";
 import type { CliContext } from "./io.js";
 import { filesOpenByDescendants } from "./proc-files.js";
-import { codexHomeDir, stateFilePath } from "./state-location.js";
+import { claudeConfigDir, codexHomeDir, stateFilePath } from "./state-location.js";
 
 export interface SlotRecordingOptions {
   slot: string;
@@ -42,9 +51,11 @@ export async function withSlotRecording<T>(options: SlotRecordingOptions, ctx: C
   const slot = assertSlug(options.slot, "slot name");
   const state = openStateFile(ctx, options);
   const home = codexHomeDir(ctx, options.codexHome);
-  const codex = isCodexCommand(options.command);
-  const agent = codex ? "codex" : basename(options.command[0] ?? "agent");
+  const captured = captureAgentOf(options.command);
+  const codex = captured === "codex";
+  const agent = captured ?? basename(options.command[0] ?? "agent");
   const invocation = codex ? parseCodexInvocation(options.command) : null;
+  const claude = captured === "claude-code" ? parseClaudeInvocation(options.command) : null;
 
   let recorded: string | null = null;
   const record = async (sessionId: string, how: string) => {
@@ -59,19 +70,29 @@ export async function withSlotRecording<T>(options: SlotRecordingOptions, ctx: C
     await record(invocation.resumeId, "resumed by id");
     return body();
   }
-  if (!codex) {
-    ctx.stderr.write(`sessionvault: warning: ${agent} is not Codex; slot ${slot} is only recorded for Codex sessions\n`);
+  if (claude && !claude.fork && (claude.sessionId || claude.resumeId)) {
+    await record((claude.sessionId ?? claude.resumeId)!, claude.sessionId ? "the id it was started with" : "resumed by id");
+    return body();
+  }
+  if (!codex && !claude) {
+    ctx.stderr.write(`sessionvault: warning: ${agent} is neither Codex nor Claude Code; slot ${slot} is only recorded for their sessions\n`);
     return body();
   }
 
-  const watch = new RolloutWatch(home, options.cwd, invocation?.resume === true);
+  const watch: SessionWatch = claude
+    ? new ClaudeTranscriptWatch(await claudeProjectDir(claudeConfigDir(ctx), options.cwd))
+    : new RolloutWatch(home, options.cwd, invocation?.resume === true);
   await watch.start();
   let stopped = false;
   let failure: unknown = null;
   const poll = async (): Promise<void> => {
     try {
       const found = await watch.check(stopped);
-      if (found) await record(found, invocation?.resume ? "from the rollout this run appends to" : "from the rollout this run created");
+      if (found)
+        await record(
+          found,
+          claude ? "from the transcript this run writes" : invocation?.resume ? "from the rollout this run appends to" : "from the rollout this run created",
+        );
     } catch (err) {
       failure ??= err;
     }
@@ -89,12 +110,51 @@ export async function withSlotRecording<T>(options: SlotRecordingOptions, ctx: C
     await loop;
     if (!recorded) await poll();
     if (!recorded && failure) ctx.stderr.write(`sessionvault: warning: could not record the session in slot ${slot}: ${(failure as Error).message}\n`);
-    else if (!recorded) ctx.stderr.write(`sessionvault: warning: no session rollout appeared in ${join(home, "sessions")}; slot ${slot} was not changed\n`);
+    else if (!recorded) ctx.stderr.write(`sessionvault: warning: no session ${watch.where}; slot ${slot} was not changed\n`);
+  }
+}
+
+interface SessionWatch {
+  /** Says where the session was looked for, for the warning when none showed up. */
+  readonly where: string;
+  start(): Promise<void>;
+  check(final: boolean): Promise<string | null>;
+}
+
+/**
+ * Spots the transcript a Claude Code run writes when its command line names
+ * no session (`--continue`, a `--resume` picker, `--fork-session`): in the
+ * project folder of its cwd, the transcript that is new or grew since the
+ * run began, the most recently written one first.
+ */
+class ClaudeTranscriptWatch implements SessionWatch {
+  readonly #projectDir: string;
+  readonly #before = new Map<string, number>();
+
+  constructor(projectDir: string) {
+    this.#projectDir = projectDir;
+  }
+
+  get where(): string {
+    return `transcript was written in ${this.#projectDir}`;
+  }
+
+  async start(): Promise<void> {
+    for (const [id, t] of await listClaudeTranscripts(this.#projectDir)) this.#before.set(id, t.size);
+  }
+
+  async check(): Promise<string | null> {
+    let best: { id: string; mtimeMs: number } | null = null;
+    for (const [id, t] of await listClaudeTranscripts(this.#projectDir)) {
+      if (this.#before.get(id) === t.size) continue;
+      if (!best || t.mtimeMs > best.mtimeMs) best = { id, mtimeMs: t.mtimeMs };
+    }
+    return best?.id ?? null;
   }
 }
 
 /** Spots the rollout a Codex run creates (or, for `resume --last`, appends to). */
-class RolloutWatch {
+class RolloutWatch implements SessionWatch {
   readonly #home: string;
   readonly #cwd: string;
   readonly #appends: boolean;
@@ -106,6 +166,10 @@ class RolloutWatch {
     this.#home = home;
     this.#cwd = cwd;
     this.#appends = appends;
+  }
+
+  get where(): string {
+    return `rollout appeared in ${join(this.#home, "sessions")}`;
   }
 
   async start(): Promise<void> {
