@@ -92,7 +92,7 @@ export async function processesNaming(arg: string): Promise<number[] | null> {
   for (const pid of parents.keys()) {
     if (ancestors.has(pid)) continue;
     const cmdline = await readFile(`/proc/${pid}/cmdline`).catch(() => null);
-    if (cmdline && cmdline.toString("utf8").split("\0").includes(arg)) out.push(pid);
+    if (cmdline?.toString("utf8").split("\0").includes(arg)) out.push(pid);
   }
   return out;
 }

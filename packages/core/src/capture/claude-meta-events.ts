@@ -4,17 +4,25 @@ type Obj = Record<string, unknown>;
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 const obj = (v: unknown): Obj | undefined => (v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : undefined);
 
-/** Claude Code's own wording when a tool call was refused: `-p` without the permission, or the user said no. */
-const DENIED = /requested permissions to use|haven't granted it yet|doesn't want to proceed with this tool use|tool use was rejected/i;
+/**
+ * Claude Code's wording when it refused a tool call for want of a permission
+ * (`-p` runs cannot ask): "… needs approval. …" (2.1.332), "Claude requested
+ * permissions to use X, but you haven't granted it yet." (earlier builds).
+ * "The user doesn't want to proceed with this tool use" is not one: 2.1.332
+ * writes it for an interrupted tool call too, followed by the interrupt line.
+ */
+const DENIED = /\bneeds approval\b|requested permissions to use|haven't granted it yet/i;
 const INTERRUPTED = /^\[Request interrupted by user/;
 
 /**
  * The meta events one Claude Code transcript line records. Claude Code
  * writes interrupts (`[Request interrupted by user…]`), API errors
- * (`isApiErrorMessage`, 2.1.x `system` `api_error` per retry) and refused
- * tool calls (a `tool_result` in its own wording) into the transcript; it
- * writes no record of a permission prompt or of the answer given to it, so
- * there is no `approval_request` / `approval_decision` to file.
+ * (`isApiErrorMessage`, 2.1.x `system` `api_error` per retry) and tool
+ * calls it refused for want of a permission (a `tool_result` in its own
+ * wording) into the transcript. It writes no record of a permission prompt
+ * or of the answer given to it, so there is no `approval_request` /
+ * `approval_decision` to file; a refusal at the interactive prompt looks
+ * like an interrupted tool call there and is filed as `interrupted`.
  */
 export function metaEventsFromClaudeLine(value: unknown): MetaEvent[] {
   const r = obj(value);
