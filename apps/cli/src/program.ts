@@ -105,8 +105,9 @@ export function buildProgram(ctx: CliContext): Command {
   program
     .command("run")
     .description(
-      "Run an agent (Codex first) with the terminal passed through and exit with its code. With --persist-session, collect everything " +
-        "about its session in <codex home>/sessions/<id>/: rollout.jsonl (link to the dated rollout), session.log (debug log), " +
+      "Run an agent (Codex or Claude Code) with the terminal passed through and exit with its code. With --persist-session, collect everything " +
+        "about its session in <codex home>/sessions/<id>/ (Claude Code: <config dir>/projects/<slug>/<id>/sessionvault/): " +
+        "rollout.jsonl (Codex: link to the dated rollout), session.log (debug log), " +
         "session_oai_raw.log (every model-API request and response event, credentials redacted) and session_meta.log (approvals, " +
         "denials, interrupts, errors, start/resume/exit). Without it nothing is written.",
     )
@@ -120,7 +121,7 @@ export function buildProgram(ctx: CliContext): Command {
     .option("--state-file <path>", "session-state file for --slot (default $SESSIONVAULT_STATE, else <codex home>/sessionvault/state.json)")
     .addHelpText(
       "after",
-      '\nExamples:\n  sessionvault run --persist-session -- codex exec "add a test"\n  sessionvault run --persist-session --debug-log /tmp/codex.log -- codex exec resume --last "continue"\n  sessionvault run --persist-session -- codex',
+      '\nExamples:\n  sessionvault run --persist-session -- codex exec "add a test"\n  sessionvault run --persist-session --debug-log /tmp/codex.log -- codex exec resume --last "continue"\n  sessionvault run --persist-session -- codex\n  sessionvault run --persist-session --slot pane-3 -- claude -p "add a test"',
     )
     .action(
       async (
@@ -190,12 +191,13 @@ export function buildProgram(ctx: CliContext): Command {
     .command("resume")
     .description(
       "Continue the session a slot holds: if its rollout is still in the Codex home, run `codex exec resume <id> …` (extra args " +
-        "starting with `exec`) or `codex resume <id> …` (interactive); otherwise start fresh and point the slot at the new session. " +
+        "starting with `exec`) or `codex resume <id> …` (interactive); a Claude Code session whose transcript is in the config dir " +
+        "with `claude --resume <id> …`; otherwise start fresh and point the slot at the new session. " +
         "Says on stderr which it did. SLOT_OR_ID may also be a session id or unique prefix (no slot involved).",
     )
     .argument("<slot-or-id>", "slot name, or session id / prefix")
     .argument("[agent-args...]", 'agent arguments after "--": `exec [options] [PROMPT]`, or options/prompt for the interactive TUI')
-    .option("--agent-bin <path>", "agent executable", "codex")
+    .option("--agent-bin <path>", "agent executable (default: codex, or claude for a Claude Code session)")
     .option("--codex-home <dir>", "Codex home to look in (default $CODEX_HOME, else ~/.codex)")
     .option("--state-file <path>", stateFileHelp)
     .option("--persist-session", "capture the session as `sessionvault run --persist-session` does")
@@ -207,7 +209,7 @@ export function buildProgram(ctx: CliContext): Command {
     )
     .addHelpText(
       "after",
-      '\nExamples:\n  sessionvault resume pane-2\n  sessionvault resume ci-job-17 -- exec --json "continue with the failing tests"\n  sessionvault resume 019a4f1c\n  sessionvault resume pane-2 --restore-from https://archive.internal',
+      '\nExamples:\n  sessionvault resume pane-2\n  sessionvault resume ci-job-17 -- exec --json "continue with the failing tests"\n  sessionvault resume pane-3 -- -p "go on"\n  sessionvault resume 019a4f1c\n  sessionvault resume pane-2 --restore-from https://archive.internal',
     )
     .action(
       async (

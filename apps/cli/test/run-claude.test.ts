@@ -220,11 +220,8 @@ describe("run --slot / resume SLOT with Claude Code", () => {
     expect(await slotOf(state, "p")).toMatchObject({ session_id: id, agent: "claude-code", cwd: s.work, started_by: "run" });
     const before = readFileSync(transcript!);
 
-    const resumed = await spawnSessionvault(
-      ["resume", "p", "--state-file", state, "--agent-bin", CLAUDE_BIN, "--", ...claudeArgs("go on")],
-      s,
-      claudeEnv(s, mock, "turn3"),
-    ).done;
+    // No --agent-bin: a Claude Code slot runs `claude` from PATH.
+    const resumed = await spawnSessionvault(["resume", "p", "--state-file", state, "--", ...claudeArgs("go on")], s, claudeEnv(s, mock, "turn3")).done;
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toContain(`sessionvault: resuming session ${id} from slot p`);
     expect(reportedSessionIds(resumed.stdout)).toEqual(new Set([id]));

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CLI_BIN, CLI_DIR, type Finished } from "./codex-harness.js";
 
@@ -68,7 +68,8 @@ export async function makeClaudeScratch(): Promise<ClaudeScratch> {
 
 export function claudeEnv(s: ClaudeScratch, mock: ClaudeMock, scenario: string): Record<string, string> {
   return {
-    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    // `claude` on PATH is the pinned CLI, as for a user who installed it.
+    PATH: `${dirname(CLAUDE_BIN)}:${process.env.PATH ?? "/usr/bin:/bin"}`,
     HOME: s.home,
     CLAUDE_CONFIG_DIR: s.configDir,
     IS_SANDBOX: "1",
