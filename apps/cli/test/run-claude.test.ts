@@ -149,6 +149,31 @@ describe("run --persist-session -- claude", () => {
     }
   }, 120_000);
 
+  it("files a sub-agent's exchanges with its parent's, where its transcript is, and records it as a subagent event", async () => {
+    const s = await scratch();
+    const r = await spawnSessionvault(
+      ["run", "--persist-session", "--", CLAUDE_BIN, ...claudeArgs("Delegate to a sub-agent")],
+      s,
+      claudeEnv(s, mock, "subagent"),
+    ).done;
+    expect(r.code, r.stderr).toBe(0);
+    const [transcript, ...others] = await transcripts(s.configDir);
+    expect(others).toEqual([]);
+    const id = basename(transcript!, ".jsonl");
+    const sessionDir = join(dirname(transcript!), id);
+    const [subFile] = (await listFiles(join(sessionDir, "subagents"))).filter((f) => f.endsWith(".jsonl"));
+    const agentId = /^agent-(.+)\.jsonl$/.exec(subFile!)![1]!;
+    // One session directory only: the parent's.
+    expect((await listFiles(dirname(transcript!))).filter((f) => f.includes("/sessionvault/")).map((f) => f.split("/")[0])).toEqual([id, id, id]);
+    const requests = jsonLines(join(sessionDir, "sessionvault", "session_oai_raw.log")).filter((x) => x.type === "request");
+    const agents = requests.map((q) => (q.headers as Record<string, string>)["x-claude-code-agent-id"] ?? null);
+    expect(agents).toContain(agentId);
+    expect(agents).toContain(null);
+    for (const q of requests) expect((q.headers as Record<string, string>)["x-claude-code-session-id"]).toBe(id);
+    const meta = jsonLines(join(sessionDir, "sessionvault", "session_meta.log"));
+    expect(meta.filter((m) => m.type === "subagent")).toEqual([expect.objectContaining({ agent_id: agentId, session_id: id })]);
+  }, 120_000);
+
   it("records an interrupt (SIGINT forwarded to Claude Code) from the transcript, and how the agent exited", async () => {
     const s = await scratch();
     const run = spawnSessionvault(["run", "--persist-session", "--", CLAUDE_BIN, ...claudeArgs("Run the slow build")], s, claudeEnv(s, mock, "interrupt"));
@@ -209,7 +234,7 @@ describe("run --slot / resume SLOT with Claude Code", () => {
     const s = await scratch();
     const state = join(s.root, "state.json");
     const first = await spawnSessionvault(
-      ["run", "--slot", "p", "--state-file", state, "--", CLAUDE_BIN, ...claudeArgs("Start the log")],
+      ["run", "--persist-session", "--slot", "p", "--state-file", state, "--", CLAUDE_BIN, ...claudeArgs("Start the log")],
       s,
       claudeEnv(s, mock, "turn1"),
     ).done;
@@ -221,7 +246,11 @@ describe("run --slot / resume SLOT with Claude Code", () => {
     const before = readFileSync(transcript!);
 
     // No --agent-bin: a Claude Code slot runs `claude` from PATH.
-    const resumed = await spawnSessionvault(["resume", "p", "--state-file", state, "--", ...claudeArgs("go on")], s, claudeEnv(s, mock, "turn3")).done;
+    const resumed = await spawnSessionvault(
+      ["resume", "p", "--persist-session", "--state-file", state, "--", ...claudeArgs("go on")],
+      s,
+      claudeEnv(s, mock, "turn3"),
+    ).done;
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toContain(`sessionvault: resuming session ${id} from slot p`);
     expect(reportedSessionIds(resumed.stdout)).toEqual(new Set([id]));
@@ -239,6 +268,16 @@ describe("run --slot / resume SLOT with Claude Code", () => {
       ),
     ).toEqual(new Set([id]));
     expect((await slotOf(state, "p"))?.session_id).toBe(id);
+    // Both runs captured into the one session directory.
+    const dir = join(dirname(transcript!), id, "sessionvault");
+    const meta = jsonLines(join(dir, "session_meta.log"));
+    expect(meta.map((m) => m.type)).toEqual(["started", "exited", "resumed", "exited"]);
+    expect(meta[2]).toMatchObject({ session_id: id, command: [expect.stringMatching(/claude$/), "--resume", id, ...claudeArgs("go on")] });
+    const urls = jsonLines(join(dir, "session_oai_raw.log"))
+      .filter((x) => x.type === "request")
+      .map((x) => x.url);
+    expect(urls[0]).toBe(`${mock.baseUrl("turn1")}/v1/messages?beta=true`);
+    expect(urls.at(-1)).toBe(`${mock.baseUrl("turn3")}/v1/messages?beta=true`);
   }, 120_000);
 
   /** `run --slot SLOT -- claude -p "Run the slow build"`, waited on until the agent is inside its `sleep 30`. */

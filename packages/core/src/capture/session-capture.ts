@@ -78,6 +78,7 @@ export class SessionCapture {
   /** Claude Code: the run's project folder and its transcripts at start (id → size). */
   #claudeProject: string | null = null;
   #claudeBefore: Map<string, number> | null = null;
+  readonly #claudeAgents = new Set<string>();
   #rolloutsBefore: Set<string> | null = null;
   readonly #beforeById = new Map<string, string>();
   #timer: NodeJS.Timeout | undefined;
@@ -148,7 +149,14 @@ export class SessionCapture {
   onRecord(record: RawApiRecord, sessionId: string | null): void {
     if (sessionId) this.noteSession(sessionId);
     const c = sessionId ? this.#sessions.get(sessionId) : undefined;
-    (c?.recorder ?? this.recorder).rawApi(record);
+    const recorder = c?.recorder ?? this.recorder;
+    // A Claude Code sub-agent shares its parent's session (and files); its first request names it.
+    const agentId = this.#o.claude && record.type === "request" ? record.headers["x-claude-code-agent-id"] : undefined;
+    if (agentId && !this.#claudeAgents.has(agentId)) {
+      this.#claudeAgents.add(agentId);
+      recorder.meta({ type: "subagent", agent_id: agentId, ...(sessionId ? { session_id: sessionId } : {}) });
+    }
+    recorder.rawApi(record);
   }
 
   log(level: LogLevel, message: string, source?: string): void {
