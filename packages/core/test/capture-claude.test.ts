@@ -1,7 +1,8 @@
-import { readFile } from "node:fs/promises";
+import { appendFile, copyFile, mkdir, mkdtemp, readdir, readFile, realpath, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   ClaudeCodeHome,
   claudeProjectSlug,
@@ -9,6 +10,7 @@ import {
   metaEventsFromClaudeLine,
   parseClaudeInvocation,
   RolloutFollower,
+  SessionCapture,
   sessionIdFromHeaders,
   withClaudeSessionId,
 } from "@sessionvault/core";
@@ -81,5 +83,69 @@ describe("Claude Code command lines", () => {
   it("names a project folder as the CLI does (2.1.332 filed /tmp/ccx/w_x y under -tmp-ccx-w-x-y)", () => {
     expect(claudeProjectSlug("/tmp/ccx/w_x y")).toBe("-tmp-ccx-w-x-y");
     expect(claudeProjectSlug("/tmp/claude-harness-run.VJYBDK/work/bash")).toBe("-tmp-claude-harness-run-VJYBDK-work-bash");
+  });
+});
+
+describe("SessionCapture for Claude Code", () => {
+  const TRANSCRIPT = join(fixtures, "2.1.332/projects/-tmp-claude-harness-run-VJYBDK-work-interrupt/080cee98-b8f6-4262-ac22-e222a6936879.jsonl");
+  const API_ERROR_LINE = JSON.stringify({
+    type: "assistant",
+    isApiErrorMessage: true,
+    timestamp: "2026-12-02T05:00:00.000Z",
+    message: { role: "assistant", content: [{ type: "text", text: "API Error: 529 overloaded" }] },
+  });
+  let root: string;
+  let configDir: string;
+  let cwd: string;
+  let project: string;
+  beforeEach(async () => {
+    root = await realpath(await mkdtemp(join(tmpdir(), "sv-claude-capture-")));
+    configDir = join(root, "config");
+    cwd = join(root, "work_dir");
+    await mkdir(cwd, { recursive: true });
+    project = join(configDir, "projects", claudeProjectSlug(cwd));
+    await mkdir(project, { recursive: true });
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+  const lines = async (path: string) =>
+    (await readFile(path, "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+  it("without a session header (Claude Code ≤ 2.0.x) finds the session by the transcript the run creates, files held lines beside it and follows it", async () => {
+    const warnings: string[] = [];
+    const capture = new SessionCapture({ claude: { configDir, cwd }, onWarning: (m) => warnings.push(m), pollMs: 20 });
+    await capture.start();
+    capture.meta({ type: "started" });
+    capture.onRecord({ ts: "t", exchange: "e0", method: "POST", url: "u", type: "error", status: null, message: "before the id" }, null);
+    await copyFile(TRANSCRIPT, join(project, `${ID}.jsonl`));
+    await capture.poll();
+    capture.meta({ type: "exited", code: 0, signal: null });
+    await capture.finish();
+
+    expect(warnings).toEqual([]);
+    expect(capture.sessionId).toBe(ID);
+    const dir = join(project, ID, "sessionvault");
+    expect((await readdir(dir)).sort()).toEqual(["session_meta.log", "session_oai_raw.log"]);
+    expect((await lines(join(dir, "session_oai_raw.log"))).map((r) => r.message)).toEqual(["before the id"]);
+    expect((await lines(join(dir, "session_meta.log"))).map((m) => m.type)).toEqual(["started", "interrupted", "exited"]);
+  });
+
+  it("a resumed session is followed from where its transcript ended: earlier lines are not filed again", async () => {
+    await copyFile(TRANSCRIPT, join(project, `${ID}.jsonl`));
+    const capture = new SessionCapture({ claude: { configDir, cwd }, onWarning: () => {}, pollMs: 20 });
+    await capture.start({ resumeId: ID });
+    capture.meta({ type: "resumed" });
+    await appendFile(join(project, `${ID}.jsonl`), API_ERROR_LINE + "\n");
+    await capture.poll();
+    await capture.finish();
+    const meta = await lines(join(project, ID, "sessionvault", "session_meta.log"));
+    expect(meta.map((m) => [m.type, m.kind])).toEqual([
+      ["resumed", undefined],
+      ["error", "api_error_message"],
+    ]);
   });
 });
