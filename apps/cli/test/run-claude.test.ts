@@ -278,6 +278,23 @@ describe("run --slot / resume SLOT with Claude Code", () => {
       .map((x) => x.url);
     expect(urls[0]).toBe(`${mock.baseUrl("turn1")}/v1/messages?beta=true`);
     expect(urls.at(-1)).toBe(`${mock.baseUrl("turn3")}/v1/messages?beta=true`);
+
+    // By id prefix, from another directory: no slot touched, the session resumes where it ran.
+    const size = readFileSync(transcript!).length;
+    const byId = await spawnSessionvault(
+      ["resume", id.slice(0, 8), "--state-file", state, "--", ...claudeArgs("one more")],
+      s,
+      claudeEnv(s, mock, "turn3"),
+      s.root,
+    ).done;
+    expect(byId.code, byId.stderr).toBe(0);
+    expect(byId.stderr).toBe(`sessionvault: resuming session ${id}\n`);
+    expect(reportedSessionIds(byId.stdout)).toEqual(new Set([id]));
+    expect(readFileSync(transcript!).length).toBeGreaterThan(size);
+    expect(await transcripts(s.configDir)).toEqual([transcript]);
+    // Claude Code finds the session from any directory; the agent must still work in the session's own.
+    const added = jsonLines(transcript!).filter((l) => typeof l.cwd === "string");
+    expect(added.at(-1)!.cwd).toBe(s.work);
   }, 120_000);
 
   /** `run --slot SLOT -- claude -p "Run the slow build"`, waited on until the agent is inside its `sleep 30`. */

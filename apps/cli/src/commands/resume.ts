@@ -243,11 +243,14 @@ async function findClaudeSession(configDir: string, idOrPrefix: string): Promise
 /** The directory a Claude Code session ran in (its records' `cwd`), if it still exists. */
 async function transcriptCwd(path: string): Promise<string | null> {
   for await (const line of readFileLines(path)) {
-    const m = /"cwd":"((?:[^"\\]|\\.)*)"/.exec(line.text);
-    if (m) {
-      const dir = JSON.parse(`"${m[1]}"`) as string;
-      return existsSync(dir) ? dir : null;
+    let record: unknown;
+    try {
+      record = JSON.parse(line.text);
+    } catch {
+      continue;
     }
+    const cwd = (record as { cwd?: unknown } | null)?.cwd;
+    if (typeof cwd === "string") return existsSync(cwd) ? cwd : null;
   }
   return null;
 }

@@ -102,9 +102,14 @@ export function killClaudeLeftovers(): void {
   live.clear();
 }
 
-/** `node dist/bin.js ARGS…` in the scratch work directory with the Claude environment for `scenario`. */
-export function spawnSessionvault(args: string[], s: ClaudeScratch, env: Record<string, string>): { child: ChildProcess; done: Promise<Finished> } {
-  const child = spawn(process.execPath, [CLI_BIN, ...args], { cwd: s.work, env, stdio: ["ignore", "pipe", "pipe"] });
+/** `node dist/bin.js ARGS…` (in the scratch work directory unless told) with the Claude environment for a scenario. */
+export function spawnSessionvault(
+  args: string[],
+  s: ClaudeScratch,
+  env: Record<string, string>,
+  cwd = s.work,
+): { child: ChildProcess; done: Promise<Finished> } {
+  const child = spawn(process.execPath, [CLI_BIN, ...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
   live.add(child);
   child.once("exit", () => live.delete(child));
   let stdout = "";
