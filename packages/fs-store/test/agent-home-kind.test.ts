@@ -1,0 +1,29 @@
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { agentHomeKind } from "../src/from-url.js";
+
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+async function home(...subdirs: string[]): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "sv-home-kind-"));
+  dirs.push(dir);
+  for (const s of subdirs) await mkdir(join(dir, s), { recursive: true });
+  return dir;
+}
+
+describe("agentHomeKind", () => {
+  it("a Claude Code config dir as 2.1.332 leaves it (projects/ and its own empty sessions/) is a Claude Code home", async () => {
+    expect(agentHomeKind(await home("projects/-tmp-work", "sessions", "session-env"))).toBe("claude-code");
+  });
+
+  it("a folder with Codex's dated sessions/ tree, or archived_sessions/, is a Codex home even with a projects/ folder", async () => {
+    expect(agentHomeKind(await home("projects", "sessions/2026/12/02"))).toBeNull();
+    expect(agentHomeKind(await home("projects", "archived_sessions"))).toBeNull();
+    expect(agentHomeKind(await home("sessions"))).toBeNull();
+  });
+});
