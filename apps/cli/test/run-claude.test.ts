@@ -1,5 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { SessionStateFile } from "@sessionvault/core";
@@ -147,6 +147,37 @@ describe("run --persist-session -- claude", () => {
       const cat = await runCli(["cat", id, "--stream", stream, "--store", archive]);
       expect(cat.stdout.equals(readFileSync(path)), `synced ${stream}`).toBe(true);
     }
+  }, 120_000);
+
+  it("a base URL in Claude Code's settings.json (which outranks the environment) is still routed through the proxy, with --settings", async () => {
+    const s = await scratch();
+    await writeFile(join(s.configDir, "settings.json"), JSON.stringify({ env: { ANTHROPIC_BASE_URL: mock.baseUrl("bash") } }));
+    // The environment names another scenario: the settings file must win, as it does for Claude Code itself.
+    const env = claudeEnv(s, mock, "qa");
+    const r = await spawnSessionvault(["run", "--persist-session", "--", CLAUDE_BIN, ...claudeArgs("List the files and make hello.txt")], s, env).done;
+    expect(r.code, r.stderr).toBe(0);
+    const [transcript] = await transcripts(s.configDir);
+    const id = basename(transcript!, ".jsonl");
+    const dir = join(dirname(transcript!), id, "sessionvault");
+    const urls = jsonLines(join(dir, "session_oai_raw.log"))
+      .filter((x) => x.type === "request")
+      .map((x) => x.url);
+    expect(urls).toEqual(Array(3).fill(`${mock.baseUrl("bash")}/v1/messages?beta=true`));
+    expect(readFileSync(join(dir, "session.log"), "utf8")).toContain(`via ANTHROPIC_BASE_URL + --settings over ${join(s.configDir, "settings.json")})`);
+
+    // With a --settings of the user's own, the proxy cannot be put in: said once, the agent runs as asked, nothing is recorded of its requests.
+    const own = await spawnSessionvault(
+      ["run", "--persist-session", "--", CLAUDE_BIN, "--settings", "{}", ...claudeArgs("List the files and make hello.txt")],
+      s,
+      env,
+    ).done;
+    expect(own.code, own.stderr).toBe(0);
+    expect(own.stderr).toBe(
+      `sessionvault: warning: ANTHROPIC_BASE_URL is set in ${join(s.configDir, "settings.json")} and the command has its own --settings, which would replace the proxy's; raw API exchanges are not recorded\n`,
+    );
+    const second = (await transcripts(s.configDir)).find((t) => t !== transcript)!;
+    const secondDir = join(dirname(second), basename(second, ".jsonl"), "sessionvault");
+    expect((await listFiles(secondDir)).sort()).toEqual(["session.log", "session_meta.log"]);
   }, 120_000);
 
   it("files a sub-agent's exchanges with its parent's, where its transcript is, and records it as a subagent event", async () => {

@@ -38,6 +38,7 @@ export * from "./capture/codex-provider.js";
 export * from "./capture/codex-session-dir.js";
 export * from "./capture/capture-agent.js";
 export * from "./capture/claude-invocation.js";
+export * from "./capture/claude-route.js";
 export * from "./capture/claude-session-dir.js";
 export * from "./capture/claude-meta-events.js";
 export * from "./capture/rollout-follower.js";

@@ -11,6 +11,8 @@ import {
   OPENAI_DEFAULT_BASE_URL,
   parseClaudeInvocation,
   parseCodexInvocation,
+  resolveClaudeRoute,
+  routeClaudeThroughProxy,
   redactSecrets,
   redactUrl,
   resolveCodexProvider,
@@ -19,6 +21,7 @@ import {
   startRecordingProxy,
   UsageError,
   withClaudeSessionId,
+  type ClaudeRoute,
   type CodexProviderRoute,
   type RecordingProxy,
 } from "@sessionvault/core";
@@ -42,7 +45,6 @@ export interface RunOptions {
   stateFile?: string;
 }
 
-export const ANTHROPIC_DEFAULT_BASE_URL = "https://api.anthropic.com";
 /** Claude Code on these providers does not use ANTHROPIC_BASE_URL: its requests cannot be routed through the proxy. */
 const CLAUDE_OTHER_PROVIDERS = ["CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX", "CLAUDE_CODE_USE_FOUNDRY"];
 
@@ -102,11 +104,13 @@ export async function run(options: RunOptions, ctx: CliContext): Promise<void> {
   });
 
   let route: CodexProviderRoute | null = null;
+  let claudeRoute: ClaudeRoute | null = null;
   try {
     const otherProvider = claude ? CLAUDE_OTHER_PROVIDERS.find((v) => isTruthy(ctx.env[v])) : undefined;
     if (otherProvider) throw new UsageError(`${otherProvider} is set: Claude Code does not use ANTHROPIC_BASE_URL then`);
-    route = claude
-      ? { providerId: "anthropic", upstream: ctx.env.ANTHROPIC_BASE_URL || ANTHROPIC_DEFAULT_BASE_URL, via: "env" }
+    if (claudeHome) claudeRoute = await resolveClaudeRoute(claudeHome, ctx.cwd, argv, ctx.env);
+    route = claudeRoute
+      ? { providerId: "anthropic", upstream: claudeRoute.upstream, via: "env" }
       : codex
         ? await resolveCodexProvider(codexHome, argv, ctx.env)
         : { providerId: "openai", upstream: ctx.env.OPENAI_BASE_URL || OPENAI_DEFAULT_BASE_URL, via: "env" };
@@ -125,10 +129,13 @@ export async function run(options: RunOptions, ctx: CliContext): Promise<void> {
       await store?.close();
       throw err;
     }
-    if (claude) childEnv = { ...ctx.env, ANTHROPIC_BASE_URL: proxy.url };
-    else ({ argv: childArgv, env: childEnv } = routeCodexThroughProxy(argv, ctx.env, route, proxy.url));
-    const via = claude
-      ? "ANTHROPIC_BASE_URL"
+    ({ argv: childArgv, env: childEnv } = claudeRoute
+      ? routeClaudeThroughProxy(argv, ctx.env, claudeRoute, proxy.url)
+      : routeCodexThroughProxy(argv, ctx.env, route, proxy.url));
+    const via = claudeRoute
+      ? claudeRoute.settingsFile
+        ? `ANTHROPIC_BASE_URL + --settings over ${claudeRoute.settingsFile}`
+        : "ANTHROPIC_BASE_URL"
       : [route.configKey ? `-c ${route.configKey}` : "", route.via === "env" ? "OPENAI_BASE_URL" : ""].filter(Boolean).join(" + ");
     capture.log("info", `recording proxy ${proxy.url} -> ${redactUrl(route.upstream)} (provider ${route.providerId}, via ${via})`);
   }
