@@ -328,6 +328,29 @@ describe("run --slot / resume SLOT with Claude Code", () => {
     expect(added.at(-1)!.cwd).toBe(s.work);
   }, 120_000);
 
+  it("--continue and --fork-session name no session up front: the slot gets the transcript the run continued or created", async () => {
+    const s = await scratch();
+    const state = join(s.root, "state.json");
+    const sv = (slot: string, scenario: string, agentArgs: string[]) =>
+      spawnSessionvault(["run", "--slot", slot, "--state-file", state, "--", CLAUDE_BIN, ...agentArgs], s, claudeEnv(s, mock, scenario)).done;
+    expect((await sv("a", "turn1", claudeArgs("Start the log"))).code).toBe(0);
+    const [transcript] = await transcripts(s.configDir);
+    const id = basename(transcript!, ".jsonl");
+
+    const continued = await sv("b", "turn3", ["-c", ...claudeArgs("and now?")]);
+    expect(continued.code, continued.stderr).toBe(0);
+    expect(reportedSessionIds(continued.stdout)).toEqual(new Set([id]));
+    expect(continued.stderr).toContain(`sessionvault: slot b now holds session ${id} (from the transcript this run writes)`);
+    expect((await slotOf(state, "b"))?.session_id).toBe(id);
+
+    const forked = await sv("f", "forked", ["--resume", id, "--fork-session", ...claudeArgs("try another way")]);
+    expect(forked.code, forked.stderr).toBe(0);
+    const [forkId] = reportedSessionIds(forked.stdout);
+    expect(forkId).not.toBe(id);
+    expect(await transcripts(s.configDir)).toContain(join(dirname(transcript!), `${forkId}.jsonl`));
+    expect((await slotOf(state, "f"))?.session_id).toBe(forkId);
+  }, 120_000);
+
   /** `run --slot SLOT -- claude -p "Run the slow build"`, waited on until the agent is inside its `sleep 30`. */
   async function startSlowRun(s: ClaudeScratch, state: string, slot: string) {
     const run = spawnSessionvault(
