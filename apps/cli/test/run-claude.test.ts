@@ -180,6 +180,26 @@ describe("run --persist-session -- claude", () => {
     expect((await listFiles(secondDir)).sort()).toEqual(["session.log", "session_meta.log"]);
   }, 120_000);
 
+  it("--store writes the captured streams into that store instead of beside the transcript", async () => {
+    const s = await scratch();
+    const archive = join(s.root, "archive");
+    const r = await spawnSessionvault(
+      ["run", "--persist-session", "--store", archive, "--", CLAUDE_BIN, ...claudeArgs("List the files and make hello.txt")],
+      s,
+      claudeEnv(s, mock, "bash"),
+    ).done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/sessionvault: /);
+    const [transcript] = await transcripts(s.configDir);
+    const id = basename(transcript!, ".jsonl");
+    expect((await listFiles(dirname(transcript!))).filter((f) => f.includes("sessionvault"))).toEqual([]);
+    const read = async (stream: string) => (await runCli(["cat", id, "--stream", stream, "--store", archive])).out.trim().split("\n");
+    expect((await read("meta-events")).map((x) => JSON.parse(x).type)).toEqual(["started", "exited"]);
+    const raw = (await read("raw-api")).map((l) => JSON.parse(l) as { type: string; headers?: Record<string, string> });
+    expect(raw.filter((x) => x.type === "request").map((x) => x.headers!["x-api-key"])).toEqual(["[REDACTED]", "[REDACTED]", "[REDACTED]"]);
+    expect(await filesContaining(s.root, CLAUDE_KEY)).toEqual([]);
+  }, 120_000);
+
   it("files a sub-agent's exchanges with its parent's, where its transcript is, and records it as a subagent event", async () => {
     const s = await scratch();
     const r = await spawnSessionvault(
