@@ -294,6 +294,9 @@ describe("run --slot / resume SLOT with Claude Code", () => {
     const id = basename(transcript!, ".jsonl");
     expect(first.stderr).toContain(`sessionvault: slot p now holds session ${id} (the id it was started with)`);
     expect(await slotOf(state, "p")).toMatchObject({ session_id: id, agent: "claude-code", cwd: s.work, started_by: "run" });
+    const listed = (await runCli(["state", "list", "--state-file", state])).out.split("\n");
+    expect(listed[0]).toMatch(/^SLOT  SESSION {31}AGENT {8}UPDATED {19}CWD$/);
+    expect(listed[1]).toMatch(new RegExp(`^p     ${id}  claude-code  \\d{4}-\\S+ +${s.work}$`));
     const before = readFileSync(transcript!);
 
     // No --agent-bin: a Claude Code slot runs `claude` from PATH.

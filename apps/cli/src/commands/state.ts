@@ -25,11 +25,15 @@ export async function stateList(options: StateOptions, ctx: CliContext): Promise
     return;
   }
   const width = Math.max(4, ...entries.map((e) => e.slot.length));
-  ctx.stdout.write(`${"SLOT".padEnd(width)}  SESSION                               AGENT   UPDATED                   CWD\n`);
+  // "claude-code" is wider than "codex": the column grows with what it holds.
+  const agentWidth = Math.max(6, ...entries.map((e) => e.record.agent.length));
+  ctx.stdout.write(`${"SLOT".padEnd(width)}  SESSION                               ${"AGENT".padEnd(agentWidth)}  UPDATED                   CWD\n`);
   for (const { slot, record } of entries) {
     // A state file is written by whoever can write it: its text reaches the terminal escaped, as every stored text does.
     ctx.stdout.write(
-      terminalSafe(`${slot.padEnd(width)}  ${record.session_id.padEnd(36)}  ${record.agent.padEnd(6)}  ${record.updated_at.padEnd(24)}  ${record.cwd}`) + "\n",
+      terminalSafe(
+        `${slot.padEnd(width)}  ${record.session_id.padEnd(36)}  ${record.agent.padEnd(agentWidth)}  ${record.updated_at.padEnd(24)}  ${record.cwd}`,
+      ) + "\n",
     );
   }
 }
