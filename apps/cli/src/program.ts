@@ -165,7 +165,9 @@ export function buildProgram(ctx: CliContext): Command {
     });
   state
     .command("set")
-    .description("Point a slot at a session (full id, or a unique prefix of a session in the Codex home)")
+    .description(
+      "Point a slot at a session (full id, or a unique prefix of a session in the Codex home, or with --agent claude-code in the Claude Code config dir)",
+    )
     .argument("<slot>", "slot name")
     .argument("<id>", "session id")
     .option("--agent <name>", "agent that owns the session", "codex")

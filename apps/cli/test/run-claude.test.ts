@@ -45,6 +45,9 @@ afterAll(async () => {
   if (mockDir) rmSync(mockDir, { recursive: true, force: true });
 });
 
+/** The environment of an in-process CLI run: where the Claude Code config dir is. */
+const env0 = (s: ClaudeScratch) => ({ HOME: s.home, CLAUDE_CONFIG_DIR: s.configDir });
+
 async function scratch(): Promise<ClaudeScratch> {
   const s = await makeClaudeScratch();
   scratches.push(s);
@@ -295,8 +298,12 @@ describe("run --slot / resume SLOT with Claude Code", () => {
     expect(first.stderr).toContain(`sessionvault: slot p now holds session ${id} (the id it was started with)`);
     expect(await slotOf(state, "p")).toMatchObject({ session_id: id, agent: "claude-code", cwd: s.work, started_by: "run" });
     const listed = (await runCli(["state", "list", "--state-file", state])).out.split("\n");
-    expect(listed[0]).toMatch(/^SLOT  SESSION {31}AGENT {8}UPDATED {19}CWD$/);
+    expect(listed[0]).toMatch(/^SLOT {2}SESSION {31}AGENT {8}UPDATED {19}CWD$/);
     expect(listed[1]).toMatch(new RegExp(`^p     ${id}  claude-code  \\d{4}-\\S+ +${s.work}$`));
+    // A Claude Code session set by its prefix is looked for in the config dir.
+    const set = await runCli(["state", "set", "q", id.slice(0, 8), "--agent", "claude-code", "--state-file", state], env0(s), s.work);
+    expect(set.code, set.stderr).toBe(0);
+    expect(await slotOf(state, "q")).toMatchObject({ session_id: id, agent: "claude-code" });
     const before = readFileSync(transcript!);
 
     // No --agent-bin: a Claude Code slot runs `claude` from PATH.

@@ -1,13 +1,10 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import {
-  AmbiguousIdError,
   assertIdOrPrefix,
   captureAgentOf,
-  ClaudeCodeHome,
   CODEX_VALUE_OPTIONS,
-  findClaudeTranscript,
-  isSessionId,
+  findClaudeSession,
   readFileLines,
   withClaudeSessionId,
   type CaptureAgent,
@@ -102,7 +99,11 @@ export async function resume(options: ResumeOptions, ctx: CliContext): Promise<v
     },
     "claude-code": {
       dir: claudeHome,
-      find: (id) => findClaudeSession(claudeHome, id),
+      // Claude Code has no archive.
+      find: async (id) => {
+        const hit = await findClaudeSession(claudeHome, id);
+        return hit ? { ...hit, archived: false } : null;
+      },
       missing: (id) => `transcript of ${id} missing in ${join(claudeHome, "projects")}`,
       // Claude Code does not keep its transcript open; every run of a session names it on its command line.
       holders: (found) => processesNaming(found.id),
@@ -220,24 +221,6 @@ function codexCommand(bin: string, args: string[], id: string | null): string[] 
 /** `claude --resume <id> ARGS…`; a fresh session gets its id up front (`--session-id`) so the slot holds it at once. */
 function claudeCommand(bin: string, args: string[], id: string | null): string[] {
   return id ? [bin, "--resume", id, ...args] : withClaudeSessionId([bin, ...args]).argv;
-}
-
-/** A Claude Code session by id or unique prefix (it has no archive). */
-async function findClaudeSession(configDir: string, idOrPrefix: string): Promise<Found | null> {
-  if (isSessionId(idOrPrefix)) {
-    const path = await findClaudeTranscript(configDir, idOrPrefix);
-    return path ? { id: idOrPrefix, path, archived: false } : null;
-  }
-  const hits: Found[] = [];
-  for await (const e of new ClaudeCodeHome(configDir).listSessions()) {
-    if (e.kind === "session" && e.sessionId.startsWith(idOrPrefix)) hits.push({ id: e.sessionId, path: e.transcript, archived: false });
-  }
-  if (hits.length > 1)
-    throw new AmbiguousIdError(
-      idOrPrefix,
-      hits.map((h) => h.id),
-    );
-  return hits[0] ?? null;
 }
 
 /** The directory a Claude Code session ran in (its records' `cwd`), if it still exists. */

@@ -1,10 +1,10 @@
 import { resolve } from "node:path";
 import { assertIdOrPrefix, isSessionId, NotFoundError } from "@sessionvault/core";
-import { findRollout } from "@sessionvault/core";
+import { findClaudeSession, findRollout } from "@sessionvault/core";
 import { printJson, type CliContext } from "../io.js";
 import { terminalSafe } from "../terminal-text.js";
 import { openStateFile } from "../slot-recording.js";
-import { codexHomeDir } from "../state-location.js";
+import { claudeConfigDir, codexHomeDir } from "../state-location.js";
 
 /** Options every `state` subcommand understands. */
 export interface StateOptions {
@@ -48,13 +48,14 @@ export async function stateGet(options: StateOptions & { slot: string }, ctx: Cl
 
 /**
  * `sessionvault state set SLOT ID [--agent A] [--cwd DIR] [--json]`. ID is a
- * full session id, or a unique prefix of a session in the Codex home.
+ * full session id, or a unique prefix of a session in the Codex home (with
+ * `--agent claude-code`, in the Claude Code config dir).
  */
 export async function stateSet(options: StateOptions & { slot: string; id: string; agent?: string; cwd?: string }, ctx: CliContext): Promise<void> {
   let id = assertIdOrPrefix(options.id);
   if (!isSessionId(id)) {
-    const home = codexHomeDir(ctx, options.codexHome);
-    const found = await findRollout(home, id);
+    const home = options.agent === "claude-code" ? claudeConfigDir(ctx) : codexHomeDir(ctx, options.codexHome);
+    const found = options.agent === "claude-code" ? await findClaudeSession(home, id) : await findRollout(home, id);
     if (!found) throw new NotFoundError(`no session starting with ${id} in ${home} (give the full id to record a session that is not there)`);
     id = found.id;
   }

@@ -1,7 +1,7 @@
 import { readdir, realpath, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { claudeCaptureDir, claudeProjectSlug, ClaudeCodeHome } from "../agents/claude-code/claude-home.js";
-import { NotFoundError } from "../errors.js";
+import { AmbiguousIdError, NotFoundError } from "../errors.js";
 import { assertSessionId, isSessionId } from "../ids.js";
 
 /**
@@ -15,6 +15,28 @@ export async function findClaudeTranscript(configDir: string, sessionId: string)
     if (err instanceof NotFoundError) return null;
     throw err;
   }
+}
+
+/**
+ * A Claude Code session by full id or unique prefix (`resume`, `state set`):
+ * its id and transcript, null when no project holds it, AmbiguousIdError
+ * when the prefix names more than one.
+ */
+export async function findClaudeSession(configDir: string, idOrPrefix: string): Promise<{ id: string; path: string } | null> {
+  if (isSessionId(idOrPrefix)) {
+    const path = await findClaudeTranscript(configDir, idOrPrefix);
+    return path ? { id: idOrPrefix, path } : null;
+  }
+  const hits: { id: string; path: string }[] = [];
+  for await (const e of new ClaudeCodeHome(configDir).listSessions()) {
+    if (e.kind === "session" && e.sessionId.startsWith(idOrPrefix)) hits.push({ id: e.sessionId, path: e.transcript });
+  }
+  if (hits.length > 1)
+    throw new AmbiguousIdError(
+      idOrPrefix,
+      hits.map((h) => h.id),
+    );
+  return hits[0] ?? null;
 }
 
 /** The project folder Claude Code uses for a run in `cwd` (the CLI sees the real path, symlinks resolved). */
