@@ -1,5 +1,6 @@
 import { assertIdOrPrefix, assertSessionId, assertSlug } from "./ids.js";
 import { InvalidInputError, UnsupportedError } from "./errors.js";
+import type { RawAppendOptions, RawStreams } from "./raw-streams.js";
 import type { RetentionPolicy, RetentionReport } from "./retention.js";
 import { searchSessions } from "./search-scan.js";
 import { isoTime, normaliseSessionInput } from "./session-input.js";
@@ -34,7 +35,7 @@ const ARCHIVED = new Set(["active", "archived", "all"]);
  * capabilities and supplies core's fallbacks: a text query on a store
  * without an index is answered by scanning the rollouts.
  */
-export class CheckedStore implements SessionStore, RetentionStore, TokenStore, RemoteRetention {
+export class CheckedStore implements SessionStore, RetentionStore, TokenStore, RemoteRetention, RawStreams {
   readonly driver: SessionStore & DriverCapabilities;
   readonly capabilities: StoreCapabilities;
   #closed: Promise<void> | null = null;
@@ -158,6 +159,32 @@ export class CheckedStore implements SessionStore, RetentionStore, TokenStore, R
     return this.#tokens().deleteToken(id);
   }
 
+  // RawStreams, where the driver keeps streams as line bytes (`isRawStreams`).
+
+  readStreamBytes(sessionId: string, stream: string): AsyncIterable<Uint8Array> {
+    try {
+      return this.#raw().readStreamBytes(assertSessionId(sessionId), assertSlug(stream, "stream name"));
+    } catch (err) {
+      return failing(err);
+    }
+  }
+
+  async appendBytes(sessionId: string, stream: string, expectedSeq: number, bytes: Uint8Array, options: RawAppendOptions): Promise<AppendResult> {
+    const raw = this.#raw();
+    const id = assertSessionId(sessionId);
+    const name = assertSlug(stream, "stream name");
+    position(expectedSeq, "expected position");
+    if (!(bytes instanceof Uint8Array)) throw new InvalidInputError("bytes must be a Uint8Array");
+    // The driver trusts the count to move its position: a batch must be exactly that many whole lines.
+    let lines = 0;
+    for (let i = bytes.indexOf(10); i !== -1; i = bytes.indexOf(10, i + 1)) lines++;
+    if (lines !== options.lines || (bytes.length > 0 && bytes[bytes.length - 1] !== 10))
+      throw new InvalidInputError(`a byte batch must be ${options.lines} whole lines, each ended by "\\n"`);
+    const put = options.put ? normaliseSessionInput(options.put) : undefined;
+    if (put && put.id !== id) throw new InvalidInputError(`put names session ${put.id}, not ${id}`);
+    return raw.appendBytes(id, name, expectedSeq, bytes, { ...options, put });
+  }
+
   // RemoteRetention, where the driver is a server (`isRemoteRetention`).
 
   async applyRetentionRemotely(policy: RetentionPolicy, options: { dryRun?: boolean; actor?: string }): Promise<RetentionReport> {
@@ -168,6 +195,11 @@ export class CheckedStore implements SessionStore, RetentionStore, TokenStore, R
   #retention(): RetentionStore {
     if (!this.capabilities.retention) throw new UnsupportedError("this store has no retention operations (soft delete, purge, deletion audit)");
     return this.driver as unknown as RetentionStore;
+  }
+
+  #raw(): RawStreams {
+    if (!this.capabilities.rawStreams) throw new UnsupportedError("this store does not hand out or take streams as bytes");
+    return this.driver as unknown as RawStreams;
   }
 
   #tokens(): TokenStore {

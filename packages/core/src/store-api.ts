@@ -11,6 +11,7 @@ export * from "./store.js";
 export * from "./store-url.js";
 export * from "./checked-store.js";
 export * from "./store-capabilities.js";
+export * from "./raw-streams.js";
 export * from "./session-input.js";
 export * from "./run-retention.js";
 export * from "./retention.js";

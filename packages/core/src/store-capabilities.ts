@@ -1,4 +1,5 @@
 import type { RetentionPolicy, RetentionReport } from "./retention.js";
+import type { RawStreams } from "./raw-streams.js";
 import type { RetentionStore, SessionStore, TokenStore } from "./store.js";
 
 /**
@@ -16,6 +17,8 @@ export interface StoreCapabilities {
   tokens: boolean;
   /** `RemoteRetention`: the store is a server that applies a retention policy itself. */
   remoteRetention: boolean;
+  /** `RawStreams`: streams read and appended as the bytes of whole lines (sync between two such stores copies bytes). */
+  rawStreams: boolean;
 }
 
 /** A store that is a server applying retention over its own store (the archive server's HTTP client). */
@@ -49,6 +52,7 @@ export function driverCapabilities(driver: SessionStore & DriverCapabilities): S
     retention: has(RETENTION_METHODS),
     tokens: has(TOKEN_METHODS),
     remoteRetention: has(["applyRetentionRemotely"]),
+    rawStreams: has(["readStreamBytes", "appendBytes"]),
   };
 }
 
@@ -66,4 +70,8 @@ export function isTokenStore<S extends HasCapabilities>(store: S): store is S & 
 
 export function isRemoteRetention<S extends HasCapabilities>(store: S): store is S & RemoteRetention {
   return store.capabilities.remoteRetention;
+}
+
+export function isRawStreams<S extends HasCapabilities>(store: S): store is S & RawStreams {
+  return store.capabilities.rawStreams;
 }

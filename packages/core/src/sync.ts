@@ -1,9 +1,11 @@
 import { appendLines } from "./append.js";
 import { ConflictError, isSessionvaultError, isStorageFull, NotACodexHomeError, NotFoundError, StoreUnavailableError, type ErrorCode } from "./errors.js";
+import type { RawStreams } from "./raw-streams.js";
 import { redactSummary } from "./redact-summary.js";
 import type { SessionFacts } from "./session-model/session-facts.js";
 import { STREAMS, sessionInputOf, type SessionSummary, type StreamInfo } from "./session.js";
 import type { SessionPage, SessionStore } from "./store.js";
+import { copyStreamBytes } from "./sync-bytes.js";
 
 /**
  * One-way, incremental sync between any two stores (`sessionvault sync`).
@@ -71,6 +73,10 @@ const LIST_PAGE = 500;
 export async function syncStores(from: SessionStore, to: SessionStore, options: SyncOptions = {}): Promise<SyncSummary> {
   const batchLines = options.batchLines ?? 10_000;
   const batchBytes = options.batchBytes ?? 4 * 1024 * 1024;
+  // Two stores that keep streams as line bytes (two Codex homes) copy bytes: no line is decoded or re-encoded.
+  const fromRaw = rawStreamsOf(from);
+  const toRaw = rawStreamsOf(to);
+  const raw = fromRaw && toRaw ? { from: fromRaw, to: toRaw } : null;
   const summary: SyncSummary = { sessions_scanned: 0, sessions_sent: 0, lines_sent: 0, bytes_sent: 0, conflicts: 0, errors: [] };
   let total: number | null = null;
   let listed = 0;
@@ -150,7 +156,13 @@ export async function syncStores(from: SessionStore, to: SessionStore, options: 
         current = session.id;
         summary.sessions_scanned++;
         try {
-          const sent = await syncSession(from, to, session, targetSessions.get(session.id) ?? null, summary, { ...options, batchLines, batchBytes, report });
+          const sent = await syncSession(from, to, session, targetSessions.get(session.id) ?? null, summary, {
+            ...options,
+            batchLines,
+            batchBytes,
+            report,
+            raw,
+          });
           if (sent) summary.sessions_sent++;
         } catch (err) {
           // Without the store (or with its storage full) nothing else can succeed: stop with its error.
@@ -175,6 +187,16 @@ interface SessionSyncOptions extends SyncOptions {
   batchLines: number;
   batchBytes: number;
   report: () => void;
+  raw: { from: RawStreams; to: RawStreams } | null;
+}
+
+/** The store's `RawStreams`, when it states it (or, a bare driver, has both methods). */
+function rawStreamsOf(store: SessionStore): RawStreams | null {
+  const stated = (store as { capabilities?: { rawStreams?: boolean } }).capabilities?.rawStreams;
+  const r = store as Partial<RawStreams>;
+  if (stated === false) return null;
+  if (typeof r.readStreamBytes !== "function" || typeof r.appendBytes !== "function") return null;
+  return store as unknown as RawStreams;
 }
 
 /** Returns whether anything was (or, dry, would be) sent for this session. */
@@ -225,12 +247,36 @@ async function syncSession(
     return true;
   }
 
-  if (needsPut) await to.putSession(sessionInputOf(session));
+  // A byte copy sends the summary with its first append (one step on the target); a line copy puts it first.
+  let put = needsPut ? sessionInputOf(session) : null;
+  if (put && (options.raw === null || plan.length === 0)) {
+    await to.putSession(put);
+    put = null;
+  }
   for (const p of plan) {
     let fromSeq = p.fromSeq;
+    // Where the target's lines end, to check the source's line fromSeq starts there; unknown after a conflict.
+    let fromBytes: number | null = p.fromBytes;
     for (let attempt = 0; ; attempt++) {
       try {
-        await copyStream(from, to, session.id, p.stream.name, fromSeq, summary, options);
+        if (options.raw) {
+          const onBatch = (lines: number, bytes: number) => {
+            summary.lines_sent += lines;
+            summary.bytes_sent += bytes;
+            options.report();
+          };
+          const limits = { batchLines: options.batchLines, batchBytes: options.batchBytes, signal: options.signal };
+          const copied = await copyStreamBytes(options.raw.from, options.raw.to, session.id, p.stream.name, fromSeq, fromBytes, put, limits, onBatch);
+          if (copied === "mismatch") {
+            // The target's lines are not where the source's are: the line copy decides, as it always did.
+            if (put) await to.putSession(put);
+            put = null;
+            await copyStream(from, to, session.id, p.stream.name, fromSeq, summary, options);
+          }
+          put = null;
+        } else {
+          await copyStream(from, to, session.id, p.stream.name, fromSeq, summary, options);
+        }
         break;
       } catch (err) {
         if (!(err instanceof ConflictError)) throw err;
@@ -244,6 +290,7 @@ async function syncSession(
           break;
         }
         fromSeq = at;
+        fromBytes = null;
       }
     }
   }

@@ -1,5 +1,6 @@
 import { lstat, mkdir, open, readdir, readFile, rename, stat, symlink, unlink, writeFile } from "node:fs/promises";
 import type { BigIntStats } from "node:fs";
+import type { FileHandle } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { randomBytes } from "node:crypto";
 import {
@@ -31,6 +32,8 @@ import {
   type AppendOptions,
   type AppendResult,
   type BytePrefilter,
+  type RawAppendOptions,
+  type RawStreams,
   type RolloutScanEntry,
   type RolloutScanSource,
   type DeleteOptions,
@@ -54,11 +57,13 @@ import { FolderFilesCache, mergeNewestFirst, walkActive, walkAll, walkArchived, 
 import { withLock, type HeldLock } from "./file-lock.js";
 import {
   appendAt,
+  appendBytesAt,
   assertStoreFile,
   filePosition,
   lastLineHead,
   PositionCache,
   positionOf,
+  readCommittedBytes,
   readFileLineBatches,
   readSmallFile,
   type FilePosition,
@@ -92,11 +97,11 @@ export interface FsStoreOptions {
   /**
    * For a writer that owns the home while it runs (a sync into a backup
    * directory): how long one walk of every folder answers "is this id
-   * anywhere else?" for ids not in their day folders or archived_sessions,
-   * which are still read each time. Without it (0, the default), each new
-   * session walks the whole home: 40 ms a session at 10,000. A session
-   * another process puts meanwhile under a folder far from its id's time,
-   * or restores from the trash, is not seen for that long.
+   * anywhere?", its day folders and archived_sessions included. Without it
+   * (0, the default), each new session reads its id's day folders and
+   * archived_sessions, then walks the whole home: 40 ms a session at
+   * 10,000. A session another process puts meanwhile is not seen for that
+   * long (the rollout's own name is still created exclusively).
    */
   reuseWalkMs?: number;
 }
@@ -134,9 +139,7 @@ interface HeadCacheEntry {
  * streams, a summary sidecar, the legal-hold marker) and `.sessionvault/`.
  */
 /** Stores that can hand out a stream's committed bytes as stored (see `FsStore#readStreamBytes`). */
-export interface RawStreamSource {
-  readStreamBytes(sessionId: string, stream: string): AsyncIterable<Uint8Array>;
-}
+export type RawStreamSource = Pick<RawStreams, "readStreamBytes">;
 
 /** A rollout a listing found but could not read (permissions, a link, a folder in its place). */
 export interface UnreadableSession {
@@ -146,7 +149,7 @@ export interface UnreadableSession {
   message: string;
 }
 
-export class FsStore implements SessionStore, TokenStore, RawStreamSource, RetentionStore, RolloutScanSource {
+export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionStore, RolloutScanSource {
   readonly root: string;
   /** The Codex home this store serves (`root`, or `root/orgs/<org>`). */
   readonly home: string;
@@ -196,37 +199,78 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
     await this.#checkHome(true);
     // Creating, moving (archive/unarchive) and re-linking the rollout happen under the
     // lock appends take, so an append never writes to a path that is being renamed.
-    return this.#locked(id, () => this.#putLocked(id, created, input));
+    const { file } = await this.#locked(id, () => this.#putLocked(id, created, input));
+    return (await this.#summarize(file, await this.#index.names(), true))!;
   }
 
-  async #putLocked(id: string, created: Date, input: SessionInput): Promise<SessionSummary> {
+  /** Creates or updates the session's rollout file and sidecar; the caller holds the session's lock. */
+  /**
+   * Creates or updates the session's rollout file and sidecar; the caller
+   * holds the session's lock. `initial`: the first lines of a rollout this
+   * call creates, written into the new file (a sync's copy: no second open);
+   * `wrote` says whether they were.
+   */
+  async #putLocked(id: string, created: Date, input: SessionInput, initial?: { buf: Buffer; lines: number }): Promise<{ file: RolloutFile; wrote: boolean }> {
     let file = await this.#findExact(id);
+    let wrote = false;
     if (!file) {
       await this.#retention.assertNotTrashed(id);
       const name = rolloutFileName(id, created);
       const dir = input.archived ? this.#paths.archived : dayDir(this.#paths, created);
-      await mkdir(dir, { recursive: true, mode: 0o700 });
       const path = join(dir, name);
-      const fh = await open(path, "wx", 0o600).catch((err: NodeJS.ErrnoException) => {
-        if (err.code === "EEXIST") return null;
-        throw new IoError(`cannot create ${path}: ${err.message}`, { cause: err });
-      });
-      await fh?.close();
+      const create = () => open(path, "wx", 0o600);
+      // The folder usually exists: it is made only when the create says it is missing.
+      const fh = await create()
+        .catch(async (err: NodeJS.ErrnoException) => {
+          if (err.code !== "ENOENT") throw err;
+          await mkdir(dir, { recursive: true, mode: 0o700 });
+          return create();
+        })
+        .catch((err: NodeJS.ErrnoException) => {
+          if (err.code === "EEXIST") return null;
+          throw new IoError(`cannot create ${path}: ${err.message}`, { cause: err });
+        });
+      if (fh) {
+        try {
+          if (initial && initial.lines > 0) {
+            await writeNewFile(fh, path, initial.buf);
+            this.#positions.set(path, {
+              seq: initial.lines,
+              committed: initial.buf.length,
+              size: initial.buf.length,
+              lastLineStart: initial.buf.lastIndexOf(10, initial.buf.length - 2) + 1,
+            });
+            wrote = true;
+          }
+        } finally {
+          await fh.close();
+        }
+      }
       file = this.#remember({ id, key: name.slice(8, 64), compressed: false, path, archived: input.archived });
       this.#allFiles?.files.set(id, file);
     } else if (file.archived !== input.archived) {
       file = await this.#move(file, input.archived);
     }
     const sdir = this.#sessionDir(id);
-    await mkdir(sdir, { recursive: true, mode: 0o700 });
-    await assertRealDir(sdir);
-    await sweepTempFiles(sdir);
+    // A folder this call makes is empty and real: nothing to check or sweep, and the link needs no temp name.
+    const made = await mkdir(sdir, { mode: 0o700 }).then(
+      () => true,
+      async (err: NodeJS.ErrnoException) => {
+        if (err.code === "EEXIST") return false;
+        if (err.code !== "ENOENT") throw err;
+        await mkdir(sdir, { recursive: true, mode: 0o700 });
+        return false;
+      },
+    );
+    if (!made) {
+      await assertRealDir(sdir);
+      await sweepTempFiles(sdir);
+    }
     // A Codex home's facts are what its rollout says: facts a writer sends are not kept beside it.
     const { facts: _computedHere, ...sidecar } = input;
     await atomicWrite(join(sdir, SIDECAR), JSON.stringify(sidecar) + "\n");
-    await this.#linkRollout(file);
-    const summary = await this.#summarize(file, await this.#index.names(), true);
-    return summary!;
+    await this.#linkRollout(file, made);
+    return { file, wrote };
   }
 
   async getSession(idOrPrefix: string): Promise<SessionDetail> {
@@ -461,18 +505,73 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
   async *readStreamBytes(sessionId: string, stream: string): AsyncGenerator<Uint8Array> {
     const id = assertSessionId(sessionId);
     assertSlug(stream, "stream name");
-    const file = await this.#locate(id);
+    // Where a listing just saw the rollout, opening it is the check that it is still there.
+    const known = stream === "rollout" ? this.#known.get(id) : undefined;
+    const file = known ?? (await this.#locate(id));
     const path = stream === "rollout" ? file.path : this.#streamPath(id, stream);
-    await assertStoreFile(path);
-    const pos = await filePosition(path, this.#positions);
-    if (!pos) return;
-    let left = pos.committed;
-    for await (const chunk of openFileBytes(path)) {
-      if (left <= 0) break;
-      const part = chunk.byteLength > left ? chunk.subarray(0, left) : chunk;
-      left -= part.byteLength;
-      yield part;
+    if (file.compressed && stream === "rollout") {
+      const pos = await filePosition(path, this.#positions);
+      if (!pos) return;
+      let left = pos.committed;
+      for await (const chunk of openFileBytes(path)) {
+        if (left <= 0) break;
+        const part = chunk.byteLength > left ? chunk.subarray(0, left) : chunk;
+        left -= part.byteLength;
+        yield part;
+      }
+      return;
     }
+    let found = false;
+    for await (const chunk of readCommittedBytes(path, this.#positions)) {
+      found = true;
+      yield chunk;
+    }
+    // Moved since the listing saw it (archived, say): looked up again.
+    if (!found && known && stream === "rollout" && !(await exists(path))) {
+      this.#known.delete(id);
+      yield* this.readStreamBytes(id, stream);
+    }
+  }
+
+  /**
+   * RawStreams: `bytes` (whole lines, counted by the caller) appended at
+   * `expectedSeq` with one write; with `put`, the session is created or
+   * updated first under the same lock (a sync's new session: one lock, one
+   * lookup, no summary read back).
+   */
+  async appendBytes(sessionId: string, stream: string, expectedSeq: number, bytes: Uint8Array, options: RawAppendOptions): Promise<AppendResult> {
+    const id = assertSessionId(sessionId);
+    assertSlug(stream, "stream name");
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const put = options.put;
+    if (put) {
+      if (put.id !== id) throw new InvalidInputError(`put names session ${put.id}, not ${id}`);
+      const created = new Date(put.created_at);
+      if (Number.isNaN(created.getTime())) throw new InvalidInputError(`created_at ${JSON.stringify(put.created_at)} is not a date`);
+      await this.#checkHome(true);
+      const initial = stream === "rollout" && expectedSeq === 0 ? { buf, lines: options.lines } : undefined;
+      return this.#locked(id, async () => {
+        const { file, wrote } = await this.#putLocked(id, created, put, initial);
+        if (wrote) return { seq: options.lines };
+        return this.#appendBytesLocked(id, file, stream, expectedSeq, buf, options);
+      });
+    }
+    await this.#locate(id);
+    return this.#locked(id, async () => this.#appendBytesLocked(id, await this.#locate(id), stream, expectedSeq, buf, options));
+  }
+
+  async #appendBytesLocked(id: string, file: RolloutFile, stream: string, expectedSeq: number, buf: Buffer, options: RawAppendOptions): Promise<AppendResult> {
+    if (stream === "rollout") {
+      if (file.compressed) throw new UnsupportedError(`session ${id} is archived compressed (${file.path}); it cannot be appended to`);
+      return appendBytesAt(file.path, expectedSeq, buf, options.lines, this.#positions, { durable: options.durable });
+    }
+    const path = this.#streamPath(id, stream);
+    if (expectedSeq !== 0 && !(await exists(path))) {
+      throw new ConflictError(`append at position ${expectedSeq} refused: stream ${stream} is empty`, 0);
+    }
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    await assertRealDir(dirname(path));
+    return appendBytesAt(path, expectedSeq, buf, options.lines, this.#positions, { durable: options.durable, create: true });
   }
 
   /** The file that holds a stream: the dated rollout, or a file in `sessions/<id>/`. For tools that copy bytes. */
@@ -677,16 +776,18 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
     const known = this.#known.get(id);
     if (known && (await exists(known.path))) return known;
     this.#known.delete(id);
-    const t = uuidV7Time(id);
+    const reuseMs = this.#options.reuseWalkMs ?? 0;
+    // A writer that owns the home (see FsStoreOptions.reuseWalkMs) asks its recent walk first, for the day folders too.
+    const recent = reuseMs > 0 && this.#allFiles !== null && Date.now() - this.#allFiles.at < reuseMs;
+    const t = recent ? null : uuidV7Time(id);
     if (t) {
       const days = [-1, 0, 1].map((d) => dayDir(this.#paths, new Date(t.getTime() + d * 86400_000)));
       for await (const f of walkDays(this.#paths, [...new Set(days)], this.#warn)) if (f.id === id) return this.#remember(f);
     }
-    for (const f of await this.#folders.files(this.#paths.archived, true, this.#warn)) if (f.id === id) return this.#remember(f);
+    if (!recent) for (const f of await this.#folders.files(this.#paths.archived, true, this.#warn)) if (f.id === id) return this.#remember(f);
     // A file named by another time (an import's created_at, a rename) is only
     // found by walking every folder. With `reuseWalkMs` that walk is kept for
     // a while (see FsStoreOptions).
-    const reuseMs = this.#options.reuseWalkMs ?? 0;
     for (let fresh = false; ; fresh = true) {
       const now = Date.now();
       if (fresh || this.#allFiles === null || now - this.#allFiles.at >= reuseMs) {
@@ -886,8 +987,16 @@ export class FsStore implements SessionStore, TokenStore, RawStreamSource, Reten
   }
 
   /** `sessions/<id>/rollout.jsonl` → the dated file, so the session directory shows every stream. */
-  async #linkRollout(file: RolloutFile): Promise<void> {
+  async #linkRollout(file: RolloutFile, freshDir = false): Promise<void> {
     const link = join(this.#sessionDir(file.id), ROLLOUT_LINK);
+    // In a folder just made there is nothing to replace: one symlink, itself atomic.
+    if (freshDir) {
+      const made = await symlink(relative(dirname(link), file.path), link).then(
+        () => true,
+        () => false,
+      );
+      if (made) return;
+    }
     const tmp = `${link}.${randomBytes(4).toString("hex")}.tmp`;
     await symlink(relative(dirname(link), file.path), tmp);
     await rename(tmp, link);
@@ -944,6 +1053,17 @@ const TEMP_FILE = /^(?:session\.json|rollout\.jsonl)\.[0-9a-f]{8}\.tmp$/;
 async function sweepTempFiles(dir: string): Promise<void> {
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     if (TEMP_FILE.test(name)) await unlink(join(dir, name)).catch(() => {});
+  }
+}
+
+/** The first bytes of a file just created; a failed write leaves it empty, as if nothing had been appended. */
+async function writeNewFile(fh: FileHandle, path: string, buf: Buffer): Promise<void> {
+  let written = 0;
+  try {
+    while (written < buf.length) written += (await fh.write(buf, written, buf.length - written, written)).bytesWritten;
+  } catch (err) {
+    await fh.truncate(0).catch(() => {});
+    throw new IoError(`cannot write ${path}: ${(err as Error).message}`, { cause: err });
   }
 }
 

@@ -250,6 +250,22 @@ export async function appendAt(
   options: AppendFileOptions = {},
 ): Promise<AppendResult> {
   validateLines(lines);
+  return appendBytesAt(path, expectedSeq, lines.length === 0 ? Buffer.alloc(0) : linesToUtf8(lines), lines.length, cache, options);
+}
+
+/**
+ * `appendAt` for bytes already encoded: `buf` is exactly `lines` whole lines
+ * (the caller checked it), written with one positioned write at the
+ * stream's end, under the same checks.
+ */
+export async function appendBytesAt(
+  path: string,
+  expectedSeq: number,
+  buf: Buffer,
+  lines: number,
+  cache: PositionCache,
+  options: AppendFileOptions = {},
+): Promise<AppendResult> {
   if (!Number.isInteger(expectedSeq) || expectedSeq < 0) throw new InvalidInputError(`expected position must be a non-negative integer, got ${expectedSeq}`);
   // Positioned writes, so no O_APPEND; O_CREAT only for streams that may start empty.
   const fh = await openStoreFile(path, options.create ? constants.O_RDWR | constants.O_CREAT : constants.O_RDWR, 0o600);
@@ -266,16 +282,14 @@ export async function appendAt(
     if (expectedSeq !== pos.seq) {
       throw new ConflictError(`append at position ${expectedSeq} refused: the stream is at ${pos.seq}`, pos.seq);
     }
-    if (lines.length === 0) return { seq: pos.seq };
-    const buf = linesToUtf8(lines);
+    if (lines === 0) return { seq: pos.seq };
     await writeAllOrNothing(fh, path, buf, pos.committed, options.durable === true);
     const bytes = buf.length;
-    const lastLen = Buffer.byteLength(lines[lines.length - 1]!, "utf8") + 1;
     const next: FilePosition = {
-      seq: pos.seq + lines.length,
+      seq: pos.seq + lines,
       committed: pos.committed + bytes,
       size: pos.committed + bytes,
-      lastLineStart: pos.committed + bytes - lastLen,
+      lastLineStart: pos.committed + buf.lastIndexOf(NL, bytes - 2) + 1,
     };
     cache.set(path, next);
     return { seq: next.seq };
@@ -357,4 +371,33 @@ export function readFileLineBatches(path: string, options: { onWarning?: (messag
     invalidUtf8: "replace",
     onWarning: warn ? (w) => warn(`${path}: ${w.message}`) : undefined,
   });
+}
+
+/**
+ * A stream file's committed bytes (its torn tail left out), read with one
+ * open in chunks of at most `chunk` bytes, each a fresh buffer: a typical
+ * rollout is one read. Nothing when the file does not exist.
+ */
+export async function* readCommittedBytes(path: string, cache: PositionCache, chunk = 4 * 1024 * 1024): AsyncGenerator<Uint8Array> {
+  const fh = await openIfPresent(path);
+  if (!fh) return;
+  try {
+    const { size } = await fh.stat();
+    const pos = await countPosition(fh, size, cache.get(path));
+    cache.set(path, pos);
+    let offset = 0;
+    while (offset < pos.committed) {
+      const buf = Buffer.allocUnsafe(Math.min(chunk, pos.committed - offset));
+      let filled = 0;
+      while (filled < buf.length) {
+        const { bytesRead } = await fh.read(buf, filled, buf.length - filled, offset + filled);
+        if (bytesRead === 0) throw new IoError(`${path} became shorter while it was read`);
+        filled += bytesRead;
+      }
+      offset += filled;
+      yield buf;
+    }
+  } finally {
+    await fh.close();
+  }
 }

@@ -1,0 +1,31 @@
+import type { SessionInput } from "./session.js";
+import type { AppendResult } from "./store.js";
+
+/**
+ * Stores that keep a stream as the bytes of its lines, each ended by "\n"
+ * (a Codex home): sync between two of them copies bytes instead of decoding
+ * and re-encoding every line (docs/sync.md). The driver only moves bytes;
+ * which bytes, where a batch ends and what a position means stay in core.
+ */
+export interface RawStreams {
+  /**
+   * A stream's committed bytes exactly as stored (a torn tail left out), a
+   * chunk at a time, each in a buffer of its own (a reader may keep it): line
+   * N of `readStream` is the N-th "\n"-ended line here.
+   */
+  readStreamBytes(sessionId: string, stream: string): AsyncIterable<Uint8Array>;
+  /**
+   * Appends `bytes`, exactly `options.lines` whole lines, at position
+   * `expectedSeq`, as atomically as `append` (a ConflictError when the
+   * stream is elsewhere). With `put`, the session is first created or updated
+   * as `putSession` would, in the same step: one lock, one lookup.
+   */
+  appendBytes(sessionId: string, stream: string, expectedSeq: number, bytes: Uint8Array, options: RawAppendOptions): Promise<AppendResult>;
+}
+
+export interface RawAppendOptions {
+  /** How many lines `bytes` holds (its count of "\n"). */
+  lines: number;
+  put?: SessionInput;
+  durable?: boolean;
+}
