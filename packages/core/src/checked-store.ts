@@ -229,6 +229,7 @@ export function checkedQuery(query: ListQuery): ListQuery {
     if (out[key] !== undefined && typeof out[key] !== "string") throw new InvalidInputError(`${key} must be a string`);
   }
   if (out.q !== undefined && out.q.trim() === "") delete out.q;
+  if (out.facts !== undefined && typeof out.facts !== "boolean") throw new InvalidInputError("facts must be true or false");
   return out;
 }
 

@@ -6,6 +6,9 @@ import type { AppendResult } from "./store.js";
  * (a Codex home): sync between two of them copies bytes instead of decoding
  * and re-encoding every line (docs/sync.md). The driver only moves bytes;
  * which bytes, where a batch ends and what a position means stay in core.
+ * Such a store derives a session's facts from its own rollout (facts a
+ * writer sends are not kept), so a sync between two of them lists without
+ * facts (`ListQuery.facts`).
  */
 export interface RawStreams {
   /**

@@ -73,6 +73,12 @@ export interface ListQuery {
   until?: string;
   /** Full-text query over titles, messages and commands (stores that cannot search throw UnsupportedError). */
   q?: string;
+  /**
+   * false: the caller does not use `facts` (a sync between two Codex homes,
+   * whose target derives facts from its own rollouts), so a store that would
+   * read every rollout whole to derive them may leave them out. Others ignore it.
+   */
+  facts?: boolean;
 }
 
 export interface SessionPage {

@@ -77,6 +77,8 @@ export async function syncStores(from: SessionStore, to: SessionStore, options: 
   const fromRaw = rawStreamsOf(from);
   const toRaw = rawStreamsOf(to);
   const raw = fromRaw && toRaw ? { from: fromRaw, to: toRaw } : null;
+  // Such a target derives a session's facts from its own rollout (facts sent are not kept): neither listing needs them.
+  const noFacts = raw ? { facts: false } : {};
   const summary: SyncSummary = { sessions_scanned: 0, sessions_sent: 0, lines_sent: 0, bytes_sent: 0, conflicts: 0, errors: [] };
   let total: number | null = null;
   let listed = 0;
@@ -100,7 +102,7 @@ export async function syncStores(from: SessionStore, to: SessionStore, options: 
   try {
     do {
       options.signal?.throwIfAborted();
-      const page: SessionPage = await to.listSessions({ archived: "all", limit: LIST_PAGE, cursor });
+      const page: SessionPage = await to.listSessions({ archived: "all", limit: LIST_PAGE, cursor, ...noFacts });
       for (const s of page.sessions) targetSessions.set(s.id, s);
       cursor = page.next_cursor;
     } while (cursor !== null);
@@ -116,7 +118,7 @@ export async function syncStores(from: SessionStore, to: SessionStore, options: 
   // Codex home (reading every rollout's head) overlaps with the target's
   // work. Pages follow a cursor, newest first, so sessions created while we
   // sync sort before it and wait for the next run instead of shifting pages.
-  const listSource = (after: string | null) => from.listSessions({ archived: "all", limit: LIST_PAGE, cursor: after });
+  const listSource = (after: string | null) => from.listSessions({ archived: "all", limit: LIST_PAGE, cursor: after, ...noFacts });
   let nextPage: Promise<SessionPage> | null = listSource(null);
   try {
     while (nextPage !== null) {

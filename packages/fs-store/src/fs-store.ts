@@ -252,6 +252,10 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
       file = await this.#move(file, input.archived);
     }
     const sdir = this.#sessionDir(id);
+    // A rollout just written whose head says all the summary says (a copy of a
+    // Codex session) needs no sidecar: the session is laid out as Codex lays
+    // it out, and its listing reads no sidecar.
+    if (wrote && initial && (await this.#headSays(file, initial.buf, input)) && !(await lstat(sdir).catch(() => null))) return { file, wrote };
     // A folder this call makes is empty and real: nothing to check or sweep, and the link needs no temp name.
     const made = await mkdir(sdir, { mode: 0o700 }).then(
       () => true,
@@ -271,6 +275,26 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
     await atomicWrite(join(sdir, SIDECAR), JSON.stringify(sidecar) + "\n");
     await this.#linkRollout(file, made);
     return { file, wrote };
+  }
+
+  /** Whether the summary of a rollout whose first bytes are `buf`, with no sidecar, is `input`. */
+  async #headSays(file: RolloutFile, buf: Buffer, input: SessionInput): Promise<boolean> {
+    const head = await summarizeRollout(readLines(oneChunk(buf)), { maxHeadLines: this.#options.headLines });
+    if (head === null || (await this.#index.names()).has(file.id)) return false;
+    const g = head.git;
+    const h = input.git;
+    return (
+      Date.parse(head.created_at) === Date.parse(input.created_at) &&
+      head.cwd === input.cwd &&
+      head.title === input.title &&
+      head.source === input.source &&
+      head.originator === input.originator &&
+      head.cli_version === input.cli_version &&
+      head.model_provider === input.model_provider &&
+      head.parent_id === input.parent_id &&
+      head.forked_from_id === input.forked_from_id &&
+      (g === null || h === null ? g === h : g.commit_hash === h.commit_hash && g.branch === h.branch && g.repository_url === h.repository_url)
+    );
   }
 
   async getSession(idOrPrefix: string): Promise<SessionDetail> {
@@ -316,7 +340,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
           }
           batch.push(f);
         }
-        const summaries = await Promise.all(batch.map((f) => this.#summarizeForList(f, names, false, sessionDirs)));
+        const summaries = await Promise.all(batch.map((f) => this.#summarizeForList(f, names, false, sessionDirs, undefined, query.facts !== false)));
         for (let i = 0; i < batch.length; i++) {
           const s = summaries[i];
           if (!s || !matches(s, query, since, until)) continue;
@@ -821,9 +845,10 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
     includeHidden = false,
     sessionDirs?: Set<string>,
     whole?: Buffer | null,
+    withFacts = true,
   ): Promise<SessionSummary | null> {
     try {
-      const s = await this.#summarize(file, names, includeHidden, sessionDirs, whole);
+      const s = await this.#summarize(file, names, includeHidden, sessionDirs, whole, withFacts);
       this.#unreadable.delete(file.path);
       return s;
     } catch (err) {
@@ -854,11 +879,13 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
     includeHidden: boolean,
     sessionDirs?: Set<string>,
     whole?: Buffer | null,
+    withFacts = true,
   ): Promise<SessionSummary | null> {
     let pos: FilePosition | null;
     let head: RolloutHead | null;
     let lastTs: string | null;
-    let facts: SessionFacts;
+    // null: not asked for, so not read (`ListQuery.facts`).
+    let facts: SessionFacts | null;
     const cache = this.#summaryCache;
     const key = relative(this.home, file.path);
     let st: BigIntStats | null = null;
@@ -869,7 +896,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
         if (err.code === "ENOENT") throw new NotFoundError(`session ${file.id} was removed while it was read`);
         throw new IoError(`cannot read ${file.path}: ${err.message}`, { cause: err });
       });
-      const hit = cache.get(key, st);
+      const hit = cache.get(key, st, withFacts);
       if (hit) {
         this.#positions.set(file.path, hit.pos);
         return this.#summaryOf(file, names, includeHidden, hit.pos, hit.head, hit.lastTs, hit.facts, sessionDirs);
@@ -882,7 +909,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
       head = await this.#head(file, pos, small);
       lastTs = timestampOf(pos.seq > 0 ? small.subarray(pos.lastLineStart, Math.min(pos.committed, pos.lastLineStart + 256)).toString("utf8") : null);
       if (!lastTs && pos.seq > 1) lastTs = lastTimestampBefore(small.subarray(Math.max(0, pos.lastLineStart - TAIL_SCAN), pos.lastLineStart));
-      facts = await this.#factsOf(file, pos, small);
+      facts = withFacts ? await this.#factsOf(file, pos, small) : null;
     } else {
       pos = await filePosition(file.path, this.#positions);
       if (!pos) throw new NotFoundError(`session ${file.id} was removed while it was read`);
@@ -890,7 +917,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
       lastTs = timestampOf(await lastLineHead(file.path, pos));
       if (!lastTs && pos.seq > 1 && !file.path.endsWith(".zst"))
         lastTs = lastTimestampBefore(await readRange(file.path, Math.max(0, pos.lastLineStart - TAIL_SCAN), pos.lastLineStart));
-      facts = await this.#factsOf(file, pos, null);
+      facts = withFacts ? await this.#factsOf(file, pos, null) : null;
     }
     if (cache && st) cache.set(key, st, { pos, head, lastTs, facts }, readAt);
     return this.#summaryOf(file, names, includeHidden, pos, head, lastTs, facts, sessionDirs);
@@ -914,7 +941,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
     pos: FilePosition,
     head: RolloutHead | null,
     lastTs: string | null,
-    facts: SessionFacts,
+    facts: SessionFacts | null,
     sessionDirs?: Set<string>,
   ): Promise<SessionSummary | null> {
     const sidecar = sessionDirs && !sessionDirs.has(file.id) ? null : await readSidecar(join(this.#sessionDir(file.id), SIDECAR));
@@ -942,7 +969,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
       forked_from_id: pick("forked_from_id"),
       lines: pos.seq,
       bytes: pos.committed,
-      facts,
+      ...(facts ? { facts } : {}),
     };
   }
 

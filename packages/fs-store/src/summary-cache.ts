@@ -10,8 +10,8 @@ export interface CachedRolloutFacts {
   pos: FilePosition;
   head: RolloutHead | null;
   lastTs: string | null;
-  /** The session facts of the committed lines (agent, model, outcome, turns, tokens, …). */
-  facts: SessionFacts;
+  /** The session facts of the committed lines (agent, model, outcome, turns, tokens, …); null when the listing did not read them. */
+  facts: SessionFacts | null;
 }
 
 interface Entry extends CachedRolloutFacts {
@@ -80,8 +80,8 @@ export class SummaryCache {
     for (const [k, e] of Object.entries(parsed.entries)) if (validEntry(e)) this.#entries.set(k, e);
   }
 
-  /** The facts for `key` if the file is exactly as it was when they were read. */
-  get(key: string, st: BigIntStats): CachedRolloutFacts | undefined {
+  /** The facts for `key` if the file is exactly as it was when they were read (and, `withFacts`, its session facts were). */
+  get(key: string, st: BigIntStats, withFacts = true): CachedRolloutFacts | undefined {
     this.#touched.add(key);
     const e = this.#entries.get(key);
     if (!e) {
@@ -91,6 +91,10 @@ export class SummaryCache {
     if (e.ino !== String(st.ino) || e.size !== Number(st.size) || e.mtimeNs !== String(st.mtimeNs) || e.ctimeNs !== String(st.ctimeNs)) {
       this.#entries.delete(key);
       this.#dirty = true;
+      this.stats.misses++;
+      return undefined;
+    }
+    if (withFacts && e.facts === null) {
       this.stats.misses++;
       return undefined;
     }
@@ -169,10 +173,7 @@ function validEntry(e: unknown): e is Entry {
     p.size === x.size &&
     (x.lastTs === null || typeof x.lastTs === "string") &&
     typeof x.facts === "object" &&
-    x.facts !== null &&
-    typeof x.facts.agent === "string" &&
-    typeof x.facts.turns === "number" &&
-    Array.isArray(x.facts.children) &&
+    (x.facts === null || (typeof x.facts.agent === "string" && typeof x.facts.turns === "number" && Array.isArray(x.facts.children))) &&
     (x.head === null || (typeof x.head === "object" && typeof x.head.id === "string"))
   );
 }
