@@ -14,6 +14,8 @@
  * any file with a `\u` escape passes.
  */
 export interface BytePrefilter {
+  /** What is looked for, lower-cased (a store with a text index of its own looks it up there). */
+  readonly needle: string;
   /** May these bytes (whole lines, UTF-8) hold the needle? */
   testBytes(bytes: Buffer): boolean;
   /** The same test over decoded text (a sidecar, a thread name, one line). */
@@ -28,6 +30,7 @@ export function bytePrefilter(q: string): BytePrefilter {
   const needle = q.toLowerCase();
   if (/^[\x00-\x7f]*$/.test(needle)) return asciiPrefilter(needle);
   return {
+    needle,
     testBytes: (bytes) => bytes.includes("\\u") || bytes.toString("utf8").toLowerCase().includes(needle),
     testText: (text) => text.includes("\\u") || text.toLowerCase().includes(needle),
     span: needle.length * 12 + 8,
@@ -40,6 +43,7 @@ function asciiPrefilter(needle: string): BytePrefilter {
   const bytes = new RegExp([...needle].map((c, i) => group(c, i === needle.length - 1, true)).join(""));
   const text = new RegExp([...needle].map((c, i) => group(c, i === needle.length - 1, false)).join(""));
   return {
+    needle,
     testBytes: (b) => bytes.test(b.toString("latin1")),
     testText: (t) => text.test(t),
     span: needle.length * 6,

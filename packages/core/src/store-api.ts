@@ -30,6 +30,7 @@ export * from "./session-model/session-facts.js";
 export * from "./agents/agent-readers.js";
 export * from "./search-prefilter.js";
 export * from "./search-prefiltered.js";
+export * from "./agents/codex/line-search-text.js";
 // The other agents' home layouts: fs-store opens a Claude Code or Gemini CLI home as a read-only store.
 export * from "./agents/claude-code/claude-home.js";
 export * from "./agents/gemini-cli/gemini-home.js";

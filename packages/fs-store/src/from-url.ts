@@ -20,7 +20,9 @@ export function fromUrl(url: URL, options: FromUrlOptions = {}): FsStore | Agent
   return new FsStore({
     root,
     ...(options.org ? { org: options.org } : {}),
-    ...(options.cacheDir ? { summaryCache: summaryCachePath(options.cacheDir, root, options.org) } : {}),
+    ...(options.cacheDir
+      ? { summaryCache: summaryCachePath(options.cacheDir, root, options.org), searchIndex: searchIndexPath(options.cacheDir, root, options.org) }
+      : {}),
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
     ...(options.reuseWalkMs ? { reuseWalkMs: options.reuseWalkMs } : {}),
   });
@@ -28,11 +30,19 @@ export function fromUrl(url: URL, options: FromUrlOptions = {}): FsStore | Agent
 
 /** One cache file per home and org, named by a hash of both. */
 export function summaryCachePath(cacheDir: string, root: string, org?: string): string {
-  const key = createHash("sha256")
+  return join(cacheDir, `fs-summary-${homeKey(root, org)}.json`);
+}
+
+/** The search index of a home and org, beside its summary cache. */
+export function searchIndexPath(cacheDir: string, root: string, org?: string): string {
+  return join(cacheDir, `fs-search-${homeKey(root, org)}.db`);
+}
+
+function homeKey(root: string, org?: string): string {
+  return createHash("sha256")
     .update(`${resolve(root)}\0${org ?? ""}`)
     .digest("hex")
     .slice(0, 24);
-  return join(cacheDir, `fs-summary-${key}.json`);
 }
 
 /** What kind of home `root` is when it is not a Codex one; null for a Codex home (or a folder that will become one). */

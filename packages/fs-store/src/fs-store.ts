@@ -1,5 +1,5 @@
 import { lstat, mkdir, open, readdir, readFile, rename, stat, symlink, unlink, writeFile } from "node:fs/promises";
-import type { BigIntStats } from "node:fs";
+import { statSync, type BigIntStats } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -32,6 +32,7 @@ import {
   type AppendOptions,
   type AppendResult,
   type BytePrefilter,
+  codexLineSearchText,
   type RawAppendOptions,
   type RawStreams,
   type RolloutScanEntry,
@@ -70,6 +71,7 @@ import {
 } from "./stream-file.js";
 import { SessionIndex } from "./session-index.js";
 import { SummaryCache } from "./summary-cache.js";
+import { SearchIndex } from "./search-index.js";
 import { TokenFile } from "./token-file.js";
 import { FsRetention, setMarker } from "./retention.js";
 import { decodeCursor, encodeCursor } from "./list-cursor.js";
@@ -104,6 +106,12 @@ export interface FsStoreOptions {
    * long (the rollout's own name is still created exclusively).
    */
   reuseWalkMs?: number;
+  /**
+   * A file for the search index of this home (SQLite FTS5): `list --search`
+   * then reads only the rollouts that changed since it last saw them (see
+   * search-index.ts). Off by default; apps put it in the user's cache directory.
+   */
+  searchIndex?: string;
 }
 
 /** Files sessionvault keeps in `sessions/<id>/` besides the streams. */
@@ -414,15 +422,35 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
         return n;
       },
     };
+    // With a search index, a file it knows as it is now is decided without reading it; the others are read, and recorded.
+    const index = await this.#openSearchIndex();
+    const hits = index?.matching(maybe.needle) ?? null;
+    // A search the index says matches a few sessions summarizes them from their files: cheaper than loading the listing cache.
+    const useCache = hits === null || hits.size >= 100;
     const summarize = async (f: RolloutFile, whole: Buffer | null) => {
-      const s = await this.#summarizeForList(f, names, false, sessionDirs, whole);
+      const s = await this.#summarizeForList(f, names, false, sessionDirs, whole, true, useCache);
       if (!s || !matches(s, query, since, until)) return null;
       this.#remember(f);
       // The bytes just tested are the lines to search: a passing file is read once.
       return { summary: s, lines: whole ? committedLines(whole) : this.readStream(f.id, "rollout") };
     };
+    const stale: RolloutFile[] = [];
+    const known = index
+      ? async (f: RolloutFile): Promise<boolean | null> => {
+          if (f.compressed) return null;
+          // One stat a rollout is all a search over an indexed home costs: a direct
+          // call (microseconds) instead of a trip through the thread pool, which
+          // costs more than the stat itself.
+          const st = statSync(f.path, { bigint: true, throwIfNoEntry: false });
+          if (st === undefined) return null;
+          const key = relative(this.home, f.path);
+          if (index.fresh(key, st)) return hits!.has(key);
+          stale.push(f);
+          return null;
+        }
+      : undefined;
     try {
-      for await (const tested of testRolloutFiles(files, maybe, summarize)) {
+      for await (const tested of testRolloutFiles(files, maybe, summarize, known)) {
         const f = tested.file;
         let found = tested.result;
         let pass = found !== null || maybe.testText(f.id);
@@ -436,7 +464,46 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
       }
     } finally {
       await walk.return(undefined);
+      if (index) await this.#indexFiles(index, stale, names);
     }
+  }
+
+  #searchIndex: Promise<SearchIndex | null> | null = null;
+
+  #openSearchIndex(): Promise<SearchIndex | null> {
+    const path = this.#options.searchIndex;
+    if (!path) return Promise.resolve(null);
+    this.#searchIndex ??= SearchIndex.open(path);
+    return this.#searchIndex;
+  }
+
+  /**
+   * Records the search text of rollouts the index did not know (as they are
+   * now): what the search can match in a session from its rollout alone —
+   * the head's title, directory and repository, and each line's search text.
+   * Names, sidecars and ids are tested on their own at every search.
+   */
+  async #indexFiles(index: SearchIndex, files: RolloutFile[], names: Map<string, string>): Promise<void> {
+    for (const f of files) {
+      const readAt = Date.now();
+      const st = await stat(f.path, { bigint: true }).catch(() => null);
+      if (st === null) continue;
+      try {
+        const parts: string[] = [];
+        const s = await this.#summarize(f, names, true, undefined, undefined, false);
+        for (const v of [s?.title, s?.cwd, s?.git?.repository_url, s?.git?.branch]) if (v) parts.push(v);
+        for await (const batch of readFileLineBatches(f.path)) {
+          for (const line of batch) {
+            const t = codexLineSearchText(line.text);
+            if (t) parts.push(t);
+          }
+        }
+        index.record(relative(this.home, f.path), st, parts.join("\n"), readAt);
+      } catch {
+        // Unreadable or gone: it is read (and reported) at the next search.
+      }
+    }
+    index.flush();
   }
 
   // ---- streams ----------------------------------------------------------
@@ -684,6 +751,8 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
 
   async close(): Promise<void> {
     await this.#summaryCache?.save(false);
+    (await this.#searchIndex)?.close();
+    this.#searchIndex = null;
     this.#folders.clear();
     this.#heads.clear();
     this.#known.clear();
@@ -846,9 +915,10 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
     sessionDirs?: Set<string>,
     whole?: Buffer | null,
     withFacts = true,
+    useCache = true,
   ): Promise<SessionSummary | null> {
     try {
-      const s = await this.#summarize(file, names, includeHidden, sessionDirs, whole, withFacts);
+      const s = await this.#summarize(file, names, includeHidden, sessionDirs, whole, withFacts, useCache);
       this.#unreadable.delete(file.path);
       return s;
     } catch (err) {
@@ -880,13 +950,14 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
     sessionDirs?: Set<string>,
     whole?: Buffer | null,
     withFacts = true,
+    useCache = true,
   ): Promise<SessionSummary | null> {
     let pos: FilePosition | null;
     let head: RolloutHead | null;
     let lastTs: string | null;
     // null: not asked for, so not read (`ListQuery.facts`).
     let facts: SessionFacts | null;
-    const cache = this.#summaryCache;
+    const cache = useCache ? this.#summaryCache : null;
     const key = relative(this.home, file.path);
     let st: BigIntStats | null = null;
     const readAt = Date.now();

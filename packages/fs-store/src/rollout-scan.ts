@@ -32,6 +32,8 @@ export async function* testRolloutFiles<T>(
   files: AsyncIterator<RolloutFile>,
   maybe: BytePrefilter,
   onPass: (file: RolloutFile, whole: Buffer | null) => Promise<T | null>,
+  /** Decides a file without reading it (a search index that knows it), or null to read it. */
+  known?: (file: RolloutFile) => Promise<boolean | null>,
 ): AsyncGenerator<TestedFile<T>> {
   const queue: Promise<TestedFile<T>>[] = [];
   // One read buffer per file in flight, reused: a fresh one per file would be most of the scan's garbage.
@@ -42,7 +44,7 @@ export async function* testRolloutFiles<T>(
       while (!exhausted && queue.length < IN_FLIGHT) {
         const n = await files.next();
         if (n.done) exhausted = true;
-        else queue.push(testFile(n.value, maybe, onPass, pool));
+        else queue.push(known ? decideFile(n.value, maybe, onPass, pool, known) : testFile(n.value, maybe, onPass, pool));
       }
       const next = queue.shift();
       if (!next) return;
@@ -52,6 +54,18 @@ export async function* testRolloutFiles<T>(
     // Reads still in flight when the consumer stops must not become unhandled rejections.
     for (const p of queue) p.catch(() => {});
   }
+}
+
+async function decideFile<T>(
+  file: RolloutFile,
+  maybe: BytePrefilter,
+  onPass: (file: RolloutFile, whole: Buffer | null) => Promise<T | null>,
+  pool: Buffer[],
+  known: (file: RolloutFile) => Promise<boolean | null>,
+): Promise<TestedFile<T>> {
+  const pass = await known(file);
+  if (pass === null) return testFile(file, maybe, onPass, pool);
+  return { file, result: pass ? await onPass(file, null) : null, bytes: 0 };
 }
 
 async function testFile<T>(

@@ -54,13 +54,15 @@ export async function list(options: ListOptions, ctx: CliContext): Promise<void>
   const stores: OpenedStore[] = [];
   try {
     if (options.store !== undefined) {
-      stores.push(await openStoreArg(ctx, options.store, { unredacted: options.redact === false }));
+      // A search over a Codex home keeps its summaries and search index in the user's cache directory.
+      const cache = query.q !== undefined;
+      stores.push(await openStoreArg(ctx, options.store, { unredacted: options.redact === false, summaryCache: cache }));
     } else {
       // No --store: every agent home of this machine, merged newest first.
       const homes = localAgentHomes(ctx).filter((h) => agent === null || h.agent === agent);
       if (options.cursor !== undefined && homes.length > 1)
         throw new UsageError("--cursor pages one store: add --store (the listing of every local agent home has no cursor)");
-      for (const home of homes) stores.push(await openStoreArg(ctx, home.dir));
+      for (const home of homes) stores.push(await openStoreArg(ctx, home.dir, { summaryCache: query.q !== undefined }));
     }
     const rows: { s: SessionSummary; store: OpenedStore; agent: AgentName }[] = [];
     let snippetsAll: Record<string, string> | undefined;
