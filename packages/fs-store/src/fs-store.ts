@@ -502,6 +502,8 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
       } catch {
         // Unreadable or gone: it is read (and reported) at the next search.
       }
+      // Written as it goes: memory stays flat in the number of rollouts.
+      if (index.pendingCount >= 500) index.flush();
     }
     index.flush();
   }

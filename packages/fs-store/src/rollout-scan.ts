@@ -32,7 +32,7 @@ export async function* testRolloutFiles<T>(
   files: AsyncIterator<RolloutFile>,
   maybe: BytePrefilter,
   onPass: (file: RolloutFile, whole: Buffer | null) => Promise<T | null>,
-  /** Decides a file without reading it (a search index that knows it), or null to read it. */
+  /** false: the file cannot match (a search index that knows it says so), and is not read; else it is read and tested. */
   known?: (file: RolloutFile) => Promise<boolean | null>,
 ): AsyncGenerator<TestedFile<T>> {
   const queue: Promise<TestedFile<T>>[] = [];
@@ -63,9 +63,9 @@ async function decideFile<T>(
   pool: Buffer[],
   known: (file: RolloutFile) => Promise<boolean | null>,
 ): Promise<TestedFile<T>> {
-  const pass = await known(file);
-  if (pass === null) return testFile(file, maybe, onPass, pool);
-  return { file, result: pass ? await onPass(file, null) : null, bytes: 0 };
+  // A file that may match is read anyway (its lines are searched): read and tested once, its bytes handed on.
+  if ((await known(file)) === false) return { file, result: null, bytes: 0 };
+  return testFile(file, maybe, onPass, pool);
 }
 
 async function testFile<T>(

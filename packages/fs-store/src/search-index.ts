@@ -64,6 +64,11 @@ export class SearchIndex {
     this.#pending.push({ key, st, text: text.toLowerCase() });
   }
 
+  /** Texts recorded and not yet written. */
+  get pendingCount(): number {
+    return this.#pending.length;
+  }
+
   /** Writes what was recorded, in one transaction. */
   flush(): void {
     const db = this.#db;
