@@ -3,9 +3,7 @@ import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import {
   AmbiguousIdError,
-  claudeCaptureDir,
-  ClaudeCodeHome,
-  GeminiCliHome,
+  claudeRecordUuids,
   InvalidInputError,
   NotFoundError,
   readAgentSessionSummary,
@@ -16,49 +14,57 @@ import {
   UnsupportedError,
   type AgentReading,
   type AgentReadingSource,
+  type AppendOptions,
+  type AppendResult,
   type ListQuery,
   type RawLine,
   type SessionDetail,
+  type SessionInput,
   type SessionPage,
   type SessionStore,
   type SessionSummary,
   type StreamInfo,
 } from "@sessionvault/core/store-api";
+import { AgentHomeWalk, type HomeSession, type WalkCandidate } from "./agent-home-walk.js";
+import { AgentHomeWriter, type AgentHomeKind } from "./agent-home-writer.js";
+import { AgentSummaryCache } from "./agent-summary-cache.js";
 import type { RawStreamSource } from "./fs-store.js";
 
-export type AgentHomeKind = "claude-code" | "gemini-cli";
+export type { AgentHomeKind };
 
-/** One session of the home: its transcript files (read in this order) and its sub-agents' files. */
-interface HomeSession {
-  id: string;
-  files: string[];
-  /** Extra streams: `sub-agent-<id>` → its transcript. */
-  subAgents: Map<string, string>;
-  /** Claude Code: the folder `sessionvault run --persist-session` filed the captured streams in (they may not exist). */
-  captureDir: string | null;
-  cwd: string | null;
-  forkOf: string | null;
+export interface AgentHomeStoreOptions {
+  /** The user's cache directory (the app resolves it): summaries are kept there between runs, never in the home. */
+  cacheDir?: string;
 }
 
 /**
  * A Claude Code config dir or a Gemini CLI dir, read in place as a store
- * (docs/sessions.md "Other agents"). Read-only: the agent owns these files,
- * so append, put and delete are refused. The `rollout` stream is the
- * session's transcript (Gemini CLI: its chat files one after the other); a
- * sub-agent's transcript is the stream `sub-agent-<id>`. A Claude Code
- * session captured by `sessionvault run --persist-session` also has the
- * streams `raw-api`, `debug-log` and `meta-events` (the files in
- * `<sessionId>/sessionvault/`).
+ * (docs/sessions.md "Claude Code and Gemini CLI homes in the CLI"). The
+ * `rollout` stream is the session's transcript (Gemini CLI: its chat files
+ * one after the other); a sub-agent's transcript is the stream
+ * `sub-agent-<id>`. A Claude Code session captured by `sessionvault run
+ * --persist-session` also has the streams `raw-api`, `debug-log` and
+ * `meta-events` (the files in `<sessionId>/sessionvault/`). Writing puts a
+ * session of this home's agent back where the agent finds it
+ * (`AgentHomeWriter`; the transcript and its sub-agents); delete and legal
+ * hold are refused: the agent owns these files.
  */
 export class AgentHomeStore implements SessionStore, RawStreamSource, AgentReadingSource {
   readonly agent: AgentHomeKind;
   readonly dir: string;
-  #sessions: Promise<Map<string, HomeSession>> | null = null;
+  #walk: AgentHomeWalk;
+  /** Sessions resolved so far, by id. */
+  readonly #known = new Map<string, HomeSession>();
   readonly #summaries = new Map<string, Promise<SessionSummary>>();
+  readonly #writer: AgentHomeWriter;
+  readonly #cache: AgentSummaryCache | null;
 
-  constructor(agent: AgentHomeKind, dir: string) {
+  constructor(agent: AgentHomeKind, dir: string, options: AgentHomeStoreOptions = {}) {
     this.agent = agent;
     this.dir = dir;
+    this.#cache = options.cacheDir !== undefined ? new AgentSummaryCache(options.cacheDir, dir) : null;
+    this.#walk = new AgentHomeWalk(agent, dir, this.#cache);
+    this.#writer = new AgentHomeWriter(agent, dir);
   }
 
   async getSession(idOrPrefix: string): Promise<SessionDetail> {
@@ -70,19 +76,52 @@ export class AgentHomeStore implements SessionStore, RawStreamSource, AgentReadi
   async listSessions(query: ListQuery = {}): Promise<SessionPage> {
     if (query.q !== undefined) throw new UnsupportedError(`a ${this.agent} home has no text index; search is not supported here`);
     if (query.archived === "archived") return { sessions: [], next_cursor: null };
-    const all: SessionSummary[] = [];
-    for (const s of (await this.#all()).values()) {
-      const summary = await this.#summary(s);
-      if (query.cwd !== undefined && summary.cwd !== query.cwd) continue;
-      all.push(summary);
-    }
-    all.sort(newestFirst);
     const offset = query.cursor ? Number(query.cursor) : 0;
     if (!Number.isInteger(offset) || offset < 0)
       throw new InvalidInputError(`invalid cursor ${JSON.stringify(query.cursor)}: pass the next_cursor of a previous page`);
     const limit = query.limit ?? 50;
-    const page = all.slice(offset, offset + limit);
-    return { sessions: page, next_cursor: offset + limit < all.length ? String(offset + limit) : null };
+    // One more than the page: it says whether there is a next page.
+    const top = await this.#newest(offset + limit + 1, query.cwd);
+    return { sessions: top.slice(offset, offset + limit), next_cursor: top.length > offset + limit ? String(offset + limit) : null };
+  }
+
+  /**
+   * The `want` newest sessions (matching `cwd`), reading only what they
+   * need: folders and sessions are taken in the order of their bounds (a
+   * time no session in them started after, AgentHomeWalk), and the walk
+   * stops once the `want`-th newest summary read so far started after the
+   * next bound, so nothing left can come before it.
+   */
+  async #newest(want: number, cwd: string | undefined): Promise<SessionSummary[]> {
+    const heap = new MaxHeap<{ bound: number; folder?: string; candidate?: WalkCandidate }>((x) => x.bound);
+    for (const g of await this.#walk.groups()) heap.push({ bound: g.bound, folder: g.folder });
+    const out: SessionSummary[] = [];
+    const seen = new Set<string>();
+    for (let next = heap.peek(); next !== undefined; next = heap.peek()) {
+      if (out.length >= want && Date.parse(out[want - 1]!.created_at) > next.bound) break;
+      heap.pop();
+      if (next.folder !== undefined) {
+        for (const c of await this.#walk.expand(next.folder)) heap.push({ bound: c.bound, candidate: c });
+        continue;
+      }
+      for (const s of await this.#resolve(next.candidate!)) {
+        if (seen.has(s.id)) continue;
+        seen.add(s.id);
+        const summary = await this.#summary(s);
+        if (cwd !== undefined && summary.cwd !== cwd) continue;
+        insertSorted(out, summary);
+        if (out.length > want) out.length = want;
+      }
+    }
+    return out;
+  }
+
+  async #resolve(c: WalkCandidate): Promise<HomeSession[]> {
+    const known = c.id !== null ? this.#known.get(c.id) : undefined;
+    if (known) return [known];
+    const sessions = await this.#walk.resolve(c);
+    for (const s of sessions) this.#known.set(s.id, s);
+    return sessions;
   }
 
   async *readStream(sessionId: string, stream: string, options: { fromSeq?: number } = {}): AsyncIterable<string> {
@@ -102,7 +141,7 @@ export class AgentHomeStore implements SessionStore, RawStreamSource, AgentReadi
     const s = await this.#find(sessionId);
     const out: StreamInfo[] = [];
     const captured = (await capturedStreams(s)).map(([name]) => name);
-    for (const name of ["rollout", ...[...s.subAgents.keys()].map((id) => `sub-agent-${id}`), ...captured]) {
+    for (const name of ["rollout", ...[...(await this.#subAgents(s)).keys()].map((id) => `sub-agent-${id}`), ...captured]) {
       let lines = 0;
       let bytes = 0;
       for (const path of await this.#files(s, name)) bytes += (await stat(path)).size;
@@ -112,19 +151,39 @@ export class AgentHomeStore implements SessionStore, RawStreamSource, AgentReadi
     return out;
   }
 
+  /** The files session `id` is made of, as the agent keeps them: its transcript file(s), then its sub-agents' files. */
+  async sessionFilesOf(id: string): Promise<string[]> {
+    const s = await this.#find(id);
+    return [...s.files, ...[...(await this.#subAgents(s)).values()].sort()];
+  }
+
   async agentReading(sessionId: string): Promise<AgentReading> {
     const s = await this.#find(sessionId);
     if (this.agent === "gemini-cli") return { agent: this.agent, cwd: s.cwd };
-    const home = new ClaudeCodeHome(this.dir);
-    return { agent: this.agent, skipUuids: await home.copiedUuids(await home.sessionFiles(s.id)) };
+    return { agent: this.agent, skipUuids: s.forkOf === null ? new Set() : await claudeRecordUuids(this.#forkParentPath(s)!) };
   }
 
-  putSession(): Promise<SessionSummary> {
-    return Promise.reject(this.#readOnly("write sessions"));
+  /** A Claude Code fork's parent transcript (in the same project). */
+  #forkParentPath(s: HomeSession): string | null {
+    return s.forkOf === null ? null : join(s.folder, `${s.forkOf}.jsonl`);
   }
 
-  append(): Promise<never> {
-    return Promise.reject(this.#readOnly("append"));
+  async putSession(input: SessionInput): Promise<SessionSummary> {
+    await this.#writer.putSession(input);
+    this.#changed(input.id);
+    return this.getSession(input.id).catch((err: unknown) => {
+      // A Gemini CLI session has no file before its first chat line: its summary is the one given.
+      if (!(err instanceof NotFoundError)) throw err;
+      return { ...input, updated_at: input.updated_at ?? input.created_at, lines: 0, bytes: 0 };
+    });
+  }
+
+  async append(sessionId: string, stream: string, expectedSeq: number, lines: readonly string[], options?: AppendOptions): Promise<AppendResult> {
+    try {
+      return await this.#writer.append(sessionId, stream, expectedSeq, lines, options);
+    } finally {
+      this.#changed(sessionId);
+    }
   }
 
   deleteSession(): Promise<void> {
@@ -138,12 +197,27 @@ export class AgentHomeStore implements SessionStore, RawStreamSource, AgentReadi
   async close(): Promise<void> {}
 
   #readOnly(what: string): UnsupportedError {
-    return new UnsupportedError(`${this.dir} is a ${this.agent} home, read in place: sessionvault cannot ${what} there`);
+    return new UnsupportedError(`${this.dir} is a ${this.agent} home, whose files the agent owns: sessionvault cannot ${what} there`);
+  }
+
+  /** Files of `id` were written: list the home again and summarise that session again. */
+  #changed(id: string): void {
+    this.#walk = new AgentHomeWalk(this.agent, this.dir, this.#cache);
+    this.#known.clear();
+    this.#summaries.delete(id);
   }
 
   async #find(idOrPrefix: string): Promise<HomeSession> {
     const want = idOrPrefix.toLowerCase();
-    const hits = [...(await this.#all()).values()].filter((s) => s.id.toLowerCase().startsWith(want));
+    const exact = this.#known.get(want);
+    if (exact) return exact;
+    const hits: HomeSession[] = [];
+    // Fewer than 8 characters cannot name a Gemini CLI chat; the checked layer asks for 8 anyway.
+    if (want.length >= 8) {
+      for (const c of await this.#walk.candidatesFor(want)) {
+        for (const s of await this.#resolve(c)) if (s.id.toLowerCase().startsWith(want) && !hits.some((h) => h.id === s.id)) hits.push(s);
+      }
+    }
     if (hits.length > 1)
       throw new AmbiguousIdError(
         idOrPrefix,
@@ -153,71 +227,48 @@ export class AgentHomeStore implements SessionStore, RawStreamSource, AgentReadi
     return hits[0]!;
   }
 
+  /** A session's sub-agents, found when a stream needs them (a listing does not). */
+  async #subAgents(s: HomeSession): Promise<Map<string, string>> {
+    s.subAgents ??= await this.#walk.subAgentsOf(s);
+    return s.subAgents;
+  }
+
   async #files(s: HomeSession, stream: string): Promise<string[]> {
     if (stream === "rollout") return s.files;
-    const sub = stream.startsWith("sub-agent-") ? s.subAgents.get(stream.slice("sub-agent-".length)) : undefined;
+    const sub = stream.startsWith("sub-agent-") ? (await this.#subAgents(s)).get(stream.slice("sub-agent-".length)) : undefined;
     if (sub !== undefined) return [sub];
     const captured = (await capturedStreams(s)).find(([name]) => name === stream);
     if (captured) return [captured[1]];
     throw new NotFoundError(`session ${s.id} has no stream "${stream}"`);
   }
 
-  #lines(s: HomeSession, stream: string): AsyncIterable<RawLine> {
-    const files = this.#files(s, stream);
-    return (async function* () {
-      const paths = await files;
-      if (paths.some((f) => f.endsWith(".json"))) yield* readGeminiChatLines(paths);
-      else for (const f of paths) yield* readFileLines(f);
-    })();
-  }
-
-  #all(): Promise<Map<string, HomeSession>> {
-    this.#sessions ??= this.agent === "claude-code" ? claudeSessions(this.dir) : geminiSessions(this.dir);
-    return this.#sessions;
+  async *#lines(s: HomeSession, stream: string): AsyncGenerator<RawLine> {
+    const files = await this.#files(s, stream);
+    if (files.some((f) => f.endsWith(".json"))) yield* readGeminiChatLines(files);
+    else for (const f of files) yield* readFileLines(f);
   }
 
   #summary(s: HomeSession): Promise<SessionSummary> {
     let p = this.#summaries.get(s.id);
     if (!p) {
-      p = summarise(this.agent, s, this.#lines(s, "rollout"), async () => (await this.agentReading(s.id)).skipUuids);
+      p = this.#cachedSummary(s);
       this.#summaries.set(s.id, p);
     }
     return p;
   }
-}
 
-async function claudeSessions(dir: string): Promise<Map<string, HomeSession>> {
-  const home = new ClaudeCodeHome(dir);
-  const out = new Map<string, HomeSession>();
-  for await (const e of home.listSessions()) {
-    // A sub-agent whose session is gone has no session id of its own (`agent-<id>`): it is not listed.
-    if (e.kind !== "session") continue;
-    const files = await home.sessionFiles(e.sessionId);
-    out.set(e.sessionId, {
-      id: e.sessionId,
-      files: [e.transcript],
-      subAgents: new Map(files.subAgents.map((a) => [a.agentId, a.path])),
-      captureDir: claudeCaptureDir(files.projectDir, e.sessionId),
-      cwd: null,
-      forkOf: files.forkOf,
-    });
+  /** From the cache while the session's files (and a fork's parent) are unchanged; else read and kept there. */
+  async #cachedSummary(s: HomeSession): Promise<SessionSummary> {
+    const parent = this.#forkParentPath(s);
+    const key = this.#cache ? await AgentSummaryCache.keyOf(parent === null ? s.files : [...s.files, parent]) : null;
+    if (this.#cache && key !== null) {
+      const hit = await this.#cache.get(s.id, key);
+      if (hit) return hit;
+    }
+    const summary = await summarise(this.agent, s, this.#lines(s, "rollout"), async () => (await this.agentReading(s.id)).skipUuids);
+    if (this.#cache && key !== null) await this.#cache.set(s.id, key, summary);
+    return summary;
   }
-  return out;
-}
-
-async function geminiSessions(dir: string): Promise<Map<string, HomeSession>> {
-  const out = new Map<string, HomeSession>();
-  for await (const s of new GeminiCliHome(dir).listSessions()) {
-    out.set(s.sessionId, {
-      id: s.sessionId,
-      files: s.files,
-      subAgents: new Map(s.subAgents.map((a) => [a.sessionId, a.path])),
-      captureDir: null,
-      cwd: s.cwd,
-      forkOf: null,
-    });
-  }
-  return out;
 }
 
 const CAPTURED = [STREAMS.rawApi, STREAMS.debugLog, STREAMS.metaEvents];
@@ -294,4 +345,63 @@ async function summarise(
 
 function newestFirst(a: SessionSummary, b: SessionSummary): number {
   return a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : a.id < b.id ? 1 : -1;
+}
+
+/** Into a list kept newest first. */
+function insertSorted(list: SessionSummary[], s: SessionSummary): void {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (newestFirst(list[mid]!, s) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  list.splice(lo, 0, s);
+}
+
+/** A binary heap, largest key on top. */
+class MaxHeap<T> {
+  readonly #items: T[] = [];
+  readonly #key: (x: T) => number;
+
+  constructor(key: (x: T) => number) {
+    this.#key = key;
+  }
+
+  peek(): T | undefined {
+    return this.#items[0];
+  }
+
+  push(x: T): void {
+    const a = this.#items;
+    a.push(x);
+    let i = a.length - 1;
+    while (i > 0) {
+      const up = (i - 1) >> 1;
+      if (this.#key(a[up]!) >= this.#key(a[i]!)) break;
+      [a[up], a[i]] = [a[i]!, a[up]!];
+      i = up;
+    }
+  }
+
+  pop(): T | undefined {
+    const a = this.#items;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length > 0 && last !== undefined) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && this.#key(a[l]!) > this.#key(a[m]!)) m = l;
+        if (r < a.length && this.#key(a[r]!) > this.#key(a[m]!)) m = r;
+        if (m === i) break;
+        [a[m], a[i]] = [a[i]!, a[m]!];
+        i = m;
+      }
+    }
+    return top;
+  }
 }

@@ -1,22 +1,23 @@
 import { createHash } from "node:crypto";
 import { readdirSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FromUrlOptions } from "@sessionvault/core/store-api";
 import { AgentHomeStore } from "./agent-home-store.js";
 import { FsStore } from "./fs-store.js";
 
 /**
- * `file:///path`: a Codex home, or, read in place, a Claude Code config dir
- * (it holds `projects/` and no Codex `sessions/YYYY/` tree) or a Gemini CLI dir (`tmp/`);
- * see README "Store URL". With `cacheDir`, the
+ * `file:///path`: a Codex home, or, in place, a Claude Code config dir
+ * (it holds `projects/` and no Codex `sessions/YYYY/` tree, or is named
+ * `.claude`) or a Gemini CLI dir (`tmp/`, or named `.gemini`); see README
+ * "Store URL". With `cacheDir`, the
  * listing facts of this home (and org) are kept in one file there, never
  * inside the home, which sessionvault only reads.
  */
 export function fromUrl(url: URL, options: FromUrlOptions = {}): FsStore | AgentHomeStore {
   const root = fileURLToPath(url);
-  const agent = agentHomeKind(root);
-  if (agent !== null) return new AgentHomeStore(agent, root);
+  const agent = storeHomeKind(root);
+  if (agent !== null) return new AgentHomeStore(agent, root, options.cacheDir ? { cacheDir: options.cacheDir } : {});
   return new FsStore({
     root,
     ...(options.org ? { org: options.org } : {}),
@@ -63,4 +64,19 @@ function hasYearDir(dir: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The agent a store folder belongs to: what it holds (`agentHomeKind`), else,
+ * for a folder that holds none of it yet (a new machine's config dir, or one
+ * that does not exist), its name: `.claude` is a Claude Code config dir,
+ * `.gemini` a Gemini CLI dir. Anything else is a Codex home.
+ */
+export function storeHomeKind(root: string): "claude-code" | "gemini-cli" | null {
+  const held = agentHomeKind(root);
+  if (held !== null) return held;
+  const isDir = (p: string) => statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  if (isDir(join(root, "sessions")) || isDir(join(root, "archived_sessions"))) return null;
+  const name = basename(resolve(root));
+  return name === ".claude" ? "claude-code" : name === ".gemini" ? "gemini-cli" : null;
 }

@@ -55,13 +55,18 @@ const AGENT_FILE = /^agent-([0-9a-zA-Z_-]+)\.jsonl$/;
 const HEAD_BYTES = 64 * 1024;
 
 /**
- * The folder name Claude Code gives a cwd: every character other than an
- * ASCII letter or digit becomes `-` (2.1.332 files `/tmp/w_x y` under
- * `-tmp-w-x-y`). Very long paths are shortened by the CLI with a hash, so a
- * session's folder is best found by its id (`sessionFiles`) once it exists.
+ * The folder name Claude Code gives a cwd (its rule in 2.1.x): every
+ * character but ASCII letters and digits becomes `-`; a name longer than
+ * 200 characters is cut there and gets `-<hash of the path, base 36>`
+ * (Claude Code finds such a folder by its 200-character prefix, because its
+ * builds do not all hash alike).
  */
 export function claudeProjectSlug(cwd: string): string {
-  return cwd.replace(/[^a-zA-Z0-9]/g, "-");
+  const slug = cwd.replace(/[^a-zA-Z0-9]/g, "-");
+  if (slug.length <= 200) return slug;
+  let h = 0;
+  for (let i = 0; i < cwd.length; i++) h = ((h << 5) - h + cwd.charCodeAt(i)) | 0;
+  return `${slug.slice(0, 200)}-${Math.abs(h).toString(36)}`;
 }
 
 /**
@@ -161,7 +166,7 @@ export class ClaudeCodeHome {
       const projectDir = join(this.projectsDir, project);
       const transcript = join(projectDir, `${sessionId}.jsonl`);
       if (!(await stat(transcript).catch(() => null))?.isFile()) continue;
-      return { sessionId, projectDir, transcript, subAgents: await this.#subAgents(projectDir, sessionId), forkOf: await forkParent(projectDir, sessionId) };
+      return { sessionId, projectDir, transcript, subAgents: await this.subAgentFiles(projectDir, sessionId), forkOf: await forkParent(projectDir, sessionId) };
     }
     throw new NotFoundError(`no Claude Code session ${sessionId} under ${this.projectsDir}`);
   }
@@ -172,7 +177,8 @@ export class ClaudeCodeHome {
     return claudeRecordUuids(join(files.projectDir, `${files.forkOf}.jsonl`));
   }
 
-  async #subAgents(projectDir: string, sessionId: string): Promise<ClaudeSubAgentFile[]> {
+  /** The sub-agent transcripts session `sessionId` of `projectDir` started, warm-up agents left out. */
+  async subAgentFiles(projectDir: string, sessionId: string): Promise<ClaudeSubAgentFile[]> {
     const out: ClaudeSubAgentFile[] = [];
     // 2.1.x: <sessionId>/subagents/agent-<id>.jsonl with agent-<id>.meta.json.
     const subDir = join(projectDir, sessionId, "subagents");
@@ -205,19 +211,38 @@ export class ClaudeCodeHome {
  * are its own queue records, written when the fork ran).
  */
 async function forkParent(projectDir: string, sessionId: string): Promise<string | null> {
-  const own = await sessionHead(join(projectDir, `${sessionId}.jsonl`));
-  if (own === null || own.firstUuid === null) return null;
-  let best: { id: string; start: string } | null = null;
+  const heads = new Map<string, ClaudeSessionHead | null>();
   for (const name of (await readdir(projectDir).catch(() => [] as string[])).sort()) {
     if (!name.endsWith(".jsonl")) continue;
     const id = name.slice(0, -".jsonl".length);
-    if (id === sessionId || !UUID.test(id)) continue;
-    const h = await sessionHead(join(projectDir, name));
-    if (h === null || h.firstUuid !== own.firstUuid) continue;
-    const earlier = h.start !== "" && own.start !== "" ? h.start < own.start : false;
-    if (earlier && (best === null || h.start < best.start)) best = { id, start: h.start };
+    if (UUID.test(id)) heads.set(id, await claudeSessionHead(join(projectDir, name)));
   }
-  return best?.id ?? null;
+  return claudeForkParents(heads).get(sessionId) ?? null;
+}
+
+/**
+ * The fork parent of every session of one project, from their heads, in one
+ * pass: sessions sharing a first conversation record are grouped, and each
+ * one's parent is the one of its group that started first, if that was
+ * earlier than itself.
+ */
+export function claudeForkParents(heads: ReadonlyMap<string, ClaudeSessionHead | null>): Map<string, string | null> {
+  const byFirst = new Map<string, { id: string; start: string }[]>();
+  for (const [id, h] of heads) {
+    if (h === null || h.firstUuid === null) continue;
+    let group = byFirst.get(h.firstUuid);
+    if (!group) byFirst.set(h.firstUuid, (group = []));
+    group.push({ id, start: h.start });
+  }
+  const out = new Map<string, string | null>();
+  for (const group of byFirst.values()) {
+    if (group.length < 2) continue;
+    let first: { id: string; start: string } | null = null;
+    for (const g of group) if (g.start !== "" && (first === null || g.start < first.start || (g.start === first.start && g.id < first.id))) first = g;
+    if (first === null) continue;
+    for (const g of group) if (g.start !== "" && first.start < g.start) out.set(g.id, first.id);
+  }
+  return out;
 }
 
 /** The uuids of a session's records: what a fork of it copied. */
@@ -233,26 +258,63 @@ export async function claudeRecordUuids(transcript: string): Promise<Set<string>
   return out;
 }
 
-/** The first line's time and the first conversation record's uuid. */
-async function sessionHead(path: string): Promise<{ start: string; firstUuid: string | null } | null> {
+/** What fork detection needs of a transcript: its first line's time and its first conversation record's uuid. */
+export interface ClaudeSessionHead {
+  start: string;
+  firstUuid: string | null;
+}
+
+/** The head of a transcript (at most its first 50 lines are read); null when it cannot be read. */
+export async function claudeSessionHead(path: string): Promise<ClaudeSessionHead | null> {
+  // Most heads are in the first block: one read, no stream. A longer one is read on as a stream.
+  const fh = await open(path, "r").catch(() => null);
+  if (!fh) return null;
+  let block: Buffer;
+  try {
+    const buf = Buffer.allocUnsafe(HEAD_BYTES);
+    const { bytesRead } = await fh.read(buf, 0, HEAD_BYTES, 0);
+    block = buf.subarray(0, bytesRead);
+  } catch {
+    return null;
+  } finally {
+    await fh.close();
+  }
+  const complete = block.lastIndexOf(0x0a) + 1;
+  const lines = block.subarray(0, complete).toString("utf8").split("\n");
+  lines.pop();
+  if (block.length === HEAD_BYTES) return headOf(lines, true) ?? headOfStream(path);
+  return headOf(lines, false);
+}
+
+/** The head from the first lines; with `partial`, null when they end before it is known (read on). */
+function headOf(lines: readonly string[], partial: boolean): ClaudeSessionHead | null {
   let start = "";
   let n = 0;
+  for (const text of lines) {
+    if (++n > 50) return { start, firstUuid: null };
+    let r: Record<string, unknown>;
+    try {
+      r = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      continue;
+    }
+    if (start === "" && typeof r.timestamp === "string") start = r.timestamp;
+    if ((r.type === "user" || r.type === "assistant") && typeof r.uuid === "string") return { start, firstUuid: r.uuid };
+  }
+  return partial ? null : { start, firstUuid: null };
+}
+
+async function headOfStream(path: string): Promise<ClaudeSessionHead | null> {
+  const lines: string[] = [];
   try {
     for await (const line of readFileLines(path)) {
-      if (++n > 50) break;
-      let r: Record<string, unknown>;
-      try {
-        r = JSON.parse(line.text) as Record<string, unknown>;
-      } catch {
-        continue;
-      }
-      if (start === "" && typeof r.timestamp === "string") start = r.timestamp;
-      if ((r.type === "user" || r.type === "assistant") && typeof r.uuid === "string") return { start, firstUuid: r.uuid };
+      lines.push(line.text);
+      if (lines.length > 50) break;
     }
   } catch {
     return null;
   }
-  return { start, firstUuid: null };
+  return headOf(lines, false);
 }
 
 interface Head {
