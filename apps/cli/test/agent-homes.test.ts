@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { mkdtemp, rm, symlink } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -130,12 +130,16 @@ describe.each(CASES)("--store with a $agent $version home", ({ agent, version })
   });
 });
 
-describe("an agent home is read-only and says so", () => {
-  it("refuses to sync into a Claude Code home and names it", async () => {
-    const claude = homeDir("claude-code", "2.1.332");
+describe("an agent home takes only its own agent's sessions", () => {
+  it("refuses to sync Codex sessions into a Claude Code home, names both, and writes nothing", async () => {
+    const root = await mkdtemp(join(tmpdir(), "sv-agent-refuse-"));
+    const claude = join(root, ".claude");
+    await mkdir(join(claude, "projects"), { recursive: true });
     const r = await runCli(["sync", "--from", join(FIXTURES, "codex", "0.98.0"), "--to", claude]);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/claude-code home, read in place/);
+    expect(r.stderr).toMatch(/is a codex session; .*\.claude is a claude-code home, which holds only claude-code sessions/);
+    expect(await readdir(join(claude, "projects"))).toEqual([]);
+    await rm(root, { recursive: true, force: true });
   });
 });
 

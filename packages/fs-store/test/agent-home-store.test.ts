@@ -33,11 +33,11 @@ describe("fromUrl on an agent's home", () => {
     expect(fromUrl(pathToFileURL(codexWithTmp))).toBeInstanceOf(FsStore);
   });
 
-  it("refuses every write with UnsupportedError naming the home", async () => {
+  it("refuses delete and legal hold with UnsupportedError naming the home (the agent owns its files)", async () => {
     for (const dir of [CLAUDE, GEMINI]) {
       const store = fromUrl(pathToFileURL(dir)) as AgentHomeStore;
       const id = (await store.listSessions({ limit: 1 })).sessions[0]!.id;
-      for (const attempt of [() => store.append(), () => store.deleteSession(), () => store.putSession(), () => store.setLegalHold()]) {
+      for (const attempt of [() => store.deleteSession(), () => store.setLegalHold()]) {
         const err = await attempt().then(
           () => null,
           (e: unknown) => e,
