@@ -62,19 +62,29 @@ export async function list(options: ListOptions, ctx: CliContext): Promise<void>
       const homes = localAgentHomes(ctx).filter((h) => agent === null || h.agent === agent);
       if (options.cursor !== undefined && homes.length > 1)
         throw new UsageError("--cursor pages one store: add --store (the listing of every local agent home has no cursor)");
-      for (const home of homes) stores.push(await openStoreArg(ctx, home.dir, { summaryCache: query.q !== undefined }));
+      // An agent home's summaries come from the user's cache while its files are unchanged (a Codex home reads only its newest heads,
+      // except for a search, which reads its rollouts through).
+      for (const home of homes) stores.push(await openStoreArg(ctx, home.dir, { summaryCache: query.q !== undefined || home.agent !== "codex" }));
     }
     const rows: { s: SessionSummary; store: OpenedStore; agent: AgentName }[] = [];
     let snippetsAll: Record<string, string> | undefined;
     let nextCursor: string | null = null;
     let more = false;
-    for (const store of stores) {
+    // The homes are read at once: one's file reads overlap another's parsing.
+    const pages = await Promise.all(
+      stores.map((store) =>
+        agent !== null && storeAgent(store) !== agent
+          ? null
+          : // A store without a text index (a Codex home) is read through until the page is full.
+            query.q
+            ? searchSessions(store, query, { maxScanBytes: Infinity, maxSessions: Infinity })
+            : store.listSessions(query),
+      ),
+    );
+    for (const [i, store] of stores.entries()) {
       const storeIs = storeAgent(store);
-      if (agent !== null && storeIs !== agent) continue;
-      // A store without a text index (a Codex home) is read through until the page is full.
-      const page: SearchPage = query.q
-        ? await searchSessions(store, query, { maxScanBytes: Infinity, maxSessions: Infinity })
-        : await store.listSessions(query);
+      const page: SearchPage | null = pages[i]!;
+      if (page === null) continue;
       for (const s of page.sessions) rows.push({ s, store, agent: storeIs });
       if (page.snippets) snippetsAll = { ...snippetsAll, ...page.snippets };
       if (stores.length === 1) nextCursor = page.next_cursor;
