@@ -46,7 +46,8 @@ function copier(k, group, shiftMs) {
 
 /** `YYYY-MM-DDTHH-MM[-SS]` stamps in file names move with the copy's times. */
 function shiftNameStamp(name, shiftMs) {
-  return name.replace(/(\d{4})-(\d\d)-(\d\d)T(\d\d)-(\d\d)(-(\d\d))?/, (_m, y, mo, d, h, mi, _s, s) => {
+  // Seconds only when a `-` follows (Codex: `T09-36-58-<uuid>`); a Gemini CLI chat's id may start with digits.
+  return name.replace(/(\d{4})-(\d\d)-(\d\d)T(\d\d)-(\d\d)(-(\d\d)(?=-))?/, (_m, y, mo, d, h, mi, _s, s) => {
     const t = new Date(Date.UTC(+y, +mo - 1, +d, +h, +mi, s ? +s : 0) + shiftMs).toISOString();
     return `${t.slice(0, 10)}T${t.slice(11, 13)}-${t.slice(14, 16)}${s ? `-${t.slice(17, 19)}` : ""}`;
   });
@@ -96,13 +97,19 @@ export function generateClaudeHome(home, { sessions, groups = 20, copyMinutes = 
   for (let k = 0; ids.length < sessions; k++) {
     const t = templates[bigEvery > 0 && k % bigEvery === bigEvery - 1 ? 1 : 0];
     const c = copier(k, k % groups, t.offset + k * copyMinutes * MINUTE);
-    for (const f of t.files) {
-      const rel = c.path(f.rel);
-      if (/^projects\/[^/]+\/[0-9a-f-]{36}\.jsonl$/.test(rel)) {
-        if (ids.length >= sessions) continue;
-        ids.push(/([0-9a-f-]{36})\.jsonl$/.exec(rel)[1]);
+    // The last copy is cut at `sessions`: a session left out leaves out its sub-agents too.
+    const copy = t.files.map((f) => ({ rel: c.path(f.rel), text: f.text }));
+    const keep = new Set();
+    for (const f of copy) {
+      const m = /^projects\/[^/]+\/([0-9a-f-]{36})\.jsonl$/.exec(f.rel);
+      if (m && ids.length < sessions) {
+        ids.push(m[1]);
+        keep.add(m[1]);
       }
-      writeCopy(join(home, rel), c.text(f.text));
+    }
+    for (const f of copy) {
+      const owner = /^projects\/[^/]+\/([0-9a-f-]{36})[./]/.exec(f.rel)?.[1];
+      if (owner === undefined || keep.has(owner)) writeCopy(join(home, f.rel), c.text(f.text));
     }
   }
   settleTimes(home);
@@ -126,6 +133,7 @@ export function generateGeminiHome(home, { sessions, groups = 20, copyMinutes = 
     const shift = Math.round((offset + k * copyMinutes * MINUTE) / MINUTE) * MINUTE;
     const c = copier(k, group, shift);
     for (const [path, name] of Object.entries(registry)) projects[c.text(path)] = `${name}-${group}`;
+    const copy = [];
     for (const f of tpl) {
       const parts = f.rel.split("/");
       // tmp/<project>/…: the project folder is the group's variant of it.
@@ -133,15 +141,15 @@ export function generateGeminiHome(home, { sessions, groups = 20, copyMinutes = 
       parts[1] = `${parts[1]}-${group}`;
       const last = parts.length - 1;
       parts[last] = shiftNameStamp(parts[last], shift);
-      const rel = c.path(parts.join("/"));
       const text = c.text(f.text);
-      const main = /^session-.*\.jsonl$/.exec(parts[last]) && /"sessionId":"([0-9a-f-]{36})"/.exec(text);
-      if (main) {
-        if (!ids.has(main[1]) && ids.size >= sessions) continue;
-        ids.add(main[1]);
-      }
-      writeCopy(join(home, rel), text);
+      const main = /^session-.*\.jsonl$/.test(parts[last]) ? /"sessionId":"([0-9a-f-]{36})"/.exec(text)?.[1] : undefined;
+      // A sub-agent's chat is in chats/<parent id>/: it goes with its parent.
+      const owner = main ?? (parts[2] === "chats" && parts.length === 5 ? c.path(parts[3]) : undefined);
+      copy.push({ rel: c.path(parts.join("/")), text, main, owner });
     }
+    // The last copy is cut at `sessions`: a session left out leaves out its other files and sub-agents too.
+    for (const f of copy) if (f.main !== undefined && !ids.has(f.main) && ids.size < sessions) ids.add(f.main);
+    for (const f of copy) if (f.owner === undefined || ids.has(f.owner)) writeCopy(join(home, f.rel), f.text);
   }
   writeCopy(join(home, "projects.json"), `${JSON.stringify({ projects }, null, 2)}\n`);
   settleTimes(home);
