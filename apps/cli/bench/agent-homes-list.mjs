@@ -69,8 +69,10 @@ rmSync(cache, { recursive: true, force: true });
 const codex = median(times["Codex home only"]);
 const all = median(times["Codex + Claude Code + Gemini CLI"]);
 const ratio = all / codex;
+// On a shared machine the best run of each is the one least disturbed by other work.
+const best = Math.min(...times["Codex + Claude Code + Gemini CLI"]) / Math.min(...times["Codex home only"]);
 console.log(`\nlist --limit 20 --json, whole process, ${SESSIONS} sessions per agent, median of ${RUNS} (interleaved)`);
 console.log(`  Codex home only                    ${codex.toFixed(1).padStart(7)} ms  (baseline; first run ${cold["Codex home only"].ms.toFixed(0)} ms)`);
 console.log(
-  `  Codex + Claude Code + Gemini CLI   ${all.toFixed(1).padStart(7)} ms  ${ratio.toFixed(2)}× (target ≤ ${TARGET}×: ${ratio <= TARGET ? "ok" : "MISSED"}; first run, no cache: ${cold["Codex + Claude Code + Gemini CLI"].ms.toFixed(0)} ms; page holds ${[...agents].sort().join(", ")})`,
+  `  Codex + Claude Code + Gemini CLI   ${all.toFixed(1).padStart(7)} ms  ${ratio.toFixed(2)}× (target ≤ ${TARGET}×: ${ratio <= TARGET ? "ok" : "MISSED"}; best against best ${best.toFixed(2)}×; first run, no cache: ${cold["Codex + Claude Code + Gemini CLI"].ms.toFixed(0)} ms; page holds ${[...agents].sort().join(", ")})`,
 );

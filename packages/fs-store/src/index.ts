@@ -1,4 +1,4 @@
 export { FsStore, type FsStoreOptions, type RawStreamSource, type UnreadableSession } from "./fs-store.js";
 export { fromUrl, summaryCachePath } from "./from-url.js";
 export { AgentHomeStore, type AgentHomeKind } from "./agent-home-store.js";
-export { agentHomeKind } from "./from-url.js";
+export { agentHomeKind, storeHomeKind } from "./from-url.js";

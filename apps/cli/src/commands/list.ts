@@ -16,7 +16,8 @@ import {
 } from "@sessionvault/core/store-api";
 import { printJson, type CliContext } from "../io.js";
 import { terminalSafe } from "../terminal-text.js";
-import { localAgentHomes, openStoreArg, storeAgent } from "../stores.js";
+import { storeHomeKind } from "@sessionvault/fs-store";
+import { localAgentHomes, openStoreArg, storeAgent, storeArg } from "../stores.js";
 
 export interface ListOptions {
   store?: string;
@@ -54,9 +55,10 @@ export async function list(options: ListOptions, ctx: CliContext): Promise<void>
   const stores: OpenedStore[] = [];
   try {
     if (options.store !== undefined) {
-      // A search over a Codex home keeps its summaries and search index in the user's cache directory.
-      const cache = query.q !== undefined;
-      stores.push(await openStoreArg(ctx, options.store, { unredacted: options.redact === false, summaryCache: cache }));
+      // A search over a Codex home keeps its summaries and search index in the user's cache directory; an agent home keeps its summaries there.
+      const url = storeArg(ctx, options.store);
+      const agentHome = !/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && storeHomeKind(url) !== null;
+      stores.push(await openStoreArg(ctx, options.store, { unredacted: options.redact === false, summaryCache: query.q !== undefined || agentHome }));
     } else {
       // No --store: every agent home of this machine, merged newest first.
       const homes = localAgentHomes(ctx).filter((h) => agent === null || h.agent === agent);
