@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Minimal scripted mock of the Anthropic Messages API, for driving the real
-// Claude Code CLI offline. No dependencies. Written from the public protocol
+// Claude Code CLI offline (the claude harness's mock-anthropic.mjs, kept here
+// so the real-agent tests run on a fresh machine). No dependencies. Written from the public protocol
 // shape of `POST /v1/messages` (stream: true -> Server-Sent Events).
 //
 // Usage:
@@ -227,8 +228,8 @@ function toolIndex(body) {
 }
 function toolProps(tools, name) {
   const t = tools.get(name);
-  const s = t && t.input_schema;
-  return s && s.properties ? Object.keys(s.properties) : [];
+  const s = t?.input_schema;
+  return s?.properties ? Object.keys(s.properties) : [];
 }
 // Tools listed as deferred in the system/messages text ("available via ToolSearch").
 function deferredTools(body) {
@@ -258,10 +259,6 @@ function lastResult(c, max = 400) {
   const r = c.results.at(-1);
   return toolResultText(r).slice(0, max);
 }
-function resultIsError(c) {
-  const r = c.results.at(-1);
-  return !!(r && r.is_error);
-}
 function cwdFrom(c) {
   const all = c.messages.flatMap((m) => blocksOf(m).map((b) => b.text || "")).join("\n");
   const m = all.match(/Primary working directory: (\S+)/) || all.match(/Working directory: (\S+)/);
@@ -286,7 +283,7 @@ function agentToolName(c) {
   if (c.tools.has("Task")) return "Task";
   return null;
 }
-function taskIdFrom(textIn) {
+function _taskIdFrom(textIn) {
   const m = String(textIn).match(/Task #?(\d+)/i) || String(textIn).match(/"?(?:taskId|id)"?\s*[:=]\s*"?(\w+)/);
   return m ? m[1] : "1";
 }
@@ -613,11 +610,11 @@ function sideCall(body, a, tools, sys) {
     };
   }
   if (tools.size === 0) {
-    const wantsJson = /json/i.test(all) || !!(body.output_format || (body.output_config && body.output_config.format));
+    const wantsJson = /json/i.test(all) || !!(body.output_format || (body.output_config?.format));
     if (/title/i.test(all)) {
       // A title made from the first user line quoted in the request.
       const m = a.lastText.match(/User: (\S[^\n]*)/);
-      const words = ((m && m[1]) || a.promptText || "mock session")
+      const words = ((m?.[1]) || a.promptText || "mock session")
         .replace(/[^\w\s.-]/g, "")
         .split(/\s+/)
         .filter(Boolean)
@@ -831,7 +828,7 @@ const server = http.createServer(async (req, res) => {
   if (req.method === "POST" && /\/v1\/messages$/.test(rest)) {
     const a = analyse(body);
     const tag = a.promptText.match(/\[scenario:([A-Za-z0-9_-]+)\]/);
-    const name = pathScenario || (tag && tag[1]) || "qa";
+    const name = pathScenario || (tag?.[1]) || "qa";
     const scenario = SCENARIOS[name] || SCENARIOS.qa;
     const tools = toolIndex(body);
     const session = req.headers["x-claude-code-session-id"] || "";
@@ -889,11 +886,11 @@ const server = http.createServer(async (req, res) => {
     }
 
     const out = scenario(c);
-    if (out && out.error) {
+    if (out?.error) {
       log({ kind: "messages", ...common, reply: [`error:${out.error.status}:${out.error.type}`] });
       return errorResponse(res, out.error, requestId);
     }
-    if (out && out.streamError) {
+    if (out?.streamError) {
       log({ kind: "messages", ...common, reply: [...out.partial.map((b) => b.type), `stream-error:${out.streamError.type}`] });
       if (!body.stream) return errorResponse(res, { status: 529, type: out.streamError.type, message: out.streamError.message }, requestId);
       return streamMessage(res, body, out.partial, usageFor(name, a, body, 1), { requestId, streamError: out.streamError });
