@@ -32,8 +32,9 @@ const GEMINI_CHAT = /^session-.+\.jsonl?$/;
  *   `<sessionId>/subagents/agent-<id>.jsonl`).
  * - Gemini CLI (JSONL chats): `tmp/<project>/chats/session-<start>-<id8>.jsonl`,
  *   `<project>` the folder `projects.json` names for the cwd, else the sha256
- *   of the cwd (the folder Gemini CLI moves to its short name on its next
- *   run there). The `rollout` stream is the session's chat files one after
+ *   of the cwd with a `.project_root` naming the cwd, which Gemini CLI 0.5x
+ *   then takes as the project's folder (without it, the CLI copies the
+ *   folder to a new short name and resumes there). The `rollout` stream is the session's chat files one after
  *   the other, so a header line whose start time names another file starts
  *   that file, as the CLI did. A single-JSON chat (0.20.x) is one document
  *   the CLI rewrites whole: it cannot be appended to, and is refused.
@@ -289,7 +290,7 @@ export class AgentHomeWriter {
     const chatsDir = join(projectDir, "chats");
     await mkdir(chatsDir, { recursive: true, mode: 0o700 });
     if (cwd !== null) {
-      // The root the folder belongs to, as Gemini CLI records it beside its own folders.
+      // The root the folder belongs to, as Gemini CLI records it beside its own folders: it makes the CLI adopt this folder.
       await writeFile(join(projectDir, ".project_root"), cwd, { flag: "wx", mode: 0o600 }).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== "EEXIST") throw err;
       });

@@ -610,11 +610,11 @@ function sideCall(body, a, tools, sys) {
     };
   }
   if (tools.size === 0) {
-    const wantsJson = /json/i.test(all) || !!(body.output_format || (body.output_config?.format));
+    const wantsJson = /json/i.test(all) || !!(body.output_format || body.output_config?.format);
     if (/title/i.test(all)) {
       // A title made from the first user line quoted in the request.
       const m = a.lastText.match(/User: (\S[^\n]*)/);
-      const words = ((m?.[1]) || a.promptText || "mock session")
+      const words = (m?.[1] || a.promptText || "mock session")
         .replace(/[^\w\s.-]/g, "")
         .split(/\s+/)
         .filter(Boolean)
@@ -828,7 +828,7 @@ const server = http.createServer(async (req, res) => {
   if (req.method === "POST" && /\/v1\/messages$/.test(rest)) {
     const a = analyse(body);
     const tag = a.promptText.match(/\[scenario:([A-Za-z0-9_-]+)\]/);
-    const name = pathScenario || (tag?.[1]) || "qa";
+    const name = pathScenario || tag?.[1] || "qa";
     const scenario = SCENARIOS[name] || SCENARIOS.qa;
     const tools = toolIndex(body);
     const session = req.headers["x-claude-code-session-id"] || "";

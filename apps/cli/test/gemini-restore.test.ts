@@ -1,0 +1,114 @@
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "./support/run-cli.js";
+
+/**
+ * A Gemini CLI session restored on a "new machine": the real Gemini CLI (the
+ * pinned devDependency, 0.61.0) against the scripted mock of the gemini
+ * harness writes a chat in one `~/.gemini`; `sync` puts it into an empty
+ * one (under the sha256 of its cwd); `gemini --resume <id>` there finds it
+ * and appends to that same file.
+ */
+const CLI_DIR = fileURLToPath(new URL("../", import.meta.url));
+const GEMINI_BIN = join(CLI_DIR, "node_modules/.bin/gemini");
+const MOCK = fileURLToPath(new URL("./support/gemini-mock-generate.mjs", import.meta.url));
+const SETTINGS = {
+  security: { auth: { selectedType: "gemini-api-key" } },
+  general: { disableAutoUpdate: true, disableUpdateNag: true, maxAttempts: 2 },
+  privacy: { usageStatisticsEnabled: false },
+  telemetry: { enabled: false },
+};
+
+let root: string;
+let port = 0;
+let mock: ReturnType<typeof spawn>;
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), "sv-gemini-restore-"));
+  const portFile = join(root, "mock.port");
+  mock = spawn(process.execPath, [MOCK, "--port", "0", "--port-file", portFile, "--log", join(root, "mock.log")], {
+    stdio: "ignore",
+    // The CLI's shell parser loads while the first answer is on its way, as with a real model.
+    env: { ...process.env, MOCK_FIRST_LATENCY_MS: "300" },
+  });
+  for (let i = 0; i < 200 && !port; i++) {
+    port = Number(await readFile(portFile, "utf8").catch(() => "")) || 0;
+    if (!port) await new Promise((r) => setTimeout(r, 50));
+  }
+  if (!port) throw new Error("the Gemini API mock did not start");
+});
+afterAll(async () => {
+  mock.kill();
+  await rm(root, { recursive: true, force: true });
+});
+
+/** Runs `gemini -p …` as the harness does: minimal environment, the scenario chosen by the base URL path. */
+function gemini(home: string, cwd: string, scenario: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "",
+    HOME: home,
+    LANG: "C.UTF-8",
+    TERM: "dumb",
+    TMPDIR: join(root, "tmp"),
+    GEMINI_API_KEY: "mock-key-not-secret",
+    GEMINI_CLI_NO_RELAUNCH: "true",
+    GOOGLE_GEMINI_BASE_URL: `http://127.0.0.1:${port}/s/${scenario}`,
+    HTTPS_PROXY: `http://127.0.0.1:${port}`,
+    HTTP_PROXY: `http://127.0.0.1:${port}`,
+    NO_PROXY: "127.0.0.1,localhost",
+  };
+  return new Promise((resolve, reject) => {
+    const child = spawn(GEMINI_BIN, [...args, "-o", "stream-json", "--yolo", "--skip-trust"], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function newHome(name: string): Promise<string> {
+  const home = join(root, name);
+  await mkdir(join(home, ".gemini"), { recursive: true });
+  await writeFile(join(home, ".gemini", "settings.json"), JSON.stringify(SETTINGS));
+  return home;
+}
+
+describe("restore into an empty Gemini CLI dir (real Gemini CLI)", () => {
+  it("a synced chat is continued with `gemini --resume <id>` on the new machine, in the same file", async () => {
+    await mkdir(join(root, "tmp"), { recursive: true });
+    const work = join(root, "work", "proj");
+    await mkdir(work, { recursive: true });
+    const oldHome = await newHome("old");
+    const first = await gemini(oldHome, work, "turn1", ["-p", "Start a log file called log.txt with one line."]);
+    expect(first.code, first.stderr).toBe(0);
+    const id = (JSON.parse(first.stdout.split("\n")[0]!) as { session_id: string }).session_id;
+
+    const newGemini = join(await newHome("new"), ".gemini");
+    const sync = await runCli(["sync", "--from", join(oldHome, ".gemini"), "--to", newGemini, "--json"]);
+    expect(sync.code, sync.stderr).toBe(0);
+    expect(JSON.parse(sync.out)).toMatchObject({ sessions_sent: 1, errors: [] });
+    const chats = join(newGemini, "tmp", createHash("sha256").update(work).digest("hex"), "chats");
+    const [name] = await readdir(chats);
+    expect(name).toMatch(new RegExp(`^session-.*-${id.slice(0, 8)}\\.jsonl$`));
+    const original = await readFile(join(chats, name!));
+    expect((await runCli(["cat", id, "--store", newGemini])).stdout).toEqual(original);
+
+    const resumed = await gemini(join(root, "new"), work, "turn3", ["-p", "Anything else left to do?", "--resume", id]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const after = await readFile(join(chats, name!));
+    expect(after.length).toBeGreaterThan(original.length);
+    expect(after.subarray(0, original.length)).toEqual(original);
+    expect(after.subarray(original.length).toString("utf8")).toContain("Anything else left to do?");
+    // The CLI took the restored folder as the project's: no second chat anywhere.
+    const everyChat: string[] = [];
+    for (const p of await readdir(join(newGemini, "tmp"))) for (const n of await readdir(join(newGemini, "tmp", p, "chats")).catch(() => [])) everyChat.push(n);
+    expect(everyChat).toEqual([name]);
+  }, 180_000);
+});
