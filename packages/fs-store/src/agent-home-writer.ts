@@ -51,6 +51,8 @@ export class AgentHomeWriter {
   /** Gemini CLI: the cwd `putSession` was given, until the first chat file exists. */
   readonly #pendingCwd = new Map<string, string | null>();
   readonly #lockTimeoutMs: number | undefined;
+  /** Claude Code: a session's transcript; Gemini CLI: its `chats/` folder — as last found. */
+  readonly #places = new Map<string, string>();
 
   constructor(agent: AgentHomeKind, dir: string, options: { lockTimeoutMs?: number } = {}) {
     this.agent = agent;
@@ -90,6 +92,7 @@ export class AgentHomeWriter {
       },
     );
     this.#pendingCwd.delete(id);
+    this.#places.set(id, path);
     return path;
   }
 
@@ -165,10 +168,16 @@ export class AgentHomeWriter {
 
   /** `projects/*\/<id>.jsonl`, or null. */
   async #claudeTranscript(id: string): Promise<string | null> {
+    // Where an earlier call found it (a sync appends batch after batch), while it is still there.
+    const known = this.#places.get(id);
+    if (known !== undefined && (await stat(known).catch(() => null))?.isFile()) return known;
     const projects = join(this.dir, "projects");
     for (const project of await readdir(projects).catch(() => [] as string[])) {
       const path = join(projects, project, `${id}.jsonl`);
-      if ((await stat(path).catch(() => null))?.isFile()) return path;
+      if ((await stat(path).catch(() => null))?.isFile()) {
+        this.#places.set(id, path);
+        return path;
+      }
     }
     return null;
   }
@@ -201,14 +210,24 @@ export class AgentHomeWriter {
 
   /** The session's chat files (name order = time order) and their folder; null when none exists yet. */
   async #geminiFiles(id: string): Promise<{ chatsDir: string; files: string[] } | null> {
-    const tmp = join(this.dir, "tmp");
     const short = id.slice(0, 8);
-    for (const project of (await readdir(tmp).catch(() => [] as string[])).sort()) {
-      const chatsDir = join(tmp, project, "chats");
+    const inFolder = async (chatsDir: string) => {
       const names = (await readdir(chatsDir).catch(() => [] as string[])).filter((n) => GEMINI_CHAT.test(n) && n.includes(short)).sort();
       const files: string[] = [];
       for (const n of names) if ((await head(join(chatsDir, n)))?.includes(`"${id}"`)) files.push(join(chatsDir, n));
-      if (files.length > 0) return { chatsDir, files };
+      return files.length > 0 ? { chatsDir, files } : null;
+    };
+    // The folder an earlier call found it in (a sync appends batch after batch), while it still holds it.
+    const known = this.#places.get(id);
+    const again = known !== undefined ? await inFolder(known) : null;
+    if (again) return again;
+    const tmp = join(this.dir, "tmp");
+    for (const project of (await readdir(tmp).catch(() => [] as string[])).sort()) {
+      const found = await inFolder(join(tmp, project, "chats"));
+      if (found) {
+        this.#places.set(id, found.chatsDir);
+        return found;
+      }
     }
     return null;
   }
