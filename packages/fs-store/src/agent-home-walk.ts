@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { closeSync, openSync, readdirSync, readSync, statSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ClaudeCodeHome, claudeForkParents, claudeSessionHead, type ClaudeSessionHead } from "@sessionvault/core/store-api";
+import { claudeCaptureDir, ClaudeCodeHome, claudeForkParents, claudeSessionHead, type ClaudeSessionHead } from "@sessionvault/core/store-api";
 import type { AgentHomeKind } from "./agent-home-writer.js";
 
 /** One session of the home: its transcript files (read in this order) and its sub-agents' files. */
@@ -11,6 +11,8 @@ export interface HomeSession {
   files: string[];
   /** Extra streams: `sub-agent-<id>` → its transcript; null until asked for (`AgentHomeWalk.subAgentsOf`). */
   subAgents: Map<string, string> | null;
+  /** Claude Code: the folder `sessionvault run --persist-session` files the captured streams in (they may not exist). */
+  captureDir: string | null;
   /** Gemini CLI: the project root its folder belongs to. */
   cwd: string | null;
   forkOf: string | null;
@@ -112,7 +114,7 @@ export class AgentHomeWalk {
     if (this.agent === "claude-code") {
       const id = c.id!;
       const forkOf = (await this.#forkParents(c.folder)).get(id) ?? null;
-      return [{ id, files: c.files, subAgents: null, cwd: null, forkOf, folder: c.folder }];
+      return [{ id, files: c.files, subAgents: null, captureDir: claudeCaptureDir(c.folder, id), cwd: null, forkOf, folder: c.folder }];
     }
     const cwd = await this.#projectRoot(join(c.folder, ".."));
     const byId = new Map<string, string[]>();
@@ -123,7 +125,7 @@ export class AgentHomeWalk {
       if (!files) byId.set(id, (files = []));
       files.push(f);
     }
-    return [...byId].map(([id, files]) => ({ id, files, subAgents: null, cwd, forkOf: null, folder: c.folder }));
+    return [...byId].map(([id, files]) => ({ id, files, subAgents: null, captureDir: null, cwd, forkOf: null, folder: c.folder }));
   }
 
   /** Claude Code: the sub-agent transcripts beside or under the session, warm-ups left out; Gemini CLI: `chats/<id>/*.jsonl`. */
