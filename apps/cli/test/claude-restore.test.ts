@@ -1,10 +1,18 @@
 import { spawn } from "node:child_process";
-import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claudeProjectSlug } from "@sessionvault/core";
+import {
+  CLAUDE_BIN,
+  claudeArgs,
+  claudeEnv,
+  makeClaudeScratch,
+  removeClaudeScratch,
+  startClaudeMock,
+  type ClaudeMock,
+  type ClaudeScratch,
+} from "./support/claude-harness.js";
 import { runCli } from "./support/run-cli.js";
 
 /**
@@ -14,58 +22,31 @@ import { runCli } from "./support/run-cli.js";
  * puts it into an empty one; `claude --resume <id>` there finds it and
  * appends to that same file.
  */
-const CLI_DIR = fileURLToPath(new URL("../", import.meta.url));
-const CLAUDE_BIN = join(CLI_DIR, "node_modules/.bin/claude");
-const MOCK = fileURLToPath(new URL("./support/claude-mock-messages.mjs", import.meta.url));
-
-let root: string;
-let port = 0;
-let mock: ReturnType<typeof spawn>;
+let mock: ClaudeMock;
+let oldMachine: ClaudeScratch;
+let newMachine: ClaudeScratch;
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), "sv-claude-restore-"));
-  const portFile = join(root, "mock.port");
-  mock = spawn(process.execPath, [MOCK, "--port", "0", "--port-file", portFile, "--log", join(root, "mock.log")], { stdio: "ignore" });
-  for (let i = 0; i < 200 && !port; i++) {
-    port = Number(await readFile(portFile, "utf8").catch(() => "")) || 0;
-    if (!port) await new Promise((r) => setTimeout(r, 50));
-  }
-  if (!port) throw new Error("the Messages API mock did not start");
+  oldMachine = await makeClaudeScratch();
+  newMachine = await makeClaudeScratch();
+  mock = await startClaudeMock(oldMachine.root);
 });
 afterAll(async () => {
-  mock.kill();
-  await rm(root, { recursive: true, force: true });
+  await mock.stop();
+  await removeClaudeScratch(oldMachine);
+  await removeClaudeScratch(newMachine);
 });
 
-/** Runs `claude -p …` as the harness does: minimal environment, the scenario chosen by the base URL path. */
-function claude(configDir: string, cwd: string, scenario: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? "",
-    HOME: join(root, "home"),
-    CLAUDE_CONFIG_DIR: configDir,
-    LANG: "C.UTF-8",
-    TERM: "dumb",
-    TMPDIR: join(root, "tmp"),
-    CLAUDE_CODE_TMPDIR: join(root, "tmp"),
-    ANTHROPIC_API_KEY: "mock-key-not-secret",
-    ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}/s/${scenario}`,
-    HTTPS_PROXY: `http://127.0.0.1:${port}`,
-    HTTP_PROXY: `http://127.0.0.1:${port}`,
-    NO_PROXY: "127.0.0.1,localhost",
-    DISABLE_AUTOUPDATER: "1",
-    DISABLE_TELEMETRY: "1",
-    DISABLE_ERROR_REPORTING: "1",
-    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-    CLAUDE_CODE_DISABLE_TERMINAL_TITLE: "1",
-    // --dangerously-skip-permissions as root: the CLI's own switch for containers.
-    IS_SANDBOX: "1",
-  };
+/** Runs `claude -p …` on a machine, in `cwd` (both machines work in the same folder: the project is named by it). */
+function claude(
+  machine: ClaudeScratch,
+  cwd: string,
+  scenario: string,
+  prompt: string,
+  extra: string[] = [],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(CLAUDE_BIN, ["-p", ...args, "--output-format", "stream-json", "--verbose", "--dangerously-skip-permissions"], {
-      cwd,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(CLAUDE_BIN, claudeArgs(prompt, extra), { cwd, env: claudeEnv(machine, mock, scenario), stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
@@ -89,17 +70,16 @@ function sessionIdOf(streamJson: string): string {
 
 describe("restore into an empty Claude Code config dir (real Claude Code CLI)", () => {
   it("a synced session is continued with `claude --resume <id>` on the new machine, in the same file", async () => {
-    for (const d of ["home", "tmp", "work/project"]) await mkdir(join(root, d), { recursive: true });
-    const work = join(root, "work", "project");
-    const oldConfig = join(root, "old-machine", ".claude");
-    const first = await claude(oldConfig, work, "qa", ["What is the capital of France?"]);
+    const work = oldMachine.work;
+    const oldConfig = oldMachine.configDir;
+    const first = await claude(oldMachine, work, "qa", "What is the capital of France?");
     expect(first.code, first.stderr).toBe(0);
     const id = sessionIdOf(first.stdout);
     const rel = join("projects", claudeProjectSlug(work), `${id}.jsonl`);
     const original = await readFile(join(oldConfig, rel));
 
-    // The new machine's config dir does not exist yet: its name says it is Claude Code's.
-    const newConfig = join(root, "new-machine", ".claude");
+    // The new machine's config dir is empty: its name says it is Claude Code's.
+    const newConfig = newMachine.configDir;
     const sync = await runCli(["sync", "--from", oldConfig, "--to", newConfig, "--json"]);
     expect(sync.code, sync.stderr).toBe(0);
     expect(JSON.parse(sync.out)).toMatchObject({ sessions_sent: 1, errors: [] });
@@ -107,7 +87,7 @@ describe("restore into an empty Claude Code config dir (real Claude Code CLI)", 
     const cat = await runCli(["cat", id, "--store", newConfig]);
     expect(Buffer.from(cat.stdout)).toEqual(original);
 
-    const resumed = await claude(newConfig, work, "turn3", ["--resume", id, "go on"]);
+    const resumed = await claude(newMachine, work, "turn3", "go on", ["--resume", id]);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(sessionIdOf(resumed.stdout)).toBe(id);
     const after = await readFile(join(newConfig, rel));
