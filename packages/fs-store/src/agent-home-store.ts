@@ -171,11 +171,10 @@ export class AgentHomeStore implements SessionStore, RawStreamSource, AgentReadi
   async putSession(input: SessionInput): Promise<SessionSummary> {
     await this.#writer.putSession(input);
     this.#changed(input.id);
-    return this.getSession(input.id).catch((err: unknown) => {
-      // A Gemini CLI session has no file before its first chat line: its summary is the one given.
-      if (!(err instanceof NotFoundError)) throw err;
-      return { ...input, updated_at: input.updated_at ?? input.created_at, lines: 0, bytes: 0 };
-    });
+    // The summary given, with the transcript's position now: a restore puts thousands of sessions, and
+    // reading each back (its project's fork map, its whole transcript) would cost more than writing it.
+    const { seq, bytes } = await this.#writer.rolloutPosition(input.id);
+    return { ...input, updated_at: input.updated_at ?? input.created_at, lines: seq, bytes };
   }
 
   async append(sessionId: string, stream: string, expectedSeq: number, lines: readonly string[], options?: AppendOptions): Promise<AppendResult> {

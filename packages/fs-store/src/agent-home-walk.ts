@@ -144,8 +144,17 @@ export class AgentHomeWalk {
     const want = prefix.toLowerCase();
     const out: WalkCandidate[] = [];
     for (const g of await this.groups()) {
-      for (const c of await this.expand(g.folder)) {
-        if (c.id !== null ? c.id.toLowerCase().startsWith(want) : want.startsWith(c.idPrefix.toLowerCase())) out.push(c);
+      if (this.agent === "gemini-cli") {
+        for (const c of await this.expand(g.folder)) if (want.startsWith(c.idPrefix.toLowerCase())) out.push(c);
+        continue;
+      }
+      // Only the names that match are looked at (a restore looks sessions up one by one in a growing home).
+      for (const name of list(g.folder)) {
+        if (!name.endsWith(".jsonl") || !name.toLowerCase().startsWith(want)) continue;
+        const id = name.slice(0, -".jsonl".length);
+        const path = join(g.folder, name);
+        if (UUID.test(id) && statSync(path, { throwIfNoEntry: false })?.isFile())
+          out.push({ folder: g.folder, id, idPrefix: id.slice(0, 8), files: [path], bound: Number.POSITIVE_INFINITY });
       }
     }
     return out;

@@ -162,6 +162,19 @@ export class AgentHomeWriter {
     });
   }
 
+  /** The committed lines and bytes of a session's transcript (all its chat files); 0 before it has any. */
+  async rolloutPosition(id: string): Promise<{ seq: number; bytes: number }> {
+    const files = this.agent === "claude-code" ? [await this.#claudeTranscript(id)].filter((f) => f !== null) : ((await this.#geminiFiles(id))?.files ?? []);
+    let seq = 0;
+    let bytes = 0;
+    for (const f of files) {
+      const pos = await this.#position(f);
+      seq += pos.seq;
+      bytes += pos.committed;
+    }
+    return { seq, bytes };
+  }
+
   #locked<T>(id: string, fn: () => Promise<T>): Promise<T> {
     return withLock(join(this.dir, ".sessionvault", "locks", `${id}.lock`), fn, { timeoutMs: this.#lockTimeoutMs });
   }
