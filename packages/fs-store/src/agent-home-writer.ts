@@ -3,10 +3,13 @@ import { constants } from "node:fs";
 import { mkdir, open, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
+  claudeCaptureDir,
   claudeProjectSlug,
   ConflictError,
   InvalidInputError,
   NotFoundError,
+  STREAM_FILES,
+  STREAMS,
   UnsupportedError,
   type AppendOptions,
   type AppendResult,
@@ -19,6 +22,7 @@ export type AgentHomeKind = "claude-code" | "gemini-cli";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SUB_AGENT = /^sub-agent-([0-9a-zA-Z_-]+)$/;
+const CAPTURED: ReadonlySet<string> = new Set([STREAMS.rawApi, STREAMS.debugLog, STREAMS.metaEvents]);
 const GEMINI_CHAT = /^session-.+\.jsonl?$/;
 
 /**
@@ -131,9 +135,11 @@ export class AgentHomeWriter {
     if (!Number.isInteger(expectedSeq) || expectedSeq < 0) throw new InvalidInputError(`expected position must be a non-negative integer, got ${expectedSeq}`);
     if (!UUID.test(sessionId)) throw new NotFoundError(`no ${this.agent} session ${sessionId} in ${this.dir}`);
     const sub = SUB_AGENT.exec(stream);
-    if (stream !== "rollout" && !sub)
+    // What `run --persist-session` captured beside a Claude Code transcript goes back where it was captured.
+    const captured = this.agent === "claude-code" && CAPTURED.has(stream);
+    if (stream !== "rollout" && !sub && !captured)
       throw new UnsupportedError(
-        `${this.dir} is a ${this.agent} home: it holds a session's transcript (rollout) and its sub-agents (sub-agent-<id>), not "${stream}"`,
+        `${this.dir} is a ${this.agent} home: it holds a session's transcript (rollout)${this.agent === "claude-code" ? ", what capture recorded beside it (raw-api, debug-log, meta-events)" : ""} and its sub-agents (sub-agent-<id>), not "${stream}"`,
       );
     const durable = options.durable === true;
     return this.#locked(sessionId, async () => {
@@ -143,6 +149,11 @@ export class AgentHomeWriter {
         if (transcript === null && this.#pendingCwd.has(sessionId) && !sub && expectedSeq === 0 && lines.length > 0)
           transcript = await this.#createClaudeTranscript(sessionId, null, lines);
         if (transcript === null) throw new NotFoundError(`no Claude Code session ${sessionId} in ${this.dir}: put the session first`);
+        if (captured) {
+          const dir = claudeCaptureDir(join(transcript, ".."), sessionId);
+          await mkdir(dir, { recursive: true, mode: 0o700 });
+          return appendAt(join(dir, STREAM_FILES[stream]!), expectedSeq, lines, this.#positions, { durable, create: true });
+        }
         if (!sub) {
           return appendAt(transcript, expectedSeq, lines, this.#positions, { durable });
         }

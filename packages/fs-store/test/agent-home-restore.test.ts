@@ -1,6 +1,6 @@
-import { appendFile, mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { appendFile, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { appendLines, ConflictError, syncStores, UnsupportedError, type SessionStore } from "@sessionvault/core";
 import { afterAll, describe, expect, it } from "vitest";
@@ -75,6 +75,28 @@ describe("restore into an empty agent home", () => {
       expect(again.sessions_sent).toBe(version === "1.0.128" ? 2 : version === "2.0.77" ? 3 : 0);
     });
   }
+
+  it("what run --persist-session captured beside a Claude Code transcript is restored beside it, byte-identical", async () => {
+    const version = join(FIXTURES, "claude-code", "2.1.332");
+    const source = await emptyHome(".claude");
+    await cp(version, source, { recursive: true });
+    const src = open(source);
+    const s = (await src.listSessions({ limit: 1 })).sessions[0]!;
+    const transcript = (await src.sessionFilesOf(s.id))[0]!;
+    const captured = join(dirname(transcript), s.id, "sessionvault");
+    await mkdir(captured, { recursive: true });
+    await writeFile(join(captured, "session_oai_raw.log"), '{"kind":"request","n":1}\n{"kind":"response","body":"é ✓"}\n');
+    await writeFile(join(captured, "session_meta.log"), '{"event":"interrupted"}\n');
+    const dir = await emptyHome(".claude");
+    const first = await syncStores(open(source), open(dir));
+    expect(first.errors.filter((e) => e.session_id === s.id)).toEqual([]);
+    const target = open(dir);
+    for (const stream of ["raw-api", "meta-events"])
+      expect((await bytesOf(target, s.id, stream)).equals(await bytesOf(open(source), s.id, stream)), stream).toBe(true);
+    const copy = join(dirname((await target.sessionFilesOf(s.id))[0]!), s.id, "sessionvault", "session_oai_raw.log");
+    expect((await readFile(copy)).equals(await readFile(join(captured, "session_oai_raw.log")))).toBe(true);
+    expect(await syncStores(open(source), open(dir))).toMatchObject({ lines_sent: 0 });
+  });
 
   it("every Gemini CLI 0.61.0 session (JSONL chats, one spanning two files) is restored file by file under the sha256 of its cwd; a rerun sends nothing", async () => {
     const home = join(FIXTURES, "gemini-cli", "0.61.0", "gemini");
