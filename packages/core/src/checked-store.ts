@@ -3,6 +3,16 @@ import { InvalidInputError, UnsupportedError } from "./errors.js";
 import type { RawAppendOptions, RawStreams } from "./raw-streams.js";
 import type { RetentionPolicy, RetentionReport } from "./retention.js";
 import { searchSessions } from "./search-scan.js";
+import {
+  sessionFacets,
+  sessionUsage,
+  type AggregatingDriver,
+  type FacetOptions,
+  type FacetQuery,
+  type FactFilters,
+  type SessionFacets,
+  type Usage,
+} from "./session-aggregates.js";
 import { isoTime, normaliseSessionInput } from "./session-input.js";
 import type { SessionDetail, SessionInput, SessionSummary, StreamInfo } from "./session.js";
 import { driverCapabilities, type DriverCapabilities, type RemoteRetention, type StoreCapabilities } from "./store-capabilities.js";
@@ -57,6 +67,32 @@ export class CheckedStore implements SessionStore, RetentionStore, TokenStore, R
     const q = checkedQuery(query);
     if (q.q !== undefined && !this.capabilities.textSearch) return searchSessions(this, q);
     return this.driver.listSessions(q);
+  }
+
+  /** The list facets of a query's matches: grouped by the driver when it states `aggregates`, else core's scan of the summaries. */
+  async sessionFacets(query: FacetQuery, options?: FacetOptions): Promise<SessionFacets> {
+    const { outcome, model, agent, ...listQuery } = query;
+    const { limit: _limit, cursor: _cursor, ...checked } = checkedQuery({ ...listQuery, limit: 1 });
+    const facts: FactFilters = {};
+    for (const [key, value] of [
+      ["outcome", outcome],
+      ["model", model],
+      ["agent", agent],
+    ] as const) {
+      if (value === undefined || value === "") continue;
+      if (typeof value !== "string") throw new InvalidInputError(`${key} must be a string`);
+      facts[key] = value;
+    }
+    return sessionFacets(this, this.#aggregating(), { ...checked, ...facts }, options);
+  }
+
+  /** The usage sums of every session (archived too), grouped by the driver when it can. */
+  async sessionUsage(): Promise<Usage> {
+    return sessionUsage(this, this.#aggregating());
+  }
+
+  #aggregating(): AggregatingDriver | null {
+    return this.capabilities.aggregates ? (this.driver as unknown as AggregatingDriver) : null;
   }
 
   async append(sessionId: string, stream: string, expectedSeq: number, lines: readonly string[], options?: AppendOptions): Promise<AppendResult> {

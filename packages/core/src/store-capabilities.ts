@@ -11,6 +11,8 @@ import type { RetentionStore, SessionStore, TokenStore } from "./store.js";
 export interface StoreCapabilities {
   /** `ListQuery.q` answered by the store's own index; without it core scans the rollouts. */
   textSearch: boolean;
+  /** `AggregatingDriver`: facet counts and usage sums grouped by the store; without it core scans the summaries. */
+  aggregates: boolean;
   /** `RetentionStore`: soft delete, purge, stream deletion, the deletion audit. */
   retention: boolean;
   /** `TokenStore`: the archive server's API tokens. */
@@ -28,7 +30,7 @@ export interface RemoteRetention {
 
 /** A driver states its capabilities with this optional property. */
 export interface DriverCapabilities {
-  readonly capabilities?: Partial<Pick<StoreCapabilities, "textSearch">>;
+  readonly capabilities?: Partial<Pick<StoreCapabilities, "textSearch" | "aggregates">>;
 }
 
 const RETENTION_METHODS = [
@@ -49,6 +51,7 @@ export function driverCapabilities(driver: SessionStore & DriverCapabilities): S
   const has = (names: readonly string[]) => names.every((m) => typeof (driver as unknown as Record<string, unknown>)[m] === "function");
   return {
     textSearch: driver.capabilities?.textSearch === true,
+    aggregates: driver.capabilities?.aggregates === true,
     retention: has(RETENTION_METHODS),
     tokens: has(TOKEN_METHODS),
     remoteRetention: has(["applyRetentionRemotely"]),

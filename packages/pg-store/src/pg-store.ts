@@ -34,6 +34,12 @@ import {
   type RetentionCandidate,
   type SoftDeletedSession,
   type DeletionAuditRecord,
+  type AggregatingDriver,
+  type DriverFacets,
+  type DriverUsage,
+  type FacetQuery,
+  type GroupCount,
+  type UsageGroup,
 } from "@sessionvault/core";
 
 import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, migrationProvider } from "./migrations.js";
@@ -108,9 +114,10 @@ const SEARCH_VECTOR = "to_tsvector('simple', f.search) || to_tsvector('simple', 
  * lines keyed by (org, session, stream, seq) — two writers can never both win
  * and a batch costs one round trip.
  */
-export class PgStore implements SessionStore, TokenStore, RetentionStore {
+export class PgStore implements SessionStore, TokenStore, RetentionStore, AggregatingDriver {
   /** Postgres answers `ListQuery.q` with its own text index. */
-  readonly capabilities = { textSearch: true } as const;
+  /** Postgres groups facet counts and usage sums itself (`facetGroups`, `usageGroups`). */
+  readonly capabilities = { textSearch: true, aggregates: true } as const;
   readonly #db: Kysely<Database>;
   readonly #schema: string;
   readonly #org: string;
@@ -311,26 +318,7 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
     const since = query.since ? parseTime(query.since, "since") : null;
     const until = query.until ? parseTime(query.until, "until") : null;
     return this.#run(async () => {
-      let q = this.#db.selectFrom("sessions").selectAll().where("org", "=", this.#org).where("deleted_at", "is", null);
-      const archived = query.archived ?? "active";
-      if (archived === "active") q = q.where("archived", "=", false);
-      else if (archived === "archived") q = q.where("archived", "=", true);
-      if (query.cwd !== undefined) q = q.where("cwd", "=", query.cwd);
-      if (query.repo) q = q.where(sql<string>`git->>'repository_url'`, "like", `%${escapeLike(query.repo)}%`);
-      if (query.branch) q = q.where(sql<string>`git->>'branch'`, "=", query.branch);
-      if (query.model_provider) q = q.where("model_provider", "=", query.model_provider);
-      if (since) q = q.where("created_ts", ">=", since);
-      if (until) q = q.where("created_ts", "<=", until);
-      if (query.q && query.q.trim() !== "") {
-        const tsq = sql`websearch_to_tsquery('simple', ${query.q})`;
-        // Postgres plans the EXISTS as an alternative subplan: a hashed set
-        // from the GIN index when the word is rare, a per-session probe in
-        // newest-first order (stopping at the page) when it is common.
-        q = q.where(
-          sql<boolean>`(title_tsv @@ ${tsq} or exists (
-            select 1 from ${this.#t("lines")} l where l.org = ${this.#org} and l.session_id = ${sql.ref("sessions.id")} and l.tsv @@ ${tsq}))`,
-        );
-      }
+      let q = this.#matching(query, since, until).selectAll();
       if (cursor) q = q.where(sql<boolean>`(created_ts, id) < (${cursor.ts}::timestamptz, ${cursor.id})`);
       const rows = await q
         .orderBy("created_ts", "desc")
@@ -343,6 +331,147 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore {
         sessions: page.map(toSummary),
         next_cursor: rows.length > limit && last ? encodeCursor(last.created_ts, last.id) : null,
       };
+    });
+  }
+
+  /** The sessions a list query (without its page) matches, plus fact filters where given. */
+  #matching(query: FacetQuery, since: Date | null, until: Date | null) {
+    let q = this.#db.selectFrom("sessions").where("org", "=", this.#org).where("deleted_at", "is", null);
+    const archived = query.archived ?? "active";
+    if (archived === "active") q = q.where("archived", "=", false);
+    else if (archived === "archived") q = q.where("archived", "=", true);
+    if (query.cwd !== undefined) q = q.where("cwd", "=", query.cwd);
+    if (query.repo) q = q.where(sql<string>`git->>'repository_url'`, "like", `%${escapeLike(query.repo)}%`);
+    if (query.branch) q = q.where(sql<string>`git->>'branch'`, "=", query.branch);
+    if (query.model_provider) q = q.where("model_provider", "=", query.model_provider);
+    if (since) q = q.where("created_ts", ">=", since);
+    if (until) q = q.where("created_ts", "<=", until);
+    if (query.q && query.q.trim() !== "") {
+      const tsq = sql`websearch_to_tsquery('simple', ${query.q})`;
+      // Postgres plans the EXISTS as an alternative subplan: a hashed set
+      // from the GIN index when the word is rare, a per-session probe in
+      // newest-first order (stopping at the page) when it is common.
+      q = q.where(
+        sql<boolean>`(title_tsv @@ ${tsq} or exists (
+          select 1 from ${this.#t("lines")} l where l.org = ${this.#org} and l.session_id = ${sql.ref("sessions.id")} and l.tsv @@ ${tsq}))`,
+      );
+    }
+    if (query.outcome) q = q.where(sql<string>`facts->>'outcome'`, "=", query.outcome);
+    if (query.model) q = q.where(sql<string>`facts->>'model'`, "=", query.model);
+    if (query.agent) q = q.where(sql<string>`facts->>'agent'`, "=", query.agent);
+    return q;
+  }
+
+  /**
+   * The list facets in one scan of the matching rows: a GROUP BY of grouping
+   * sets, one per facet field, plus the whole set for the "started since"
+   * counts. Rows without stored facts are handed back for core to read.
+   */
+  async facetGroups(query: FacetQuery, options: { startedSince: readonly string[]; newest: number; withoutFactsLimit: number }): Promise<DriverFacets> {
+    assertStorableFilters(query);
+    const since = query.since ? parseTime(query.since, "since") : null;
+    const until = query.until ? parseTime(query.until, "until") : null;
+    const started = options.startedSince.map((d) => parseTime(d, "startedSince"));
+    return this.#run(async () => {
+      const withFacts = this.#matching(query, since, until).where("facts", "is not", null);
+      const grouped = withFacts
+        .select([
+          sql<string | null>`facts->>'outcome'`.as("outcome"),
+          sql<string | null>`facts->>'model'`.as("model"),
+          sql<string | null>`facts->>'agent'`.as("agent"),
+          sql<string | null>`git->>'repository_url'`.as("repository_url"),
+          sql<string | null>`git->>'branch'`.as("branch"),
+          "cwd",
+          // One bit per field of the set (outcome the highest): which field a row groups by.
+          sql<number>`grouping(facts->>'outcome', facts->>'model', facts->>'agent', git->>'repository_url', git->>'branch', cwd)`.as("g"),
+          sql<string>`count(*)`.as("n"),
+          sql<string[]>`array[${sql.join(started.map((d) => sql`count(*) filter (where created_ts >= ${d})`))}]::bigint[]`.as("started"),
+        ])
+        .groupBy(sql`grouping sets ((facts->>'outcome'), (facts->>'model'), (facts->>'agent'), (git->>'repository_url'), (git->>'branch'), (cwd), ())`)
+        .execute();
+      const newest =
+        options.newest > 0
+          ? withFacts.select(SUMMARY_COLUMNS).orderBy("created_ts", "desc").orderBy("id", "desc").limit(options.newest).execute()
+          : Promise.resolve([]);
+      // Fact filters cannot be tested on rows without facts: core tests them after reading their facts.
+      const { outcome: _o, model: _m, agent: _a, ...listQuery } = query;
+      const without = this.#matching(listQuery, since, until)
+        .where("facts", "is", null)
+        .select(SUMMARY_COLUMNS)
+        .orderBy("created_ts", "desc")
+        .orderBy("id", "desc")
+        .limit(options.withoutFactsLimit)
+        .execute();
+      const [rows, newestRows, withoutRows] = await Promise.all([grouped, newest, without]);
+      const fields = ["outcome", "model", "agent", "repository_url", "branch", "cwd"] as const;
+      const groups = Object.fromEntries(fields.map((f) => [f, [] as GroupCount[]])) as DriverFacets["groups"];
+      let startedCounts = started.map(() => 0);
+      for (const r of rows) {
+        if (Number(r.g) === 0b111111) {
+          startedCounts = r.started.map(Number);
+          continue;
+        }
+        // grouping() sets a bit for each field the row does NOT group by; the one clear bit names its field.
+        const i = fields.findIndex((_, k) => (Number(r.g) & (1 << (fields.length - 1 - k))) === 0);
+        const field = fields[i]!;
+        groups[field].push({ value: r[field], count: Number(r.n) });
+      }
+      return { groups, started: startedCounts, newest: newestRows.map(toSummary), withoutFacts: withoutRows.map(toSummary) };
+    });
+  }
+
+  /** Usage sums of every session (archived too) in one scan: grouping sets per day, model, repository and outcome, and the totals. */
+  async usageGroups(options: { withoutFactsLimit: number }): Promise<DriverUsage> {
+    return this.#run(async () => {
+      const live = () => this.#db.selectFrom("sessions").where("org", "=", this.#org).where("deleted_at", "is", null);
+      const tokens = (k: string) => sql`coalesce((facts->'tokens'->>${sql.lit(k)})::numeric, 0)`;
+      const grouped = live()
+        .where("facts", "is not", null)
+        .select([
+          sql<string | null>`left(created_at, 10)`.as("day"),
+          sql<string | null>`facts->>'model'`.as("model"),
+          sql<string | null>`git->>'repository_url'`.as("repository_url"),
+          sql<string | null>`facts->>'outcome'`.as("outcome"),
+          sql<number>`grouping(left(created_at, 10), facts->>'model', git->>'repository_url', facts->>'outcome')`.as("g"),
+          sql<string>`count(*)`.as("n"),
+          sql<string>`sum(${tokens("input")})`.as("tokens_input"),
+          sql<string>`sum(${tokens("output")})`.as("tokens_output"),
+          sql<string>`sum(coalesce((facts->>'duration_ms')::numeric, 0))`.as("duration_ms"),
+          sql<string>`sum(coalesce((facts->>'files_changed')::numeric, 0))`.as("files_changed"),
+        ])
+        .groupBy(sql`grouping sets ((left(created_at, 10)), (facts->>'model'), (git->>'repository_url'), (facts->>'outcome'), ())`)
+        .execute();
+      const without = live()
+        .where("facts", "is", null)
+        .select(SUMMARY_COLUMNS)
+        .orderBy("created_ts", "desc")
+        .orderBy("id", "desc")
+        .limit(options.withoutFactsLimit)
+        .execute();
+      const [rows, withoutRows] = await Promise.all([grouped, without]);
+      const fields = ["day", "model", "repository_url", "outcome"] as const;
+      const groups = Object.fromEntries(fields.map((f) => [f, [] as UsageGroup[]])) as DriverUsage["groups"];
+      const totals = { sessions: 0, tokens_input: 0, tokens_output: 0, duration_ms: 0, files_changed: 0 };
+      for (const r of rows) {
+        if (Number(r.g) === 0b1111) {
+          Object.assign(totals, {
+            sessions: Number(r.n),
+            tokens_input: Number(r.tokens_input),
+            tokens_output: Number(r.tokens_output),
+            duration_ms: Number(r.duration_ms),
+            files_changed: Number(r.files_changed),
+          });
+          continue;
+        }
+        const field = fields[fields.findIndex((_, k) => (Number(r.g) & (1 << (fields.length - 1 - k))) === 0)]!;
+        groups[field].push({
+          value: r[field],
+          sessions: Number(r.n),
+          tokens: Number(r.tokens_input) + Number(r.tokens_output),
+          duration_ms: Number(r.duration_ms),
+        });
+      }
+      return { totals, groups, withoutFacts: withoutRows.map(toSummary) };
     });
   }
 

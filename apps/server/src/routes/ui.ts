@@ -7,8 +7,7 @@ import fastifyCsrf from "@fastify/csrf-protection";
 import { assertIdOrPrefix, assertSlug, ForbiddenError, isSessionvaultError, UnauthorizedError } from "@sessionvault/core";
 import type { ListQuery } from "@sessionvault/core";
 import { redactSecrets, searchSessions, summaryFacts, withSessionFacts } from "@sessionvault/core";
-import type { SessionFactsPage, SessionOutcome, SessionStore } from "@sessionvault/core";
-import { scanFacets, type FacetScan, type FactFilters } from "../list-facets.js";
+import type { FactFilters, SessionFacets, SessionFactsPage, SessionOutcome, SessionStore } from "@sessionvault/core";
 import { CoalescedReads } from "../coalesced-reads.js";
 import type { ServerContext } from "../server-context.js";
 import { hashToken, hasScope, parseScopes, type Principal } from "../tokens.js";
@@ -23,14 +22,13 @@ import { tokensPage } from "../ui/tokens-page.js";
 import { sharesPage } from "../ui/shares-page.js";
 import { ShareLinks } from "../share-links.js";
 import { LiveEvents } from "../live-events.js";
-import { allSessionsWithFacts, usageOf } from "../usage.js";
 import { usagePage } from "../ui/usage-page.js";
 import { buildTimeline } from "../ui/timeline.js";
 
 const COOKIE = "sv_session";
 const CSRF_COOKIE = "sv_csrf";
 const TURNS_PER_PAGE = 20;
-/** Sessions the list's facet counts read at most: fs and S3 have no aggregate query, and old sessions' facts need their rollout. */
+/** Sessions the list's facet counts read at most where the store cannot group them (fs, S3), and sessions stored without facts. */
 const FACET_SCAN_LIMIT = 500;
 const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 
@@ -143,7 +141,7 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
   });
 
   // A live list re-reads itself on every change, from every open tab: identical facet reads share one run.
-  const facetScans = new CoalescedReads<FacetScan>();
+  const facetScans = new CoalescedReads<SessionFacets>();
   app.get<{ Querystring: UiQuery }>("/", { schema: { hide: true } }, async (req, reply) => {
     const p = await principalOf(req);
     const store = ctx.stores.get(p.org);
@@ -157,13 +155,18 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
     });
     const factFilters: FactFilters = pick(q, ["outcome", "model", "agent"]);
     const { cursor: _cursor, limit: _limit, ...scanned } = query;
-    const facets = await facetScans.read(`${p.org}\n${JSON.stringify([scanned, factFilters])}`, () => scanFacets(store, query, factFilters, FACET_SCAN_LIMIT));
     const limit = query.limit ?? 50;
+    const factFiltered = Boolean(factFilters.outcome || factFilters.model || factFilters.agent);
+    // Filtered on facts, the page's rows are the newest matches the facet read returns.
+    const newest = factFiltered ? limit : 0;
+    const facets = await facetScans.read(`${p.org}\n${JSON.stringify([scanned, factFilters, newest])}`, () =>
+      store.sessionFacets({ ...scanned, ...factFilters }, { newest, maxSessions: FACET_SCAN_LIMIT }),
+    );
     let page: SessionFactsPage & { snippets?: Record<string, string> };
     let snippets: Record<string, string>;
-    if (factFilters.outcome || factFilters.model || factFilters.agent) {
+    if (factFiltered) {
       // The store cannot filter on facts, so these rows are the facet read's own; there is no cursor past it.
-      page = { sessions: facets.sessions.slice(0, limit), next_cursor: null };
+      page = { sessions: facets.sessions, next_cursor: null };
       snippets = facets.snippets;
     } else {
       page = await ctx.lists.read(`${p.org}\n${JSON.stringify(query)}`, async () => {
@@ -217,7 +220,7 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
 
   app.get("/usage", { schema: { hide: true } }, async (req, reply) => {
     const p = await principalOf(req);
-    const usage = usageOf(await allSessionsWithFacts(ctx.stores.get(p.org)));
+    const usage = await ctx.stores.get(p.org).sessionUsage();
     return sendHtml(reply, usagePage({ org: p.org, admin: hasScope(p, "admin"), csrf: csrfFor(reply), usage }));
   });
 

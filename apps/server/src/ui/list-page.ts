@@ -1,6 +1,16 @@
 import { redactSummary } from "@sessionvault/core";
-import type { ListQuery, SessionFacts, SessionFactsPage, SessionSummary } from "@sessionvault/core";
-import { FACET_KEYS, type FacetCount, type FacetKey, type FacetScan, type FactFilters, type StartedCount } from "../list-facets.js";
+import { FACET_KEYS } from "@sessionvault/core";
+import type {
+  FacetCount,
+  FacetKey,
+  FactFilters,
+  ListQuery,
+  SessionFacets,
+  SessionFacts,
+  SessionFactsPage,
+  SessionSummary,
+  StartedCount,
+} from "@sessionvault/core";
 import { html, type SafeHtml } from "./html.js";
 import { layout } from "./layout.js";
 
@@ -17,7 +27,7 @@ export interface ListPageInput {
   /** Where the text search matched, per session id (already redacted). */
   snippets: Record<string, string>;
   /** What the facets count over the query's matches. */
-  facets: FacetScan;
+  facets: SessionFacets;
   /** The cursor of the page shown (to offer "first page" when paging). */
   cursor: string | null;
 }
@@ -44,7 +54,7 @@ export function listPage(input: ListPageInput): string {
     return s ? `?${s}` : "";
   };
   const filtered = Object.keys(current).some((k) => k !== "archived");
-  const matchCount = `${facets.sessions.length}${facets.truncated ? "+" : ""}`;
+  const matchCount = `${facets.total}${facets.truncated ? "+" : ""}`;
   const body = html`<section class="sessions">
   <form class="search" method="get" action="/" role="search">
     <div class="search-row">
@@ -67,7 +77,7 @@ export function listPage(input: ListPageInput): string {
   <aside class="facets" aria-label="Filters">
     ${startedGroup(facets.started, current.since, params)}
     ${FACET_KEYS.map((key) => facetGroup(key, facets.facets[key], current[key], params))}
-    ${facets.truncated ? html`<p class="meta facet-note">Counts cover the newest ${facets.sessions.length} matches.</p>` : ""}
+    ${facets.truncated ? html`<p class="meta facet-note">Counts cover the newest ${facets.total} matches.</p>` : ""}
   </aside>
   <div class="results"${input.cursor ? "" : html` data-live="/events/sessions"`}>
   ${query.q ? html`<p class="match-count"><strong>${matchCount}</strong> session${matchCount === "1" ? "" : "s"} match <q>${query.q}</q></p>` : ""}

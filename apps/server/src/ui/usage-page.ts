@@ -1,4 +1,4 @@
-import type { Usage } from "../usage.js";
+import type { Usage } from "@sessionvault/core";
 import { html, SafeHtml } from "./html.js";
 import { layout } from "./layout.js";
 import { formatDuration } from "./list-page.js";
