@@ -37,10 +37,12 @@ export interface GroupCount {
 
 /** What a driver with the `aggregates` capability answers for a facet query. */
 export interface DriverFacets {
-  /** Matching sessions with stored facts, per field value. */
+  /** The newest `window` matching sessions with stored facts, per field value. */
   groups: Record<FacetField, GroupCount[]>;
   /** Of those, how many were created on or after each of `startedSince` (same order). */
   started: number[];
+  /** More matching sessions with stored facts than the `window` counted. */
+  truncated: boolean;
   /** The newest `newest` of them, newest first, with their facts. */
   newest: SessionSummary[];
   /** Matching sessions the store keeps no facts for (up to `withoutFactsLimit`, newest first); core reads their facts. */
@@ -76,7 +78,10 @@ export interface DriverUsage {
 
 /** The driver side of the `aggregates` capability. */
 export interface AggregatingDriver {
-  facetGroups(query: FacetQuery, options: { startedSince: readonly string[]; newest: number; withoutFactsLimit: number }): Promise<DriverFacets>;
+  facetGroups(
+    query: FacetQuery,
+    options: { startedSince: readonly string[]; newest: number; window: number; withoutFactsLimit: number },
+  ): Promise<DriverFacets>;
   usageGroups(options: { withoutFactsLimit: number }): Promise<DriverUsage>;
 }
 
@@ -131,6 +136,8 @@ export interface FacetOptions {
   newest?: number;
   /** Sessions a scan reads at most (stores without the capability; and sessions without stored facts). Default 500. */
   maxSessions?: number;
+  /** Newest matches a grouping store counts (default 5000): a bound on each request's work, as `maxSessions` is for a scan. */
+  window?: number;
   now?: number;
 }
 
@@ -166,13 +173,14 @@ export async function sessionFacets(
     const groups = groupFacets(scan.sessions);
     return finishFacets(groups, started, countStarted(scan.sessions, started), scan.sessions.slice(0, newest), scan.snippets, scan.truncated);
   }
-  const answer = await driver.facetGroups(query, { startedSince: started.map((s) => s.since), newest, withoutFactsLimit: maxSessions });
+  const window = options.window ?? 5000;
+  const answer = await driver.facetGroups(query, { startedSince: started.map((s) => s.since), newest, window, withoutFactsLimit: maxSessions });
   // Sessions stored without facts: read, filtered and grouped as a scan would, then added in.
   const extra = (await withSessionFacts(store, answer.withoutFacts)).filter((s) => matchesFacts(s, filters));
   const groups = mergeGroups(answer.groups, groupFacets(extra));
   const counts = countStarted(extra, started).map((n, i) => n + (answer.started[i] ?? 0));
   const rows = [...(await withSessionFacts(store, answer.newest)), ...extra].sort(newestFirst).slice(0, newest);
-  return finishFacets(groups, started, counts, rows, {}, answer.withoutFacts.length >= maxSessions);
+  return finishFacets(groups, started, counts, rows, {}, answer.truncated || answer.withoutFacts.length >= maxSessions);
 }
 
 /** The usage of every session of the org (archived too). */

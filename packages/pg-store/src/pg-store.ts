@@ -341,8 +341,8 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore, Aggreg
     if (archived === "active") q = q.where("archived", "=", false);
     else if (archived === "archived") q = q.where("archived", "=", true);
     if (query.cwd !== undefined) q = q.where("cwd", "=", query.cwd);
-    if (query.repo) q = q.where(sql<string>`git->>'repository_url'`, "like", `%${escapeLike(query.repo)}%`);
-    if (query.branch) q = q.where(sql<string>`git->>'branch'`, "=", query.branch);
+    if (query.repo) q = q.where("repository_url", "like", `%${escapeLike(query.repo)}%`);
+    if (query.branch) q = q.where("branch", "=", query.branch);
     if (query.model_provider) q = q.where("model_provider", "=", query.model_provider);
     if (since) q = q.where("created_ts", ">=", since);
     if (until) q = q.where("created_ts", "<=", until);
@@ -356,43 +356,60 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore, Aggreg
           select 1 from ${this.#t("lines")} l where l.org = ${this.#org} and l.session_id = ${sql.ref("sessions.id")} and l.tsv @@ ${tsq}))`,
       );
     }
-    if (query.outcome) q = q.where(sql<string>`facts->>'outcome'`, "=", query.outcome);
-    if (query.model) q = q.where(sql<string>`facts->>'model'`, "=", query.model);
-    if (query.agent) q = q.where(sql<string>`facts->>'agent'`, "=", query.agent);
+    if (query.outcome) q = q.where("fact_outcome", "=", query.outcome);
+    if (query.model) q = q.where("fact_model", "=", query.model);
+    if (query.agent) q = q.where("fact_agent", "=", query.agent);
     return q;
   }
 
   /**
-   * The list facets in one scan of the matching rows: a GROUP BY of grouping
-   * sets, one per facet field, plus the whole set for the "started since"
-   * counts. Rows without stored facts are handed back for core to read.
+   * The list facets of the newest `window` matches in one index-only scan
+   * (migration 0006's covering index): a GROUP BY of grouping sets, one per
+   * facet field, plus the whole set for the "started since" counts. Rows
+   * without stored facts are handed back for core to read.
    */
-  async facetGroups(query: FacetQuery, options: { startedSince: readonly string[]; newest: number; withoutFactsLimit: number }): Promise<DriverFacets> {
+  async facetGroups(
+    query: FacetQuery,
+    options: { startedSince: readonly string[]; newest: number; window: number; withoutFactsLimit: number },
+  ): Promise<DriverFacets> {
     assertStorableFilters(query);
     const since = query.since ? parseTime(query.since, "since") : null;
     const until = query.until ? parseTime(query.until, "until") : null;
     const started = options.startedSince.map((d) => parseTime(d, "startedSince"));
     return this.#run(async () => {
-      const withFacts = this.#matching(query, since, until).where("facts", "is not", null);
-      const grouped = withFacts
+      const withFacts = () => this.#matching(query, since, until).where("facts", "is not", null).orderBy("created_ts", "desc").orderBy("id", "desc");
+      // One row past the window says whether there are more matches; the counts leave it out.
+      const window = withFacts()
         .select([
-          sql<string | null>`facts->>'outcome'`.as("outcome"),
-          sql<string | null>`facts->>'model'`.as("model"),
-          sql<string | null>`facts->>'agent'`.as("agent"),
-          sql<string | null>`git->>'repository_url'`.as("repository_url"),
-          sql<string | null>`git->>'branch'`.as("branch"),
+          "fact_outcome as outcome",
+          "fact_model as model",
+          "fact_agent as agent",
+          "repository_url",
+          "branch",
           "cwd",
-          // One bit per field of the set (outcome the highest): which field a row groups by.
-          sql<number>`grouping(facts->>'outcome', facts->>'model', facts->>'agent', git->>'repository_url', git->>'branch', cwd)`.as("g"),
-          sql<string>`count(*)`.as("n"),
-          sql<string[]>`array[${sql.join(started.map((d) => sql`count(*) filter (where created_ts >= ${d})`))}]::bigint[]`.as("started"),
+          "created_ts",
+          sql<number>`row_number() over (order by created_ts desc, id desc)`.as("rn"),
         ])
-        .groupBy(sql`grouping sets ((facts->>'outcome'), (facts->>'model'), (facts->>'agent'), (git->>'repository_url'), (git->>'branch'), (cwd), ())`)
+        .limit(options.window + 1);
+      const inWindow = sql`rn <= ${options.window}`;
+      const grouped = this.#db
+        .selectFrom(window.as("w"))
+        .select([
+          "outcome",
+          "model",
+          "agent",
+          "repository_url",
+          "branch",
+          "cwd",
+          // One bit per field of the set (outcome the highest), set for each field the row does not group by.
+          sql<number>`grouping(outcome, model, agent, repository_url, branch, cwd)`.as("g"),
+          sql<string>`count(*) filter (where ${inWindow})`.as("n"),
+          sql<string>`count(*)`.as("all"),
+          sql<string[]>`array[${sql.join(started.map((d) => sql`count(*) filter (where ${inWindow} and created_ts >= ${d})`))}]::bigint[]`.as("started"),
+        ])
+        .groupBy(sql`grouping sets ((outcome), (model), (agent), (repository_url), (branch), (cwd), ())`)
         .execute();
-      const newest =
-        options.newest > 0
-          ? withFacts.select(SUMMARY_COLUMNS).orderBy("created_ts", "desc").orderBy("id", "desc").limit(options.newest).execute()
-          : Promise.resolve([]);
+      const newest = options.newest > 0 ? withFacts().select(SUMMARY_COLUMNS).limit(options.newest).execute() : Promise.resolve([]);
       // Fact filters cannot be tested on rows without facts: core tests them after reading their facts.
       const { outcome: _o, model: _m, agent: _a, ...listQuery } = query;
       const without = this.#matching(listQuery, since, until)
@@ -406,40 +423,48 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore, Aggreg
       const fields = ["outcome", "model", "agent", "repository_url", "branch", "cwd"] as const;
       const groups = Object.fromEntries(fields.map((f) => [f, [] as GroupCount[]])) as DriverFacets["groups"];
       let startedCounts = started.map(() => 0);
+      let truncated = false;
       for (const r of rows) {
-        if (Number(r.g) === 0b111111) {
+        const g = Number(r.g);
+        if (g === 0b111111) {
           startedCounts = r.started.map(Number);
+          truncated = Number(r.all) > options.window;
           continue;
         }
-        // grouping() sets a bit for each field the row does NOT group by; the one clear bit names its field.
-        const i = fields.findIndex((_, k) => (Number(r.g) & (1 << (fields.length - 1 - k))) === 0);
-        const field = fields[i]!;
+        // A group of the row past the window only.
+        if (Number(r.n) === 0) continue;
+        const field = fields[fields.findIndex((_, k) => (g & (1 << (fields.length - 1 - k))) === 0)]!;
         groups[field].push({ value: r[field], count: Number(r.n) });
       }
-      return { groups, started: startedCounts, newest: newestRows.map(toSummary), withoutFacts: withoutRows.map(toSummary) };
+      return {
+        groups,
+        started: startedCounts,
+        truncated,
+        newest: newestRows.map(toSummary),
+        withoutFacts: withoutRows.map(toSummary),
+      };
     });
   }
 
-  /** Usage sums of every session (archived too) in one scan: grouping sets per day, model, repository and outcome, and the totals. */
+  /** Usage sums of every session (archived too) in one index-only scan: grouping sets per day, model, repository and outcome, and the totals. */
   async usageGroups(options: { withoutFactsLimit: number }): Promise<DriverUsage> {
     return this.#run(async () => {
       const live = () => this.#db.selectFrom("sessions").where("org", "=", this.#org).where("deleted_at", "is", null);
-      const tokens = (k: string) => sql`coalesce((facts->'tokens'->>${sql.lit(k)})::numeric, 0)`;
       const grouped = live()
         .where("facts", "is not", null)
         .select([
-          sql<string | null>`left(created_at, 10)`.as("day"),
-          sql<string | null>`facts->>'model'`.as("model"),
-          sql<string | null>`git->>'repository_url'`.as("repository_url"),
-          sql<string | null>`facts->>'outcome'`.as("outcome"),
-          sql<number>`grouping(left(created_at, 10), facts->>'model', git->>'repository_url', facts->>'outcome')`.as("g"),
+          "created_day as day",
+          "fact_model as model",
+          "repository_url",
+          "fact_outcome as outcome",
+          sql<number>`grouping(created_day, fact_model, repository_url, fact_outcome)`.as("g"),
           sql<string>`count(*)`.as("n"),
-          sql<string>`sum(${tokens("input")})`.as("tokens_input"),
-          sql<string>`sum(${tokens("output")})`.as("tokens_output"),
-          sql<string>`sum(coalesce((facts->>'duration_ms')::numeric, 0))`.as("duration_ms"),
-          sql<string>`sum(coalesce((facts->>'files_changed')::numeric, 0))`.as("files_changed"),
+          sql<string>`coalesce(sum(fact_tokens_input), 0)`.as("tokens_input"),
+          sql<string>`coalesce(sum(fact_tokens_output), 0)`.as("tokens_output"),
+          sql<string>`coalesce(sum(fact_duration_ms), 0)`.as("duration_ms"),
+          sql<string>`coalesce(sum(fact_files_changed), 0)`.as("files_changed"),
         ])
-        .groupBy(sql`grouping sets ((left(created_at, 10)), (facts->>'model'), (git->>'repository_url'), (facts->>'outcome'), ())`)
+        .groupBy(sql`grouping sets ((created_day), (fact_model), (repository_url), (fact_outcome), ())`)
         .execute();
       const without = live()
         .where("facts", "is", null)
@@ -453,7 +478,8 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore, Aggreg
       const groups = Object.fromEntries(fields.map((f) => [f, [] as UsageGroup[]])) as DriverUsage["groups"];
       const totals = { sessions: 0, tokens_input: 0, tokens_output: 0, duration_ms: 0, files_changed: 0 };
       for (const r of rows) {
-        if (Number(r.g) === 0b1111) {
+        const g = Number(r.g);
+        if (g === 0b1111) {
           Object.assign(totals, {
             sessions: Number(r.n),
             tokens_input: Number(r.tokens_input),
@@ -463,7 +489,7 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore, Aggreg
           });
           continue;
         }
-        const field = fields[fields.findIndex((_, k) => (Number(r.g) & (1 << (fields.length - 1 - k))) === 0)]!;
+        const field = fields[fields.findIndex((_, k) => (g & (1 << (fields.length - 1 - k))) === 0)]!;
         groups[field].push({
           value: r[field],
           sessions: Number(r.n),

@@ -29,6 +29,17 @@ export interface SessionsTable {
   /** Set while soft-deleted: every read treats the session as gone until it is restored or purged. */
   deleted_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   purge_after: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** Generated from `facts` and `git` (migration 0006), for the facet and usage groupings. */
+  fact_outcome: ColumnType<string | null, never, never>;
+  fact_model: ColumnType<string | null, never, never>;
+  fact_agent: ColumnType<string | null, never, never>;
+  fact_tokens_input: ColumnType<string | null, never, never>;
+  fact_tokens_output: ColumnType<string | null, never, never>;
+  fact_duration_ms: ColumnType<string | null, never, never>;
+  fact_files_changed: ColumnType<string | null, never, never>;
+  repository_url: ColumnType<string | null, never, never>;
+  branch: ColumnType<string | null, never, never>;
+  created_day: ColumnType<string, never, never>;
 }
 
 export interface GitJson {

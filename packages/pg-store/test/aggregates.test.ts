@@ -103,6 +103,11 @@ describe("facets and usage grouped by Postgres", () => {
     // Each facet counts every session with a value; sessions without facts are counted too.
     expect(everything.facets.outcome.reduce((n, c) => n + c.count, 0)).toBe(all.length);
     expect(everything.started.map((s) => s.count)).toEqual(expect.arrayContaining([all.length]));
+    // A request's work is bounded: past the window, the counts say they cover the newest matches only.
+    const windowed = await pgStore.sessionFacets({ archived: "all" }, { now, window: 3 });
+    expect(windowed.truncated).toBe(true);
+    // The newest 3 with stored facts, and those stored without (core reads theirs).
+    expect(windowed.total).toBe(3 + withoutFacts.length);
   });
 
   it("redact a password in a repository URL before it is a facet value or a usage key", async () => {
