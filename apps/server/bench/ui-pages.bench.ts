@@ -1,0 +1,254 @@
+/**
+ * Web UI pages over a big Postgres store (issue 15's figure, `pnpm bench`):
+ * 100 000 sessions, then the list page with filters (outcome, model,
+ * repository, date range) and the usage page, each asked for many times, one
+ * after the other, through the whole server (routing, login cookie, the
+ * store, rendering) with Fastify's inject, so the time is the server's
+ * handling alone. p50 and p95 are printed next to a baseline measured in the
+ * same run on a copy of the same rows: the same server with the store's
+ * `aggregates` capability hidden, so that core scans the summaries (the list
+ * facets read up to 500 of them, the usage page all of them).
+ *
+ * Rows are made from the sessions the real Codex CLI wrote (fixtures/codex,
+ * all three versions): each generated session is one of them — title, facts
+ * (model, outcome, turns, tokens, duration, files changed) and summary — under
+ * a new id, start time (spread over a year), directory, repository and branch,
+ * and inserted with multi-row INSERTs of unnested arrays.
+ *
+ *   SV_BENCH_UI_SESSIONS   sessions per org (default 100000)
+ *   SV_BENCH_UI_REQUESTS   list requests (default 300; the usage page gets a third)
+ *   SV_BENCH_UI_BASELINE   requests per page for the baseline (default 10; the baseline usage page reads every summary)
+ */
+process.env.TZ = "UTC";
+
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { checkedStore, withSessionFacts, type SessionFacts, type SessionSummary } from "@sessionvault/core";
+import { FsStore } from "@sessionvault/fs-store";
+import { PgStore } from "@sessionvault/pg-store";
+import { FIXTURES, VERSIONS } from "@sessionvault/testing/codex-fixtures";
+import { startPostgres, type TestPostgres } from "@sessionvault/testing/postgres";
+import type { FastifyInstance } from "fastify";
+import pg from "pg";
+import { afterAll, beforeAll, it } from "vitest";
+import { buildApp } from "../src/build-app.js";
+import { OrgStores } from "../src/org-stores.js";
+import { createApiToken } from "../src/tokens.js";
+
+const SESSIONS = Number(process.env.SV_BENCH_UI_SESSIONS ?? 100_000);
+const REQUESTS = Number(process.env.SV_BENCH_UI_REQUESTS ?? 300);
+const BASELINE_REQUESTS = Number(process.env.SV_BENCH_UI_BASELINE ?? 10);
+const SCHEMA = "benchui";
+const TARGETS = { list: 50, usage: 300 };
+
+let server: TestPostgres;
+let app: FastifyInstance;
+let tokens: PgStore;
+const stores: PgStore[] = [];
+const rows: string[] = [];
+
+function out(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+beforeAll(async () => {
+  server = await startPostgres();
+  const t0 = performance.now();
+  const templates = await fixtureSessions();
+  const store = new PgStore({ connectionString: server.url, schema: SCHEMA, org: "bench" });
+  await store.migrateToLatest();
+  const pool = new pg.Pool({ connectionString: server.url, max: 2 });
+  pool.on("error", () => {});
+  try {
+    await insertSessions(pool, "bench", templates);
+    // The baseline org holds the same rows.
+    await pool.query(
+      `insert into ${SCHEMA}.sessions (org, id, created_at, created_ts, updated_at, updated_ts, cwd, title, archived, source, originator, cli_version, model_provider, git, facts, lines, bytes)
+       select 'baseline', id, created_at, created_ts, updated_at, updated_ts, cwd, title, archived, source, originator, cli_version, model_provider, git, facts, lines, bytes
+       from ${SCHEMA}.sessions where org = 'bench'`,
+    );
+    // What autovacuum does soon after a bulk load: statistics, and the visibility map.
+    await pool.query(`vacuum analyze ${SCHEMA}.sessions`);
+  } finally {
+    await pool.end();
+  }
+  out(`${SESSIONS} sessions per org from ${templates.length} fixture sessions, inserted in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  await store.close();
+
+  const open = (org: string) => {
+    const driver = new PgStore({ connectionString: server.url, schema: SCHEMA, org });
+    stores.push(driver);
+    // The baseline: the same store, its grouping hidden, so core scans the summaries.
+    if (org === "baseline") Object.defineProperty(driver, "capabilities", { value: { textSearch: true } });
+    return checkedStore(driver);
+  };
+  tokens = new PgStore({ connectionString: server.url, schema: SCHEMA });
+  stores.push(tokens);
+  app = await buildApp({ stores: new OrgStores(open), tokens, logger: false });
+  await app.ready();
+}, 30 * 60_000);
+
+afterAll(async () => {
+  await app?.close();
+  for (const s of stores) await s.close();
+  await server?.stop();
+  out("");
+  out("| page | requests | p50 | p95 | baseline p50 / p95 (same run) | ratio (p95) | target (p95) |");
+  out("| --- | --- | --- | --- | --- | --- | --- |");
+  for (const r of rows) out(r);
+  const dir = join(import.meta.dirname, "..", "..", "..", "bench-results");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "server-ui-pages.json"), `${JSON.stringify({ sessions: SESSIONS, rows }, null, 2)}\n`);
+});
+
+type Template = SessionSummary & SessionFacts;
+
+/** Every session of the three Codex fixture homes, with its facts as a sync would store them. */
+async function fixtureSessions(): Promise<Template[]> {
+  const out: Template[] = [];
+  for (const v of VERSIONS) {
+    const home = checkedStore(new FsStore({ root: join(FIXTURES, v) }));
+    let cursor: string | null = null;
+    do {
+      const page = await home.listSessions({ limit: 200, archived: "all", ...(cursor ? { cursor } : {}) });
+      out.push(...(await withSessionFacts(home, page.sessions)));
+      cursor = page.next_cursor;
+    } while (cursor);
+    await home.close();
+  }
+  return out;
+}
+
+const YEAR_MS = 365 * 86_400_000;
+const END = Date.UTC(2026, 10, 30);
+
+async function insertSessions(pool: pg.Pool, org: string, templates: Template[]): Promise<void> {
+  const BATCH = 5000;
+  for (let from = 0; from < SESSIONS; from += BATCH) {
+    const cols: unknown[][] = Array.from({ length: 14 }, () => []);
+    for (let i = from; i < Math.min(SESSIONS, from + BATCH); i++) {
+      const t = templates[i % templates.length]!;
+      const created = new Date(END - Math.floor((i / SESSIONS) * YEAR_MS)).toISOString();
+      const facts: SessionFacts = {
+        agent: t.agent,
+        model: t.model,
+        outcome: t.outcome,
+        turns: t.turns,
+        tokens: t.tokens,
+        duration_ms: t.duration_ms,
+        files_changed: t.files_changed,
+        children: t.children,
+      };
+      const git = {
+        commit_hash: (i * 2654435761).toString(16).padStart(40, "0").slice(-40),
+        branch: i % 3 === 0 ? "main" : `feature-${i % 40}`,
+        repository_url: `https://github.com/acme/repo-${i % 50}.git`,
+      };
+      const values = [
+        `${i.toString(16).padStart(8, "0")}-0000-4000-8000-${(i * 7919).toString(16).padStart(12, "0").slice(-12)}`,
+        created,
+        created,
+        `/home/dev/project-${i % 200}`,
+        t.title,
+        i % 10 === 9,
+        t.source,
+        t.originator,
+        t.cli_version,
+        t.model_provider,
+        JSON.stringify(git),
+        JSON.stringify(facts),
+        t.lines,
+        t.bytes,
+      ];
+      for (const [k, v] of values.entries()) cols[k]!.push(v);
+    }
+    await pool.query(
+      `insert into ${SCHEMA}.sessions (org, id, created_at, created_ts, updated_at, updated_ts, cwd, title, archived, source, originator, cli_version, model_provider, git, facts, lines, bytes)
+       select $1, id, created, created::timestamptz, created, created::timestamptz, cwd, title, archived, source, originator, cli_version, model_provider, git::jsonb, facts::jsonb, lines, bytes
+       from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bigint[], $15::bigint[])
+         as u(id, created, updated, cwd, title, archived, source, originator, cli_version, model_provider, git, facts, lines, bytes)`,
+      [org, ...cols],
+    );
+  }
+}
+
+/** Logs in as the browser does (the form's CSRF cookie and token, then the token) and returns the cookies. */
+async function login(org: string): Promise<string> {
+  const { token } = await createApiToken(tokens, org, ["read"]);
+  const form = await app.inject({ method: "GET", url: "/login" });
+  const csrfCookie = form.cookies.map((c) => `${c.name}=${c.value}`).join("; ");
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(form.body)?.[1] ?? "";
+  const res = await app.inject({
+    method: "POST",
+    url: "/login",
+    headers: { "content-type": "application/x-www-form-urlencoded", cookie: csrfCookie, "sec-fetch-site": "same-origin" },
+    payload: new URLSearchParams({ token, _csrf: csrf }).toString(),
+  });
+  const session = res.cookies.find((c) => c.name === "sv_session");
+  if (res.statusCode !== 303 || !session) throw new Error(`login failed: ${res.statusCode} ${res.body.slice(0, 200)}`);
+  return `sv_session=${session.value}`;
+}
+
+/** The server's handling time of each request, in ms, one after the other. */
+async function timeRequests(cookie: string, urls: string[]): Promise<number[]> {
+  const times: number[] = [];
+  for (const url of urls) {
+    const t = performance.now();
+    const res = await app.inject({ method: "GET", url, headers: { cookie } });
+    times.push(performance.now() - t);
+    if (res.statusCode !== 200) throw new Error(`${url}: ${res.statusCode} ${res.body.slice(0, 300)}`);
+  }
+  return times;
+}
+
+function percentile(times: number[], p: number): number {
+  const s = [...times].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+}
+
+const LIST_URLS = [
+  "/",
+  "/?outcome=completed",
+  "/?outcome=failed",
+  "/?model=gpt-5.5",
+  "/?repo=acme/repo-7",
+  "/?since=2026-03-01&until=2026-04-30",
+  "/?outcome=completed&repo=acme/repo-12&since=2026-01-01&until=2026-06-30",
+  "/?archived=all&branch=main",
+];
+
+function report(page: string, times: number[], base: number[], target: number): void {
+  const p50 = percentile(times, 50);
+  const p95 = percentile(times, 95);
+  const b50 = percentile(base, 50);
+  const b95 = percentile(base, 95);
+  const verdict = p95 < target ? "met" : "MISSED";
+  rows.push(
+    `| ${page} | ${times.length} | ${p50.toFixed(1)} ms | ${p95.toFixed(1)} ms | ${b50.toFixed(1)} / ${b95.toFixed(1)} ms | ${(b95 / p95).toFixed(1)}× faster | < ${target} ms (${verdict}) |`,
+  );
+}
+
+it(`list and usage pages over ${SESSIONS} sessions in Postgres`, async () => {
+  const bench = await login("bench");
+  const baseline = await login("baseline");
+  const listUrls = (n: number) => Array.from({ length: n }, (_, i) => LIST_URLS[i % LIST_URLS.length]!);
+  // Warm up both (connections, prepared plans, the JIT), then measure.
+  await timeRequests(bench, [...LIST_URLS, "/usage"]);
+  await timeRequests(baseline, [...LIST_URLS, "/usage"]);
+  const list = await timeRequests(bench, listUrls(REQUESTS));
+  const listBase = await timeRequests(baseline, listUrls(Math.max(BASELINE_REQUESTS, LIST_URLS.length)));
+  report("list, filtered (8 filter sets)", list, listBase, TARGETS.list);
+  for (const url of LIST_URLS) {
+    const own = list.filter((_, i) => LIST_URLS[i % LIST_URLS.length] === url);
+    out(`  ${url.padEnd(72)} p50 ${percentile(own, 50).toFixed(1)} ms  p95 ${percentile(own, 95).toFixed(1)} ms`);
+  }
+  const usage = await timeRequests(
+    bench,
+    Array.from({ length: Math.ceil(REQUESTS / 3) }, () => "/usage"),
+  );
+  const usageBase = await timeRequests(
+    baseline,
+    Array.from({ length: BASELINE_REQUESTS }, () => "/usage"),
+  );
+  report("usage", usage, usageBase, TARGETS.usage);
+});
