@@ -79,3 +79,58 @@ if (live && window.EventSource) {
   events.addEventListener("open", () => live.setAttribute("data-live-state", "open"));
   events.addEventListener("change", () => void refresh());
 }
+
+// Copy buttons (a command, a message, a diff). The clipboard API needs a secure context and the page's
+// permission; without them the older copy command is tried, and when that is refused too nothing happens.
+async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.className = "copy-buffer";
+    document.body.append(area);
+    area.select();
+    let copied = false;
+    try {
+      copied = document.execCommand("copy");
+    } catch {
+      copied = false;
+    }
+    area.remove();
+    return copied;
+  }
+}
+document.addEventListener("click", async (e) => {
+  const button = e.target instanceof Element ? e.target.closest("button.copy[data-copy]") : null;
+  if (!button) return;
+  e.preventDefault();
+  if (!(await copyText(button.getAttribute("data-copy")))) return;
+  button.textContent = "Copied";
+  button.classList.add("copied");
+  setTimeout(() => {
+    button.textContent = "Copy";
+    button.classList.remove("copied");
+  }, 1500);
+});
+
+// Deep links: a page opened with #step-… (or whose hash changes) shows that step: it opens the step if it
+// is a folded reasoning summary, scrolls it to the middle of the window and highlights it.
+function showStep() {
+  const id = decodeURIComponent(location.hash.slice(1));
+  if (!id.startsWith("step-")) return;
+  const step = document.getElementById(id);
+  if (!step) return;
+  for (const old of document.querySelectorAll(".step-highlight")) old.classList.remove("step-highlight");
+  if (step instanceof HTMLDetailsElement) step.open = true;
+  step.classList.add("step-highlight");
+  step.scrollIntoView({ block: "center" });
+}
+showStep();
+window.addEventListener("hashchange", showStep);
+document.addEventListener("live-updated", () => {
+  const id = decodeURIComponent(location.hash.slice(1));
+  if (id.startsWith("step-")) document.getElementById(id)?.classList.add("step-highlight");
+});

@@ -3,7 +3,7 @@ import type { SessionDetail, SessionFacts, SessionOutcome } from "@sessionvault/
 import { html, type SafeHtml } from "./html.js";
 import { csrfField, layout } from "./layout.js";
 import { renderMarkdown } from "./markdown.js";
-import { formatTime } from "./list-page.js";
+import { formatDuration, formatTime } from "./list-page.js";
 import type { FileDiff, TimelineItem, TimelinePage, TokenUsage, Turn } from "./timeline.js";
 
 export interface SessionPageInput {
@@ -80,7 +80,7 @@ export function sessionPage(input: SessionPageInput): string {
   </header>
   ${timeline.unparsableLines ? html`<p class="notice">${timeline.unparsableLines} line(s) of this rollout could not be parsed and are not shown.</p>` : ""}
   ${pager(base, page, timeline.hasMore, input.turnsPerPage)}
-  ${timeline.turns.length === 0 ? html`<p class="empty">${page === 0 ? "This session has no turns yet." : "No turns on this page."}</p>` : timeline.turns.map((t) => turn(t, ref))}
+  ${timeline.turns.length === 0 ? html`<p class="empty">${page === 0 ? "This session has no turns yet." : "No turns on this page."}</p>` : timeline.turns.map((t) => turn(t, ref, page ? `${base}?page=${page}` : base))}
   ${pager(base, page, timeline.hasMore, input.turnsPerPage)}
 </article>`;
   return layout(s.title ?? s.id, body, share ? { shared: true } : { org: input.org, admin: input.admin ?? false, csrf: input.csrf });
@@ -95,54 +95,87 @@ function pager(base: string, page: number, hasMore: boolean, perPage: number): S
 </nav>`;
 }
 
-function turn(t: Turn, ref: SessionRef) {
-  return html`<section class="turn turn-${t.status}" id="turn-${t.index + 1}">
+function turn(t: Turn, ref: SessionRef, pageUrl: string) {
+  let previous = t.startedAt;
+  const steps = t.items.map((i, n) => {
+    const id = stepId(t, n);
+    const meta = stepMeta(`${pageUrl}#${id}`, i.timestamp, gapMs(previous, i.timestamp));
+    if (i.timestamp) previous = i.timestamp;
+    return item(i, ref, id, meta);
+  });
+  return html`<section class="turn turn-${t.status}" id="turn-${t.index + 1}" data-started="${t.startedAt}">
   <header class="turn-head">
     <h2><a href="#turn-${t.index + 1}">Turn ${t.index + 1}</a></h2>
     <time datetime="${t.startedAt}">${t.startedAt ? formatTime(t.startedAt) : ""}</time>
     ${t.status === "aborted" ? html`<span class="badge aborted">aborted${t.abortReason ? `: ${t.abortReason}` : ""}</span>` : ""}
     ${t.tokens ? tokens(t.tokens) : ""}
   </header>
-  ${t.items.map((i) => item(i, ref))}
+  ${steps}
   ${t.omittedItems ? html`<p class="notice">${t.omittedItems} more item(s) in this turn are not shown; download the rollout for all of them.</p>` : ""}
 </section>`;
+}
+
+/**
+ * A step's anchor: its turn and its place in the turn, both 1-based. Rollouts only grow, so the anchor of a
+ * step never changes (a live page that gains items keeps every link), and it names the page's turn range too.
+ */
+function stepId(t: Turn, n: number): string {
+  return `step-${t.index + 1}-${n + 1}`;
+}
+
+/** Time from the previous step (or the turn's start) to this one; null when either time is unknown. */
+function gapMs(previous: string, current: string): number | null {
+  if (!previous || !current) return null;
+  const ms = Date.parse(current) - Date.parse(previous);
+  return Number.isFinite(ms) && ms >= 0 ? ms : null;
+}
+
+/** The link to a step and the time since the one before it. */
+function stepMeta(href: string, at: string, gap: number | null): SafeHtml {
+  return html`<span class="step-meta"${at ? html` data-at="${at}"` : ""}>${gap !== null ? html`<span class="step-gap" data-gap-ms="${gap}" title="${formatDuration(gap)} after the previous step (${at})">+${formatDuration(gap)}</span>` : ""}<a class="step-link" href="${href}" title="Link to this step" aria-label="Link to this step">#</a></span>`;
+}
+
+/** Copies `text` (app.js; a browser that refuses the clipboard copies nothing, silently). */
+function copyButton(text: string, what: string): SafeHtml {
+  return html`<button type="button" class="copy" data-copy="${text}" title="Copy the ${what}" aria-label="Copy the ${what}">Copy</button>`;
 }
 
 function tokens(u: TokenUsage) {
   return html`<span class="tokens" title="input ${u.input_tokens} (cached ${u.cached_input_tokens}), output ${u.output_tokens} (reasoning ${u.reasoning_output_tokens})">${u.total_tokens.toLocaleString("en")} tokens · in ${u.input_tokens.toLocaleString("en")} · out ${u.output_tokens.toLocaleString("en")}</span>`;
 }
 
-function item(i: TimelineItem, ref: SessionRef) {
+function item(i: TimelineItem, ref: SessionRef, id: string, meta: SafeHtml) {
   switch (i.kind) {
     case "user":
-      return html`<div class="item msg user"><div class="who">User</div><div class="text">${i.text}</div></div>`;
+      return html`<div class="item msg user" id="${id}">${meta}<div class="who">User ${copyButton(i.text, "message")}</div><div class="text">${i.text}</div></div>`;
     case "agent":
-      return html`<div class="item msg agent"><div class="who">Agent</div><div class="text markdown">${renderMarkdown(i.text)}</div></div>`;
+      return html`<div class="item msg agent" id="${id}">${meta}<div class="who">Agent ${copyButton(i.text, "message")}</div><div class="text markdown">${renderMarkdown(i.text)}</div></div>`;
     case "reasoning":
-      return html`<details class="item reasoning"><summary>Reasoning</summary><div class="text markdown">${renderMarkdown(i.text)}</div></details>`;
+      return html`<details class="item reasoning" id="${id}"><summary>Reasoning ${meta}</summary><div class="text markdown">${renderMarkdown(i.text)}</div></details>`;
     case "compaction":
-      return html`<p class="item compaction">Context compacted.</p>`;
+      return html`<p class="item compaction" id="${id}">${meta}Context compacted.</p>`;
     case "error":
-      return html`<div class="item error"><span class="status failed">error</span> ${i.text}</div>`;
+      return html`<div class="item error" id="${id}">${meta}<span class="status failed">error</span> ${i.text}</div>`;
     case "command": {
       const ok = i.exitCode === 0;
-      return html`<div class="item command">
+      return html`<div class="item command" id="${id}">${meta}
   <div class="cmd-line"><span class="prompt">$</span> <code class="cmd">${i.command}</code>
     <span class="exit ${i.exitCode === null ? "unknown" : ok ? "ok" : "fail"}">${i.exitCode === null ? "exit ?" : `exit ${i.exitCode}`}</span>
     ${i.status !== "completed" && i.status !== "failed" ? html`<span class="status ${i.status}">${i.status.replace("_", " ")}</span>` : ""}
-    ${i.durationMs !== null ? html`<span class="dur">${i.durationMs} ms</span>` : ""}</div>
+    ${i.durationMs !== null ? html`<span class="dur" title="How long the command ran">ran ${formatDuration(i.durationMs)}</span>` : ""}
+    ${copyButton(i.command, "command")}</div>
   ${i.cwd ? html`<div class="cwd">in ${i.cwd}</div>` : ""}
   ${i.output ? html`<details class="output"${i.output.length < 2000 ? html` open` : ""}><summary>Output</summary><pre>${i.output}</pre></details>` : ""}
 </div>`;
     }
     case "file_change":
-      return html`<div class="item file-change">
+      return html`<div class="item file-change" id="${id}">${meta}
   <div class="fc-head">File change${i.files.length === 1 ? "" : "s"} <span class="status ${i.status}">${i.status.replace("_", " ")}</span></div>
   ${i.files.map(diff)}
   ${i.output ? html`<pre class="fc-output">${i.output}</pre>` : ""}
 </div>`;
     case "tool_call":
-      return html`<div class="item tool">
+      return html`<div class="item tool" id="${id}">${meta}
   <div class="tool-head">Tool <code>${i.name}</code> <span class="status ${i.status}">${i.status.replace("_", " ")}</span>
     ${i.childIds.map((c) => html` <span class="child">${ref(c)}</span>`)}</div>
   ${i.input ? html`<details><summary>Input</summary><pre>${i.input}</pre></details>` : ""}
@@ -154,7 +187,7 @@ function item(i: TimelineItem, ref: SessionRef) {
 function diff(f: FileDiff) {
   const lines = f.diff ? f.diff.split("\n") : [];
   return html`<div class="diff">
-  <div class="diff-file"><span class="kind ${f.kind}">${f.kind}</span> <code>${f.path}</code></div>
+  <div class="diff-file"><span class="kind ${f.kind}">${f.kind}</span> <code>${f.path}</code> ${f.diff ? copyButton(f.diff, "diff") : ""}</div>
   <pre class="diff-body">${lines.map((l) => {
     const cls = l.startsWith("@@") ? "hunk" : l.startsWith("+") ? "add" : l.startsWith("-") ? "del" : "ctx";
     return html`<span class="dl ${cls}">${l || " "}</span>`;
