@@ -189,8 +189,19 @@ export function migrations(schema: string): Record<string, Migration> {
                      fact_tokens_input, fact_tokens_output, fact_duration_ms, fact_files_changed)
             where deleted_at is null and facts is not null`.execute(db);
         await sql`create index sessions_without_facts on ${t("sessions")} (org, created_ts, id) where deleted_at is null and facts is null`.execute(db);
+        // The repository filter is a substring match (LIKE '%…%'), which no b-tree serves: a trigram index
+        // does, where the pg_trgm extension is available (a trusted extension, in contrib). Best effort, as
+        // lz4 is: without it the filter scans the covering index. (A DO body takes no parameters; `schema`
+        // is a validated identifier.)
+        await sql`
+          do $$ begin
+            create extension if not exists pg_trgm;
+            execute format('create index sessions_repo_trgm on %I.sessions using gin (repository_url gin_trgm_ops)', ${sql.lit(schema)});
+          exception when others then null;
+          end $$`.execute(db);
       },
       async down(db: Kysely<unknown>) {
+        await sql`drop index if exists ${sql.table(`${schema}.sessions_repo_trgm`)}`.execute(db);
         await sql`drop index if exists ${sql.table(`${schema}.sessions_without_facts`)}`.execute(db);
         await sql`drop index if exists ${sql.table(`${schema}.sessions_facts`)}`.execute(db);
         await sql`
