@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, expect, test } from "vitest";
@@ -8,11 +9,14 @@ import { FIXTURES, fixtureRollouts, fixtureThread } from "@sessionvault/testing/
 import { startTestServer, type TestServer } from "./support/server.js";
 
 // The session page's steps: the time each one took, copy buttons, and a link to every step.
+const ARTIFACTS = join(import.meta.dirname, "../test-artifacts");
 const VERSION = "0.169.0";
 const PATCH = fixtureThread(VERSION, "03-patch");
 
 let t: TestServer;
 let token: string;
+/** The screenshot's login (its header shows every link). */
+let adminToken: string;
 let browser: Browser;
 
 beforeAll(async () => {
@@ -24,6 +28,7 @@ beforeAll(async () => {
     await from.close();
   }
   token = await t.token("acme", ["read"]);
+  adminToken = await t.token("acme", ["admin"]);
   browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
 });
 
@@ -32,12 +37,12 @@ afterAll(async () => {
   await t?.stop();
 });
 
-async function loggedIn(options: { clipboard?: boolean; height?: number } = {}): Promise<{ context: BrowserContext; page: Page }> {
+async function loggedIn(options: { clipboard?: boolean; height?: number; admin?: boolean } = {}): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport: { width: 1400, height: options.height ?? 900 } });
   if (options.clipboard) await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: t.url });
   const page = await context.newPage();
   await page.goto(`${t.url}/login`);
-  await page.fill("#token", token);
+  await page.fill("#token", options.admin ? adminToken : token);
   await page.click("button[type=submit]");
   await page.waitForURL(`${t.url}/`);
   return { context, page };
@@ -63,9 +68,11 @@ async function commandsOf(id: string): Promise<{ command: string; durationMs: nu
 }
 
 test("every step shows the time since the step before it, and a command the time it ran", async () => {
-  const { context, page } = await loggedIn();
+  const { context, page } = await loggedIn({ admin: true });
   try {
     await page.goto(`${t.url}/sessions/${PATCH}`);
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, "session-steps.png") });
     const turns = await page.locator("section.turn").evaluateAll((sections) =>
       sections.map((s) => ({
         started: s.getAttribute("data-started") ?? "",
@@ -207,6 +214,30 @@ test("a link to a folded reasoning step opens it", async () => {
     await expect.poll(() => opened.locator(`#${id}`).evaluate((d) => (d as HTMLDetailsElement).open)).toBe(true);
     expect(await opened.locator(`#${id}`).evaluate((d) => d.classList.contains("step-highlight"))).toBe(true);
   } finally {
+    await context.close();
+  }
+});
+
+test("a shared session's step links stay on the share link, which needs no login", async () => {
+  const { context, page } = await loggedIn();
+  const outsider = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  try {
+    await page.goto(`${t.url}/sessions/${PATCH}`);
+    await page.click(".share-form button[type=submit]");
+    const url = (await page.locator("#new-share-link").textContent())!;
+    const secretPath = new URL(url).pathname;
+    const shared = await outsider.newPage();
+    await shared.goto(url);
+    await shared.screenshot({ path: join(ARTIFACTS, "session-steps-shared.png") });
+    const hrefs = await shared.locator(".item .step-link").evaluateAll((as) => as.map((a) => a.getAttribute("href") ?? ""));
+    expect(hrefs.length).toBeGreaterThan(4);
+    for (const h of hrefs) expect(h).toMatch(new RegExp(`^${secretPath}#step-\\d+-\\d+$`));
+    // Logged out, a step link opens the step on the shared page.
+    await shared.goto(`${t.url}${hrefs.at(-1)}`);
+    await expect.poll(() => shared.locator(".step-highlight").count()).toBe(1);
+    expect(new URL(shared.url()).pathname).toBe(secretPath);
+  } finally {
+    await outsider.close();
     await context.close();
   }
 });
