@@ -115,8 +115,7 @@ const SEARCH_VECTOR = "to_tsvector('simple', f.search) || to_tsvector('simple', 
  * and a batch costs one round trip.
  */
 export class PgStore implements SessionStore, TokenStore, RetentionStore, AggregatingDriver {
-  /** Postgres answers `ListQuery.q` with its own text index. */
-  /** Postgres groups facet counts and usage sums itself (`facetGroups`, `usageGroups`). */
+  /** Postgres answers `ListQuery.q` with its own text index, and groups facet counts and usage sums itself (`facetGroups`, `usageGroups`). */
   readonly capabilities = { textSearch: true, aggregates: true } as const;
   readonly #db: Kysely<Database>;
   readonly #schema: string;
