@@ -159,22 +159,22 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
     const factFiltered = Boolean(factFilters.outcome || factFilters.model || factFilters.agent);
     // Filtered on facts, the page's rows are the newest matches the facet read returns.
     const newest = factFiltered ? limit : 0;
-    const facets = await facetScans.read(`${p.org}\n${JSON.stringify([scanned, factFilters, newest])}`, () =>
-      store.sessionFacets({ ...scanned, ...factFilters }, { newest, maxSessions: FACET_SCAN_LIMIT }),
-    );
-    let page: SessionFactsPage & { snippets?: Record<string, string> };
-    let snippets: Record<string, string>;
-    if (factFiltered) {
-      // The store cannot filter on facts, so these rows are the facet read's own; there is no cursor past it.
-      page = { sessions: facets.sessions, next_cursor: null };
-      snippets = facets.snippets;
-    } else {
-      page = await ctx.lists.read(`${p.org}\n${JSON.stringify(query)}`, async () => {
-        const found = await searchSessions(store, query);
-        return { ...found, sessions: await withSessionFacts(store, found.sessions) };
-      });
-      snippets = page.snippets ?? {};
-    }
+    // The facets and the page are independent reads: both run at once.
+    const [facets, listed] = await Promise.all([
+      facetScans.read(`${p.org}\n${JSON.stringify([scanned, factFilters, newest])}`, () =>
+        store.sessionFacets({ ...scanned, ...factFilters }, { newest, maxSessions: FACET_SCAN_LIMIT }),
+      ),
+      factFiltered
+        ? null
+        : ctx.lists.read(`${p.org}\n${JSON.stringify(query)}`, async () => {
+            const found = await searchSessions(store, query);
+            return { ...found, sessions: await withSessionFacts(store, found.sessions) };
+          }),
+    ]);
+    // Filtered on facts, the rows are the facet read's newest matches; there is no cursor past them.
+    const found: (SessionFactsPage & { snippets?: Record<string, string> }) | null = listed;
+    const page: SessionFactsPage = found ?? { sessions: facets.sessions, next_cursor: null };
+    const snippets: Record<string, string> = found ? (found.snippets ?? {}) : facets.snippets;
     const redactedSnippets = Object.fromEntries(Object.entries(snippets).map(([id, text]) => [id, redactSecrets(text)]));
     return sendHtml(
       reply,
