@@ -197,42 +197,44 @@ async function login(org: string): Promise<string> {
   return `sv_session=${session.value}`;
 }
 
+let postmaster: string | null | undefined;
+
 /**
- * CPU used so far by this process (ms) and by each process of the bench's Postgres (clock ticks: its
- * postmaster, found by port, and the backends it forked; Linux /proc, none elsewhere). Unlike the latency, this does not
- * grow with what else runs on the machine.
+ * Clock ticks of CPU used so far by each process of the bench's Postgres: its postmaster (found by port,
+ * once) and the backends it forked (Linux /proc; none elsewhere). Unlike the latency, CPU does not grow
+ * with what else runs on the machine.
  */
-function cpuMs(): { node: number; ticks: Map<string, number> } {
-  const usage = process.cpuUsage();
-  const node = (usage.user + usage.system) / 1000;
-  const port = new URL(server.url).port;
+function pgTicks(): Map<string, number> {
+  const ticks = new Map<string, number>();
   let pids: string[] = [];
   try {
     pids = readdirSync("/proc").filter((p) => /^\d+$/.test(p));
   } catch {
-    return { node, ticks: new Map() };
+    return ticks;
   }
-  const stat = (pid: string) => {
+  if (postmaster === undefined) {
+    const port = new URL(server.url).port;
+    postmaster =
+      pids.find((pid) => {
+        try {
+          const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+          return argv.some((a) => a.endsWith("postgres")) && argv[argv.indexOf("-p") + 1] === port;
+        } catch {
+          return false;
+        }
+      }) ?? null;
+  }
+  if (!postmaster) return ticks;
+  for (const pid of pids) {
     try {
       const text = readFileSync(`/proc/${pid}/stat`, "utf8");
       const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-      return { ppid: fields[1]!, ticks: Number(fields[11]) + Number(fields[12]) };
+      if (pid === postmaster || fields[1] === postmaster) ticks.set(pid, Number(fields[11]) + Number(fields[12]));
     } catch {
-      return null;
+      // The process ended meanwhile.
     }
-  };
-  const postmaster = pids.find((pid) => {
-    try {
-      const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-      return argv.some((a) => a.endsWith("postgres")) && argv.includes("-p") && argv[argv.indexOf("-p") + 1] === port;
-    } catch {
-      return false;
-    }
-  });
-  // Per process: a backend that exits between two readings must not take its ticks off the sum.
-  const ticks = new Map<string, number>();
-  if (postmaster) for (const pid of pids) if (pid === postmaster || stat(pid)?.ppid === postmaster) ticks.set(pid, stat(pid)?.ticks ?? 0);
-  return { node, ticks };
+  }
+  return ticks;
 }
 
 interface Timed {
@@ -263,15 +265,19 @@ async function timeInTurns(a: { cookie: string; urls: string[] }, b: { cookie: s
 }
 
 async function timeRequest(cookie: string, url: string): Promise<{ ms: number; node: number; pg: number }> {
-  const before = cpuMs();
+  const pgBefore = pgTicks();
+  // Read last before and first after the request, so that reading /proc is not counted.
+  const nodeBefore = process.cpuUsage();
   const t = performance.now();
   const res = await app.inject({ method: "GET", url, headers: { cookie } });
   const ms = performance.now() - t;
-  const after = cpuMs();
+  const node = process.cpuUsage(nodeBefore);
+  const pgAfter = pgTicks();
   if (res.statusCode !== 200) throw new Error(`${url}: ${res.statusCode} ${res.body.slice(0, 300)}`);
-  let pgTicks = 0;
-  for (const [pid, ticks] of after.ticks) pgTicks += ticks - (before.ticks.get(pid) ?? 0);
-  return { ms, node: after.node - before.node, pg: pgTicks * 10 };
+  // Per process: a backend that exits between the two readings must not take its ticks off the sum.
+  let ticks = 0;
+  for (const [pid, n] of pgAfter) ticks += n - (pgBefore.get(pid) ?? 0);
+  return { ms, node: (node.user + node.system) / 1000, pg: ticks * 10 };
 }
 
 function add(series: Timed, r: { ms: number; node: number; pg: number }): void {
