@@ -136,7 +136,7 @@ export interface FacetOptions {
   newest?: number;
   /** Sessions a scan reads at most (stores without the capability; and sessions without stored facts). Default 500. */
   maxSessions?: number;
-  /** Newest matches a grouping store counts (default 5000): a bound on each request's work, as `maxSessions` is for a scan. */
+  /** Newest matches a grouping store counts (default 5000; with a text query `maxSessions`): a bound on each request's work, as `maxSessions` is for a scan. */
   window?: number;
   now?: number;
 }
@@ -173,7 +173,8 @@ export async function sessionFacets(
     const groups = groupFacets(scan.sessions);
     return finishFacets(groups, started, countStarted(scan.sessions, started), scan.sessions.slice(0, newest), scan.snippets, scan.truncated);
   }
-  const window = options.window ?? 5000;
+  // A text query costs a look at each candidate's lines: it keeps the scan's bound.
+  const window = query.q ? maxSessions : (options.window ?? 5000);
   const answer = await driver.facetGroups(query, { startedSince: started.map((s) => s.since), newest, window, withoutFactsLimit: maxSessions });
   // Sessions stored without facts: read, filtered and grouped as a scan would, then added in.
   const extra = (await withSessionFacts(store, answer.withoutFacts)).filter((s) => matchesFacts(s, filters));
