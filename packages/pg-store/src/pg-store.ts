@@ -317,7 +317,8 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore, Aggreg
     const since = query.since ? parseTime(query.since, "since") : null;
     const until = query.until ? parseTime(query.until, "until") : null;
     return this.#run(async () => {
-      let q = this.#matching(query, since, until).selectAll();
+      // The summary and the cursor's key only: not the search vector or the columns generated for grouping.
+      let q = this.#matching(query, since, until).select([...SUMMARY_COLUMNS, "created_ts"]);
       if (cursor) q = q.where(sql<boolean>`(created_ts, id) < (${cursor.ts}::timestamptz, ${cursor.id})`);
       const rows = await q
         .orderBy("created_ts", "desc")
