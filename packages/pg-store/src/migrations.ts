@@ -188,6 +188,10 @@ export function migrations(schema: string): Record<string, Migration> {
             include (archived, fact_outcome, fact_model, fact_agent, repository_url, branch, cwd, created_day,
                      fact_tokens_input, fact_tokens_output, fact_duration_ms, fact_files_changed)
             where deleted_at is null and facts is not null`.execute(db);
+        // "Show the failures": a rare outcome would otherwise walk the whole covering index for its newest matches.
+        await sql`
+          create index sessions_outcome on ${t("sessions")} (org, fact_outcome, created_ts, id)
+            where deleted_at is null and facts is not null`.execute(db);
         await sql`create index sessions_without_facts on ${t("sessions")} (org, created_ts, id) where deleted_at is null and facts is null`.execute(db);
         // The repository filter is a substring match (LIKE '%…%'), which no b-tree serves: a trigram index
         // does, where the pg_trgm extension is available (a trusted extension, in contrib). Best effort, as
@@ -203,6 +207,7 @@ export function migrations(schema: string): Record<string, Migration> {
       async down(db: Kysely<unknown>) {
         await sql`drop index if exists ${sql.table(`${schema}.sessions_repo_trgm`)}`.execute(db);
         await sql`drop index if exists ${sql.table(`${schema}.sessions_without_facts`)}`.execute(db);
+        await sql`drop index if exists ${sql.table(`${schema}.sessions_outcome`)}`.execute(db);
         await sql`drop index if exists ${sql.table(`${schema}.sessions_facts`)}`.execute(db);
         await sql`
           alter table ${t("sessions")}
