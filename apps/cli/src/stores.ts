@@ -83,11 +83,6 @@ export function localAgentHomes(ctx: CliContext): AgentHome[] {
   return out;
 }
 
-/** The agent whose sessions a store holds: an agent home's driver names it, every other store holds Codex sessions. */
-export function storeAgent(store: OpenedStore): AgentName {
-  return (store.driver as { agent?: AgentName }).agent ?? "codex";
-}
-
 /**
  * The store holding session `id`: `--store` when given, else the first local
  * agent home that has it (Codex, Claude Code, Gemini CLI).

@@ -53,6 +53,7 @@ describe.each(CASES)("views of a $agent session", ({ agent, path }) => {
 
     const summary = {
       id: "s",
+      agent,
       created_at: "",
       updated_at: "",
       cwd: null,

@@ -93,7 +93,7 @@ export function registerArchiveTools(server: McpServer, store: SessionStore): vo
     },
     async ({ id }) => {
       const { facts: stored, ...s } = await store.getSession(id);
-      return json({ ...redactSummary(s), ...(await summaryFacts(store, { id: s.id, facts: stored })) });
+      return json({ ...redactSummary(s), ...(await summaryFacts(store, { ...s, facts: stored })) });
     },
   );
 
@@ -234,7 +234,7 @@ async function snippetOf(store: SessionStore, s: SessionSummary, text: string): 
 
 /** Which agent's reader reads the session: the store says (a Claude Code or Gemini CLI home), else it holds Codex rollouts. */
 async function readerOf(store: SessionStore, s: SessionSummary) {
-  const r = await storedSessionReading(store, s.id);
+  const r = await storedSessionReading(store, s.id, s);
   return { agent: r.agent, ...readingOptions(r) };
 }
 

@@ -1,3 +1,5 @@
+import { AGENTS } from "@sessionvault/core";
+
 /**
  * JSON schemas of the API bodies (DESIGN.md §10–11 field names). fastify
  * validates requests with them (400 with the failing path on a mismatch) and
@@ -16,6 +18,7 @@ export const gitSchema = {
 
 const summaryProperties = {
   id: { type: "string" },
+  agent: { type: "string", enum: [...AGENTS], description: "the agent that wrote the session (docs/sessions.md)" },
   created_at: { type: "string" },
   updated_at: { type: "string" },
   cwd: nullableString,
@@ -106,6 +109,8 @@ export const sessionInputSchema = {
   additionalProperties: false,
   properties: {
     id: { type: "string", maxLength: 36 },
+    // Checked by core (an unknown agent is INVALID_FIELD naming "agent"); missing means codex.
+    agent: { type: "string", maxLength: 64 },
     created_at: { type: "string", minLength: 10, maxLength: 40 },
     updated_at: { type: "string", minLength: 10, maxLength: 40 },
     cwd: maxText(4096),
@@ -162,6 +167,7 @@ export const listQuerySchema = {
     repo: { type: "string", maxLength: 1024 },
     branch: { type: "string", maxLength: 1024 },
     model_provider: { type: "string", maxLength: 256 },
+    agent: { type: "string", maxLength: 64 },
     since: { type: "string", maxLength: 40 },
     until: { type: "string", maxLength: 40 },
     archived: { type: "string", enum: ["active", "archived", "all", "true", "false"] },

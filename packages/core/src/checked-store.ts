@@ -1,5 +1,6 @@
 import { assertIdOrPrefix, assertSessionId, assertSlug } from "./ids.js";
-import { InvalidInputError, UnsupportedError } from "./errors.js";
+import { AGENTS, isAgentName } from "./agents/agent-name.js";
+import { InvalidFieldError, InvalidInputError, UnsupportedError } from "./errors.js";
 import type { RawAppendOptions, RawStreams } from "./raw-streams.js";
 import type { RetentionPolicy, RetentionReport } from "./retention.js";
 import { searchSessions } from "./search-scan.js";
@@ -264,6 +265,8 @@ export function checkedQuery(query: ListQuery): ListQuery {
   for (const key of ["cwd", "repo", "branch", "model_provider", "q"] as const) {
     if (out[key] !== undefined && typeof out[key] !== "string") throw new InvalidInputError(`${key} must be a string`);
   }
+  if (out.agent !== undefined && !isAgentName(out.agent))
+    throw new InvalidFieldError("agent", `must be one of ${AGENTS.join(", ")}, got ${JSON.stringify(out.agent)}`);
   if (out.q !== undefined && out.q.trim() === "") delete out.q;
   if (out.facts !== undefined && typeof out.facts !== "boolean") throw new InvalidInputError("facts must be true or false");
   return out;

@@ -45,7 +45,7 @@ export async function searchSessions(store: SessionStore, query: ListQuery, opti
       scannedSessions++;
       const counted = countBytes(store.readStream(s.id, "rollout"));
       // A Claude Code or Gemini CLI home holds that agent's transcripts, not Codex rollouts.
-      const hit = await sessionTextMatch(s, counted.lines, needle, await storedSessionReading(store, s.id));
+      const hit = await sessionTextMatch(s, counted.lines, needle, await storedSessionReading(store, s.id, s));
       scannedBytes += counted.bytes();
       if (hit) {
         matches.push(s);

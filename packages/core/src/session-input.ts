@@ -1,5 +1,6 @@
 import { assertSessionId } from "./ids.js";
-import { InvalidInputError } from "./errors.js";
+import { AGENTS, isAgentName, type AgentName } from "./agents/agent-name.js";
+import { InvalidFieldError, InvalidInputError } from "./errors.js";
 import type { SessionFacts, SessionOutcome } from "./session-model/session-facts.js";
 import type { TokenUsage } from "./session-model/session-event.js";
 import type { GitInfo, SessionInput } from "./session.js";
@@ -18,6 +19,7 @@ export function normaliseSessionInput(input: SessionInput): SessionInput {
   const out: SessionInput = {
     ...input,
     id,
+    agent: agent(input.agent),
     created_at: isoTime(input.created_at, "created_at"),
     cwd: text(input.cwd, "cwd"),
     title: text(input.title, "title"),
@@ -32,6 +34,9 @@ export function normaliseSessionInput(input: SessionInput): SessionInput {
   };
   // Facts left out stay out: the store keeps the ones it has (docs/sessions.md).
   if (input.facts !== undefined) out.facts = input.facts === null ? null : facts(input.facts);
+  // Facts are read with the agent's reader: facts of another agent describe another transcript.
+  if (out.facts && out.facts.agent !== out.agent)
+    throw new InvalidFieldError("facts.agent", `is ${JSON.stringify(out.facts.agent)} but the session's agent is ${JSON.stringify(out.agent)}`);
   if (typeof out.archived !== "boolean") throw new InvalidInputError(`archived must be true or false, got ${JSON.stringify(input.archived)}`);
   // updated_at is the rollout's: the timestamp of its last timestamped line, derived by the store.
   // A writer's claim is checked and then dropped, so no store can report it instead.
@@ -45,6 +50,13 @@ export function isoTime(value: unknown, what: string): string {
   const d = typeof value === "string" ? new Date(value) : value instanceof Date ? value : null;
   if (!d || Number.isNaN(d.getTime())) throw new InvalidInputError(`${what} ${JSON.stringify(value)} is not a date: expected ISO-8601`);
   return d.toISOString();
+}
+
+/** The agent that wrote the rollout; missing is `codex` (every writer before other agents were stored). */
+function agent(value: unknown): AgentName {
+  if (value === undefined || value === null) return "codex";
+  if (!isAgentName(value)) throw new InvalidFieldError("agent", `must be one of ${AGENTS.join(", ")}, got ${JSON.stringify(value)}`);
+  return value;
 }
 
 function text(value: unknown, what: string): string | null {
@@ -69,7 +81,7 @@ const OUTCOMES: readonly SessionOutcome[] = ["completed", "failed", "interrupted
 function facts(value: unknown): SessionFacts {
   if (typeof value !== "object" || value === null) throw new InvalidInputError(`facts must be an object or null, got ${JSON.stringify(value)}`);
   const f = value as Partial<Record<keyof SessionFacts, unknown>>;
-  if (typeof f.agent !== "string" || f.agent === "") throw new InvalidInputError(`facts.agent must be a non-empty string, got ${JSON.stringify(f.agent)}`);
+  if (!isAgentName(f.agent)) throw new InvalidInputError(`facts.agent must be one of ${AGENTS.join(", ")}, got ${JSON.stringify(f.agent)}`);
   if (!OUTCOMES.includes(f.outcome as SessionOutcome))
     throw new InvalidInputError(`facts.outcome must be one of ${OUTCOMES.join(", ")}, got ${JSON.stringify(f.outcome)}`);
   if (!Array.isArray(f.children) || !f.children.every((c) => typeof c === "string"))

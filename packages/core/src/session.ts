@@ -1,3 +1,4 @@
+import type { AgentName } from "./agents/agent-name.js";
 import type { SessionFacts } from "./session-model/session-facts.js";
 
 /**
@@ -13,8 +14,13 @@ export interface GitInfo {
 }
 
 export interface SessionSummary {
-  /** Codex thread id (a UUID). */
+  /** Codex thread id (a UUID); another agent's session id. */
   id: string;
+  /**
+   * The agent that wrote the rollout stream, so every view reads it with
+   * that agent's reader (`codex` for sessions stored before stores kept it).
+   */
+  agent: AgentName;
   /** ISO-8601 UTC with milliseconds, from the first session_meta. */
   created_at: string;
   /** ISO-8601 UTC: the timestamp of the last committed rollout line. */
@@ -71,12 +77,17 @@ export const STREAM_FILES: Record<string, string> = {
 };
 
 /** Fields a writer supplies when it creates or updates a session; counts are derived by the store. */
-export type SessionInput = Omit<SessionSummary, "lines" | "bytes" | "updated_at"> & { updated_at?: string };
+export type SessionInput = Omit<SessionSummary, "lines" | "bytes" | "updated_at" | "agent"> & {
+  updated_at?: string;
+  /** Missing means `codex`: every writer before other agents were stored wrote Codex rollouts. */
+  agent?: AgentName;
+};
 
 /** The writable fields of a summary, in wire order (what `putSession` takes back). */
-export function sessionInputOf(s: SessionSummary): SessionInput & { updated_at: string } {
+export function sessionInputOf(s: SessionSummary): SessionInput & { updated_at: string; agent: AgentName } {
   return {
     id: s.id,
+    agent: s.agent,
     created_at: s.created_at,
     updated_at: s.updated_at,
     cwd: s.cwd,
@@ -96,6 +107,7 @@ export function sessionInputOf(s: SessionSummary): SessionInput & { updated_at: 
 export function emptySummary(id: string, createdAt: string): SessionSummary {
   return {
     id,
+    agent: "codex",
     created_at: createdAt,
     updated_at: createdAt,
     cwd: null,

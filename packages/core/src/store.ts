@@ -1,3 +1,4 @@
+import type { AgentName } from "./agents/agent-name.js";
 import type { SessionDetail, SessionInput, SessionSummary, StreamInfo } from "./session.js";
 
 /**
@@ -68,6 +69,8 @@ export interface ListQuery {
   repo?: string;
   branch?: string;
   model_provider?: string;
+  /** Sessions of one agent only (`SessionSummary.agent`). */
+  agent?: AgentName;
   /** ISO dates bounding created_at. */
   since?: string;
   until?: string;

@@ -352,6 +352,7 @@ function orderStreams(streams: StreamInfo[]): StreamInfo[] {
 }
 
 const SUMMARY_FIELDS = [
+  "agent",
   "created_at",
   "cwd",
   "title",

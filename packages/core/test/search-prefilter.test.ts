@@ -3,6 +3,7 @@ import { bytePrefilter, sessionTextMatch, type SessionSummary } from "../src/ind
 
 const summary: SessionSummary = {
   id: "01a1fd77-551e-7c33-a917-87d06e0cb6df",
+  agent: "codex",
   created_at: "2026-11-21T09:36:58.000Z",
   updated_at: "2026-11-21T09:36:58.000Z",
   cwd: "/work/app",

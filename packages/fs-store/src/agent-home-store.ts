@@ -75,7 +75,8 @@ export class AgentHomeStore implements SessionStore, RawStreamSource, AgentReadi
 
   async listSessions(query: ListQuery = {}): Promise<SessionPage> {
     if (query.q !== undefined) throw new UnsupportedError(`a ${this.agent} home has no text index; search is not supported here`);
-    if (query.archived === "archived") return { sessions: [], next_cursor: null };
+    // Every session of a home is its agent's.
+    if (query.archived === "archived" || (query.agent !== undefined && query.agent !== this.agent)) return { sessions: [], next_cursor: null };
     const offset = query.cursor ? Number(query.cursor) : 0;
     if (!Number.isInteger(offset) || offset < 0)
       throw new InvalidInputError(`invalid cursor ${JSON.stringify(query.cursor)}: pass the next_cursor of a previous page`);
@@ -314,6 +315,7 @@ async function summarise(
   const mtime = (await stat(s.files[s.files.length - 1]!)).mtime.toISOString();
   return {
     id: s.id,
+    agent,
     created_at: first !== null ? new Date(first).toISOString() : mtime,
     updated_at: last !== null ? new Date(last).toISOString() : mtime,
     cwd: info.cwd ?? s.cwd,

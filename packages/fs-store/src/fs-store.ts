@@ -8,7 +8,6 @@ import {
   dayDir,
   keyToDate,
   localStamp,
-  rolloutFileName,
   uuidV7Time,
   type CodexPaths,
   assertIdOrPrefix,
@@ -29,6 +28,10 @@ import {
   lineTimestamp,
   UnsupportedError,
   ConflictError,
+  readingOptions,
+  summaryReading,
+  type AgentName,
+  type AgentReaderOptions,
   type AppendOptions,
   type AppendResult,
   type BytePrefilter,
@@ -76,6 +79,7 @@ import { TokenFile } from "./token-file.js";
 import { FsRetention, setMarker } from "./retention.js";
 import { decodeCursor, encodeCursor } from "./list-cursor.js";
 import { testRolloutFiles } from "./rollout-scan.js";
+import { parseStoredName, storedFileName } from "./stored-file-name.js";
 
 export interface FsStoreOptions {
   /** A Codex home (`$CODEX_HOME`, `~/.codex`) or a directory to become one. */
@@ -219,11 +223,12 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
    * `wrote` says whether they were.
    */
   async #putLocked(id: string, created: Date, input: SessionInput, initial?: { buf: Buffer; lines: number }): Promise<{ file: RolloutFile; wrote: boolean }> {
+    const agent = input.agent ?? "codex";
     let file = await this.#findExact(id);
     let wrote = false;
     if (!file) {
       await this.#retention.assertNotTrashed(id);
-      const name = rolloutFileName(id, created);
+      const name = storedFileName(agent, id, created);
       const dir = input.archived ? this.#paths.archived : dayDir(this.#paths, created);
       const path = join(dir, name);
       const create = () => open(path, "wx", 0o600);
@@ -254,10 +259,10 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
           await fh.close();
         }
       }
-      file = this.#remember({ id, key: name.slice(8, 64), compressed: false, path, archived: input.archived });
+      file = this.#remember({ ...parseStoredName(name)!, path, archived: input.archived });
       this.#allFiles?.files.set(id, file);
-    } else if (file.archived !== input.archived) {
-      file = await this.#move(file, input.archived);
+    } else if (file.archived !== input.archived || file.agent !== agent) {
+      file = await this.#move(file, input.archived, agent);
     }
     const sdir = this.#sessionDir(id);
     // A rollout just written whose head says all the summary says (a copy of a
@@ -287,6 +292,8 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
 
   /** Whether the summary of a rollout whose first bytes are `buf`, with no sidecar, is `input`. */
   async #headSays(file: RolloutFile, buf: Buffer, input: SessionInput): Promise<boolean> {
+    // Another agent's transcript has no Codex head: its summary is the sidecar.
+    if (file.agent !== "codex") return false;
     const head = await summarizeRollout(readLines(oneChunk(buf)), { maxHeadLines: this.#options.headLines });
     if (head === null || (await this.#index.names()).has(file.id)) return false;
     const g = head.git;
@@ -996,12 +1003,20 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
     return this.#summaryOf(file, names, includeHidden, pos, head, lastTs, facts, sessionDirs);
   }
 
+  /** What another agent's reader needs besides the lines: the summary put with it says (the sidecar), see `summaryReading`. */
+  async #readingOptions(file: RolloutFile): Promise<Pick<AgentReaderOptions, "skipUuids" | "cwd">> {
+    if (file.agent === "codex") return {};
+    const sidecar = await readSidecar(join(this.#sessionDir(file.id), SIDECAR));
+    const reading = await summaryReading(this, { agent: file.agent, cwd: sidecar?.cwd ?? null, forked_from_id: sidecar?.forked_from_id ?? null });
+    return readingOptions(reading);
+  }
+
   /** The facts of the rollout's committed lines (one streaming pass over the file, or the bytes already read). */
   async #factsOf(file: RolloutFile, pos: FilePosition, whole: Buffer | null): Promise<SessionFacts> {
     const known = this.#facts.get(file.path);
     if (known && known.size === pos.size) return known.facts;
     const bytes: AsyncIterable<Uint8Array> = whole ? oneChunk(whole.subarray(0, pos.committed)) : committedBytes(file.path, pos.committed);
-    const facts = await readSessionFacts(readLines(bytes), "codex");
+    const facts = await readSessionFacts(readLines(bytes), file.agent, await this.#readingOptions(file));
     if (this.#facts.size > 50_000) this.#facts.clear();
     this.#facts.set(file.path, { facts, size: pos.size });
     return facts;
@@ -1025,6 +1040,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
     const pick = <K extends keyof RolloutHead & keyof SessionInput>(k: K) => (head?.[k] ?? sidecar?.[k] ?? null) as SessionSummary[K];
     return {
       id: file.id,
+      agent: file.agent,
       created_at: created,
       updated_at: updated,
       cwd: pick("cwd"),
@@ -1047,6 +1063,8 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
   }
 
   async #head(file: RolloutFile, pos: FilePosition, whole: Buffer | null): Promise<RolloutHead | null> {
+    // Another agent's transcript has no Codex head: its summary is the one put (the sidecar).
+    if (file.agent !== "codex") return null;
     const cached = this.#heads.get(file.path);
     if (cached && (cached.head || cached.size === pos.size)) return cached.head;
     const warn = this.#options.onWarning;
@@ -1075,15 +1093,22 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
     return out;
   }
 
-  /** Archives or unarchives: moves the rollout between the dated folders and archived_sessions/. */
-  async #move(file: RolloutFile, archived: boolean): Promise<RolloutFile> {
-    const name = file.path.slice(dirname(file.path).length + 1);
+  /**
+   * Archives or unarchives: moves the rollout between the dated folders and
+   * archived_sessions/. A put that names another agent renames the file to
+   * that agent's name (the agent is a summary field on every store).
+   */
+  async #move(file: RolloutFile, archived: boolean, agent: AgentName): Promise<RolloutFile> {
+    if (agent !== file.agent && file.compressed)
+      throw new UnsupportedError(`session ${file.id} is archived compressed (${file.path}); its agent cannot change`);
+    const name = agent === file.agent ? file.path.slice(dirname(file.path).length + 1) : storedFileName(agent, file.id, keyToDate(file.key));
     const dir = archived ? this.#paths.archived : dayDir(this.#paths, keyToDate(file.key));
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const path = join(dir, name);
     await rename(file.path, path);
     this.#forgetPath(file.path);
-    return this.#remember({ ...file, path, archived });
+    this.#facts.delete(file.path);
+    return this.#remember({ ...file, ...parseStoredName(name)!, path, archived });
   }
 
   /** `sessions/<id>/rollout.jsonl` → the dated file, so the session directory shows every stream. */
@@ -1105,6 +1130,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
 
 function matches(s: SessionSummary, q: ListQuery, since: Date | null, until: Date | null): boolean {
   if (q.cwd !== undefined && s.cwd !== q.cwd) return false;
+  if (q.agent !== undefined && s.agent !== q.agent) return false;
   if (q.repo !== undefined && !(s.git?.repository_url ?? "").includes(q.repo)) return false;
   if (q.branch !== undefined && s.git?.branch !== q.branch) return false;
   if (q.model_provider !== undefined && s.model_provider !== q.model_provider) return false;

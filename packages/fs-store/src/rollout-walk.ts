@@ -1,8 +1,10 @@
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { IoError, parseRolloutName, type CodexPaths, type RolloutName } from "@sessionvault/core/store-api";
+import { IoError, type CodexPaths } from "@sessionvault/core/store-api";
+import { parseStoredName, type StoredName } from "./stored-file-name.js";
 
-export interface RolloutFile extends RolloutName {
+/** A session's transcript file: a Codex rollout, or another agent's transcript (stored-file-name.ts). */
+export interface RolloutFile extends StoredName {
   path: string;
   archived: boolean;
 }
@@ -35,7 +37,7 @@ export const readFolderFiles: FolderFiles = async (dir, archived, warn) => parse
 function parseFolder(dir: string, entries: string[], archived: boolean): RolloutFile[] {
   const files: RolloutFile[] = [];
   for (const name of entries) {
-    const parsed = parseRolloutName(name);
+    const parsed = parseStoredName(name);
     if (parsed) files.push({ ...parsed, path: join(dir, name), archived });
   }
   return files.sort((a, b) => desc(a.key, b.key));

@@ -123,7 +123,7 @@ export class HttpStore implements SessionStore {
   async putSession(input: SessionInput): Promise<SessionSummary> {
     const id = assertSessionId(input.id);
     const res = await this.#request("PUT", `v1/sessions/${id}`, { json: input });
-    return (await res.json()) as SessionSummary;
+    return nestFacts((await res.json()) as SessionSummary);
   }
 
   async getSession(idOrPrefix: string): Promise<SessionDetail> {
@@ -326,15 +326,20 @@ function* batches(lines: readonly string[], maxBytes: number): Generator<Buffer[
 
 const FACT_FIELDS = ["agent", "model", "outcome", "turns", "tokens", "duration_ms", "files_changed", "children"] as const;
 
-/** The server answers with a session's facts flattened into it (docs/sessions.md); the store interface keeps them apart. */
+/**
+ * The server answers with a session's facts flattened into it (docs/sessions.md); the store interface keeps them apart.
+ * `agent` is both a summary field and a fact (the same value); a server from before summaries kept it stored Codex sessions only.
+ */
 function nestFacts<T extends SessionSummary>(flat: T & Partial<SessionFacts>): T {
-  if (flat.agent === undefined) return flat;
+  const agent = flat.agent ?? "codex";
+  if (flat.outcome === undefined) return { ...flat, agent };
   const out = { ...flat } as Record<string, unknown>;
   const facts: Record<string, unknown> = {};
   for (const k of FACT_FIELDS) {
     facts[k] = (flat as Partial<SessionFacts>)[k];
     delete out[k];
   }
+  out.agent = agent;
   out.facts = facts;
   return out as T;
 }

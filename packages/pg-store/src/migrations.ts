@@ -216,6 +216,18 @@ export function migrations(schema: string): Record<string, Migration> {
             drop column repository_url, drop column branch, drop column created_day`.execute(db);
       },
     },
+    // The agent that wrote each session's rollout (codex, claude-code,
+    // gemini-cli), so every view reads it with that agent's reader; rows
+    // written before other agents were stored are Codex sessions. (After
+    // 0006: a migration named before the last one applied is refused.)
+    "0007_session_agent": {
+      async up(db: Kysely<unknown>) {
+        await sql`alter table ${t("sessions")} add column agent text not null default 'codex'`.execute(db);
+      },
+      async down(db: Kysely<unknown>) {
+        await sql`alter table ${t("sessions")} drop column if exists agent`.execute(db);
+      },
+    },
   };
 }
 

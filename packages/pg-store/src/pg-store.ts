@@ -78,6 +78,7 @@ type SessionRow = Selectable<SessionsTable>;
 /** What a SessionSummary is made of; named, so that a prepared statement returning them keeps its result type when a migration adds a column. */
 const SUMMARY_COLUMNS = [
   "id",
+  "agent",
   "created_at",
   "updated_at",
   "cwd",
@@ -240,6 +241,7 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore, Aggreg
         git,
         parent_id: input.parent_id ?? null,
         forked_from_id: input.forked_from_id ?? null,
+        agent: input.agent ?? "codex",
         ...(facts !== undefined ? { facts } : {}),
       };
       const query = this.#db
@@ -358,7 +360,11 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore, Aggreg
     }
     if (query.outcome) q = q.where("fact_outcome", "=", query.outcome);
     if (query.model) q = q.where("fact_model", "=", query.model);
-    if (query.agent) q = q.where("fact_agent", "=", query.agent);
+    // The summary's agent; the facts' (the same, checked on put) where there are facts, so the covering index serves it.
+    if (query.agent) {
+      const agent = query.agent;
+      q = q.where((eb) => eb.or([eb("fact_agent", "=", agent), eb.and([eb("facts", "is", null), eb("agent", "=", agent)])]));
+    }
     return q;
   }
 
@@ -982,6 +988,7 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore, Aggreg
 function toSummary(r: SummaryRow): SessionSummary {
   return {
     id: r.id,
+    agent: r.agent,
     created_at: r.created_at,
     updated_at: r.updated_at,
     cwd: r.cwd,

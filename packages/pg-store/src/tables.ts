@@ -1,4 +1,4 @@
-import type { SessionFacts } from "@sessionvault/core";
+import type { AgentName, SessionFacts } from "@sessionvault/core";
 import type { ColumnType, Generated } from "kysely";
 
 /** Row types of the tables created by migrations.ts, for kysely's type checking. */
@@ -19,6 +19,8 @@ export interface SessionsTable {
   git: ColumnType<GitJson | null, string | null, string | null>;
   parent_id: string | null;
   forked_from_id: string | null;
+  /** Migration 0005; 'codex' on rows written before. */
+  agent: ColumnType<AgentName, AgentName | undefined, AgentName>;
   /** SessionFacts as JSON; null on rows written before facts were kept. */
   facts: ColumnType<SessionFacts | null, string | null | undefined, string | null>;
   // bigint columns come back as strings from pg.

@@ -1093,6 +1093,8 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
 function pickInput(input: SessionInput): SessionInput {
   return {
     id: input.id,
+    // A session.json written before stores kept the agent holds a Codex rollout.
+    agent: input.agent ?? "codex",
     created_at: input.created_at,
     ...(input.updated_at !== undefined ? { updated_at: input.updated_at } : {}),
     cwd: input.cwd ?? null,
@@ -1114,7 +1116,13 @@ function toSummary(doc: SessionDoc): SessionSummary {
   const rollout = doc.streams[STREAMS.rollout];
   const candidates = [s.created_at, s.updated_at, doc.rollout_last_ts].filter((t): t is string => typeof t === "string" && !Number.isNaN(Date.parse(t)));
   const updated = candidates.reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a));
-  return { ...pickInput(s), updated_at: new Date(Date.parse(updated)).toISOString(), lines: rollout?.lines ?? 0, bytes: rollout?.bytes ?? 0 };
+  return {
+    ...pickInput(s),
+    agent: s.agent ?? "codex",
+    updated_at: new Date(Date.parse(updated)).toISOString(),
+    lines: rollout?.lines ?? 0,
+    bytes: rollout?.bytes ?? 0,
+  };
 }
 
 function matches(s: SessionSummary, q: ListQuery, archived: "active" | "archived" | "all"): boolean {
@@ -1124,6 +1132,7 @@ function matches(s: SessionSummary, q: ListQuery, archived: "active" | "archived
   if (q.repo !== undefined && !(s.git?.repository_url ?? "").includes(q.repo)) return false;
   if (q.branch !== undefined && s.git?.branch !== q.branch) return false;
   if (q.model_provider !== undefined && s.model_provider !== q.model_provider) return false;
+  if (q.agent !== undefined && s.agent !== q.agent) return false;
   return true;
 }
 

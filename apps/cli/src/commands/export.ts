@@ -46,7 +46,7 @@ export async function exportSession(id: string, options: ExportOptions, ctx: Cli
     const raw = store.driver as Partial<RawStreamSource>;
     const lines = () => store.readStream(session.id, "rollout");
     // A Claude Code or Gemini CLI home says whose transcript this is; every other store holds Codex rollouts.
-    const reading = await storedSessionReading(store, session.id);
+    const reading = await storedSessionReading(store, session.id, session);
     if (format === "otlp" && reading.agent !== "codex")
       throw new UnsupportedError(`--format otlp reads Codex sessions only; session ${session.id} is a ${reading.agent} one`);
     const chunks: AsyncIterable<string | Uint8Array> =

@@ -17,7 +17,7 @@ import {
 import { printJson, type CliContext } from "../io.js";
 import { terminalSafe } from "../terminal-text.js";
 import { storeHomeKind } from "@sessionvault/fs-store";
-import { localAgentHomes, openStoreArg, storeAgent, storeArg } from "../stores.js";
+import { localAgentHomes, openStoreArg, storeArg } from "../stores.js";
 
 export interface ListOptions {
   store?: string;
@@ -52,6 +52,8 @@ export async function list(options: ListOptions, ctx: CliContext): Promise<void>
     query.q = options.search;
   }
   const agent = parseAgent(options.agent);
+  // Every store filters by agent itself (a Postgres column, a summary field, a home's own agent).
+  if (agent !== null) query.agent = agent;
   const stores: OpenedStore[] = [];
   try {
     if (options.store !== undefined) {
@@ -68,26 +70,20 @@ export async function list(options: ListOptions, ctx: CliContext): Promise<void>
       // except for a search, which reads its rollouts through).
       for (const home of homes) stores.push(await openStoreArg(ctx, home.dir, { summaryCache: query.q !== undefined || home.agent !== "codex" }));
     }
-    const rows: { s: SessionSummary; store: OpenedStore; agent: AgentName }[] = [];
+    const rows: { s: SessionSummary; store: OpenedStore }[] = [];
     let snippetsAll: Record<string, string> | undefined;
     let nextCursor: string | null = null;
     let more = false;
-    // The homes are read at once: one's file reads overlap another's parsing.
+    // The homes are read at once: one's file reads overlap another's parsing. Each store filters by agent itself.
     const pages = await Promise.all(
       stores.map((store) =>
-        agent !== null && storeAgent(store) !== agent
-          ? null
-          : // A store without a text index (a Codex home) is read through until the page is full.
-            query.q
-            ? searchSessions(store, query, { maxScanBytes: Infinity, maxSessions: Infinity })
-            : store.listSessions(query),
+        // A store without a text index (a Codex home) is read through until the page is full.
+        query.q ? searchSessions(store, query, { maxScanBytes: Infinity, maxSessions: Infinity }) : store.listSessions(query),
       ),
     );
     for (const [i, store] of stores.entries()) {
-      const storeIs = storeAgent(store);
-      const page: SearchPage | null = pages[i]!;
-      if (page === null) continue;
-      for (const s of page.sessions) rows.push({ s, store, agent: storeIs });
+      const page: SearchPage = pages[i]!;
+      for (const s of page.sessions) rows.push({ s, store });
       if (page.snippets) snippetsAll = { ...snippetsAll, ...page.snippets };
       if (stores.length === 1) nextCursor = page.next_cursor;
       else more ||= page.next_cursor !== null;
@@ -133,12 +129,12 @@ function parseLimit(value: string | number | undefined): number {
 
 /** The session object of `list --json` and `show --json`, fields in the documented order (docs/sessions.md). */
 export function sessionJson(s: SessionSummary, f: SessionFacts): Record<string, unknown> {
-  const { facts: _nested, ...input } = sessionInputOf(s);
+  const { facts: _nested, agent: _first, ...input } = sessionInputOf(s);
   return {
     ...input,
     lines: s.lines,
     bytes: s.bytes,
-    agent: f.agent,
+    agent: s.agent,
     model: f.model,
     outcome: f.outcome,
     turns: f.turns,
@@ -150,12 +146,12 @@ export function sessionJson(s: SessionSummary, f: SessionFacts): Record<string, 
 }
 
 /** One row per session; under it, when searching, where the text matched. */
-function table(list: { s: SessionSummary; agent: AgentName }[], snippets?: Record<string, string>): string {
+function table(list: { s: SessionSummary }[], snippets?: Record<string, string>): string {
   if (list.length === 0) return "no sessions\n";
   const sessions = list.map((r) => r.s);
-  const rows = list.map(({ s, agent }) => [
+  const rows = list.map(({ s }) => [
     s.id,
-    agent,
+    s.agent,
     s.created_at.slice(0, 16).replace("T", " "),
     terminalSafe(s.source ?? "-") + (s.archived ? " (archived)" : ""),
     String(s.lines),

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fastifyCsrf from "@fastify/csrf-protection";
 import { assertIdOrPrefix, assertSlug, ForbiddenError, isSessionvaultError, UnauthorizedError } from "@sessionvault/core";
 import type { ListQuery } from "@sessionvault/core";
-import { redactSecrets, searchSessions, summaryFacts, withSessionFacts } from "@sessionvault/core";
+import { readingOptions, redactSecrets, searchSessions, storedSessionReading, summaryFacts, withSessionFacts } from "@sessionvault/core";
 import type { FactFilters, SessionFacets, SessionFactsPage, SessionOutcome, SessionStore } from "@sessionvault/core";
 import { CoalescedReads } from "../coalesced-reads.js";
 import type { ServerContext } from "../server-context.js";
@@ -197,9 +197,15 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
     const store = ctx.stores.get(p.org);
     const session = await store.getSession(assertIdOrPrefix(req.params.id));
     const page = Math.max(0, Math.min(1_000_000, Number.parseInt(req.query.page ?? "0", 10) || 0));
-    const timeline = await buildTimeline(store.readStream(session.id, "rollout"), { firstTurn: page * TURNS_PER_PAGE, turnCount: TURNS_PER_PAGE });
+    const reading = await storedSessionReading(store, session.id, session);
+    const timeline = await buildTimeline(store.readStream(session.id, "rollout"), {
+      firstTurn: page * TURNS_PER_PAGE,
+      turnCount: TURNS_PER_PAGE,
+      agent: reading.agent,
+      reading: readingOptions(reading),
+    });
     const { facts: stored, ...summary } = session;
-    const facts = await summaryFacts(store, { id: session.id, facts: stored });
+    const facts = await summaryFacts(store, session);
     const linked = [...facts.children, ...timeline.turns.flatMap((t) => t.items.flatMap((i) => (i.kind === "tool_call" ? i.childIds : [])))];
     if (session.parent_id) linked.push(session.parent_id);
     const related = await outcomesOf(store, linked);
@@ -281,13 +287,16 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
     });
     if (!session) return notFound();
     const page = Math.max(0, Math.min(1_000_000, Number.parseInt(req.query.page ?? "0", 10) || 0));
+    const reading = await storedSessionReading(store, session.id, session);
     const timeline = await buildTimeline(store.readStream(session.id, "rollout"), {
       firstTurn: page * TURNS_PER_PAGE,
       turnCount: TURNS_PER_PAGE,
       redact: true,
+      agent: reading.agent,
+      reading: readingOptions(reading),
     });
     const { facts: stored, ...summary } = session;
-    const facts = await summaryFacts(store, { id: session.id, facts: stored });
+    const facts = await summaryFacts(store, session);
     return sendHtml(
       reply,
       sessionPage({
@@ -330,7 +339,7 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
     const session = await store.getSession(assertIdOrPrefix(req.params.id));
     const name = req.params.name === "actions" ? "actions" : assertSlug(req.params.name, "stream name");
     if (name === "actions") {
-      const body = await linesToBody(actionLines(store.readStream(session.id, "rollout"), session.id));
+      const body = await linesToBody(actionLines(store, session));
       return reply
         .type("application/x-ndjson; charset=utf-8")
         .header("content-disposition", `attachment; filename="${session.id}.actions.v1.ndjson"`)

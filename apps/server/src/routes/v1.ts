@@ -9,12 +9,14 @@ import {
   InvalidInputError,
   redactSummary,
   projectActions,
+  readingOptions,
   runRetention,
   searchSessions,
+  storedSessionReading,
   summaryFacts,
   withSessionFacts,
 } from "@sessionvault/core";
-import type { ListQuery, SessionInput, TokenScope } from "@sessionvault/core";
+import type { AgentName, ListQuery, SessionInput, SessionStore, SessionSummary, TokenScope } from "@sessionvault/core";
 import type { ServerContext } from "../server-context.js";
 import { bearerToken, requireScope } from "../tokens.js";
 import type { Principal } from "../tokens.js";
@@ -42,6 +44,7 @@ type ListQuerystring = {
   repo?: string;
   branch?: string;
   model_provider?: string;
+  agent?: string;
   since?: string;
   until?: string;
   archived?: "active" | "archived" | "all" | "true" | "false";
@@ -62,6 +65,9 @@ export function toListQuery(q: ListQuerystring): ListQuery {
     const v = q[key]?.trim();
     if (v) out[key] = v;
   }
+  // Checked by core's list layer: an unknown agent is INVALID_FIELD.
+  const agent = q.agent?.trim();
+  if (agent) out.agent = agent as AgentName;
   // No stored value can hold these characters: a filter with one is a mistake, and Postgres would refuse it.
   assertStorableFilters(out);
   return out;
@@ -127,7 +133,7 @@ export async function v1Routes(app: FastifyInstance, ctx: ServerContext): Promis
       const store = storeFor(req, scope);
       const session = await store.getSession(assertIdOrPrefix(req.params.id));
       const { facts: stored, ...summary } = session;
-      const facts = await summaryFacts(store, { id: session.id, facts: stored });
+      const facts = await summaryFacts(store, session);
       return { ...(redact ? redactSummary(summary) : summary), ...facts };
     },
   );
@@ -163,6 +169,7 @@ export async function v1Routes(app: FastifyInstance, ctx: ServerContext): Promis
         parent_id: b.parent_id ?? null,
         forked_from_id: b.forked_from_id ?? null,
       };
+      if (b.agent !== undefined) input.agent = b.agent;
       if (b.updated_at) input.updated_at = b.updated_at;
       if (b.facts) input.facts = b.facts;
       assertStorableSummary(input);
@@ -278,7 +285,7 @@ export async function v1Routes(app: FastifyInstance, ctx: ServerContext): Promis
       const redact = req.query.redact ?? true;
       const store = storeFor(req, redact ? "read" : "admin");
       const session = await store.getSession(assertIdOrPrefix(req.params.id));
-      const body = await linesToBody(actionLines(store.readStream(session.id, "rollout"), session.id, redact));
+      const body = await linesToBody(actionLines(store, session, redact));
       return reply.type("application/x-ndjson; charset=utf-8").send(body);
     },
   );
@@ -332,8 +339,11 @@ export async function v1Routes(app: FastifyInstance, ctx: ServerContext): Promis
   await v1TokenRoutes(app, ctx);
 }
 
-export async function* actionLines(rollout: AsyncIterable<string>, sessionId: string, redact = true): AsyncGenerator<string> {
-  for await (const action of projectActions(rollout, { sessionId, redact })) yield JSON.stringify(action);
+/** A stored session's actions v1, read with the reader of the agent that wrote it. */
+export async function* actionLines(store: SessionStore, session: SessionSummary, redact = true): AsyncGenerator<string> {
+  const reading = await storedSessionReading(store, session.id, session);
+  const options = { sessionId: session.id, redact, agent: reading.agent, ...readingOptions(reading) };
+  for await (const action of projectActions(store.readStream(session.id, "rollout"), options)) yield JSON.stringify(action);
 }
 
 interface PruneBody {

@@ -1,4 +1,12 @@
-import { readSessionEvents, redactSecrets, type AgentName, type CallStatus, type SessionEvent, type TokenUsage as ModelTokens } from "@sessionvault/core";
+import {
+  readSessionEvents,
+  redactSecrets,
+  type AgentName,
+  type AgentReaderOptions,
+  type CallStatus,
+  type SessionEvent,
+  type TokenUsage as ModelTokens,
+} from "@sessionvault/core";
 
 /**
  * A session seen as turns, for the session page: a view of the session
@@ -72,6 +80,8 @@ export interface TimelineOptions {
   redact?: boolean;
   /** Whose transcript the lines are (default `codex`). */
   agent?: AgentName;
+  /** What that agent's reader needs besides the lines (`storedSessionReading`). */
+  reading?: Pick<AgentReaderOptions, "skipUuids" | "cwd">;
 }
 
 /** How much text the reader keeps per item before this view cuts it (the cut says how much more there was). */
@@ -121,6 +131,7 @@ export async function buildTimeline(lines: AsyncIterable<string>, options: Timel
   };
 
   const events = readSessionEvents(lines, options.agent ?? "codex", {
+    ...options.reading,
     text: true,
     maxTextChars: READER_TEXT_CHARS,
     onWarning: (w) => {

@@ -4,16 +4,17 @@ import { SessionFactsBuilder, type SessionFacts } from "../session-model/session
 import { readTranscript, type TranscriptReader, type TranscriptReaderOptions } from "../session-model/transcript-reader.js";
 import type { SessionSummary } from "../session.js";
 import type { SessionStore } from "../store.js";
+import type { AgentName } from "./agent-name.js";
+import { InvalidIdError, NotFoundError } from "../errors.js";
 import { ClaudeCodeReader, type ClaudeCodeReaderOptions } from "./claude-code/claude-code-reader.js";
+import { claudeRecordUuidsOf } from "./claude-code/claude-home.js";
 import { CodexReader } from "./codex/codex-reader.js";
 import { GeminiCliReader, type GeminiCliReaderOptions } from "./gemini-cli/gemini-cli-reader.js";
 
 /** Options of every reader; each takes the ones that concern its agent. */
 export type AgentReaderOptions = TranscriptReaderOptions & Pick<ClaudeCodeReaderOptions, "skipUuids"> & Pick<GeminiCliReaderOptions, "cwd">;
 
-/** The agents whose transcripts can be read; a new agent is one folder here plus one entry below. */
-export const AGENTS = ["codex", "claude-code", "gemini-cli"] as const;
-export type AgentName = (typeof AGENTS)[number];
+export { AGENTS, type AgentName, isAgentName } from "./agent-name.js";
 
 export function createTranscriptReader(agent: AgentName, options: AgentReaderOptions = {}): TranscriptReader {
   switch (agent) {
@@ -47,8 +48,12 @@ export async function readSessionFacts(
  * Stores keep the rollout byte-exact whatever the agent; a Claude Code or
  * Gemini CLI home's driver names its agent (`AgentReadingSource`).
  */
-export async function storedSessionFacts(store: Pick<SessionStore, "readStream">, sessionId: string): Promise<SessionFacts> {
-  const r = await storedSessionReading(store, sessionId);
+export async function storedSessionFacts(
+  store: Pick<SessionStore, "getSession" | "readStream">,
+  sessionId: string,
+  summary?: Pick<SessionSummary, "agent" | "cwd" | "forked_from_id">,
+): Promise<SessionFacts> {
+  const r = await storedSessionReading(store, sessionId, summary);
   return readSessionFacts(store.readStream(sessionId, "rollout"), r.agent, readingOptions(r));
 }
 
@@ -68,12 +73,40 @@ export interface AgentReadingSource {
 
 /**
  * How to read a stored session: an agent home's driver says which agent
- * wrote it; every other store holds Codex rollouts. Looks through the
- * checked layer to its driver.
+ * wrote it (looking through the checked layer to its driver); every other
+ * store keeps the agent in the session's summary (`summary`, when the
+ * caller has it at hand, spares a getSession).
  */
-export async function storedSessionReading(store: object, sessionId: string): Promise<AgentReading> {
+export async function storedSessionReading(
+  store: Pick<SessionStore, "getSession" | "readStream">,
+  sessionId: string,
+  summary?: Pick<SessionSummary, "agent" | "cwd" | "forked_from_id">,
+): Promise<AgentReading> {
   const driver = ((store as { driver?: object }).driver ?? store) as Partial<AgentReadingSource>;
-  return typeof driver.agentReading === "function" ? driver.agentReading(sessionId) : { agent: "codex" };
+  if (typeof driver.agentReading === "function") return driver.agentReading(sessionId);
+  return summaryReading(store, summary ?? (await store.getSession(sessionId)));
+}
+
+/**
+ * What a stored session's reader needs, from its summary: its agent; for
+ * Gemini CLI, the project root (kept as the session's cwd); for a Claude
+ * Code fork whose parent is in the same store, the records it copied from
+ * the parent, so they are not counted twice.
+ */
+export async function summaryReading(
+  store: Pick<SessionStore, "readStream">,
+  summary: Pick<SessionSummary, "agent" | "cwd" | "forked_from_id">,
+): Promise<AgentReading> {
+  const agent = summary.agent ?? "codex";
+  if (agent === "gemini-cli") return { agent, cwd: summary.cwd };
+  if (agent !== "claude-code" || !summary.forked_from_id) return { agent };
+  try {
+    return { agent, skipUuids: await claudeRecordUuidsOf(store.readStream(summary.forked_from_id, "rollout")) };
+  } catch (err) {
+    // The parent is not in this store: the fork is read whole.
+    if (err instanceof NotFoundError || err instanceof InvalidIdError) return { agent };
+    throw err;
+  }
 }
 
 /** The reader options of an `AgentReading` (the agent left out). */
@@ -116,15 +149,19 @@ export async function readAgentSessionSummary(
  * A session's facts: those its store keeps with the summary, else (a row
  * written before stores kept facts) read from its rollout.
  */
-export async function summaryFacts(store: Pick<SessionStore, "readStream">, session: { id: string; facts?: SessionFacts | null }): Promise<SessionFacts> {
-  return session.facts ?? storedSessionFacts(store, session.id);
+export async function summaryFacts(
+  store: Pick<SessionStore, "getSession" | "readStream">,
+  session: { id: string; facts?: SessionFacts | null } & Partial<Pick<SessionSummary, "agent" | "cwd" | "forked_from_id">>,
+): Promise<SessionFacts> {
+  if (session.facts) return session.facts;
+  const summary = session.agent !== undefined ? { agent: session.agent, cwd: session.cwd ?? null, forked_from_id: session.forked_from_id ?? null } : undefined;
+  return storedSessionFacts(store, session.id, summary);
 }
 
 /** Sessions with their facts flattened in (a page of a listing); only sessions without stored facts read their rollout, one after the other. */
-export async function withSessionFacts<T extends { id: string; facts?: SessionFacts | null }>(
-  store: Pick<SessionStore, "readStream">,
-  sessions: readonly T[],
-): Promise<(Omit<T, "facts"> & SessionFacts)[]> {
+export async function withSessionFacts<
+  T extends { id: string; facts?: SessionFacts | null } & Partial<Pick<SessionSummary, "agent" | "cwd" | "forked_from_id">>,
+>(store: Pick<SessionStore, "getSession" | "readStream">, sessions: readonly T[]): Promise<(Omit<T, "facts"> & SessionFacts)[]> {
   const out: (Omit<T, "facts"> & SessionFacts)[] = [];
   for (const s of sessions) {
     const { facts: _stored, ...rest } = s;

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { appendLines } from "../append.js";
-import { AmbiguousIdError, ConflictError, InvalidIdError, InvalidInputError, LegalHoldError, NotFoundError } from "../errors.js";
+import { AmbiguousIdError, ConflictError, InvalidFieldError, InvalidIdError, InvalidInputError, LegalHoldError, NotFoundError } from "../errors.js";
 import type { SessionInput, SessionSummary } from "../session.js";
 import type { SessionStore } from "../store.js";
 import { checkedStore, MAX_LIST_LIMIT, type CheckedStore } from "../checked-store.js";
@@ -117,6 +117,46 @@ function turnLines(at: string): string[] {
     }),
     ...agentMessageLines("Done: the test waits on the server's ready line now.", ts(6000)),
     JSON.stringify({ timestamp: ts(6500), type: "event_msg", payload: { type: "task_complete", turn_id: "turn-1", last_agent_message: "Done." } }),
+  ];
+}
+
+/** A short Claude Code transcript of session `id` (the record shapes of 2.1.x): a prompt and a two-block answer. */
+export function claudeCodeLines(id: string, at: string, prompt: string): string[] {
+  const t0 = Date.parse(at);
+  const base = { isSidechain: false, userType: "external", cwd: "/home/dev/project", sessionId: id, version: "2.1.112", gitBranch: "main" };
+  const usage = { input_tokens: 30, cache_read_input_tokens: 0, output_tokens: 12 };
+  const answer = (uuid: string, parentUuid: string, ms: number, content: unknown[]) =>
+    JSON.stringify({
+      parentUuid,
+      ...base,
+      message: { id: "msg_01", type: "message", role: "assistant", model: "claude-sonnet-4-6", content, stop_reason: "end_turn", usage },
+      type: "assistant",
+      uuid,
+      timestamp: iso(t0 + ms),
+    });
+  return [
+    JSON.stringify({ parentUuid: null, ...base, type: "user", message: { role: "user", content: prompt }, uuid: `${id.slice(0, 8)}-u1`, timestamp: iso(t0) }),
+    answer(`${id.slice(0, 8)}-a1`, `${id.slice(0, 8)}-u1`, 800, [{ type: "thinking", thinking: "A simple question.", signature: "c2ln" }]),
+    answer(`${id.slice(0, 8)}-a2`, `${id.slice(0, 8)}-a1`, 900, [{ type: "text", text: "Paris." }]),
+  ];
+}
+
+/** A short Gemini CLI chat (the JSONL of 0.5x on) of session `id`: its header, a prompt and an answer. */
+export function geminiCliLines(id: string, at: string, prompt: string): string[] {
+  const t0 = Date.parse(at);
+  return [
+    JSON.stringify({ sessionId: id, projectHash: "a32c056f", startTime: iso(t0), lastUpdated: iso(t0), kind: "main" }),
+    JSON.stringify({ id: "m-1", timestamp: iso(t0 + 100), type: "user", content: [{ text: prompt }] }),
+    JSON.stringify({ $set: { lastUpdated: iso(t0 + 100) } }),
+    JSON.stringify({
+      id: "m-2",
+      timestamp: iso(t0 + 900),
+      type: "gemini",
+      content: "Paris.",
+      model: "gemini-3.8-flash",
+      tokens: { input: 40, output: 3, cached: 0, thoughts: 0, tool: 0, total: 43 },
+    }),
+    JSON.stringify({ $set: { lastUpdated: iso(t0 + 900) } }),
   ];
 }
 
@@ -247,6 +287,54 @@ export function runStoreConformance(name: string, context: ConformanceContext): 
         expect((await listAll(store)).find((s) => s.id === input.id)?.facts).toEqual(facts);
         await store.putSession(input);
         expect((await store.getSession(input.id)).facts).toEqual(facts);
+      });
+
+      it("keeps the agent that wrote each session (missing is codex, an unknown one an InvalidFieldError) and lists by agent", async () => {
+        const store = await open();
+        const codex = await createSession(store, { title: "A Codex session" });
+        const stored: Record<string, { id: string; lines: string[] }> = {};
+        for (const [agent, make] of [
+          ["claude-code", claudeCodeLines],
+          ["gemini-cli", geminiCliLines],
+        ] as const) {
+          const input = sessionInput({ agent, title: `A ${agent} session`, source: null, originator: null, model_provider: null });
+          const lines = make(input.id, input.created_at, "What is the capital of France?");
+          const facts = await readSessionFacts(each(lines), agent);
+          expect(facts).toMatchObject({ agent, turns: 1 });
+          expect(facts.model).not.toBeNull();
+          const put = await store.putSession({ ...input, facts });
+          expect(put.agent).toBe(agent);
+          await store.append(input.id, "rollout", 0, lines);
+          const got = await store.getSession(input.id);
+          expect(got).toMatchObject({ id: input.id, agent, title: input.title, cwd: input.cwd, lines: lines.length, bytes: bytesOf(lines) });
+          expect(got.facts).toEqual(facts);
+          expect(await readAll(store, input.id, "rollout")).toEqual(lines);
+          stored[agent] = { id: input.id, lines };
+        }
+        expect((await store.getSession(codex.input.id)).agent).toBe("codex");
+
+        const all = await listAll(store);
+        expect(Object.fromEntries(all.map((s) => [s.id, s.agent]))).toEqual({
+          [codex.input.id]: "codex",
+          [stored["claude-code"]!.id]: "claude-code",
+          [stored["gemini-cli"]!.id]: "gemini-cli",
+        });
+        for (const agent of ["codex", "claude-code", "gemini-cli"] as const) {
+          const page = await store.listSessions({ agent, archived: "all" });
+          expect(
+            page.sessions.map((s) => s.id),
+            agent,
+          ).toEqual([agent === "codex" ? codex.input.id : stored[agent]!.id]);
+        }
+        // A filter combines with the others: the Claude Code session is in this cwd, not in another.
+        expect((await store.listSessions({ agent: "claude-code", cwd: "/home/dev/project" })).sessions).toHaveLength(1);
+        expect((await store.listSessions({ agent: "claude-code", cwd: "/elsewhere" })).sessions).toHaveLength(0);
+
+        const bad = conformanceId();
+        const err = await expectRejects(store.putSession(sessionInput({ id: bad, agent: "cursor" as never })), InvalidFieldError);
+        expect(err.field).toBe("agent");
+        await expectRejects(store.getSession(bad), NotFoundError);
+        await expectRejects(store.listSessions({ agent: "cursor" as never }), InvalidFieldError);
       });
 
       it("reports sub-agent parents and fork origins", async () => {

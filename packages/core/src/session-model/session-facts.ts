@@ -1,3 +1,4 @@
+import type { AgentName } from "../agents/agent-name.js";
 import type { SessionEvent, TokenUsage } from "./session-event.js";
 
 /**
@@ -8,7 +9,7 @@ import type { SessionEvent, TokenUsage } from "./session-event.js";
 export type SessionOutcome = "completed" | "failed" | "interrupted" | "in_progress" | "unknown";
 
 export interface SessionFacts {
-  agent: string;
+  agent: AgentName;
   /** The model of the last turn; null if never recorded. */
   model: string | null;
   outcome: SessionOutcome;
@@ -25,7 +26,7 @@ export interface SessionFacts {
 
 /** Accumulates facts from events as they stream by; memory grows only with distinct changed paths and children. */
 export class SessionFactsBuilder {
-  readonly #agent: string;
+  readonly #agent: AgentName;
   #model: string | null = null;
   #turns = 0;
   #tokens: TokenUsage | null = null;
@@ -40,7 +41,7 @@ export class SessionFactsBuilder {
   /** The format records how turns end (not only interrupts). */
   #recordsTurnEnds = false;
 
-  constructor(agent: string) {
+  constructor(agent: AgentName) {
     this.#agent = agent;
   }
 
@@ -116,7 +117,7 @@ export class SessionFactsBuilder {
 }
 
 /** The facts of a whole event stream. */
-export async function sessionFacts(events: AsyncIterable<SessionEvent>, agent: string): Promise<SessionFacts> {
+export async function sessionFacts(events: AsyncIterable<SessionEvent>, agent: AgentName): Promise<SessionFacts> {
   const b = new SessionFactsBuilder(agent);
   for await (const e of events) b.add(e);
   return b.facts();

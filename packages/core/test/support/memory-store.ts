@@ -64,6 +64,7 @@ export class MemoryStore implements SessionStore {
       .map((e) => ({ e, s: this.summary(e) }))
       .filter(({ s }) => archived === "all" || (archived === "archived") === s.archived)
       .filter(({ s }) => query.cwd === undefined || s.cwd === query.cwd)
+      .filter(({ s }) => query.agent === undefined || s.agent === query.agent)
       .filter(({ s }) => query.q === undefined || (s.title ?? "").includes(query.q))
       .map(({ s }) => s)
       .sort((a, b) => compareKeys(keyOf(b), keyOf(a)));
@@ -154,7 +155,13 @@ export class MemoryStore implements SessionStore {
         // A non-JSON line has no timestamp; look further back.
       }
     }
-    return { ...input, updated_at: updated, lines: rollout.length, bytes: rollout.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0) };
+    return {
+      ...input,
+      agent: input.agent ?? "codex",
+      updated_at: updated,
+      lines: rollout.length,
+      bytes: rollout.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0),
+    };
   }
 }
 

@@ -1,7 +1,7 @@
 import { open, readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { InvalidIdError, NotFoundError } from "../../errors.js";
-import type { LineWarning } from "../../jsonl-reader.js";
+import type { LineWarning, RawLine } from "../../jsonl-reader.js";
 import { readFileLines } from "../../jsonl-reader.js";
 
 /**
@@ -247,12 +247,18 @@ export function claudeForkParents(heads: ReadonlyMap<string, ClaudeSessionHead |
 
 /** The uuids of a session's records: what a fork of it copied. */
 export async function claudeRecordUuids(transcript: string): Promise<Set<string>> {
+  return claudeRecordUuidsOf(readFileLines(transcript));
+}
+
+/** The uuids of a transcript's records, from its lines wherever they are kept (a store's rollout stream). */
+export async function claudeRecordUuidsOf(lines: AsyncIterable<string | RawLine>): Promise<Set<string>> {
   const out = new Set<string>();
-  for await (const line of readFileLines(transcript)) {
-    const at = line.text.indexOf('"uuid":"');
+  for await (const l of lines) {
+    const text = typeof l === "string" ? l : l.text;
+    const at = text.indexOf('"uuid":"');
     if (at === -1) continue;
     // The record's own uuid: `"uuid":"…"` that is not `parentUuid`/`logicalParentUuid` (those keys are spelled differently).
-    const m = /(?:^|[,{])"uuid":"([^"]+)"/.exec(line.text);
+    const m = /(?:^|[,{])"uuid":"([^"]+)"/.exec(text);
     if (m) out.add(m[1]!);
   }
   return out;
