@@ -5,9 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { ClaudeCodeHome, GeminiCliHome } from "@sessionvault/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "./support/run-cli.ts";
+import { expectedSessions, FIXTURES, homeDir, type Expected } from "./support/agent-fixtures.ts";
 
 /**
  * A Claude Code config dir and a Gemini CLI dir are read in place like a
@@ -17,61 +17,7 @@ import { runCli } from "./support/run-cli.ts";
  */
 const exec = promisify(execFile);
 const BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
-const FIXTURES = fileURLToPath(new URL("../../../fixtures/", import.meta.url));
 const GOLDEN = fileURLToPath(new URL("../../../packages/core/test/golden/", import.meta.url));
-
-type Agent = "claude-code" | "gemini-cli";
-
-interface Expected {
-  id: string;
-  label: string;
-  files: string[];
-  /** Sub-agent id → its transcript: the session's `sub-agent-<id>` streams. */
-  subAgents: Map<string, string>;
-}
-
-/** The harness's label of each session id (runs.tsv: label, name, exit, id, …), first run first. */
-function labels(dir: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const line of readFileSync(join(dir, "runs.tsv"), "utf8").split("\n")) {
-    const [label, , , id] = line.split("\t");
-    if (label && id && !out.has(id)) out.set(id, label);
-  }
-  return out;
-}
-
-function homeDir(agent: Agent, version: string): string {
-  return agent === "claude-code" ? join(FIXTURES, agent, version) : join(FIXTURES, agent, version, "gemini");
-}
-
-/** What the home layouts of core say each fixture holds: the oracle the CLI's answers are checked against. */
-async function expectedSessions(agent: Agent, version: string): Promise<Expected[]> {
-  const byId = labels(join(FIXTURES, agent, version));
-  const out: Expected[] = [];
-  if (agent === "claude-code") {
-    const home = new ClaudeCodeHome(homeDir(agent, version));
-    for await (const s of home.listSessions()) {
-      if (s.kind !== "session") continue;
-      const files = await home.sessionFiles(s.sessionId);
-      out.push({
-        id: s.sessionId,
-        label: byId.get(s.sessionId) ?? s.sessionId,
-        files: [s.transcript],
-        subAgents: new Map(files.subAgents.map((a) => [a.agentId, a.path])),
-      });
-    }
-  } else {
-    for await (const s of new GeminiCliHome(homeDir(agent, version)).listSessions()) {
-      out.push({
-        id: s.sessionId,
-        label: byId.get(s.sessionId) ?? s.sessionId,
-        files: s.files,
-        subAgents: new Map(s.subAgents.map((a) => [a.sessionId, a.path])),
-      });
-    }
-  }
-  return out;
-}
 
 const CASES = (["claude-code", "gemini-cli"] as const).flatMap((agent) => readdirSync(join(FIXTURES, agent)).map((version) => ({ agent, version })));
 
