@@ -1,9 +1,16 @@
 import { readdirSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { codexLineSearchText, projectActions, readFileLines, type SessionSummary } from "@sessionvault/core";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { buildTimeline } from "../../server/src/ui/timeline.ts";
 import { renderMarkdown } from "../src/markdown-transcript.ts";
 import { FIXTURES, fixtureRollouts } from "@sessionvault/testing/codex-fixtures";
+import { freshSchema } from "@sessionvault/testing/fresh-schema";
+import { sharedPostgres } from "@sessionvault/testing/shared-services";
+import { expectedSessions, FIXTURES as AGENT_FIXTURES, homeDir } from "./support/agent-fixtures.ts";
+import { runCli } from "./support/run-cli.ts";
 
 /**
  * Every view is built from the one session model, so over every session of
@@ -78,5 +85,54 @@ describe.each(VERSIONS)("the views of Codex %s sessions agree", (version) => {
       commands += display.length;
     }
     expect(commands).toBeGreaterThan(3);
+  });
+});
+
+/**
+ * A stored copy reads like the home it came from: every Claude Code and
+ * Gemini CLI fixture session, synced into a directory and into Postgres,
+ * shows the same facts, exports the same actions v1 and the same markdown
+ * transcript as the agent's home (the store keeps the agent, a Gemini CLI
+ * session's project root as its cwd, and a Claude Code fork is read without
+ * the records it copied from its parent, which is in the same store).
+ */
+const pg = sharedPostgres();
+let scratch = "";
+afterAll(async () => {
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
+const AGENT_CASES = (["claude-code", "gemini-cli"] as const).flatMap((agent) =>
+  readdirSync(join(AGENT_FIXTURES, agent)).map((version) => ({ agent, version })),
+);
+const FACT_KEYS = ["agent", "model", "outcome", "turns", "tokens", "duration_ms", "files_changed", "children", "title", "cwd", "created_at"] as const;
+
+describe.each(AGENT_CASES)("the views of a stored copy of the $agent $version home agree with the home's", ({ agent, version }) => {
+  it("facts, actions v1 and markdown from a directory and from Postgres equal the home's", async () => {
+    scratch ||= await mkdtemp(join(tmpdir(), "sv-views-agree-"));
+    const home = homeDir(agent, version);
+    const sessions = await expectedSessions(agent, version);
+    const stores = { directory: join(scratch, `${agent}-${version}`), postgres: `${pg.url}?schema=${freshSchema("views")}` };
+    for (const to of Object.values(stores)) expect((await runCli(["sync", "--from", home, "--to", to])).code).toBe(0);
+    let compared = 0;
+    for (const s of sessions) {
+      const views = async (store: string) => {
+        const shown = JSON.parse((await runCli(["show", s.id, "--store", store, "--json"])).out) as Record<string, unknown>;
+        return {
+          facts: Object.fromEntries(FACT_KEYS.map((k) => [k, shown[k]])),
+          actions: (await runCli(["export", s.id, "--store", store, "--format", "actions.v1", "--no-redact"])).out,
+          markdown: (await runCli(["export", s.id, "--store", store, "--format", "markdown", "--no-redact"])).out,
+        };
+      };
+      const want = await views(home);
+      expect(want.facts.agent).toBe(agent);
+      for (const [name, store] of Object.entries(stores)) {
+        const got = await views(store);
+        expect(got.facts, `${name} ${s.label}`).toEqual(want.facts);
+        expect(got.actions, `${name} ${s.label}`).toBe(want.actions);
+        expect(got.markdown, `${name} ${s.label}`).toBe(want.markdown);
+        compared++;
+      }
+    }
+    expect(compared).toBe(sessions.length * 2);
   });
 });
