@@ -1,3 +1,4 @@
+import { summaryReading } from "./agents/agent-readers.js";
 import type { SessionSummary } from "./session.js";
 import type { ListQuery, SessionStore } from "./store.js";
 import { bytePrefilter, type BytePrefilter } from "./search-prefilter.js";
@@ -49,7 +50,8 @@ export async function prefilteredSearch(store: SessionStore & RolloutScanSource,
     scanned++;
     bytes += entry.bytes;
     if (entry.summary) {
-      const hit = await sessionTextMatch(entry.summary, entry.lines, needle);
+      // Each session is read with the reader of the agent that wrote it (its summary says).
+      const hit = await sessionTextMatch(entry.summary, entry.lines, needle, await summaryReading(store, entry.summary));
       if (hit) {
         sessions.push(entry.summary);
         snippets[entry.summary.id] = hit.snippet;

@@ -2,6 +2,8 @@ import { Kysely, Migrator, PostgresDialect, sql, type Compilable, type Selectabl
 import { createHash } from "node:crypto";
 import pg from "pg";
 import {
+  agentLineSearchText,
+  indexableSearchText,
   lineFacts,
   lineTimestamp,
   AmbiguousIdError,
@@ -18,6 +20,7 @@ import {
   assertSlug,
   isSessionId,
   linesToUtf8,
+  type AgentName,
   type AppendResult,
   type DeleteOptions,
   type ListQuery,
@@ -128,6 +131,8 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore, Aggreg
   readonly #pageLines: number;
   /** The four forms of the append statement (rollout or not, first or not), built once. */
   readonly #appendSqls = new Map<string, string>();
+  /** The agent of each session this store put or looked up (see #agentOf). */
+  readonly #agents = new Map<string, AgentName>();
   /** Sessions this store created, and at how many it next analyzes the table (see #keepPlansRight). */
   #created = 0;
   #analyzeAt = 64;
@@ -263,6 +268,7 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore, Aggreg
         .returning(sql<boolean>`xmax = 0`.as("created"));
       const row = (await this.#prepared(query)).rows[0];
       if (!row) throw new NotFoundError(`session ${id} is soft-deleted (restore it first)`);
+      this.#rememberAgent(id, row.agent);
       if (row.created && ++this.#created === this.#analyzeAt) await this.#keepPlansRight();
       return toSummary(row);
     });
@@ -540,8 +546,15 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore, Aggreg
     const search: (string | null)[] = [];
     let lastTs: string | null = null;
     if (isRollout) {
+      let agent: AgentName | undefined;
       for (const line of lines) {
-        const f = lineFacts(line);
+        let f = lineFacts(line);
+        // Not a Codex envelope: another agent's line is indexed through that agent's reader.
+        if (f.type === null) {
+          agent ??= await this.#agentOf(id);
+          if (agent !== "codex")
+            f = { type: null, payload_type: null, timestamp: null, meta: null, search: indexableSearchText(agentLineSearchText(agent, line)) };
+        }
         types.push(f.type);
         payloadTypes.push(f.payload_type);
         stamps.push(f.timestamp);
@@ -626,6 +639,24 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore, Aggreg
       ),
       sess as (${sessionUpdate})
       select (select lines from pos) as seq`;
+  }
+
+  /**
+   * The agent of a session, for indexing its rollout lines: what this store
+   * last put or read for it, else one query (a lone look-up per batch that
+   * holds lines Codex did not write; Codex's own lines never need it).
+   */
+  async #agentOf(id: string): Promise<AgentName> {
+    const known = this.#agents.get(id);
+    if (known !== undefined) return known;
+    const row = await this.#db.selectFrom("sessions").select("agent").where("org", "=", this.#org).where("id", "=", id).executeTakeFirst();
+    return this.#rememberAgent(id, row?.agent ?? "codex");
+  }
+
+  #rememberAgent(id: string, agent: AgentName): AgentName {
+    if (this.#agents.size >= 10_000) this.#agents.clear();
+    this.#agents.set(id, agent);
+    return agent;
   }
 
   /** A stream's position; NotFoundError when the session does not exist. */

@@ -367,6 +367,31 @@ describe("search over lines indexed before path segments", () => {
   });
 });
 
+describe("the agent column", () => {
+  it("migration 0007 reads every session stored before it as a Codex session, and a put names another agent", async () => {
+    const schema = freshSchema("agent");
+    const store = open({ schema });
+    const s = input({ title: "before agents" });
+    await store.putSession(s);
+    await store.append(s.id, "rollout", 0, sessionHeadLines(s));
+    const admin = new pg.Client({ connectionString: server.url });
+    await admin.connect();
+    try {
+      // The schema as a release before 0005 left it.
+      await admin.query(`alter table "${schema}".sessions drop column agent`);
+      await admin.query(`delete from "${schema}".${MIGRATION_TABLE} where name = '0007_session_agent'`);
+    } finally {
+      await admin.end();
+    }
+    const upgraded = open({ schema });
+    expect((await upgraded.getSession(s.id)).agent).toBe("codex");
+    expect((await upgraded.listSessions({ agent: "codex" })).sessions.map((x) => x.id)).toEqual([s.id]);
+    await upgraded.putSession({ ...s, agent: "claude-code" });
+    expect((await upgraded.getSession(s.id)).agent).toBe("claude-code");
+    expect((await upgraded.listSessions({ agent: "codex" })).sessions).toEqual([]);
+  });
+});
+
 describe("orgs, filters, tokens", () => {
   it("scopes every read and write to the store's org", async () => {
     const schema = freshSchema("org");

@@ -9,6 +9,8 @@ import { InvalidIdError, NotFoundError } from "../errors.js";
 import { ClaudeCodeReader, type ClaudeCodeReaderOptions } from "./claude-code/claude-code-reader.js";
 import { claudeRecordUuidsOf } from "./claude-code/claude-home.js";
 import { CodexReader } from "./codex/codex-reader.js";
+import { codexLineSearchText } from "./codex/line-search-text.js";
+import { searchTextOf } from "../session-model/search-text.js";
 import { GeminiCliReader, type GeminiCliReaderOptions } from "./gemini-cli/gemini-cli-reader.js";
 
 /** Options of every reader; each takes the ones that concern its agent. */
@@ -174,4 +176,66 @@ export async function withSessionFacts<
 export interface SessionFactsPage {
   sessions: (SessionSummary & SessionFacts)[];
   next_cursor: string | null;
+}
+
+const LINE_SEARCH_PROMPT_TEXT = "\u0000sessionvault: a prompt opening the turn of a lone line\u0000";
+const LINE_SEARCH_PROMPT = JSON.stringify({ type: "user", message: { role: "user", content: LINE_SEARCH_PROMPT_TEXT } });
+
+/** Enough to find a session by what was said or run, without indexing pasted megabytes (as `lineFacts`). */
+const MAX_LINE_SEARCH_CHARS = 16 * 1024;
+
+/**
+ * The search text of one transcript line of `agent` on its own, for a store
+ * that indexes lines as they are appended (Postgres): the line read through
+ * the agent's reader, then `searchTextOf` each event it gives. A Claude Code
+ * tool call is read from its `tool_use` line (its result line adds nothing),
+ * a Gemini CLI message from the line that records it, so a search finds the
+ * same messages and commands as the scan of the whole transcript.
+ */
+export function agentLineSearchText(agent: AgentName, text: string): string | null {
+  if (agent === "codex") return codexLineSearchText(text);
+  // A line of an older Gemini CLI chat (one pretty-printed JSON document) is a fragment no reader
+  // can take alone: its string values (messages, commands, paths) are its search text.
+  if (agent === "gemini-cli" && !isJsonObject(text)) return fragmentValues(text);
+  const reader = createTranscriptReader(agent, { text: true });
+  // Claude Code hands out a call once its turn is over; a lone line has no
+  // turn, so a prompt opens one first (its message is left out below).
+  if (agent === "claude-code") reader.push(LINE_SEARCH_PROMPT, 1);
+  reader.push(text, 2);
+  reader.finish();
+  const parts: string[] = [];
+  for (const e of reader.take()) {
+    if (e.type === "message" && e.text === LINE_SEARCH_PROMPT_TEXT) continue;
+    const t = searchTextOf(e);
+    if (t !== null && t !== "") parts.push(t);
+  }
+  const all = parts.join("\n");
+  return all === "" ? null : all.length > MAX_LINE_SEARCH_CHARS ? all.slice(0, MAX_LINE_SEARCH_CHARS) : all;
+}
+
+const KEY_VALUE = /"(?:[^"\\]|\\.)*"\s*:\s*("(?:[^"\\]|\\.)*")/g;
+
+/** The string values of the `"key": "value"` pairs of a fragment of pretty-printed JSON, unescaped. */
+function fragmentValues(text: string): string | null {
+  const parts: string[] = [];
+  for (const m of text.matchAll(KEY_VALUE)) {
+    try {
+      const v = JSON.parse(m[1]!) as string;
+      if (v !== "") parts.push(v);
+    } catch {
+      // A value cut by the line's end is not one.
+    }
+  }
+  const all = parts.join("\n");
+  return all === "" ? null : all.slice(0, MAX_LINE_SEARCH_CHARS);
+}
+
+function isJsonObject(text: string): boolean {
+  if (!text.trimStart().startsWith("{")) return false;
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+  } catch {
+    return false;
+  }
 }

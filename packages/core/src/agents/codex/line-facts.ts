@@ -91,7 +91,7 @@ export function parseLineFacts(text: string): LineFacts {
   if (!isRolloutLine(value)) {
     // Bare-line builds write response items without an envelope: they still say something.
     const bareItem = typeof value === "object" && value !== null && typeof (value as { type?: unknown }).type === "string";
-    return bareItem ? { ...NONE, search: indexable(codexLineSearchText(text)) } : NONE;
+    return bareItem ? { ...NONE, search: indexableSearchText(codexLineSearchText(text)) } : NONE;
   }
   const payload = value.payload as Record<string, unknown>;
   const payloadType = typeof payload.type === "string" ? payload.type : null;
@@ -112,10 +112,11 @@ export function parseLineFacts(text: string): LineFacts {
     // jsonb refuses \u0000; such a meta is simply not kept as jsonb.
     meta = json.includes("\\u0000") ? null : json;
   }
-  return { type: value.type, payload_type: payloadType, timestamp, meta, search: indexable(codexLineSearchText(text)) };
+  return { type: value.type, payload_type: payloadType, timestamp, meta, search: indexableSearchText(codexLineSearchText(text)) };
 }
 
-function indexable(text: string | null): string | null {
+/** Search text as a store indexes it: cut to its first 16 KiB, NULs blanked, and the words between path punctuation added. */
+export function indexableSearchText(text: string | null): string | null {
   if (text === null) return null;
   let search = text.length > MAX_SEARCH_CHARS ? text.slice(0, MAX_SEARCH_CHARS) : text;
   search = search.replace(/\u0000/g, " ");
