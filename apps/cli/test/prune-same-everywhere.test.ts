@@ -2,7 +2,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { checkedStore, createApiToken, DAY_MS, sessionHeadLines, type CheckedStore, type SessionInput } from "@sessionvault/core";
+import { checkedStore, createApiToken, DAY_MS, sessionHeadLines, type AgentName, type CheckedStore, type SessionInput } from "@sessionvault/core";
+import { claudeCodeLines, geminiCliLines } from "@sessionvault/core/conformance";
 import { FsStore } from "@sessionvault/fs-store";
 import { HttpStore } from "@sessionvault/http-store";
 import { PgStore } from "@sessionvault/pg-store";
@@ -88,11 +89,16 @@ const IDS: Record<keyof typeof AGES, string> = {
   fresh: "0aa00005-0000-7000-8000-000000000005",
 };
 
+/** Sessions another agent wrote are kept and expired like Codex ones (a directory keeps them as `<agent>-…jsonl`). */
+const AGENT_OF: Partial<Record<keyof typeof AGES, AgentName>> = { idle: "claude-code", recent: "gemini-cli" };
+
 async function seed(store: CheckedStore): Promise<void> {
   for (const [name, ageDays] of Object.entries(AGES) as [keyof typeof AGES, number][]) {
     const at = new Date(Date.now() - ageDays * DAY_MS).toISOString();
+    const agent = AGENT_OF[name] ?? "codex";
     const input: SessionInput = {
       id: IDS[name],
+      agent,
       created_at: at,
       cwd: "/w",
       title: name,
@@ -106,7 +112,9 @@ async function seed(store: CheckedStore): Promise<void> {
       forked_from_id: null,
     };
     await store.putSession(input);
-    await store.append(input.id, "rollout", 0, sessionHeadLines(input));
+    const lines =
+      agent === "claude-code" ? claudeCodeLines(input.id, at, name) : agent === "gemini-cli" ? geminiCliLines(input.id, at, name) : sessionHeadLines(input);
+    await store.append(input.id, "rollout", 0, lines);
     await store.append(input.id, "raw-api", 0, ['{"direction":"response","status":200}']);
   }
   await store.setLegalHold(IDS.held, true);
@@ -137,7 +145,9 @@ test("prune --older-than 30d --grace 7d --stream-ttl raw-api=7d: the same sessio
         streams_expired: { session_id: string; stream: string }[];
         dry_run: boolean;
       };
-      const listed = (await t.direct.listSessions({ archived: "all" })).sessions.map((s) => s.id).sort();
+      const page = (await t.direct.listSessions({ archived: "all" })).sessions;
+      const listed = page.map((s) => s.id).sort();
+      const agents = Object.fromEntries(page.map((s) => [s.id, s.agent]));
       const audit = (await collect(t.direct.deletionAudit())).map((r) => [r.action, r.session_id, r.stream, r.policy]);
       const trash = (await collect(t.direct.softDeletedSessions())).map((s) => s.id).sort();
       const rawApiLeft = await Promise.all(
@@ -152,6 +162,7 @@ test("prune --older-than 30d --grace 7d --stream-ttl raw-api=7d: the same sessio
           dry_run: report.dry_run,
         },
         listed,
+        agents,
         audit,
         trash,
         rawApiLeft,
@@ -160,6 +171,7 @@ test("prune --older-than 30d --grace 7d --stream-ttl raw-api=7d: the same sessio
     const expected = {
       report: { expired: [IDS.old, IDS.idle], held: [IDS.held], purged: [], streams: [[IDS.recent, "raw-api"]], dry_run: false },
       listed: [IDS.held, IDS.recent, IDS.fresh].sort(),
+      agents: { [IDS.held]: "codex", [IDS.recent]: "gemini-cli", [IDS.fresh]: "codex" },
       trash: [IDS.old, IDS.idle],
       rawApiLeft: [0, 1],
     };
