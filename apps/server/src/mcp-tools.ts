@@ -1,5 +1,6 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import {
+  isAgentName,
   projectActions,
   readSessionEvents,
   readingOptions,
@@ -54,6 +55,11 @@ export function registerArchiveTools(server: McpServer, store: SessionStore): vo
       if (args.since) query.since = args.since;
       if (args.until) query.until = args.until;
       if (args.text) query.q = args.text;
+      // The agent is a summary field every store filters on; no session has an agent outside AGENTS.
+      if (args.agent) {
+        if (!isAgentName(args.agent)) return json({ sessions: [] });
+        query.agent = args.agent;
+      }
       const results: unknown[] = [];
       let cursor: string | null = null;
       do {
