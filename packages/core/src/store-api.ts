@@ -29,6 +29,7 @@ export * from "./redact.js";
 export * from "./redact-summary.js";
 export * from "./session-model/session-facts.js";
 export * from "./agents/agent-readers.js";
+export * from "./agents/line-time.js";
 export * from "./search-prefilter.js";
 export * from "./search-prefiltered.js";
 export * from "./agents/codex/line-search-text.js";

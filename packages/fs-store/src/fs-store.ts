@@ -28,6 +28,7 @@ import {
   lineTimestamp,
   UnsupportedError,
   ConflictError,
+  agentLineTime,
   readingOptions,
   summaryReading,
   type AgentName,
@@ -170,7 +171,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
   readonly #positions = new PositionCache();
   readonly #heads = new Map<string, HeadCacheEntry>();
   /** Facts per rollout path, for the size they were read at (a process without a summary cache reads each file once). */
-  readonly #facts = new Map<string, { facts: SessionFacts; size: number }>();
+  readonly #facts = new Map<string, { facts: SessionFacts; size: number; lastTs: string | null }>();
   /** Where each id's rollout was last seen, so repeated lookups skip the walk (checked with a stat before use). */
   readonly #known = new Map<string, RolloutFile>();
   readonly #index: SessionIndex;
@@ -989,7 +990,12 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
       head = await this.#head(file, pos, small);
       lastTs = timestampOf(pos.seq > 0 ? small.subarray(pos.lastLineStart, Math.min(pos.committed, pos.lastLineStart + 256)).toString("utf8") : null);
       if (!lastTs && pos.seq > 1) lastTs = lastTimestampBefore(small.subarray(Math.max(0, pos.lastLineStart - TAIL_SCAN), pos.lastLineStart));
-      facts = withFacts ? await this.#factsOf(file, pos, small) : null;
+      // Another agent's transcript is read whole anyway: its last timed record is its updated_at (see #factsOf).
+      if (file.agent !== "codex") {
+        const read = await this.#factsOf(file, pos, small);
+        facts = read.facts;
+        lastTs = read.lastTs;
+      } else facts = withFacts ? (await this.#factsOf(file, pos, small)).facts : null;
     } else {
       pos = await filePosition(file.path, this.#positions);
       if (!pos) throw new NotFoundError(`session ${file.id} was removed while it was read`);
@@ -997,7 +1003,12 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
       lastTs = timestampOf(await lastLineHead(file.path, pos));
       if (!lastTs && pos.seq > 1 && !file.path.endsWith(".zst"))
         lastTs = lastTimestampBefore(await readRange(file.path, Math.max(0, pos.lastLineStart - TAIL_SCAN), pos.lastLineStart));
-      facts = withFacts ? await this.#factsOf(file, pos, null) : null;
+      // Another agent's transcript is read whole anyway: its last timed record is its updated_at (see #factsOf).
+      if (file.agent !== "codex") {
+        const read = await this.#factsOf(file, pos, null);
+        facts = read.facts;
+        lastTs = read.lastTs;
+      } else facts = withFacts ? (await this.#factsOf(file, pos, null)).facts : null;
     }
     if (cache && st) cache.set(key, st, { pos, head, lastTs, facts }, readAt);
     return this.#summaryOf(file, names, includeHidden, pos, head, lastTs, facts, sessionDirs);
@@ -1011,15 +1022,32 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
     return readingOptions(reading);
   }
 
-  /** The facts of the rollout's committed lines (one streaming pass over the file, or the bytes already read). */
-  async #factsOf(file: RolloutFile, pos: FilePosition, whole: Buffer | null): Promise<SessionFacts> {
+  /**
+   * The facts of the rollout's committed lines (one streaming pass over the
+   * file, or the bytes already read); for another agent's transcript also
+   * the time of its last timed line, read in the same pass (its records keep
+   * their time deep in the line, past the head a Codex rollout is timed by).
+   */
+  async #factsOf(file: RolloutFile, pos: FilePosition, whole: Buffer | null): Promise<{ facts: SessionFacts; lastTs: string | null }> {
     const known = this.#facts.get(file.path);
-    if (known && known.size === pos.size) return known.facts;
+    if (known && known.size === pos.size) return known;
     const bytes: AsyncIterable<Uint8Array> = whole ? oneChunk(whole.subarray(0, pos.committed)) : committedBytes(file.path, pos.committed);
-    const facts = await readSessionFacts(readLines(bytes), file.agent, await this.#readingOptions(file));
+    let lastTs: string | null = null;
+    const agent = file.agent;
+    const lines =
+      agent === "codex"
+        ? readLines(bytes)
+        : (async function* () {
+            for await (const l of readLines(bytes)) {
+              lastTs = agentLineTime(agent, l.text) ?? lastTs;
+              yield l;
+            }
+          })();
+    const facts = await readSessionFacts(lines, agent, await this.#readingOptions(file));
     if (this.#facts.size > 50_000) this.#facts.clear();
-    this.#facts.set(file.path, { facts, size: pos.size });
-    return facts;
+    const out = { facts, size: pos.size, lastTs };
+    this.#facts.set(file.path, out);
+    return out;
   }
 
   async #summaryOf(

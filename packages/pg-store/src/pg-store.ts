@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import pg from "pg";
 import {
   agentLineSearchText,
+  agentLineTime,
   indexableSearchText,
   lineFacts,
   lineTimestamp,
@@ -549,18 +550,21 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore, Aggreg
       let agent: AgentName | undefined;
       for (const line of lines) {
         let f = lineFacts(line);
-        // Not a Codex envelope: another agent's line is indexed through that agent's reader.
+        let ts: string | null = null;
+        // Not a Codex envelope: another agent's line is indexed through that agent's reader, and timed by its records.
         if (f.type === null) {
           agent ??= await this.#agentOf(id);
-          if (agent !== "codex")
-            f = { type: null, payload_type: null, timestamp: null, meta: null, search: indexableSearchText(agentLineSearchText(agent, line)) };
+          if (agent !== "codex") {
+            ts = agentLineTime(agent, line);
+            f = { type: null, payload_type: null, timestamp: ts, meta: null, search: indexableSearchText(agentLineSearchText(agent, line)) };
+          }
         }
         types.push(f.type);
         payloadTypes.push(f.payload_type);
         stamps.push(f.timestamp);
         metas.push(f.meta);
         search.push(f.search);
-        lastTs = lineTimestamp(line) ?? lastTs;
+        lastTs = ts ?? lineTimestamp(line) ?? lastTs;
       }
     }
     // The lines travel as ONE parameter of UTF-8 bytes, split server-side: no

@@ -71,7 +71,7 @@ import {
   type _Object,
 } from "@aws-sdk/client-s3";
 import {
-  lineTimestamp,
+  agentLineTime,
   AmbiguousIdError,
   ConflictError,
   InvalidInputError,
@@ -86,6 +86,7 @@ import {
   linesToUtf8,
   readLines,
   STREAMS,
+  type AgentName,
   type AppendResult,
   type DeleteOptions,
   type DeletionAuditRecord,
@@ -374,12 +375,22 @@ export class S3Store implements SessionStore, TokenStore, RetentionStore {
     // only ever counted from their objects, so their appends cost one request.
     if (stream === STREAMS.rollout) {
       // The last line that has a timestamp (a trailing `{"record_type":"state"}` has none), as every store reports it.
-      let lastTs: string | null = null;
-      for (let i = lines.length - 1; i >= 0 && lastTs === null; i--) lastTs = lineTimestamp(lines[i]!);
+      const lastTsOf = (agent: AgentName) => {
+        for (let i = lines.length - 1; i >= 0; i--) {
+          const ts = agentLineTime(agent, lines[i]!);
+          if (ts !== null) return ts;
+        }
+        return null;
+      };
+      const times = new Map<AgentName, string | null>();
       await this.#updateDoc(id, (doc) => {
         if (!doc || doc.deleted) throw new NotFoundError(`session ${id} was deleted while appending`);
         const hint = doc.streams[stream];
         if (hint && hint.lines >= next.lines) return null;
+        // Timed the way the session's agent stamps its records (a Codex line by its envelope).
+        const agent = doc.summary.agent ?? "codex";
+        if (!times.has(agent)) times.set(agent, lastTsOf(agent));
+        const lastTs = times.get(agent)!;
         const rolloutTs = lastTs && (!doc.rollout_last_ts || lastTs > doc.rollout_last_ts) ? lastTs : doc.rollout_last_ts;
         return { ...doc, streams: { ...doc.streams, [stream]: { lines: next.lines, bytes: next.bytes } }, rollout_last_ts: rolloutTs };
       });

@@ -308,6 +308,8 @@ export function runStoreConformance(name: string, context: ConformanceContext): 
           const got = await store.getSession(input.id);
           expect(got).toMatchObject({ id: input.id, agent, title: input.title, cwd: input.cwd, lines: lines.length, bytes: bytesOf(lines) });
           expect(got.facts).toEqual(facts);
+          // The time of its last timed record, the same on every store (retention judges by it).
+          expect(got.updated_at, agent).toBe(iso(Date.parse(input.created_at) + 900));
           expect(await readAll(store, input.id, "rollout")).toEqual(lines);
           stored[agent] = { id: input.id, lines };
         }
