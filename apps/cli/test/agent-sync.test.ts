@@ -1,5 +1,5 @@
-import { readdirSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { readdirSync, readFileSync } from "node:fs";
+import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApiToken, startServer, type RunningServer } from "@sessionvault/server";
@@ -144,3 +144,27 @@ function countLines(s: Expected): number {
   }
   return n;
 }
+
+describe("a Gemini CLI chat rewritten after it was synced", () => {
+  it("is a conflict on the next sync, never an append of lines that do not follow; the stored copy stays as it was", async () => {
+    const project = "0ecfefa5c06a491acac7ce15cf188f1e94ce5c45f2fcebcd3d593f9e43f04b11";
+    const home = join(scratch, "gemini-rewritten");
+    await cp(join(homeDir("gemini-cli", "0.20.0"), "tmp", project), join(home, "tmp", project), { recursive: true });
+    const chats = join(home, "tmp", project, "chats");
+    const file = join(chats, readdirSync(chats).find((n) => n.endsWith(".json"))!);
+    const before = readFileSync(file);
+    const target = join(scratch, "gemini-rewritten-copy");
+    expect(await sync(home, target, {})).toMatchObject({ sessions_sent: 1, conflicts: 0, errors: [] });
+    const id = (JSON.parse(before.toString("utf8")) as { sessionId: string }).sessionId;
+    const stored = (await runCli(["cat", id, "--store", target])).stdout;
+    expect(stored.equals(storedBytes([file]))).toBe(true);
+
+    // Gemini CLI 0.2x rewrites the whole document when the chat goes on: lines change in the middle.
+    const doc = JSON.parse(before.toString("utf8")) as { lastUpdated: string; messages: unknown[] };
+    doc.messages.push({ id: "later", timestamp: "2026-12-02T06:00:00.000Z", type: "user", content: "And one more thing." });
+    doc.lastUpdated = "2026-12-02T06:00:00.000Z";
+    await writeFile(file, JSON.stringify(doc, null, 2));
+    expect(await sync(home, target, {})).toMatchObject({ sessions_sent: 0, lines_sent: 0, conflicts: 1, errors: [] });
+    expect((await runCli(["cat", id, "--store", target])).stdout.equals(stored)).toBe(true);
+  });
+});

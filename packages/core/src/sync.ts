@@ -239,6 +239,21 @@ async function syncSession(
       plan.push({ stream, fromSeq: haveLines, fromBytes: have?.bytes ?? 0 });
     }
   }
+  // Claude Code and Gemini CLI transcripts are not all append-only (a Gemini CLI `.json` chat is rewritten
+  // whole; a session's earlier chat file can grow after a later one): lines past the target's end follow
+  // what it holds only if its last line is still the source's line there. Otherwise it is a conflict,
+  // never an append of lines that do not follow, and the stored copy is left as it is, summary and
+  // facts included (they would describe the other transcript). (Codex only ever appends to a rollout.)
+  if (session.agent !== undefined && session.agent !== "codex") {
+    let diverged = false;
+    for (const p of plan) {
+      if (p.fromSeq > 0 && !(await sameLineAt(from, to, session.id, p.stream.name, p.fromSeq - 1))) {
+        summary.conflicts++;
+        diverged = true;
+      }
+    }
+    if (diverged) return false;
+  }
   if (!needsPut && plan.length === 0) return false;
 
   if (options.dryRun) {
@@ -297,6 +312,21 @@ async function syncSession(
     }
   }
   return true;
+}
+
+/** Whether line `seq` of a stream is the same in both stores. */
+async function sameLineAt(from: SessionStore, to: SessionStore, id: string, stream: string, seq: number): Promise<boolean> {
+  const first = async (store: SessionStore) => {
+    const it = store.readStream(id, stream, { fromSeq: seq })[Symbol.asyncIterator]();
+    try {
+      const r = await it.next();
+      return r.done ? null : r.value;
+    } finally {
+      await it.return?.();
+    }
+  };
+  const [a, b] = await Promise.all([first(from), first(to)]);
+  return a !== null && a === b;
 }
 
 /** Whether the first `n` lines of a stream are the same in both stores. */
