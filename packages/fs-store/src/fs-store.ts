@@ -36,7 +36,7 @@ import {
   type AppendOptions,
   type AppendResult,
   type BytePrefilter,
-  codexLineSearchText,
+  agentLineSearchText,
   type RawAppendOptions,
   type RawStreams,
   type RolloutScanEntry,
@@ -502,7 +502,8 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
         for (const v of [s?.title, s?.cwd, s?.git?.repository_url, s?.git?.branch]) if (v) parts.push(v);
         for await (const batch of readFileLineBatches(f.path)) {
           for (const line of batch) {
-            const t = codexLineSearchText(line.text);
+            // Each line as its agent's reader reads it alone (the text Postgres indexes too).
+            const t = agentLineSearchText(f.agent, line.text);
             if (t) parts.push(t);
           }
         }
