@@ -197,6 +197,8 @@ describe("run --persist-session -- claude", () => {
     const id = basename(transcript!, ".jsonl");
     expect((await listFiles(dirname(transcript!))).filter((f) => f.includes("sessionvault"))).toEqual([]);
     const read = async (stream: string) => (await runCli(["cat", id, "--stream", stream, "--store", archive])).out.trim().split("\n");
+    // The store knows whose session it is before the transcript arrives (a sync then adds it under the same agent).
+    expect(JSON.parse((await runCli(["show", id, "--store", archive, "--json"])).out).agent).toBe("claude-code");
     expect((await read("meta-events")).map((x) => JSON.parse(x).type)).toEqual(["started", "exited"]);
     const raw = (await read("raw-api")).map((l) => JSON.parse(l) as { type: string; headers?: Record<string, string> });
     expect(raw.filter((x) => x.type === "request").map((x) => x.headers!["x-api-key"])).toEqual(["[REDACTED]", "[REDACTED]", "[REDACTED]"]);

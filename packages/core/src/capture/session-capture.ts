@@ -218,7 +218,7 @@ export class SessionCapture {
   async #open(c: Captured, primary: boolean): Promise<void> {
     let sink: StreamSink;
     if (this.#o.store) {
-      sink = new StoreSink(this.#o.store, c.id);
+      sink = new StoreSink(this.#o.store, c.id, { agent: this.#o.claude ? "claude-code" : "codex" });
     } else {
       const paths: Record<string, string> = primary && this.#o.debugLogPath ? { [STREAMS.debugLog]: this.#o.debugLogPath } : {};
       if (this.#o.claude) {

@@ -1,3 +1,4 @@
+import type { AgentName } from "../agents/agent-name.js";
 import { NotACodexHomeError, NotFoundError } from "../errors.js";
 import { emptySummary } from "../session.js";
 import type { SessionStore } from "../store.js";
@@ -14,13 +15,16 @@ export class StoreSink implements StreamSink {
   readonly #store: SessionStore;
   readonly #sessionId: string;
   readonly #durable: boolean;
+  /** Whose session it is: a session created here is read with that agent's reader once its transcript arrives. */
+  readonly #agent: AgentName;
   readonly #queues = new Map<string, Promise<WriterQueue>>();
   #positions: Promise<Map<string, number>> | undefined;
 
-  constructor(store: SessionStore, sessionId: string, options: { durable?: boolean } = {}) {
+  constructor(store: SessionStore, sessionId: string, options: { durable?: boolean; agent?: AgentName } = {}) {
     this.#store = store;
     this.#sessionId = sessionId;
     this.#durable = options.durable ?? false;
+    this.#agent = options.agent ?? "codex";
   }
 
   async append(stream: string, lines: readonly string[]): Promise<void> {
@@ -61,7 +65,7 @@ export class StoreSink implements StreamSink {
         if (!(err instanceof NotFoundError) && !(err instanceof NotACodexHomeError)) throw err;
         // The rollout has not reached this store yet; the session's summary arrives with it (sync).
         const { lines: _l, bytes: _b, ...input } = emptySummary(this.#sessionId, new Date().toISOString());
-        await this.#store.putSession(input);
+        await this.#store.putSession({ ...input, agent: this.#agent });
       }
       const infos = await this.#store.streamPositions(this.#sessionId);
       return new Map(infos.map((s) => [s.name, s.lines]));
