@@ -8,7 +8,8 @@ import { buildTimeline } from "../../server/src/ui/timeline.ts";
 import { renderMarkdown } from "../src/markdown-transcript.ts";
 import { FIXTURES, fixtureRollouts } from "@sessionvault/testing/codex-fixtures";
 import { freshSchema } from "@sessionvault/testing/fresh-schema";
-import { sharedPostgres } from "@sessionvault/testing/shared-services";
+import { uniquePrefix } from "@sessionvault/testing/s3-server";
+import { sharedPostgres, sharedS3Server } from "@sessionvault/testing/shared-services";
 import { expectedSessions, FIXTURES as AGENT_FIXTURES, homeDir } from "./support/agent-fixtures.ts";
 import { runCli } from "./support/run-cli.ts";
 
@@ -90,13 +91,14 @@ describe.each(VERSIONS)("the views of Codex %s sessions agree", (version) => {
 
 /**
  * A stored copy reads like the home it came from: every Claude Code and
- * Gemini CLI fixture session, synced into a directory and into Postgres,
+ * Gemini CLI fixture session, synced into a directory, Postgres and S3,
  * shows the same facts, exports the same actions v1 and the same markdown
  * transcript as the agent's home (the store keeps the agent, a Gemini CLI
  * session's project root as its cwd, and a Claude Code fork is read without
  * the records it copied from its parent, which is in the same store).
  */
 const pg = sharedPostgres();
+const s3 = sharedS3Server();
 let scratch = "";
 afterAll(async () => {
   if (scratch) await rm(scratch, { recursive: true, force: true });
@@ -107,20 +109,25 @@ const AGENT_CASES = (["claude-code", "gemini-cli"] as const).flatMap((agent) =>
 const FACT_KEYS = ["agent", "model", "outcome", "turns", "tokens", "duration_ms", "files_changed", "children", "title", "cwd", "created_at"] as const;
 
 describe.each(AGENT_CASES)("the views of a stored copy of the $agent $version home agree with the home's", ({ agent, version }) => {
-  it("facts, actions v1 and markdown from a directory and from Postgres equal the home's", async () => {
+  it("facts, actions v1 and markdown from a directory, Postgres and S3 equal the home's", async () => {
     scratch ||= await mkdtemp(join(tmpdir(), "sv-views-agree-"));
     const home = homeDir(agent, version);
     const sessions = await expectedSessions(agent, version);
-    const stores = { directory: join(scratch, `${agent}-${version}`), postgres: `${pg.url}?schema=${freshSchema("views")}` };
-    for (const to of Object.values(stores)) expect((await runCli(["sync", "--from", home, "--to", to])).code).toBe(0);
+    const stores = {
+      directory: join(scratch, `${agent}-${version}`),
+      postgres: `${pg.url}?schema=${freshSchema("views")}`,
+      s3: `s3://${s3.bucket}/${uniquePrefix("views")}?endpoint=${encodeURIComponent(s3.endpoint)}&region=${s3.region}&force_path_style=true`,
+    };
+    const env = { AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey };
+    for (const to of Object.values(stores)) expect((await runCli(["sync", "--from", home, "--to", to], env)).code).toBe(0);
     let compared = 0;
     for (const s of sessions) {
       const views = async (store: string) => {
-        const shown = JSON.parse((await runCli(["show", s.id, "--store", store, "--json"])).out) as Record<string, unknown>;
+        const shown = JSON.parse((await runCli(["show", s.id, "--store", store, "--json"], env)).out) as Record<string, unknown>;
         return {
           facts: Object.fromEntries(FACT_KEYS.map((k) => [k, shown[k]])),
-          actions: (await runCli(["export", s.id, "--store", store, "--format", "actions.v1", "--no-redact"])).out,
-          markdown: (await runCli(["export", s.id, "--store", store, "--format", "markdown", "--no-redact"])).out,
+          actions: (await runCli(["export", s.id, "--store", store, "--format", "actions.v1", "--no-redact"], env)).out,
+          markdown: (await runCli(["export", s.id, "--store", store, "--format", "markdown", "--no-redact"], env)).out,
         };
       };
       const want = await views(home);
@@ -133,6 +140,6 @@ describe.each(AGENT_CASES)("the views of a stored copy of the $agent $version ho
         compared++;
       }
     }
-    expect(compared).toBe(sessions.length * 2);
+    expect(compared).toBe(sessions.length * 3);
   });
 });
