@@ -79,7 +79,9 @@ describe.each(CASES)("$agent $version sessions", ({ agent, version }) => {
     const sessions = await expectedSessions(agent, version);
     const stores: Record<string, { url: string; env: Record<string, string> }> = {
       home: { url: home, env: {} },
-      directory: { url: join(scratch, `dir-${agent}-${version}`), env: {} },
+      // With a cache directory, a search over a directory keeps its SQLite index there: the searches after
+      // the first decide recorded transcripts by what the index holds for them.
+      directory: { url: join(scratch, `dir-${agent}-${version}`), env: { XDG_CACHE_HOME: join(scratch, `cache-${agent}-${version}`) } },
       postgres: { url: `${pg.url}?schema=${freshSchema("agentsearch")}`, env: {} },
       s3: {
         url: `s3://${s3.bucket}/${uniquePrefix("agent-search")}?endpoint=${encodeURIComponent(s3.endpoint)}&region=${s3.region}&force_path_style=true`,
