@@ -175,7 +175,7 @@ export class AgentHomeStore implements SessionStore, RawStreamSource, AgentReadi
     // The summary given, with the transcript's position now: a restore puts thousands of sessions, and
     // reading each back (its project's fork map, its whole transcript) would cost more than writing it.
     const { seq, bytes } = await this.#writer.rolloutPosition(input.id);
-    return { ...input, updated_at: input.updated_at ?? input.created_at, lines: seq, bytes };
+    return { ...input, agent: this.agent, updated_at: input.updated_at ?? input.created_at, lines: seq, bytes };
   }
 
   async append(sessionId: string, stream: string, expectedSeq: number, lines: readonly string[], options?: AppendOptions): Promise<AppendResult> {
