@@ -129,9 +129,10 @@ describe("restore into an empty agent home", () => {
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnsupportedError);
     expect((err as Error).message).toBe(`session ${s.id} is a codex session; ${claude} is a claude-code home, which holds only claude-code sessions`);
-    // A Codex rollout sent without a summary naming its agent is refused by its first line.
+    // A Codex rollout sent without a summary naming its agent (no agent, no facts: a writer from before
+    // summaries kept it, straight to the driver) is refused by its first line.
     const store = open(claude);
-    await store.putSession({ ...s, facts: undefined });
+    await store.putSession({ ...s, agent: undefined, facts: undefined });
     const line = (
       await readFile(join(FIXTURES, "codex", "0.98.0", "sessions", ...(await findRollout(join(FIXTURES, "codex", "0.98.0", "sessions"), s.id))), "utf8")
     ).split("\n")[0]!;
