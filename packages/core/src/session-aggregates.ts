@@ -23,7 +23,8 @@ export interface FactFilters {
 }
 
 /** The sessions a facet count covers: a list query without its page, plus fact filters. */
-export type FacetQuery = Omit<ListQuery, "limit" | "cursor"> & FactFilters;
+/** (Its `agent` is a fact filter here, any string: the list query's is checked to be one of AGENTS.) */
+export type FacetQuery = Omit<ListQuery, "limit" | "cursor" | "agent"> & FactFilters;
 
 /** The summary and fact fields a facet groups by, as stored (before redaction). */
 export const FACET_FIELDS = ["outcome", "model", "agent", "repository_url", "branch", "cwd"] as const;

@@ -45,7 +45,7 @@ export function assertStorableSummary(input: SessionInput): void {
 }
 
 /** Throws InvalidFieldError naming the first list filter that no stored value could match. */
-export function assertStorableFilters(query: ListQuery): void {
+export function assertStorableFilters(query: Omit<ListQuery, "agent">): void {
   for (const key of FILTER_TEXT) check(query[key], key);
 }
 

@@ -370,7 +370,7 @@ export class PgStore implements SessionStore, TokenStore, RetentionStore, Aggreg
     // The summary's agent; the facts' (the same, checked on put) where there are facts, so the covering index serves it.
     if (query.agent) {
       const agent = query.agent;
-      q = q.where((eb) => eb.or([eb("fact_agent", "=", agent), eb.and([eb("facts", "is", null), eb("agent", "=", agent)])]));
+      q = q.where((eb) => eb.or([eb("fact_agent", "=", agent), eb.and([eb("facts", "is", null), eb("agent", "=", agent as AgentName)])]));
     }
     return q;
   }

@@ -19,7 +19,7 @@ export interface SessionsTable {
   git: ColumnType<GitJson | null, string | null, string | null>;
   parent_id: string | null;
   forked_from_id: string | null;
-  /** Migration 0005; 'codex' on rows written before. */
+  /** Migration 0007; 'codex' on rows written before. */
   agent: ColumnType<AgentName, AgentName | undefined, AgentName>;
   /** SessionFacts as JSON; null on rows written before facts were kept. */
   facts: ColumnType<SessionFacts | null, string | null | undefined, string | null>;

@@ -377,7 +377,7 @@ describe("the agent column", () => {
     const admin = new pg.Client({ connectionString: server.url });
     await admin.connect();
     try {
-      // The schema as a release before 0005 left it.
+      // The schema as a release before 0007 left it.
       await admin.query(`alter table "${schema}".sessions drop column agent`);
       await admin.query(`delete from "${schema}".${MIGRATION_TABLE} where name = '0007_session_agent'`);
     } finally {
