@@ -233,13 +233,18 @@ export function buildProgram(ctx: CliContext): Command {
     .option("--store <url>", "store URL or directory (default $SESSIONVAULT_STORE, else $SESSIONVAULT_DATA or ./.sessionvault-data)")
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--port <port>", "port to listen on (0 picks a free one)", "7420")
+    .option(
+      "--import <dir...>",
+      "keep importing these agent homes (Codex home, Claude Code config dir, Gemini CLI dir) while serving: new and growing sessions appear within seconds",
+    )
+    .option("--import-org <org>", "the org imported sessions go to", "default")
     .addHelpText(
       "after",
       "\nSeveral instances over one store (behind a load balancer) share web UI logins when they share\n" +
         "SESSIONVAULT_UI_SECRET (32+ characters; a comma-separated list rotates it: the first signs).\n" +
-        "\nExamples:\n  sessionvault serve\n  sessionvault serve --store postgres://archive@db/sessions --host 0.0.0.0 --port 8080",
+        "\nExamples:\n  sessionvault serve\n  sessionvault serve --store postgres://archive@db/sessions --host 0.0.0.0 --port 8080\n  sessionvault serve --import ~/.codex ~/.claude",
     )
-    .action(async (opts: { store?: string; host?: string; port?: string }) => {
+    .action(async (opts: { store?: string; host?: string; port?: string; import?: string[]; importOrg?: string }) => {
       const { serve } = await import("./commands/serve.js");
       await serve(opts, ctx);
     });
@@ -290,19 +295,31 @@ export function buildProgram(ctx: CliContext): Command {
       "Send sessions from one store to another (any pair: a Codex home, postgres://, s3://, http(s)://). Only what the target lacks is " +
         "sent, by stream positions; interrupting and rerunning is safe and never duplicates a line. A rerun over an unchanged source sends nothing.",
     )
-    .option("--from <url>", "source store URL or directory (default $CODEX_HOME, else ~/.codex)")
+    .option("--from <url>", "source store URL or directory (default $CODEX_HOME, else ~/.codex; with --watch, every local agent home)")
     .option("--to <url>", "target store URL or directory, or an OpenTelemetry collector otlp+http://HOST:4318 (required)")
     .option("--dry-run", "report what would be sent; write nothing")
     .option("--include-content", "with --to otlp+http://…: put message texts, tool inputs and outputs on the spans (redacted)")
     .option(
+      "--watch",
+      "after the sync, keep running: new and growing sessions are sent within seconds (file events, and a full rescan for missed ones); " +
+        "one line per session sent (--json: one JSON object per line); Ctrl-C or SIGTERM stops after the append in flight",
+    )
+    .option("--rescan <seconds>", "with --watch: seconds between full rescans (default 60)")
+    .option(
       "--json",
-      'print {"sessions_scanned", "sessions_sent", "lines_sent", "bytes_sent", "conflicts", "errors"} (OTLP: {"sessions_scanned", "sessions_sent", "turns_sent", "spans_sent", "errors"})',
+      'print {"sessions_scanned", "sessions_sent", "lines_sent", "bytes_sent", "conflicts", "errors"} (OTLP: {"sessions_scanned", "sessions_sent", "turns_sent", "spans_sent", "errors"}); ' +
+        'with --watch, one object per line, "event": synced, watching, session, error, warning, stopped (docs/sync.md)',
     )
     .addHelpText(
       "after",
-      "\nExamples:\n  sessionvault sync --to postgres://archive@db:5432/sessions?schema=sessionvault\n  sessionvault sync --from postgres://archive@db/sessions --to ./restored-codex-home --json\n  SESSIONVAULT_TOKEN=… sessionvault sync --to https://archive.internal --dry-run\n  sessionvault sync --to otlp+http://localhost:4318",
+      "\nExamples:\n  sessionvault sync --to postgres://archive@db:5432/sessions?schema=sessionvault\n  sessionvault sync --from postgres://archive@db/sessions --to ./restored-codex-home --json\n  SESSIONVAULT_TOKEN=… sessionvault sync --to https://archive.internal --dry-run\n  sessionvault sync --to otlp+http://localhost:4318\n" +
+        "  sessionvault sync --watch --to postgres://archive@db/sessions        # every local agent home (Codex, Claude Code, Gemini CLI)\n" +
+        "  sessionvault sync --watch --from ~/.claude --to ./archive --json\n" +
+        "\nWith --watch, the sync runs once over everything, then sends each session that changes as soon as its agent\n" +
+        "has written a burst of lines (usually within a second or two), so sessions are archived before the agent's own\n" +
+        "cleanup deletes them. Stopping it at any point and running it again loses and duplicates nothing.",
     )
-    .action(async (opts: { from?: string; to?: string; dryRun?: boolean; json?: boolean; includeContent?: boolean }) => {
+    .action(async (opts: { from?: string; to?: string; dryRun?: boolean; json?: boolean; includeContent?: boolean; watch?: boolean; rescan?: string }) => {
       const { sync } = await import("./commands/sync.js");
       await sync(opts, ctx);
     });

@@ -1,7 +1,7 @@
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { NotFoundError, type AgentName, type OpenedStore, type StoreRegistry } from "@sessionvault/core/store-api";
-import { agentHomeKind } from "@sessionvault/fs-store";
+import { localAgentHomes as fsLocalAgentHomes, type AgentHome } from "@sessionvault/fs-store";
 import { defaultStoreRegistry } from "@sessionvault/store-registry";
 import { warn, type CliContext } from "./io.js";
 
@@ -62,25 +62,11 @@ export function openStoreArg(ctx: CliContext, store: string | undefined, fsOptio
   return storeRegistry(ctx, fsOptions).open(storeArg(ctx, store));
 }
 
-/** A local agent home: where the agent keeps its sessions on this machine. */
-export interface AgentHome {
-  agent: AgentName;
-  dir: string;
-}
+export type { AgentHome } from "@sessionvault/fs-store";
 
-/**
- * The agent homes of this machine, Codex first: `$CODEX_HOME` or `~/.codex`;
- * `$CLAUDE_CONFIG_DIR` or `~/.claude` when it holds `projects/`; `~/.gemini`
- * when it holds `tmp/`. The Codex home is always there (it may be empty).
- */
+/** The agent homes of this machine, Codex first (fs-store's `localAgentHomes`, over this command's environment). */
 export function localAgentHomes(ctx: CliContext): AgentHome[] {
-  const home = ctx.env.HOME || homedir();
-  const out: AgentHome[] = [{ agent: "codex", dir: defaultStoreUrl(ctx) }];
-  const claude = ctx.env.CLAUDE_CONFIG_DIR || join(home, ".claude");
-  if (agentHomeKind(claude) === "claude-code") out.push({ agent: "claude-code", dir: claude });
-  const gemini = join(home, ".gemini");
-  if (agentHomeKind(gemini) === "gemini-cli") out.push({ agent: "gemini-cli", dir: gemini });
-  return out;
+  return fsLocalAgentHomes(ctx.env);
 }
 
 /**

@@ -5,4 +5,5 @@ export { buildApp, type AppOptions } from "./build-app.js";
 export { serverStoreRegistry } from "./server-stores.js";
 export { createApiToken, hashToken, parseScopes, TOKEN_SCOPES, type CreatedToken } from "./tokens.js";
 export { HTTP_STATUS } from "./http-status.js";
-export { importCodexHome, quickstartToken, QUICKSTART_ORG } from "./quickstart.js";
+export { quickstartToken, QUICKSTART_ORG } from "./quickstart.js";
+export { startHomeImport, type HomeImport, type HomeImportOptions } from "./home-import.js";

@@ -1,8 +1,5 @@
 import { mkdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { checkedStore, syncStores } from "@sessionvault/core";
-import type { OpenedStore, SyncSummary } from "@sessionvault/core";
-import { FsStore } from "@sessionvault/fs-store";
 import type { RunningServer } from "./start-server.js";
 import { createApiToken, type CreatedToken } from "./tokens.js";
 
@@ -21,22 +18,6 @@ export async function quickstartToken(server: RunningServer, dataDir: string): P
   await mkdir(join(dataDir, ".sessionvault"), { recursive: true });
   await writeFile(markerPath, JSON.stringify({ org: QUICKSTART_ORG, created_at: new Date().toISOString() }) + "\n", { mode: 0o600 });
   return token;
-}
-
-/**
- * Imports a Codex home into the quickstart org, incrementally: a restart
- * sends only lines that are new since the last import. Null when there is no
- * Codex home.
- */
-export async function importCodexHome(server: RunningServer, codexHome: string, onStart?: () => void): Promise<SyncSummary | null> {
-  if (!(await exists(join(codexHome, "sessions"))) && !(await exists(join(codexHome, "archived_sessions")))) return null;
-  onStart?.();
-  const from: OpenedStore = checkedStore(new FsStore({ root: codexHome }));
-  try {
-    return await syncStores(from, server.orgStore(QUICKSTART_ORG));
-  } finally {
-    await from.close();
-  }
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -15,6 +15,7 @@ export * from "./run-retention.js";
 export * from "./api-tokens.js";
 export * from "./append.js";
 export * from "./sync.js";
+export * from "./watch/watch-sync.js";
 export * from "./search-scan.js";
 export * from "./search-prefilter.js";
 export * from "./search-prefiltered.js";

@@ -2,3 +2,4 @@ export { FsStore, type FsStoreOptions, type RawStreamSource, type UnreadableSess
 export { fromUrl, summaryCachePath } from "./from-url.js";
 export { AgentHomeStore, type AgentHomeKind } from "./agent-home-store.js";
 export { agentHomeKind, storeHomeKind } from "./from-url.js";
+export { localAgentHomes, type AgentHome, type AgentHomeEnv } from "./local-agent-homes.js";

@@ -1,7 +1,8 @@
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { UsageError } from "@sessionvault/core";
 import type { CliContext } from "../io.js";
-import { storeRegistry } from "../stores.js";
+import { openStoreArg, storeArg, storeRegistry } from "../stores.js";
 
 export interface ServeOptions {
   store?: string;
@@ -11,6 +12,10 @@ export interface ServeOptions {
   signal?: AbortSignal;
   /** Called with the URL once the server listens (tests use it with port 0). */
   onListening?: (url: string) => void;
+  /** Agent homes to keep importing while the server runs. */
+  import?: string[];
+  /** The org imported sessions go to (default "default"). */
+  importOrg?: string;
 }
 
 /** The store `serve` and `token create` use when --store is not given: the server's data folder. */
@@ -24,7 +29,9 @@ export async function serve(options: ServeOptions, ctx: CliContext): Promise<voi
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid --port ${JSON.stringify(options.port)}`);
   const store = options.store ?? defaultServerStore(ctx);
   // The server (fastify and its plugins) is loaded only by the command that runs it.
-  const { parseUiSecret, startServer } = await import("@sessionvault/server");
+  const imports = [...new Set((options.import ?? []).map((d) => storeArg(ctx, d)))];
+  for (const dir of imports) if (!existsSync(dir)) throw new UsageError(`--import ${dir}: no such directory`);
+  const { parseUiSecret, startHomeImport, startServer } = await import("@sessionvault/server");
   const uiSecret = parseUiSecret(ctx.env.SESSIONVAULT_UI_SECRET);
   const server = await startServer({
     store,
@@ -36,6 +43,16 @@ export async function serve(options: ServeOptions, ctx: CliContext): Promise<voi
     ...(uiSecret ? { uiSecret } : {}),
   });
   ctx.stderr.write(`sessionvault: serving ${store} at ${server.url}\n`);
+  const homeImport =
+    imports.length > 0
+      ? startHomeImport(server, {
+          homes: imports,
+          org: options.importOrg ?? "default",
+          open: (home, pass) => openStoreArg(ctx, home, pass === "full" ? { summaryCache: true } : {}),
+        })
+      : null;
+  if (homeImport)
+    ctx.stderr.write(`sessionvault: importing ${imports.join(", ")} into org ${options.importOrg ?? "default"}, then watching for new and growing sessions\n`);
   options.onListening?.(server.url);
   await new Promise<void>((done) => {
     if (options.signal) {
@@ -46,5 +63,7 @@ export async function serve(options: ServeOptions, ctx: CliContext): Promise<voi
     process.once("SIGINT", () => done());
     process.once("SIGTERM", () => done());
   });
+  // The import writes to the server's stores: it stops (after its append in flight) before they close.
+  await homeImport?.stop();
   await server.close();
 }

@@ -12,6 +12,10 @@ export interface SyncCommandOptions {
   json?: boolean;
   /** --to otlp+http://…: put redacted message texts, tool inputs and outputs on the spans. */
   includeContent?: boolean;
+  /** Keep running: sync new and growing sessions as they are written (sync-watch.ts). */
+  watch?: boolean;
+  /** With --watch: seconds between full rescans. */
+  rescan?: string;
 }
 
 /**
@@ -21,6 +25,22 @@ export interface SyncCommandOptions {
  */
 export async function sync(options: SyncCommandOptions, ctx: CliContext): Promise<void> {
   if (!options.to) throw new UsageError("sync needs --to URL (the store to send sessions to)");
+  if (options.rescan !== undefined && !options.watch) throw new UsageError("--rescan is for --watch");
+  if (options.watch) {
+    if (options.dryRun) throw new UsageError("--dry-run cannot be combined with --watch");
+    if (/^otlp\+/i.test(options.to)) throw new UsageError("--watch sends to a store, not to an OpenTelemetry collector");
+    const { syncWatch } = await import("./sync-watch.js");
+    await syncWatch(
+      {
+        to: options.to,
+        ...(options.from !== undefined ? { from: options.from } : {}),
+        json: options.json ?? false,
+        ...(options.rescan !== undefined ? { rescan: options.rescan } : {}),
+      },
+      ctx,
+    );
+    return;
+  }
   const fromUrl = options.from ?? defaultStoreUrl(ctx);
   if (fromUrl === options.to) throw new UsageError("sync needs two different stores (--from and --to are the same)");
   if (/^otlp\+/i.test(options.to)) {
@@ -76,7 +96,7 @@ function partialMessage(errors: SyncError[]): string {
   return `${errors.length} session(s) could not be synced, the others were: ${parts.join("; ")}; first: ${first.session_id}: ${first.message}`;
 }
 
-function progressBar(ctx: CliContext): { update: (p: SyncProgress) => void; stop: () => void } {
+export function progressBar(ctx: CliContext): { update: (p: SyncProgress) => void; stop: () => void } {
   const bar = new cliProgress.SingleBar(
     {
       stream: ctx.stderr,
@@ -108,7 +128,7 @@ function progressBar(ctx: CliContext): { update: (p: SyncProgress) => void; stop
   };
 }
 
-function formatBytes(n: number): string {
+export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
   if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
@@ -116,7 +136,7 @@ function formatBytes(n: number): string {
 }
 
 /** A store URL for messages: never a password. */
-function safeUrl(url: string): string {
+export function safeUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = "***";

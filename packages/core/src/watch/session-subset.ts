@@ -1,0 +1,65 @@
+import { NotFoundError } from "../errors.js";
+import type { SessionDetail, SessionInput, SessionSummary, StreamInfo } from "../session.js";
+import type { AppendOptions, AppendResult, DeleteOptions, ListQuery, SessionPage, SessionStore } from "../store.js";
+
+/**
+ * A store seen through a few session ids: its listing is those sessions
+ * (the ones it has), read one by one, everything else is the store's own.
+ * `syncStores` over two such views syncs the sessions a watcher saw change
+ * without listing either store whole; it stays the same position-based sync.
+ */
+export class SessionSubset implements SessionStore {
+  readonly #store: SessionStore;
+  readonly #ids: readonly string[];
+
+  constructor(store: SessionStore, ids: Iterable<string>) {
+    this.#store = store;
+    this.#ids = [...new Set(ids)];
+  }
+
+  /** One page of every session named, newest first; the query's filters and limit are not applied (sync asks for all). */
+  async listSessions(_query?: ListQuery): Promise<SessionPage> {
+    const sessions: SessionSummary[] = [];
+    for (const id of this.#ids) {
+      try {
+        sessions.push(await this.#store.getSession(id));
+      } catch (err) {
+        // Not (or no longer, or not yet: a rollout without its first message) a session of this store.
+        if (!(err instanceof NotFoundError)) throw err;
+      }
+    }
+    sessions.sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0));
+    return { sessions, next_cursor: null };
+  }
+
+  getSession(idOrPrefix: string): Promise<SessionDetail> {
+    return this.#store.getSession(idOrPrefix);
+  }
+
+  putSession(input: SessionInput): Promise<SessionSummary> {
+    return this.#store.putSession(input);
+  }
+
+  append(sessionId: string, stream: string, expectedSeq: number, lines: readonly string[], options?: AppendOptions): Promise<AppendResult> {
+    return this.#store.append(sessionId, stream, expectedSeq, lines, options);
+  }
+
+  readStream(sessionId: string, stream: string, options?: { fromSeq?: number }): AsyncIterable<string> {
+    return this.#store.readStream(sessionId, stream, options);
+  }
+
+  streamPositions(sessionId: string): Promise<StreamInfo[]> {
+    return this.#store.streamPositions(sessionId);
+  }
+
+  deleteSession(sessionId: string, options?: DeleteOptions): Promise<void> {
+    return this.#store.deleteSession(sessionId, options);
+  }
+
+  setLegalHold(sessionId: string, held: boolean): Promise<void> {
+    return this.#store.setLegalHold(sessionId, held);
+  }
+
+  /** The store is the caller's: it closes it. */
+  async close(): Promise<void> {}
+}
