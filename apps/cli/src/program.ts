@@ -238,13 +238,14 @@ export function buildProgram(ctx: CliContext): Command {
       "keep importing these agent homes (Codex home, Claude Code config dir, Gemini CLI dir) while serving: new and growing sessions appear within seconds",
     )
     .option("--import-org <org>", "the org imported sessions go to", "default")
+    .option("--import-rescan <seconds>", "seconds between full rescans of the imported homes, for changes the watch missed", "60")
     .addHelpText(
       "after",
       "\nSeveral instances over one store (behind a load balancer) share web UI logins when they share\n" +
         "SESSIONVAULT_UI_SECRET (32+ characters; a comma-separated list rotates it: the first signs).\n" +
         "\nExamples:\n  sessionvault serve\n  sessionvault serve --store postgres://archive@db/sessions --host 0.0.0.0 --port 8080\n  sessionvault serve --import ~/.codex ~/.claude",
     )
-    .action(async (opts: { store?: string; host?: string; port?: string; import?: string[]; importOrg?: string }) => {
+    .action(async (opts: { store?: string; host?: string; port?: string; import?: string[]; importOrg?: string; importRescan?: string }) => {
       const { serve } = await import("./commands/serve.js");
       await serve(opts, ctx);
     });

@@ -25,6 +25,7 @@ async function main(): Promise<void> {
       quickstart: { type: "boolean", default: false },
       import: { type: "string", multiple: true },
       "import-org": { type: "string" },
+      "import-rescan": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
         "  --import DIR  keep importing this agent home (a Codex home, Claude Code config dir or Gemini CLI dir) while\n" +
         "                the server runs: new and growing sessions appear within seconds (repeat it for several homes)\n" +
         "  --import-org  the org imported sessions go to (default: default, the quickstart org)\n" +
+        "  --import-rescan S  seconds between full rescans of the imported homes, for changes the watch missed (default 60)\n" +
         "  $SESSIONVAULT_UI_SECRET signs web UI logins (32+ characters); give every instance of one store the same\n" +
         "                (default: made once and kept in the data folder as ui-secret)\n" +
         "  $LOG_LEVEL    info (default) or debug (adds per-request lines); logs are readable on a terminal, JSON otherwise\n",
@@ -53,6 +55,9 @@ async function main(): Promise<void> {
   for (const dir of imports) if (!existsSync(dir)) throw new UsageError(`--import ${dir}: no such directory`);
   if (values.quickstart) for (const h of localAgentHomes(env)) if (existsSync(h.dir) && !imports.includes(resolve(h.dir))) imports.push(resolve(h.dir));
   const importOrg = values["import-org"] ?? QUICKSTART_ORG;
+  const rescanS = Number(values["import-rescan"] ?? 60);
+  if (!Number.isFinite(rescanS) || rescanS < 1)
+    throw new UsageError(`--import-rescan must be a number of seconds (1 or more), got ${JSON.stringify(values["import-rescan"])}`);
   const uiSecret = parseUiSecret(env.SESSIONVAULT_UI_SECRET) ?? (await uiSecretFromDataDir(dataDir));
   const logger = loggerOptions(env.LOG_LEVEL ?? "info", process.stdout.isTTY === true);
   const server = await startServer({ store, host, port, registry: serverStoreRegistry(env), processMetrics: true, logger, uiSecret });
@@ -82,7 +87,12 @@ async function main(): Promise<void> {
     const cacheDir = join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), ".cache"), "sessionvault");
     const cached = serverStoreRegistry(env, { cacheDir });
     const plain = serverStoreRegistry(env);
-    homeImport = startHomeImport(server, { homes: imports, org: importOrg, open: (home, pass) => (pass === "full" ? cached : plain).open(home) });
+    homeImport = startHomeImport(server, {
+      homes: imports,
+      org: importOrg,
+      rescanMs: rescanS * 1000,
+      open: (home, pass) => (pass === "full" ? cached : plain).open(home),
+    });
   }
   if (!values.quickstart) {
     process.stdout.write(`sessionvault server listening on ${server.url}\n`);

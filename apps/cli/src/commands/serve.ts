@@ -16,6 +16,8 @@ export interface ServeOptions {
   import?: string[];
   /** The org imported sessions go to (default "default"). */
   importOrg?: string;
+  /** Seconds between full rescans of the imported homes (default 60). */
+  importRescan?: string | number;
 }
 
 /** The store `serve` and `token create` use when --store is not given: the server's data folder. */
@@ -31,6 +33,9 @@ export async function serve(options: ServeOptions, ctx: CliContext): Promise<voi
   // The server (fastify and its plugins) is loaded only by the command that runs it.
   const imports = [...new Set((options.import ?? []).map((d) => storeArg(ctx, d)))];
   for (const dir of imports) if (!existsSync(dir)) throw new UsageError(`--import ${dir}: no such directory`);
+  const rescanS = Number(options.importRescan ?? 60);
+  if (!Number.isFinite(rescanS) || rescanS < 1)
+    throw new UsageError(`--import-rescan must be a number of seconds (1 or more), got ${JSON.stringify(String(options.importRescan))}`);
   const { parseUiSecret, startHomeImport, startServer } = await import("@sessionvault/server");
   const uiSecret = parseUiSecret(ctx.env.SESSIONVAULT_UI_SECRET);
   const server = await startServer({
@@ -48,6 +53,7 @@ export async function serve(options: ServeOptions, ctx: CliContext): Promise<voi
       ? startHomeImport(server, {
           homes: imports,
           org: options.importOrg ?? "default",
+          rescanMs: rescanS * 1000,
           open: (home, pass) => openStoreArg(ctx, home, pass === "full" ? { summaryCache: true } : {}),
         })
       : null;

@@ -1,0 +1,119 @@
+import { randomUUID } from "node:crypto";
+import { appendFileSync } from "node:fs";
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, expect, test } from "vitest";
+import { FIXTURES, fixtureRollouts } from "@sessionvault/testing/codex-fixtures";
+import { uiLogin } from "@sessionvault/testing/ui-login";
+import { FsStore } from "@sessionvault/fs-store";
+import { spawnServer, type ServerProcess } from "./support/server-process.js";
+
+/** Every wait below is for an event or a state; this only bounds a broken run. */
+const DEADLINE_MS = 60_000;
+
+let dir: string;
+const servers: ServerProcess[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.stop()));
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A new Codex session made of a fixture rollout's real lines under a new id, written into `home`'s day folder (created). */
+async function newCodexSession(home: string): Promise<{ id: string; path: string; lines: string[] }> {
+  const template = fixtureRollouts("0.169.0").find((r) => !r.archived)!;
+  const id = `01a1fd77-${randomUUID().slice(9, 13)}-7${randomUUID().slice(15)}`;
+  const lines = (await readFile(template.path, "utf8")).replaceAll(template.id, id).split("\n").slice(0, -1);
+  const day = join(home, "sessions", "2026", "12", "02");
+  await mkdir(day, { recursive: true });
+  return { id, path: join(day, `rollout-2026-12-02T07-00-00-${id}.jsonl`), lines };
+}
+
+/** Reads a server-sent event stream and resolves `next(name)` when that event arrives. */
+async function openEvents(url: string, cookie: string): Promise<{ next: (name: string) => Promise<void>; close: () => void }> {
+  const ac = new AbortController();
+  const res = await fetch(url, { headers: { cookie, accept: "text/event-stream" }, signal: ac.signal });
+  expect(res.status).toBe(200);
+  const reader = res.body!.getReader();
+  let text = "";
+  const next = async (name: string) => {
+    const deadline = Date.now() + DEADLINE_MS;
+    for (;;) {
+      const at = text.indexOf(name);
+      if (at !== -1) {
+        text = text.slice(at + name.length);
+        return;
+      }
+      if (Date.now() > deadline) throw new Error(`no ${name} on ${url} within ${DEADLINE_MS} ms`);
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`${url} ended before ${name}`);
+      text += Buffer.from(value).toString("utf8");
+    }
+  };
+  return { next, close: () => ac.abort() };
+}
+
+test("quickstart keeps importing the Codex home: a session written while the server runs appears, growing, and the live list is told", async () => {
+  dir = await mkdtemp(join(tmpdir(), "sv-home-import-"));
+  const codexHome = join(dir, "codex-home");
+  await cp(join(FIXTURES, "0.169.0"), codexHome, { recursive: true });
+  const data = join(dir, "data");
+  // No rescan during the test: what arrives comes through the watch.
+  const server = await spawnServer(data, { SESSIONVAULT_DATA: data, CODEX_HOME: codexHome, HOME: dir }, ["--quickstart", "--import-rescan", "3600"]);
+  servers.push(server);
+  await expect.poll(() => server.output(), { timeout: DEADLINE_MS }).toMatch(/watching them/);
+  expect(server.output()).toMatch(/imported 16 session\(s\)/);
+  const token = /admin token \(shown once, keep it\): (sv_\S+)/.exec(server.output())![1]!;
+  const auth = { authorization: `Bearer ${token}` };
+
+  // The web UI's list listens for changes; the stream is open (its first comment came) before the session is written.
+  const login = await uiLogin(server.url, token);
+  const events = await openEvents(`${server.url}/events/sessions`, login.cookie);
+  await events.next(": watching");
+
+  const s = await newCodexSession(codexHome);
+  await writeFile(s.path, s.lines.slice(0, 4).join("\n") + "\n");
+  await events.next("event: change");
+  const lines = async () => {
+    const res = await fetch(`${server.url}/v1/sessions/${s.id}`, { headers: auth });
+    return res.status === 200 ? ((await res.json()) as { lines: number }).lines : 0;
+  };
+  await expect.poll(lines, { timeout: DEADLINE_MS }).toBe(4);
+
+  // It grows: the rest of its lines, and the list hears of it again.
+  for (const line of s.lines.slice(4)) appendFileSync(s.path, line + "\n");
+  await events.next("event: change");
+  await expect.poll(lines, { timeout: DEADLINE_MS }).toBe(s.lines.length);
+  const stored = await fetch(`${server.url}/v1/sessions/${s.id}/streams/rollout`, { headers: auth });
+  expect(Buffer.from(await stored.arrayBuffer()).equals(await readFile(s.path))).toBe(true);
+  events.close();
+
+  expect(await server.stop()).toBe(0);
+}, 120_000);
+
+test("serve --import DIR --import-org ORG imports that home into that org and keeps watching it", async () => {
+  dir = await mkdtemp(join(tmpdir(), "sv-home-import-"));
+  const home = join(dir, "codex-home");
+  await cp(join(FIXTURES, "0.169.0"), home, { recursive: true });
+  const data = join(dir, "data");
+  const server = await spawnServer(data, { HOME: dir }, ["--import", home, "--import-org", "acme", "--import-rescan", "3600"]);
+  servers.push(server);
+  await expect.poll(() => server.output(), { timeout: DEADLINE_MS }).toMatch(/imported 16 session\(s\)/);
+
+  const s = await newCodexSession(home);
+  await writeFile(s.path, s.lines.join("\n") + "\n");
+  // The org's sessions as the server stores them (a file tree here).
+  const acme = new FsStore({ root: data, org: "acme" });
+  const stored = async () => (await acme.getSession(s.id).catch(() => null))?.lines ?? 0;
+  await expect.poll(stored, { timeout: DEADLINE_MS }).toBe(s.lines.length);
+  const out: string[] = [];
+  for await (const line of acme.readStream(s.id, "rollout")) out.push(line);
+  expect(out).toEqual(s.lines);
+  await acme.close();
+  // Nothing went to the quickstart org.
+  const other = new FsStore({ root: data, org: "default" });
+  expect((await other.listSessions({ archived: "all" })).sessions).toHaveLength(0);
+  await other.close();
+
+  expect(await server.stop()).toBe(0);
+}, 120_000);
