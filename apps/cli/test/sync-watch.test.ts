@@ -45,9 +45,9 @@ class WatchRun {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   #waiters: (() => void)[] = [];
 
-  constructor(args: string[]) {
+  constructor(args: string[], home = dir) {
     this.child = spawn(process.execPath, [CLI_BIN, "sync", "--watch", "--json", ...args], {
-      env: { PATH: process.env.PATH, TZ: "UTC", HOME: dir, XDG_CACHE_HOME: join(dir, "cache") },
+      env: { PATH: process.env.PATH, TZ: "UTC", HOME: home, XDG_CACHE_HOME: join(dir, "cache") },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let buf = "";
@@ -236,4 +236,54 @@ test("--watch refuses --dry-run and an OpenTelemetry target; --help explains it"
   const help = await runCli(["sync", "--help"]);
   expect(help.out).toMatch(/--watch/);
   expect(help.out).toMatch(/--rescan <seconds>/);
+});
+
+test("with no --from, every local agent home is watched (here a Codex home and a Claude Code config dir)", async () => {
+  const home = join(dir, "default-home");
+  await cp(join(FIXTURES, "0.169.0"), join(home, ".codex"), { recursive: true });
+  await cp(join(FIXTURES, "..", "claude-code", "2.1.332", "projects"), join(home, ".claude", "projects"), { recursive: true });
+  const run = new WatchRun(["--to", join(dir, "default-target")], home);
+  await run.until("both homes watched", (ev) => ev.filter((e) => e.event === "watching").length === 2);
+  const watching = run.events.filter((e) => e.event === "watching").map((e) => [e.agent, e.dir]);
+  expect(watching.sort()).toEqual([
+    ["claude-code", join(home, ".claude", "projects")],
+    ["codex", join(home, ".codex")],
+  ]);
+  expect(run.events.find((e) => e.event === "synced" && e.agent === "codex")).toMatchObject({ sessions_sent: 16 });
+  expect(await run.stop()).toEqual({ code: 0, signal: null });
+});
+
+test("serve --import keeps importing a Codex home into the org while it serves, and stops with the server", async () => {
+  const { serve } = await import("../src/commands/serve.js");
+  const { FsStore } = await import("@sessionvault/fs-store");
+  const { PassThrough } = await import("node:stream");
+  const home = join(dir, "serve-home");
+  await cp(join(FIXTURES, "0.169.0"), home, { recursive: true });
+  const data = join(dir, "serve-data");
+  const stderr = new PassThrough();
+  let err = "";
+  stderr.on("data", (c: Buffer) => (err += c.toString()));
+  const ctx = { stdout: new PassThrough(), stderr, env: { HOME: dir, LOG_LEVEL: "silent", XDG_CACHE_HOME: join(dir, "cache") }, cwd: dir };
+  const abort = new AbortController();
+  let url = "";
+  const serving = serve(
+    { store: data, port: 0, signal: abort.signal, import: [home], importOrg: "acme", importRescan: "3600", onListening: (u) => (url = u) },
+    ctx,
+  );
+  await expect.poll(() => url, { timeout: DEADLINE_MS }).not.toBe("");
+  expect(err).toContain(`importing ${home} into org acme`);
+
+  const acme = new FsStore({ root: data, org: "acme" });
+  const count = async () => (await acme.listSessions({ archived: "all", limit: 100 })).sessions.length;
+  await expect.poll(count, { timeout: DEADLINE_MS }).toBe(16);
+  // A session written while it serves: the watch (no rescan in this test) brings it in.
+  const template = fixtureRollouts("0.169.0").find((r) => !r.archived)!;
+  const id = `01a1fd77-${randomUUID().slice(9, 13)}-7${randomUUID().slice(15)}`;
+  const text = (await readFile(template.path, "utf8")).replaceAll(template.id, id);
+  await mkdir(join(home, "sessions", "2026", "12", "03"), { recursive: true });
+  await writeFile(join(home, "sessions", "2026", "12", "03", `rollout-2026-12-03T07-00-00-${id}.jsonl`), text);
+  await expect.poll(async () => (await acme.getSession(id).catch(() => null))?.lines ?? 0, { timeout: DEADLINE_MS }).toBe(text.split("\n").length - 1);
+  await acme.close();
+  abort.abort();
+  await serving;
 });
