@@ -45,9 +45,9 @@ class WatchRun {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   #waiters: (() => void)[] = [];
 
-  constructor(args: string[], home = dir) {
+  constructor(args: string[], home = dir, env: Record<string, string> = {}) {
     this.child = spawn(process.execPath, [CLI_BIN, "sync", "--watch", "--json", ...args], {
-      env: { PATH: process.env.PATH, TZ: "UTC", HOME: home, XDG_CACHE_HOME: join(dir, "cache") },
+      env: { PATH: process.env.PATH, TZ: "UTC", HOME: home, XDG_CACHE_HOME: join(dir, "cache"), ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let buf = "";
@@ -287,3 +287,37 @@ test("serve --import keeps importing a Codex home into the org while it serves, 
   abort.abort();
   await serving;
 });
+
+test("the archive server going away while sync --watch runs: the pass is retried, and the lines arrive once it is back", async () => {
+  const { createApiToken, startServer } = await import("@sessionvault/server");
+  const { FsStore } = await import("@sessionvault/fs-store");
+  const data = join(dir, "retry-data");
+  let server = await startServer({ store: data, port: 0, logger: false });
+  const port = Number(new URL(server.url).port);
+  const { token } = await createApiToken(server.tokens, "acme", ["write"]);
+  const home = join(dir, "retry-home");
+  await cp(join(FIXTURES, "0.169.0"), home, { recursive: true });
+  const run = new WatchRun(["--from", home, "--to", server.url, "--rescan", "3600"], dir, { SESSIONVAULT_TOKEN: token });
+  try {
+    await run.until("the first sync and the watch", (ev) => ev.some((e) => e.event === "watching"));
+    await server.close();
+
+    const growing = fixtureRollouts("0.169.0").find((r) => !r.archived)!;
+    const rollout = join(home, growing.path.slice(join(FIXTURES, "0.169.0").length));
+    const more = (await codexLines()).slice(0, 5);
+    for (const line of more) appendFileSync(rollout, line + "\n");
+    await run.until("a failed pass to be retried", (ev) => ev.some((e) => e.event === "warning" && /retrying in \d+ s: cannot reach/.test(String(e.message))));
+    expect(run.linesSent(growing.id)).toBe(0);
+
+    server = await startServer({ store: data, port, logger: false });
+    await run.until(`the lines of ${growing.id} once the server is back`, () => run.linesSent(growing.id) === more.length);
+    const stored = new FsStore({ root: data, org: "acme" });
+    const lines: string[] = [];
+    for await (const l of stored.readStream(growing.id, "rollout")) lines.push(l);
+    await stored.close();
+    expect(lines.join("\n") + "\n").toBe(await readFile(rollout, "utf8"));
+    expect(await run.stop()).toEqual({ code: 0, signal: null });
+  } finally {
+    await server.close();
+  }
+}, 120_000);

@@ -65,10 +65,14 @@ export function startHomeImport(server: RunningServer, options: HomeImportOption
     })),
     server.orgStore(options.org),
     { signal: stop.signal, onEvent, ...(options.rescanMs !== undefined ? { rescanMs: options.rescanMs } : {}) },
-  ).catch((err: unknown) => {
-    settleFirst.reject(err);
-    if (!stop.signal.aborted) log.error({ err }, "import stopped");
-  });
+  ).then(
+    // Stopped before every home's first pass ended: what was done of it.
+    () => settleFirst.resolve(sum(firsts)),
+    (err: unknown) => {
+      settleFirst.reject(err);
+      if (!stop.signal.aborted) log.error({ err }, "import stopped");
+    },
+  );
   return {
     first,
     async stop() {

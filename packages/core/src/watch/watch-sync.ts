@@ -37,7 +37,7 @@ export interface WatchSyncOptions {
   quietMs?: number;
   /** A session written without pause is still synced this often (default 2 s). */
   maxDelayMs?: number;
-  /** Every so often, a full pass catches changes the watch missed (default 60 s). */
+  /** Every so often, a full pass catches changes the watch missed (default 60 s; at least 20 times the last full pass). */
   rescanMs?: number;
   /** The first pass's progress (a terminal's progress bar). */
   onFirstProgress?: (source: WatchSource, progress: SyncProgress) => void;
@@ -152,6 +152,7 @@ export async function watchSync(sources: readonly WatchSource[], target: Session
           const ids = new Set(pending);
           pending.clear();
           rescanNow = false;
+          const started = Date.now();
           try {
             if (!(await pass(kind, ids, false))) return;
             retryMs = 0;
@@ -164,7 +165,9 @@ export async function watchSync(sources: readonly WatchSource[], target: Session
             options.onEvent({ event: "warning", ...of, message: `sync failed, retrying in ${Math.round(retryMs / 1000)} s: ${(err as Error).message}` });
           }
           if (kind === "full") {
-            rescanAt = Date.now() + rescanMs;
+            // A home whose full pass is slow (an agent home has no listing cache: every transcript is read)
+            // is rescanned less often, so the safety net never takes more than about 5% of the time.
+            rescanAt = Date.now() + Math.max(rescanMs, (Date.now() - started) * 20);
             // A watch that failed (its folder was missing, no watches were left) is tried again at each rescan.
             if (watcher && !watcher.watching && watcher.start()) {
               warned = false;
