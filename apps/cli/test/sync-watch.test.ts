@@ -2,7 +2,7 @@ process.env.TZ = "UTC";
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { appendFileSync, existsSync, readdirSync, type Dirent } from "node:fs";
+import { appendFileSync, existsSync, readdirSync, statSync, type Dirent } from "node:fs";
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -321,3 +321,26 @@ test("the archive server going away while sync --watch runs: the pass is retried
     await server.close();
   }
 }, 120_000);
+
+test("a session written while a pass runs is synced right after that pass, with no further change to wake the watch", async () => {
+  const home = join(dir, "during-home");
+  const target = join(dir, "during-target");
+  // Enough sessions that the first pass is still running after its first session has landed.
+  const generated = await generateCodexHome(home, { sessions: 300, repeat: 2 });
+  // The first pass goes newest first: the newest session lands early.
+  const newest = generated.sessions.filter((s) => !s.archived).at(-1)!;
+  const run = new WatchRun(["--from", home, "--to", target, "--rescan", "3600"]);
+  await expect.poll(() => rolloutsById(target).get(newest.id)?.length ?? 0, { timeout: DEADLINE_MS, interval: 10 }).toBe(1);
+  await expect.poll(() => statSize(rolloutsById(target).get(newest.id)![0]!), { timeout: DEADLINE_MS, interval: 10 }).toBe(newest.bytes);
+  const more = (await codexLines()).slice(0, 3);
+  for (const line of more) appendFileSync(newest.path, line + "\n");
+  // The append came while the first pass was still running, after it had sent this session.
+  expect(run.events.some((e) => e.event === "synced")).toBe(false);
+  await run.until(`the lines appended to ${newest.id} during the first pass`, () => run.linesSent(newest.id) === more.length);
+  await expectSameRollout(newest.path, target, newest.id);
+  expect(await run.stop()).toEqual({ code: 0, signal: null });
+}, 120_000);
+
+function statSize(path: string): number {
+  return statSync(path, { throwIfNoEntry: false })?.size ?? -1;
+}

@@ -59,6 +59,11 @@ export class HomeWatcher {
     return this.#events;
   }
 
+  /** Whether changes wait to be taken. */
+  get hasChanges(): boolean {
+    return this.#changed.size > 0;
+  }
+
   /** Resolves at the next change (or error), or at once if changes are pending. */
   changed(): Promise<void> {
     if (this.#changed.size > 0) return Promise.resolve();

@@ -178,10 +178,10 @@ export async function watchSync(sources: readonly WatchSource[], target: Session
         }
         // Wait for a change, the next rescan or retry, or the signal.
         const wakeAt = retryAt > now ? Math.min(retryAt, rescanAt) : rescanAt;
-        const seen = watcher?.events ?? 0;
         await Promise.race([watcher?.watching ? watcher.changed() : new Promise<void>(() => {}), pause(wakeAt - now, signal)]);
         warnUnwatched();
-        if (!watcher || watcher.events === seen) continue;
+        // Changes made while the last pass ran are still to take: they count as much as new ones.
+        if (!watcher?.hasChanges) continue;
         // A burst (an agent writing a turn) settles before its sessions are synced once.
         const burst = Date.now();
         for (let last = watcher.events; !signal.aborted; last = watcher.events) {
