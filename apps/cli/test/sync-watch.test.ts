@@ -189,8 +189,8 @@ test("SIGTERM in the middle of the first sync, then again while watching, then a
   const generated = await generateCodexHome(home, { sessions: 300, repeat: 2 });
 
   const first = new WatchRun(["--from", home, "--to", target]);
-  // Cut as soon as the first session has landed.
-  await expect.poll(() => rolloutsById(target).size, { timeout: DEADLINE_MS, interval: 20 }).toBeGreaterThan(0);
+  // Cut as soon as the first lines have landed (a session's file is created before its first append).
+  await expect.poll(() => [...rolloutsById(target).values()].some((paths) => statSize(paths[0]!) > 0), { timeout: DEADLINE_MS, interval: 20 }).toBe(true);
   expect(await first.stop()).toEqual({ code: 0, signal: null });
   const stopped = first.events.at(-1)!;
   expect(stopped).toMatchObject({ event: "stopped", signal: "SIGTERM" });
