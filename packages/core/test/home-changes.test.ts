@@ -91,6 +91,14 @@ it("Codex's session_index.jsonl (thread renames) asks for a rescan; logs and set
   expect(await changedSession("codex", home, join("sessions", "01a1fd77-5062-78c3-9c88-31a6914d7240", "session_oai_raw.log"))).toBe(
     "01a1fd77-5062-78c3-9c88-31a6914d7240",
   );
+  // A store directory keeps other agents' transcripts beside Codex rollouts, named the same way with the agent in front.
+  expect(
+    await changedSession("codex", home, join("sessions", "2026", "12", "02", "claude-code-2026-12-02T07-00-00-d1d92c81-fee7-4cd3-b28d-fcc1f8fde7ec.jsonl")),
+  ).toBe("d1d92c81-fee7-4cd3-b28d-fcc1f8fde7ec");
+  expect(await changedSession("codex", home, join("archived_sessions", "rollout-2026-11-21T09-37-09-01a1fd77-80a6-72b2-a6e8-01a6febdb0b1.jsonl.zst"))).toBe(
+    "01a1fd77-80a6-72b2-a6e8-01a6febdb0b1",
+  );
+  expect(await changedSession("codex", home, join("sessions", "2026", "12", "02", "notes-d1d92c81-fee7-4cd3-b28d-fcc1f8fde7ec.jsonl"))).toBeNull();
   expect(sessionsRoot("claude-code", "/h")).toBe(join("/h", "projects"));
   expect(sessionsRoot("gemini-cli", "/h")).toBe(join("/h", "tmp"));
   // A chat file not written far enough to name its session (just created, empty): its next write is another change.

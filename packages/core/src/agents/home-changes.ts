@@ -1,7 +1,6 @@
 import { open } from "node:fs/promises";
 import { join, sep } from "node:path";
 import type { AgentName } from "./agent-readers.js";
-import { parseRolloutName } from "./codex/codex-home.js";
 
 /**
  * Which session a file that changed in an agent's home belongs to, so that a
@@ -18,6 +17,7 @@ import { parseRolloutName } from "./codex/codex-home.js";
 export type ChangedSession = string | "rescan" | null;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const TRANSCRIPT_FILE = /^[a-z][a-z-]*-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl(?:\.zst)?$/i;
 const CLAUDE_AGENT_FILE = /^agent-[0-9a-zA-Z_-]+\.jsonl$/;
 const GEMINI_CHAT_FILE = /^session-.+\.jsonl?$/;
 const SESSION_ID = /"sessionId"\s*:\s*"([0-9a-fA-F-]{36})"/;
@@ -45,8 +45,10 @@ export async function changedSession(agent: AgentName, home: string, relPath: st
     case "codex": {
       if (parts.length === 1 && name === "session_index.jsonl") return "rescan";
       if (parts[0] !== "sessions" && parts[0] !== "archived_sessions") return null;
-      const rollout = parseRolloutName(name);
-      if (rollout) return rollout.id;
+      // rollout-<time>-<id>.jsonl[.zst]; a store directory keeps other agents' transcripts beside them
+      // under the same scheme with the agent's name in front.
+      const transcript = TRANSCRIPT_FILE.exec(name);
+      if (transcript) return transcript[1]!.toLowerCase();
       // sessions/<id>/: sessionvault's side streams and sidecar.
       if (parts[0] === "sessions" && parts.length >= 3 && UUID.test(parts[1]!)) return parts[1]!.toLowerCase();
       return null;
