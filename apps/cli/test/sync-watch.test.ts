@@ -16,14 +16,14 @@ const CLI_BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
 const DEADLINE_MS = 60_000;
 
 let dir: string;
-const running: WatchRun[] = [];
+const children: ChildProcess[] = [];
 beforeAll(async () => {
   if (!existsSync(join(CLI_BIN, "..", "commands", "sync-watch.js")))
     throw new Error(`${CLI_BIN} has no sync --watch: build the CLI first (pnpm turbo run build)`);
   dir = await mkdtemp(join(tmpdir(), "sv-sync-watch-"));
 });
 afterEach(async () => {
-  for (const r of running.splice(0)) r.child.kill("SIGKILL");
+  for (const c of children.splice(0)) c.kill("SIGKILL");
 });
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -64,7 +64,7 @@ class WatchRun {
     void this.exited.then(() => {
       for (const w of this.#waiters.splice(0)) w();
     });
-    running.push(this);
+    children.push(this.child);
   }
 
   /** Resolves once the events seen so far satisfy `done`; fails if the process exits first or the deadline passes. */
@@ -344,3 +344,38 @@ test("a session written while a pass runs is synced right after that pass, with 
 function statSize(path: string): number {
   return statSync(path, { throwIfNoEntry: false })?.size ?? -1;
 }
+
+test("without --json: the summary of the first sync, the watching line, one line per session sent, and a closing line", async () => {
+  const home = join(dir, "text-home");
+  const target = join(dir, "text-target");
+  await cp(join(FIXTURES, "0.169.0"), home, { recursive: true });
+  const child = spawn(process.execPath, [CLI_BIN, "sync", "--watch", "--from", home, "--to", target, "--rescan", "3600"], {
+    env: { PATH: process.env.PATH, TZ: "UTC", HOME: dir, XDG_CACHE_HOME: join(dir, "cache") },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  let out = "";
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const waitFor = (re: RegExp) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${re} within ${DEADLINE_MS} ms:\n${out}`)), DEADLINE_MS);
+      const check = () => {
+        if (!re.test(out)) return;
+        clearTimeout(timer);
+        child.stdout!.off("data", check);
+        resolve();
+      };
+      child.stdout!.on("data", check);
+      check();
+    });
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString("utf8")));
+  await waitFor(/watching .* \(codex\) for new and growing sessions/);
+  expect(out).toContain(`sent 16 of 16 sessions, 424 lines (775.0 KiB) from ${home} to ${target}`);
+  const growing = fixtureRollouts("0.169.0").find((r) => !r.archived)!;
+  const rollout = join(home, growing.path.slice(join(FIXTURES, "0.169.0").length));
+  for (const line of (await codexLines()).slice(0, 2)) appendFileSync(rollout, line + "\n");
+  await waitFor(new RegExp(`^\\d\\d:\\d\\d:\\d\\d codex ${growing.id} \\+2 line\\(s\\) \\(\\d+(\\.\\d)? KiB\\)$`, "m"));
+  child.kill("SIGTERM");
+  expect(await exited).toBe(0);
+  expect(out).toMatch(/^stopped \(SIGTERM\): sent 426 lines \(.*\) in 17 session update\(s\)$/m);
+});
