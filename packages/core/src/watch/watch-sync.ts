@@ -165,7 +165,7 @@ export async function watchSync(sources: readonly WatchSource[], target: Session
             options.onEvent({ event: "warning", ...of, message: `sync failed, retrying in ${Math.round(retryMs / 1000)} s: ${(err as Error).message}` });
           }
           if (kind === "full") {
-            // A home whose full pass is slow (an agent home has no listing cache: every transcript is read)
+            // A home whose full pass is slow (a big one whose listing cache is cold or missing: every transcript is read)
             // is rescanned less often, so the safety net never takes more than about 5% of the time.
             rescanAt = Date.now() + Math.max(rescanMs, (Date.now() - started) * 20);
             // A watch that failed (its folder was missing, no watches were left) is tried again at each rescan.
