@@ -117,3 +117,42 @@ test("serve --import DIR --import-org ORG imports that home into that org and ke
 
   expect(await server.stop()).toBe(0);
 }, 120_000);
+
+test.each([
+  { agent: "claude-code", fixture: join(FIXTURES, "..", "claude-code", "2.1.332") },
+  { agent: "gemini-cli", fixture: join(FIXTURES, "..", "gemini-cli", "0.61.0", "gemini") },
+])(
+  "--import of a $agent home: a session the agent starts while the server runs is imported as that agent's, whole",
+  async ({ agent, fixture }) => {
+    dir = await mkdtemp(join(tmpdir(), "sv-home-import-"));
+    const home = join(dir, "home");
+    await cp(fixture, home, { recursive: true });
+    const data = join(dir, "data");
+    const server = await spawnServer(data, { HOME: dir }, ["--import", home, "--import-org", "acme", "--import-rescan", "3600"]);
+    servers.push(server);
+    await expect.poll(() => server.output(), { timeout: DEADLINE_MS }).toMatch(/imported \d+ session\(s\)/);
+
+    // A copy of one of the home's own transcripts under a new id, as the agent would start it.
+    const acme = new FsStore({ root: data, org: "acme" });
+    const source = (await acme.listSessions({ archived: "all", limit: 1 })).sessions[0]!;
+    const lines: string[] = [];
+    for await (const l of acme.readStream(source.id, "rollout")) lines.push(l);
+    const id = randomUUID();
+    const text = lines.join("\n").replaceAll(source.id, id) + "\n";
+    const path =
+      agent === "claude-code"
+        ? join(home, "projects", "-tmp-new-project", `${id}.jsonl`)
+        : join(home, "tmp", "newproject", "chats", `session-2026-12-02T07-00-${id.slice(0, 8)}.jsonl`);
+    await mkdir(join(path, ".."), { recursive: true });
+    await writeFile(path, text);
+    const stored = async () => (await acme.getSession(id).catch(() => null))?.lines ?? 0;
+    await expect.poll(stored, { timeout: DEADLINE_MS }).toBe(lines.length);
+    expect((await acme.getSession(id)).agent).toBe(agent);
+    const out: string[] = [];
+    for await (const l of acme.readStream(id, "rollout")) out.push(l);
+    expect(out.join("\n") + "\n").toBe(text);
+    await acme.close();
+    expect(await server.stop()).toBe(0);
+  },
+  120_000,
+);
