@@ -133,7 +133,14 @@ test("logs: readable lines on a terminal, and the quickstart token stays in view
     "script",
     ["-qfec", `${JSON.stringify(process.execPath)} ${JSON.stringify(SERVER_MAIN)} --store ${JSON.stringify(store)} --port 0 --quickstart`, "/dev/null"],
     {
-      env: { PATH: process.env.PATH ?? "", SESSIONVAULT_DATA: join(dir, "tty-data"), CODEX_HOME: join(dir, "no-codex-home"), TERM: "dumb" },
+      // HOME too: quickstart imports every agent home it finds there (~/.claude, ~/.gemini), and this test wants none.
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOME: join(dir, "no-home"),
+        SESSIONVAULT_DATA: join(dir, "tty-data"),
+        CODEX_HOME: join(dir, "no-codex-home"),
+        TERM: "dumb",
+      },
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     },
@@ -142,7 +149,7 @@ test("logs: readable lines on a terminal, and the quickstart token stays in view
   child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
   const exited = new Promise((resolve) => child.once("exit", resolve));
   try {
-    await expect.poll(() => /no Codex home/.test(out), { timeout: 30_000 }).toBe(true);
+    await expect.poll(() => /no agent home found/.test(out), { timeout: 30_000 }).toBe(true);
     const url = /running at (http:\/\/\S+)/.exec(out)![1]!;
     for (let i = 0; i < 5; i++) await (await fetch(`${url}/login`)).text();
     await expect.poll(() => /INFO.*Server listening/.test(out), { timeout: 10_000 }).toBe(true);
