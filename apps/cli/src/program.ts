@@ -306,6 +306,7 @@ export function buildProgram(ctx: CliContext): Command {
         "one line per session sent (--json: one JSON object per line); Ctrl-C or SIGTERM stops after the append in flight",
     )
     .option("--rescan <seconds>", "with --watch: seconds between full rescans (default 60)")
+    .option("--agent <agent>", "only this agent's sessions: codex, claude-code or gemini-cli (default into a Claude Code or Gemini CLI home: that agent's)")
     .option(
       "--json",
       'print {"sessions_scanned", "sessions_sent", "lines_sent", "bytes_sent", "conflicts", "errors"} (OTLP: {"sessions_scanned", "sessions_sent", "turns_sent", "spans_sent", "errors"}); ' +
@@ -320,10 +321,21 @@ export function buildProgram(ctx: CliContext): Command {
         "has written a burst of lines (usually within a second or two), so sessions are archived before the agent's own\n" +
         "cleanup deletes them. Stopping it at any point and running it again loses and duplicates nothing.",
     )
-    .action(async (opts: { from?: string; to?: string; dryRun?: boolean; json?: boolean; includeContent?: boolean; watch?: boolean; rescan?: string }) => {
-      const { sync } = await import("./commands/sync.js");
-      await sync(opts, ctx);
-    });
+    .action(
+      async (opts: {
+        from?: string;
+        to?: string;
+        dryRun?: boolean;
+        json?: boolean;
+        includeContent?: boolean;
+        watch?: boolean;
+        rescan?: string;
+        agent?: string;
+      }) => {
+        const { sync } = await import("./commands/sync.js");
+        await sync(opts, ctx);
+      },
+    );
 
   program
     .command("mcp")

@@ -77,11 +77,15 @@ describe.each(CASES)("--store with a $agent $version home", ({ agent, version })
 });
 
 describe("an agent home takes only its own agent's sessions", () => {
-  it("refuses to sync Codex sessions into a Claude Code home, names both, and writes nothing", async () => {
+  it("a sync into a Claude Code home leaves Codex sessions out (saying so); asked for them with --agent codex it refuses, names both, and writes nothing", async () => {
     const root = await mkdtemp(join(tmpdir(), "sv-agent-refuse-"));
     const claude = join(root, ".claude");
     await mkdir(join(claude, "projects"), { recursive: true });
-    const r = await runCli(["sync", "--from", join(FIXTURES, "codex", "0.98.0"), "--to", claude]);
+    const quiet = await runCli(["sync", "--from", join(FIXTURES, "codex", "0.98.0"), "--to", claude]);
+    expect(quiet.code, quiet.stderr).toBe(0);
+    expect(quiet.stderr).toMatch(/only claude-code sessions are sent into .*\.claude/);
+    expect(quiet.out).toMatch(/sent 0 of 0 sessions/);
+    const r = await runCli(["sync", "--from", join(FIXTURES, "codex", "0.98.0"), "--to", claude, "--agent", "codex"]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/is a codex session; .*\.claude is a claude-code home, which holds only claude-code sessions/);
     expect(await readdir(join(claude, "projects"))).toEqual([]);

@@ -1,3 +1,4 @@
+import type { AgentName } from "./agents/agent-name.js";
 import { appendLines } from "./append.js";
 import { ConflictError, isSessionvaultError, isStorageFull, NotACodexHomeError, NotFoundError, StoreUnavailableError, type ErrorCode } from "./errors.js";
 import type { RawStreams } from "./raw-streams.js";
@@ -28,6 +29,8 @@ export interface SyncOptions {
   batchBytes?: number;
   /** Sessions worked on at once: hides the round trips of both stores (default 4). */
   concurrency?: number;
+  /** Only the source's sessions of this agent (a restore into one agent's home from a mixed archive). */
+  agent?: AgentName;
 }
 
 export interface SyncProgress {
@@ -118,7 +121,8 @@ export async function syncStores(from: SessionStore, to: SessionStore, options: 
   // Codex home (reading every rollout's head) overlaps with the target's
   // work. Pages follow a cursor, newest first, so sessions created while we
   // sync sort before it and wait for the next run instead of shifting pages.
-  const listSource = (after: string | null) => from.listSessions({ archived: "all", limit: LIST_PAGE, cursor: after, ...noFacts });
+  const onlyAgent = options.agent !== undefined ? { agent: options.agent } : {};
+  const listSource = (after: string | null) => from.listSessions({ archived: "all", limit: LIST_PAGE, cursor: after, ...noFacts, ...onlyAgent });
   let nextPage: Promise<SessionPage> | null = listSource(null);
   try {
     while (nextPage !== null) {

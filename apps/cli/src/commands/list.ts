@@ -1,19 +1,18 @@
 import { resolve } from "node:path";
 import {
-  AGENTS,
   redactSecrets,
   redactSummary,
   UsageError,
   searchSessions,
   sessionInputOf,
   summaryFacts,
-  type AgentName,
   type ListQuery,
   type OpenedStore,
   type SearchPage,
   type SessionFacts,
   type SessionSummary,
 } from "@sessionvault/core/store-api";
+import { parseAgentOption } from "../agent-option.js";
 import { printJson, type CliContext } from "../io.js";
 import { terminalSafe } from "../terminal-text.js";
 import { storeHomeKind } from "@sessionvault/fs-store";
@@ -51,7 +50,7 @@ export async function list(options: ListOptions, ctx: CliContext): Promise<void>
     if (options.search.trim() === "") throw new UsageError("--search needs some text");
     query.q = options.search;
   }
-  const agent = parseAgent(options.agent);
+  const agent = parseAgentOption(options.agent);
   // Every store filters by agent itself (a Postgres column, a summary field, a home's own agent).
   if (agent !== null) query.agent = agent;
   const stores: OpenedStore[] = [];
@@ -112,12 +111,6 @@ export async function list(options: ListOptions, ctx: CliContext): Promise<void>
   } finally {
     for (const store of stores) await store.close();
   }
-}
-
-function parseAgent(value: string | undefined): AgentName | null {
-  if (value === undefined) return null;
-  if (!(AGENTS as readonly string[]).includes(value)) throw new UsageError(`--agent must be one of ${AGENTS.join(", ")}, got ${JSON.stringify(value)}`);
-  return value as AgentName;
 }
 
 function parseLimit(value: string | number | undefined): number {

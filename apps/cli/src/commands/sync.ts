@@ -1,5 +1,6 @@
 import cliProgress from "cli-progress";
-import { PartialFailureError, UsageError, syncStores, type SyncError, type SyncProgress, type SyncSummary } from "@sessionvault/core";
+import { PartialFailureError, UsageError, syncStores, type AgentName, type SyncError, type SyncProgress, type SyncSummary } from "@sessionvault/core";
+import { parseAgentOption } from "../agent-option.js";
 import { printJson, type CliContext } from "../io.js";
 import { defaultStoreUrl, openStoreArg } from "../stores.js";
 import { terminalSafe } from "../terminal-text.js";
@@ -16,6 +17,8 @@ export interface SyncCommandOptions {
   watch?: boolean;
   /** With --watch: seconds between full rescans. */
   rescan?: string;
+  /** Only this agent's sessions; default, into an agent's home, that agent's. */
+  agent?: string;
 }
 
 /**
@@ -28,6 +31,7 @@ export async function sync(options: SyncCommandOptions, ctx: CliContext): Promis
   if (options.rescan !== undefined && !options.watch) throw new UsageError("--rescan is for --watch");
   if (options.watch) {
     if (options.dryRun) throw new UsageError("--dry-run cannot be combined with --watch");
+    if (options.agent !== undefined) throw new UsageError("--agent is not for --watch: pick the homes to watch with --from");
     if (/^otlp\+/i.test(options.to)) throw new UsageError("--watch sends to a store, not to an OpenTelemetry collector");
     const { syncWatch } = await import("./sync-watch.js");
     await syncWatch(
@@ -65,10 +69,17 @@ export async function sync(options: SyncCommandOptions, ctx: CliContext): Promis
   // walking it again (see FsStoreOptions.reuseWalkMs).
   const from = await openStoreArg(ctx, fromUrl, { summaryCache: true });
   const to = await openStoreArg(ctx, options.to, { summaryCache: true, reuseWalkMs: 10_000 });
+  // A Claude Code or Gemini CLI home holds only its agent's sessions: restoring
+  // into one from a mixed archive takes those and leaves the rest alone
+  // instead of failing on each of them.
+  const home = homeAgent(to);
+  const agent = parseAgentOption(options.agent) ?? home;
+  if (home !== null && options.agent === undefined && !options.json)
+    ctx.stderr.write(`sessionvault: only ${home} sessions are sent into ${safeUrl(options.to)}, a ${home} home (--agent to choose)\n`);
   const bar = !options.json && ctx.stderr.isTTY ? progressBar(ctx) : null;
   let summary: SyncSummary;
   try {
-    summary = await syncStores(from, to, { dryRun: options.dryRun ?? false, onProgress: bar?.update });
+    summary = await syncStores(from, to, { dryRun: options.dryRun ?? false, onProgress: bar?.update, ...(agent !== null ? { agent } : {}) });
   } finally {
     bar?.stop();
     await Promise.allSettled([from.close(), to.close()]);
@@ -83,6 +94,12 @@ export async function sync(options: SyncCommandOptions, ctx: CliContext): Promis
       ctx.stderr.write(`sessionvault: session ${e.session_id}: ${terminalSafe(e.message)}${e.permanent ? " (the target refuses it as it is)" : ""}\n`);
   }
   if (summary.errors.length > 0) throw new PartialFailureError(partialMessage(summary.errors));
+}
+
+/** The agent of a Claude Code or Gemini CLI home opened as a store (its driver names it), else null. */
+function homeAgent(store: object): AgentName | null {
+  const driver = (store as { driver?: { agent?: unknown } }).driver;
+  return driver?.agent === "claude-code" || driver?.agent === "gemini-cli" ? driver.agent : null;
 }
 
 /** The closing line of a sync that left sessions out: what a rerun can fix and what it cannot. */
