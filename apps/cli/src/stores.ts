@@ -1,6 +1,6 @@
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
-import { NotFoundError, type AgentName, type OpenedStore, type StoreRegistry } from "@sessionvault/core/store-api";
+import { NotFoundError, type OpenedStore, type StoreRegistry } from "@sessionvault/core/store-api";
 import { localAgentHomes as fsLocalAgentHomes, type AgentHome } from "@sessionvault/fs-store";
 import { defaultStoreRegistry } from "@sessionvault/store-registry";
 import { warn, type CliContext } from "./io.js";
