@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CLI_BIN, CLI_DIR, type Finished } from "./codex-harness.js";
+import { CLI_BIN, CLI_DIR, startScriptedMock, type Finished, type MockServer } from "./codex-harness.js";
 
 /**
  * Runs the real Claude Code CLI (the devDependency @anthropic-ai/claude-code)
@@ -19,36 +19,10 @@ const MOCK = fileURLToPath(new URL("./claude-mock-anthropic.mjs", import.meta.ur
 /** Shaped like a real Anthropic key so shape-based redaction would catch it too; tests look for it in every file. */
 export const CLAUDE_KEY = "sk-ant-api03-sessionvaultTEST0123456789abcdefGHIJKLmnopqrstuvwxyz-AbCdEfAA";
 
-export interface ClaudeMock {
-  port: number;
-  baseUrl(scenario: string): string;
-  requests(): Promise<{ kind: string; scenario: string; headers: Record<string, string> }[]>;
-  stop(): Promise<void>;
-}
+export type ClaudeMock = MockServer;
 
-export async function startClaudeMock(dir: string): Promise<ClaudeMock> {
-  const portFile = join(dir, "mock.port");
-  const logPath = join(dir, "mock.log");
-  const child = spawn(process.execPath, [MOCK, "--port", "0", "--port-file", portFile, "--log", logPath], { stdio: "ignore" });
-  let port = 0;
-  for (let i = 0; i < 200 && !port; i++) {
-    port = Number(await readFile(portFile, "utf8").catch(() => "")) || 0;
-    if (!port) await new Promise((r) => setTimeout(r, 50));
-  }
-  if (!port) throw new Error("mock Messages API did not start");
-  return {
-    port,
-    baseUrl: (scenario) => `http://127.0.0.1:${port}/s/${scenario}`,
-    requests: async () =>
-      (await readFile(logPath, "utf8").catch(() => ""))
-        .split("\n")
-        .filter(Boolean)
-        .map((l) => JSON.parse(l)),
-    stop: async () => {
-      child.kill();
-      await new Promise((r) => child.once("exit", r));
-    },
-  };
+export function startClaudeMock(dir: string): Promise<ClaudeMock> {
+  return startScriptedMock(MOCK, dir, "mock Messages API");
 }
 
 export interface ClaudeScratch {

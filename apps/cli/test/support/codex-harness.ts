@@ -26,20 +26,29 @@ export interface MockServer {
   stop(): Promise<void>;
 }
 
-export async function startMock(dir: string): Promise<MockServer> {
+export function startMock(dir: string): Promise<MockServer> {
+  return startScriptedMock(MOCK, dir, "mock Responses API", "/v1");
+}
+
+/**
+ * Starts one of the harnesses' scripted model mocks (`script`) on a free port;
+ * the scenario is chosen by the `/s/<scenario>` path of its base URL, and
+ * every request it answered is logged to `<dir>/mock.log`.
+ */
+export async function startScriptedMock(script: string, dir: string, what: string, pathSuffix = ""): Promise<MockServer> {
   const portFile = join(dir, "mock.port");
   const logPath = join(dir, "mock.log");
-  const child = spawn(process.execPath, [MOCK, "--port", "0", "--port-file", portFile, "--log", logPath], { stdio: "ignore" });
+  const child = spawn(process.execPath, [script, "--port", "0", "--port-file", portFile, "--log", logPath], { stdio: "ignore" });
   let port = 0;
-  for (let i = 0; i < 100 && !port; i++) {
+  for (let i = 0; i < 200 && !port; i++) {
     port = Number(await readFile(portFile, "utf8").catch(() => "")) || 0;
     if (!port) await new Promise((r) => setTimeout(r, 50));
   }
-  if (!port) throw new Error("mock Responses API did not start");
+  if (!port) throw new Error(`${what} did not start`);
   return {
     port,
     logPath,
-    baseUrl: (scenario) => `http://127.0.0.1:${port}/s/${scenario}/v1`,
+    baseUrl: (scenario) => `http://127.0.0.1:${port}/s/${scenario}${pathSuffix}`,
     requests: async () =>
       (await readFile(logPath, "utf8").catch(() => ""))
         .split("\n")
