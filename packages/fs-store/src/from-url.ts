@@ -49,7 +49,11 @@ function homeKey(root: string, org?: string): string {
 /** What kind of home `root` is when it is not a Codex one; null for a Codex home (or a folder that will become one). */
 export function agentHomeKind(root: string): "claude-code" | "gemini-cli" | null {
   const isDir = (p: string) => statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  const isFile = (p: string) => statSync(p, { throwIfNoEntry: false })?.isFile() ?? false;
   if (isDir(join(root, "archived_sessions"))) return null;
+  // The real Codex CLI makes `tmp/` (and `config.toml`) before it writes any session, so a `~/.codex`
+  // holding only those must not be taken for a Gemini CLI dir by the `tmp/` rule below.
+  if (basename(resolve(root)) === ".codex" || isFile(join(root, "config.toml"))) return null;
   // Claude Code 2.1.x makes an empty `sessions/` of its own (it holds running sessions' pid files), so
   // only Codex's dated tree (`sessions/YYYY/`) makes a folder that also holds `projects/` a Codex home.
   if (isDir(join(root, "sessions")) && (!isDir(join(root, "projects")) || hasYearDir(join(root, "sessions")))) return null;
