@@ -1,13 +1,14 @@
 process.env.TZ = "UTC";
 
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, statSync, type Dirent } from "node:fs";
+import { readdirSync, statSync, type Dirent } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { generateCodexHome, type GeneratedHome } from "@sessionvault/testing/codex-home";
+import { assertCliBuilt } from "./support/process-tree.js";
 
 const CLI_BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
 const KILLS = 20;
@@ -15,7 +16,7 @@ const KILLS = 20;
 let dir: string;
 let home: GeneratedHome;
 beforeAll(async () => {
-  if (!existsSync(join(CLI_BIN, "..", "commands", "sync.js"))) throw new Error(`${CLI_BIN} has no sync command: build the CLI first (pnpm turbo run build)`);
+  assertCliBuilt(["commands/sync.ts"]);
   dir = await mkdtemp(join(tmpdir(), "sv-fs-kill-"));
   // ~300 sessions of real Codex rollouts: a sync to a directory takes a few seconds.
   home = await generateCodexHome(join(dir, "home"), { sessions: 300, repeat: 2 });

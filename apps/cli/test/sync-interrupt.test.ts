@@ -1,7 +1,6 @@
 process.env.TZ = "UTC";
 
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +12,7 @@ import { freshSchema } from "@sessionvault/testing/fresh-schema";
 import { diffHomeAndStore } from "./support/home-in-store.js";
 import { lineCounter } from "@sessionvault/testing/line-count";
 import { sharedPostgres } from "@sessionvault/testing/shared-services";
+import { assertCliBuilt } from "./support/process-tree.js";
 
 const CLI_BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
 
@@ -20,7 +20,7 @@ const server = sharedPostgres();
 let dir: string;
 let home: GeneratedHome;
 beforeAll(async () => {
-  if (!existsSync(join(CLI_BIN, "..", "commands", "sync.js"))) throw new Error(`${CLI_BIN} has no sync command: build the CLI first (pnpm turbo run build)`);
+  assertCliBuilt(["commands/sync.ts"]);
   dir = await mkdtemp(join(tmpdir(), "sv-kill-"));
   // Big enough that a sync takes a few seconds: ~200 sessions, ~20 MB.
   home = await generateCodexHome(join(dir, "home"), { sessions: 200, repeat: 3 });

@@ -1,12 +1,13 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { appendFileSync, existsSync } from "node:fs";
+import { appendFileSync } from "node:fs";
 import { cp, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { defaultStoreRegistry } from "@sessionvault/store-registry";
+import { assertCliBuilt } from "./support/process-tree.js";
 
 /**
  * `sync --watch` over a Claude Code config dir and a Gemini CLI dir: the
@@ -24,8 +25,7 @@ const DEADLINE_MS = 60_000;
 let dir: string;
 const children: ChildProcess[] = [];
 beforeAll(async () => {
-  if (!existsSync(join(CLI_BIN, "..", "commands", "sync-watch.js")))
-    throw new Error(`${CLI_BIN} has no sync --watch: build the CLI first (pnpm turbo run build)`);
+  assertCliBuilt(["commands/sync-watch.ts"]);
   dir = await mkdtemp(join(tmpdir(), "sv-watch-agents-"));
 });
 afterEach(() => {

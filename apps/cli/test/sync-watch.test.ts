@@ -2,7 +2,7 @@ process.env.TZ = "UTC";
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { appendFileSync, existsSync, readdirSync, statSync, type Dirent } from "node:fs";
+import { appendFileSync, readdirSync, statSync, type Dirent } from "node:fs";
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { FIXTURES, fixtureRollouts } from "@sessionvault/testing/codex-fixtures";
 import { generateCodexHome } from "@sessionvault/testing/codex-home";
+import { assertCliBuilt } from "./support/process-tree.js";
 
 const CLI_BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
 /** Every wait below is for an event or a file; this only bounds a broken run. */
@@ -18,8 +19,7 @@ const DEADLINE_MS = 60_000;
 let dir: string;
 const children: ChildProcess[] = [];
 beforeAll(async () => {
-  if (!existsSync(join(CLI_BIN, "..", "commands", "sync-watch.js")))
-    throw new Error(`${CLI_BIN} has no sync --watch: build the CLI first (pnpm turbo run build)`);
+  assertCliBuilt(["commands/sync-watch.ts"]);
   dir = await mkdtemp(join(tmpdir(), "sv-sync-watch-"));
 });
 afterEach(async () => {

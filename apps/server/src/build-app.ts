@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import Fastify, { LogController } from "fastify";
 import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import fastifyCookie from "@fastify/cookie";
@@ -10,6 +10,7 @@ import { errorReply } from "./error-reply.js";
 import { ServerMetrics } from "./metrics.js";
 import type { OrgStores } from "./org-stores.js";
 import { TokenVerifier } from "./tokens.js";
+import { SERVER_PACKAGE_DIR } from "./package-dir.js";
 import { UiSessions } from "./ui-sessions.js";
 import type { ServerContext } from "./server-context.js";
 import { v1Routes } from "./routes/v1.js";
@@ -39,7 +40,7 @@ export interface AppOptions {
   uiSecret?: string | readonly string[];
 }
 
-const DEFAULT_PUBLIC = fileURLToPath(new URL("../public/", import.meta.url));
+const DEFAULT_PUBLIC = join(SERVER_PACKAGE_DIR, "public");
 
 /**
  * Builds the archive server (DESIGN.md §11) without listening. It holds no

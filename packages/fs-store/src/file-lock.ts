@@ -3,7 +3,6 @@ import { mkdir, open, readFile, realpath, stat, unlink, type FileHandle } from "
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { lock as osLock } from "os-lock";
 import { IoError } from "@sessionvault/core/store-api";
 
 /**
@@ -38,6 +37,8 @@ export interface HeldLock {
 }
 
 const inProcess = new Map<string, Promise<void>>();
+/** The native addon, loaded on the first lock: a command that only reads (`list`) never pays for it. */
+let osLockModule: Promise<typeof import("os-lock")> | undefined;
 const realDirs = new Map<string, string>();
 /** This process's lock owner id, written into the files it holds: names the holder in a timeout message. */
 const NONCE = randomBytes(8).toString("hex");
@@ -98,7 +99,8 @@ async function acquire(lockPath: string, timeoutMs: number): Promise<FileHandle>
     let locked = false;
     try {
       // Never the blocking F_SETLKW: a waiter would hold one of libuv's few pool threads.
-      await osLock(fh.fd, { exclusive: true, immediate: true });
+      osLockModule ??= import("os-lock");
+      await (await osLockModule).lock(fh.fd, { exclusive: true, immediate: true });
       locked = true;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;

@@ -53,13 +53,12 @@ export function killAll(pids: number[]): void {
 }
 
 /**
- * Child processes run the CLI's dist/ (turbo builds it before `test`); refuse
- * a dist/ older than the sources it is meant to test.
+ * Child processes run the CLI's bundle, dist/bin.js (turbo builds it before
+ * `test`); refuse one older than the sources it is meant to test.
  */
 export function assertCliBuilt(sources: string[]): void {
-  for (const src of sources) {
-    const built = join(CLI_DIR, "dist", src.replace(/\.ts$/, ".js"));
-    if (!existsSync(built)) throw new Error(`${built} is missing: build the CLI first (pnpm turbo run build --filter=@sessionvault/cli...)`);
+  const built = join(CLI_DIR, "dist", "bin.js");
+  if (!existsSync(built)) throw new Error(`${built} is missing: build the CLI first (pnpm turbo run build --filter=@sessionvault/cli...)`);
+  for (const src of sources)
     if (statSync(built).mtimeMs < statSync(join(CLI_DIR, "src", src)).mtimeMs) throw new Error(`${built} is older than src/${src}: rebuild the CLI`);
-  }
 }

@@ -1,6 +1,5 @@
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { createRequire } from "node:module";
 import { parse as parseQuery } from "node:querystring";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fastifyCsrf from "@fastify/csrf-protection";
@@ -10,6 +9,7 @@ import { readingOptions, redactSecrets, searchSessions, storedSessionReading, su
 import type { FactFilters, SessionFacets, SessionFactsPage, SessionOutcome, SessionStore } from "@sessionvault/core";
 import { CoalescedReads } from "../coalesced-reads.js";
 import type { ServerContext } from "../server-context.js";
+import { serverRequire } from "../package-dir.js";
 import { hashToken, hasScope, parseScopes, type Principal } from "../tokens.js";
 import { OrgTokens } from "../org-tokens.js";
 import { errorReply } from "../error-reply.js";
@@ -43,7 +43,7 @@ export async function uiRoutes(app: FastifyInstance, ctx: ServerContext & { publ
     // Chart.js, served from its npm package as it is.
     "chart.umd.js": {
       type: "text/javascript; charset=utf-8",
-      body: await readFile(join(dirname(createRequire(import.meta.url).resolve("chart.js")), "chart.umd.js")),
+      body: await readFile(join(dirname(serverRequire.resolve("chart.js")), "chart.umd.js")),
     },
     "favicon.svg": { type: "image/svg+xml", body: await readFile(join(ctx.publicDir, "favicon.svg")) },
   };

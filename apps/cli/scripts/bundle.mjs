@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+// Builds the `sessionvault` binary as one CommonJS file, dist/bin.js, because
+// start-up is a figure of its own (docs/architecture.md, "Start-up"). Node 20
+// has no compile cache, and its ES module loader costs about a millisecond
+// per module: the ~100 modules `list` loaded as separate files were half its
+// wall time, and an ES module bundle with per-command chunks still spent a
+// quarter in the loader. In one CommonJS file each module's body still runs
+// only when a command first needs it (esbuild wraps what is imported
+// lazily), so `list` evaluates no server and no backend.
+//
+// What is inlined: this app and every @sessionvault/* workspace package (one
+// copy of core, so `instanceof` on its error classes holds across stores and
+// the server), and commander (every command parses arguments). Everything
+// else stays a `require` of node_modules and so must be a dependency of this
+// package, at the version of the workspace package that imports it; the check
+// at the end fails the build when one is missing or pinned differently.
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const app = join(dirname(fileURLToPath(import.meta.url)), "..");
+const repo = join(app, "..", "..");
+const INLINED = /^(@sessionvault\/|commander$)/;
+const packageName = (spec) => (spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0]);
+
+rmSync(join(app, "dist"), { recursive: true, force: true });
+const result = await build({
+  absWorkingDir: app,
+  entryPoints: ["src/bin.ts"],
+  outfile: "dist/bin.js",
+  bundle: true,
+  format: "cjs",
+  platform: "node",
+  target: "node20",
+  sourcemap: "linked",
+  metafile: true,
+  logLevel: "warning",
+  // The server finds its own package folder from `import.meta.url` (apps/server/src/package-dir.ts).
+  define: { "import.meta.url": "__svImportMetaUrl" },
+  banner: { js: 'const __svImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+  plugins: [
+    {
+      name: "external-dependencies",
+      setup(b) {
+        b.onResolve({ filter: /^[^./]/ }, (args) => {
+          if (args.path.startsWith("node:") || INLINED.test(packageName(args.path))) return null;
+          return { external: true };
+        });
+      },
+    },
+  ],
+});
+
+// The package is an ES module package; its dist/ holds the one CommonJS file.
+mkdirSync(join(app, "dist"), { recursive: true });
+writeFileSync(join(app, "dist", "package.json"), `${JSON.stringify({ type: "commonjs" })}\n`);
+
+// Every external import of the bundle must resolve from this package, at the version its owner pins.
+const own = JSON.parse(readFileSync(join(app, "package.json"), "utf8"));
+const pins = new Map();
+for (const dir of ["packages", "apps"])
+  for (const name of readdirSync(join(repo, dir))) {
+    let pkg;
+    try {
+      pkg = JSON.parse(readFileSync(join(repo, dir, name, "package.json"), "utf8"));
+    } catch {
+      continue;
+    }
+    if (pkg.name === own.name || pkg.private) continue;
+    for (const [dep, version] of Object.entries(pkg.dependencies ?? {})) if (!version.startsWith("workspace:")) pins.set(dep, { version, owner: pkg.name });
+  }
+const problems = [];
+const externals = new Set();
+for (const output of Object.values(result.metafile.outputs))
+  for (const imp of output.imports) if (imp.external && !imp.path.startsWith("node:")) externals.add(packageName(imp.path));
+for (const dep of [...externals].sort()) {
+  const mine = own.dependencies?.[dep];
+  const theirs = pins.get(dep);
+  if (mine === undefined)
+    problems.push(`${dep} is imported by the bundle but is not a dependency of ${own.name}${theirs ? ` (${theirs.owner} pins ${theirs.version})` : ""}`);
+  else if (theirs && theirs.version !== mine) problems.push(`${dep}: ${own.name} pins ${mine}, ${theirs.owner} pins ${theirs.version}`);
+}
+if (problems.length > 0) {
+  console.error(`bundle: the dependencies of ${own.name} do not match what the bundle imports:\n  ${problems.join("\n  ")}`);
+  process.exit(1);
+}
