@@ -81,6 +81,8 @@ export const sessionPageSchema = {
   properties: {
     sessions: { type: "array", items: listedSessionSchema },
     next_cursor: nullableString,
+    /** With `q`: for each session listed, where the text matched (a title, message or command, one line, redacted like the summary). */
+    snippets: { type: "object", additionalProperties: { type: "string" } },
   },
 } as const;
 

@@ -17,5 +17,5 @@ export interface ServerContext {
   inflight: Set<Promise<unknown>>;
   maxAppendBytes: number;
   /** Identical concurrent session lists share one store read (see CoalescedReads). */
-  lists: CoalescedReads<SessionFactsPage>;
+  lists: CoalescedReads<SessionFactsPage & { snippets?: Record<string, string> }>;
 }

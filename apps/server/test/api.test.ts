@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { readFileLines, summarizeRollout } from "@sessionvault/core";
 import { fixtureRollouts, fixtureThread, type FixtureRollout } from "@sessionvault/testing/codex-fixtures";
 import { startTestServer, type TestServer } from "./support/server.js";
+import { HttpStore } from "@sessionvault/http-store";
 
 const VERSION = "0.169.0";
 let t: TestServer;
@@ -197,6 +198,31 @@ describe("the v1 API over real HTTP, with the real Codex fixtures ingested", () 
 
     const none = (await (await api("GET", "/v1/sessions?q=zebrafish-nowhere", reader)).json()) as { sessions: unknown[] };
     expect(none.sessions).toEqual([]);
+  });
+
+  test("a search answers each session with its snippet, secrets redacted unless an admin asks", async () => {
+    const id = fixtureThread(VERSION, "03-patch");
+    const key = "sk-proj-" + "Qq1Ww2Ee3R".repeat(4);
+    const n = ((await (await api("GET", `/v1/sessions/${id}`, reader)).json()) as { lines: number }).lines;
+    const said = JSON.stringify({
+      timestamp: "2026-11-21T09:41:00.000Z",
+      type: "response_item",
+      payload: { type: "message", role: "user", content: [{ type: "input_text", text: `deploy the marmoset build with ${key}` }] },
+    });
+    expect((await api("POST", `/v1/sessions/${id}/streams/rollout?expected_seq=${n}`, writer, `${said}\n`)).status).toBe(200);
+
+    type Found = { sessions: { id: string }[]; snippets?: Record<string, string> };
+    const found = (await (await api("GET", "/v1/sessions?q=marmoset", reader)).json()) as Found;
+    expect(found.sessions.map((s) => s.id)).toEqual([id]);
+    expect(found.snippets?.[id]).toContain("deploy the marmoset build");
+    // A snippet is cut to about 60 characters; even the part of the key it shows is redacted.
+    expect(found.snippets?.[id]).not.toContain("Qq1Ww2Ee3R");
+    const raw = (await (await api("GET", "/v1/sessions?q=marmoset&redact=false", admin)).json()) as Found;
+    expect(raw.snippets?.[id]).toContain("sk-proj-Qq1Ww2Ee3R");
+
+    // The CLI's store for a server passes the snippets on (`list --search` prints them).
+    const page = await new HttpStore({ baseUrl: t.url, token: reader }).listSessions({ q: "marmoset" });
+    expect(page.snippets?.[id]).toContain("marmoset");
   });
 
   test("a legal hold blocks delete (423) until cleared; delete then removes the session", async () => {

@@ -32,9 +32,9 @@ import type {
   ListQuery,
   RetentionPolicy,
   RetentionReport,
+  SearchPage,
   SessionDetail,
   SessionInput,
-  SessionPage,
   SessionStore,
   SessionSummary,
   StreamInfo,
@@ -131,15 +131,16 @@ export class HttpStore implements SessionStore {
     return nestFacts((await res.json()) as SessionDetail & Partial<SessionFacts>);
   }
 
-  async listSessions(query: ListQuery = {}): Promise<SessionPage> {
+  /** With `q`, the server's search: the page carries each session's snippet (`SearchPage`). */
+  async listSessions(query: ListQuery = {}): Promise<SearchPage> {
     const sp = new URLSearchParams();
     for (const [k, v] of Object.entries(query)) {
       if (v !== undefined && v !== null && v !== "") sp.set(k, String(v));
     }
     if (this.#unredacted) sp.set("redact", "false");
     const res = await this.#request("GET", `v1/sessions${sp.size ? `?${sp}` : ""}`);
-    const page = (await res.json()) as { sessions: (SessionSummary & Partial<SessionFacts>)[]; next_cursor: string | null };
-    return { sessions: page.sessions.map(nestFacts), next_cursor: page.next_cursor };
+    const page = (await res.json()) as { sessions: (SessionSummary & Partial<SessionFacts>)[]; next_cursor: string | null; snippets?: Record<string, string> };
+    return { sessions: page.sessions.map(nestFacts), next_cursor: page.next_cursor, ...(page.snippets ? { snippets: page.snippets } : {}) };
   }
 
   async append(sessionId: string, stream: string, expectedSeq: number, lines: readonly string[], options?: AppendOptions): Promise<AppendResult> {

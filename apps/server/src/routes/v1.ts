@@ -7,6 +7,7 @@ import {
   assertStorableFilters,
   assertStorableSummary,
   InvalidInputError,
+  redactSecrets,
   redactSummary,
   projectActions,
   readingOptions,
@@ -112,7 +113,10 @@ export async function v1Routes(app: FastifyInstance, ctx: ServerContext): Promis
         const found = await searchSessions(store, query);
         return { ...found, sessions: await withSessionFacts(store, found.sessions) };
       });
-      return redact ? { ...page, sessions: page.sessions.map(redactSummary) } : page;
+      if (!redact) return page;
+      // A snippet is message text: secrets in it are redacted as in the summary.
+      const snippets = page.snippets && Object.fromEntries(Object.entries(page.snippets).map(([id, text]) => [id, redactSecrets(text)]));
+      return { ...page, sessions: page.sessions.map(redactSummary), ...(snippets ? { snippets } : {}) };
     },
   );
 
