@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterEach, beforeEach, expect, test } from "vitest";
+import { FsStore } from "@sessionvault/fs-store";
 import { HttpStore } from "@sessionvault/http-store";
 import { serve } from "../src/commands/serve.js";
 import { tokenCreate } from "../src/commands/token.js";
@@ -125,6 +126,25 @@ test("token list shows every org's tokens (never a secret or hash); token revoke
     abort.abort();
     await running;
   }
+});
+
+test("token list leaves out the server's share links (token records without scopes), which are not API tokens", async () => {
+  const store = join(dir, "data");
+  const made = context(dir);
+  expect(await main(["token", "create", "--store", store, "--org", "acme", "--scope", "read", "--json"], made.ctx)).toBe(0);
+  const token = JSON.parse(made.out()) as { id: string };
+  // What the server writes for a share link (apps/server/src/share-links.ts).
+  const fs = new FsStore({ root: store });
+  const share = `shr_01a1fd77-fb41-7ce3-8da8-42a5b87d267a_${Date.now() + 3_600_000}_0123456789abcdef`;
+  await fs.saveToken({ id: share, org: "acme", scopes: [], hash: "0".repeat(64), created_at: new Date().toISOString() });
+  await fs.close();
+
+  const listed = context(dir);
+  expect(await main(["token", "list", "--store", store, "--json"], listed.ctx)).toBe(0);
+  expect((JSON.parse(listed.out()) as { tokens: { id: string }[] }).tokens.map((t) => t.id)).toEqual([token.id]);
+  const table = context(dir);
+  expect(await main(["token", "list", "--store", store], table.ctx)).toBe(0);
+  expect(table.out()).not.toContain("shr_");
 });
 
 test("token create, list and revoke through the server (--store http://…) with an admin token: its org only, a revoke refused at once", async () => {

@@ -55,6 +55,15 @@ export async function createApiToken(store: TokenStore, org: string, scopes: rea
   return { token, id: record.id, org, scopes: [...scopes] };
 }
 
+/**
+ * Whether a token record is an API token. A token store also keeps the
+ * server's share links, as records without scopes (apps/server/src/share-links.ts),
+ * which never authenticate and are not listed as tokens.
+ */
+export function isApiTokenRecord(record: Pick<TokenRecord, "scopes">): boolean {
+  return record.scopes.length > 0;
+}
+
 /** The store's tokens, or an UnsupportedError naming the store. */
 export function tokenStoreOf(store: CheckedStore, url: string): CheckedStore & TokenStore {
   if (!isTokenStore(store)) throw new UnsupportedError(`the store at ${url} cannot keep API tokens`);

@@ -1,4 +1,14 @@
-import { createApiToken, NotFoundError, parseScopes, tokenStoreOf, UsageError, type CreatedToken, type TokenRecord, type TokenScope } from "@sessionvault/core";
+import {
+  createApiToken,
+  isApiTokenRecord,
+  NotFoundError,
+  parseScopes,
+  tokenStoreOf,
+  UsageError,
+  type CreatedToken,
+  type TokenRecord,
+  type TokenScope,
+} from "@sessionvault/core";
 import { HttpStore } from "@sessionvault/http-store";
 import type { CliContext } from "../io.js";
 import { printJson } from "../io.js";
@@ -51,7 +61,7 @@ async function withTokenAdmin<T>(storeUrl: string | undefined, ctx: CliContext, 
         if (!org) throw new UsageError("token create needs --org ORG");
         return createApiToken(tokens, org, scopes);
       },
-      list: async () => (await tokens.listTokens()).map(({ hash: _hash, ...listed }) => listed),
+      list: async () => (await tokens.listTokens()).filter(isApiTokenRecord).map(({ hash: _hash, ...listed }) => listed),
       revoke: (id) => tokens.deleteToken(id),
     });
   } finally {
