@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startScriptedMock, type MockServer } from "./support/codex-harness.js";
 import { runCli } from "./support/run-cli.js";
 
 /**
@@ -26,24 +27,16 @@ const SETTINGS = {
 
 let root: string;
 let port = 0;
-let mock: ReturnType<typeof spawn>;
+let mock: MockServer;
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "sv-gemini-restore-"));
-  const portFile = join(root, "mock.port");
-  mock = spawn(process.execPath, [MOCK, "--port", "0", "--port-file", portFile, "--log", join(root, "mock.log")], {
-    stdio: "ignore",
-    // The CLI's shell parser loads while the first answer is on its way, as with a real model.
-    env: { ...process.env, MOCK_FIRST_LATENCY_MS: "300" },
-  });
-  for (let i = 0; i < 200 && !port; i++) {
-    port = Number(await readFile(portFile, "utf8").catch(() => "")) || 0;
-    if (!port) await new Promise((r) => setTimeout(r, 50));
-  }
-  if (!port) throw new Error("the Gemini API mock did not start");
+  // The CLI's shell parser loads while the first answer is on its way, as with a real model.
+  mock = await startScriptedMock(MOCK, root, "the Gemini API mock", "", { MOCK_FIRST_LATENCY_MS: "300" });
+  port = mock.port;
 });
 afterAll(async () => {
-  mock.kill();
+  await mock.stop();
   await rm(root, { recursive: true, force: true });
 });
 

@@ -33,18 +33,26 @@ export function startMock(dir: string): Promise<MockServer> {
 /**
  * Starts one of the harnesses' scripted model mocks (`script`) on a free port;
  * the scenario is chosen by the `/s/<scenario>` path of its base URL, and
- * every request it answered is logged to `<dir>/mock.log`.
+ * every request it answered is logged to `<dir>/mock.log`. `env` adds to the
+ * mock's environment (e.g. a latency it should simulate).
  */
-export async function startScriptedMock(script: string, dir: string, what: string, pathSuffix = ""): Promise<MockServer> {
+export async function startScriptedMock(script: string, dir: string, what: string, pathSuffix = "", env: Record<string, string> = {}): Promise<MockServer> {
   const portFile = join(dir, "mock.port");
   const logPath = join(dir, "mock.log");
-  const child = spawn(process.execPath, [script, "--port", "0", "--port-file", portFile, "--log", logPath], { stdio: "ignore" });
+  const child = spawn(process.execPath, [script, "--port", "0", "--port-file", portFile, "--log", logPath], {
+    stdio: "ignore",
+    env: { ...process.env, ...env },
+  });
+  let exited: number | null | undefined;
+  child.once("exit", (code) => (exited = code));
+  // Waits for the port the mock writes once it listens, however slow a busy machine makes that;
+  // a mock that exits first fails at once (the test's own timeout bounds the rest).
   let port = 0;
-  for (let i = 0; i < 200 && !port; i++) {
+  while (!port) {
+    if (exited !== undefined) throw new Error(`${what} exited (code ${exited}) before it listened`);
     port = Number(await readFile(portFile, "utf8").catch(() => "")) || 0;
-    if (!port) await new Promise((r) => setTimeout(r, 50));
+    if (!port) await new Promise((r) => setTimeout(r, 20));
   }
-  if (!port) throw new Error(`${what} did not start`);
   return {
     port,
     logPath,
@@ -55,8 +63,10 @@ export async function startScriptedMock(script: string, dir: string, what: strin
         .filter(Boolean)
         .map((l) => JSON.parse(l)),
     stop: async () => {
+      if (exited !== undefined) return;
+      const gone = new Promise((r) => child.once("exit", r));
       child.kill();
-      await new Promise((r) => child.once("exit", r));
+      await gone;
     },
   };
 }
