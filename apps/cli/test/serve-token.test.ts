@@ -46,7 +46,7 @@ test("token create --json prints the token once; only its hash lands in the stor
   let url = "";
   const s = context(dir, { LOG_LEVEL: "silent" });
   const running = serve({ store, port: 0, signal: abort.signal, onListening: (u) => (url = u) }, s.ctx);
-  await expect.poll(() => url, { timeout: 10_000 }).not.toBe("");
+  await expect.poll(() => url, { timeout: 60_000 }).not.toBe("");
   expect(s.err()).toContain(`serving ${store} at ${url}`);
   try {
     const page = await new HttpStore({ baseUrl: url, token: created.token }).listSessions();
@@ -116,7 +116,7 @@ test("token list shows every org's tokens (never a secret or hash); token revoke
   let url = "";
   const s = context(dir, { LOG_LEVEL: "silent" });
   const running = serve({ store, port: 0, signal: abort.signal, onListening: (u) => (url = u) }, s.ctx);
-  await expect.poll(() => url, { timeout: 10_000 }).not.toBe("");
+  await expect.poll(() => url, { timeout: 60_000 }).not.toBe("");
   try {
     const status = async (token: string) => (await fetch(`${url}/v1/sessions`, { headers: { authorization: `Bearer ${token}` } })).status;
     expect(await status(acme.token)).toBe(401);
@@ -160,7 +160,7 @@ test("token create, list and revoke through the server (--store http://…) with
   let url = "";
   const s = context(dir, { LOG_LEVEL: "silent" });
   const running = serve({ store, port: 0, signal: abort.signal, onListening: (u) => (url = u) }, s.ctx);
-  await expect.poll(() => url, { timeout: 10_000 }).not.toBe("");
+  await expect.poll(() => url, { timeout: 60_000 }).not.toBe("");
   const env = { SESSIONVAULT_TOKEN: admin.token };
   try {
     const made = context(dir, env);

@@ -152,7 +152,7 @@ test("logs: readable lines on a terminal, and the quickstart token stays in view
     await expect.poll(() => /no agent home found/.test(out), { timeout: 30_000 }).toBe(true);
     const url = /running at (http:\/\/\S+)/.exec(out)![1]!;
     for (let i = 0; i < 5; i++) await (await fetch(`${url}/login`)).text();
-    await expect.poll(() => /INFO.*Server listening/.test(out), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => /INFO.*Server listening/.test(out), { timeout: 60_000 }).toBe(true);
     expect(out).not.toMatch(/^\{"level"/m);
     // Nothing logged per request at the default level: the token is still the last thing of note on screen.
     expect(out).toMatch(/admin token \(shown once, keep it\): sv_/);
