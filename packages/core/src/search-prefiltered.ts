@@ -2,7 +2,7 @@ import { summaryReading } from "./agents/agent-readers.js";
 import type { SessionSummary } from "./session.js";
 import type { ListQuery, SessionStore } from "./store.js";
 import { bytePrefilter, type BytePrefilter } from "./search-prefilter.js";
-import { sessionTextMatch, type ScanSearchOptions, type SearchPage } from "./search-scan.js";
+import { searchTextsMatch, sessionTextMatch, type ScanSearchOptions, type SearchPage } from "./search-scan.js";
 
 /** One session a pre-filtered walk looked at, in listing order. */
 export interface RolloutScanEntry {
@@ -10,10 +10,21 @@ export interface RolloutScanEntry {
   summary: SessionSummary | null;
   /** The session's rollout lines, for a session with a summary. */
   lines: AsyncIterable<string> | Iterable<string>;
+  /**
+   * The search texts of those lines as the session's agent reads them, in
+   * order (a search index kept them): matched instead of `lines`.
+   */
+  texts?: readonly string[];
   /** The listing cursor just after this session. */
   cursor: string;
   /** Rollout bytes read to decide. */
   bytes: number;
+  /**
+   * How many sessions the entry stands for (default 1): a store that
+   * decides sessions without reading them (a search index) may hand out a
+   * run of sessions that do not match as one entry, with the cursor after the last.
+   */
+  sessions?: number;
 }
 
 /** Stores that can test their rollouts' raw bytes before anything is parsed (a Codex home). */
@@ -47,11 +58,13 @@ export async function prefilteredSearch(store: SessionStore & RolloutScanSource,
   let bytes = 0;
   let scanned = 0;
   for await (const entry of store.scanRollouts(rest, bytePrefilter(needle))) {
-    scanned++;
+    scanned += entry.sessions ?? 1;
     bytes += entry.bytes;
     if (entry.summary) {
       // Each session is read with the reader of the agent that wrote it (its summary says).
-      const hit = await sessionTextMatch(entry.summary, entry.lines, needle, await summaryReading(store, entry.summary));
+      const hit = entry.texts
+        ? searchTextsMatch(entry.summary, entry.texts, needle)
+        : await sessionTextMatch(entry.summary, entry.lines, needle, await summaryReading(store, entry.summary));
       if (hit) {
         sessions.push(entry.summary);
         snippets[entry.summary.id] = hit.snippet;

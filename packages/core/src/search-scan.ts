@@ -81,9 +81,24 @@ export async function sessionTextMatch(
   needle: string,
   reading: AgentReading = { agent: "codex" },
 ): Promise<SearchHit | null> {
+  return fieldMatch(s, needle) ?? (reading.agent === "codex" ? rolloutMatch(lines, needle) : agentTranscriptMatch(lines, needle, reading));
+}
+
+/**
+ * `sessionTextMatch` over the search texts of a rollout's lines already
+ * taken by its agent's reader (a search index keeps them): the same first
+ * match, so the same result and snippet, without reading the rollout.
+ */
+export function searchTextsMatch(s: SessionSummary, texts: readonly string[], needle: string): SearchHit | null {
+  const hit = fieldMatch(s, needle);
+  if (hit) return hit;
+  for (const text of texts) if (text.toLowerCase().includes(needle)) return { snippet: snippetOf(text, needle) };
+  return null;
+}
+
+function fieldMatch(s: SessionSummary, needle: string): SearchHit | null {
   const field = [s.title, s.cwd, s.git?.repository_url, s.git?.branch, s.id].find((v) => typeof v === "string" && v.toLowerCase().includes(needle));
-  if (field !== undefined) return { snippet: snippetOf(field!, needle) };
-  return reading.agent === "codex" ? rolloutMatch(lines, needle) : agentTranscriptMatch(lines, needle, reading);
+  return typeof field === "string" ? { snippet: snippetOf(field, needle) } : null;
 }
 
 /** The first event of another agent's transcript whose search text (the same as a Codex line's) contains the needle. */

@@ -1,5 +1,5 @@
 import { lstat, mkdir, open, readdir, readFile, rename, stat, symlink, unlink, writeFile } from "node:fs/promises";
-import { statSync, type BigIntStats } from "node:fs";
+import { statSync, type BigIntStats, type Stats } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -37,6 +37,7 @@ import {
   type AppendResult,
   type BytePrefilter,
   agentLineSearchText,
+  LINE_SEARCH_TEXT_VERSION,
   type RawAppendOptions,
   type RawStreams,
   type RolloutScanEntry,
@@ -58,7 +59,7 @@ import {
   type TokenRecord,
   type TokenStore,
 } from "@sessionvault/core/store-api";
-import { FolderFilesCache, mergeNewestFirst, walkActive, walkAll, walkArchived, walkDays, type RolloutFile } from "./rollout-walk.js";
+import { FolderFilesCache, mergeNewestFirst, walkActive, walkAll, walkArchived, walkDays, walkSync, type RolloutFile } from "./rollout-walk.js";
 import { withLock, type HeldLock } from "./file-lock.js";
 import {
   appendAt,
@@ -74,12 +75,12 @@ import {
   type FilePosition,
 } from "./stream-file.js";
 import { SessionIndex } from "./session-index.js";
-import { SummaryCache } from "./summary-cache.js";
+import { SummaryCache, type CachedRolloutFacts } from "./summary-cache.js";
 import { SearchIndex } from "./search-index.js";
 import { TokenFile } from "./token-file.js";
 import { FsRetention, setMarker } from "./retention.js";
 import { decodeCursor, encodeCursor } from "./list-cursor.js";
-import { testRolloutFiles } from "./rollout-scan.js";
+import { testRolloutFile, testRolloutFiles } from "./rollout-scan.js";
 import { parseStoredName, storedFileName } from "./stored-file-name.js";
 
 export interface FsStoreOptions {
@@ -407,22 +408,45 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
         : mode === "archived"
           ? walkArchived(this.#paths, before, warn, this.#folders.files)
           : mergeNewestFirst(walkActive(this.#paths, before, warn, this.#folders.files), walkArchived(this.#paths, before, warn, this.#folders.files));
-    return { walk, since, until, mode };
+    return { walk, since, until, mode, before };
   }
 
   /**
    * What `list --search` reads over a Codex home (see RolloutScanSource):
    * every rollout's bytes are tested, several files in flight, and only the
    * files that pass (or whose thread name, sidecar or id does) are summarized.
+   * With a search index that knows the home, see #scanIndexed.
    */
   async *scanRollouts(query: Omit<ListQuery, "q">, maybe: BytePrefilter): AsyncGenerator<RolloutScanEntry> {
-    const { walk, since, until } = this.#listWalk(query);
+    const { walk, since, until, mode, before } = this.#listWalk(query);
     if (!(await this.#checkHome(false))) return;
     const names = await this.#index.names();
     const sessionDirs = await readdir(this.#paths.sessions).then(
       (n) => new Set(n),
       () => undefined,
     );
+    const index = await this.#openSearchIndex();
+    // The index gives the summaries of the files it knows; the listing cache is not needed then.
+    const summarize = async (f: RolloutFile, whole: Buffer | null): Promise<Found | null> => {
+      const s = await this.#summarizeForList(f, names, false, sessionDirs, whole, true, index === null);
+      if (!s || !matches(s, query, since, until)) return null;
+      this.#remember(f);
+      // The bytes just tested are the lines to search: a passing file is read once.
+      return { summary: s, lines: whole ? committedLines(whole) : this.readStream(f.id, "rollout") };
+    };
+    // Whether a session's fields kept outside its rollout (id, thread name, sidecar) may hold the needle.
+    const passesOutside = async (id: string): Promise<boolean> => {
+      if (maybe.testText(id)) return true;
+      const name = names.get(id);
+      if (name !== undefined && maybe.testText(name)) return true;
+      return sessionDirs?.has(id) === true && maybe.testText(await readFile(join(this.#sessionDir(id), SIDECAR), "utf8").catch(() => ""));
+    };
+    const scan: IndexedScan = { query, maybe, since, until, names, sessionDirs, summarize, passesOutside };
+    if (index && index.size > 0) {
+      await walk.return(undefined);
+      yield* this.#scanIndexed(index, scan, mode, before);
+      return;
+    }
     const files: AsyncIterator<RolloutFile> = {
       next: async () => {
         const n = await walk.next();
@@ -430,50 +454,124 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
         return n;
       },
     };
-    // With a search index, a file it knows as it is now is decided without reading it; the others are read, and recorded.
-    const index = await this.#openSearchIndex();
-    const hits = index?.matching(maybe.needle) ?? null;
-    // A search the index says matches a few sessions summarizes them from their files: cheaper than loading the listing cache.
-    const useCache = hits === null || hits.size >= 100;
-    const summarize = async (f: RolloutFile, whole: Buffer | null) => {
-      const s = await this.#summarizeForList(f, names, false, sessionDirs, whole, true, useCache);
-      if (!s || !matches(s, query, since, until)) return null;
-      this.#remember(f);
-      // The bytes just tested are the lines to search: a passing file is read once.
-      return { summary: s, lines: whole ? committedLines(whole) : this.readStream(f.id, "rollout") };
-    };
+    // An index that knows nothing yet (the first search over this home) records every file read.
     const stale: RolloutFile[] = [];
-    const known = index
-      ? async (f: RolloutFile): Promise<boolean | null> => {
-          if (f.compressed) return null;
-          // One stat a rollout is all a search over an indexed home costs: a direct
-          // call (microseconds) instead of a trip through the thread pool, which
-          // costs more than the stat itself.
-          const st = statSync(f.path, { bigint: true, throwIfNoEntry: false });
-          if (st === undefined) return null;
-          const key = relative(this.home, f.path);
-          if (index.fresh(key, st)) return hits!.has(key);
-          stale.push(f);
+    const record = index
+      ? (f: RolloutFile) => {
+          if (!f.compressed) stale.push(f);
           return null;
         }
       : undefined;
     try {
-      for await (const tested of testRolloutFiles(files, maybe, summarize, known)) {
+      for await (const tested of testRolloutFiles(files, maybe, summarize, record)) {
         const f = tested.file;
         let found = tested.result;
-        let pass = found !== null || maybe.testText(f.id);
-        if (!pass) {
-          const name = names.get(f.id);
-          pass = name !== undefined && maybe.testText(name);
-        }
-        if (!pass && sessionDirs?.has(f.id)) pass = maybe.testText(await readFile(join(this.#sessionDir(f.id), SIDECAR), "utf8").catch(() => ""));
-        if (pass && found === null) found = await summarize(f, null);
+        if (found === null && (await passesOutside(f.id))) found = await summarize(f, null);
         yield { summary: found?.summary ?? null, lines: found?.lines ?? [], cursor: encodeCursor(f.key), bytes: tested.bytes };
       }
     } finally {
       await walk.return(undefined);
-      if (index) await this.#indexFiles(index, stale, names);
+      if (index) await this.#indexFiles(index, stale);
     }
+  }
+
+  /**
+   * The search over a home its index knows: the folders are walked and each
+   * rollout stat-ed synchronously, and one the index knows as it is now is
+   * decided, summarized and matched from what the index kept — no read, no
+   * async step. Only the rollouts that changed (or are new) are read, one
+   * after the other, then recorded; runs of sessions that cannot match are
+   * handed out as one entry. When the walk went over the whole home, rows
+   * of rollouts that are gone are dropped.
+   */
+  async *#scanIndexed(index: SearchIndex, scan: IndexedScan, mode: "active" | "archived" | "all", before: string | null): AsyncGenerator<RolloutScanEntry> {
+    const { query, maybe, since, names, sessionDirs } = scan;
+    const hits = index.matching(maybe.needle);
+    const stale: RolloutFile[] = [];
+    const seen = new Set<string>();
+    const sinceMs = since ? since.getTime() - DAY_SLACK_MS : null;
+    let skipped = 0;
+    let lastKey = "";
+    const skippedRun = (): RolloutScanEntry => {
+      const key = lastKey;
+      const entry = { summary: null, lines: [], bytes: 0, sessions: skipped, cursor: "" };
+      skipped = 0;
+      // Made only for the entry the search stops at.
+      return Object.defineProperty(entry, "cursor", { get: () => encodeCursor(key) });
+    };
+    let walked = false;
+    try {
+      let n = 0;
+      for (const f of walkSync(this.#paths, mode, before, this.#warn)) {
+        if (sinceMs !== null && keyToDate(f.key).getTime() < sinceMs) break;
+        // A server answering other requests meanwhile is not held for the whole walk.
+        if (++n % 4096 === 0) await new Promise(setImmediate);
+        const id = f.compressed ? null : this.#indexedRow(index, f, seen, stale);
+        if (id !== null && id !== undefined && !hits.has(id) && !maybe.testText(f.id) && !sessionDirs?.has(f.id)) {
+          const name = names.get(f.id);
+          if (name === undefined || !maybe.testText(name)) {
+            skipped++;
+            lastKey = f.key;
+            if (skipped >= SKIPPED_RUN) yield skippedRun();
+            continue;
+          }
+        }
+        if (skipped > 0) yield skippedRun();
+        let found: Found | null = null;
+        let bytes = 0;
+        if (id === undefined) {
+          // Gone since its folder was read.
+        } else if (id !== null && (hits.has(id) || (await scan.passesOutside(f.id)))) found = await this.#foundInIndex(index, id, f, scan);
+        else if (id === null) {
+          const tested = await testRolloutFile(f, maybe, scan.summarize);
+          found = tested.result;
+          bytes = tested.bytes;
+          if (found === null && (await scan.passesOutside(f.id))) found = await scan.summarize(f, null);
+        }
+        yield { summary: found?.summary ?? null, lines: found?.lines ?? [], ...(found?.texts ? { texts: found.texts } : {}), cursor: encodeCursor(f.key), bytes };
+      }
+      if (skipped > 0) yield skippedRun();
+      walked = true;
+    } finally {
+      await this.#indexFiles(index, stale);
+      // A walk over every rollout of the home knows which ones are gone.
+      if (walked && mode === "all" && !query.cursor && !since && !query.until) index.retain(seen);
+    }
+  }
+
+  /**
+   * The index row of a rollout as it is now (one stat), null when the file
+   * is to be read (unknown, changed — then noted in `stale` — compressed or
+   * unreadable), undefined when it is gone.
+   */
+  #indexedRow(index: SearchIndex, f: RolloutFile, seen: Set<string>, stale: RolloutFile[]): number | null | undefined {
+    let st: Stats | undefined;
+    try {
+      // A direct call (microseconds) instead of a trip through the thread pool, which costs more than the stat itself.
+      st = statSync(f.path, { throwIfNoEntry: false });
+    } catch {
+      // Unreadable: the read says why, and reports it.
+      return null;
+    }
+    if (st === undefined) return undefined;
+    const key = this.#homeKey(f.path);
+    seen.add(key);
+    const id = st.isFile() ? index.fresh(key, st) : null;
+    if (id === null) stale.push(f);
+    return id;
+  }
+
+  /** A session the index may match, summarized from its row (the file read instead when the row cannot be). */
+  async #foundInIndex(index: SearchIndex, id: number, f: RolloutFile, scan: IndexedScan): Promise<Found | null> {
+    const row = index.entry(id);
+    if (!row) return scan.summarize(f, null);
+    const { pos, head, lastTs, facts } = row.facts;
+    this.#positions.set(f.path, pos);
+    const s = await this.#summaryOf(f, scan.names, false, pos, head, lastTs, facts, scan.sessionDirs);
+    if (!s || !matches(s, scan.query, scan.since, scan.until)) return null;
+    this.#remember(f);
+    // Another agent's transcript is matched by its reader over the whole file.
+    return row.texts ? { summary: s, lines: [], texts: row.texts } : { summary: s, lines: this.readStream(f.id, "rollout") };
   }
 
   #searchIndex: Promise<SearchIndex | null> | null = null;
@@ -481,33 +579,46 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
   #openSearchIndex(): Promise<SearchIndex | null> {
     const path = this.#options.searchIndex;
     if (!path) return Promise.resolve(null);
-    this.#searchIndex ??= SearchIndex.open(path);
+    this.#searchIndex ??= SearchIndex.open(path, `head ${this.#options.headLines ?? 200}, line text ${LINE_SEARCH_TEXT_VERSION}`);
     return this.#searchIndex;
   }
 
+  /** A file's path relative to the home (as the caches key it), without `path.relative`'s cost for the usual case. */
+  #homeKey(path: string): string {
+    this.#homePrefix ??= join(this.home, "x").slice(0, -1);
+    return path.startsWith(this.#homePrefix) ? path.slice(this.#homePrefix.length) : relative(this.home, path);
+  }
+
+  #homePrefix: string | null = null;
+
   /**
-   * Records the search text of rollouts the index did not know (as they are
-   * now): what the search can match in a session from its rollout alone —
-   * the head's title, directory and repository, and each line's search text.
-   * Names, sidecars and ids are tested on their own at every search.
+   * Records in the index rollouts it did not know (as they are now): what
+   * their summary is made of, and the search text the search can match in
+   * them from the rollout alone — the head's title, directory and
+   * repository, and each line's text as its agent's reader gives it. Names,
+   * sidecars and ids are tested on their own at every search.
    */
-  async #indexFiles(index: SearchIndex, files: RolloutFile[], names: Map<string, string>): Promise<void> {
+  async #indexFiles(index: SearchIndex, files: RolloutFile[]): Promise<void> {
     for (const f of files) {
       const readAt = Date.now();
-      const st = await stat(f.path, { bigint: true }).catch(() => null);
-      if (st === null) continue;
+      // Taken before the read: a change during the read makes the row stale, not wrong.
+      const st = await stat(f.path).catch(() => null);
+      if (st === null || !st.isFile()) continue;
       try {
-        const parts: string[] = [];
-        const s = await this.#summarize(f, names, true, undefined, undefined, false);
-        for (const v of [s?.title, s?.cwd, s?.git?.repository_url, s?.git?.branch]) if (v) parts.push(v);
-        for await (const batch of readFileLineBatches(f.path)) {
-          for (const line of batch) {
-            // Each line as its agent's reader reads it alone (the text Postgres indexes too).
-            const t = agentLineSearchText(f.agent, line.text);
-            if (t) parts.push(t);
-          }
-        }
-        index.record(relative(this.home, f.path), st, parts.join("\n"), readAt);
+        const small = await readSmallFile(f.path);
+        const facts = await this.#readRollout(f, small, true, false);
+        const texts: string[] = [];
+        const add = (line: string) => {
+          const t = agentLineSearchText(f.agent, line);
+          if (t) texts.push(t);
+        };
+        // The lines the search reads: the committed lines of the bytes read, or of the file streamed.
+        if (small) for (const line of committedLines(small)) add(line);
+        else for await (const batch of readFileLineBatches(f.path)) for (const line of batch) add(line.text);
+        const h = facts.head;
+        const search = [h?.title, h?.cwd, h?.git?.repository_url, h?.git?.branch, ...texts].filter((v) => v).join("\n");
+        // Another agent's transcript is matched through its reader over the whole transcript, not line by line.
+        index.record(this.#homeKey(f.path), st, search, facts, f.agent === "codex" ? texts : null, readAt);
       } catch {
         // Unreadable or gone: it is read (and reported) at the next search.
       }
@@ -963,6 +1074,17 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
     withFacts = true,
     useCache = true,
   ): Promise<SessionSummary | null> {
+    const { pos, head, lastTs, facts } = await this.#readRollout(file, whole, withFacts, useCache);
+    return this.#summaryOf(file, names, includeHidden, pos, head, lastTs, facts, sessionDirs);
+  }
+
+  /**
+   * What a rollout's summary is made of: its position, head, last
+   * timestamp and (`withFacts`) session facts, from the summary cache while
+   * the file is unchanged, else read (`whole`: its bytes, when the caller
+   * just read all of them).
+   */
+  async #readRollout(file: RolloutFile, whole: Buffer | null | undefined, withFacts: boolean, useCache: boolean): Promise<CachedRolloutFacts> {
     let pos: FilePosition | null;
     let head: RolloutHead | null;
     let lastTs: string | null;
@@ -981,7 +1103,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
       const hit = cache.get(key, st, withFacts);
       if (hit) {
         this.#positions.set(file.path, hit.pos);
-        return this.#summaryOf(file, names, includeHidden, hit.pos, hit.head, hit.lastTs, hit.facts, sessionDirs);
+        return hit;
       }
     }
     const small = whole ?? (st !== null && st.size > 1024n * 1024n ? null : await readSmallFile(file.path));
@@ -1012,7 +1134,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
       } else facts = withFacts ? (await this.#factsOf(file, pos, null)).facts : null;
     }
     if (cache && st) cache.set(key, st, { pos, head, lastTs, facts }, readAt);
-    return this.#summaryOf(file, names, includeHidden, pos, head, lastTs, facts, sessionDirs);
+    return { pos, head, lastTs, facts };
   }
 
   /** What another agent's reader needs besides the lines: the summary put with it says (the sidecar), see `summaryReading`. */
@@ -1235,6 +1357,29 @@ function timestampOf(text: string | null): string | null {
 }
 
 /** The complete lines of a rollout read whole, decoded one at a time (a torn last line is left out, as readStream does). */
+/** Sessions an indexed search hands out as one entry when none of them can match. */
+const SKIPPED_RUN = 256;
+
+/** What both ways of a search scan share. */
+interface IndexedScan {
+  query: Omit<ListQuery, "q">;
+  maybe: BytePrefilter;
+  since: Date | null;
+  until: Date | null;
+  names: Map<string, string>;
+  sessionDirs: Set<string> | undefined;
+  summarize: (f: RolloutFile, whole: Buffer | null) => Promise<Found | null>;
+  passesOutside: (id: string) => Promise<boolean>;
+}
+
+/** A session a search scan found that may match, with what its match is taken over. */
+interface Found {
+  summary: SessionSummary;
+  lines: AsyncIterable<string> | Iterable<string>;
+  /** Its lines' search texts, from the search index. */
+  texts?: readonly string[];
+}
+
 function* committedLines(buf: Buffer): Generator<string> {
   let start = 0;
   for (let nl = buf.indexOf(10); nl !== -1; nl = buf.indexOf(10, start)) {

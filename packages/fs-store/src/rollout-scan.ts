@@ -18,6 +18,8 @@ export interface TestedFile<T> {
   /** What `onPass` made of a file whose bytes may hold the needle; null for the others (and a file gone since the walk). */
   result: T | null;
   bytes: number;
+  /** `known` decided the file (a search index knew it): `result` is final, nothing else is to be tested. */
+  decided?: boolean;
 }
 
 /**
@@ -32,10 +34,10 @@ export async function* testRolloutFiles<T>(
   files: AsyncIterator<RolloutFile>,
   maybe: BytePrefilter,
   onPass: (file: RolloutFile, whole: Buffer | null) => Promise<T | null>,
-  /** false: the file cannot match (a search index that knows it says so), and is not read; else it is read and tested. */
-  known?: (file: RolloutFile) => Promise<boolean | null>,
+  /** How a file is decided without reading it (a search index that knows it); null: it is read and tested. */
+  known?: (file: RolloutFile) => TestedFile<T> | Promise<TestedFile<T>> | null,
 ): AsyncGenerator<TestedFile<T>> {
-  const queue: Promise<TestedFile<T>>[] = [];
+  const queue: (TestedFile<T> | Promise<TestedFile<T>>)[] = [];
   // One read buffer per file in flight, reused: a fresh one per file would be most of the scan's garbage.
   const pool: Buffer[] = [];
   let exhausted = false;
@@ -44,7 +46,7 @@ export async function* testRolloutFiles<T>(
       while (!exhausted && queue.length < IN_FLIGHT) {
         const n = await files.next();
         if (n.done) exhausted = true;
-        else queue.push(known ? decideFile(n.value, maybe, onPass, pool, known) : testFile(n.value, maybe, onPass, pool));
+        else queue.push(known?.(n.value) ?? testFile(n.value, maybe, onPass, pool));
       }
       const next = queue.shift();
       if (!next) return;
@@ -52,20 +54,13 @@ export async function* testRolloutFiles<T>(
     }
   } finally {
     // Reads still in flight when the consumer stops must not become unhandled rejections.
-    for (const p of queue) p.catch(() => {});
+    for (const p of queue) if (p instanceof Promise) p.catch(() => {});
   }
 }
 
-async function decideFile<T>(
-  file: RolloutFile,
-  maybe: BytePrefilter,
-  onPass: (file: RolloutFile, whole: Buffer | null) => Promise<T | null>,
-  pool: Buffer[],
-  known: (file: RolloutFile) => Promise<boolean | null>,
-): Promise<TestedFile<T>> {
-  // A file that may match is read anyway (its lines are searched): read and tested once, its bytes handed on.
-  if ((await known(file)) === false) return { file, result: null, bytes: 0 };
-  return testFile(file, maybe, onPass, pool);
+/** `testRolloutFiles` for one file, with its own read buffer. */
+export function testRolloutFile<T>(file: RolloutFile, maybe: BytePrefilter, onPass: (file: RolloutFile, whole: Buffer | null) => Promise<T | null>): Promise<TestedFile<T>> {
+  return testFile(file, maybe, onPass, []);
 }
 
 async function testFile<T>(

@@ -1,5 +1,6 @@
+import { readdirSync } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { join, sep } from "node:path";
 import { IoError, type CodexPaths } from "@sessionvault/core/store-api";
 import { parseStoredName, type StoredName } from "./stored-file-name.js";
 
@@ -16,14 +17,26 @@ async function names(dir: string, warn: WalkWarn): Promise<string[]> {
   try {
     return await readdir(dir);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") return [];
-    if (code === "EACCES" || code === "EPERM") {
-      warn(`cannot read ${dir}: permission denied; skipped`);
-      return [];
-    }
-    throw new IoError(`cannot read ${dir}: ${(err as Error).message}`, { cause: err });
+    return unreadable(dir, err, warn);
   }
+}
+
+function namesSync(dir: string, warn: WalkWarn): string[] {
+  try {
+    return readdirSync(dir);
+  } catch (err) {
+    return unreadable(dir, err, warn);
+  }
+}
+
+function unreadable(dir: string, err: unknown, warn: WalkWarn): string[] {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === "ENOENT" || code === "ENOTDIR") return [];
+  if (code === "EACCES" || code === "EPERM") {
+    warn(`cannot read ${dir}: permission denied; skipped`);
+    return [];
+  }
+  throw new IoError(`cannot read ${dir}: ${(err as Error).message}`, { cause: err });
 }
 
 const desc = (a: string, b: string) => (a < b ? 1 : a > b ? -1 : 0);
@@ -36,9 +49,15 @@ export const readFolderFiles: FolderFiles = async (dir, archived, warn) => parse
 
 function parseFolder(dir: string, entries: string[], archived: boolean): RolloutFile[] {
   const files: RolloutFile[] = [];
+  // The folder's path is already normalized: a plain concatenation is its files' paths (join normalizes each again).
+  const prefix = dir.endsWith(sep) ? dir : dir + sep;
   for (const name of entries) {
-    const parsed = parseStoredName(name);
-    if (parsed) files.push({ ...parsed, path: join(dir, name), archived });
+    const parsed = parseStoredName(name) as RolloutFile | null;
+    if (parsed) {
+      parsed.path = prefix + name;
+      parsed.archived = archived;
+      files.push(parsed);
+    }
   }
   return files.sort((a, b) => desc(a.key, b.key));
 }
@@ -162,4 +181,55 @@ export async function* walkAll(paths: CodexPaths, warn: WalkWarn, folder: Folder
 /** The files of a few day folders (the fast path for UUIDv7 ids). */
 export async function* walkDays(_paths: CodexPaths, dayDirs: string[], warn: WalkWarn): AsyncGenerator<RolloutFile> {
   for (const dir of dayDirs) yield* await readFolderFiles(dir, false, warn);
+}
+
+/**
+ * The walk of `mode`'s rollouts newest first, strictly before `before`, as
+ * `walkActive`/`walkArchived` (merged for "all") but synchronous: for a
+ * search that decides most files from its index with one stat each, where a
+ * trip through the thread pool per folder and an async step per file would
+ * cost more than the work itself.
+ */
+export function* walkSync(paths: CodexPaths, mode: "active" | "archived" | "all", before: string | null, warn: WalkWarn): Generator<RolloutFile> {
+  const folder = (dir: string, archived: boolean) => filesBefore(parseFolder(dir, namesSync(dir, warn), archived), before);
+  if (mode === "archived") return yield* folder(paths.archived, true);
+  const active = mergeSync(walkDatedSync(paths, before, warn), folder(paths.sessions, false));
+  yield* mode === "active" ? active : mergeSync(active, folder(paths.archived, true));
+}
+
+function* walkDatedSync(paths: CodexPaths, before: string | null, warn: WalkWarn): Generator<RolloutFile> {
+  const by = before?.slice(0, 4) ?? null;
+  const bm = before?.slice(5, 7) ?? null;
+  const bd = before?.slice(8, 10) ?? null;
+  for (const y of namesSync(paths.sessions, warn)
+    .filter((n) => /^\d{4}$/.test(n))
+    .sort(desc)) {
+    if (by !== null && y > by) continue;
+    for (const m of namesSync(join(paths.sessions, y), warn)
+      .filter((n) => /^\d{2}$/.test(n))
+      .sort(desc)) {
+      if (by !== null && y === by && m > bm!) continue;
+      for (const d of namesSync(join(paths.sessions, y, m), warn)
+        .filter((n) => /^\d{2}$/.test(n))
+        .sort(desc)) {
+        if (by !== null && y === by && m === bm && d > bd!) continue;
+        const dir = join(paths.sessions, y, m, d);
+        yield* filesBefore(parseFolder(dir, namesSync(dir, warn), false), before);
+      }
+    }
+  }
+}
+
+function* mergeSync(a: Iterator<RolloutFile>, b: Iterator<RolloutFile>): Generator<RolloutFile> {
+  let x = a.next();
+  let y = b.next();
+  while (!x.done || !y.done) {
+    if (y.done || (!x.done && x.value.key >= y.value.key)) {
+      yield x.value as RolloutFile;
+      x = a.next();
+    } else {
+      yield y.value;
+      y = b.next();
+    }
+  }
 }

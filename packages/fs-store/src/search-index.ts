@@ -1,72 +1,125 @@
-import type { BigIntStats } from "node:fs";
+import type { Stats } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
+import type { CachedRolloutFacts } from "./summary-cache.js";
 
 /**
- * The search text of each rollout of a Codex home, kept in an SQLite FTS5
- * table (trigram tokens, so any substring of three characters or more is
- * found through the index), in the user's cache directory. `list --search`
- * then decides most files without reading them: a file whose inode, size,
- * mtime and ctime are those recorded passes when its recorded text holds the
- * needle; any other file is read and tested as before, and recorded.
+ * What `list --search` needs of each rollout of a Codex home, kept in SQLite
+ * in the user's cache directory, so a search over an unchanged home reads no
+ * rollout at all:
+ * - its search text, lower-cased with JavaScript's own `toLowerCase` as the
+ *   search compares, in an FTS5 table with trigram tokens: a LIKE over it
+ *   finds, through the index, the rollouts that may hold the needle;
+ * - what its summary is made of (head, position, last timestamp, facts);
+ * - for a Codex rollout, the search text of each line as the agent's reader
+ *   gives it, in order and as written: the search's line-by-line match (and
+ *   its snippet) is taken over them instead of over the file's lines.
  *
- * The text is lower-cased with JavaScript's own `toLowerCase`, as the
- * search compares, so a LIKE over it is the search's substring test. It is
- * a pre-filter like the byte test: the files that pass are still matched
- * line by line for the result and its snippet. A missing, corrupt or
- * foreign index file is an empty index; failing to write it is ignored.
+ * A row is used only while the file's inode, size, mtime and ctime are those
+ * seen before it was read, so a rollout that changed is read
+ * again; one that changed less than 2 s before it was read is not recorded.
+ * A missing, corrupt or foreign index file is an empty index; failing to
+ * write it is ignored.
  */
 export class SearchIndex {
   #db: BetterSqlite3.Database | null = null;
-  #files = new Map<string, { ino: string; size: string; mtime: string; ctime: string; doc: number }>();
-  #pending: { key: string; st: BigIntStats; text: string }[] = [];
+  /** key → [key, row id, ino, size, mtimeMs, ctimeMs], the rows as SQLite hands them out. */
+  #files = new Map<string, FileRow>();
+  #pending: Recorded[] = [];
+  #format = "";
 
   private constructor() {}
 
-  /** Opens (or creates) the index; null when SQLite cannot be loaded or the file cannot be used. */
-  static async open(path: string): Promise<SearchIndex | null> {
+  /**
+   * Opens (or creates) the index; null when SQLite cannot be loaded or the
+   * file cannot be used. `format` names what the rows were computed with (a
+   * head length, a search-text version): an index of another format is emptied.
+   */
+  static async open(path: string, format: string): Promise<SearchIndex | null> {
     const index = new SearchIndex();
+    index.#format = `${VERSION}:${format}`;
     try {
       const { default: Database } = await import("better-sqlite3");
       await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-      index.#db = openDb(Database, path);
+      index.#db = openDb(Database, path, index.#format);
+      for (const row of index.#db.prepare("SELECT key, id, ino, size, mtime, ctime FROM files").raw().all() as FileRow[]) index.#files.set(row[0], row);
     } catch {
+      index.#db?.close();
       return null;
     }
-    for (const r of index.#db.prepare("SELECT key, ino, size, mtime, ctime, doc FROM files").all() as Row[]) index.#files.set(r.key, r);
     return index;
   }
 
-  /** Whether the recorded text of `key` is that of the file as it is now. */
-  fresh(key: string, st: BigIntStats): boolean {
+  /**
+   * The row of `key` when it was recorded from the file as it is now: the
+   * same inode, size, mtime and ctime (numbers of a plain stat, compared as
+   * they are: no string or bigint made per file), else null.
+   */
+  fresh(key: string, st: Stats): number | null {
     const f = this.#files.get(key);
-    return f !== undefined && f.ino === String(st.ino) && f.size === String(st.size) && f.mtime === String(st.mtimeNs) && f.ctime === String(st.ctimeNs);
+    return f !== undefined && f[2] === st.ino && f[3] === st.size && f[4] === st.mtimeMs && f[5] === st.ctimeMs ? f[1] : null;
   }
 
-  /** The keys whose recorded text contains `needle` (lower-cased). */
-  matching(needle: string): Set<string> {
+  /** The rows whose search text contains `needle` (lower-cased). */
+  matching(needle: string): Set<number> {
     const like = `%${needle.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    const rows = this.#db!.prepare("SELECT f.key AS key FROM docs JOIN files f ON f.doc = docs.rowid WHERE docs.text LIKE ? ESCAPE '\\'").all(like) as {
-      key: string;
-    }[];
-    return new Set(rows.map((r) => r.key));
+    return new Set(this.#db!.prepare("SELECT rowid FROM docs WHERE text LIKE ? ESCAPE '\\'").pluck().all(like) as number[]);
+  }
+
+  /** What a row recorded of its rollout. */
+  entry(id: number): IndexedRollout | null {
+    const row = this.#db!.prepare("SELECT summary, texts FROM files WHERE id = ?").raw().get(id) as [string, string | null] | undefined;
+    if (!row) return null;
+    return { facts: JSON.parse(row[0]) as CachedRolloutFacts, texts: row[1] === null ? null : (JSON.parse(row[1]) as string[]) };
   }
 
   /**
-   * Records the text read from a file whose stat (taken before the read) was
-   * `st`; not kept when the file changed too recently to trust its times.
+   * Records what was read from a file whose stat (taken before the read)
+   * was `st`: `search` its whole search text, `texts` its lines' (null when
+   * its match needs its agent's reader over the whole transcript). Not kept
+   * when the file changed too recently to trust its times.
    */
-  record(key: string, st: BigIntStats, text: string, readAtMs: number): void {
-    // biome-ignore lint/complexity/useMathMinMax: bigints, which Math.max does not take
-    const changedMs = (st.ctimeNs > st.mtimeNs ? st.ctimeNs : st.mtimeNs) / 1_000_000n;
-    if (changedMs > BigInt(Math.floor(readAtMs)) - 2000n) return;
-    this.#pending.push({ key, st, text: text.toLowerCase() });
+  record(key: string, st: Stats, search: string, facts: CachedRolloutFacts, texts: readonly string[] | null, readAtMs: number): void {
+    if (Math.max(st.mtimeMs, st.ctimeMs) > readAtMs - RACY_MS) return;
+    this.#pending.push({
+      key,
+      st,
+      search: search.toLowerCase(),
+      facts: JSON.stringify(facts),
+      texts: texts === null ? null : JSON.stringify(texts),
+    });
   }
 
-  /** Texts recorded and not yet written. */
+  /** How many rollouts the index knows. */
+  get size(): number {
+    return this.#files.size;
+  }
+
+  /** Rows recorded and not yet written. */
   get pendingCount(): number {
     return this.#pending.length;
+  }
+
+  /** Drops the rows of files that are gone: every key not in `seen` (a walk over the whole home). */
+  retain(seen: ReadonlySet<string>): void {
+    const db = this.#db;
+    if (!db) return;
+    const gone = [...this.#files].filter(([key]) => !seen.has(key));
+    if (gone.length === 0) return;
+    try {
+      const delFile = db.prepare("DELETE FROM files WHERE id = ?");
+      const delDoc = db.prepare("DELETE FROM docs WHERE rowid = ?");
+      db.transaction(() => {
+        for (const [key, [, id]] of gone) {
+          delFile.run(id);
+          delDoc.run(id);
+          this.#files.delete(key);
+        }
+      })();
+    } catch {
+      // Only an index: rows of files that are gone are never answered (the walk decides what is there).
+    }
   }
 
   /** Writes what was recorded, in one transaction. */
@@ -77,16 +130,21 @@ export class SearchIndex {
     this.#pending = [];
     try {
       const delDoc = db.prepare("DELETE FROM docs WHERE rowid = ?");
-      const addDoc = db.prepare("INSERT INTO docs(text) VALUES (?)");
-      const putFile = db.prepare("INSERT OR REPLACE INTO files(key, ino, size, mtime, ctime, doc) VALUES (?, ?, ?, ?, ?, ?)");
+      const addDoc = db.prepare("INSERT INTO docs(rowid, text) VALUES (?, ?)");
+      const addFile = db.prepare("INSERT INTO files(key, ino, size, mtime, ctime, summary, texts) VALUES (?, ?, ?, ?, ?, ?, ?)");
+      const putFile = db.prepare("UPDATE files SET ino = ?, size = ?, mtime = ?, ctime = ?, summary = ?, texts = ? WHERE id = ?");
       db.transaction(() => {
         for (const p of pending) {
           const old = this.#files.get(p.key);
-          if (old) delDoc.run(old.doc);
-          const doc = Number(addDoc.run(p.text).lastInsertRowid);
-          const row = { key: p.key, ino: String(p.st.ino), size: String(p.st.size), mtime: String(p.st.mtimeNs), ctime: String(p.st.ctimeNs), doc };
-          putFile.run(row.key, row.ino, row.size, row.mtime, row.ctime, row.doc);
-          this.#files.set(p.key, row);
+          const { ino, size, mtimeMs, ctimeMs } = p.st;
+          let id: number;
+          if (old) {
+            id = old[1];
+            putFile.run(ino, size, mtimeMs, ctimeMs, p.facts, p.texts, id);
+            delDoc.run(id);
+          } else id = Number(addFile.run(p.key, ino, size, mtimeMs, ctimeMs, p.facts, p.texts).lastInsertRowid);
+          addDoc.run(id, p.search);
+          this.#files.set(p.key, [p.key, id, ino, size, mtimeMs, ctimeMs]);
         }
       })();
     } catch {
@@ -101,29 +159,53 @@ export class SearchIndex {
   }
 }
 
-interface Row {
-  key: string;
-  ino: string;
-  size: string;
-  mtime: string;
-  ctime: string;
-  doc: number;
+/** What the index kept of one rollout. */
+export interface IndexedRollout {
+  facts: CachedRolloutFacts;
+  /** The search text of each of its lines that has one, in order; null for a transcript matched through its reader. */
+  texts: string[] | null;
 }
 
-/** 1: files(key, ino, size, mtime, ctime, doc) and docs(text), trigram FTS5. */
-const VERSION = 1;
+type FileRow = [key: string, id: number, ino: number, size: number, mtimeMs: number, ctimeMs: number];
 
-function openDb(Database: typeof BetterSqlite3, path: string): BetterSqlite3.Database {
+interface Recorded {
+  key: string;
+  st: Stats;
+  search: string;
+  facts: string;
+  texts: string | null;
+}
+
+/**
+ * A file changed again within the file system's timestamp granularity after
+ * it was read could keep the same times and size: only files whose last
+ * change is at least this much older than the read are recorded.
+ */
+const RACY_MS = 2000;
+
+/** 2: files(id, key, ino, size, mtime, ctime, summary, texts), docs(text) with rowid = files.id, meta(format). */
+const VERSION = 2;
+
+function openDb(Database: typeof BetterSqlite3, path: string, format: string): BetterSqlite3.Database {
   const db = new Database(path);
   try {
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
     const version = db.pragma("user_version", { simple: true }) as number;
-    if (version !== VERSION) {
-      db.exec("DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS docs;");
-      db.exec("CREATE TABLE files(key TEXT PRIMARY KEY, ino TEXT, size TEXT, mtime TEXT, ctime TEXT, doc INTEGER)");
-      db.exec("CREATE VIRTUAL TABLE docs USING fts5(text, tokenize = 'trigram')");
-      db.pragma(`user_version = ${VERSION}`);
+    const current =
+      version === VERSION && (db.prepare("SELECT value FROM meta WHERE name = 'format'").pluck().get() as string | undefined) === format;
+    if (!current) {
+      db.transaction(() => {
+        db.exec("DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS meta;");
+        // The stat numbers are kept as the doubles Node gives (REAL keeps them exactly).
+        db.exec(
+          "CREATE TABLE files(id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, ino REAL NOT NULL, size REAL NOT NULL, mtime REAL NOT NULL, ctime REAL NOT NULL, summary TEXT NOT NULL, texts TEXT)",
+        );
+        db.exec("CREATE VIRTUAL TABLE docs USING fts5(text, tokenize = 'trigram')");
+        db.exec("CREATE TABLE meta(name TEXT PRIMARY KEY, value TEXT NOT NULL)");
+        db.prepare("INSERT INTO meta(name, value) VALUES ('format', ?)").run(format);
+        db.pragma(`user_version = ${VERSION}`);
+      })();
     }
     return db;
   } catch (err) {

@@ -185,6 +185,13 @@ const LINE_SEARCH_PROMPT = JSON.stringify({ type: "user", message: { role: "user
 const MAX_LINE_SEARCH_CHARS = 16 * 1024;
 
 /**
+ * Names what `agentLineSearchText` (and the Codex line text under it)
+ * gives: a store that keeps those texts between runs (a local search index)
+ * drops them when this changes. Raise it with any change to a line's search text.
+ */
+export const LINE_SEARCH_TEXT_VERSION = 1;
+
+/**
  * The search text of one transcript line of `agent` on its own, for a store
  * that indexes lines as they are appended (Postgres): the line read through
  * the agent's reader, then `searchTextOf` each event it gives. A Claude Code
