@@ -488,7 +488,9 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
     const { query, maybe, since, names, sessionDirs } = scan;
     const hits = index.matching(maybe.needle);
     const stale: RolloutFile[] = [];
-    const seen = new Set<string>();
+    // Only a walk over every rollout can tell which are gone.
+    const whole = mode === "all" && !query.cursor && !since && !query.until;
+    const seen = whole ? new Set<string>() : null;
     const sinceMs = since ? since.getTime() - DAY_SLACK_MS : null;
     let skipped = 0;
     let lastKey = "";
@@ -507,7 +509,8 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
         // A server answering other requests meanwhile is not held for the whole walk.
         if (++n % 4096 === 0) await new Promise(setImmediate);
         const id = f.compressed ? null : this.#indexedRow(index, f, seen, stale);
-        if (id !== null && id !== undefined && !hits.has(id) && !maybe.testText(f.id) && !sessionDirs?.has(f.id)) {
+        // An id is lower-case hex: the search's own test of it is this substring test.
+        if (id !== null && id !== undefined && !hits.has(id) && !f.id.includes(maybe.needle) && !sessionDirs?.has(f.id)) {
           const name = names.get(f.id);
           if (name === undefined || !maybe.testText(name)) {
             skipped++;
@@ -528,14 +531,20 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
           bytes = tested.bytes;
           if (found === null && (await scan.passesOutside(f.id))) found = await scan.summarize(f, null);
         }
-        yield { summary: found?.summary ?? null, lines: found?.lines ?? [], ...(found?.texts ? { texts: found.texts } : {}), cursor: encodeCursor(f.key), bytes };
+        yield {
+          summary: found?.summary ?? null,
+          lines: found?.lines ?? [],
+          ...(found?.texts ? { texts: found.texts } : {}),
+          cursor: encodeCursor(f.key),
+          bytes,
+        };
       }
       if (skipped > 0) yield skippedRun();
       walked = true;
     } finally {
       await this.#indexFiles(index, stale);
       // A walk over every rollout of the home knows which ones are gone.
-      if (walked && mode === "all" && !query.cursor && !since && !query.until) index.retain(seen);
+      if (walked && seen) index.retain(seen);
     }
   }
 
@@ -544,7 +553,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
    * is to be read (unknown, changed — then noted in `stale` — compressed or
    * unreadable), undefined when it is gone.
    */
-  #indexedRow(index: SearchIndex, f: RolloutFile, seen: Set<string>, stale: RolloutFile[]): number | null | undefined {
+  #indexedRow(index: SearchIndex, f: RolloutFile, seen: Set<string> | null, stale: RolloutFile[]): number | null | undefined {
     let st: Stats | undefined;
     try {
       // A direct call (microseconds) instead of a trip through the thread pool, which costs more than the stat itself.
@@ -555,7 +564,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
     }
     if (st === undefined) return undefined;
     const key = this.#homeKey(f.path);
-    seen.add(key);
+    seen?.add(key);
     const id = st.isFile() ? index.fresh(key, st) : null;
     if (id === null) stale.push(f);
     return id;

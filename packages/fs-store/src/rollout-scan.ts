@@ -59,7 +59,11 @@ export async function* testRolloutFiles<T>(
 }
 
 /** `testRolloutFiles` for one file, with its own read buffer. */
-export function testRolloutFile<T>(file: RolloutFile, maybe: BytePrefilter, onPass: (file: RolloutFile, whole: Buffer | null) => Promise<T | null>): Promise<TestedFile<T>> {
+export function testRolloutFile<T>(
+  file: RolloutFile,
+  maybe: BytePrefilter,
+  onPass: (file: RolloutFile, whole: Buffer | null) => Promise<T | null>,
+): Promise<TestedFile<T>> {
   return testFile(file, maybe, onPass, []);
 }
 

@@ -145,6 +145,11 @@ export async function* walkArchived(
 
 /** The files (newest first) strictly before `before`, found by binary search. */
 function* filesBefore(files: RolloutFile[], before: string | null): Generator<RolloutFile> {
+  for (let i = firstBefore(files, before); i < files.length; i++) yield files[i]!;
+}
+
+/** Where the files (newest first) strictly before `before` start. */
+function firstBefore(files: RolloutFile[], before: string | null): number {
   let lo = 0;
   if (before !== null) {
     let hi = files.length;
@@ -154,7 +159,7 @@ function* filesBefore(files: RolloutFile[], before: string | null): Generator<Ro
       else hi = mid;
     }
   }
-  for (let i = lo; i < files.length; i++) yield files[i]!;
+  return lo;
 }
 
 /** Merges two newest-first walks into one. */
@@ -185,19 +190,36 @@ export async function* walkDays(_paths: CodexPaths, dayDirs: string[], warn: Wal
 
 /**
  * The walk of `mode`'s rollouts newest first, strictly before `before`, as
- * `walkActive`/`walkArchived` (merged for "all") but synchronous: for a
- * search that decides most files from its index with one stat each, where a
- * trip through the thread pool per folder and an async step per file would
- * cost more than the work itself.
+ * `walkActive`/`walkArchived` (merged for "all") but synchronous, one
+ * generator deep: for a search that decides most files from its index with
+ * one stat each, where a trip through the thread pool per folder and an
+ * async step per file would cost more than the work itself.
  */
 export function* walkSync(paths: CodexPaths, mode: "active" | "archived" | "all", before: string | null, warn: WalkWarn): Generator<RolloutFile> {
-  const folder = (dir: string, archived: boolean) => filesBefore(parseFolder(dir, namesSync(dir, warn), archived), before);
-  if (mode === "archived") return yield* folder(paths.archived, true);
-  const active = mergeSync(walkDatedSync(paths, before, warn), folder(paths.sessions, false));
-  yield* mode === "active" ? active : mergeSync(active, folder(paths.archived, true));
+  const folder = (dir: string, archived: boolean) => {
+    const files = parseFolder(dir, namesSync(dir, warn), archived);
+    return files.slice(firstBefore(files, before));
+  };
+  // The folders that are not dated, merged in as the dated ones come: the flat
+  // sessions/ of the earliest builds, and archived_sessions/. On equal keys an
+  // active file comes first, as mergeNewestFirst has it.
+  const flat = mode === "archived" ? [] : folder(paths.sessions, false);
+  const archived = mode === "active" ? [] : folder(paths.archived, true);
+  const extra = flat.length === 0 ? archived : archived.length === 0 ? flat : [...mergeSync(flat.values(), archived.values())];
+  let i = 0;
+  if (mode !== "archived") {
+    for (const files of datedFolders(paths, before, warn)) {
+      for (const f of files) {
+        while (i < extra.length && extra[i]!.key > f.key) yield extra[i++]!;
+        yield f;
+      }
+    }
+  }
+  while (i < extra.length) yield extra[i++]!;
 }
 
-function* walkDatedSync(paths: CodexPaths, before: string | null, warn: WalkWarn): Generator<RolloutFile> {
+/** The files of each day folder, newest folder first, each newest first and strictly before `before`. */
+function* datedFolders(paths: CodexPaths, before: string | null, warn: WalkWarn): Generator<RolloutFile[]> {
   const by = before?.slice(0, 4) ?? null;
   const bm = before?.slice(5, 7) ?? null;
   const bd = before?.slice(8, 10) ?? null;
@@ -214,7 +236,8 @@ function* walkDatedSync(paths: CodexPaths, before: string | null, warn: WalkWarn
         .sort(desc)) {
         if (by !== null && y === by && m === bm && d > bd!) continue;
         const dir = join(paths.sessions, y, m, d);
-        yield* filesBefore(parseFolder(dir, namesSync(dir, warn), false), before);
+        const files = parseFolder(dir, namesSync(dir, warn), false);
+        yield before === null ? files : files.slice(firstBefore(files, before));
       }
     }
   }

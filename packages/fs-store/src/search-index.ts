@@ -24,8 +24,13 @@ import type { CachedRolloutFacts } from "./summary-cache.js";
  */
 export class SearchIndex {
   #db: BetterSqlite3.Database | null = null;
-  /** key → [key, row id, ino, size, mtimeMs, ctimeMs], the rows as SQLite hands them out. */
-  #files = new Map<string, FileRow>();
+  /**
+   * key → row id, and each row's stat numbers (ino, size, mtimeMs, ctimeMs)
+   * at 4 × id in one array: 10,000 rows are two objects the collector sees,
+   * not 10,000.
+   */
+  #files = new Map<string, number>();
+  #stats = new Float64Array(0);
   #pending: Recorded[] = [];
   #format = "";
 
@@ -43,7 +48,9 @@ export class SearchIndex {
       const { default: Database } = await import("better-sqlite3");
       await mkdir(dirname(path), { recursive: true, mode: 0o700 });
       index.#db = openDb(Database, path, index.#format);
-      for (const row of index.#db.prepare("SELECT key, id, ino, size, mtime, ctime FROM files").raw().all() as FileRow[]) index.#files.set(row[0], row);
+      const db = index.#db;
+      index.#grow((db.prepare("SELECT max(id) FROM files").pluck().get() as number | null) ?? 0);
+      for (const row of db.prepare("SELECT key, id, ino, size, mtime, ctime FROM files").raw().all() as FileRow[]) index.#set(...row);
     } catch {
       index.#db?.close();
       return null;
@@ -57,8 +64,24 @@ export class SearchIndex {
    * they are: no string or bigint made per file), else null.
    */
   fresh(key: string, st: Stats): number | null {
-    const f = this.#files.get(key);
-    return f !== undefined && f[2] === st.ino && f[3] === st.size && f[4] === st.mtimeMs && f[5] === st.ctimeMs ? f[1] : null;
+    const id = this.#files.get(key);
+    if (id === undefined) return null;
+    const s = this.#stats;
+    const at = id * 4;
+    return s[at] === st.ino && s[at + 1] === st.size && s[at + 2] === st.mtimeMs && s[at + 3] === st.ctimeMs ? id : null;
+  }
+
+  #grow(maxId: number): void {
+    if ((maxId + 1) * 4 <= this.#stats.length) return;
+    const next = new Float64Array(Math.max((maxId + 1) * 4, this.#stats.length * 2, 4096));
+    next.set(this.#stats);
+    this.#stats = next;
+  }
+
+  #set(key: string, id: number, ino: number, size: number, mtimeMs: number, ctimeMs: number): void {
+    this.#grow(id);
+    this.#files.set(key, id);
+    this.#stats.set([ino, size, mtimeMs, ctimeMs], id * 4);
   }
 
   /** The rows whose search text contains `needle` (lower-cased). */
@@ -67,9 +90,12 @@ export class SearchIndex {
     return new Set(this.#db!.prepare("SELECT rowid FROM docs WHERE text LIKE ? ESCAPE '\\'").pluck().all(like) as number[]);
   }
 
+  #entryQuery: BetterSqlite3.Statement | null = null;
+
   /** What a row recorded of its rollout. */
   entry(id: number): IndexedRollout | null {
-    const row = this.#db!.prepare("SELECT summary, texts FROM files WHERE id = ?").raw().get(id) as [string, string | null] | undefined;
+    this.#entryQuery ??= this.#db!.prepare("SELECT summary, texts FROM rollouts WHERE id = ?").raw();
+    const row = this.#entryQuery.get(id) as [string, string | null] | undefined;
     if (!row) return null;
     return { facts: JSON.parse(row[0]) as CachedRolloutFacts, texts: row[1] === null ? null : (JSON.parse(row[1]) as string[]) };
   }
@@ -109,10 +135,12 @@ export class SearchIndex {
     if (gone.length === 0) return;
     try {
       const delFile = db.prepare("DELETE FROM files WHERE id = ?");
+      const delRollout = db.prepare("DELETE FROM rollouts WHERE id = ?");
       const delDoc = db.prepare("DELETE FROM docs WHERE rowid = ?");
       db.transaction(() => {
-        for (const [key, [, id]] of gone) {
+        for (const [key, id] of gone) {
           delFile.run(id);
+          delRollout.run(id);
           delDoc.run(id);
           this.#files.delete(key);
         }
@@ -131,20 +159,22 @@ export class SearchIndex {
     try {
       const delDoc = db.prepare("DELETE FROM docs WHERE rowid = ?");
       const addDoc = db.prepare("INSERT INTO docs(rowid, text) VALUES (?, ?)");
-      const addFile = db.prepare("INSERT INTO files(key, ino, size, mtime, ctime, summary, texts) VALUES (?, ?, ?, ?, ?, ?, ?)");
-      const putFile = db.prepare("UPDATE files SET ino = ?, size = ?, mtime = ?, ctime = ?, summary = ?, texts = ? WHERE id = ?");
+      const addFile = db.prepare("INSERT INTO files(key, ino, size, mtime, ctime) VALUES (?, ?, ?, ?, ?)");
+      const putFile = db.prepare("UPDATE files SET ino = ?, size = ?, mtime = ?, ctime = ? WHERE id = ?");
+      const putRollout = db.prepare("INSERT OR REPLACE INTO rollouts(id, summary, texts) VALUES (?, ?, ?)");
       db.transaction(() => {
         for (const p of pending) {
           const old = this.#files.get(p.key);
           const { ino, size, mtimeMs, ctimeMs } = p.st;
           let id: number;
-          if (old) {
-            id = old[1];
-            putFile.run(ino, size, mtimeMs, ctimeMs, p.facts, p.texts, id);
+          if (old !== undefined) {
+            id = old;
+            putFile.run(ino, size, mtimeMs, ctimeMs, id);
             delDoc.run(id);
-          } else id = Number(addFile.run(p.key, ino, size, mtimeMs, ctimeMs, p.facts, p.texts).lastInsertRowid);
+          } else id = Number(addFile.run(p.key, ino, size, mtimeMs, ctimeMs).lastInsertRowid);
+          putRollout.run(id, p.facts, p.texts);
           addDoc.run(id, p.search);
-          this.#files.set(p.key, [p.key, id, ino, size, mtimeMs, ctimeMs]);
+          this.#set(p.key, id, ino, size, mtimeMs, ctimeMs);
         }
       })();
     } catch {
@@ -183,7 +213,11 @@ interface Recorded {
  */
 const RACY_MS = 2000;
 
-/** 2: files(id, key, ino, size, mtime, ctime, summary, texts), docs(text) with rowid = files.id, meta(format). */
+/**
+ * 2: files(id, key, ino, size, mtime, ctime) — narrow, read whole at every
+ * search —, rollouts(id, summary, texts) read for the sessions a search
+ * answers, docs(text) with rowid = files.id, meta(format).
+ */
 const VERSION = 2;
 
 function openDb(Database: typeof BetterSqlite3, path: string, format: string): BetterSqlite3.Database {
@@ -192,15 +226,15 @@ function openDb(Database: typeof BetterSqlite3, path: string, format: string): B
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
     const version = db.pragma("user_version", { simple: true }) as number;
-    const current =
-      version === VERSION && (db.prepare("SELECT value FROM meta WHERE name = 'format'").pluck().get() as string | undefined) === format;
+    const current = version === VERSION && (db.prepare("SELECT value FROM meta WHERE name = 'format'").pluck().get() as string | undefined) === format;
     if (!current) {
       db.transaction(() => {
-        db.exec("DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS meta;");
+        db.exec("DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS rollouts; DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS meta;");
         // The stat numbers are kept as the doubles Node gives (REAL keeps them exactly).
         db.exec(
-          "CREATE TABLE files(id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, ino REAL NOT NULL, size REAL NOT NULL, mtime REAL NOT NULL, ctime REAL NOT NULL, summary TEXT NOT NULL, texts TEXT)",
+          "CREATE TABLE files(id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, ino REAL NOT NULL, size REAL NOT NULL, mtime REAL NOT NULL, ctime REAL NOT NULL)",
         );
+        db.exec("CREATE TABLE rollouts(id INTEGER PRIMARY KEY, summary TEXT NOT NULL, texts TEXT)");
         db.exec("CREATE VIRTUAL TABLE docs USING fts5(text, tokenize = 'trigram')");
         db.exec("CREATE TABLE meta(name TEXT PRIMARY KEY, value TEXT NOT NULL)");
         db.prepare("INSERT INTO meta(name, value) VALUES ('format', ?)").run(format);

@@ -74,3 +74,115 @@ describe("the search index of a Codex home", () => {
     await store.close();
   });
 });
+
+/** Searches `q` page by page (`limit` each) until the last page: every page, with its cursor. */
+async function allPages(store: FsStore, q: string, limit: number) {
+  const pages = [];
+  let cursor: string | null = null;
+  do {
+    const page: Awaited<ReturnType<typeof searchSessions>> = await searchSessions(store, { q, archived: "all", limit, cursor });
+    pages.push(page);
+    cursor = page.next_cursor;
+  } while (cursor !== null);
+  return pages;
+}
+
+/** Searches until every rollout of the home is decided from the index (a rollout is recorded once it is 2 s old). */
+async function indexAll(open: () => FsStore, sessions: number): Promise<void> {
+  for (let decided = 0; decided < sessions; ) {
+    const store = open();
+    decided = await decidedByIndex(store, "anything at all");
+    await store.close();
+  }
+}
+
+describe("a search answered from the index", () => {
+  it("gives the scan's sessions, snippets and cursors, page by page, without reading a rollout", async () => {
+    const dir = await tempDir();
+    const root = join(dir, "home");
+    const gen = await generateCodexHome(root, { sessions: 8, archivedEvery: 3 });
+    const [named, grown, other] = [gen.sessions[2]!, gen.sessions[5]!, gen.sessions[6]!];
+    await appendFile(
+      join(root, "session_index.jsonl"),
+      `${JSON.stringify({ id: named.id, thread_name: "The Zanzibar thread", updated_at: "2026-03-01T10:00:00Z" })}\n`,
+    );
+    await appendFile(grown.path, `${userLine("please run the ZANZIBAR migration")}\n`);
+    await appendFile(other.path, `${userLine("zanzibar again, and the migration")}\n`);
+    const searchIndex = join(dir, "index.db");
+    const open = () => new FsStore({ root, searchIndex });
+    await indexAll(open, gen.sessions.length);
+    const plain = new FsStore({ root });
+    const store = open();
+    const word = (await readFile(gen.sessions[0]!.path, "utf8")).includes("README") ? "readme" : "the";
+    for (const q of ["zanzibar", "Migration", word, gen.sessions[4]!.id.slice(0, 13), "no such text anywhere"]) {
+      for (const limit of [1, 2, 50]) {
+        const indexed = await allPages(store, q, limit);
+        expect(indexed, `${q}, limit ${limit}`).toEqual(await allPages(plain, q, limit));
+      }
+    }
+    const found = await searchSessions(store, { q: "zanzibar", archived: "all" });
+    expect(new Set(found.sessions.map((s) => s.id))).toEqual(new Set([named.id, grown.id, other.id]));
+    expect(found.snippets?.[named.id]).toBe("The Zanzibar thread");
+    expect(found.snippets?.[grown.id]).toContain("ZANZIBAR migration");
+    // Every rollout was decided from the index: not one byte of them read.
+    let read = 0;
+    for await (const e of store.scanRollouts({ archived: "all" }, bytePrefilter("zanzibar"))) read += e.bytes;
+    expect(read).toBe(0);
+    await store.close();
+  });
+
+  it("reads a rollout rewritten after it was indexed (same size, the text gone) before answering", async () => {
+    const dir = await tempDir();
+    const root = join(dir, "home");
+    const gen = await generateCodexHome(root, { sessions: 3, archivedEvery: 0 });
+    const target = gen.sessions[1]!;
+    await appendFile(target.path, `${userLine("the zanzibar plan")}\n`);
+    const searchIndex = join(dir, "index.db");
+    const open = () => new FsStore({ root, searchIndex });
+    await indexAll(open, gen.sessions.length);
+    const before = open();
+    expect((await searchSessions(before, { q: "zanzibar", archived: "all" })).sessions.map((s) => s.id)).toEqual([target.id]);
+    await before.close();
+    // Same length, other bytes: only its times and ctime say it changed.
+    await writeFile(target.path, (await readFile(target.path, "utf8")).replace("zanzibar", "xanzibar"));
+    const store = open();
+    expect((await searchSessions(store, { q: "zanzibar", archived: "all" })).sessions).toEqual([]);
+    const page = await searchSessions(store, { q: "xanzibar", archived: "all" });
+    expect(page.sessions.map((s) => s.id)).toEqual([target.id]);
+    expect(page.snippets?.[target.id]).toBe("the xanzibar plan");
+    await store.close();
+  });
+
+  it("no longer finds a rollout deleted after it was indexed, and a search over the whole home drops its rows", async () => {
+    const dir = await tempDir();
+    const root = join(dir, "home");
+    const gen = await generateCodexHome(root, { sessions: 4, archivedEvery: 0 });
+    const [gone, kept] = [gen.sessions[1]!, gen.sessions[2]!];
+    await appendFile(gone.path, `${userLine("the zanzibar plan")}\n`);
+    await appendFile(kept.path, `${userLine("zanzibar, kept")}\n`);
+    const searchIndex = join(dir, "index.db");
+    const open = () => new FsStore({ root, searchIndex });
+    await indexAll(open, gen.sessions.length);
+    expect(await indexedRollouts(searchIndex)).toBe(4);
+    await rm(gone.path);
+    const store = open();
+    const page = await searchSessions(store, { q: "zanzibar", archived: "all" });
+    expect(page.sessions.map((s) => s.id)).toEqual([kept.id]);
+    await store.close();
+    expect(await indexedRollouts(searchIndex)).toBe(3);
+  });
+});
+
+/** How many rollouts the index file holds rows for. */
+async function indexedRollouts(path: string): Promise<number> {
+  const { default: Database } = await import("better-sqlite3");
+  const db = new Database(path, { readonly: true });
+  try {
+    const docs = db.prepare("SELECT count(*) FROM docs").pluck().get() as number;
+    const rollouts = db.prepare("SELECT count(*) FROM rollouts").pluck().get() as number;
+    expect(docs).toBe(rollouts);
+    return rollouts;
+  } finally {
+    db.close();
+  }
+}
