@@ -17,10 +17,12 @@ import type { CachedRolloutFacts } from "./summary-cache.js";
  *   its snippet) is taken over them instead of over the file's lines.
  *
  * A row is used only while the file's inode, size, mtime and ctime are those
- * seen before it was read, so a rollout that changed is read
- * again; one that changed less than 2 s before it was read is not recorded.
- * A missing, corrupt or foreign index file is an empty index; failing to
- * write it is ignored.
+ * seen before it was read, so a rollout that changed is read again; one that
+ * changed less than 2 s before it was read is not recorded. Which rows there
+ * are and the stat each was read at is one JSON value (the manifest): every
+ * search needs all of it, and one parse of it costs a third of stepping
+ * through as many table rows. A missing, corrupt or foreign index file is an
+ * empty index; failing to write it is ignored.
  */
 export class SearchIndex {
   #db: BetterSqlite3.Database | null = null;
@@ -32,7 +34,7 @@ export class SearchIndex {
   #files = new Map<string, number>();
   #stats = new Float64Array(0);
   #pending: Recorded[] = [];
-  #format = "";
+  #entryQuery: BetterSqlite3.Statement | null = null;
 
   private constructor() {}
 
@@ -43,19 +45,34 @@ export class SearchIndex {
    */
   static async open(path: string, format: string): Promise<SearchIndex | null> {
     const index = new SearchIndex();
-    index.#format = `${VERSION}:${format}`;
     try {
       const { default: Database } = await import("better-sqlite3");
       await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-      index.#db = openDb(Database, path, index.#format);
-      const db = index.#db;
-      index.#grow((db.prepare("SELECT max(id) FROM files").pluck().get() as number | null) ?? 0);
-      for (const row of db.prepare("SELECT key, id, ino, size, mtime, ctime FROM files").raw().all() as FileRow[]) index.#set(...row);
+      index.#db = openDb(Database, path, `${VERSION}:${format}`);
+      index.#load();
     } catch {
       index.#db?.close();
       return null;
     }
     return index;
+  }
+
+  /** Reads the manifest (again: another process may have written since). */
+  #load(): void {
+    const json = this.#db!.prepare("SELECT value FROM meta WHERE name = 'files'").pluck().get() as string | undefined;
+    const rows = json === undefined ? [] : (JSON.parse(json) as ManifestRow[]);
+    let maxId = 0;
+    for (const row of rows) if (row[1] > maxId) maxId = row[1];
+    this.#files = new Map();
+    this.#stats = new Float64Array((maxId + 1) * 4);
+    for (const row of rows) this.#set(...row);
+  }
+
+  #saveManifest(db: BetterSqlite3.Database): void {
+    const rows: ManifestRow[] = [];
+    const s = this.#stats;
+    for (const [key, id] of this.#files) rows.push([key, id, s[id * 4]!, s[id * 4 + 1]!, s[id * 4 + 2]!, s[id * 4 + 3]!]);
+    db.prepare("INSERT OR REPLACE INTO meta(name, value) VALUES ('files', ?)").run(JSON.stringify(rows));
   }
 
   /**
@@ -71,17 +88,19 @@ export class SearchIndex {
     return s[at] === st.ino && s[at + 1] === st.size && s[at + 2] === st.mtimeMs && s[at + 3] === st.ctimeMs ? id : null;
   }
 
-  #grow(maxId: number): void {
-    if ((maxId + 1) * 4 <= this.#stats.length) return;
-    const next = new Float64Array(Math.max((maxId + 1) * 4, this.#stats.length * 2, 4096));
-    next.set(this.#stats);
-    this.#stats = next;
-  }
-
   #set(key: string, id: number, ino: number, size: number, mtimeMs: number, ctimeMs: number): void {
-    this.#grow(id);
+    if ((id + 1) * 4 > this.#stats.length) {
+      const grown = new Float64Array(Math.max((id + 1) * 4, this.#stats.length * 2, 4096));
+      grown.set(this.#stats);
+      this.#stats = grown;
+    }
     this.#files.set(key, id);
-    this.#stats.set([ino, size, mtimeMs, ctimeMs], id * 4);
+    const s = this.#stats;
+    const at = id * 4;
+    s[at] = ino;
+    s[at + 1] = size;
+    s[at + 2] = mtimeMs;
+    s[at + 3] = ctimeMs;
   }
 
   /** The rows whose search text contains `needle` (lower-cased). */
@@ -89,8 +108,6 @@ export class SearchIndex {
     const like = `%${needle.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     return new Set(this.#db!.prepare("SELECT rowid FROM docs WHERE text LIKE ? ESCAPE '\\'").pluck().all(like) as number[]);
   }
-
-  #entryQuery: BetterSqlite3.Statement | null = null;
 
   /** What a row recorded of its rollout. */
   entry(id: number): IndexedRollout | null {
@@ -130,21 +147,20 @@ export class SearchIndex {
   /** Drops the rows of files that are gone: every key not in `seen` (a walk over the whole home). */
   retain(seen: ReadonlySet<string>): void {
     const db = this.#db;
-    if (!db) return;
-    const gone = [...this.#files].filter(([key]) => !seen.has(key));
-    if (gone.length === 0) return;
+    if (!db || [...this.#files.keys()].every((key) => seen.has(key))) return;
     try {
-      const delFile = db.prepare("DELETE FROM files WHERE id = ?");
       const delRollout = db.prepare("DELETE FROM rollouts WHERE id = ?");
       const delDoc = db.prepare("DELETE FROM docs WHERE rowid = ?");
       db.transaction(() => {
-        for (const [key, id] of gone) {
-          delFile.run(id);
+        this.#load();
+        for (const [key, id] of [...this.#files]) {
+          if (seen.has(key)) continue;
           delRollout.run(id);
           delDoc.run(id);
           this.#files.delete(key);
         }
-      })();
+        this.#saveManifest(db);
+      }).immediate();
     } catch {
       // Only an index: rows of files that are gone are never answered (the walk decides what is there).
     }
@@ -159,26 +175,27 @@ export class SearchIndex {
     try {
       const delDoc = db.prepare("DELETE FROM docs WHERE rowid = ?");
       const addDoc = db.prepare("INSERT INTO docs(rowid, text) VALUES (?, ?)");
-      const addFile = db.prepare("INSERT INTO files(key, ino, size, mtime, ctime) VALUES (?, ?, ?, ?, ?)");
-      const putFile = db.prepare("UPDATE files SET ino = ?, size = ?, mtime = ?, ctime = ? WHERE id = ?");
-      const putRollout = db.prepare("INSERT OR REPLACE INTO rollouts(id, summary, texts) VALUES (?, ?, ?)");
+      const addRollout = db.prepare("INSERT INTO rollouts(summary, texts) VALUES (?, ?)");
+      const putRollout = db.prepare("UPDATE rollouts SET summary = ?, texts = ? WHERE id = ?");
       db.transaction(() => {
+        // The manifest as it is now, with this process's rows added: none of another's is lost.
+        this.#load();
         for (const p of pending) {
-          const old = this.#files.get(p.key);
-          const { ino, size, mtimeMs, ctimeMs } = p.st;
-          let id: number;
-          if (old !== undefined) {
-            id = old;
-            putFile.run(ino, size, mtimeMs, ctimeMs, id);
-            delDoc.run(id);
-          } else id = Number(addFile.run(p.key, ino, size, mtimeMs, ctimeMs).lastInsertRowid);
-          putRollout.run(id, p.facts, p.texts);
+          let id = this.#files.get(p.key);
+          if (id !== undefined && putRollout.run(p.facts, p.texts, id).changes === 1) delDoc.run(id);
+          else id = Number(addRollout.run(p.facts, p.texts).lastInsertRowid);
           addDoc.run(id, p.search);
-          this.#set(p.key, id, ino, size, mtimeMs, ctimeMs);
+          this.#set(p.key, id, p.st.ino, p.st.size, p.st.mtimeMs, p.st.ctimeMs);
         }
-      })();
+        this.#saveManifest(db);
+      }).immediate();
     } catch {
       // Only an index: the next search reads those files again.
+      try {
+        this.#load();
+      } catch {
+        this.#files = new Map();
+      }
     }
   }
 
@@ -196,7 +213,8 @@ export interface IndexedRollout {
   texts: string[] | null;
 }
 
-type FileRow = [key: string, id: number, ino: number, size: number, mtimeMs: number, ctimeMs: number];
+/** One rollout in the manifest: its path in the home, its row, and the stat it was read at. */
+type ManifestRow = [key: string, id: number, ino: number, size: number, mtimeMs: number, ctimeMs: number];
 
 interface Recorded {
   key: string;
@@ -214,11 +232,11 @@ interface Recorded {
 const RACY_MS = 2000;
 
 /**
- * 2: files(id, key, ino, size, mtime, ctime) — narrow, read whole at every
- * search —, rollouts(id, summary, texts) read for the sessions a search
- * answers, docs(text) with rowid = files.id, meta(format).
+ * 3: meta(name, value) holds the format and the manifest ('files'),
+ * rollouts(id, summary, texts) what a search answers from, docs(text) with
+ * rowid = rollouts.id.
  */
-const VERSION = 2;
+const VERSION = 3;
 
 function openDb(Database: typeof BetterSqlite3, path: string, format: string): BetterSqlite3.Database {
   const db = new Database(path);
@@ -230,16 +248,12 @@ function openDb(Database: typeof BetterSqlite3, path: string, format: string): B
     if (!current) {
       db.transaction(() => {
         db.exec("DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS rollouts; DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS meta;");
-        // The stat numbers are kept as the doubles Node gives (REAL keeps them exactly).
-        db.exec(
-          "CREATE TABLE files(id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, ino REAL NOT NULL, size REAL NOT NULL, mtime REAL NOT NULL, ctime REAL NOT NULL)",
-        );
+        db.exec("CREATE TABLE meta(name TEXT PRIMARY KEY, value TEXT NOT NULL)");
         db.exec("CREATE TABLE rollouts(id INTEGER PRIMARY KEY, summary TEXT NOT NULL, texts TEXT)");
         db.exec("CREATE VIRTUAL TABLE docs USING fts5(text, tokenize = 'trigram')");
-        db.exec("CREATE TABLE meta(name TEXT PRIMARY KEY, value TEXT NOT NULL)");
         db.prepare("INSERT INTO meta(name, value) VALUES ('format', ?)").run(format);
         db.pragma(`user_version = ${VERSION}`);
-      })();
+      }).immediate();
     }
     return db;
   } catch (err) {
