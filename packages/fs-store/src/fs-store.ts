@@ -490,7 +490,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
     const stale: RolloutFile[] = [];
     // Only a walk over every rollout can tell which are gone.
     const whole = mode === "all" && !query.cursor && !since && !query.until;
-    const seen = whole ? new Set<string>() : null;
+    if (whole) index.noteSeen();
     const sinceMs = since ? since.getTime() - DAY_SLACK_MS : null;
     let skipped = 0;
     let lastKey = "";
@@ -508,7 +508,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
         if (sinceMs !== null && keyToDate(f.key).getTime() < sinceMs) break;
         // A server answering other requests meanwhile is not held for the whole walk.
         if (++n % 4096 === 0) await new Promise(setImmediate);
-        const id = f.compressed ? null : this.#indexedRow(index, f, seen, stale);
+        const id = f.compressed ? null : this.#indexedRow(index, f, stale);
         // An id is lower-case hex: the search's own test of it is this substring test.
         if (id !== null && id !== undefined && !hits.has(id) && !f.id.includes(maybe.needle) && !sessionDirs?.has(f.id)) {
           const name = names.get(f.id);
@@ -542,9 +542,10 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
       if (skipped > 0) yield skippedRun();
       walked = true;
     } finally {
+      // A walk over every rollout of the home knows which ones are gone (before
+      // the new rows, which it did not ask the index about, are added).
+      if (walked && whole) index.dropUnseen();
       await this.#indexFiles(index, stale);
-      // A walk over every rollout of the home knows which ones are gone.
-      if (walked && seen) index.retain(seen);
     }
   }
 
@@ -553,7 +554,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
    * is to be read (unknown, changed — then noted in `stale` — compressed or
    * unreadable), undefined when it is gone.
    */
-  #indexedRow(index: SearchIndex, f: RolloutFile, seen: Set<string> | null, stale: RolloutFile[]): number | null | undefined {
+  #indexedRow(index: SearchIndex, f: RolloutFile, stale: RolloutFile[]): number | null | undefined {
     let st: Stats | undefined;
     try {
       // A direct call (microseconds) instead of a trip through the thread pool, which costs more than the stat itself.
@@ -564,7 +565,6 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
     }
     if (st === undefined) return undefined;
     const key = this.#homeKey(f.path);
-    seen?.add(key);
     const id = st.isFile() ? index.fresh(key, st) : null;
     if (id === null) stale.push(f);
     return id;

@@ -35,6 +35,9 @@ export class SearchIndex {
   #stats = new Float64Array(0);
   #pending: Recorded[] = [];
   #entryQuery: BetterSqlite3.Statement | null = null;
+  /** While a walk over the whole home runs: which rows `fresh` was asked about (by id), and how many. */
+  #seen: Uint8Array | null = null;
+  #seenCount = 0;
 
   private constructor() {}
 
@@ -83,6 +86,10 @@ export class SearchIndex {
   fresh(key: string, st: Stats): number | null {
     const id = this.#files.get(key);
     if (id === undefined) return null;
+    if (this.#seen && this.#seen[id] === 0) {
+      this.#seen[id] = 1;
+      this.#seenCount++;
+    }
     const s = this.#stats;
     const at = id * 4;
     return s[at] === st.ino && s[at + 1] === st.size && s[at + 2] === st.mtimeMs && s[at + 3] === st.ctimeMs ? id : null;
@@ -144,17 +151,27 @@ export class SearchIndex {
     return this.#pending.length;
   }
 
-  /** Drops the rows of files that are gone: every key not in `seen` (a walk over the whole home). */
-  retain(seen: ReadonlySet<string>): void {
+  /** Starts noting which rows the walk asks about (a walk over every rollout of the home). */
+  noteSeen(): void {
+    this.#seen = new Uint8Array(this.#stats.length / 4);
+    this.#seenCount = 0;
+  }
+
+  /** After a walk over the whole home (see noteSeen): drops the rows of files it did not find. */
+  dropUnseen(): void {
     const db = this.#db;
-    if (!db || [...this.#files.keys()].every((key) => seen.has(key))) return;
+    const seen = this.#seen;
+    this.#seen = null;
+    if (!db || !seen || this.#seenCount === this.#files.size) return;
+    const gone = [...this.#files].filter(([, id]) => seen[id] !== 1).map(([key]) => key);
     try {
       const delRollout = db.prepare("DELETE FROM rollouts WHERE id = ?");
       const delDoc = db.prepare("DELETE FROM docs WHERE rowid = ?");
       db.transaction(() => {
         this.#load();
-        for (const [key, id] of [...this.#files]) {
-          if (seen.has(key)) continue;
+        for (const key of gone) {
+          const id = this.#files.get(key);
+          if (id === undefined) continue;
           delRollout.run(id);
           delDoc.run(id);
           this.#files.delete(key);

@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -170,6 +170,28 @@ describe("a search answered from the index", () => {
     expect(page.sessions.map((s) => s.id)).toEqual([kept.id]);
     await store.close();
     expect(await indexedRollouts(searchIndex)).toBe(3);
+  });
+});
+
+describe("a rollout new to the index", () => {
+  it("is read and found, then recorded: later searches decide it from the index", async () => {
+    const dir = await tempDir();
+    const root = join(dir, "home");
+    const gen = await generateCodexHome(root, { sessions: 4, archivedEvery: 0 });
+    const late = gen.sessions[2]!;
+    await appendFile(late.path, `${userLine("the zanzibar plan")}\n`);
+    const away = join(dir, "away.jsonl");
+    await rename(late.path, away);
+    const searchIndex = join(dir, "index.db");
+    const open = () => new FsStore({ root, searchIndex });
+    await indexAll(open, 3);
+    await rename(away, late.path);
+    const store = open();
+    expect((await searchSessions(store, { q: "zanzibar", archived: "all" })).sessions.map((s) => s.id)).toEqual([late.id]);
+    await store.close();
+    // Recorded once 2 s old, by a search over the whole home, which also asks which rows are gone.
+    await indexAll(open, 4);
+    expect(await indexedRollouts(searchIndex)).toBe(4);
   });
 });
 
