@@ -2,7 +2,8 @@ import { appendFile, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/pr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { bytePrefilter, searchSessions } from "@sessionvault/core";
+import { bytePrefilter, searchSessions, type AgentName, type SessionInput } from "@sessionvault/core";
+import { claudeCodeLines, conformanceId, geminiCliLines, sessionHeadLines } from "@sessionvault/core/conformance";
 import { generateCodexHome } from "@sessionvault/testing/codex-home";
 import { FsStore } from "@sessionvault/fs-store";
 
@@ -192,6 +193,52 @@ describe("a rollout new to the index", () => {
     // Recorded once 2 s old, by a search over the whole home, which also asks which rows are gone.
     await indexAll(open, 4);
     expect(await indexedRollouts(searchIndex)).toBe(4);
+  });
+});
+
+describe("another agent's transcript in a store directory", () => {
+  it("is matched through its reader, as the scan matches it, when the index says it may hold the text", async () => {
+    const dir = await tempDir();
+    const root = join(dir, "home");
+    const session = (agent: AgentName, i: number): SessionInput => ({
+      id: conformanceId(),
+      agent,
+      created_at: `2026-03-01T10:0${i}:00.000Z`,
+      cwd: "/home/dev/project",
+      title: null,
+      archived: false,
+      source: "cli",
+      originator: "test",
+      cli_version: "1.0.0",
+      model_provider: null,
+      git: null,
+      parent_id: null,
+      forked_from_id: null,
+    });
+    const codex = session("codex", 1);
+    const claude = session("claude-code", 2);
+    const gemini = session("gemini-cli", 3);
+    const writer = new FsStore({ root });
+    for (const [s, lines] of [
+      [codex, [...sessionHeadLines(codex), userLine("the zanzibar plan, in Paris")]],
+      [claude, claudeCodeLines(claude.id, claude.created_at, "the Zanzibar plan")],
+      [gemini, geminiCliLines(gemini.id, gemini.created_at, "zanzibar too")],
+    ] as const) {
+      await writer.putSession(s);
+      await writer.append(s.id, "rollout", 0, lines);
+    }
+    await writer.close();
+    const searchIndex = join(dir, "index.db");
+    const open = () => new FsStore({ root, searchIndex });
+    await indexAll(open, 3);
+    const plain = new FsStore({ root });
+    const store = open();
+    for (const q of ["zanzibar", "paris", "plan"])
+      expect(await searchSessions(store, { q, archived: "all" }), q).toEqual(await searchSessions(plain, { q, archived: "all" }));
+    const found = await searchSessions(store, { q: "zanzibar", archived: "all" });
+    expect(new Set(found.sessions.map((s) => s.agent))).toEqual(new Set(["codex", "claude-code", "gemini-cli"]));
+    expect(found.snippets?.[claude.id]).toBe("the Zanzibar plan");
+    await store.close();
   });
 });
 
