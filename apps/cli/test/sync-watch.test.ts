@@ -182,6 +182,31 @@ test("a Codex session appended to while sync --watch runs reaches the target lin
   expect(run.events.at(-1)).toMatchObject({ event: "stopped", signal: "SIGINT" });
 }, 120_000);
 
+test("sync --watch between two Codex homes copies bytes as sync does: a line that is not UTF-8 arrives byte for byte, in the first pass and through the watch", async () => {
+  const home = join(dir, "bytes-home");
+  const target = join(dir, "bytes-target");
+  await cp(join(FIXTURES, "0.169.0"), home, { recursive: true });
+  const [before, during] = fixtureRollouts("0.169.0").filter((r) => !r.archived);
+  const at = (r: { path: string }) => join(home, r.path.slice(join(FIXTURES, "0.169.0").length));
+  // A line holding a byte that is not UTF-8 (a decoded copy would turn it into U+FFFD).
+  const notUtf8 = (n: number) =>
+    Buffer.concat([
+      Buffer.from(`{"timestamp":"2026-11-21T09:5${n}:00.000Z","type":"event_msg","payload":{"type":"agent_message","message":"caf`),
+      Buffer.from([0xe9, 0xff]),
+      Buffer.from('"}}\n'),
+    ]);
+  appendFileSync(at(before!), notUtf8(0));
+
+  const run = new WatchRun(["--from", home, "--to", target, "--rescan", "3600"]);
+  await run.until("the first sync and the watch", (ev) => ev.some((e) => e.event === "watching"));
+  await expectSameRollout(at(before!), target, before!.id);
+
+  appendFileSync(at(during!), notUtf8(1));
+  await run.until(`the line of ${during!.id}`, () => run.linesSent(during!.id) === 1);
+  await expectSameRollout(at(during!), target, during!.id);
+  expect(await run.stop("SIGINT")).toEqual({ code: 0, signal: null });
+}, 120_000);
+
 test("SIGTERM in the middle of the first sync, then again while watching, then a rerun: every rollout byte-identical, none twice", async () => {
   const home = join(dir, "kill-home");
   const target = join(dir, "kill-target");

@@ -1,5 +1,5 @@
 import type { SessionInput } from "./session.js";
-import type { AppendResult } from "./store.js";
+import type { AppendResult, SessionStore } from "./store.js";
 
 /**
  * Stores that keep a stream as the bytes of its lines, each ended by "\n"
@@ -31,4 +31,13 @@ export interface RawAppendOptions {
   lines: number;
   put?: SessionInput;
   durable?: boolean;
+}
+
+/** The store's `RawStreams`, when it states it (or, a bare driver, has both methods). */
+export function rawStreamsOf(store: SessionStore): RawStreams | null {
+  const stated = (store as { capabilities?: { rawStreams?: boolean } }).capabilities?.rawStreams;
+  const r = store as Partial<RawStreams>;
+  if (stated === false) return null;
+  if (typeof r.readStreamBytes !== "function" || typeof r.appendBytes !== "function") return null;
+  return store as unknown as RawStreams;
 }

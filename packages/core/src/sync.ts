@@ -1,7 +1,7 @@
 import type { AgentName } from "./agents/agent-name.js";
 import { appendLines } from "./append.js";
 import { ConflictError, isSessionvaultError, isStorageFull, NotACodexHomeError, NotFoundError, StoreUnavailableError, type ErrorCode } from "./errors.js";
-import type { RawStreams } from "./raw-streams.js";
+import { rawStreamsOf, type RawStreams } from "./raw-streams.js";
 import { redactSummary } from "./redact-summary.js";
 import type { SessionFacts } from "./session-model/session-facts.js";
 import { STREAMS, sessionInputOf, type SessionSummary, type StreamInfo } from "./session.js";
@@ -194,15 +194,6 @@ interface SessionSyncOptions extends SyncOptions {
   batchBytes: number;
   report: () => void;
   raw: { from: RawStreams; to: RawStreams } | null;
-}
-
-/** The store's `RawStreams`, when it states it (or, a bare driver, has both methods). */
-function rawStreamsOf(store: SessionStore): RawStreams | null {
-  const stated = (store as { capabilities?: { rawStreams?: boolean } }).capabilities?.rawStreams;
-  const r = store as Partial<RawStreams>;
-  if (stated === false) return null;
-  if (typeof r.readStreamBytes !== "function" || typeof r.appendBytes !== "function") return null;
-  return store as unknown as RawStreams;
 }
 
 /** Returns whether anything was (or, dry, would be) sent for this session. */

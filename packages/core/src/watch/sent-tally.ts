@@ -1,6 +1,8 @@
+import { rawStreamsOf, type RawAppendOptions, type RawStreams } from "../raw-streams.js";
 import type { SessionDetail, SessionInput, SessionSummary, StreamInfo } from "../session.js";
 import { STREAMS } from "../session.js";
 import type { AppendOptions, AppendResult, DeleteOptions, ListQuery, SessionPage, SessionStore } from "../store.js";
+import { rawOf } from "./session-subset.js";
 
 /** What one sync pass sent of one session. */
 export interface SessionSent {
@@ -18,7 +20,7 @@ export interface SessionSent {
  * totals, and works on several sessions at once, so only the target's own
  * calls say which session got what. Counts only appends the target accepted.
  */
-export class SentTally implements SessionStore {
+export class SentTally implements SessionStore, RawStreams {
   readonly #store: SessionStore;
   #sent = new Map<string, SessionSent>();
 
@@ -54,6 +56,25 @@ export class SentTally implements SessionStore {
     if (stream === STREAMS.rollout && expectedSeq === 0) e.new = true;
     e.lines_sent += lines.length;
     for (const l of lines) e.bytes_sent += Buffer.byteLength(l, "utf8") + 1;
+    return res;
+  }
+
+  /** States the store's byte copy, so a watched fs → fs sync copies bytes as `sync` does. */
+  get capabilities(): { rawStreams: boolean } {
+    return { rawStreams: rawStreamsOf(this.#store) !== null };
+  }
+
+  readStreamBytes(sessionId: string, stream: string): AsyncIterable<Uint8Array> {
+    return rawOf(this.#store).readStreamBytes(sessionId, stream);
+  }
+
+  async appendBytes(sessionId: string, stream: string, expectedSeq: number, bytes: Uint8Array, options: RawAppendOptions): Promise<AppendResult> {
+    const res = await rawOf(this.#store).appendBytes(sessionId, stream, expectedSeq, bytes, options);
+    const e = this.#entry(sessionId);
+    if (options.put) e.summary = true;
+    if (stream === STREAMS.rollout && expectedSeq === 0) e.new = true;
+    e.lines_sent += options.lines;
+    e.bytes_sent += bytes.length;
     return res;
   }
 

@@ -1,4 +1,5 @@
-import { NotFoundError } from "../errors.js";
+import { NotFoundError, UnsupportedError } from "../errors.js";
+import { rawStreamsOf, type RawAppendOptions, type RawStreams } from "../raw-streams.js";
 import type { SessionDetail, SessionInput, SessionSummary, StreamInfo } from "../session.js";
 import type { AppendOptions, AppendResult, DeleteOptions, ListQuery, SessionPage, SessionStore } from "../store.js";
 
@@ -6,9 +7,10 @@ import type { AppendOptions, AppendResult, DeleteOptions, ListQuery, SessionPage
  * A store seen through a few session ids: its listing is those sessions
  * (the ones it has), read one by one, everything else is the store's own.
  * `syncStores` over two such views syncs the sessions a watcher saw change
- * without listing either store whole; it stays the same position-based sync.
+ * without listing either store whole; it stays the same position-based sync,
+ * and copies bytes where the store can (`RawStreams`), as `sync` does.
  */
-export class SessionSubset implements SessionStore {
+export class SessionSubset implements SessionStore, RawStreams {
   readonly #store: SessionStore;
   readonly #ids: readonly string[];
 
@@ -60,6 +62,26 @@ export class SessionSubset implements SessionStore {
     return this.#store.setLegalHold(sessionId, held);
   }
 
+  /** States the store's byte copy (or its absence: the methods below then refuse). */
+  get capabilities(): { rawStreams: boolean } {
+    return { rawStreams: rawStreamsOf(this.#store) !== null };
+  }
+
+  readStreamBytes(sessionId: string, stream: string): AsyncIterable<Uint8Array> {
+    return rawOf(this.#store).readStreamBytes(sessionId, stream);
+  }
+
+  appendBytes(sessionId: string, stream: string, expectedSeq: number, bytes: Uint8Array, options: RawAppendOptions): Promise<AppendResult> {
+    return rawOf(this.#store).appendBytes(sessionId, stream, expectedSeq, bytes, options);
+  }
+
   /** The store is the caller's: it closes it. */
   async close(): Promise<void> {}
+}
+
+/** The store's byte copy; only called after `capabilities.rawStreams` said it has one. */
+export function rawOf(store: SessionStore): RawStreams {
+  const raw = rawStreamsOf(store);
+  if (!raw) throw new UnsupportedError("this store keeps no raw stream bytes");
+  return raw;
 }
