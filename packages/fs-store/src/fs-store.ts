@@ -1,6 +1,19 @@
 import { lstat, mkdir, open, readdir, readFile, rename, stat, symlink, unlink, writeFile } from "node:fs/promises";
-import { statSync, type BigIntStats, type Stats } from "node:fs";
-import type { FileHandle } from "node:fs/promises";
+import {
+  closeSync,
+  constants as fsConstants,
+  ftruncateSync,
+  readFileSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  statSync,
+  writeSync,
+  type BigIntStats,
+  type Dirent,
+  type Stats,
+} from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { randomBytes } from "node:crypto";
 import {
@@ -233,22 +246,28 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
       const name = storedFileName(agent, id, created);
       const dir = input.archived ? this.#paths.archived : dayDir(this.#paths, created);
       const path = join(dir, name);
-      const create = () => open(path, "wx", 0o600);
-      // The folder usually exists: it is made only when the create says it is missing.
-      const fh = await create()
-        .catch(async (err: NodeJS.ErrnoException) => {
-          if (err.code !== "ENOENT") throw err;
-          await mkdir(dir, { recursive: true, mode: 0o700 });
-          return create();
-        })
-        .catch((err: NodeJS.ErrnoException) => {
-          if (err.code === "EEXIST") return null;
-          throw new IoError(`cannot create ${path}: ${err.message}`, { cause: err });
-        });
-      if (fh) {
+      // Direct calls: a new file's create, write and close cost microseconds each, less than a trip
+      // through the thread pool (see stream-file.ts, countPositionSync).
+      const flags = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW;
+      const create = () => openSync(path, flags, 0o600);
+      let fd: number | null;
+      try {
+        try {
+          fd = create();
+        } catch (err) {
+          // The folder usually exists: it is made only when the create says it is missing.
+          if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+          mkdirSync(dir, { recursive: true, mode: 0o700 });
+          fd = create();
+        }
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw new IoError(`cannot create ${path}: ${(err as Error).message}`, { cause: err });
+        fd = null;
+      }
+      if (fd !== null) {
         try {
           if (initial && initial.lines > 0) {
-            await writeNewFile(fh, path, initial.buf);
+            writeNewFile(fd, path, initial.buf);
             this.#positions.set(path, {
               seq: initial.lines,
               committed: initial.buf.length,
@@ -258,7 +277,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
             wrote = true;
           }
         } finally {
-          await fh.close();
+          closeSync(fd);
         }
       }
       file = this.#remember({ ...parseStoredName(name)!, path, archived: input.archived });
@@ -270,7 +289,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
     // A rollout just written whose head says all the summary says (a copy of a
     // Codex session) needs no sidecar: the session is laid out as Codex lays
     // it out, and its listing reads no sidecar.
-    if (wrote && initial && (await this.#headSays(file, initial.buf, input)) && !(await lstat(sdir).catch(() => null))) return { file, wrote };
+    if (wrote && initial && (await this.#headSays(file, initial.buf, input)) && !lstatSync(sdir, { throwIfNoEntry: false })) return { file, wrote };
     // A folder this call makes is empty and real: nothing to check or sweep, and the link needs no temp name.
     const made = await mkdir(sdir, { mode: 0o700 }).then(
       () => true,
@@ -296,7 +315,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
   async #headSays(file: RolloutFile, buf: Buffer, input: SessionInput): Promise<boolean> {
     // Another agent's transcript has no Codex head: its summary is the sidecar.
     if (file.agent !== "codex") return false;
-    const head = await summarizeRollout(readLines(oneChunk(buf)), { maxHeadLines: this.#options.headLines });
+    const head = await summarizeRollout(readLines(slices(buf)), { maxHeadLines: this.#options.headLines });
     if (head === null || (await this.#index.names()).has(file.id)) return false;
     const g = head.git;
     const h = input.git;
@@ -1105,17 +1124,20 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
     const readAt = Date.now();
     if (cache) {
       await cache.load();
-      st = await stat(file.path, { bigint: true }).catch((err: NodeJS.ErrnoException) => {
-        if (err.code === "ENOENT") throw new NotFoundError(`session ${file.id} was removed while it was read`);
-        throw new IoError(`cannot read ${file.path}: ${err.message}`, { cause: err });
-      });
+      // A direct call: a listing of an unchanged home is a stat per rollout (see stream-file.ts, countPositionSync).
+      try {
+        st = statSync(file.path, { bigint: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new NotFoundError(`session ${file.id} was removed while it was read`);
+        throw new IoError(`cannot read ${file.path}: ${(err as Error).message}`, { cause: err });
+      }
       const hit = cache.get(key, st, withFacts);
       if (hit) {
         this.#positions.set(file.path, hit.pos);
         return hit;
       }
     }
-    const small = whole ?? (st !== null && st.size > 1024n * 1024n ? null : await readSmallFile(file.path));
+    const small = whole ?? (st !== null && st.size > 1024n * 1024n ? null : readSmallFile(file.path));
     if (small) {
       pos = positionOf(small);
       this.#positions.set(file.path, pos);
@@ -1229,7 +1251,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
     if (cached && (cached.head || cached.size === pos.size)) return cached.head;
     const warn = this.#options.onWarning;
     const onWarning = warn ? (w: LineWarning) => warn(`${file.path}: ${w.message}`) : undefined;
-    const bytes: AsyncIterable<Uint8Array> = whole ? oneChunk(whole) : openFileBytes(file.path, { highWaterMark: 64 * 1024 });
+    const bytes: AsyncIterable<Uint8Array> = whole ? slices(whole) : openFileBytes(file.path, { highWaterMark: 64 * 1024 });
     const head = await summarizeRollout(readLines(bytes, { onWarning }), { maxHeadLines: this.#options.headLines, onWarning });
     if (this.#heads.size > 50_000) this.#heads.clear();
     this.#heads.set(file.path, { head, size: pos.size });
@@ -1241,7 +1263,11 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
     const out: StreamInfo[] = [{ name: "rollout", lines: rollout?.seq ?? 0, bytes: rollout?.committed ?? 0 }];
     const dir = this.#sessionDir(file.id);
     // Only regular files are streams: a link or a folder in there is not followed.
-    const entries = (await readdir(dir, { withFileTypes: true }).catch(() => [])).filter((e) => e.isFile()).map((e) => e.name);
+    let dirents: Dirent[] = [];
+    try {
+      dirents = readdirSync(dir, { withFileTypes: true });
+    } catch {}
+    const entries = dirents.filter((e) => e.isFile()).map((e) => e.name);
     const byFile = new Map(Object.entries(STREAM_FILES).map(([name, f]) => [f, name]));
     for (const entry of entries.sort()) {
       if (entry === ROLLOUT_LINK) continue;
@@ -1306,13 +1332,19 @@ function parseDate(value: string, what: string): Date {
   return d;
 }
 
+/** A direct call: a stat costs less than its trip through the thread pool. */
 async function exists(path: string): Promise<boolean> {
-  return (await stat(path).catch(() => null)) !== null;
+  try {
+    return statSync(path, { throwIfNoEntry: false }) !== undefined;
+  } catch {
+    return false;
+  }
 }
 
+/** A direct call: a listing reads one per session that has a folder (a trip through the thread pool costs more). */
 async function readSidecar(path: string): Promise<SessionInput | null> {
   try {
-    return JSON.parse(await readFile(path, "utf8")) as SessionInput;
+    return JSON.parse(readFileSync(path, "utf8")) as SessionInput;
   } catch {
     return null;
   }
@@ -1343,12 +1375,14 @@ async function sweepTempFiles(dir: string): Promise<void> {
 }
 
 /** The first bytes of a file just created; a failed write leaves it empty, as if nothing had been appended. */
-async function writeNewFile(fh: FileHandle, path: string, buf: Buffer): Promise<void> {
+function writeNewFile(fd: number, path: string, buf: Buffer): void {
   let written = 0;
   try {
-    while (written < buf.length) written += (await fh.write(buf, written, buf.length - written, written)).bytesWritten;
+    while (written < buf.length) written += writeSync(fd, buf, written, buf.length - written, written);
   } catch (err) {
-    await fh.truncate(0).catch(() => {});
+    try {
+      ftruncateSync(fd, 0);
+    } catch {}
     throw new IoError(`cannot write ${path}: ${(err as Error).message}`, { cause: err });
   }
 }
@@ -1428,6 +1462,15 @@ async function readRange(path: string, from: number, to: number): Promise<Buffer
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * A buffer in 64 KiB slices, for readers that stop early (a rollout's head):
+ * the line reader decodes a whole chunk at once, so one chunk of a whole
+ * rollout decoded every line of it to read the first few.
+ */
+async function* slices(buf: Buffer): AsyncGenerator<Uint8Array> {
+  for (let at = 0; at < buf.length; at += 64 * 1024) yield buf.subarray(at, Math.min(buf.length, at + 64 * 1024));
 }
 
 async function* oneChunk(buf: Buffer): AsyncGenerator<Uint8Array> {

@@ -1,5 +1,4 @@
-import { readdirSync } from "node:fs";
-import { readdir, stat } from "node:fs/promises";
+import { readdirSync, statSync, type BigIntStats } from "node:fs";
 import { join, sep } from "node:path";
 import { IoError, type CodexPaths } from "@sessionvault/core/store-api";
 import { parseStoredName, type StoredName } from "./stored-file-name.js";
@@ -13,12 +12,13 @@ export interface RolloutFile extends StoredName {
 /** Warnings are reported, never thrown: one unreadable folder must not hide the rest. */
 export type WalkWarn = (message: string) => void;
 
+/**
+ * A folder's names with a direct call: a walk reads hundreds of small
+ * folders, and each trip through libuv's thread pool costs more than the
+ * read (see stream-file.ts, countPositionSync).
+ */
 async function names(dir: string, warn: WalkWarn): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch (err) {
-    return unreadable(dir, err, warn);
-  }
+  return namesSync(dir, warn);
 }
 
 function namesSync(dir: string, warn: WalkWarn): string[] {
@@ -79,7 +79,10 @@ export class FolderFilesCache {
 
   readonly files: FolderFiles = async (dir, archived, warn) => {
     const readAt = BigInt(Date.now()) * 1_000_000n;
-    const st = await stat(dir, { bigint: true }).catch(() => null);
+    let st: BigIntStats | null = null;
+    try {
+      st = statSync(dir, { bigint: true, throwIfNoEntry: false }) ?? null;
+    } catch {}
     const hit = this.#entries.get(dir);
     if (st && hit && hit.mtimeNs === st.mtimeNs && hit.ctimeNs === st.ctimeNs) return hit.files;
     this.#entries.delete(dir);

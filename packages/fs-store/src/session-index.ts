@@ -1,4 +1,4 @@
-import { stat } from "node:fs/promises";
+import { statSync } from "node:fs";
 import { parseJsonLine, readFileLines } from "@sessionvault/core/store-api";
 
 /**
@@ -16,7 +16,11 @@ export class SessionIndex {
   }
 
   async names(): Promise<Map<string, string>> {
-    const st = await stat(this.#path).catch(() => null);
+    // A direct call: a sync asks for every new session (a trip through the thread pool costs more than the stat).
+    let st: ReturnType<typeof statSync> | null = null;
+    try {
+      st = statSync(this.#path, { throwIfNoEntry: false }) ?? null;
+    } catch {}
     const stamp = st ? `${st.size}:${st.mtimeMs}` : "";
     if (stamp === this.#stamp) return this.#names;
     const names = new Map<string, string>();

@@ -1,5 +1,6 @@
-import { constants } from "node:fs";
-import { open, stat, type FileHandle } from "node:fs/promises";
+import { closeSync, constants, fdatasync, fstatSync, ftruncateSync, openSync, readSync, statSync, writeSync } from "node:fs";
+import { open, type FileHandle } from "node:fs/promises";
+import { promisify } from "node:util";
 import {
   ConflictError,
   InvalidInputError,
@@ -81,6 +82,36 @@ export async function countPosition(fh: FileHandle, size: number, from?: FilePos
   return pos;
 }
 
+/**
+ * `countPosition` with direct calls. A stream file's small operations (open,
+ * stat, one read, close) cost microseconds; sent through libuv's thread pool
+ * each costs a hand-off and a wake-up, more than the call itself (a sync of
+ * 10,000 sessions made ~125 futex calls a session, docs/sync.md). So the
+ * operations of one stream file are direct calls; only reads of files over
+ * a mebibyte and the fsync of a durable append leave the main thread.
+ */
+export function countPositionSync(fd: number, size: number, from?: FilePosition): FilePosition {
+  const pos: FilePosition = from && from.size <= size ? { ...from } : { seq: 0, committed: 0, size: 0, lastLineStart: 0 };
+  if (pos.size === size) return pos;
+  const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(size - pos.committed, 1)));
+  let offset = pos.committed;
+  let lineStart = pos.committed;
+  while (offset < size) {
+    const bytesRead = readSync(fd, buf, 0, Math.min(buf.length, size - offset), offset);
+    if (bytesRead === 0) break;
+    let i = buf.indexOf(NL, 0);
+    while (i !== -1 && i < bytesRead) {
+      pos.seq++;
+      pos.lastLineStart = lineStart;
+      lineStart = offset + i + 1;
+      pos.committed = lineStart;
+      i = buf.indexOf(NL, i + 1);
+    }
+    offset += bytesRead;
+  }
+  return { ...pos, size };
+}
+
 /** Position of a whole file held in memory. */
 export function positionOf(buf: Buffer): FilePosition {
   const pos: FilePosition = { seq: 0, committed: 0, size: buf.length, lastLineStart: 0 };
@@ -97,31 +128,39 @@ export function positionOf(buf: Buffer): FilePosition {
 /**
  * The whole file when it is small (most rollouts are): one open and one read
  * give its position, its head and its last line. Null for a big or
- * compressed file, which is streamed instead.
+ * compressed file, which is streamed instead. Direct calls (see `countPositionSync`).
  */
-export async function readSmallFile(path: string, max = 1024 * 1024): Promise<Buffer | null> {
+export function readSmallFile(path: string, max = 1024 * 1024): Buffer | null {
   if (path.endsWith(".zst")) return null;
-  const fh = await openIfPresent(path);
-  if (!fh) return null;
+  const fd = openStoreFileSync(path, constants.O_RDONLY);
+  if (fd === null) return null;
   try {
-    const { size } = await fh.stat();
+    const { size } = fstatSync(fd);
     if (size > max) return null;
-    const buf = Buffer.allocUnsafe(size);
-    let off = 0;
-    while (off < size) {
-      const { bytesRead } = await fh.read(buf, off, size - off, off);
-      if (bytesRead === 0) break;
-      off += bytesRead;
-    }
-    return buf.subarray(0, off);
+    return readFully(fd, path, size, 0, false);
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 
-/** The file open for reading, or null when it does not exist. */
-function openIfPresent(path: string): Promise<FileHandle | null> {
-  return openStoreFile(path, constants.O_RDONLY);
+/** `length` bytes at `offset` (fewer at the end of the file, unless `exact`, which makes that an error). */
+function readFully(fd: number, path: string, length: number, offset: number, exact: boolean): Buffer {
+  const buf = Buffer.allocUnsafe(length);
+  let off = 0;
+  while (off < length) {
+    let bytesRead: number;
+    try {
+      bytesRead = readSync(fd, buf, off, length - off, offset + off);
+    } catch (err) {
+      throw new IoError(`cannot read ${path}: ${(err as Error).message}`, { cause: err });
+    }
+    if (bytesRead === 0) {
+      if (exact) throw new IoError(`${path} became shorter while it was read`);
+      break;
+    }
+    off += bytesRead;
+  }
+  return buf.subarray(0, off);
 }
 
 /**
@@ -152,34 +191,64 @@ export async function openStoreFile(path: string, flags: number, mode?: number):
   return fh;
 }
 
-/** Refuses a path that is a symbolic link or not a regular file (for readers that open by path). */
-export async function assertStoreFile(path: string): Promise<void> {
-  const fh = await openStoreFile(path, constants.O_RDONLY);
-  await fh?.close();
+/** `openStoreFile` with direct calls (see `countPositionSync`): a descriptor, or null when the file does not exist. */
+export function openStoreFileSync(path: string, flags: number, mode?: number): number | null {
+  let fd: number;
+  try {
+    fd = openSync(path, flags | constants.O_NOFOLLOW, mode);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return null;
+    if (code === "ELOOP") throw new IoError(`${path} is a symbolic link; sessionvault does not follow links inside the store`, { cause: err });
+    if (code === "EISDIR") throw new IoError(`${path} is a folder, not a file`, { cause: err });
+    throw new IoError(`cannot open ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  let isFile: boolean;
+  let isDir = false;
+  try {
+    const st = fstatSync(fd);
+    isFile = st.isFile();
+    isDir = st.isDirectory();
+  } catch (err) {
+    closeSync(fd);
+    throw new IoError(`cannot read ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  if (!isFile) {
+    closeSync(fd);
+    throw new IoError(`${path} is ${isDir ? "a folder, not a file" : "not a regular file"}`);
+  }
+  return fd;
 }
 
-/** Position of a file by path (a `.zst` file is counted through its decompressed bytes). */
+/** Refuses a path that is a symbolic link or not a regular file (for readers that open by path). */
+export async function assertStoreFile(path: string): Promise<void> {
+  const fd = openStoreFileSync(path, constants.O_RDONLY);
+  if (fd !== null) closeSync(fd);
+}
+
+/** Position of a file by path (a `.zst` file is counted through its decompressed bytes). Direct calls (see `countPositionSync`). */
 export async function filePosition(path: string, cache: PositionCache): Promise<FilePosition | null> {
   if (path.endsWith(".zst")) return compressedPosition(path);
   const known = cache.get(path);
   if (known) {
     // A size still equal to the counted one needs no open (one stat instead of open, fstat, close).
-    const st = await stat(path).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === "ENOENT") return null;
-      throw new IoError(`cannot stat ${path}: ${err.message}`, { cause: err });
-    });
+    let st: ReturnType<typeof statSync>;
+    try {
+      st = statSync(path, { throwIfNoEntry: false });
+    } catch (err) {
+      throw new IoError(`cannot stat ${path}: ${(err as Error).message}`, { cause: err });
+    }
     if (!st) return null;
     if (st.size === known.size) return known;
   }
-  const fh = await openIfPresent(path);
-  if (!fh) return null;
+  const fd = openStoreFileSync(path, constants.O_RDONLY);
+  if (fd === null) return null;
   try {
-    const { size } = await fh.stat();
-    const pos = await countPosition(fh, size, cache.get(path));
+    const pos = countPositionSync(fd, fstatSync(fd).size, cache.get(path));
     cache.set(path, pos);
     return pos;
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 
@@ -268,14 +337,15 @@ export async function appendBytesAt(
 ): Promise<AppendResult> {
   if (!Number.isInteger(expectedSeq) || expectedSeq < 0) throw new InvalidInputError(`expected position must be a non-negative integer, got ${expectedSeq}`);
   // Positioned writes, so no O_APPEND; O_CREAT only for streams that may start empty.
-  const fh = await openStoreFile(path, options.create ? constants.O_RDWR | constants.O_CREAT : constants.O_RDWR, 0o600);
-  if (!fh) throw new IoError(`cannot open ${path} for writing: it is gone`);
+  // Direct calls but for the fsync of a durable append (see `countPositionSync`).
+  const fd = openStoreFileSync(path, options.create ? constants.O_RDWR | constants.O_CREAT : constants.O_RDWR, 0o600);
+  if (fd === null) throw new IoError(`cannot open ${path} for writing: it is gone`);
   try {
-    const { size } = await fh.stat();
-    const pos = await countPosition(fh, size, cache.get(path));
+    const size = fstatSync(fd).size;
+    const pos = countPositionSync(fd, size, cache.get(path));
     if (pos.committed < size) {
-      await fh.truncate(pos.committed);
-      if (options.durable) await fh.datasync();
+      ftruncateSync(fd, pos.committed);
+      if (options.durable) await datasync(fd);
     }
     const clean: FilePosition = { ...pos, size: pos.committed };
     cache.set(path, clean);
@@ -283,7 +353,7 @@ export async function appendBytesAt(
       throw new ConflictError(`append at position ${expectedSeq} refused: the stream is at ${pos.seq}`, pos.seq);
     }
     if (lines === 0) return { seq: pos.seq };
-    await writeAllOrNothing(fh, path, buf, pos.committed, options.durable === true);
+    await writeAllOrNothing(fd, path, buf, pos.committed, options.durable === true);
     const bytes = buf.length;
     const next: FilePosition = {
       seq: pos.seq + lines,
@@ -298,25 +368,26 @@ export async function appendBytesAt(
     if (!(err instanceof ConflictError)) cache.delete(path);
     throw err;
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
+
+const datasync = promisify(fdatasync);
 
 /**
  * Writes `buf` at `offset`; if any part fails (ENOSPC, EIO), the file is cut
  * back to `offset` before the error is passed on, so no partial line stays.
  */
-async function writeAllOrNothing(fh: FileHandle, path: string, buf: Buffer, offset: number, durable: boolean): Promise<void> {
+export async function writeAllOrNothing(fd: number, path: string, buf: Buffer, offset: number, durable: boolean): Promise<void> {
   let written = 0;
   try {
-    while (written < buf.length) {
-      const { bytesWritten } = await fh.write(buf, written, buf.length - written, offset + written);
-      written += bytesWritten;
-    }
-    if (durable) await fh.datasync();
+    while (written < buf.length) written += writeSync(fd, buf, written, buf.length - written, offset + written);
+    if (durable) await datasync(fd);
   } catch (err) {
     // If even the cut fails, the next append cuts the torn tail before writing.
-    await fh.truncate(offset).catch(() => {});
+    try {
+      ftruncateSync(fd, offset);
+    } catch {}
     throw new IoError(`cannot write ${path}: ${(err as Error).message}`, { cause: err });
   }
 }
@@ -340,7 +411,7 @@ export async function appendRecord(path: string, record: unknown, options: { dur
     const { size } = await fh.stat();
     const end = await committedEnd(fh, size);
     if (end < size) await fh.truncate(end);
-    await writeAllOrNothing(fh, path, Buffer.from(line + "\n", "utf8"), end, options.durable === true);
+    await writeAllOrNothing(fh.fd, path, Buffer.from(line + "\n", "utf8"), end, options.durable === true);
   } finally {
     await fh.close();
   }
@@ -379,25 +450,18 @@ export function readFileLineBatches(path: string, options: { onWarning?: (messag
  * rollout is one read. Nothing when the file does not exist.
  */
 export async function* readCommittedBytes(path: string, cache: PositionCache, chunk = 4 * 1024 * 1024): AsyncGenerator<Uint8Array> {
-  const fh = await openIfPresent(path);
-  if (!fh) return;
+  // Direct calls (see `countPositionSync`); a descriptor the consumer leaves open between chunks is closed by `finally`.
+  const fd = openStoreFileSync(path, constants.O_RDONLY);
+  if (fd === null) return;
   try {
-    const { size } = await fh.stat();
-    const pos = await countPosition(fh, size, cache.get(path));
+    const pos = countPositionSync(fd, fstatSync(fd).size, cache.get(path));
     cache.set(path, pos);
-    let offset = 0;
-    while (offset < pos.committed) {
-      const buf = Buffer.allocUnsafe(Math.min(chunk, pos.committed - offset));
-      let filled = 0;
-      while (filled < buf.length) {
-        const { bytesRead } = await fh.read(buf, filled, buf.length - filled, offset + filled);
-        if (bytesRead === 0) throw new IoError(`${path} became shorter while it was read`);
-        filled += bytesRead;
-      }
-      offset += filled;
+    for (let offset = 0; offset < pos.committed; ) {
+      const buf = readFully(fd, path, Math.min(chunk, pos.committed - offset), offset, true);
+      offset += buf.length;
       yield buf;
     }
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }

@@ -1,5 +1,6 @@
 import type { BigIntStats } from "node:fs";
-import { mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { mkdir, rename, unlink, writeFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { dirname } from "node:path";
 import type { RolloutHead, SessionFacts } from "@sessionvault/core/store-api";
@@ -72,7 +73,8 @@ export class SummaryCache {
   async #read(): Promise<void> {
     let parsed: CacheFile;
     try {
-      parsed = JSON.parse(await readFile(this.#path, "utf8")) as CacheFile;
+      // Read once per process, before any listing can use it: nothing to overlap with.
+      parsed = JSON.parse(readFileSync(this.#path, "utf8")) as CacheFile;
     } catch {
       return;
     }
