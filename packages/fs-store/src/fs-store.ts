@@ -141,6 +141,13 @@ const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 1000;
 /** Folder dates are local time; this much slack keeps `since` from cutting a walk short across time zones. */
 const DAY_SLACK_MS = 36 * 3600_000;
+/**
+ * How long what a listing counted answers `streamPositions` (see #listedAlone):
+ * a sync asks right after listing a page. Lines appended meanwhile, or a
+ * side stream started, are sent by the next run, as if they had come just
+ * after the listing; every append is still checked at the target's position.
+ */
+const LISTED_FRESH_MS = 1000;
 /** Names Codex keeps in a home that has no sessions yet. */
 const CODEX_HOME_MARKERS = [
   "sessions",
@@ -188,6 +195,16 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
   readonly #facts = new Map<string, { facts: SessionFacts; size: number; lastTs: string | null }>();
   /** Where each id's rollout was last seen, so repeated lookups skip the walk (checked with a stat before use). */
   readonly #known = new Map<string, RolloutFile>();
+  /**
+   * Sessions a listing just counted and found without a `sessions/<id>/`
+   * folder (no stream but the rollout), by id, with when: `streamPositions`
+   * right after (a sync asks for every session it lists) answers from them
+   * instead of a stat and a read of the folder. Consumed on use; trusted for
+   * LISTED_FRESH_MS only.
+   */
+  readonly #listedAlone = new Map<string, { path: string; at: number; writes: number }>();
+  /** Writes this store began (puts, appends, moves, deletes): what a listing counted before one is not trusted after it. */
+  #writes = 0;
   readonly #index: SessionIndex;
   readonly #tokens: TokenFile;
   readonly #summaryCache: SummaryCache | null;
@@ -349,6 +366,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
     const { walk, since, until, mode } = this.#listWalk(query);
     if (!(await this.#checkHome(false))) return { sessions: [], next_cursor: null };
     const names = await this.#index.names();
+    const writesBefore = this.#writes;
     // Most rollouts have no sessions/<id>/ folder: one read of sessions/ spares a failed sidecar open per session.
     const sessionDirs = await readdir(this.#paths.sessions).then(
       (n) => new Set(n),
@@ -386,6 +404,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
           }
           sessions.push(s);
           this.#remember(batch[i]!);
+          if (sessionDirs && !sessionDirs.has(s.id)) this.#rememberListed(s.id, batch[i]!.path, writesBefore);
           lastKey = batch[i]!.key;
         }
       }
@@ -731,6 +750,13 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
 
   async streamPositions(sessionId: string): Promise<StreamInfo[]> {
     const id = assertSessionId(sessionId);
+    // A listing of this process counted it a moment ago and found no folder beside it: its rollout is its only stream.
+    const listed = this.#listedAlone.get(id);
+    if (listed) {
+      this.#listedAlone.delete(id);
+      const pos = this.#positions.get(listed.path);
+      if (pos && listed.writes === this.#writes && Date.now() - listed.at < LISTED_FRESH_MS) return [{ name: "rollout", lines: pos.seq, bytes: pos.committed }];
+    }
     // Where a listing just saw it: one stat of the rollout says both that it is still there and how long it is.
     const known = this.#known.get(id);
     const pos = known ? await filePosition(known.path, this.#positions) : null;
@@ -946,7 +972,11 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
    * retention move the files.
    */
   #locked<T>(id: string, fn: (held: HeldLock) => Promise<T>): Promise<T> {
-    return withLock(join(this.home, ".sessionvault", "locks", `${id}.lock`), fn, { timeoutMs: this.#options.lockTimeoutMs });
+    // A write of this process, begun or ended while a listing ran, is never hidden behind what it counted (see #listedAlone).
+    this.#writes++;
+    return withLock(join(this.home, ".sessionvault", "locks", `${id}.lock`), fn, { timeoutMs: this.#options.lockTimeoutMs }).finally(() => {
+      this.#writes++;
+    });
   }
 
   /** Drops what the store knows of a rollout file that moved or went. */
@@ -1045,6 +1075,11 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
       // Moved since that walk: walk again.
       if (fresh) return null;
     }
+  }
+
+  #rememberListed(id: string, path: string, writes: number): void {
+    if (this.#listedAlone.size >= 10_000) this.#listedAlone.delete(this.#listedAlone.keys().next().value!);
+    this.#listedAlone.set(id, { path, at: Date.now(), writes });
   }
 
   #remember(f: RolloutFile): RolloutFile {

@@ -1,8 +1,9 @@
 import { existsSync, readdirSync } from "node:fs";
-import { appendFile, mkdtemp, readFile, rm, truncate, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, open as openFile, readFile, rm, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { checkedStore, syncStores } from "@sessionvault/core";
 import { generateCodexHome } from "@sessionvault/testing/codex-home";
 import { FsStore } from "@sessionvault/fs-store";
@@ -116,5 +117,96 @@ describe("sync between two Codex homes copies bytes", () => {
     expect(summary.lines_sent).toBe(0);
     expect((await readFile(path)).subarray(0, theirs.length).equals(theirs)).toBe(true);
     expect(s.lines).toBeGreaterThan(0);
+  });
+});
+
+describe("a re-sync with listing caches on both homes (as the CLI opens them)", () => {
+  /** The CLI's options: each home keeps a listing cache; the target reuses one walk of itself. */
+  const openCached = (root: string, cache: string, target = false) => new FsStore({ root, summaryCache: cache, ...(target ? { reuseWalkMs: 10_000 } : {}) });
+
+  it("a source that grew, a target cut short and a target changed in place at the same size are each seen, not skipped from the cache", async () => {
+    const dir = await tempDir();
+    const src = join(dir, "home");
+    const to = join(dir, "backup");
+    const gen = await generateCodexHome(src, { sessions: 4, repeat: 2, archivedEvery: 0 });
+    const caches = { from: join(dir, "cache", "from.json"), to: join(dir, "cache", "to.json") };
+    const run = async () => {
+      const from = openCached(src, caches.from);
+      const target = openCached(to, caches.to, true);
+      const summary = await syncStores(checkedStore(from), checkedStore(target));
+      await Promise.all([from.close(), target.close()]);
+      return { summary, from: from.summaryCacheStats!, to: target.summaryCacheStats! };
+    };
+    expect((await run()).summary).toMatchObject({ sessions_sent: 4, errors: [] });
+    // Files changed within the last 2 s are never cached (their times could still hide a change): let them age, then cache them.
+    await sleep(2100);
+    await run();
+    const warm = await run();
+    // Unchanged: every rollout answered by a stat and its cache entry on both sides, nothing read, nothing sent.
+    expect(warm.summary).toMatchObject({ sessions_sent: 0, lines_sent: 0, conflicts: 0, errors: [] });
+    expect(warm.from).toEqual({ hits: 4, misses: 0 });
+    expect(warm.to).toEqual({ hits: 4, misses: 0 });
+
+    const [grew, cut, changed] = gen.sessions;
+    const targetPath = (id: string) => join(to, rollouts(to).find((p) => p.includes(id))!);
+    // The source grew by one line.
+    const line = '{"timestamp":"2026-01-01T00:00:00.000Z","type":"event_msg","payload":{"type":"agent_message","message":"later"}}\n';
+    await appendFile(grew!.path, line);
+    // The target was cut in the middle of its third line.
+    const cutBytes = await readFile(targetPath(cut!.id));
+    let at = 0;
+    for (let i = 0; i < 2; i++) at = cutBytes.indexOf(10, at) + 1;
+    await truncate(targetPath(cut!.id), at + 5);
+    // The target's last line changed in place: same size, same line count, other bytes.
+    const changedPath = targetPath(changed!.id);
+    const before = await readFile(changedPath);
+    const fh = await openFile(changedPath, "r+");
+    await fh.write(Buffer.from("Z"), 0, 1, before.length - 3);
+    await fh.close();
+
+    const after = await run();
+    expect(after.summary).toMatchObject({ sessions_sent: 2, lines_sent: 1 + (cut!.lines - 2), conflicts: 0, errors: [] });
+    // Each changed file was read again, on the side where it changed.
+    expect(after.from).toEqual({ hits: 3, misses: 1 });
+    expect(after.to).toEqual({ hits: 2, misses: 2 });
+    expect((await readFile(targetPath(grew!.id))).equals(await readFile(grew!.path))).toBe(true);
+    expect((await readFile(targetPath(cut!.id))).equals(await readFile(cut!.path))).toBe(true);
+    // Same positions on both sides: as without any cache, nothing is sent and the target's bytes are never overwritten.
+    const held = await readFile(changedPath);
+    expect(held.length).toBe(before.length);
+    expect(held[before.length - 3]).toBe("Z".charCodeAt(0));
+    // And the same outcome a run without caches gives.
+    expect(await syncStores(open(src), open(to))).toMatchObject({ sessions_sent: 0, lines_sent: 0, conflicts: 0, errors: [] });
+  }, 30_000);
+
+  it("streamPositions right after a listing answers from it once (a sync asks for every session it lists); the next call and any write of the store look at the files again", async () => {
+    const dir = await tempDir();
+    const src = join(dir, "home");
+    const gen = await generateCodexHome(src, { sessions: 2, archivedEvery: 0 });
+    const [a, b] = gen.sessions;
+    const store = new FsStore({ root: src });
+    // The clock stands still, so what the listing counted stays within its time however slow the machine is.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      await store.listSessions({ archived: "all" });
+      // Another process starts a side stream of both sessions after the listing.
+      for (const s of [a!, b!]) {
+        await mkdir(join(src, "sessions", s.id), { recursive: true });
+        await writeFile(join(src, "sessions", s.id, "session.log"), "one\n");
+      }
+      expect(await store.streamPositions(a!.id)).toEqual([{ name: "rollout", lines: a!.lines, bytes: a!.bytes }]);
+      expect(await store.streamPositions(a!.id)).toEqual([
+        { name: "rollout", lines: a!.lines, bytes: a!.bytes },
+        { name: "debug-log", lines: 1, bytes: 4 },
+      ]);
+      // A write of this store since the listing: nothing it counted is trusted.
+      await store.append(a!.id, "debug-log", 1, ["two"]);
+      expect(await store.streamPositions(b!.id)).toEqual([
+        { name: "rollout", lines: b!.lines, bytes: b!.bytes },
+        { name: "debug-log", lines: 1, bytes: 4 },
+      ]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
