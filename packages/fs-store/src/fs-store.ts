@@ -264,7 +264,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
       const dir = input.archived ? this.#paths.archived : dayDir(this.#paths, created);
       const path = join(dir, name);
       // Direct calls: a new file's create, write and close cost microseconds each, less than a trip
-      // through the thread pool (see stream-file.ts, countPositionSync).
+      // through the thread pool (see stream-file.ts, countPositionFd).
       const flags = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW;
       const create = () => openSync(path, flags, 0o600);
       let fd: number | null;
@@ -1159,7 +1159,7 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
     const readAt = Date.now();
     if (cache) {
       await cache.load();
-      // A direct call: a listing of an unchanged home is a stat per rollout (see stream-file.ts, countPositionSync).
+      // A direct call: a listing of an unchanged home is a stat per rollout (see stream-file.ts, countPositionFd).
       try {
         st = statSync(file.path, { bigint: true });
       } catch (err) {

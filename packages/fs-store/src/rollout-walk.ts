@@ -15,7 +15,7 @@ export type WalkWarn = (message: string) => void;
 /**
  * A folder's names with a direct call: a walk reads hundreds of small
  * folders, and each trip through libuv's thread pool costs more than the
- * read (see stream-file.ts, countPositionSync).
+ * read (see stream-file.ts, countPositionFd).
  */
 async function names(dir: string, warn: WalkWarn): Promise<string[]> {
   return namesSync(dir, warn);

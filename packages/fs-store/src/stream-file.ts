@@ -1,4 +1,4 @@
-import { closeSync, constants, fdatasync, fstatSync, ftruncateSync, openSync, readSync, statSync, writeSync } from "node:fs";
+import { closeSync, constants, fdatasync, fstatSync, ftruncateSync, openSync, read, readSync, statSync, writeSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { promisify } from "node:util";
 import {
@@ -83,21 +83,24 @@ export async function countPosition(fh: FileHandle, size: number, from?: FilePos
 }
 
 /**
- * `countPosition` with direct calls. A stream file's small operations (open,
+ * `countPosition` over a descriptor. A stream file's small operations (open,
  * stat, one read, close) cost microseconds; sent through libuv's thread pool
  * each costs a hand-off and a wake-up, more than the call itself (a sync of
  * 10,000 sessions made ~125 futex calls a session, docs/sync.md). So the
- * operations of one stream file are direct calls; only reads of files over
- * a mebibyte and the fsync of a durable append leave the main thread.
+ * operations of one stream file are direct calls; only counting more than a
+ * mebibyte (a big file not counted before: the event loop must not stall on
+ * it) and the fsync of a durable append leave the main thread.
  */
-export function countPositionSync(fd: number, size: number, from?: FilePosition): FilePosition {
+export async function countPositionFd(fd: number, size: number, from?: FilePosition): Promise<FilePosition> {
   const pos: FilePosition = from && from.size <= size ? { ...from } : { seq: 0, committed: 0, size: 0, lastLineStart: 0 };
   if (pos.size === size) return pos;
+  const direct = size - pos.committed <= CHUNK;
   const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(size - pos.committed, 1)));
   let offset = pos.committed;
   let lineStart = pos.committed;
   while (offset < size) {
-    const bytesRead = readSync(fd, buf, 0, Math.min(buf.length, size - offset), offset);
+    const length = Math.min(buf.length, size - offset);
+    const bytesRead = direct ? readSync(fd, buf, 0, length, offset) : (await readFd(fd, buf, 0, length, offset)).bytesRead;
     if (bytesRead === 0) break;
     let i = buf.indexOf(NL, 0);
     while (i !== -1 && i < bytesRead) {
@@ -110,6 +113,24 @@ export function countPositionSync(fd: number, size: number, from?: FilePosition)
     offset += bytesRead;
   }
   return { ...pos, size };
+}
+
+const readFd = promisify(read);
+
+/** `length` bytes at `offset` through the thread pool; a file that became shorter is an error. */
+async function readFullyAsync(fd: number, path: string, length: number, offset: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(length);
+  for (let off = 0; off < length; ) {
+    let bytesRead: number;
+    try {
+      bytesRead = (await readFd(fd, buf, off, length - off, offset + off)).bytesRead;
+    } catch (err) {
+      throw new IoError(`cannot read ${path}: ${(err as Error).message}`, { cause: err });
+    }
+    if (bytesRead === 0) throw new IoError(`${path} became shorter while it was read`);
+    off += bytesRead;
+  }
+  return buf;
 }
 
 /** Position of a whole file held in memory. */
@@ -128,7 +149,7 @@ export function positionOf(buf: Buffer): FilePosition {
 /**
  * The whole file when it is small (most rollouts are): one open and one read
  * give its position, its head and its last line. Null for a big or
- * compressed file, which is streamed instead. Direct calls (see `countPositionSync`).
+ * compressed file, which is streamed instead. Direct calls (see `countPositionFd`).
  */
 export function readSmallFile(path: string, max = 1024 * 1024): Buffer | null {
   if (path.endsWith(".zst")) return null;
@@ -191,7 +212,7 @@ export async function openStoreFile(path: string, flags: number, mode?: number):
   return fh;
 }
 
-/** `openStoreFile` with direct calls (see `countPositionSync`): a descriptor, or null when the file does not exist. */
+/** `openStoreFile` with direct calls (see `countPositionFd`): a descriptor, or null when the file does not exist. */
 export function openStoreFileSync(path: string, flags: number, mode?: number): number | null {
   let fd: number;
   try {
@@ -226,7 +247,7 @@ export async function assertStoreFile(path: string): Promise<void> {
   if (fd !== null) closeSync(fd);
 }
 
-/** Position of a file by path (a `.zst` file is counted through its decompressed bytes). Direct calls (see `countPositionSync`). */
+/** Position of a file by path (a `.zst` file is counted through its decompressed bytes). Direct calls (see `countPositionFd`). */
 export async function filePosition(path: string, cache: PositionCache): Promise<FilePosition | null> {
   if (path.endsWith(".zst")) return compressedPosition(path);
   const known = cache.get(path);
@@ -244,7 +265,7 @@ export async function filePosition(path: string, cache: PositionCache): Promise<
   const fd = openStoreFileSync(path, constants.O_RDONLY);
   if (fd === null) return null;
   try {
-    const pos = countPositionSync(fd, fstatSync(fd).size, cache.get(path));
+    const pos = await countPositionFd(fd, fstatSync(fd).size, cache.get(path));
     cache.set(path, pos);
     return pos;
   } finally {
@@ -337,12 +358,12 @@ export async function appendBytesAt(
 ): Promise<AppendResult> {
   if (!Number.isInteger(expectedSeq) || expectedSeq < 0) throw new InvalidInputError(`expected position must be a non-negative integer, got ${expectedSeq}`);
   // Positioned writes, so no O_APPEND; O_CREAT only for streams that may start empty.
-  // Direct calls but for the fsync of a durable append (see `countPositionSync`).
+  // Direct calls but for the fsync of a durable append (see `countPositionFd`).
   const fd = openStoreFileSync(path, options.create ? constants.O_RDWR | constants.O_CREAT : constants.O_RDWR, 0o600);
   if (fd === null) throw new IoError(`cannot open ${path} for writing: it is gone`);
   try {
     const size = fstatSync(fd).size;
-    const pos = countPositionSync(fd, size, cache.get(path));
+    const pos = await countPositionFd(fd, size, cache.get(path));
     if (pos.committed < size) {
       ftruncateSync(fd, pos.committed);
       if (options.durable) await datasync(fd);
@@ -450,14 +471,17 @@ export function readFileLineBatches(path: string, options: { onWarning?: (messag
  * rollout is one read. Nothing when the file does not exist.
  */
 export async function* readCommittedBytes(path: string, cache: PositionCache, chunk = 4 * 1024 * 1024): AsyncGenerator<Uint8Array> {
-  // Direct calls (see `countPositionSync`); a descriptor the consumer leaves open between chunks is closed by `finally`.
+  // Direct calls (see `countPositionFd`); a descriptor the consumer leaves open between chunks is closed by `finally`.
   const fd = openStoreFileSync(path, constants.O_RDONLY);
   if (fd === null) return;
   try {
-    const pos = countPositionSync(fd, fstatSync(fd).size, cache.get(path));
+    const pos = await countPositionFd(fd, fstatSync(fd).size, cache.get(path));
     cache.set(path, pos);
+    // A file over a mebibyte is read through the thread pool: the event loop must not stall on it.
+    const direct = pos.committed <= CHUNK;
     for (let offset = 0; offset < pos.committed; ) {
-      const buf = readFully(fd, path, Math.min(chunk, pos.committed - offset), offset, true);
+      const length = Math.min(chunk, pos.committed - offset);
+      const buf = direct ? readFully(fd, path, length, offset, true) : await readFullyAsync(fd, path, length, offset);
       offset += buf.length;
       yield buf;
     }

@@ -101,6 +101,22 @@ describe("sync between two Codex homes copies bytes", () => {
     expect((await readFile(join(to, path))).equals(await readFile(s.path))).toBe(true);
   });
 
+  it("a rollout over a mebibyte (read and counted through the thread pool, not by direct calls) arrives byte for byte, and so do lines added to it later", async () => {
+    const dir = await tempDir();
+    const src = join(dir, "home");
+    const gen = await generateCodexHome(src, { sessions: 1, repeat: 120, archivedEvery: 0 });
+    const s = gen.sessions[0]!;
+    expect(s.bytes).toBeGreaterThan(1024 * 1024);
+    const to = join(dir, "backup");
+    expect(await syncStores(open(src), open(to))).toMatchObject({ sessions_sent: 1, lines_sent: s.lines, errors: [] });
+    const copy = join(to, rollouts(to)[0]!);
+    expect((await readFile(copy)).equals(await readFile(s.path))).toBe(true);
+    // Fresh stores: the target counts its big copy again before appending to it.
+    await appendFile(s.path, '{"timestamp":"2026-01-01T00:00:00.000Z","type":"event_msg","payload":{"type":"agent_message","message":"more"}}\n');
+    expect(await syncStores(open(src), open(to))).toMatchObject({ sessions_sent: 1, lines_sent: 1, conflicts: 0, errors: [] });
+    expect((await readFile(copy)).equals(await readFile(s.path))).toBe(true);
+  });
+
   it("a target whose lines differ from the source's is never overwritten: a conflict", async () => {
     const dir = await tempDir();
     const src = join(dir, "home");
