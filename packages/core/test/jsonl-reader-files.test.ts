@@ -204,17 +204,32 @@ describe("JSONL files", () => {
     const fifo = join(dir, "pipe.jsonl");
     expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
     // The writer sends three pieces with pauses, so reads return partial data.
-    const writer = spawn(process.execPath, [
-      "-e",
-      `
+    const writer = spawn(
+      process.execPath,
+      [
+        "-e",
+        `
       const fs = require("node:fs");
       const fd = fs.openSync(${JSON.stringify(fifo)}, "w");
       let n = 0;
       const tick = () => { fs.writeSync(fd, '{"piece":' + n + '}\\n'); if (++n < 3) setTimeout(tick, 50); else fs.closeSync(fd); };
       tick();`,
+      ],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+    let stderr = "";
+    writer.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+    const writerDone = new Promise<number | null>((r) => writer.on("close", r));
+    // A writer that dies before it opens the pipe would leave the read waiting for ever: it fails the test instead.
+    const reading = lines(fifo);
+    const { lines: ls } = await Promise.race([
+      reading,
+      writerDone.then((code) => {
+        if (code !== 0) throw new Error(`the FIFO's writer exited with ${code}: ${stderr}`);
+        return reading;
+      }),
     ]);
-    const { lines: ls } = await lines(fifo);
-    await new Promise((r) => writer.on("close", r));
+    expect(await writerDone).toBe(0);
     expect(ls.map((l) => l.text)).toEqual(['{"piece":0}', '{"piece":1}', '{"piece":2}']);
   });
 
