@@ -14,7 +14,7 @@ import {
   type Dirent,
   type Stats,
 } from "node:fs";
-import { dirname, join, relative } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
 import {
   codexPaths,
@@ -1020,7 +1020,9 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
       if (code === "ENOTDIR") throw new NotACodexHomeError(this.home, { cause: err });
       throw new IoError(`cannot read ${this.home}: ${(err as Error).message}`, { cause: err });
     }
-    if (entries.length > 0 && !entries.some((e) => CODEX_HOME_MARKERS.includes(e))) throw new NotACodexHomeError(this.home);
+    // A `~/.codex` the real CLI made before its first session (it holds only `tmp/`) is an empty Codex home.
+    if (entries.length > 0 && !entries.some((e) => CODEX_HOME_MARKERS.includes(e)) && basename(resolve(this.home)) !== ".codex")
+      throw new NotACodexHomeError(this.home);
     this.#homeChecked = true;
     return true;
   }

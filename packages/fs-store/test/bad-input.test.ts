@@ -60,6 +60,17 @@ describe("bad input", () => {
     expect(await snapshotTree(dir)).toEqual(before);
   });
 
+  it("a ~/.codex the real Codex CLI made before any session (only tmp/ in it) is an empty Codex home, not an error", async () => {
+    const codex = join(await temp(), ".codex");
+    await mkdir(join(codex, "tmp", "arg0"), { recursive: true });
+    const store = new FsStore({ root: codex });
+    expect(await store.listSessions()).toEqual({ sessions: [], next_cursor: null });
+    // What the rule must keep: any other folder holding only tmp/ is still refused.
+    const other = await temp();
+    await mkdir(join(other, "tmp"));
+    await expect(new FsStore({ root: other }).listSessions()).rejects.toBeInstanceOf(NotACodexHomeError);
+  });
+
   it("an unreadable file is a warning and the listing continues", async () => {
     const root = await copyHome("0.98.0");
     const day = dayDirOf(root);
