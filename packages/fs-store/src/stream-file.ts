@@ -58,28 +58,9 @@ export class PositionCache {
   }
 }
 
-/** Counts committed lines of an open file, continuing from `from` when the file only grew since. */
-export async function countPosition(fh: FileHandle, size: number, from?: FilePosition): Promise<FilePosition> {
-  let pos: FilePosition = from && from.size <= size ? { ...from } : { seq: 0, committed: 0, size: 0, lastLineStart: 0 };
-  if (pos.size === size) return pos;
-  const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(size - pos.committed, 1)));
-  let offset = pos.committed;
-  let lineStart = pos.committed;
-  while (offset < size) {
-    const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, size - offset), offset);
-    if (bytesRead === 0) break;
-    let i = buf.indexOf(NL, 0);
-    while (i !== -1 && i < bytesRead) {
-      pos.seq++;
-      pos.lastLineStart = lineStart;
-      lineStart = offset + i + 1;
-      pos.committed = lineStart;
-      i = buf.indexOf(NL, i + 1);
-    }
-    offset += bytesRead;
-  }
-  pos = { ...pos, size };
-  return pos;
+/** Counts committed lines of an open file, continuing from `from` when the file only grew since (`countPositionFd`). */
+export function countPosition(fh: FileHandle, size: number, from?: FilePosition): Promise<FilePosition> {
+  return countPositionFd(fh.fd, size, from);
 }
 
 /**
