@@ -12,6 +12,7 @@ export * from "./store-url.js";
 export * from "./checked-store.js";
 export * from "./store-capabilities.js";
 export * from "./raw-streams.js";
+export * from "./file-mirror.js";
 export * from "./session-aggregates.js";
 export * from "./session-input.js";
 export * from "./run-retention.js";

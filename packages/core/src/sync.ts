@@ -7,6 +7,8 @@ import type { SessionFacts } from "./session-model/session-facts.js";
 import { STREAMS, sessionInputOf, type SessionSummary, type StreamInfo } from "./session.js";
 import type { SessionPage, SessionStore } from "./store.js";
 import { copyStreamBytes } from "./sync-bytes.js";
+import { fileMirrorOf, mirrorTargetOf, type MirrorPass } from "./file-mirror.js";
+import { SessionSubset } from "./watch/session-subset.js";
 
 /**
  * One-way, incremental sync between any two stores (`sessionvault sync`).
@@ -72,6 +74,12 @@ export interface SyncSummary {
 }
 
 const LIST_PAGE = 500;
+/**
+ * Sessions a file mirror leaves to the per-session sync are read one by one
+ * up to this many; more (a target written by an older sync, which kept no
+ * record) are cheaper to find by listing both stores.
+ */
+const ONE_BY_ONE_MAX = 1000;
 
 export async function syncStores(from: SessionStore, to: SessionStore, options: SyncOptions = {}): Promise<SyncSummary> {
   const batchLines = options.batchLines ?? 10_000;
@@ -86,6 +94,9 @@ export async function syncStores(from: SessionStore, to: SessionStore, options: 
   let total: number | null = null;
   let listed = 0;
   let current: string | null = null;
+  /** Sessions synced without error or conflict (a file mirror records them). */
+  const synced = new Set<string>();
+  const conflicted = new Set<string>();
   const report = () =>
     options.onProgress?.({
       sessions_total: total,
@@ -97,56 +108,97 @@ export async function syncStores(from: SessionStore, to: SessionStore, options: 
       session_id: current,
     });
 
-  // What the target already has, in a few listing calls instead of one
-  // round trip per session: an unchanged session then costs only the
-  // source's positions.
+  // Two homes of files (two Codex homes) first settle what they can file by
+  // file: new sessions copied whole, unchanged ones skipped by their stats
+  // (file-mirror.ts). The per-session sync below decides the rest.
   const targetSessions = new Map<string, SessionSummary>();
-  let cursor: string | null = null;
-  try {
-    do {
-      options.signal?.throwIfAborted();
-      const page: SessionPage = await to.listSessions({ archived: "all", limit: LIST_PAGE, cursor, ...noFacts });
-      for (const s of page.sessions) targetSessions.set(s.id, s);
-      cursor = page.next_cursor;
-    } while (cursor !== null);
-  } catch (err) {
-    // A directory that is not a Codex home yet is an empty target: the
-    // first putSession makes it one (`sync --to ./restored-home`).
-    if (!(err instanceof NotACodexHomeError)) throw err;
+  let mirror: MirrorPass | null = null;
+  const fromMirror = options.dryRun ? null : fileMirrorOf(from);
+  if (fromMirror && fileMirrorOf(to)) {
+    mirror = await fromMirror.driver.mirrorFiles(mirrorTargetOf(to), {
+      ...(options.agent !== undefined ? { agent: options.agent } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      onProgress: (p) => {
+        listed = p.sessions_found;
+        summary.sessions_scanned = p.sessions_settled;
+        summary.sessions_sent = p.sessions_copied;
+        summary.lines_sent = p.lines_copied;
+        summary.bytes_sent = p.bytes_copied;
+        report();
+      },
+    });
   }
-  report();
-
-  // The source is sent a listing page at a time, and the next page is read
-  // while one is sent: the first lines go out at once, and listing a big
-  // Codex home (reading every rollout's head) overlaps with the target's
-  // work. Pages follow a cursor, newest first, so sessions created while we
-  // sync sort before it and wait for the next run instead of shifting pages.
-  const onlyAgent = options.agent !== undefined ? { agent: options.agent } : {};
-  const listSource = (after: string | null) => from.listSessions({ archived: "all", limit: LIST_PAGE, cursor: after, ...noFacts, ...onlyAgent });
-  let nextPage: Promise<SessionPage> | null = listSource(null);
-  try {
-    while (nextPage !== null) {
-      options.signal?.throwIfAborted();
-      const page: SessionPage = await nextPage;
-      nextPage = page.next_cursor === null ? null : listSource(page.next_cursor);
-      listed += page.sessions.length;
-      if (nextPage === null) total = listed;
-      report();
-      await syncPage(page.sessions);
+  if (mirror !== null) {
+    summary.sessions_scanned = mirror.sessions_settled;
+    summary.sessions_sent = mirror.sessions_copied;
+    summary.lines_sent = mirror.lines_copied;
+    summary.bytes_sent = mirror.bytes_copied;
+    listed = mirror.sessions_found;
+    if (mirror.rest.length <= ONE_BY_ONE_MAX) {
+      from = new SessionSubset(from, mirror.rest);
+      to = new SessionSubset(to, mirror.rest);
     }
+  }
+  const leftToSync = mirror === null ? null : new Set(mirror.rest);
+  try {
+    return await syncListed();
   } finally {
-    // A page read ahead that nobody waits for must not become an unhandled rejection.
-    nextPage?.catch(() => {});
+    await mirror?.finish(synced);
   }
-  // A source that skipped files it found but could not read (the fs store: EACCES,
-  // a link, a folder in a rollout's place) names them: each is an error of its session.
-  // Not permanent: the file can be fixed (its permissions, a link put back) and synced by a rerun.
-  for (const u of (from as { unreadableSessions?: () => { session_id: string; message: string }[] }).unreadableSessions?.() ?? []) {
-    summary.errors.push({ session_id: u.session_id, message: u.message, code: "IO", permanent: false });
+
+  async function syncListed(): Promise<SyncSummary> {
+    // What the target already has, in a few listing calls instead of one
+    // round trip per session: an unchanged session then costs only the
+    // source's positions.
+    let cursor: string | null = null;
+    try {
+      do {
+        options.signal?.throwIfAborted();
+        const page: SessionPage = await to.listSessions({ archived: "all", limit: LIST_PAGE, cursor, ...noFacts });
+        for (const s of page.sessions) targetSessions.set(s.id, s);
+        cursor = page.next_cursor;
+      } while (cursor !== null);
+    } catch (err) {
+      // A directory that is not a Codex home yet is an empty target: the
+      // first putSession makes it one (`sync --to ./restored-home`).
+      if (!(err instanceof NotACodexHomeError)) throw err;
+    }
+    report();
+
+    // The source is sent a listing page at a time, and the next page is read
+    // while one is sent: the first lines go out at once, and listing a big
+    // Codex home (reading every rollout's head) overlaps with the target's
+    // work. Pages follow a cursor, newest first, so sessions created while we
+    // sync sort before it and wait for the next run instead of shifting pages.
+    const onlyAgent = options.agent !== undefined ? { agent: options.agent } : {};
+    const listSource = (after: string | null) => from.listSessions({ archived: "all", limit: LIST_PAGE, cursor: after, ...noFacts, ...onlyAgent });
+    let nextPage: Promise<SessionPage> | null = listSource(null);
+    try {
+      while (nextPage !== null) {
+        options.signal?.throwIfAborted();
+        const page: SessionPage = await nextPage;
+        nextPage = page.next_cursor === null ? null : listSource(page.next_cursor);
+        // After a file mirror, only what it left (the settled ones are counted already).
+        const sessions = leftToSync === null ? page.sessions : page.sessions.filter((s) => leftToSync.has(s.id));
+        if (leftToSync === null) listed += sessions.length;
+        if (nextPage === null) total = listed;
+        report();
+        await syncPage(sessions);
+      }
+    } finally {
+      // A page read ahead that nobody waits for must not become an unhandled rejection.
+      nextPage?.catch(() => {});
+    }
+    // A source that skipped files it found but could not read (the fs store: EACCES,
+    // a link, a folder in a rollout's place) names them: each is an error of its session.
+    // Not permanent: the file can be fixed (its permissions, a link put back) and synced by a rerun.
+    for (const u of (from as { unreadableSessions?: () => { session_id: string; message: string }[] }).unreadableSessions?.() ?? []) {
+      summary.errors.push({ session_id: u.session_id, message: u.message, code: "IO", permanent: false });
+    }
+    current = null;
+    report();
+    return summary;
   }
-  current = null;
-  report();
-  return summary;
 
   /** A few sessions at a time; each session's streams stay strictly ordered. */
   async function syncPage(sessions: SessionSummary[]): Promise<void> {
@@ -168,8 +220,10 @@ export async function syncStores(from: SessionStore, to: SessionStore, options: 
             batchBytes,
             report,
             raw,
+            conflicted,
           });
           if (sent) summary.sessions_sent++;
+          if (!conflicted.has(session.id)) synced.add(session.id);
         } catch (err) {
           // Without the store (or with its storage full) nothing else can succeed: stop with its error.
           if (err instanceof StoreUnavailableError || isStorageFull(err) || options.signal?.aborted) {
@@ -194,6 +248,8 @@ interface SessionSyncOptions extends SyncOptions {
   batchBytes: number;
   report: () => void;
   raw: { from: RawStreams; to: RawStreams } | null;
+  /** Sessions that met a conflict. */
+  conflicted: Set<string>;
 }
 
 /** Returns whether anything was (or, dry, would be) sent for this session. */
@@ -230,6 +286,7 @@ async function syncSession(
     if (haveLines > stream.lines) {
       // The target holds more than the source: it diverged, never overwrite.
       summary.conflicts++;
+      options.conflicted.add(session.id);
     } else if (haveLines < stream.lines) {
       plan.push({ stream, fromSeq: haveLines, fromBytes: have?.bytes ?? 0 });
     }
@@ -244,6 +301,7 @@ async function syncSession(
     for (const p of plan) {
       if (p.fromSeq > 0 && !(await sameLineAt(from, to, session.id, p.stream.name, p.fromSeq - 1))) {
         summary.conflicts++;
+        options.conflicted.add(session.id);
         diverged = true;
       }
     }
@@ -299,6 +357,7 @@ async function syncSession(
         const at = err.currentSeq;
         if (attempt >= 2 || at > p.stream.lines || !(await samePrefix(from, to, session.id, p.stream.name, at))) {
           summary.conflicts++;
+          options.conflicted.add(session.id);
           break;
         }
         fromSeq = at;

@@ -22,7 +22,11 @@ export function fromUrl(url: URL, options: FromUrlOptions = {}): FsStore | Agent
     root,
     ...(options.org ? { org: options.org } : {}),
     ...(options.cacheDir
-      ? { summaryCache: summaryCachePath(options.cacheDir, root, options.org), searchIndex: searchIndexPath(options.cacheDir, root, options.org) }
+      ? {
+          summaryCache: summaryCachePath(options.cacheDir, root, options.org),
+          searchIndex: searchIndexPath(options.cacheDir, root, options.org),
+          mirrorRecords: options.cacheDir,
+        }
       : {}),
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
     ...(options.reuseWalkMs ? { reuseWalkMs: options.reuseWalkMs } : {}),

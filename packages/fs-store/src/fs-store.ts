@@ -51,6 +51,9 @@ import {
   type BytePrefilter,
   agentLineSearchText,
   LINE_SEARCH_TEXT_VERSION,
+  type FileMirror,
+  type MirrorOptions,
+  type MirrorPass,
   type RawAppendOptions,
   type RawStreams,
   type RolloutScanEntry,
@@ -95,6 +98,7 @@ import { FsRetention, setMarker } from "./retention.js";
 import { decodeCursor, encodeCursor } from "./list-cursor.js";
 import { testRolloutFile, testRolloutFiles } from "./rollout-scan.js";
 import { parseStoredName, storedFileName } from "./stored-file-name.js";
+import { mirrorHome, mirrorRecordPath, type MirrorSide } from "./home-mirror.js";
 
 export interface FsStoreOptions {
   /** A Codex home (`$CODEX_HOME`, `~/.codex`) or a directory to become one. */
@@ -131,6 +135,14 @@ export interface FsStoreOptions {
    * search-index.ts). Off by default; apps put it in the user's cache directory.
    */
   searchIndex?: string;
+  /**
+   * A folder where a sync from this home into another Codex home keeps its
+   * record (`mirrorFiles`, home-mirror.ts): the stats of the files it left
+   * identical on both sides, one file per target, so a rerun skips
+   * unchanged sessions with a `stat` each side. Off by default; apps put it
+   * in the user's cache directory.
+   */
+  mirrorRecords?: string;
 }
 
 /** Files sessionvault keeps in `sessions/<id>/` besides the streams. */
@@ -183,7 +195,7 @@ export interface UnreadableSession {
   message: string;
 }
 
-export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionStore, RolloutScanSource {
+export class FsStore implements SessionStore, TokenStore, RawStreams, FileMirror, RetentionStore, RolloutScanSource {
   readonly root: string;
   /** The Codex home this store serves (`root`, or `root/orgs/<org>`). */
   readonly home: string;
@@ -923,6 +935,44 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, RetentionS
 
   deleteToken(id: string): Promise<boolean> {
     return this.#tokens.delete(id);
+  }
+
+  // ---- FileMirror (core/src/file-mirror.ts) -----------------------------------
+
+  /** The file-level pass of a sync into another Codex home (home-mirror.ts); null for any other target. */
+  async mirrorFiles(target: unknown, options: MirrorOptions): Promise<MirrorPass | null> {
+    if (!(target instanceof FsStore) || resolve(target.home) === resolve(this.home)) return null;
+    const dir = this.#options.mirrorRecords;
+    return mirrorHome(this.#mirrorSide(), target.#mirrorSide(), dir ? mirrorRecordPath(dir, this.home, target.home) : null, options);
+  }
+
+  #mirrorSide(): MirrorSide {
+    return {
+      home: this.home,
+      paths: this.#paths,
+      warn: this.#warn,
+      checkHome: (forWrite) => this.#checkHome(forWrite),
+      threadNames: () => this.#index.names(),
+      mayCreate: (id) =>
+        this.#retention.assertNotTrashed(id).then(
+          () => true,
+          () => false,
+        ),
+      locate: (id) => this.#findExact(id),
+      summaryOf: async (file, whole) => this.#summarize(file, await this.#index.names(), false, undefined, whole, false, false),
+      putSummary: async (file, input) => {
+        this.#remember(file);
+        await this.#locked(file.id, () => this.#putLocked(file.id, new Date(input.created_at), input));
+      },
+      remember: (files, wrote) => {
+        for (const f of files) {
+          this.#remember(f);
+          this.#allFiles?.files.set(f.id, f);
+        }
+        // What a listing counted before these files were written is not trusted after (see #listedAlone).
+        if (wrote && files.length > 0) this.#writes++;
+      },
+    };
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import { NotFoundError, UnsupportedError } from "../errors.js";
+import { IoError, NotFoundError, UnsupportedError } from "../errors.js";
 import { rawStreamsOf, type RawAppendOptions, type RawStreams } from "../raw-streams.js";
 import type { SessionDetail, SessionInput, SessionSummary, StreamInfo } from "../session.js";
 import type { AppendOptions, AppendResult, DeleteOptions, ListQuery, SessionPage, SessionStore } from "../store.js";
@@ -13,25 +13,39 @@ import type { AppendOptions, AppendResult, DeleteOptions, ListQuery, SessionPage
 export class SessionSubset implements SessionStore, RawStreams {
   readonly #store: SessionStore;
   readonly #ids: readonly string[];
+  readonly #unreadable: { session_id: string; message: string }[] = [];
 
   constructor(store: SessionStore, ids: Iterable<string>) {
     this.#store = store;
     this.#ids = [...new Set(ids)];
   }
 
-  /** One page of every session named, newest first; the query's filters and limit are not applied (sync asks for all). */
-  async listSessions(_query?: ListQuery): Promise<SessionPage> {
+  /**
+   * One page of every session named, newest first; the query's filters and
+   * limit are not applied (sync asks for all), but `facts: false` is: the
+   * summaries then compare as a listing's would.
+   */
+  async listSessions(query?: ListQuery): Promise<SessionPage> {
     const sessions: SessionSummary[] = [];
+    this.#unreadable.length = 0;
     for (const id of this.#ids) {
       try {
-        sessions.push(await this.#store.getSession(id));
+        const { streams: _s, legal_hold: _h, facts: _f, ...summary } = await this.#store.getSession(id);
+        sessions.push(query?.facts === false || _f === undefined ? summary : { ...summary, facts: _f });
       } catch (err) {
+        // A file the store cannot read is that session's error, as a listing reports it (`unreadableSessions`).
+        if (err instanceof IoError) this.#unreadable.push({ session_id: id, message: err.message });
         // Not (or no longer, or not yet: a rollout without its first message) a session of this store.
-        if (!(err instanceof NotFoundError)) throw err;
+        else if (!(err instanceof NotFoundError)) throw err;
       }
     }
     sessions.sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0));
     return { sessions, next_cursor: null };
+  }
+
+  /** The sessions named that the store could not read (the last listing's). */
+  unreadableSessions(): { session_id: string; message: string }[] {
+    return [...this.#unreadable];
   }
 
   getSession(idOrPrefix: string): Promise<SessionDetail> {
