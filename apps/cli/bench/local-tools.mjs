@@ -16,7 +16,8 @@
 //   0. the first list --search over the home, which builds its search index (shown, no target)
 //   1. list --search zanzibar (one session)           vs rg -l -i zanzibar   (target ≤ 2×, RSS < 150 MB)
 //   2. list --search benchmark --limit 1000 (all)     vs rg -l -i benchmark  (target ≤ 2×, RSS < 150 MB)
-//   3. sync --from home --to <empty dir>              vs rsync -a            (target ≤ 3×, RSS < 150 MB)
+//   3. sync --from home --to <empty dir>              vs rsync -a            (target ≤ 3×, RSS < 150 MB;
+//      the file system's dirty pages are flushed with sync(1) before each copy, ours and rsync's)
 //   4. the same sync again, nothing changed           vs rsync -a            (target ≤ 3×)
 //   5. node -e "" and the CLI's --version: what a process costs before any work.
 //
@@ -226,7 +227,12 @@ try {
       rsyncTarget = join(scratch, `rsync-${i}`);
       // Each round starts with no listing cache, as a first backup would.
       rmSync(cache, { recursive: true, force: true });
+      // Each copy starts with no dirty pages waiting to be written back (the previous
+      // round wrote and deleted 2 × 380 MB): otherwise the kernel's writeback of one
+      // run's files lands in the next run's time, whichever tool that is.
+      spawnSync("sync");
       fresh.push(sv(["sync", "--from", home, "--to", target, "--json"], cache));
+      spawnSync("sync");
       rsyncFresh.push(run("rsync", ["-a", home + "/", rsyncTarget + "/"]));
       if (i < ROUNDS - 1) {
         rmSync(target, { recursive: true, force: true });
