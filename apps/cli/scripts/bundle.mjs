@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Builds the `sessionvault` binary as one CommonJS file, dist/bin.js, because
+// Builds the `sessionvault` binary as one CommonJS file, dist/cli.js (run by
+// dist/bin.js from V8's code cache, scripts/code-cache-loader.cjs), because
 // start-up is a figure of its own (docs/architecture.md, "Start-up"). Node 20
 // has no compile cache, and its ES module loader costs about a millisecond
 // per module: the ~100 modules `list` loaded as separate files were half its
@@ -14,7 +15,9 @@
 // else stays a `require` of node_modules and so must be a dependency of this
 // package, at the version of the workspace package that imports it; the check
 // at the end fails the build when one is missing or pinned differently.
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -28,11 +31,14 @@ rmSync(join(app, "dist"), { recursive: true, force: true });
 const result = await build({
   absWorkingDir: app,
   entryPoints: ["src/bin.ts"],
-  outfile: "dist/bin.js",
+  outfile: "dist/cli.js",
   bundle: true,
   format: "cjs",
   platform: "node",
   target: "node20",
+  // Packages loaded when first needed (the lock addon, SQLite, the MCP SDK) are required then, not
+  // import()-ed: the loader runs the bundle as a script, which has no module loader for import().
+  supported: { "dynamic-import": false },
   sourcemap: "linked",
   metafile: true,
   logLevel: "warning",
@@ -55,6 +61,25 @@ const result = await build({
 // The package is an ES module package; its dist/ holds the one CommonJS file.
 mkdirSync(join(app, "dist"), { recursive: true });
 writeFileSync(join(app, "dist", "package.json"), `${JSON.stringify({ type: "commonjs" })}\n`);
+
+// The command is a small loader that runs the bundle from V8's code cache
+// (scripts/code-cache-loader.cjs); one run of `list` writes the cache.
+copyFileSync(join(app, "scripts", "code-cache-loader.cjs"), join(app, "dist", "bin.js"));
+chmodSync(join(app, "dist", "bin.js"), 0o755);
+const scratch = mkdtempSync(join(tmpdir(), "sv-code-cache-"));
+try {
+  mkdirSync(join(scratch, "home", "sessions"), { recursive: true });
+  const run = spawnSync(process.execPath, [join(app, "dist", "bin.js"), "list", "--store", join(scratch, "home"), "--json"], {
+    env: { ...process.env, SESSIONVAULT_WRITE_CODE_CACHE: "1", XDG_CACHE_HOME: join(scratch, "cache"), HOME: scratch },
+    encoding: "utf8",
+  });
+  if (run.status !== 0) {
+    console.error(`bundle: the run that writes the code cache failed (exit ${run.status}):\n${run.stderr}`);
+    process.exit(1);
+  }
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}
 
 // Every external import of the bundle must resolve from this package, at the version its owner pins.
 const own = JSON.parse(readFileSync(join(app, "package.json"), "utf8"));

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { main } from "./main.js";
 
 // `sessionvault cat ID | head`: a closed pipe ends the output quietly.
