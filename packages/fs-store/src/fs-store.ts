@@ -1055,7 +1055,8 @@ export class FsStore implements SessionStore, TokenStore, RawStreams, FileMirror
     if (this.#homeChecked) return true;
     let entries: string[];
     try {
-      entries = await readdir(this.home);
+      // A direct call: every command's first step, and a trip through the thread pool costs more.
+      entries = readdirSync(this.home);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === "ENOENT") {

@@ -99,6 +99,8 @@ interface Sig {
   sig: string;
   /** The latest mtime or ctime among the session's files (ms). */
   newest: number;
+  /** The rollout's size. */
+  size: number;
 }
 
 export async function mirrorHome(source: MirrorSide, target: MirrorSide, recordPath: string | null, options: MirrorOptions): Promise<MirrorPass> {
@@ -117,11 +119,11 @@ export async function mirrorHome(source: MirrorSide, target: MirrorSide, recordP
   const targetDirs = sessionDirs(target);
   const [sourceNames, targetNames] = await Promise.all([source.threadNames(), target.threadNames()]);
   const record = loadRecord(recordPath, source.home, target.home);
-  source.remember([...sourceFiles.files.values()], false);
 
   let targetReady = false;
   const madeDirs = new Set<string>();
   const buf = Buffer.allocUnsafe(COPY_CHUNK);
+  const buf2 = Buffer.allocUnsafe(COPY_CHUNK);
   const copied: RolloutFile[] = [];
   const inFlight = new Set<Promise<void>>();
   try {
@@ -142,6 +144,14 @@ export async function mirrorHome(source: MirrorSide, target: MirrorSide, recordP
         const was = record.get(f.id);
         if (tgt !== null && was !== undefined && was[0] === src.sig && was[1] === tgt.sig) {
           next.set(f.id, was);
+          progress.sessions_settled++;
+          continue;
+        }
+        // Not recorded (a target an older version filled, a run killed before it wrote its
+        // record): a plain rollout that is the same file on both sides is settled by comparing
+        // bytes, far cheaper than the per-session sync's listing of both homes.
+        if (tgt !== null && was === undefined && plainOnBothSides(f, t) && src.size === tgt.size && sameBytes(f.path, t.path, buf, buf2)) {
+          if (stable) next.set(f.id, [src.sig, tgt.sig]);
           progress.sessions_settled++;
           continue;
         }
@@ -185,12 +195,32 @@ export async function mirrorHome(source: MirrorSide, target: MirrorSide, recordP
       if (inFlight.size >= SIDECARS_IN_FLIGHT) await Promise.race(inFlight);
     }
     await Promise.all(inFlight);
+    // The sync looks the rest up by id next: the store knows where they are.
+    source.remember(
+      rest.map((id) => sourceFiles.files.get(id)!),
+      false,
+    );
   } finally {
     // A job that failed is the sync's error; the others are waited for before the store hears of the copies.
     await Promise.allSettled(inFlight);
     target.remember(copied, true);
   }
   return done();
+
+  /** A Codex rollout, not compressed, at the same place on both sides, with nothing else to the session (no side streams, sidecar or thread name). */
+  function plainOnBothSides(f: RolloutFile, t: RolloutFile): boolean {
+    return (
+      f.agent === "codex" &&
+      t.agent === "codex" &&
+      !f.compressed &&
+      !t.compressed &&
+      !sourceDirs.has(f.id) &&
+      !targetDirs.has(f.id) &&
+      !sourceNames.has(f.id) &&
+      !targetNames.has(f.id) &&
+      homeRelative(source, f.path) === homeRelative(target, t.path)
+    );
+  }
 
   function settle(id: string, sourceSig: string, targetSig: string, stable: boolean): void {
     progress.sessions_copied++;
@@ -285,7 +315,30 @@ function sideSig(side: MirrorSide, f: RolloutFile, withDir: boolean, threadName:
       newest = Math.max(newest, e.mtimeMs, e.ctimeMs);
     }
   }
-  return { sig: `${sig}#${threadName ?? ""}`, newest };
+  return { sig: `${sig}#${threadName ?? ""}`, newest, size: st.size };
+}
+
+/** Whether two files hold the same bytes (their sizes are known to be equal); false when either cannot be read. */
+function sameBytes(a: string, b: string, bufA: Buffer, bufB: Buffer): boolean {
+  let fa: number | null = null;
+  let fb: number | null = null;
+  try {
+    fa = openSync(a, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+    fb = openSync(b, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+    for (let pos = 0; ; ) {
+      const n = readSync(fa, bufA, 0, bufA.length, pos);
+      const m = readSync(fb, bufB, 0, n === 0 ? 1 : n, pos);
+      if (n !== m) return false;
+      if (n === 0) return true;
+      if (!bufA.subarray(0, n).equals(bufB.subarray(0, n))) return false;
+      pos += n;
+    }
+  } catch {
+    return false;
+  } finally {
+    if (fa !== null) closeSync(fa);
+    if (fb !== null) closeSync(fb);
+  }
 }
 
 /**

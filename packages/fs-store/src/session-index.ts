@@ -1,5 +1,7 @@
-import { statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { parseJsonLine, readFileLines } from "@sessionvault/core/store-api";
+
+const SMALL = 1024 * 1024;
 
 /**
  * Thread names from Codex's `session_index.jsonl` (`{"id", "thread_name",
@@ -25,10 +27,12 @@ export class SessionIndex {
     if (stamp === this.#stamp) return this.#names;
     const names = new Map<string, string>();
     if (st) {
-      for await (const line of readFileLines(this.#path)) {
+      // A few renames a day: one direct read (a sync asks at its start); a big one is streamed.
+      const lines = st.size <= SMALL ? readFileSync(this.#path, "utf8").split("\n") : readFileLines(this.#path);
+      for await (const line of lines) {
         let v: unknown;
         try {
-          v = parseJsonLine(line.text);
+          v = parseJsonLine(typeof line === "string" ? line : line.text);
         } catch {
           continue; // a garbage line in the index must not hide the other names
         }

@@ -151,10 +151,33 @@ describe("sync between two Codex homes: the file mirror", () => {
     expect((await pass()).rest).toEqual([]);
   }, 30_000);
 
+  it("a target filled without a record (an older version, a run killed before it wrote one) is settled by comparing bytes; a file that differs is left to the sync", async () => {
+    const dir = await tempDir();
+    const { src, gen, named } = await namedHome(dir, 6);
+    const to = join(dir, "backup");
+    // A sync that keeps no record, as one before the file mirror or one killed before its end.
+    await syncStores(open(src), open(to));
+    const [same, cut] = gen.sessions.filter((s) => !named.includes(s.id));
+    const cutPath = rolloutOf(to, cut!.id);
+    await truncate(cutPath, (await readFile(cutPath)).indexOf(10) + 1);
+    // Same size, one byte different: only reading both tells.
+    const changedPath = rolloutOf(to, same!.id);
+    const fh = await openFile(changedPath, "r+");
+    await fh.write(Buffer.from("Z"), 0, 1, same!.bytes - 3);
+    await fh.close();
+    const p = (await new FsStore({ root: src, mirrorRecords: join(dir, "cache") }).mirrorFiles(new FsStore({ root: to }), {}))!;
+    await p.finish(new Set());
+    // The named sessions have a sidecar in the target: the sync compares their summaries.
+    expect([...p.rest].sort()).toEqual([same!.id, cut!.id, ...named].sort());
+    expect(p.sessions_settled).toBe(6 - 2 - named.length);
+  });
+
   it("a record of other homes, or a corrupt one, is no record: every session present on both sides is checked", async () => {
     const dir = await tempDir();
     const src = join(dir, "home");
-    await generateCodexHome(src, { sessions: 3, archivedEvery: 0 });
+    const gen = await generateCodexHome(src, { sessions: 3, archivedEvery: 0 });
+    // Named sessions have a sidecar in the target, so only the record settles them (no byte comparison).
+    await writeFile(join(src, "session_index.jsonl"), gen.sessions.map((s) => `${JSON.stringify({ id: s.id, thread_name: `t ${s.id}` })}\n`).join(""));
     const to = join(dir, "backup");
     const cache = join(dir, "cache");
     await syncStores(openCached(src, cache), openCached(to, cache));
