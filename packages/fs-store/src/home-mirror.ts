@@ -17,7 +17,7 @@ import {
   writeFileSync,
   type Stats,
 } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import {
   IoError,
   isSessionId,
@@ -184,7 +184,7 @@ export async function mirrorHome(source: MirrorSide, target: MirrorSide, recordP
       progress.lines_copied += out.lines;
       progress.bytes_copied += out.bytes;
       if (!named) {
-        settle(f.id, src.sig, `${homeRelative(target, path)}:${statSig(out.stat)}#`, stable);
+        settle(f.id, src.sig, `${place(target, file)}:${statSig(out.stat)}#`, stable);
         continue;
       }
       // The thread name is the summary's title, which the rollout does not say: it goes
@@ -287,6 +287,16 @@ function homeRelative(side: MirrorSide, path: string): string {
   return path.startsWith(base) ? path.slice(base.length) : relative(side.home, path);
 }
 
+/**
+ * Where a rollout is, in few characters (the record holds one per side and
+ * session): its folder relative to the home, its agent and the time in its
+ * name (the rest of the name is the session's id), and whether it is compressed.
+ */
+function place(side: MirrorSide, f: RolloutFile): string {
+  const rel = homeRelative(side, f.path);
+  return `${rel.slice(0, rel.lastIndexOf(sep) + 1)}${f.agent}:${f.key.slice(0, 19)}${f.compressed ? ".zst" : ""}`;
+}
+
 const NO_THROW = { throwIfNoEntry: false } as const;
 const statSig = (st: Stats) => `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
 
@@ -298,7 +308,7 @@ const statSig = (st: Stats) => `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}
 function sideSig(side: MirrorSide, f: RolloutFile, withDir: boolean, threadName: string | undefined): Sig | null {
   const st = lstatSync(f.path, NO_THROW);
   if (!st?.isFile()) return null;
-  let sig = `${homeRelative(side, f.path)}:${statSig(st)}`;
+  let sig = `${place(side, f)}:${statSig(st)}`;
   let newest = Math.max(st.mtimeMs, st.ctimeMs);
   if (withDir) {
     const dir = join(side.paths.sessions, f.id);
