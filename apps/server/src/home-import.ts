@@ -14,8 +14,12 @@ export interface HomeImportOptions {
 }
 
 export interface HomeImport {
-  /** The first pass over every home, summed; rejects if one cannot be read. */
-  first: Promise<SyncSummary>;
+  /**
+   * The first pass over every home, summed, and the homes whose first pass
+   * failed (each is retried, backing off up to the rescan interval, while
+   * the server runs; the log says why).
+   */
+  first: Promise<{ summary: SyncSummary; failed: { home: string; message: string }[] }>;
   /** Stops after the append in flight; the server can then close its stores. */
   stop(): Promise<void>;
 }
@@ -31,14 +35,18 @@ export function startHomeImport(server: RunningServer, options: HomeImportOption
   const log = server.app.log;
   const stop = new AbortController();
   const firsts: SyncSummary[] = [];
-  let settleFirst!: { resolve: (s: SyncSummary) => void; reject: (e: unknown) => void };
-  const first = new Promise<SyncSummary>((resolve, reject) => (settleFirst = { resolve, reject }));
+  const failed: { home: string; message: string }[] = [];
+  let settleFirst!: { resolve: (s: Awaited<HomeImport["first"]>) => void; reject: (e: unknown) => void };
+  const first = new Promise<Awaited<HomeImport["first"]>>((resolve, reject) => (settleFirst = { resolve, reject }));
+  const firstEnded = () => {
+    if (firsts.length + failed.length === options.homes.length) settleFirst.resolve({ summary: sum(firsts), failed });
+  };
   const onEvent = (e: WatchEvent) => {
     switch (e.event) {
       case "synced":
         if (e.first) {
           firsts.push(e);
-          if (firsts.length === options.homes.length) settleFirst.resolve(sum(firsts));
+          firstEnded();
         } else if (e.sessions_sent > 0)
           log.info({ home: e.source, agent: e.agent, sessions: e.sessions_sent, lines: e.lines_sent }, "import: rescan sent sessions");
         return;
@@ -50,6 +58,10 @@ export function startHomeImport(server: RunningServer, options: HomeImportOption
         return;
       case "warning":
         log.warn({ home: e.source }, `import: ${e.message}`);
+        if (e.first) {
+          failed.push({ home: e.source, message: e.message });
+          firstEnded();
+        }
         return;
       case "watching":
         log.info({ home: e.source, agent: e.agent, dir: e.dir }, "import: watching for new and growing sessions");
@@ -64,10 +76,11 @@ export function startHomeImport(server: RunningServer, options: HomeImportOption
       open: (pass) => options.open(home, pass),
     })),
     server.orgStore(options.org),
-    { signal: stop.signal, onEvent, ...(options.rescanMs !== undefined ? { rescanMs: options.rescanMs } : {}) },
+    // One home that cannot be read (yet) must not stop the server nor the other homes.
+    { signal: stop.signal, onEvent, retryFirst: true, ...(options.rescanMs !== undefined ? { rescanMs: options.rescanMs } : {}) },
   ).then(
     // Stopped before every home's first pass ended: what was done of it.
-    () => settleFirst.resolve(sum(firsts)),
+    () => settleFirst.resolve({ summary: sum(firsts), failed }),
     (err: unknown) => {
       settleFirst.reject(err);
       if (!stop.signal.aborted) log.error({ err }, "import stopped");

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { isSessionvaultError, UsageError, type SyncSummary } from "@sessionvault/core";
+import { isSessionvaultError, UsageError } from "@sessionvault/core";
 import { localAgentHomes } from "@sessionvault/fs-store";
 import { parseUiSecret, startServer } from "./start-server.js";
 import { serverStoreRegistry } from "./server-stores.js";
@@ -98,8 +98,7 @@ async function main(): Promise<void> {
     process.stdout.write(`sessionvault server listening on ${server.url}\n`);
     if (homeImport) {
       process.stdout.write(`importing ${imports.join(", ")} into org ${importOrg}, then watching for new and growing sessions\n`);
-      const first = await homeImport.first;
-      process.stdout.write(importedLine(first) + "\n");
+      process.stdout.write(importedLine(await homeImport.first) + "\n");
     }
     return;
   }
@@ -118,12 +117,13 @@ async function main(): Promise<void> {
     return;
   }
   process.stdout.write(`  importing sessions from ${imports.join(", ")} …\n`);
-  const first = await homeImport.first;
-  process.stdout.write(`  ${importedLine(first)}\n  watching them: new and growing sessions appear in the web UI within seconds\n`);
+  process.stdout.write(`  ${importedLine(await homeImport.first)}\n  watching them: new and growing sessions appear in the web UI within seconds\n`);
 }
 
-function importedLine(s: SyncSummary): string {
-  return `imported ${s.sessions_sent} session(s), ${s.lines_sent} new line(s)${s.errors.length ? `; ${s.errors.length} could not be imported (see the log)` : ""}`;
+function importedLine({ summary: s, failed }: Awaited<HomeImport["first"]>): string {
+  const line = `imported ${s.sessions_sent} session(s), ${s.lines_sent} new line(s)${s.errors.length ? `; ${s.errors.length} could not be imported (see the log)` : ""}`;
+  // A home that could not be read is retried while the server runs; the server goes on either way.
+  return failed.reduce((text, f) => `${text}\n  could not import ${f.home}: ${f.message}`, line);
 }
 
 main().catch((err: unknown) => {

@@ -118,6 +118,41 @@ test("serve --import DIR --import-org ORG imports that home into that org and ke
   expect(await server.stop()).toBe(0);
 }, 120_000);
 
+test("a home that cannot be read when the server starts does not stop it: the other homes are imported, and that one once it can be", async () => {
+  dir = await mkdtemp(join(tmpdir(), "sv-home-import-"));
+  const codexHome = join(dir, "codex-home");
+  await cp(join(FIXTURES, "0.169.0"), codexHome, { recursive: true });
+  // Not a Codex home (a file that is no part of one): its first pass fails.
+  const notes = join(dir, "notes");
+  await mkdir(notes);
+  await writeFile(join(notes, "todo.txt"), "buy milk\n");
+  const data = join(dir, "data");
+  const server = await spawnServer(data, { SESSIONVAULT_DATA: data, CODEX_HOME: codexHome, HOME: dir }, [
+    "--quickstart",
+    "--import",
+    notes,
+    "--import-rescan",
+    "3600",
+  ]);
+  servers.push(server);
+  await expect.poll(() => server.output(), { timeout: DEADLINE_MS }).toMatch(/watching them/);
+  expect(server.output()).toMatch(/imported 16 session\(s\)/);
+  expect(server.output()).toMatch(/could not import \S*notes: .*not a Codex home/);
+  const token = /admin token \(shown once, keep it\): (sv_\S+)/.exec(server.output())![1]!;
+  const auth = { authorization: `Bearer ${token}` };
+  const listed = await fetch(`${server.url}/v1/sessions?archived=all&limit=100`, { headers: auth });
+  expect(listed.status).toBe(200);
+  expect(((await listed.json()) as { sessions: unknown[] }).sessions).toHaveLength(16);
+
+  // The folder becomes a Codex home: it is retried, and its session arrives.
+  await rm(join(notes, "todo.txt"));
+  const s = await newCodexSession(notes);
+  await writeFile(s.path, s.lines.join("\n") + "\n");
+  const stored = async () => (await fetch(`${server.url}/v1/sessions/${s.id}`, { headers: auth })).status;
+  await expect.poll(stored, { timeout: DEADLINE_MS }).toBe(200);
+  expect(await server.stop()).toBe(0);
+}, 120_000);
+
 test.each([
   { agent: "claude-code", fixture: join(FIXTURES, "..", "claude-code", "2.1.332") },
   { agent: "gemini-cli", fixture: join(FIXTURES, "..", "gemini-cli", "0.61.0", "gemini") },

@@ -41,6 +41,14 @@ export interface WatchSyncOptions {
   rescanMs?: number;
   /** The first pass's progress (a terminal's progress bar). */
   onFirstProgress?: (source: WatchSource, progress: SyncProgress) => void;
+  /**
+   * A source whose first pass fails is reported (a `warning` with `first`)
+   * and retried like a later pass, instead of stopping every source: the
+   * archive server's import, where one home that cannot be read must not
+   * stop the server nor the other homes. Without it (`sync --watch`) the
+   * command stops with that error.
+   */
+  retryFirst?: boolean;
 }
 
 interface SourceOf {
@@ -57,8 +65,8 @@ export type WatchEvent =
   | (SourceOf & { event: "session"; at: string } & SessionSent)
   /** A session that could not be synced; the others were. */
   | (SourceOf & { event: "error" } & SyncError)
-  /** The watch cannot watch (rescans go on), or a pass failed and is retried. */
-  | (SourceOf & { event: "warning"; message: string });
+  /** The watch cannot watch (rescans go on), or a pass failed and is retried (`first`: the first pass, with `retryFirst`). */
+  | (SourceOf & { event: "warning"; message: string; first?: true });
 
 export interface WatchTotals {
   sessions_sent: number;
@@ -136,14 +144,23 @@ export async function watchSync(sources: readonly WatchSource[], target: Session
     // Watching starts before the first pass: what changes during it is a pending change, not a lost one.
     watcher?.start();
     try {
-      if (!(await pass("full", new Set(), true))) return;
-      options.onEvent({ event: "watching", ...of, dir: watcher?.root ?? null, rescan_s: rescanMs / 1000 });
-      warnUnwatched();
       const pending = new Set<string>();
       let rescanAt = Date.now() + rescanMs;
       let rescanNow = false;
       let retryMs = 0;
       let retryAt = 0;
+      try {
+        if (!(await pass("full", new Set(), true))) return;
+      } catch (err) {
+        if (!options.retryFirst || signal.aborted) throw err;
+        // Watched all the same: a later full pass (the retry) takes what changes meanwhile.
+        rescanNow = true;
+        retryMs = RETRY_FIRST_MS;
+        retryAt = Date.now() + retryMs;
+        options.onEvent({ event: "warning", ...of, first: true, message: `sync failed, retrying in ${retryMs / 1000} s: ${(err as Error).message}` });
+      }
+      options.onEvent({ event: "watching", ...of, dir: watcher?.root ?? null, rescan_s: rescanMs / 1000 });
+      warnUnwatched();
       while (!signal.aborted) {
         const now = Date.now();
         if (now >= rescanAt) rescanNow = true;
