@@ -33,6 +33,12 @@ export interface SyncOptions {
   concurrency?: number;
   /** Only the source's sessions of this agent (a restore into one agent's home from a mixed archive). */
   agent?: AgentName;
+  /**
+   * Between two stores of files (two Codex homes), first copy new sessions
+   * whole and skip unchanged ones by their stats (file-mirror.ts; default
+   * true). false: every session is listed and synced by positions.
+   */
+  fileMirror?: boolean;
 }
 
 export interface SyncProgress {
@@ -113,7 +119,7 @@ export async function syncStores(from: SessionStore, to: SessionStore, options: 
   // (file-mirror.ts). The per-session sync below decides the rest.
   const targetSessions = new Map<string, SessionSummary>();
   let mirror: MirrorPass | null = null;
-  const fromMirror = options.dryRun ? null : fileMirrorOf(from);
+  const fromMirror = options.dryRun || options.fileMirror === false ? null : fileMirrorOf(from);
   if (fromMirror && fileMirrorOf(to)) {
     mirror = await fromMirror.driver.mirrorFiles(mirrorTargetOf(to), {
       ...(options.agent !== undefined ? { agent: options.agent } : {}),

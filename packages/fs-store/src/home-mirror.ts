@@ -54,6 +54,9 @@ import { walkSync, type RolloutFile, type WalkWarn } from "./rollout-walk.js";
  *   byte; any write, truncate, rename or `touch` changes one of them. A
  *   source file changed less than 2 s before it was read is not recorded
  *   (its times could still hide a change), as for the listing cache.
+ * - **Unrecorded sessions** on both sides (a target an older version
+ *   filled, a run killed before its record) that are plain rollouts at the
+ *   same place are settled by comparing their bytes.
  * - **The rest** (grown, cut, present in part, side streams, another
  *   agent's transcript, compressed, a thread name to carry as the summary)
  *   goes to the per-session sync, and is recorded after it only if it

@@ -36,7 +36,8 @@ function rollouts(home: string): string[] {
 
 const open = (root: string) => checkedStore(new FsStore({ root }));
 
-describe("sync between two Codex homes copies bytes", () => {
+// Each case with the file mirror (new sessions copied as whole files) and without it (the per-session byte copy).
+describe.each([{ fileMirror: true }, { fileMirror: false }])("sync between two Codex homes copies bytes (%o)", (mirror) => {
   it("states RawStreams through the checked layer", () => {
     expect(open("/nonexistent").capabilities.rawStreams).toBe(true);
   });
@@ -56,14 +57,14 @@ describe("sync between two Codex homes copies bytes", () => {
       ]),
     );
     const to = join(dir, "backup");
-    const summary = await syncStores(open(src), open(to));
+    const summary = await syncStores(open(src), open(to), mirror);
     expect(summary.errors).toEqual([]);
     expect(summary.sessions_sent).toBe(6);
     expect(rollouts(to)).toEqual(rollouts(src));
     for (const path of rollouts(src)) expect((await readFile(join(to, path))).equals(await readFile(join(src, path))), path).toBe(true);
     // Laid out as Codex lays it out: no sessions/<id>/ folder for a session whose rollout says everything.
     expect(readdirSync(join(to, "sessions")).filter((n) => n.includes("-"))).toEqual([]);
-    const again = await syncStores(open(src), open(to));
+    const again = await syncStores(open(src), open(to), mirror);
     expect(again).toMatchObject({ sessions_sent: 0, lines_sent: 0, conflicts: 0 });
   });
 
@@ -77,10 +78,10 @@ describe("sync between two Codex homes copies bytes", () => {
       `${JSON.stringify({ id: named.id, thread_name: "the migration", updated_at: "2026-01-01T00:00:00Z" })}\n`,
     );
     const to = join(dir, "backup");
-    await syncStores(open(src), open(to));
+    await syncStores(open(src), open(to), mirror);
     expect(existsSync(join(to, "sessions", named.id, "session.json"))).toBe(true);
     expect((await open(to).getSession(named.id)).title).toBe("the migration");
-    expect(await syncStores(open(src), open(to))).toMatchObject({ sessions_sent: 0, lines_sent: 0 });
+    expect(await syncStores(open(src), open(to), mirror)).toMatchObject({ sessions_sent: 0, lines_sent: 0 });
   });
 
   it("a target holding the first lines (a run cut short, a torn tail) gets exactly the rest", async () => {
@@ -88,7 +89,7 @@ describe("sync between two Codex homes copies bytes", () => {
     const src = join(dir, "home");
     const gen = await generateCodexHome(src, { sessions: 2, repeat: 3 });
     const to = join(dir, "backup");
-    await syncStores(open(src), open(to));
+    await syncStores(open(src), open(to), mirror);
     const s = gen.sessions[0]!;
     const path = rollouts(to).find((p) => p.includes(s.id))!;
     const whole = await readFile(join(to, path));
@@ -96,7 +97,7 @@ describe("sync between two Codex homes copies bytes", () => {
     let cut = 0;
     for (let i = 0; i < 5; i++) cut = whole.indexOf(10, cut) + 1;
     await truncate(join(to, path), cut + 7);
-    const summary = await syncStores(open(src), open(to));
+    const summary = await syncStores(open(src), open(to), mirror);
     expect(summary).toMatchObject({ sessions_sent: 1, lines_sent: s.lines - 5, bytes_sent: s.bytes - cut, conflicts: 0, errors: [] });
     expect((await readFile(join(to, path))).equals(await readFile(s.path))).toBe(true);
   });
@@ -108,12 +109,12 @@ describe("sync between two Codex homes copies bytes", () => {
     const s = gen.sessions[0]!;
     expect(s.bytes).toBeGreaterThan(1024 * 1024);
     const to = join(dir, "backup");
-    expect(await syncStores(open(src), open(to))).toMatchObject({ sessions_sent: 1, lines_sent: s.lines, errors: [] });
+    expect(await syncStores(open(src), open(to), mirror)).toMatchObject({ sessions_sent: 1, lines_sent: s.lines, errors: [] });
     const copy = join(to, rollouts(to)[0]!);
     expect((await readFile(copy)).equals(await readFile(s.path))).toBe(true);
     // Fresh stores: the target counts its big copy again before appending to it.
     await appendFile(s.path, '{"timestamp":"2026-01-01T00:00:00.000Z","type":"event_msg","payload":{"type":"agent_message","message":"more"}}\n');
-    expect(await syncStores(open(src), open(to))).toMatchObject({ sessions_sent: 1, lines_sent: 1, conflicts: 0, errors: [] });
+    expect(await syncStores(open(src), open(to), mirror)).toMatchObject({ sessions_sent: 1, lines_sent: 1, conflicts: 0, errors: [] });
     expect((await readFile(copy)).equals(await readFile(s.path))).toBe(true);
   });
 
@@ -122,13 +123,13 @@ describe("sync between two Codex homes copies bytes", () => {
     const src = join(dir, "home");
     const gen = await generateCodexHome(src, { sessions: 1 });
     const to = join(dir, "backup");
-    await syncStores(open(src), open(to));
+    await syncStores(open(src), open(to), mirror);
     const s = gen.sessions[0]!;
     const path = join(to, rollouts(to)[0]!);
     const theirs = await readFile(path);
     // The target's own longer stream: more lines than the source.
     await appendFile(path, '{"timestamp":"2026-01-01T00:00:00.000Z","type":"event_msg","payload":{"type":"theirs"}}\n');
-    const summary = await syncStores(open(src), open(to));
+    const summary = await syncStores(open(src), open(to), mirror);
     expect(summary.conflicts).toBe(1);
     expect(summary.lines_sent).toBe(0);
     expect((await readFile(path)).subarray(0, theirs.length).equals(theirs)).toBe(true);
@@ -149,7 +150,8 @@ describe("a re-sync with listing caches on both homes (as the CLI opens them)", 
     const run = async () => {
       const from = openCached(src, caches.from);
       const target = openCached(to, caches.to, true);
-      const summary = await syncStores(checkedStore(from), checkedStore(target));
+      // The listings and their caches, not the file mirror (home-mirror.test.ts), which would settle these by their stats.
+      const summary = await syncStores(checkedStore(from), checkedStore(target), { fileMirror: false });
       await Promise.all([from.close(), target.close()]);
       return { summary, from: from.summaryCacheStats!, to: target.summaryCacheStats! };
     };
