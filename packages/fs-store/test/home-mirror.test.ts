@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readlinkSync } from "node:fs";
 import { appendFile, mkdtemp, open as openFile, readFile, rm, truncate, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -7,12 +6,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
 import { checkedStore, isStorageFull, SessionSubset, syncStores, type SessionStore } from "@sessionvault/core";
 import { generateCodexHome } from "@sessionvault/testing/codex-home";
+import { mountSmallDisk, type SmallDisk } from "@sessionvault/testing/small-disk";
 import { FsStore } from "@sessionvault/fs-store";
 
 const dirs: string[] = [];
-const mounts: string[] = [];
 afterAll(async () => {
-  for (const m of mounts) execFileSync("umount", [m]);
+  if (typeof disk !== "string") await disk.unmount();
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
 
@@ -198,27 +197,16 @@ describe("sync between two Codex homes: the file mirror", () => {
   }, 15_000);
 });
 
-/** A 256 KiB tmpfs (a disk that fills up for real), or null where this process may not mount one. */
-async function smallDisk(): Promise<string | null> {
-  const dir = await tempDir();
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", dir], { stdio: "ignore" });
-  } catch {
-    return null;
-  }
-  mounts.push(dir);
-  return dir;
-}
+// A 256 KiB tmpfs: a disk that fills up for real (where this process may mount one).
+const disk = await mountSmallDisk("256k");
 
-const disk = await smallDisk();
-
-describe.skipIf(disk === null)("the file mirror into a full disk (a 256 KiB tmpfs)", () => {
+describe.skipIf(typeof disk === "string")("the file mirror into a full disk (a 256 KiB tmpfs)", () => {
   it("stops the sync with a storage-full error and leaves no part of a copy behind", async () => {
     const dir = await tempDir();
     const src = join(dir, "home");
     const gen = await generateCodexHome(src, { sessions: 12, repeat: 3, archivedEvery: 0 });
     expect(gen.totalBytes).toBeGreaterThan(256 * 1024);
-    const to = join(disk!, "backup");
+    const to = join((disk as SmallDisk).dir, "backup");
     const err = await syncStores(open(src) as SessionStore, open(to)).catch((e: unknown) => e);
     expect(isStorageFull(err)).toBe(true);
     // What the target holds is whole copies only: a copy that did not fit was taken back.
