@@ -56,13 +56,13 @@ export interface MirrorPass extends MirrorProgress {
   finish(synced: ReadonlySet<string>): Promise<void>;
 }
 
-/** The driver behind `store` when it can mirror files (the checked layer wraps one). */
-export function fileMirrorOf(store: SessionStore): { driver: FileMirror & object } | null {
-  const driver = ((store as { driver?: unknown }).driver ?? store) as Partial<FileMirror>;
-  return typeof driver.mirrorFiles === "function" ? { driver: driver as FileMirror & object } : null;
-}
-
-/** The object a mirror pass is given as its target: the driver behind the checked layer. */
+/** The driver behind the checked layer (or the store itself): a mirror pass reads and writes files through it. */
 export function mirrorTargetOf(store: SessionStore): unknown {
   return (store as { driver?: unknown }).driver ?? store;
+}
+
+/** The driver behind `store` when it can mirror files. */
+export function fileMirrorOf(store: SessionStore): FileMirror | null {
+  const driver = mirrorTargetOf(store) as Partial<FileMirror>;
+  return typeof driver.mirrorFiles === "function" ? (driver as FileMirror) : null;
 }

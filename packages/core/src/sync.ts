@@ -7,7 +7,7 @@ import type { SessionFacts } from "./session-model/session-facts.js";
 import { STREAMS, sessionInputOf, type SessionSummary, type StreamInfo } from "./session.js";
 import type { SessionPage, SessionStore } from "./store.js";
 import { copyStreamBytes } from "./sync-bytes.js";
-import { fileMirrorOf, mirrorTargetOf, type MirrorPass } from "./file-mirror.js";
+import { fileMirrorOf, mirrorTargetOf, type MirrorPass, type MirrorProgress } from "./file-mirror.js";
 import { SessionSubset } from "./watch/session-subset.js";
 
 /**
@@ -120,26 +120,26 @@ export async function syncStores(from: SessionStore, to: SessionStore, options: 
   const targetSessions = new Map<string, SessionSummary>();
   let mirror: MirrorPass | null = null;
   const fromMirror = options.dryRun || options.fileMirror === false ? null : fileMirrorOf(from);
+  /** What the mirror settled counts as listed, scanned and sent. */
+  const countMirror = (p: MirrorProgress) => {
+    listed = p.sessions_found;
+    summary.sessions_scanned = p.sessions_settled;
+    summary.sessions_sent = p.sessions_copied;
+    summary.lines_sent = p.lines_copied;
+    summary.bytes_sent = p.bytes_copied;
+  };
   if (fromMirror && fileMirrorOf(to)) {
-    mirror = await fromMirror.driver.mirrorFiles(mirrorTargetOf(to), {
+    mirror = await fromMirror.mirrorFiles(mirrorTargetOf(to), {
       ...(options.agent !== undefined ? { agent: options.agent } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       onProgress: (p) => {
-        listed = p.sessions_found;
-        summary.sessions_scanned = p.sessions_settled;
-        summary.sessions_sent = p.sessions_copied;
-        summary.lines_sent = p.lines_copied;
-        summary.bytes_sent = p.bytes_copied;
+        countMirror(p);
         report();
       },
     });
   }
   if (mirror !== null) {
-    summary.sessions_scanned = mirror.sessions_settled;
-    summary.sessions_sent = mirror.sessions_copied;
-    summary.lines_sent = mirror.lines_copied;
-    summary.bytes_sent = mirror.bytes_copied;
-    listed = mirror.sessions_found;
+    countMirror(mirror);
     if (mirror.rest.length <= ONE_BY_ONE_MAX) {
       from = new SessionSubset(from, mirror.rest);
       to = new SessionSubset(to, mirror.rest);

@@ -137,7 +137,7 @@ export async function mirrorHome(source: MirrorSide, target: MirrorSide, recordP
       const src = sideSig(source, f, sourceDirs.has(f.id), sourceNames.get(f.id));
       // Two rollouts of one id in the source, or one that is not a plain file: the sync decides (and reports).
       if (src === null || sourceFiles.twice.has(f.id)) {
-        rest.push(f.id);
+        leave(f, null);
         continue;
       }
       const stable = src.newest < startedAt - RACY_MS;
@@ -158,16 +158,14 @@ export async function mirrorHome(source: MirrorSide, target: MirrorSide, recordP
           progress.sessions_settled++;
           continue;
         }
-        rest.push(f.id);
-        if (stable) pending.set(f.id, { file: f, sig: src.sig });
+        leave(f, stable ? src.sig : null);
         continue;
       }
       // Only a Codex rollout as Codex writes it is copied whole; a thread name
       // (the summary's title) and side streams are the sync's to carry over.
       const plain = f.agent === "codex" && !f.compressed && !sourceDirs.has(f.id) && !targetDirs.has(f.id) && !targetNames.has(f.id);
       if (!plain || !(await target.mayCreate(f.id))) {
-        rest.push(f.id);
-        if (stable) pending.set(f.id, { file: f, sig: src.sig });
+        leave(f, stable ? src.sig : null);
         continue;
       }
       if (!targetReady) {
@@ -179,7 +177,7 @@ export async function mirrorHome(source: MirrorSide, target: MirrorSide, recordP
       const out = copyRollout(f.path, path, madeDirs, buf, named);
       if (out === null) {
         // Created meanwhile by another writer, or unreadable: the sync decides (and reports).
-        rest.push(f.id);
+        leave(f, null);
         continue;
       }
       const file: RolloutFile = { ...f, path };
@@ -187,7 +185,7 @@ export async function mirrorHome(source: MirrorSide, target: MirrorSide, recordP
       progress.lines_copied += out.lines;
       progress.bytes_copied += out.bytes;
       if (!named) {
-        settle(f.id, src.sig, `${place(target, file)}:${statSig(out.stat)}#`, stable);
+        settle(f, file, false, src.sig, stable);
         continue;
       }
       // The thread name is the summary's title, which the rollout does not say: it goes
@@ -225,22 +223,33 @@ export async function mirrorHome(source: MirrorSide, target: MirrorSide, recordP
     );
   }
 
-  function settle(id: string, sourceSig: string, targetSig: string, stable: boolean): void {
+  /** Leaves a session to the sync; with its source's stats (when stable), to be recorded after it. */
+  function leave(f: RolloutFile, sourceSig: string | null): void {
+    rest.push(f.id);
+    if (sourceSig !== null) pending.set(f.id, { file: f, sig: sourceSig });
+  }
+
+  /** A session copied (`file`, the target's rollout): settled, and recorded with the copy's stats when its source is stable. */
+  function settle(f: RolloutFile, file: RolloutFile, withDir: boolean, sourceSig: string, stable: boolean): void {
+    const copy = sideSig(target, file, withDir, targetNames.get(f.id));
+    if (copy === null) {
+      leave(f, stable ? sourceSig : null);
+      return;
+    }
     progress.sessions_copied++;
     progress.sessions_settled++;
-    if (stable) next.set(id, [sourceSig, targetSig]);
+    if (stable) next.set(f.id, [sourceSig, copy.sig]);
     options.onProgress?.({ ...progress });
   }
 
   async function putSidecar(f: RolloutFile, file: RolloutFile, whole: Buffer, sourceSig: string, stable: boolean): Promise<void> {
     const summary = await source.summaryOf(f, whole);
-    if (summary !== null) {
-      await target.putSummary(file, normaliseSessionInput(sessionInputOf(summary)));
-      const after = sideSig(target, file, true, targetNames.get(f.id));
-      if (after !== null) return settle(f.id, sourceSig, after.sig, stable);
+    if (summary === null) {
+      leave(f, stable ? sourceSig : null);
+      return;
     }
-    rest.push(f.id);
-    if (stable) pending.set(f.id, { file: f, sig: sourceSig });
+    await target.putSummary(file, normaliseSessionInput(sessionInputOf(summary)));
+    settle(f, file, true, sourceSig, stable);
   }
 
   async function finish(synced: ReadonlySet<string>): Promise<void> {
@@ -356,7 +365,7 @@ function sameBytes(a: string, b: string, bufA: Buffer, bufB: Buffer): boolean {
 
 /**
  * Copies a rollout to a new file `to` and keeps its committed lines only.
- * Returns what the copy holds, and its stats; null when it was not copied
+ * Returns what the copy holds; null when it was not copied
  * (the file exists already, or the source cannot be read): the sync decides.
  */
 function copyRollout(
@@ -365,7 +374,7 @@ function copyRollout(
   madeDirs: Set<string>,
   buf: Buffer,
   keep: boolean,
-): { lines: number; bytes: number; stat: Stats; whole: Buffer | null } | null {
+): { lines: number; bytes: number; whole: Buffer | null } | null {
   const dir = dirname(to);
   if (!madeDirs.has(dir)) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -399,18 +408,12 @@ function copyRollout(
       pos += n;
       if (whole && pos === whole.length) break;
     }
-    let stat = fstatSync(fd);
+    const stat = fstatSync(fd);
     // Codex was writing its last line: that line is not committed yet, and comes with a later sync.
-    if (stat.size !== committed) {
-      ftruncateSync(fd, committed);
-      stat = fstatSync(fd);
-    }
+    if (stat.size !== committed) ftruncateSync(fd, committed);
     // A store's rollouts are private to their owner, whatever mode the source had.
-    if ((stat.mode & 0o777) !== 0o600) {
-      fchmodSync(fd, 0o600);
-      stat = fstatSync(fd);
-    }
-    return { lines, bytes: committed, stat, whole: whole?.subarray(0, committed) ?? null };
+    if ((stat.mode & 0o777) !== 0o600) fchmodSync(fd, 0o600);
+    return { lines, bytes: committed, whole: whole?.subarray(0, committed) ?? null };
   } finally {
     closeSync(fd);
   }

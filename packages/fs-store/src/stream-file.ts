@@ -176,11 +176,8 @@ export async function openStoreFile(path: string, flags: number, mode?: number):
   try {
     fh = await open(path, flags | constants.O_NOFOLLOW, mode);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return null;
-    if (code === "ELOOP") throw new IoError(`${path} is a symbolic link; sessionvault does not follow links inside the store`, { cause: err });
-    if (code === "EISDIR") throw new IoError(`${path} is a folder, not a file`, { cause: err });
-    throw new IoError(`cannot open ${path}: ${(err as Error).message}`, { cause: err });
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw openError(path, err);
   }
   const st = await fh.stat().catch(async (err: unknown) => {
     await fh.close();
@@ -193,17 +190,22 @@ export async function openStoreFile(path: string, flags: number, mode?: number):
   return fh;
 }
 
+/** Why a store file could not be opened (ENOENT aside, which is "no file"). */
+function openError(path: string, err: unknown): IoError {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === "ELOOP") return new IoError(`${path} is a symbolic link; sessionvault does not follow links inside the store`, { cause: err });
+  if (code === "EISDIR") return new IoError(`${path} is a folder, not a file`, { cause: err });
+  return new IoError(`cannot open ${path}: ${(err as Error).message}`, { cause: err });
+}
+
 /** `openStoreFile` with direct calls (see `countPositionFd`): a descriptor, or null when the file does not exist. */
 export function openStoreFileSync(path: string, flags: number, mode?: number): number | null {
   let fd: number;
   try {
     fd = openSync(path, flags | constants.O_NOFOLLOW, mode);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return null;
-    if (code === "ELOOP") throw new IoError(`${path} is a symbolic link; sessionvault does not follow links inside the store`, { cause: err });
-    if (code === "EISDIR") throw new IoError(`${path} is a folder, not a file`, { cause: err });
-    throw new IoError(`cannot open ${path}: ${(err as Error).message}`, { cause: err });
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw openError(path, err);
   }
   let isFile: boolean;
   let isDir = false;

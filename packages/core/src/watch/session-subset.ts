@@ -30,8 +30,8 @@ export class SessionSubset implements SessionStore, RawStreams {
     this.#unreadable.length = 0;
     for (const id of this.#ids) {
       try {
-        const { streams: _s, legal_hold: _h, facts: _f, ...summary } = await this.#store.getSession(id);
-        sessions.push(query?.facts === false || _f === undefined ? summary : { ...summary, facts: _f });
+        const { streams: _s, legal_hold: _h, facts, ...summary } = await this.#store.getSession(id);
+        sessions.push(query?.facts === false || facts === undefined ? summary : { ...summary, facts });
       } catch (err) {
         // A file the store cannot read is that session's error, as a listing reports it (`unreadableSessions`).
         if (err instanceof IoError) this.#unreadable.push({ session_id: id, message: err.message });
