@@ -8,4 +8,9 @@ process.stdout.on("error", (err: NodeJS.ErrnoException) => {
 
 main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
+  // Exit once the output is out instead of when the event loop drains: after
+  // a command that walked a big home, a draining process first waits for
+  // V8's background garbage collection to finish (~15 ms of a 0.2 s sync).
+  // Each write's callback comes after the writes queued before it.
+  process.stdout.write("", () => process.stderr.write("", () => process.exit()));
 });

@@ -1,7 +1,7 @@
 // The store-facing entry point of @sessionvault/core (`@sessionvault/core/store-api`): what store
 // drivers and the apps' store plumbing need — errors, ids, the model's summary, the store contract,
 // the checked layer and store URLs, retention, reading JSONL, the Codex home layout, a summary's
-// redaction and facts — without capture (the recording proxy, its HTTP and TOML parsing) or the
+// redaction and facts, and the sync between two stores — without capture (the recording proxy, its HTTP and TOML parsing) or the
 // actions export. A command that only lists or reads sessions loads this much of core and no more
 // (docs/architecture.md, apps/cli/bench/startup.mjs). Everything here is also in the main entry.
 export * from "./errors.js";
@@ -13,6 +13,7 @@ export * from "./checked-store.js";
 export * from "./store-capabilities.js";
 export * from "./raw-streams.js";
 export * from "./file-mirror.js";
+export * from "./sync.js";
 export * from "./session-aggregates.js";
 export * from "./session-input.js";
 export * from "./run-retention.js";

@@ -46,7 +46,7 @@ export async function syncWatch(options: SyncWatchOptions, ctx: CliContext): Pro
     process.once("SIGINT", onSignal);
     process.once("SIGTERM", onSignal);
   }
-  const bar = !options.json && sources.length === 1 && ctx.stderr.isTTY ? progressBar(ctx) : null;
+  const bar = !options.json && sources.length === 1 && ctx.stderr.isTTY ? await progressBar(ctx) : null;
   try {
     const totals = await watchSync(sources, to, {
       signal: stop.signal,

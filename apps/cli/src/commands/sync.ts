@@ -1,5 +1,4 @@
-import cliProgress from "cli-progress";
-import { PartialFailureError, UsageError, syncStores, type AgentName, type SyncError, type SyncProgress, type SyncSummary } from "@sessionvault/core";
+import { PartialFailureError, UsageError, syncStores, type AgentName, type SyncError, type SyncProgress, type SyncSummary } from "@sessionvault/core/store-api";
 import { parseAgentOption } from "../agent-option.js";
 import { printJson, type CliContext } from "../io.js";
 import { defaultStoreUrl, openStoreArg } from "../stores.js";
@@ -76,7 +75,7 @@ export async function sync(options: SyncCommandOptions, ctx: CliContext): Promis
   const agent = parseAgentOption(options.agent) ?? home;
   if (home !== null && options.agent === undefined && !options.json)
     ctx.stderr.write(`sessionvault: only ${home} sessions are sent into ${safeUrl(options.to)}, a ${home} home (--agent to choose)\n`);
-  const bar = !options.json && ctx.stderr.isTTY ? progressBar(ctx) : null;
+  const bar = !options.json && ctx.stderr.isTTY ? await progressBar(ctx) : null;
   let summary: SyncSummary;
   try {
     summary = await syncStores(from, to, { dryRun: options.dryRun ?? false, onProgress: bar?.update, ...(agent !== null ? { agent } : {}) });
@@ -113,7 +112,9 @@ function partialMessage(errors: SyncError[]): string {
   return `${errors.length} session(s) could not be synced, the others were: ${parts.join("; ")}; first: ${first.session_id}: ${first.message}`;
 }
 
-export function progressBar(ctx: CliContext): { update: (p: SyncProgress) => void; stop: () => void } {
+/** A bar on a terminal; its library is loaded here, so a sync into a pipe or a file does not pay for it. */
+export async function progressBar(ctx: CliContext): Promise<{ update: (p: SyncProgress) => void; stop: () => void }> {
+  const { default: cliProgress } = await import("cli-progress");
   const bar = new cliProgress.SingleBar(
     {
       stream: ctx.stderr,
