@@ -98,7 +98,8 @@ import { FsRetention, setMarker } from "./retention.js";
 import { decodeCursor, encodeCursor } from "./list-cursor.js";
 import { testRolloutFile, testRolloutFiles } from "./rollout-scan.js";
 import { parseStoredName, storedFileName } from "./stored-file-name.js";
-import { mirrorHome, mirrorRecordPath, type MirrorSide } from "./home-mirror.js";
+import { mirrorHome, type MirrorSide } from "./home-mirror.js";
+import { mirrorRecordPath } from "./mirror-record.js";
 
 export interface FsStoreOptions {
   /** A Codex home (`$CODEX_HOME`, `~/.codex`) or a directory to become one. */

@@ -1,4 +1,3 @@
-import { createHash, randomBytes } from "node:crypto";
 import {
   closeSync,
   constants as fsConstants,
@@ -9,15 +8,10 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
-  readFileSync,
   readSync,
   readdirSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-  type Stats,
 } from "node:fs";
-import { dirname, join, relative, resolve, sep } from "node:path";
+import { dirname, join, relative, sep } from "node:path";
 import {
   IoError,
   isSessionId,
@@ -31,7 +25,10 @@ import {
   type MirrorPass,
   type MirrorProgress,
 } from "@sessionvault/core/store-api";
-import { walkSync, type RolloutFile, type WalkWarn } from "./rollout-walk.js";
+import { homeTree } from "./home-tree.js";
+import { extraOf, MirrorRecord, NextRecord, sameSide, type SettledTrees, type SideState } from "./mirror-record.js";
+import { parseStoredName } from "./stored-file-name.js";
+import type { RolloutFile, WalkWarn } from "./rollout-walk.js";
 
 /**
  * The file-level pass of a sync between two Codex homes (core's
@@ -46,10 +43,10 @@ import { walkSync, type RolloutFile, type WalkWarn } from "./rollout-walk.js";
  *   (Codex mid-write) is cut off the copy. A kill mid-copy leaves the
  *   beginning of the rollout, which the next run finds unrecorded and
  *   completes by positions, as it completes a cut append.
- * - **Unchanged sessions.** The record (one JSON file per source and target,
- *   outside both homes) holds, per session, the stats of its files on both
- *   sides (rollout path, inode, size, mtime, ctime; every file of
- *   `sessions/<id>/`; the thread name) as a sync left them identical. A
+ * - **Unchanged sessions.** The record (one file per source and target,
+ *   outside both homes; record-file below) holds, per session, the stats of
+ *   its files on both sides (rollout path, inode, size, mtime, ctime; every
+ *   file of `sessions/<id>/`; the thread name) as a sync left them identical. A
  *   session whose stats are all still those is skipped without reading a
  *   byte; any write, truncate, rename or `touch` changes one of them. A
  *   source file changed less than 2 s before it was read is not recorded
@@ -83,45 +80,46 @@ export interface MirrorSide {
   remember(files: readonly RolloutFile[], wrote: boolean): void;
 }
 
-/** Where the record of a source and target pair is kept, in the source's record folder. */
-export function mirrorRecordPath(dir: string, source: string, target: string): string {
-  const key = (home: string) => createHash("sha256").update(resolve(home)).digest("hex").slice(0, 16);
-  return join(dir, `fs-mirror-${key(source)}-${key(target)}.json`);
-}
-
-const FORMAT = "sessionvault-fs-mirror-1";
 /** See the summary cache: a file changed again within the timestamps' granularity keeps the same stats. */
 const RACY_MS = 2000;
 const COPY_CHUNK = 1024 * 1024;
 const SIDECARS_IN_FLIGHT = 8;
 
-/** A session's stats on the source and on the target, as a sync left them identical. */
-type Pair = readonly [source: string, target: string];
-
-interface Sig {
-  sig: string;
+/** A session's files on one side as found now. */
+interface Found extends SideState {
   /** The latest mtime or ctime among the session's files (ms). */
   newest: number;
-  /** The rollout's size. */
-  size: number;
 }
 
 export async function mirrorHome(source: MirrorSide, target: MirrorSide, recordPath: string | null, options: MirrorOptions): Promise<MirrorPass> {
   const startedAt = Date.now();
   const progress: MirrorProgress = { sessions_found: 0, sessions_settled: 0, sessions_copied: 0, lines_copied: 0, bytes_copied: 0 };
   const rest: string[] = [];
-  const next = new Map<string, Pair>();
   /** Sessions left to the sync whose source was stable when found: recorded after the sync if it is still the same. */
-  const pending = new Map<string, { file: RolloutFile; sig: string }>();
+  const pending = new Map<string, { file: RolloutFile; state: SideState }>();
   const done = () => ({ ...progress, rest, finish: (synced: ReadonlySet<string>) => finish(synced) });
   if (!(await source.checkHome(false))) return done();
 
-  const sourceFiles = filesById(source);
-  const targetFiles = filesById(target);
-  const sourceDirs = sessionDirs(source);
-  const targetDirs = sessionDirs(target);
+  // Both homes still as a sync left every session of the source settled:
+  // nothing to do, found with one lstat per file and no other work per file.
+  const trees = recordPath === null ? null : MirrorRecord.loadTrees(recordPath, source.home, target.home);
+  if (
+    trees !== null &&
+    trees.agent === (options.agent ?? null) &&
+    homeTree(source.paths).digest === trees.source &&
+    homeTree(target.paths).digest === trees.target
+  ) {
+    progress.sessions_found = trees.sessions;
+    progress.sessions_settled = trees.sessions;
+    return { ...progress, rest, finish: async () => {} };
+  }
+
+  // Otherwise each session is decided by its files' stats on both sides, from one walk of each home.
   const [sourceNames, targetNames] = await Promise.all([source.threadNames(), target.threadNames()]);
-  const record = loadRecord(recordPath, source.home, target.home);
+  const sourceFiles = treeFiles(source, sourceNames);
+  const targetFiles = treeFiles(target, targetNames);
+  const record = MirrorRecord.load(recordPath, source.home, target.home);
+  const next = new NextRecord(record);
 
   let targetReady = false;
   const madeDirs = new Set<string>();
@@ -130,49 +128,49 @@ export async function mirrorHome(source: MirrorSide, target: MirrorSide, recordP
   const copied: RolloutFile[] = [];
   const inFlight = new Set<Promise<void>>();
   try {
-    for (const f of sourceFiles.files.values()) {
+    for (const { file: f, state: src, twice } of sourceFiles.newestFirst()) {
       if (options.agent !== undefined && f.agent !== options.agent) continue;
       options.signal?.throwIfAborted();
       progress.sessions_found++;
-      const src = sideSig(source, f, sourceDirs.has(f.id), sourceNames.get(f.id));
       // Two rollouts of one id in the source, or one that is not a plain file: the sync decides (and reports).
-      if (src === null || sourceFiles.twice.has(f.id)) {
+      if (src === null || twice) {
         leave(f, null);
         continue;
       }
       const stable = src.newest < startedAt - RACY_MS;
-      const t = targetFiles.files.get(f.id);
-      if (t !== undefined) {
-        const tgt = targetFiles.twice.has(f.id) ? null : sideSig(target, t, targetDirs.has(f.id), targetNames.get(f.id));
-        const was = record.get(f.id);
-        if (tgt !== null && was !== undefined && was[0] === src.sig && was[1] === tgt.sig) {
-          next.set(f.id, was);
+      const found = targetFiles.rollouts.get(f.id);
+      if (found !== undefined) {
+        const t = found.file;
+        const tgt = found.twice ? null : found.state;
+        const was = record.indexOf(src.rel);
+        if (tgt !== null && was !== -1 && record.matches(was, src, tgt)) {
+          next.keep(was);
           progress.sessions_settled++;
           continue;
         }
         // Not recorded (a target an older version filled, a run killed before it wrote its
         // record): a plain rollout that is the same file on both sides is settled by comparing
         // bytes, far cheaper than the per-session sync's listing of both homes.
-        if (tgt !== null && was === undefined && plainOnBothSides(f, t) && src.size === tgt.size && sameBytes(f.path, t.path, buf, buf2)) {
-          if (stable) next.set(f.id, [src.sig, tgt.sig]);
+        if (tgt !== null && was === -1 && plainOnBothSides(src, tgt) && src.size === tgt.size && sameBytes(f.path, t.path, buf, buf2)) {
+          if (stable) next.add(src, tgt);
           progress.sessions_settled++;
           continue;
         }
-        leave(f, stable ? src.sig : null);
+        leave(f, stable ? src : null);
         continue;
       }
       // Only a Codex rollout as Codex writes it is copied whole; a thread name
       // (the summary's title) and side streams are the sync's to carry over.
-      const plain = f.agent === "codex" && !f.compressed && !sourceDirs.has(f.id) && !targetDirs.has(f.id) && !targetNames.has(f.id);
+      const plain = f.agent === "codex" && !f.compressed && !sourceFiles.dirs.has(f.id) && !targetFiles.dirs.has(f.id) && !targetNames.has(f.id);
       if (!plain || !(await target.mayCreate(f.id))) {
-        leave(f, stable ? src.sig : null);
+        leave(f, stable ? src : null);
         continue;
       }
       if (!targetReady) {
         await target.checkHome(true);
         targetReady = true;
       }
-      const path = join(target.home, homeRelative(source, f.path));
+      const path = join(target.home, src.rel);
       const named = sourceNames.has(f.id);
       const out = copyRollout(f.path, path, madeDirs, buf, named);
       if (out === null) {
@@ -185,20 +183,20 @@ export async function mirrorHome(source: MirrorSide, target: MirrorSide, recordP
       progress.lines_copied += out.lines;
       progress.bytes_copied += out.bytes;
       if (!named) {
-        settle(f, file, false, src.sig, stable);
+        settle(f, file, false, src, stable);
         continue;
       }
       // The thread name is the summary's title, which the rollout does not say: it goes
       // into the copy's sidecar, as the sync's putSession would put it. A few at a time
       // (each is a handful of calls through the thread pool) while the copies go on.
-      const job = putSidecar(f, file, out.whole!, src.sig, stable).finally(() => inFlight.delete(job));
+      const job = putSidecar(f, file, out.whole!, src, stable).finally(() => inFlight.delete(job));
       inFlight.add(job);
       if (inFlight.size >= SIDECARS_IN_FLIGHT) await Promise.race(inFlight);
     }
     await Promise.all(inFlight);
     // The sync looks the rest up by id next: the store knows where they are.
     source.remember(
-      rest.map((id) => sourceFiles.files.get(id)!),
+      rest.map((id) => sourceFiles.rollouts.get(id)!.file),
       false,
     );
   } finally {
@@ -209,47 +207,37 @@ export async function mirrorHome(source: MirrorSide, target: MirrorSide, recordP
   return done();
 
   /** A Codex rollout, not compressed, at the same place on both sides, with nothing else to the session (no side streams, sidecar or thread name). */
-  function plainOnBothSides(f: RolloutFile, t: RolloutFile): boolean {
-    return (
-      f.agent === "codex" &&
-      t.agent === "codex" &&
-      !f.compressed &&
-      !t.compressed &&
-      !sourceDirs.has(f.id) &&
-      !targetDirs.has(f.id) &&
-      !sourceNames.has(f.id) &&
-      !targetNames.has(f.id) &&
-      homeRelative(source, f.path) === homeRelative(target, t.path)
-    );
+  function plainOnBothSides(src: SideState, tgt: SideState): boolean {
+    return src.rel === tgt.rel && src.extra === "" && tgt.extra === "" && isPlainRollout(src.rel);
   }
 
   /** Leaves a session to the sync; with its source's stats (when stable), to be recorded after it. */
-  function leave(f: RolloutFile, sourceSig: string | null): void {
+  function leave(f: RolloutFile, state: SideState | null): void {
     rest.push(f.id);
-    if (sourceSig !== null) pending.set(f.id, { file: f, sig: sourceSig });
+    if (state !== null) pending.set(f.id, { file: f, state });
   }
 
   /** A session copied (`file`, the target's rollout): settled, and recorded with the copy's stats when its source is stable. */
-  function settle(f: RolloutFile, file: RolloutFile, withDir: boolean, sourceSig: string, stable: boolean): void {
-    const copy = sideSig(target, file, withDir, targetNames.get(f.id));
+  function settle(f: RolloutFile, file: RolloutFile, withDir: boolean, src: SideState, stable: boolean): void {
+    const copy = sideState(target, file, withDir, targetNames.get(f.id));
     if (copy === null) {
-      leave(f, stable ? sourceSig : null);
+      leave(f, stable ? src : null);
       return;
     }
     progress.sessions_copied++;
     progress.sessions_settled++;
-    if (stable) next.set(f.id, [sourceSig, copy.sig]);
+    if (stable) next.add(src, copy);
     options.onProgress?.({ ...progress });
   }
 
-  async function putSidecar(f: RolloutFile, file: RolloutFile, whole: Buffer, sourceSig: string, stable: boolean): Promise<void> {
+  async function putSidecar(f: RolloutFile, file: RolloutFile, whole: Buffer, src: SideState, stable: boolean): Promise<void> {
     const summary = await source.summaryOf(f, whole);
     if (summary === null) {
-      leave(f, stable ? sourceSig : null);
+      leave(f, stable ? src : null);
       return;
     }
     await target.putSummary(file, normaliseSessionInput(sessionInputOf(summary)));
-    settle(f, file, true, sourceSig, stable);
+    settle(f, file, true, src, stable);
   }
 
   async function finish(synced: ReadonlySet<string>): Promise<void> {
@@ -257,36 +245,110 @@ export async function mirrorHome(source: MirrorSide, target: MirrorSide, recordP
     const [sourceNamesNow, targetNamesNow] = await Promise.all([source.threadNames(), target.threadNames()]);
     for (const [id, p] of pending) {
       if (!synced.has(id)) continue;
-      const src = sideSig(source, p.file, hasDir(source, id), sourceNamesNow.get(id));
-      if (src === null || src.sig !== p.sig) continue;
+      const src = sideState(source, p.file, hasDir(source, id), sourceNamesNow.get(id));
+      if (src === null || !sameSide(src, p.state)) continue;
       const t = await target.locate(id);
-      const tgt = t === null ? null : sideSig(target, t, hasDir(target, id), targetNamesNow.get(id));
-      if (tgt !== null) next.set(id, [src.sig, tgt.sig]);
+      const tgt = t === null ? null : sideState(target, t, hasDir(target, id), targetNamesNow.get(id));
+      if (tgt !== null) next.add(src, tgt);
     }
-    // An unchanged record is not written again (a rerun over an unchanged home writes nothing).
-    if (next.size === record.size && [...next].every(([id, pair]) => record.get(id) === pair)) return;
-    saveRecord(recordPath, source.home, target.home, next);
+    const made = next.build();
+    // Every session of the source recorded: the two homes' trees, if they are still what the record says.
+    const settled = made.size === progress.sessions_found ? settledTrees(made, targetNamesNow) : null;
+    // A rerun over unchanged homes writes nothing.
+    if (!next.changed && sameTrees(settled, record.tree)) return;
+    made.save(recordPath, source.home, target.home, settled);
+  }
+
+  /**
+   * The trees of both homes, when every session of the source is in `made`
+   * as this pass found its files and as the target's are now (null
+   * otherwise): what the next run may take as settled without comparing
+   * sessions. The source is as walked at the start: every decision was
+   * made from that walk, and a session found changed since is not in
+   * `made`. The source must not have changed within RACY_MS of that walk,
+   * as for each session's record.
+   */
+  function settledTrees(made: MirrorRecord, targetNames: Map<string, string>): SettledTrees | null {
+    if (sourceFiles.tree.digest === null || sourceFiles.tree.newest >= startedAt - RACY_MS) return null;
+    const now = treeFiles(target, targetNames);
+    if (now.tree.digest === null) return null;
+    let sessions = 0;
+    for (const [id, f] of sourceFiles.rollouts) {
+      if (options.agent !== undefined && f.file.agent !== options.agent) continue;
+      const t = now.rollouts.get(id);
+      const i = f.state === null ? -1 : made.indexOf(f.state.rel);
+      if (i === -1 || f.twice || t === undefined || t.twice || t.state === null || !made.matches(i, f.state!, t.state)) return null;
+      sessions++;
+    }
+    return { source: sourceFiles.tree.digest, target: now.tree.digest, sessions, agent: options.agent ?? null };
   }
 }
 
-/** Every rollout of a home by id (an id found twice is noted: the sync reports such a home). */
-function filesById(side: MirrorSide): { files: Map<string, RolloutFile>; twice: Set<string> } {
-  const files = new Map<string, RolloutFile>();
-  const twice = new Set<string>();
-  for (const f of walkSync(side.paths, "all", null, side.warn)) {
-    if (files.has(f.id)) twice.add(f.id);
-    else files.set(f.id, f);
-  }
-  return { files, twice };
+function sameTrees(a: SettledTrees | null, b: SettledTrees | null): boolean {
+  return a === b || (a !== null && b !== null && a.source === b.source && a.target === b.target && a.sessions === b.sessions && a.agent === b.agent);
 }
 
-/** The ids that have a `sessions/<id>/` folder (side streams, a sidecar): one read of `sessions/`. */
-function sessionDirs(side: MirrorSide): Set<string> {
-  try {
-    return new Set(readdirSync(side.paths.sessions).filter(isSessionId));
-  } catch {
-    return new Set();
+type DirFile = [name: string, ino: number, size: number, mtimeMs: number, ctimeMs: number];
+
+interface TreeRollout {
+  file: RolloutFile;
+  /** null when the rollout is not a plain file (a link). */
+  state: Found | null;
+  /** Another rollout of the same id was found (the sync reports such a home). */
+  twice: boolean;
+}
+
+/**
+ * A home walked once (home-tree.ts): its tree, its rollouts by id with
+ * their stats, and the files of each `sessions/<id>/` folder.
+ */
+function treeFiles(side: MirrorSide, threadNames: Map<string, string>) {
+  const rollouts = new Map<string, TreeRollout>();
+  const dirs = new Map<string, DirFile[]>();
+  const sessions = `sessions${sep}`;
+  const base = side.paths.sessions.slice(0, -"sessions".length);
+  const sidecarOf = (folder: string) => (folder.startsWith(sessions) && isSessionId(folder.slice(sessions.length)) ? folder.slice(sessions.length) : null);
+  const tree = homeTree(side.paths, {
+    warn: side.warn,
+    folder: (folder) => {
+      const id = sidecarOf(folder);
+      if (id !== null) dirs.set(id, []);
+    },
+    file: (folder, name, plain, ino, size, mtimeMs, ctimeMs) => {
+      if (folder === "") return;
+      const id = sidecarOf(folder);
+      if (id !== null) {
+        dirs.get(id)!.push([name, ino, size, mtimeMs, ctimeMs]);
+        return;
+      }
+      const parsed = parseStoredName(name) as RolloutFile | null;
+      if (parsed === null) return;
+      const was = rollouts.get(parsed.id);
+      if (was) {
+        was.twice = true;
+        return;
+      }
+      const rel = folder + sep + name;
+      parsed.path = base + rel;
+      parsed.archived = folder === "archived_sessions";
+      const state = plain ? { rel, ino, size, mtimeMs, ctimeMs, extra: "", newest: Math.max(mtimeMs, ctimeMs) } : null;
+      rollouts.set(parsed.id, { file: parsed, state, twice: false });
+    },
+  });
+  // The rest of each session's stats: its folder's files and its thread name.
+  for (const [id, r] of rollouts) {
+    if (r.state === null) continue;
+    const files = dirs.get(id);
+    if (files) for (const f of files) r.state.newest = Math.max(r.state.newest, f[3], f[4]);
+    r.state.extra = extraOf(files ?? [], threadNames.get(id));
   }
+  return {
+    tree,
+    rollouts,
+    dirs,
+    /** Newest first, as the sync sends: a pass cut short has sent the sessions most likely wanted. */
+    newestFirst: () => [...rollouts.values()].sort((a, b) => (a.file.key < b.file.key ? 1 : a.file.key > b.file.key ? -1 : 0)),
+  };
 }
 
 function hasDir(side: MirrorSide, id: string): boolean {
@@ -299,45 +361,48 @@ function homeRelative(side: MirrorSide, path: string): string {
   return path.startsWith(base) ? path.slice(base.length) : relative(side.home, path);
 }
 
-/**
- * Where a rollout is, in few characters (the record holds one per side and
- * session): its folder relative to the home, its agent and the time in its
- * name (the rest of the name is the session's id), and whether it is compressed.
- */
-function place(side: MirrorSide, f: RolloutFile): string {
-  const rel = homeRelative(side, f.path);
-  return `${rel.slice(0, rel.lastIndexOf(sep) + 1)}${f.agent}:${f.key.slice(0, 19)}${f.compressed ? ".zst" : ""}`;
+/** Whether a file at `rel` (from the home) is a Codex rollout, not compressed. */
+function isPlainRollout(rel: string): boolean {
+  const name = rel.slice(rel.lastIndexOf(sep) + 1);
+  return name.startsWith("rollout-") && name.endsWith(".jsonl");
 }
 
 const NO_THROW = { throwIfNoEntry: false } as const;
-const statSig = (st: Stats) => `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
 
 /**
  * A session's files on one side as stats: the rollout (its path relative to
  * the home, so a move counts), each file of `sessions/<id>/`, and the thread
  * name. null when the rollout is not a plain file (a link, gone).
  */
-function sideSig(side: MirrorSide, f: RolloutFile, withDir: boolean, threadName: string | undefined): Sig | null {
+function sideState(side: MirrorSide, f: RolloutFile, withDir: boolean, threadName: string | undefined): Found | null {
   const st = lstatSync(f.path, NO_THROW);
   if (!st?.isFile()) return null;
-  let sig = `${place(side, f)}:${statSig(st)}`;
   let newest = Math.max(st.mtimeMs, st.ctimeMs);
+  const dirFiles: DirFile[] = [];
   if (withDir) {
     const dir = join(side.paths.sessions, f.id);
     let names: string[];
     try {
-      names = readdirSync(dir).sort();
+      names = readdirSync(dir);
     } catch {
       return null;
     }
     for (const name of names) {
       const e = lstatSync(join(dir, name), NO_THROW);
       if (!e) return null;
-      sig += `|${name}:${statSig(e)}`;
+      dirFiles.push([name, e.ino, e.size, e.mtimeMs, e.ctimeMs]);
       newest = Math.max(newest, e.mtimeMs, e.ctimeMs);
     }
   }
-  return { sig: `${sig}#${threadName ?? ""}`, newest, size: st.size };
+  return {
+    rel: homeRelative(side, f.path),
+    ino: st.ino,
+    size: st.size,
+    mtimeMs: st.mtimeMs,
+    ctimeMs: st.ctimeMs,
+    extra: extraOf(dirFiles, threadName),
+    newest,
+  };
 }
 
 /** Whether two files hold the same bytes (their sizes are known to be equal); false when either cannot be read. */
@@ -416,36 +481,5 @@ function copyRollout(
     return { lines, bytes: committed, whole: whole?.subarray(0, committed) ?? null };
   } finally {
     closeSync(fd);
-  }
-}
-
-function loadRecord(path: string | null, source: string, target: string): Map<string, Pair> {
-  if (path === null) return new Map();
-  try {
-    const v = JSON.parse(readFileSync(path, "utf8")) as { format?: unknown; source?: unknown; target?: unknown; sessions?: unknown };
-    // A record of another format or of other homes (a hash collision, a moved cache) is no record.
-    if (v.format !== FORMAT || v.source !== resolve(source) || v.target !== resolve(target) || typeof v.sessions !== "object" || v.sessions === null)
-      return new Map();
-    const pairs = new Map<string, Pair>();
-    for (const [id, p] of Object.entries(v.sessions as Record<string, unknown>))
-      if (Array.isArray(p) && p.length === 2 && typeof p[0] === "string" && typeof p[1] === "string") pairs.set(id, p as unknown as Pair);
-    return pairs;
-  } catch {
-    // Missing or corrupt: every session present on both sides is checked by the sync.
-    return new Map();
-  }
-}
-
-/** Write-then-rename: a record is whole or absent. One that cannot be written is no record (the next run checks more). */
-function saveRecord(path: string, source: string, target: string, sessions: Map<string, Pair>): void {
-  const tmp = `${path}.${randomBytes(4).toString("hex")}.tmp`;
-  try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    writeFileSync(tmp, JSON.stringify({ format: FORMAT, source: resolve(source), target: resolve(target), sessions: Object.fromEntries(sessions) }), {
-      mode: 0o600,
-    });
-    renameSync(tmp, path);
-  } catch {
-    rmSync(tmp, { force: true });
   }
 }

@@ -150,6 +150,69 @@ describe("sync between two Codex homes: the file mirror", () => {
     expect((await pass()).rest).toEqual([]);
   }, 30_000);
 
+  it("two homes still as a sync left every session settled are settled from the record's first line alone; any change on either side, a newer source or another agent filter goes back to comparing sessions", async () => {
+    const dir = await tempDir();
+    const { src, gen, named } = await namedHome(dir, 5);
+    const to = join(dir, "backup");
+    const cache = join(dir, "cache");
+    await syncStores(openCached(src, cache), openCached(to, cache));
+    const recordName = () => (existsSync(cache) ? readdirSync(cache).find((n) => n.startsWith("fs-mirror-")) : undefined);
+    const recordPath = () => join(cache, recordName()!);
+    const treesOf = async () => (recordName() === undefined ? null : JSON.parse((await readFile(recordPath(), "utf8")).split("\n")[0]!).tree);
+    // Just written: the source's files are too new to vouch for their stats (nothing is recorded yet).
+    expect(await treesOf()).toBeNull();
+    await sleep(2100);
+    await syncStores(openCached(src, cache), openCached(to, cache));
+    expect(await treesOf()).toMatchObject({ sessions: 5, agent: null, source: expect.stringMatching(/^[0-9a-f]{64}$/) });
+
+    // The per-session part of the record made unreadable (same size): only the trees can settle the named
+    // sessions now (they have a sidecar in the target, so no byte comparison settles them).
+    const saved = await readFile(recordPath());
+    const body = saved.indexOf(10) + 1;
+    await writeFile(recordPath(), Buffer.concat([saved.subarray(0, body), Buffer.from("x"), saved.subarray(body + 1)]));
+    const pass = async (options = {}) => {
+      const p = (await new FsStore({ root: src, mirrorRecords: cache }).mirrorFiles(new FsStore({ root: to }), options))!;
+      return p;
+    };
+    expect(await pass()).toMatchObject({ sessions_found: 5, sessions_settled: 5, rest: [] });
+    // Limited to one agent, the same homes are not the state the record vouches for.
+    expect([...(await pass({ agent: "codex" })).rest].sort()).toEqual([...named].sort());
+
+    // A sidecar of the target touched: that session is compared again (and the record, unreadable, settles no named one).
+    const sidecar = join(to, "sessions", named[0]!, "session.json");
+    await utimes(sidecar, new Date("2026-01-01"), new Date("2026-01-01"));
+    expect([...(await pass()).rest].sort()).toEqual([...named].sort());
+    // A line appended to a source rollout: sent, and the record of that run vouches for nothing (the source is new).
+    const grew = gen.sessions.find((s) => !named.includes(s.id))!;
+    await appendFile(grew.path, lineOf("later"));
+    expect(await syncStores(openCached(src, cache), openCached(to, cache))).toMatchObject({ sessions_sent: 1, lines_sent: 1, errors: [] });
+    expect(await treesOf()).toBeNull();
+    await sleep(2100);
+    await syncStores(openCached(src, cache), openCached(to, cache));
+    expect(await treesOf()).toMatchObject({ sessions: 5 });
+    expect((await pass()).rest).toEqual([]);
+  }, 20_000);
+
+  it("the trees are recorded only as the target is when the pass ends: a target written after the pass decided is not vouched for", async () => {
+    const dir = await tempDir();
+    const src = join(dir, "home");
+    const gen = await generateCodexHome(src, { sessions: 3, archivedEvery: 0 });
+    const to = join(dir, "backup");
+    const cache = join(dir, "cache");
+    await syncStores(openCached(src, cache), openCached(to, cache));
+    await sleep(2100);
+    const p = (await new FsStore({ root: src, mirrorRecords: cache }).mirrorFiles(new FsStore({ root: to }), {}))!;
+    expect(p).toMatchObject({ sessions_settled: 3, rest: [] });
+    // Between the pass and its end (the per-session sync's time), somebody writes to the target.
+    await appendFile(rolloutOf(to, gen.sessions[1]!.id), lineOf("written in the backup"));
+    await p.finish(new Set());
+    const record = join(cache, readdirSync(cache).find((n) => n.startsWith("fs-mirror-"))!);
+    expect(JSON.parse((await readFile(record, "utf8")).split("\n")[0]!).tree).toBeNull();
+    // The next pass compares that session again.
+    const next = (await new FsStore({ root: src, mirrorRecords: cache }).mirrorFiles(new FsStore({ root: to }), {}))!;
+    expect(next.rest).toEqual([gen.sessions[1]!.id]);
+  });
+
   it("a target filled without a record (an older version, a run killed before it wrote one) is settled by comparing bytes; a file that differs is left to the sync", async () => {
     const dir = await tempDir();
     const { src, gen, named } = await namedHome(dir, 6);
