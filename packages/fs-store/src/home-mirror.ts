@@ -115,9 +115,13 @@ export async function mirrorHome(source: MirrorSide, target: MirrorSide, recordP
   }
 
   // Otherwise each session is decided by its files' stats on both sides, from one walk of each home.
+  // The thread names are read after the walks: a tree vouches for the session_index.jsonl it
+  // stat-ed, so the names a session is recorded with must be that file's, or newer.
+  const sourceFiles = treeFiles(source);
+  const targetFiles = treeFiles(target);
   const [sourceNames, targetNames] = await Promise.all([source.threadNames(), target.threadNames()]);
-  const sourceFiles = treeFiles(source, sourceNames);
-  const targetFiles = treeFiles(target, targetNames);
+  sourceFiles.name(sourceNames);
+  targetFiles.name(targetNames);
   const record = MirrorRecord.load(recordPath, source.home, target.home);
   const next = new NextRecord(record);
 
@@ -253,7 +257,7 @@ export async function mirrorHome(source: MirrorSide, target: MirrorSide, recordP
     }
     const made = next.build();
     // Every session of the source recorded: the two homes' trees, if they are still what the record says.
-    const settled = made.size === progress.sessions_found ? settledTrees(made, targetNamesNow) : null;
+    const settled = made.size === progress.sessions_found ? await settledTrees(made) : null;
     // A rerun over unchanged homes writes nothing.
     if (!next.changed && sameTrees(settled, record.tree)) return;
     made.save(recordPath, source.home, target.home, settled);
@@ -268,9 +272,10 @@ export async function mirrorHome(source: MirrorSide, target: MirrorSide, recordP
    * `made`. The source must not have changed within RACY_MS of that walk,
    * as for each session's record.
    */
-  function settledTrees(made: MirrorRecord, targetNames: Map<string, string>): SettledTrees | null {
+  async function settledTrees(made: MirrorRecord): Promise<SettledTrees | null> {
     if (sourceFiles.tree.digest === null || sourceFiles.tree.newest >= startedAt - RACY_MS) return null;
-    const now = treeFiles(target, targetNames);
+    const now = treeFiles(target);
+    now.name(await target.threadNames());
     if (now.tree.digest === null) return null;
     let sessions = 0;
     for (const [id, f] of sourceFiles.rollouts) {
@@ -302,7 +307,7 @@ interface TreeRollout {
  * A home walked once (home-tree.ts): its tree, its rollouts by id with
  * their stats, and the files of each `sessions/<id>/` folder.
  */
-function treeFiles(side: MirrorSide, threadNames: Map<string, string>) {
+function treeFiles(side: MirrorSide) {
   const rollouts = new Map<string, TreeRollout>();
   const dirs = new Map<string, DirFile[]>();
   const sessions = `sessions${sep}`;
@@ -335,17 +340,18 @@ function treeFiles(side: MirrorSide, threadNames: Map<string, string>) {
       rollouts.set(parsed.id, { file: parsed, state, twice: false });
     },
   });
-  // The rest of each session's stats: its folder's files and its thread name.
   for (const [id, r] of rollouts) {
-    if (r.state === null) continue;
     const files = dirs.get(id);
-    if (files) for (const f of files) r.state.newest = Math.max(r.state.newest, f[3], f[4]);
-    r.state.extra = extraOf(files ?? [], threadNames.get(id));
+    if (r.state !== null && files) for (const f of files) r.state.newest = Math.max(r.state.newest, f[3], f[4]);
   }
   return {
     tree,
     rollouts,
     dirs,
+    /** Completes each session's stats with its folder's files and its thread name. */
+    name: (threadNames: Map<string, string>) => {
+      for (const [id, r] of rollouts) if (r.state !== null) r.state.extra = extraOf(dirs.get(id) ?? [], threadNames.get(id));
+    },
     /** Newest first, as the sync sends: a pass cut short has sent the sessions most likely wanted. */
     newestFirst: () => [...rollouts.values()].sort((a, b) => (a.file.key < b.file.key ? 1 : a.file.key > b.file.key ? -1 : 0)),
   };
