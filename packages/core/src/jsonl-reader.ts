@@ -1,6 +1,5 @@
 import { isUtf8 } from "node:buffer";
 import { open } from "node:fs/promises";
-import { Decompress } from "fzstd";
 import { InvalidInputError } from "./errors.js";
 
 /**
@@ -190,6 +189,9 @@ async function* fileChunks(path: string, max: number, sizeHint?: number): AsyncG
  * the file, after every byte that could be decompressed was yielded.
  */
 async function* zstdDecompress(source: AsyncIterable<Uint8Array>, name = "zstd stream"): AsyncGenerator<Uint8Array> {
+  // Loaded with the first compressed file: every command reads JSONL, few read a .zst (and the
+  // CLI's bundle runs from a code cache that a package of node_modules is not part of).
+  const { Decompress } = await import("fzstd");
   const out: Uint8Array[] = [];
   const stream = new Decompress((chunk) => {
     out.push(chunk);
