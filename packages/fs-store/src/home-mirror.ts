@@ -43,8 +43,15 @@ import type { RolloutFile, WalkWarn } from "./rollout-walk.js";
  *   (Codex mid-write) is cut off the copy. A kill mid-copy leaves the
  *   beginning of the rollout, which the next run finds unrecorded and
  *   completes by positions, as it completes a cut append.
+ * - **Unchanged homes.** When the last sync left every session of the
+ *   source settled, the record also holds both homes' trees (home-tree.ts):
+ *   two homes that still hash to them are settled by one walk each, with
+ *   no other work per file. A tree is recorded only as checked: the
+ *   source's as this pass walked it (every decision was made from that
+ *   walk), the target's walked again at the end and compared, session by
+ *   session, with what the record says of it.
  * - **Unchanged sessions.** The record (one file per source and target,
- *   outside both homes; record-file below) holds, per session, the stats of
+ *   outside both homes; mirror-record.ts) holds, per session, the stats of
  *   its files on both sides (rollout path, inode, size, mtime, ctime; every
  *   file of `sessions/<id>/`; the thread name) as a sync left them identical. A
  *   session whose stats are all still those is skipped without reading a
@@ -199,8 +206,12 @@ export async function mirrorHome(source: MirrorSide, target: MirrorSide, recordP
     }
     await Promise.all(inFlight);
     // The sync looks the rest up by id next: the store knows where they are.
+    // (Not an id found twice: which of its files the walk met first says nothing; the store's own lookup finds both.)
     source.remember(
-      rest.map((id) => sourceFiles.rollouts.get(id)!.file),
+      rest.flatMap((id) => {
+        const r = sourceFiles.rollouts.get(id)!;
+        return r.twice ? [] : [r.file];
+      }),
       false,
     );
   } finally {

@@ -56,8 +56,9 @@ export function extraOf(
   threadName: string | undefined,
 ): string {
   let extra = "";
-  for (const [name, ino, size, mtimeMs, ctimeMs] of [...dirFiles].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)))
-    extra += `${name}:${ino}:${size}:${mtimeMs}:${ctimeMs}|`;
+  if (dirFiles.length > 0)
+    for (const [name, ino, size, mtimeMs, ctimeMs] of [...dirFiles].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)))
+      extra += `${name}:${ino}:${size}:${mtimeMs}:${ctimeMs}|`;
   return threadName === undefined ? extra : `${extra}#${threadName}`;
 }
 
