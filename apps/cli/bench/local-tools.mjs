@@ -22,8 +22,10 @@
 //   5. node -e "" and the CLI's --version: what a process costs before any work.
 //
 // SV_BENCH_CLI points at another build of bin.js (e.g. main's, for before
-// figures). SV_BENCH_ROUNDS (default 3): the median of that many runs is
-// shown (a sync to an empty dir runs once per round into a fresh dir).
+// figures). Each figure is a median: of SV_BENCH_PAIRED_ROUNDS (default 9)
+// runs for 1, 2 and 4, ours and the peer's taken in turn; of SV_BENCH_ROUNDS
+// (default 3) for 3 (a sync to an empty dir runs once per round into a fresh
+// dir) and 5. Wall times are this process's clock around each run.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -36,6 +38,7 @@ const repo = join(here, "..", "..", "..");
 const CLI = process.env.SV_BENCH_CLI ?? join(here, "..", "dist", "bin.js");
 const SESSIONS = Number(process.env.SV_BENCH_SESSIONS ?? 10_000);
 const ROUNDS = Number(process.env.SV_BENCH_ROUNDS ?? 3);
+const PAIRED_ROUNDS = Number(process.env.SV_BENCH_PAIRED_ROUNDS ?? 9);
 const BASE = process.env.SV_BENCH_DIR ?? tmpdir();
 const ONLY = (process.env.SV_BENCH_ONLY ?? "search,sync").split(",");
 
@@ -149,23 +152,40 @@ function generateHome(n) {
 // ---- measuring -----------------------------------------------------------------
 
 /** Runs a whole process under /usr/bin/time: wall seconds, peak RSS in MB, stdout. */
+// Wall time from this process's clock (GNU time's %e has 10 ms steps: too coarse for a 0.05 s run);
+// peak RSS and CPU from GNU time, which wraps ours and the peers alike.
 function run(cmd, args, env = {}) {
+  const started = performance.now();
   const r = spawnSync("/usr/bin/time", ["-f", "\n%e %M %U %S", cmd, ...args], {
     encoding: "utf8",
     maxBuffer: 64 * 1024 * 1024,
     env: { ...process.env, ...env },
   });
+  const wall = (performance.now() - started) / 1000;
   const m = /\n(\d+(?:\.\d+)?) (\d+) (\d+(?:\.\d+)?) (\d+(?:\.\d+)?)\s*$/.exec(r.stderr);
   if (!m) throw new Error(`${cmd} ${args.join(" ")}: no timing (exit ${r.status}): ${r.stderr.slice(-2000)}`);
   const errText = r.stderr.slice(0, m.index);
   if (r.status !== 0 && !(cmd === "rg" && r.status === 1)) throw new Error(`${cmd} ${args.join(" ")} exited ${r.status}: ${errText.slice(-2000)}`);
-  return { s: Number(m[1]), mb: Number(m[2]) / 1024, cpu: Number(m[3]) + Number(m[4]), out: r.stdout, err: errText };
+  return { s: wall, mb: Number(m[2]) / 1024, cpu: Number(m[3]) + Number(m[4]), out: r.stdout, err: errText };
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 function measure(rounds, fn) {
   const runs = [];
   for (let i = 0; i < rounds; i++) runs.push(fn(i));
   return pick(runs);
+}
+/**
+ * Runs that take a fraction of a second, ours and the peer's taken in turn (SV_BENCH_PAIRED_ROUNDS,
+ * default 9): a moment of load elsewhere on the machine lands on both, not on one side's median.
+ */
+function measurePair(a, b) {
+  const ours = [];
+  const peer = [];
+  for (let i = 0; i < PAIRED_ROUNDS; i++) {
+    ours.push(a());
+    peer.push(b());
+  }
+  return [pick(ours), pick(peer)];
 }
 function pick(runs) {
   return { s: median(runs.map((r) => r.s)), mb: Math.max(...runs.map((r) => r.mb)), cpu: median(runs.map((r) => r.cpu)), last: runs[runs.length - 1] };
@@ -178,7 +198,7 @@ function row(what, ours, peer, peerName, maxRatio, maxMb) {
   const ok = ratio <= maxRatio && (maxMb === undefined || ours.mb < maxMb);
   rows.push({ what, ours, peer, peerName, ratio, maxRatio, maxMb, ok });
   console.log(
-    `${what}: sessionvault ${ours.s.toFixed(2)} s (${ours.cpu.toFixed(2)} s CPU, of which ~${startup.cpu.toFixed(2)} s starting the CLI), ${ours.mb.toFixed(0)} MB RSS; ${peerName} ${peer.s.toFixed(2)} s (${peer.cpu.toFixed(2)} s CPU), ${peer.mb.toFixed(0)} MB; ratio ${ratio.toFixed(1)}x wall, ${(ours.cpu / Math.max(peer.cpu, 0.01)).toFixed(1)}x CPU (target <= ${maxRatio}x${maxMb ? `, < ${maxMb} MB` : ""}) ${ok ? "OK" : "ABOVE TARGET"}`,
+    `${what}: sessionvault ${ours.s.toFixed(3)} s (${ours.cpu.toFixed(2)} s CPU, of which ~${startup.cpu.toFixed(2)} s starting the CLI), ${ours.mb.toFixed(0)} MB RSS; ${peerName} ${peer.s.toFixed(3)} s (${peer.cpu.toFixed(2)} s CPU), ${peer.mb.toFixed(0)} MB; ratio ${ratio.toFixed(1)}x wall, ${(ours.cpu / Math.max(peer.cpu, 0.01)).toFixed(1)}x CPU (target <= ${maxRatio}x${maxMb ? `, < ${maxMb} MB` : ""}) ${ok ? "OK" : "ABOVE TARGET"}`,
   );
 }
 
@@ -192,7 +212,7 @@ console.log(`home: ${SESSIONS} sessions, ${du} MB (${home}); cli: ${CLI}`);
 const node = measure(ROUNDS, () => run(process.execPath, ["-e", ""]));
 const startup = measure(ROUNDS, () => sv(["list", "--store", join(scratch, "empty"), "--json"], cache));
 console.log(
-  `process start: node -e "" ${node.s.toFixed(2)} s (${node.cpu.toFixed(2)} s CPU), ${node.mb.toFixed(0)} MB; sessionvault list of an empty dir ${startup.s.toFixed(2)} s (${startup.cpu.toFixed(2)} s CPU), ${startup.mb.toFixed(0)} MB: module loading, part of every figure below`,
+  `process start: node -e "" ${node.s.toFixed(3)} s (${node.cpu.toFixed(2)} s CPU), ${node.mb.toFixed(0)} MB; sessionvault list of an empty dir ${startup.s.toFixed(3)} s (${startup.cpu.toFixed(2)} s CPU), ${startup.mb.toFixed(0)} MB: module loading, part of every figure below`,
 );
 
 try {
@@ -206,13 +226,17 @@ try {
     console.log(
       `list --search, the first over this home (builds the search index): sessionvault ${first.s.toFixed(2)} s (${first.cpu.toFixed(2)} s CPU), ${first.mb.toFixed(0)} MB RSS; rg -l -i ${rgFirst.s.toFixed(2)} s; ratio ${(first.s / rgFirst.s).toFixed(1)}x (once per home; no target)`,
     );
-    const one = measure(ROUNDS, () => sv(["list", "--store", home, "--all", "--search", "zanzibar", "--json"], cache));
-    const rgOne = measure(ROUNDS, () => run("rg", ["-l", "-i", "zanzibar", home]));
+    const [one, rgOne] = measurePair(
+      () => sv(["list", "--store", home, "--all", "--search", "zanzibar", "--json"], cache),
+      () => run("rg", ["-l", "-i", "zanzibar", home]),
+    );
     const found = JSON.parse(one.last.out).sessions.length;
     const rgFound = rgOne.last.out.trim().split("\n").filter(Boolean).length;
     row(`list --search, a string in exactly one session (found ${found}; rg ${rgFound})`, one, rgOne, "rg -l -i", 2, 150);
-    const all = measure(ROUNDS, () => sv(["list", "--store", home, "--all", "--limit", "1000", "--search", "benchmark", "--json"], cache));
-    const rgAll = measure(ROUNDS, () => run("rg", ["-l", "-i", "benchmark", home]));
+    const [all, rgAll] = measurePair(
+      () => sv(["list", "--store", home, "--all", "--limit", "1000", "--search", "benchmark", "--json"], cache),
+      () => run("rg", ["-l", "-i", "benchmark", home]),
+    );
     const foundAll = JSON.parse(all.last.out).sessions.length;
     const rgFoundAll = rgAll.last.out.trim().split("\n").filter(Boolean).length;
     row(`list --search --limit 1000, a string in every session (found ${foundAll}; rg ${rgFoundAll})`, all, rgAll, "rg -l -i", 2, 150);
@@ -248,8 +272,10 @@ try {
       3,
       150,
     );
-    const again = measure(ROUNDS, () => sv(["sync", "--from", home, "--to", target, "--json"], cache));
-    const rsyncAgain = measure(ROUNDS, () => run("rsync", ["-a", home + "/", rsyncTarget + "/"]));
+    const [again, rsyncAgain] = measurePair(
+      () => sv(["sync", "--from", home, "--to", target, "--json"], cache),
+      () => run("rsync", ["-a", home + "/", rsyncTarget + "/"]),
+    );
     const s2 = JSON.parse(again.last.out);
     row(`sync again, nothing changed (${s2.sessions_sent} sent)`, again, rsyncAgain, "rsync -a", 3, 150);
     const diff = spawnSync("diff", ["-rq", "-x", ".complete", "-x", "session_index.jsonl", home, target], { encoding: "utf8" });
