@@ -47,6 +47,21 @@ const result = await build({
   banner: { js: 'const __svImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
   plugins: [
     {
+      // commander requires child_process when it loads, for executable subcommands (it spawns
+      // `sessionvault-<name>` files), which sessionvault has none of; loading it, and net and
+      // stream with it, was ~2 ms of every command. commander gets it when it first uses it.
+      name: "lazy-child-process-for-commander",
+      setup(b) {
+        b.onResolve({ filter: /^node:child_process$/ }, (args) =>
+          /[\\/]commander[\\/]/.test(args.importer) ? { path: "child_process", namespace: "lazy-child-process" } : null,
+        );
+        b.onLoad({ filter: /.*/, namespace: "lazy-child-process" }, () => ({
+          contents: 'let cp; module.exports = new Proxy({}, { get: (_, key) => (cp ??= require("node:child_process"))[key] });',
+          loader: "js",
+        }));
+      },
+    },
+    {
       name: "external-dependencies",
       setup(b) {
         b.onResolve({ filter: /^[^./]/ }, (args) => {

@@ -1,5 +1,5 @@
-import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import Module from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,4 +33,24 @@ it("the bundle makes no import(): run as a script from the cache, it would have 
   expect(bundle.match(/(?<![\w$.])import\(\s*["'`][^"'`]*["'`]\s*\)/g) ?? []).toEqual([]);
   // The packages it loads when first needed are required then (the lock addon, SQLite, the MCP SDK).
   expect(bundle).toContain('require("better-sqlite3")');
+});
+
+it("a command that starts no process loads no child_process: commander's is loaded when it first spawns one", () => {
+  const probe = join(scratch, "probe.cjs");
+  writeFileSync(
+    probe,
+    'process.on("exit", () => process.stderr.write("\\nchild_process loaded: " + process.moduleLoadList.includes("NativeModule child_process") + "\\n"));\n',
+  );
+  const loaded = (...args: string[]) => {
+    const r = spawnSync(process.execPath, ["-r", probe, join(DIST, "bin.js"), ...args], {
+      encoding: "utf8",
+      env: { ...process.env, XDG_CACHE_HOME: join(scratch, "cache") },
+    });
+    return /child_process loaded: (true|false)/.exec(r.stderr)?.[1];
+  };
+  mkdirSync(join(scratch, "home", "sessions"), { recursive: true });
+  expect(loaded("--help")).toBe("false");
+  expect(loaded("list", "--store", join(scratch, "home"), "--json")).toBe("false");
+  // The probe sees it when a command does spawn (run starts its agent).
+  expect(loaded("run", "--", "/bin/true")).toBe("true");
 });
