@@ -1,9 +1,10 @@
 // The store-facing entry point of @sessionvault/core (`@sessionvault/core/store-api`): what store
 // drivers and the apps' store plumbing need — errors, ids, the model's summary, the store contract,
 // the checked layer and store URLs, retention, reading JSONL, the Codex home layout, a summary's
-// redaction and facts, and the sync between two stores — without capture (the recording proxy, its HTTP and TOML parsing) or the
-// actions export. A command that only lists or reads sessions loads this much of core and no more
-// (docs/architecture.md, apps/cli/bench/startup.mjs). Everything here is also in the main entry.
+// redaction and facts, and the sync between two stores — without capture (the recording proxy, its
+// HTTP and TOML parsing) or the actions export. A command that only lists, reads or syncs sessions
+// loads this much of core and no more (docs/architecture.md, apps/cli/bench/startup.mjs).
+// Everything here is also in the main entry.
 export * from "./errors.js";
 export * from "./ids.js";
 export * from "./session.js";

@@ -162,7 +162,7 @@ export async function mirrorHome(source: MirrorSide, target: MirrorSide, recordP
         // Not recorded (a target an older version filled, a run killed before it wrote its
         // record): a plain rollout that is the same file on both sides is settled by comparing
         // bytes, far cheaper than the per-session sync's listing of both homes.
-        if (tgt !== null && was === -1 && plainOnBothSides(src, tgt) && src.size === tgt.size && sameBytes(f.path, t.path, buf, buf2)) {
+        if (tgt !== null && was === -1 && plainOnBothSides(f, src, tgt) && src.size === tgt.size && sameBytes(f.path, t.path, buf, buf2)) {
           if (stable) next.add(src, tgt);
           progress.sessions_settled++;
           continue;
@@ -222,8 +222,9 @@ export async function mirrorHome(source: MirrorSide, target: MirrorSide, recordP
   return done();
 
   /** A Codex rollout, not compressed, at the same place on both sides, with nothing else to the session (no side streams, sidecar or thread name). */
-  function plainOnBothSides(src: SideState, tgt: SideState): boolean {
-    return src.rel === tgt.rel && src.extra === "" && tgt.extra === "" && isPlainRollout(src.rel);
+  function plainOnBothSides(f: RolloutFile, src: SideState, tgt: SideState): boolean {
+    // The same path relative to the home is the same file name: the target's is a plain Codex rollout too.
+    return f.agent === "codex" && !f.compressed && src.rel === tgt.rel && src.extra === "" && tgt.extra === "";
   }
 
   /** Leaves a session to the sync; with its source's stats (when stable), to be recorded after it. */
@@ -376,12 +377,6 @@ function hasDir(side: MirrorSide, id: string): boolean {
 function homeRelative(side: MirrorSide, path: string): string {
   const base = side.paths.sessions.slice(0, -"sessions".length);
   return path.startsWith(base) ? path.slice(base.length) : relative(side.home, path);
-}
-
-/** Whether a file at `rel` (from the home) is a Codex rollout, not compressed. */
-function isPlainRollout(rel: string): boolean {
-  const name = rel.slice(rel.lastIndexOf(sep) + 1);
-  return name.startsWith("rollout-") && name.endsWith(".jsonl");
 }
 
 const NO_THROW = { throwIfNoEntry: false } as const;

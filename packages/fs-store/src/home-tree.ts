@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { lstatSync, readdirSync } from "node:fs";
 import { join, sep } from "node:path";
-import { IoError, isSessionId, type CodexPaths } from "@sessionvault/core/store-api";
+import { isSessionId, type CodexPaths } from "@sessionvault/core/store-api";
+import { unreadable } from "./rollout-walk.js";
 
 /**
  * Everything of a Codex home that a sync between two homes looks at, as one
@@ -46,7 +47,7 @@ export function homeTree(paths: CodexPaths, visit: TreeVisitor = {}): HomeTree {
   const stats = new Float64Array(BATCH);
   let k = 0;
   let newest = 0;
-  let unreadable = false;
+  let skipped = false;
 
   const file = (dir: string, folder: string, name: string) => {
     // The folders' paths are normalized already: a concatenation is their files' paths (join would normalize each again).
@@ -76,15 +77,11 @@ export function homeTree(paths: CodexPaths, visit: TreeVisitor = {}): HomeTree {
     try {
       found = readdirSync(dir);
     } catch (err) {
-      // As the sync's other walks (rollout-walk.ts): a folder it may not read is skipped with a warning, anything else stops it.
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === "EACCES" || code === "EPERM") {
-        unreadable = true;
-        visit.warn?.(`cannot read ${dir}: permission denied; skipped`);
-      } else if (code !== "ENOENT" && code !== "ENOTDIR") {
-        throw new IoError(`cannot read ${dir}: ${(err as Error).message}`, { cause: err });
-      }
-      found = [];
+      // As the store's other walks: a folder it may not read is skipped with a warning (and spoils the digest).
+      found = unreadable(dir, err, (message) => {
+        skipped = true;
+        visit.warn?.(message);
+      });
     }
     // NUL and "/" are the two bytes no file name holds.
     hash.update(`${folder}\0${found.join("/")}\0`);
@@ -114,5 +111,5 @@ export function homeTree(paths: CodexPaths, visit: TreeVisitor = {}): HomeTree {
   }
   leaf(paths.archived, "archived_sessions");
   hash.update(stats.subarray(0, k));
-  return { digest: unreadable ? null : hash.digest("hex"), newest };
+  return { digest: skipped ? null : hash.digest("hex"), newest };
 }

@@ -29,7 +29,8 @@ function namesSync(dir: string, warn: WalkWarn): string[] {
   }
 }
 
-function unreadable(dir: string, err: unknown, warn: WalkWarn): string[] {
+/** A folder readdir failed on: none (gone, or not a folder), none with a warning (no permission), or an IoError. */
+export function unreadable(dir: string, err: unknown, warn: WalkWarn): string[] {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === "ENOENT" || code === "ENOTDIR") return [];
   if (code === "EACCES" || code === "EPERM") {
